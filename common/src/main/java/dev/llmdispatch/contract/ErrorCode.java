@@ -1,0 +1,17 @@
+package dev.llmdispatch.contract;
+
+/** Why a job did not succeed (the {@code error.code} of a result). */
+public enum ErrorCode {
+    /** The job itself is malformed; it is never retried. */
+    INVALID_JOB,
+    /** No configured account can serve the job (capability, context window). */
+    NO_ROUTE,
+    /** A provider refused the request itself (e.g. a 400): the job is bad. */
+    PROVIDER_REJECTED,
+    /** Every provider of the job's chain failed. */
+    ALL_PROVIDERS_FAILED,
+    /** Every provider was down (emergency mode). */
+    EMERGENCY,
+    /** The job's deadline passed before it could start. */
+    EXPIRED
+}

@@ -1,0 +1,6 @@
+package dev.llmdispatch.dispatch.config;
+
+/** What a provider can serve. */
+public enum Capability {
+    CHAT, THINKING, EMBEDDING
+}

@@ -1,0 +1,38 @@
+package dev.llmdispatch.dispatch.provider;
+
+import java.time.Duration;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * What one provider call came back with.
+ *
+ * @param status         HTTP status, or 0 when no answer came (timeout, connection error)
+ * @param json           the body parsed as JSON, or null when it was not JSON
+ * @param bodyExcerpt    the start of the body as text, for error messages
+ * @param retryAfter     the provider's Retry-After / retry-after-ms, or null
+ * @param transportError what went wrong when no answer came, or null
+ * @param millis         how long the call took
+ */
+public record ProviderReply(int status, JsonNode json, String bodyExcerpt, Duration retryAfter, String transportError,
+        long millis) {
+
+    public boolean answered() {
+        return status > 0;
+    }
+
+    /** A 2xx answer whose body is a JSON object. */
+    public boolean usable() {
+        return status >= 200 && status < 300 && json != null && json.isObject();
+    }
+
+    /** A short description for attempts and messages: never the request, never a key. */
+    public String describe() {
+        if (!answered()) {
+            return transportError;
+        }
+        if (status >= 200 && status < 300 && !usable()) {
+            return "unreadable body: " + bodyExcerpt;
+        }
+        return "HTTP " + status + (bodyExcerpt == null || bodyExcerpt.isEmpty() ? "" : ": " + bodyExcerpt);
+    }
+}

@@ -1,0 +1,22 @@
+package dev.llmdispatch.dispatch.routing;
+
+import dev.llmdispatch.contract.Tier;
+import java.util.List;
+
+/**
+ * Where a job may go, in order of preference.
+ *
+ * @param chain the routing chain used (TIER_1 ... or EMBEDDING)
+ * @param tier  the job's settled tier (null for an embedding job without one)
+ * @param slots the accounts that can serve it, best first; empty when none can
+ */
+public record Route(String chain, Tier tier, List<Slot> slots) {
+
+    public Route {
+        slots = List.copyOf(slots);
+    }
+
+    public boolean isEmpty() {
+        return slots.isEmpty();
+    }
+}

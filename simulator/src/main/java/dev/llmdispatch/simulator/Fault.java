@@ -1,0 +1,54 @@
+package dev.llmdispatch.simulator;
+
+/**
+ * A fault injected on an account (or on every account, {@code "*"}), applied to calls that pass the
+ * account's limits (a provider counts every request that reaches it).
+ *
+ * <ul>
+ *   <li>{@code down}: every call gets 503</li>
+ *   <li>{@code flaky}: a call gets 500 with {@code probability}</li>
+ *   <li>{@code slow}: every call takes {@code latencyMs} longer</li>
+ *   <li>{@code storm}: a call gets 429 with Retry-After {@code retryAfterMs}, with {@code probability}</li>
+ *   <li>{@code malformed}: a call gets 200 with a truncated or non-JSON body, with {@code probability}</li>
+ *   <li>{@code status}: a call gets HTTP {@code status} (e.g. 401), with {@code probability}</li>
+ * </ul>
+ */
+public record Fault(String account, String mode, Double probability, Long latencyMs, Long retryAfterMs, Integer status) {
+
+    public Fault {
+        account = account == null ? "*" : account;
+        if (mode == null) {
+            throw new IllegalArgumentException("fault.mode is required: down, flaky, slow, storm, malformed or status");
+        }
+        switch (mode) {
+            case "down", "flaky", "slow", "storm", "malformed", "status" -> { }
+            default -> throw new IllegalArgumentException(
+                    "fault.mode must be down, flaky, slow, storm, malformed or status, but was " + mode);
+        }
+        probability = probability == null ? 1.0 : probability;
+        if (probability < 0 || probability > 1) {
+            throw new IllegalArgumentException("fault.probability must be within 0..1, but was " + probability);
+        }
+        latencyMs = latencyMs == null ? 0L : latencyMs;
+        retryAfterMs = retryAfterMs == null ? 1000L : retryAfterMs;
+        if (mode.equals("status") && (status == null || status < 100 || status > 599)) {
+            throw new IllegalArgumentException("fault.status must be an HTTP status with mode status, but was " + status);
+        }
+    }
+
+    public static Fault of(String account, String mode, double probability) {
+        return new Fault(account, mode, probability, null, null, null);
+    }
+
+    public static Fault storm(String account, long retryAfterMs) {
+        return new Fault(account, "storm", 1.0, null, retryAfterMs, null);
+    }
+
+    public static Fault status(String account, int status) {
+        return new Fault(account, "status", 1.0, null, null, status);
+    }
+
+    public static Fault slow(String account, long latencyMs) {
+        return new Fault(account, "slow", 1.0, latencyMs, null, null);
+    }
+}

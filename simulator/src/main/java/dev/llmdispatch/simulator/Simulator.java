@@ -1,0 +1,472 @@
+package dev.llmdispatch.simulator;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * An OpenAI-compatible provider simulator: {@code POST /v1/chat/completions}, {@code POST /v1/embeddings},
+ * {@code GET /v1/models}, with accounts selected by API key and held to exact limits. A call over a limit
+ * gets 429 (with Retry-After on window limits) and is counted. Admin endpoints: {@code GET /admin/stats},
+ * {@code GET /admin/calls?after=SEQ}, {@code GET|POST|DELETE /admin/faults}, {@code POST /admin/reset}.
+ *
+ * <p>Each request runs on its own virtual thread; latency is slept, not spun.
+ */
+public final class Simulator implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Simulator.class);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String DEFAULT_MODEL = "sim-model";
+
+    private final SimulatorConfig config;
+    private final Map<String, AccountState> byKey = new LinkedHashMap<>();
+    private final Map<String, AccountState> byId = new LinkedHashMap<>();
+    private final Map<String, Fault> faults = new ConcurrentHashMap<>();
+    private final CallLog callLog;
+    private final AtomicLong seq = new AtomicLong();
+    private final Clock clock = Clock.systemUTC();
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final HttpServer server;
+
+    private Simulator(SimulatorConfig config) throws IOException {
+        this.config = config;
+        for (SimAccount account : config.accounts()) {
+            AccountState state = new AccountState(account);
+            byKey.put(account.key(), state);
+            byId.put(account.id(), state);
+        }
+        this.callLog = new CallLog(config.callLogCapacity());
+        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), config.port()), 4096);
+        server.setExecutor(executor);
+        server.createContext("/v1/", this::handleApi);
+        server.createContext("/admin/", this::handleAdmin);
+    }
+
+    /** Starts a simulator on the config's port (0: a free one). */
+    public static Simulator start(SimulatorConfig config) {
+        try {
+            Simulator simulator = new Simulator(config);
+            simulator.server.start();
+            log.info("provider simulator at {} with accounts {}", simulator.baseUrl(), config.accounts());
+            return simulator;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the simulator on port " + config.port() + ": " + e, e);
+        }
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:PORT/v1}. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port() + "/v1";
+    }
+
+    public CallLog calls() {
+        return callLog;
+    }
+
+    /** Per-account statistics (see {@code GET /admin/stats}). */
+    public Map<String, Map<String, Object>> stats() {
+        Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+        byId.forEach((id, state) -> out.put(id, state.stats()));
+        return out;
+    }
+
+    /** Injects a fault on an account ({@code "*"}: every account), replacing that account's previous one. */
+    public void inject(Fault fault) {
+        if (!fault.account().equals("*") && !byId.containsKey(fault.account())) {
+            throw new IllegalArgumentException("fault.account: no account '" + fault.account() + "'");
+        }
+        faults.put(fault.account(), fault);
+    }
+
+    /** Removes the faults of one account, or every fault when {@code account} is null. */
+    public void clearFaults(String account) {
+        if (account == null) {
+            faults.clear();
+        } else {
+            faults.remove(account);
+        }
+    }
+
+    /** Forgets stats, windows and the call log (faults stay). */
+    public void reset() {
+        byId.values().forEach(AccountState::reset);
+        callLog.clear();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    // ---- the OpenAI-compatible API ----
+
+    private void handleApi(HttpExchange exchange) throws IOException {
+        long arrival = System.nanoTime();
+        long seqNo = seq.incrementAndGet();
+        long atMillis = clock.millis();
+        String path = exchange.getRequestURI().getPath();
+        String jobId = exchange.getRequestHeaders().getFirst("X-Request-Id");
+        try (exchange) {
+            AccountState account = byKey.get(bearer(exchange));
+            if (account == null) {
+                respondError(exchange, null, 401, "invalid_api_key", "Incorrect API key provided");
+                record(seqNo, atMillis, null, path, null, jobId, 401, CallLog.UNAUTHORIZED, arrival);
+                return;
+            }
+            if (exchange.getRequestMethod().equals("GET") && path.equals("/v1/models")) {
+                handleModels(exchange, account, seqNo, atMillis, jobId, arrival);
+                return;
+            }
+            boolean chat = path.equals("/v1/chat/completions");
+            if (!exchange.getRequestMethod().equals("POST") || !(chat || path.equals("/v1/embeddings"))) {
+                respondError(exchange, account, 404, "not_found", "no route " + exchange.getRequestMethod() + " " + path);
+                record(seqNo, atMillis, account, path, null, jobId, 404, CallLog.BAD_REQUEST, arrival);
+                return;
+            }
+            byte[] body = readBody(exchange.getRequestBody());
+            AccountState.Admission admission = account.admit(arrival);
+            if (!admission.admitted()) {
+                refuse(exchange, account, admission);
+                String outcome = admission.refusal() == AccountState.Refusal.RATE_LIMIT
+                        ? CallLog.RATE_LIMITED : CallLog.CONCURRENCY_LIMITED;
+                record(seqNo, atMillis, account, path, null, jobId, 429, outcome, arrival);
+                return;
+            }
+            Answer answer;
+            try {
+                answer = answer(account, chat, body, seqNo);
+            } finally {
+                account.finish();
+            }
+            send(exchange, answer);
+            record(seqNo, atMillis, account, path, answer.model, jobId, answer.status, answer.outcome, arrival);
+        }
+    }
+
+    /** What an admitted call answers, computed (and slept for) while the call is in flight. */
+    private record Answer(int status, byte[] body, Map<String, String> headers, String outcome, String model) {}
+
+    private Answer answer(AccountState account, boolean chat, byte[] body, long seqNo) {
+        Fault fault = faults.getOrDefault(account.account.id(), faults.get("*"));
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        boolean hit = fault != null && random.nextDouble() < fault.probability();
+        JsonNode request;
+        try {
+            request = JSON.readTree(body);
+        } catch (JacksonException e) {
+            return error(account, 400, "invalid_request_error", "body is not JSON: " + e.getOriginalMessage(),
+                    CallLog.BAD_REQUEST, null);
+        }
+        String model = request.path("model").isString() ? request.path("model").stringValue() : null;
+        if (!request.isObject()) {
+            return error(account, 400, "invalid_request_error", "body must be a JSON object", CallLog.BAD_REQUEST, model);
+        }
+        if (model == null) {
+            return error(account, 400, "invalid_request_error", "model is required", CallLog.BAD_REQUEST, null);
+        }
+        if (!config.models().isEmpty() && !config.models().contains(model)) {
+            return error(account, 404, "model_not_found", "The model `" + model + "` does not exist",
+                    CallLog.NOT_FOUND, model);
+        }
+        int completionTokens = Math.max(1, Math.min(config.completionTokens(),
+                request.path("max_tokens").asInt(config.completionTokens())));
+        int promptTokens;
+        if (chat) {
+            JsonNode messages = request.path("messages");
+            if (!messages.isArray() || messages.isEmpty()) {
+                return error(account, 400, "invalid_request_error", "messages must be a non-empty array",
+                        CallLog.BAD_REQUEST, model);
+            }
+            promptTokens = estimateTokens(messages);
+            if (account.account.contextWindow() > 0 && promptTokens > account.account.contextWindow()) {
+                return error(account, 400, "context_length_exceeded", "This model's maximum context length is "
+                        + account.account.contextWindow() + " tokens, your messages resulted in " + promptTokens,
+                        CallLog.CONTEXT_TOO_LONG, model);
+            }
+        } else {
+            JsonNode input = request.path("input");
+            if (!(input.isString() || (input.isArray() && !input.isEmpty()))) {
+                return error(account, 400, "invalid_request_error", "input must be a string or a non-empty array",
+                        CallLog.BAD_REQUEST, model);
+            }
+            promptTokens = estimateTokens(input);
+            completionTokens = 0;
+        }
+        long latency = config.latency().sampleMillis(random, completionTokens);
+        if (hit && fault.mode().equals("slow")) {
+            latency += fault.latencyMs();
+        }
+        sleep(latency);
+        if (hit) {
+            switch (fault.mode()) {
+                case "down" -> {
+                    return error(account, 503, "service_unavailable", "The service is temporarily unavailable",
+                            "fault:down", model);
+                }
+                case "flaky" -> {
+                    return error(account, 500, "internal_error", "Internal server error", "fault:flaky", model);
+                }
+                case "storm" -> {
+                    Answer a = rateLimited(account, fault.retryAfterMs() * 1_000_000L);
+                    return new Answer(a.status, a.body, a.headers, "fault:storm", model);
+                }
+                case "status" -> {
+                    return error(account, fault.status(), "injected", "injected status " + fault.status(),
+                            "fault:status", model);
+                }
+                case "malformed" -> {
+                    byte[] broken = random.nextBoolean()
+                            ? "<html><body>502 Bad Gateway</body></html>".getBytes(StandardCharsets.UTF_8)
+                            : "{\"id\":\"chatcmpl-trunc\",\"choices\":[{\"message\":{\"content\":\"Hal"
+                                    .getBytes(StandardCharsets.UTF_8);
+                    return new Answer(200, broken, Map.of(), "fault:malformed", model);
+                }
+                default -> { }
+            }
+        }
+        ObjectNode response = chat
+                ? chatResponse(request, model, seqNo, promptTokens, completionTokens, account.account.id())
+                : embeddingResponse(request, model, promptTokens);
+        return new Answer(200, JSON.writeValueAsBytes(response), Map.of(), CallLog.OK, model);
+    }
+
+    private ObjectNode chatResponse(JsonNode request, String model, long seqNo, int promptTokens, int completionTokens,
+            String accountId) {
+        ObjectNode response = JSON.createObjectNode();
+        response.put("id", "chatcmpl-sim-" + seqNo);
+        response.put("object", "chat.completion");
+        response.put("created", clock.instant().getEpochSecond());
+        response.put("model", model);
+        ObjectNode message = response.putArray("choices").addObject().put("index", 0).putObject("message");
+        message.put("role", "assistant");
+        JsonNode messages = request.path("messages");
+        String last = messages.get(messages.size() - 1).path("content").asString("");
+        message.put("content", "Simulated answer from " + accountId + " (" + completionTokens + " tokens) to: "
+                + (last.length() > 60 ? last.substring(0, 60) + "..." : last));
+        if (wantsThinking(request)) {
+            message.put("reasoning_content", "Simulated reasoning about: " + (last.length() > 30 ? last.substring(0, 30) : last));
+        }
+        ((ObjectNode) response.path("choices").get(0)).put("finish_reason", "stop");
+        ObjectNode usage = response.putObject("usage");
+        usage.put("prompt_tokens", promptTokens);
+        usage.put("completion_tokens", completionTokens);
+        usage.put("total_tokens", promptTokens + completionTokens);
+        return response;
+    }
+
+    private static boolean wantsThinking(JsonNode request) {
+        JsonNode kwargs = request.path("chat_template_kwargs");
+        return kwargs.path("thinking").asBoolean(false) || kwargs.path("enable_thinking").asBoolean(false)
+                || request.path("enable_thinking").asBoolean(false);
+    }
+
+    private ObjectNode embeddingResponse(JsonNode request, String model, int promptTokens) {
+        ObjectNode response = JSON.createObjectNode();
+        response.put("object", "list");
+        ArrayNode data = response.putArray("data");
+        JsonNode input = request.path("input");
+        int count = input.isArray() ? input.size() : 1;
+        for (int i = 0; i < count; i++) {
+            String text = input.isArray() ? input.get(i).asString("") : input.asString("");
+            ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
+            ArrayNode vector = item.putArray("embedding");
+            java.util.Random seeded = new java.util.Random(text.hashCode());
+            for (int d = 0; d < config.embeddingDimensions(); d++) {
+                vector.add(Math.round(seeded.nextGaussian() * 1e4) / 1e4);
+            }
+        }
+        response.put("model", model);
+        response.putObject("usage").put("prompt_tokens", promptTokens).put("total_tokens", promptTokens);
+        return response;
+    }
+
+    private static int estimateTokens(JsonNode node) {
+        // about four characters a token, as the providers' own rough guides say
+        int chars = 0;
+        if (node.isString()) {
+            chars = node.stringValue().length();
+        } else {
+            for (JsonNode child : node) {
+                chars += child.isString() ? child.stringValue().length() : child.path("content").asString("").length();
+            }
+        }
+        return Math.max(1, (chars + 3) / 4);
+    }
+
+    private void handleModels(HttpExchange exchange, AccountState account, long seqNo, long atMillis, String jobId,
+            long arrival) throws IOException {
+        ObjectNode body = JSON.createObjectNode().put("object", "list");
+        ArrayNode data = body.putArray("data");
+        for (String model : config.models().isEmpty() ? List.of(DEFAULT_MODEL) : config.models()) {
+            data.addObject().put("id", model).put("object", "model").put("owned_by", "simulator");
+        }
+        Fault fault = faults.getOrDefault(account.account.id(), faults.get("*"));
+        Answer answer = fault != null && fault.mode().equals("down")
+                ? error(account, 503, "service_unavailable", "The service is temporarily unavailable", "fault:down", null)
+                : new Answer(200, JSON.writeValueAsBytes(body), Map.of(), CallLog.OK, null);
+        send(exchange, answer);
+        record(seqNo, atMillis, account, "/v1/models", null, jobId, answer.status, answer.outcome, arrival);
+    }
+
+    private void refuse(HttpExchange exchange, AccountState account, AccountState.Admission admission)
+            throws IOException {
+        if (admission.refusal() == AccountState.Refusal.RATE_LIMIT) {
+            send(exchange, rateLimited(account, admission.retryAfterNanos()));
+        } else {
+            send(exchange, error(account, 429, "concurrency_limit_exceeded", "Too many concurrent requests (limit "
+                    + account.account.concurrency() + ")", CallLog.CONCURRENCY_LIMITED, null));
+        }
+    }
+
+    private Answer rateLimited(AccountState account, long retryAfterNanos) {
+        long retryAfterMs = Math.max(1, (retryAfterNanos + 999_999) / 1_000_000);
+        Answer a = error(account, 429, "rate_limit_exceeded", "Rate limit reached: " + account.account.requests()
+                + " requests per " + account.account.per(), CallLog.RATE_LIMITED, null);
+        return new Answer(429, a.body, Map.of("Retry-After", Long.toString((retryAfterMs + 999) / 1000),
+                "retry-after-ms", Long.toString(retryAfterMs)), a.outcome, null);
+    }
+
+    /** An error body in the account's provider style. */
+    private static Answer error(AccountState account, int status, String code, String message, String outcome,
+            String model) {
+        String style = account == null ? "openai" : account.account.style();
+        ObjectNode body = JSON.createObjectNode();
+        switch (style) {
+            case "nvidia" -> body.put("status", status).put("title", status == 429 ? "Too Many Requests" : message)
+                    .put("detail", message);
+            case "siliconflow" -> body.put("code", status).put("message", message).putNull("data");
+            default -> body.putObject("error").put("message", message).put("type", code).put("code", code);
+        }
+        return new Answer(status, JSON.writeValueAsBytes(body), Map.of(), outcome, model);
+    }
+
+    private static void respondError(HttpExchange exchange, AccountState account, int status, String code,
+            String message) throws IOException {
+        send(exchange, error(account, status, code, message, null, null));
+    }
+
+    private static void send(HttpExchange exchange, Answer answer) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        answer.headers.forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
+        exchange.sendResponseHeaders(answer.status, answer.body.length == 0 ? -1 : answer.body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(answer.body);
+        }
+    }
+
+    private void record(long seqNo, long atMillis, AccountState account, String path, String model, String jobId,
+            int status, String outcome, long arrivalNanos) {
+        if (account != null) {
+            account.count(outcome);
+        }
+        callLog.add(new CallLog.Call(seqNo, atMillis, account == null ? null : account.account.id(), path, model, jobId,
+                status, outcome, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrivalNanos)));
+    }
+
+    private static String bearer(HttpExchange exchange) {
+        String auth = exchange.getRequestHeaders().getFirst("Authorization");
+        return auth != null && auth.startsWith("Bearer ") ? auth.substring(7).trim() : "";
+    }
+
+    private static byte[] readBody(InputStream in) throws IOException {
+        return in.readAllBytes();
+    }
+
+    private static void sleep(long millis) {
+        if (millis <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- admin ----
+
+    private void handleAdmin(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            String method = exchange.getRequestMethod();
+            Map<String, String> query = query(exchange.getRequestURI());
+            Object body;
+            int status = 200;
+            try {
+                switch (method + " " + path) {
+                    case "GET /admin/stats" -> body = stats();
+                    case "GET /admin/calls" -> body = callLog.since(Long.parseLong(query.getOrDefault("after", "0")));
+                    case "GET /admin/faults" -> body = faults.values();
+                    case "POST /admin/faults" -> {
+                        Fault fault = JSON.readValue(readBody(exchange.getRequestBody()), Fault.class);
+                        inject(fault);
+                        body = fault;
+                    }
+                    case "DELETE /admin/faults" -> {
+                        clearFaults(query.get("account"));
+                        body = faults.values();
+                    }
+                    case "POST /admin/reset" -> {
+                        reset();
+                        body = Map.of("reset", true);
+                    }
+                    default -> {
+                        status = 404;
+                        body = Map.of("error", "no admin route " + method + " " + path);
+                    }
+                }
+            } catch (JacksonException e) {
+                status = 400;
+                body = Map.of("error", e.getOriginalMessage());
+            } catch (IllegalArgumentException e) {
+                status = 400;
+                body = Map.of("error", String.valueOf(e.getMessage()));
+            }
+            send(exchange, new Answer(status, JSON.writeValueAsBytes(body), Map.of(), null, null));
+        }
+    }
+
+    private static Map<String, String> query(URI uri) {
+        Map<String, String> out = new LinkedHashMap<>();
+        String raw = uri.getRawQuery();
+        if (raw == null) {
+            return out;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                out.put(java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                        java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,14 @@
+package dev.llmdispatch.worker;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+
+/** The llm-dispatch worker: consumes the job topics, calls providers, publishes results. */
+@SpringBootApplication
+@ConfigurationPropertiesScan
+public class WorkerApplication {
+    public static void main(String[] args) {
+        SpringApplication.run(WorkerApplication.class, args);
+    }
+}

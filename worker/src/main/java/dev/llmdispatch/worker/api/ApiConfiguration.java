@@ -1,0 +1,19 @@
+package dev.llmdispatch.worker.api;
+
+import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.contract.Topics;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Lazy;
+
+/** The producer SDK used by the submit endpoint, created on first use. */
+@Configuration(proxyBeanMethods = false)
+class ApiConfiguration {
+
+    @Bean(destroyMethod = "close")
+    @Lazy
+    JobClient jobClient(KafkaProperties kafka, Topics topics) {
+        return JobClient.builder(String.join(",", kafka.getBootstrapServers())).topics(topics).build();
+    }
+}

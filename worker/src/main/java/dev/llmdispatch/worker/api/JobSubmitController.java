@@ -1,0 +1,82 @@
+package dev.llmdispatch.worker.api;
+
+import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.Priority;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * A convenience for people and scripts without a Kafka client: {@code POST /api/jobs?priority=HIGH} with a
+ * Job body puts the job on its topic through the producer SDK and, unless {@code wait=0}, answers with its
+ * result. Producers at volume write to Kafka directly.
+ */
+@RestController
+public class JobSubmitController {
+
+    private static final Duration MAX_WAIT = Duration.ofMinutes(10);
+
+    private final ObjectProvider<JobClient> client;
+
+    public JobSubmitController(ObjectProvider<JobClient> client) {
+        this.client = client;
+    }
+
+    @PostMapping(path = "/api/jobs", consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<String> submit(@RequestBody byte[] body,
+            @RequestParam(defaultValue = "MEDIUM") String priority,
+            @RequestParam(defaultValue = "120") long wait) throws InterruptedException {
+        Priority p;
+        Job job;
+        try {
+            p = Priority.valueOf(priority.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return error(HttpStatus.BAD_REQUEST, "priority must be HIGH, MEDIUM or LOW, but was " + priority);
+        }
+        try {
+            job = JobCodec.read(body, Job.class);
+        } catch (RuntimeException e) {
+            return error(HttpStatus.BAD_REQUEST, e.getMessage());
+        }
+        if (job.id() == null) {
+            return error(HttpStatus.BAD_REQUEST, "id is required");
+        }
+        Duration timeout = Duration.ofSeconds(Math.max(1, Math.min(wait, MAX_WAIT.toSeconds())));
+        CompletableFuture<JobResult> result = client.getObject().submit(job, p, timeout);
+        if (wait <= 0) {
+            return ResponseEntity.accepted().body(JobCodec.toJson(Map.of("id", job.id(), "priority", p.name())));
+        }
+        try {
+            return ResponseEntity.ok(JobCodec.toJson(result.get()));
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException) {
+                return error(HttpStatus.BAD_REQUEST, cause.getMessage());
+            }
+            if (cause instanceof TimeoutException) {
+                return error(HttpStatus.GATEWAY_TIMEOUT, "no result for job " + job.id() + " within " + timeout.toSeconds()
+                        + " s; it is still queued, and its result will appear on the reply topic");
+            }
+            return error(HttpStatus.SERVICE_UNAVAILABLE, "cannot submit: " + cause.getMessage());
+        }
+    }
+
+    private static ResponseEntity<String> error(HttpStatus status, String message) {
+        return ResponseEntity.status(status).body(JobCodec.toJson(Map.of("error", message == null ? "" : message)));
+    }
+}

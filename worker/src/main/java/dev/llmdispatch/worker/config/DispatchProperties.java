@@ -1,0 +1,84 @@
+package dev.llmdispatch.worker.config;
+
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.config.ProviderSettings;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * The {@code dispatch.*} keys of CONTRACT.md as Spring binds them; {@link #toSettings()} turns them into the
+ * core's validated, immutable {@link DispatchSettings}.
+ */
+@ConfigurationProperties("dispatch")
+public record DispatchProperties(Redis redis, TopicNames topics, Map<String, ProviderSettings> providers,
+        Routing routing, Reply reply, Integer maxJobBytes, Consumption consumer) {
+
+    public record Redis(String url) {}
+
+    public record TopicNames(String high, String medium, String low, String results, String deadLetter,
+            Integer partitions) {}
+
+    public record Routing(Map<String, List<String>> chains) {}
+
+    public record Reply(List<String> allowedTopics) {}
+
+    /**
+     * How a worker consumes.
+     *
+     * @param maxInFlight       jobs one worker runs at once
+     * @param bufferPerPriority records buffered per priority before that priority's partitions pause
+     * @param minShareMedium    the least share of starts MEDIUM gets while HIGH has work (anti-starvation)
+     * @param minShareLow       the least share of starts LOW gets while higher priorities have work
+     * @param pollTimeout       the consumer's poll timeout
+     * @param shutdownTimeout   how long a stopping worker waits for jobs in flight
+     */
+    public record Consumption(Integer maxInFlight, Integer bufferPerPriority, Double minShareMedium, Double minShareLow,
+            Duration pollTimeout, Duration shutdownTimeout) {
+
+        public static final int DEFAULT_MAX_IN_FLIGHT = 16;
+        public static final double DEFAULT_MIN_SHARE_MEDIUM = 0.10;
+        public static final double DEFAULT_MIN_SHARE_LOW = 0.05;
+
+        public Consumption {
+            maxInFlight = maxInFlight == null ? DEFAULT_MAX_IN_FLIGHT : maxInFlight;
+            bufferPerPriority = bufferPerPriority == null ? 2 * maxInFlight : bufferPerPriority;
+            minShareMedium = minShareMedium == null ? DEFAULT_MIN_SHARE_MEDIUM : minShareMedium;
+            minShareLow = minShareLow == null ? DEFAULT_MIN_SHARE_LOW : minShareLow;
+            pollTimeout = pollTimeout == null ? Duration.ofMillis(100) : pollTimeout;
+            shutdownTimeout = shutdownTimeout == null ? Duration.ofSeconds(30) : shutdownTimeout;
+            if (maxInFlight <= 0) {
+                throw new IllegalArgumentException("dispatch.consumer.max-in-flight must be > 0, but was " + maxInFlight);
+            }
+            if (bufferPerPriority <= 0) {
+                throw new IllegalArgumentException("dispatch.consumer.buffer-per-priority must be > 0, but was "
+                        + bufferPerPriority);
+            }
+            if (minShareMedium < 0 || minShareMedium > 0.5 || minShareLow < 0 || minShareLow > 0.5) {
+                throw new IllegalArgumentException("dispatch.consumer.min-share-medium and min-share-low must be within"
+                        + " 0..0.5, but were " + minShareMedium + " and " + minShareLow);
+            }
+        }
+    }
+
+    public Consumption consumption() {
+        return consumer == null ? new Consumption(null, null, null, null, null, null) : consumer;
+    }
+
+    public DispatchSettings toSettings() {
+        Topics t = topics == null ? Topics.DEFAULTS : new Topics(
+                or(topics.high(), Topics.DEFAULT_HIGH), or(topics.medium(), Topics.DEFAULT_MEDIUM),
+                or(topics.low(), Topics.DEFAULT_LOW), or(topics.results(), Topics.DEFAULT_RESULTS),
+                or(topics.deadLetter(), Topics.DEFAULT_DEAD_LETTER),
+                topics.partitions() == null ? Topics.DEFAULT_PARTITIONS : topics.partitions());
+        return new DispatchSettings(redis == null ? null : redis.url(), t, providers,
+                routing == null ? null : routing.chains(), reply == null ? null : reply.allowedTopics(),
+                maxJobBytes == null ? 0 : maxJobBytes);
+    }
+
+    private static String or(String value, String fallback) {
+        return value == null || value.isBlank() ? fallback : value;
+    }
+}

@@ -1,0 +1,129 @@
+package dev.llmdispatch.worker.config;
+
+import dev.llmdispatch.contract.JobValidator;
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.dispatch.JobDispatcher;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.provider.ProviderClient;
+import dev.llmdispatch.dispatch.routing.RoutePlanner;
+import dev.llmdispatch.worker.consume.JobProcessor;
+import dev.llmdispatch.worker.consume.PriorityConsumer;
+import dev.llmdispatch.worker.publish.ResultPublisher;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.URI;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.core.KafkaAdmin;
+
+/** Wires the dispatch core, Kafka and Redis into the worker. */
+@Configuration(proxyBeanMethods = false)
+public class WorkerConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerConfiguration.class);
+
+    @Bean
+    DispatchSettings dispatchSettings(DispatchProperties properties) {
+        DispatchSettings settings = properties.toSettings();
+        log.info("llm-dispatch configuration: {}", settings.describe());
+        settings.disabledAccounts().forEach(id ->
+                log.warn("account {} has no API key: it is disabled and takes no work", id));
+        return settings;
+    }
+
+    @Bean
+    Topics topics(DispatchSettings settings) {
+        return settings.topics();
+    }
+
+    @Bean
+    KafkaAdmin.NewTopics jobTopics(Topics topics) {
+        return new KafkaAdmin.NewTopics(
+                newTopic(topics.high(), topics), newTopic(topics.medium(), topics), newTopic(topics.low(), topics),
+                newTopic(topics.results(), topics), newTopic(topics.deadLetter(), topics));
+    }
+
+    private static NewTopic newTopic(String name, Topics topics) {
+        return new NewTopic(name, Optional.of(topics.partitions()), Optional.empty());
+    }
+
+    @Bean
+    JobValidator jobValidator(DispatchSettings settings) {
+        return new JobValidator(settings.topics(), settings.allowedReplyTopics(), JobValidator.DEFAULT_MAX_METADATA_BYTES);
+    }
+
+    @Bean(destroyMethod = "close")
+    ProviderClient providerClient() {
+        return new ProviderClient();
+    }
+
+    @Bean
+    JobDispatcher jobDispatcher(DispatchSettings settings, ProviderClient client) {
+        return new JobDispatcher(new RoutePlanner(settings), client);
+    }
+
+    @Bean(destroyMethod = "shutdown")
+    RedissonClient redissonClient(DispatchSettings settings) {
+        URI uri = URI.create(settings.redisUrl());
+        Config config = new Config();
+        var server = config.useSingleServer()
+                .setAddress(uri.getScheme() + "://" + uri.getHost() + ":" + (uri.getPort() > 0 ? uri.getPort() : 6379));
+        if (uri.getUserInfo() != null) {
+            String[] parts = uri.getUserInfo().split(":", 2);
+            if (parts.length == 2) {
+                if (!parts[0].isEmpty()) {
+                    server.setUsername(parts[0]);
+                }
+                server.setPassword(parts[1]);
+            } else {
+                server.setPassword(parts[0]);
+            }
+        }
+        return Redisson.create(config);
+    }
+
+    @Bean(destroyMethod = "close")
+    KafkaProducer<String, byte[]> resultProducer(KafkaProperties kafka) {
+        Map<String, Object> props = new HashMap<>(kafka.buildProducerProperties());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 2);
+        return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    @Bean
+    ResultPublisher resultPublisher(KafkaProducer<String, byte[]> producer, Topics topics) {
+        return new ResultPublisher(producer, topics);
+    }
+
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Bean
+    JobProcessor jobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
+            ResultPublisher publisher, Clock clock, MeterRegistry meters) {
+        return new JobProcessor(settings, validator, dispatcher, publisher, clock, meters);
+    }
+
+    @Bean
+    PriorityConsumer priorityConsumer(KafkaProperties kafka, DispatchProperties properties, Topics topics,
+            JobProcessor processor) {
+        return new PriorityConsumer(kafka.buildConsumerProperties(), topics, properties.consumption(), processor);
+    }
+}

@@ -1,0 +1,200 @@
+package dev.llmdispatch.worker.consume;
+
+import dev.llmdispatch.contract.DeadLetter;
+import dev.llmdispatch.contract.DeadLetterReason;
+import dev.llmdispatch.contract.ErrorCode;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.contract.JobValidator;
+import dev.llmdispatch.contract.RecordHeaders;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.contract.Violation;
+import dev.llmdispatch.dispatch.DispatchOutcome;
+import dev.llmdispatch.dispatch.JobDispatcher;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.worker.publish.ResultPublisher;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Takes one job record to its terminal state: an unreadable record to a dead letter, an invalid job to a
+ * REJECTED result and a dead letter, an expired one to EXPIRED, the rest through the dispatcher to a result
+ * (and a dead letter when every provider failed). Never throws for bad input.
+ */
+public final class JobProcessor {
+
+    private static final Logger log = LoggerFactory.getLogger(JobProcessor.class);
+
+    private final DispatchSettings settings;
+    private final JobValidator validator;
+    private final JobDispatcher dispatcher;
+    private final ResultPublisher publisher;
+    private final Clock clock;
+    private final MeterRegistry meters;
+
+    public JobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
+            ResultPublisher publisher, Clock clock, MeterRegistry meters) {
+        this.settings = settings;
+        this.validator = validator;
+        this.dispatcher = dispatcher;
+        this.publisher = publisher;
+        this.clock = clock;
+        this.meters = meters;
+    }
+
+    /**
+     * Processes one record.
+     *
+     * @return true when its terminal result and dead letter (if any) are written; false when writing failed
+     *         (the record must be processed again)
+     */
+    public boolean process(Work work) {
+        try {
+            handle(work);
+            return true;
+        } catch (ResultPublisher.PublishException e) {
+            log.error("job at {}@{}: {}", work.partition(), work.record().offset(), e.getMessage());
+            return false;
+        }
+    }
+
+    private void handle(Work work) {
+        ConsumerRecord<byte[], byte[]> record = work.record();
+        long startedMillis = clock.millis();
+        byte[] value = record.value();
+        JsonNode tree;
+        try {
+            tree = JobCodec.readTree(value);
+        } catch (JobCodec.UnreadableRecordException e) {
+            deadLetterUnparsable(work, e.getMessage());
+            return;
+        }
+        JobValidator.Check check = validator.check(tree);
+        if (value.length > settings.maxJobBytes()) {
+            check = withViolation(check, tree, Violation.of("record", "must be at most " + settings.maxJobBytes()
+                    + " bytes (dispatch.max-job-bytes)", value.length + " bytes"));
+        }
+        if (check instanceof JobValidator.Invalid invalid) {
+            reject(work, invalid);
+            return;
+        }
+        Job job = ((JobValidator.Valid) check).job();
+        Instant now = clock.instant();
+        if (job.deadline() != null && now.isAfter(job.deadline())) {
+            DispatchOutcome expired = DispatchOutcome.failed(job.tier(), ErrorCode.EXPIRED, "deadline " + job.deadline()
+                    + " passed before the job could start", false, List.of(), 0);
+            publishResult(work, job, expired, startedMillis, false);
+            return;
+        }
+        DispatchOutcome outcome = dispatcher.dispatch(job);
+        publishResult(work, job, outcome, startedMillis,
+                outcome.error() != null && outcome.error().code() == ErrorCode.ALL_PROVIDERS_FAILED);
+    }
+
+    private void publishResult(Work work, Job job, DispatchOutcome outcome, long startedMillis, boolean deadLetter) {
+        ConsumerRecord<byte[], byte[]> record = work.record();
+        long now = clock.millis();
+        // producer timestamps come from the producer's clock: never report a negative time
+        long produced = record.timestamp() > 0 ? Math.min(record.timestamp(), startedMillis) : startedMillis;
+        JobResult result = new JobResult(Job.VERSION, job.id(), outcome.status(), work.priority(), outcome.tier(),
+                outcome.provider(), outcome.account(), outcome.model(), outcome.response(), outcome.error(),
+                outcome.attempts(), false,
+                new JobResult.Timings(startedMillis - produced, 0, outcome.providerMs(), Math.max(0, now - produced)),
+                job.metadata(), Instant.ofEpochMilli(now));
+        if (deadLetter) {
+            publisher.publishDeadLetter(job.id(), new DeadLetter(Job.VERSION, DeadLetterReason.ALL_PROVIDERS_FAILED,
+                    outcome.error().message(), JobCodec.toTree(job), null, work.priority(), outcome.attempts(),
+                    source(record), replayCount(record), Instant.ofEpochMilli(now)));
+        }
+        publisher.publishResult(job.replyToOr(settings.topics().results()), result, correlationId(record));
+        meters.counter("llm_dispatch_jobs", "status", result.status().name(), "priority", work.priority().name())
+                .increment();
+    }
+
+    private void reject(Work work, JobValidator.Invalid invalid) {
+        ConsumerRecord<byte[], byte[]> record = work.record();
+        Instant now = clock.instant();
+        String message = invalid.message();
+        log.warn("rejected job at {}@{} (id {}): {}", work.partition(), record.offset(), invalid.readableId(), message);
+        publisher.publishDeadLetter(invalid.readableId(), new DeadLetter(Job.VERSION, DeadLetterReason.INVALID_JOB,
+                message, invalid.tree(), null, work.priority(), List.of(), source(record), replayCount(record), now));
+        if (invalid.readableId() != null) {
+            // a reply topic that breaks the rules is never written to: the default reply topic gets the answer
+            String replyTo = invalid.usableReplyTo() != null ? invalid.usableReplyTo() : settings.topics().results();
+            JsonNode metadata = invalid.tree().path("metadata");
+            boolean metadataOk = metadata.isObject()
+                    && invalid.violations().stream().noneMatch(v -> v.field().equals("metadata"));
+            JobResult result = new JobResult(Job.VERSION, invalid.readableId(), JobStatus.REJECTED, work.priority(),
+                    tier(invalid.tree()), null, null, null, null,
+                    new JobResult.JobError(ErrorCode.INVALID_JOB, message, false), List.of(), false,
+                    JobResult.Timings.ZERO, metadataOk ? metadata : null, now);
+            publisher.publishResult(replyTo, result, correlationId(record));
+        }
+        meters.counter("llm_dispatch_jobs", "status", JobStatus.REJECTED.name(), "priority", work.priority().name())
+                .increment();
+    }
+
+    private void deadLetterUnparsable(Work work, String reason) {
+        ConsumerRecord<byte[], byte[]> record = work.record();
+        log.warn("unparsable record at {}@{}: {}", work.partition(), record.offset(), reason);
+        String raw = record.value() == null ? null : Base64.getEncoder().encodeToString(record.value());
+        publisher.publishDeadLetter(null, new DeadLetter(Job.VERSION, DeadLetterReason.UNPARSABLE, reason, null, raw,
+                work.priority(), List.of(), source(record), replayCount(record), clock.instant()));
+        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNPARSABLE.name()).increment();
+    }
+
+    private static JobValidator.Check withViolation(JobValidator.Check check, JsonNode tree, Violation extra) {
+        if (check instanceof JobValidator.Invalid invalid) {
+            List<Violation> all = new ArrayList<>(invalid.violations());
+            all.add(extra);
+            return new JobValidator.Invalid(tree, invalid.readableId(), invalid.usableReplyTo(), all);
+        }
+        Job job = ((JobValidator.Valid) check).job();
+        return new JobValidator.Invalid(tree, job.id(), job.replyTo(), List.of(extra));
+    }
+
+    private static Tier tier(JsonNode tree) {
+        JsonNode t = tree.path("tier");
+        if (t.isString()) {
+            for (Tier tier : Tier.values()) {
+                if (tier.name().equals(t.stringValue())) {
+                    return tier;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static DeadLetter.Source source(ConsumerRecord<?, ?> record) {
+        return new DeadLetter.Source(record.topic(), record.partition(), record.offset());
+    }
+
+    private static byte[] correlationId(ConsumerRecord<?, ?> record) {
+        Header header = record.headers().lastHeader(RecordHeaders.CORRELATION_ID);
+        return header == null ? null : header.value();
+    }
+
+    private static int replayCount(ConsumerRecord<?, ?> record) {
+        Header header = record.headers().lastHeader(RecordHeaders.REPLAY_COUNT);
+        if (header == null) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(new String(header.value(), StandardCharsets.UTF_8).trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}
