@@ -26,6 +26,7 @@ public record DeadLetter(
     public DeadLetter {
         v = v == null ? Job.VERSION : v;
         attempts = attempts == null ? List.of() : List.copyOf(attempts);
+        job = JobCodec.orNull(job);
     }
 
     /** Where the record was read from. */

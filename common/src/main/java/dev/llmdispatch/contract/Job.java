@@ -42,6 +42,7 @@ public record Job(
     public Job {
         v = v == null ? VERSION : v;
         kind = kind == null ? JobKind.CHAT : kind;
+        metadata = JobCodec.orNull(metadata);
     }
 
     /** A chat job with one user message. */

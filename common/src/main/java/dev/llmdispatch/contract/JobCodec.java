@@ -64,6 +64,11 @@ public final class JobCodec {
         return MAPPER.valueToTree(value);
     }
 
+    /** A JSON null (or missing node) as Java null, so that absent and null fields compare alike. */
+    public static JsonNode orNull(JsonNode node) {
+        return node == null || node.isNull() || node.isMissingNode() ? null : node;
+    }
+
     public static JobResult readResult(byte[] bytes) {
         return read(bytes, JobResult.class);
     }

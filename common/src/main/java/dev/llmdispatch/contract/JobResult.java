@@ -31,6 +31,8 @@ public record JobResult(
     public JobResult {
         v = v == null ? Job.VERSION : v;
         attempts = attempts == null ? List.of() : List.copyOf(attempts);
+        response = JobCodec.orNull(response);
+        metadata = JobCodec.orNull(metadata);
     }
 
     /** {@code error} of a result that did not succeed. */

@@ -107,15 +107,20 @@ public final class PriorityConsumer implements SmartLifecycle {
         while (running) {
             try {
                 slots.acquire();
-                Work work = buffer.poll(200, TimeUnit.MILLISECONDS);
-                if (work == null) {
-                    slots.release();
-                    continue;
-                }
-                jobs.execute(() -> run(work));
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
                 return;
+            }
+            Work work;
+            try {
+                work = buffer.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                slots.release();
+                return;
+            }
+            if (work == null) {
+                slots.release();
+            } else {
+                jobs.execute(() -> run(work));
             }
         }
     }

@@ -1,0 +1,115 @@
+package dev.llmdispatch.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmdispatch.contract.ErrorCode;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.provider.ProviderClient;
+import dev.llmdispatch.dispatch.routing.RoutePlanner;
+import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.Fault;
+import dev.llmdispatch.simulator.LatencyModel;
+import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.Simulator;
+import dev.llmdispatch.simulator.SimulatorConfig;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/** The dispatcher against real HTTP: the simulator with the mission's accounts. */
+class JobDispatcherTest {
+
+    private Simulator simulator;
+    private ProviderClient client;
+    private JobDispatcher dispatcher;
+
+    @BeforeEach
+    void start() {
+        simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.NONE));
+        DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
+        client = new ProviderClient();
+        dispatcher = new JobDispatcher(new RoutePlanner(settings), client);
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        simulator.close();
+    }
+
+    @Test
+    void sends_tier_1_to_nvidia_with_its_model_and_thinking_flags() {
+        DispatchOutcome outcome = dispatcher.dispatch(Job.chat("t1", "prove it").toBuilder().thinking(true).build());
+        assertThat(outcome.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(outcome.tier()).isEqualTo(Tier.TIER_1);
+        assertThat(outcome.account()).isEqualTo("nvidia-1");
+        assertThat(outcome.model()).isEqualTo("deepseek-ai/deepseek-v3.1");
+        assertThat(outcome.response().path("choices").get(0).path("message").path("reasoning_content").asString())
+                .isNotEmpty();
+        assertThat(simulator.calls().all()).singleElement().extracting(CallLog.Call::jobId).isEqualTo("t1");
+    }
+
+    @Test
+    void sends_tier_2_to_hunyuan_and_embeddings_to_siliconflow() {
+        assertThat(dispatcher.dispatch(Job.chat("t2", "hi")).account()).isEqualTo("hunyuan-1");
+        DispatchOutcome embedding = dispatcher.dispatch(Job.embedding("e1", "text"));
+        assertThat(embedding.account()).isEqualTo("siliconflow-1");
+        assertThat(embedding.model()).isEqualTo("BAAI/bge-m3");
+    }
+
+    @Test
+    void falls_back_along_the_chain_when_an_account_fails() {
+        simulator.inject(Fault.of("hunyuan-1", "down", 1.0));
+        DispatchOutcome outcome = dispatcher.dispatch(Job.chat("f1", "hi"));
+        assertThat(outcome.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(outcome.account()).isEqualTo("nvidia-1");
+        assertThat(outcome.attempts()).singleElement().satisfies(a -> {
+            assertThat(a.account()).isEqualTo("hunyuan-1");
+            assertThat(a.status()).isEqualTo(503);
+        });
+    }
+
+    @Test
+    void fails_with_every_attempt_when_the_whole_chain_fails() {
+        simulator.inject(Fault.of("*", "malformed", 1.0));
+        DispatchOutcome outcome = dispatcher.dispatch(Job.chat("a1", "hi").toBuilder().tier(Tier.TIER_3).build());
+        assertThat(outcome.status()).isEqualTo(JobStatus.FAILED);
+        assertThat(outcome.error().code()).isEqualTo(ErrorCode.ALL_PROVIDERS_FAILED);
+        assertThat(outcome.attempts()).extracting(a -> a.account()).containsExactly("hunyuan-1", "nvidia-1", "nvidia-2");
+        assertThat(outcome.attempts()).extracting(a -> a.error()).containsOnly("malformed_response");
+    }
+
+    @Test
+    void fails_fast_when_the_provider_refuses_the_request_itself() {
+        ObjectNode request = JsonNodeFactory.instance.objectNode();
+        request.putArray("messages");
+        DispatchOutcome outcome = dispatcher.dispatch(Job.builder("bad").request(request).build());
+        assertThat(outcome.error().code()).isEqualTo(ErrorCode.PROVIDER_REJECTED);
+        assertThat(simulator.calls().all()).hasSize(1);
+    }
+
+    @Test
+    void answers_no_route_when_no_account_has_the_capability() {
+        DispatchSettings noEmbeddings = new DispatchSettings(null, null, TestSettings.mission(simulator.baseUrl()),
+                java.util.Map.of("EMBEDDING", List.of("hunyuan")), null, 0);
+        DispatchOutcome outcome = new JobDispatcher(new RoutePlanner(noEmbeddings), client)
+                .dispatch(Job.embedding("nr", "x"));
+        assertThat(outcome.error().code()).isEqualTo(ErrorCode.NO_ROUTE);
+        assertThat(simulator.calls().all()).isEmpty();
+    }
+
+    @Test
+    void never_puts_the_api_key_in_an_outcome() {
+        simulator.inject(Fault.status("hunyuan-1", 401));
+        simulator.inject(Fault.of("nvidia-1", "down", 1.0));
+        simulator.inject(Fault.of("nvidia-2", "flaky", 1.0));
+        DispatchOutcome outcome = dispatcher.dispatch(Job.chat("k1", "hi"));
+        assertThat(outcome.toString()).doesNotContain("sim-hunyuan-1", "sim-nvidia-1", "sim-nvidia-2");
+    }
+}

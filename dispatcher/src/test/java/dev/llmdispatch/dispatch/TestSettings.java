@@ -1,0 +1,45 @@
+package dev.llmdispatch.dispatch;
+
+import dev.llmdispatch.dispatch.config.AccountSettings;
+import dev.llmdispatch.dispatch.config.Balance;
+import dev.llmdispatch.dispatch.config.Capability;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.config.Limits;
+import dev.llmdispatch.dispatch.config.ProviderSettings;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The mission's providers, pointed at one base URL (a simulator), for tests. */
+final class TestSettings {
+    private TestSettings() {}
+
+    static ProviderSettings provider(String baseUrl, Set<Capability> caps, Map<String, String> models,
+            Map<String, Object> thinking, AccountSettings... accounts) {
+        return new ProviderSettings(baseUrl, caps, null, models, Map.of(), thinking, Balance.ORDERED,
+                Duration.ofSeconds(5), List.of(accounts));
+    }
+
+    static AccountSettings account(String id, String key) {
+        return new AccountSettings(id, key, new Limits(40, Duration.ofSeconds(6), 5, null, null), null);
+    }
+
+    static Map<String, ProviderSettings> mission(String baseUrl) {
+        Map<String, ProviderSettings> providers = new LinkedHashMap<>();
+        providers.put("nvidia", provider(baseUrl, Set.of(Capability.CHAT, Capability.THINKING, Capability.EMBEDDING),
+                Map.of("chat", "deepseek-ai/deepseek-v3.1", "embedding", "nvidia/nv-embedqa-e5-v5"),
+                Map.of("chat_template_kwargs", Map.of("thinking", true)),
+                account("nvidia-1", "sim-nvidia-1"), account("nvidia-2", "sim-nvidia-2")));
+        providers.put("hunyuan", provider(baseUrl, Set.of(Capability.CHAT), Map.of("chat", "hunyuan-turbos-latest"),
+                Map.of(), account("hunyuan-1", "sim-hunyuan-1")));
+        providers.put("siliconflow", provider(baseUrl, Set.of(Capability.EMBEDDING), Map.of("embedding", "BAAI/bge-m3"),
+                Map.of(), account("siliconflow-1", "sim-siliconflow-1")));
+        return providers;
+    }
+
+    static DispatchSettings settings(Map<String, ProviderSettings> providers) {
+        return new DispatchSettings(null, null, providers, null, null, 0);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.llmdispatch.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobKind;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.LatencyModel;
+import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.SimAccount;
+import dev.llmdispatch.simulator.Simulator;
+import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.node.JsonNodeFactory;
+
+/**
+ * 300 jobs over the three priority topics, chat and embedding, through a running worker to the simulator
+ * (real Kafka, real Redis, real HTTP): exactly one SUCCEEDED result per job, metadata echoed.
+ */
+@IntegrationTest
+class EndToEndTest {
+
+    private static final int JOBS = 300;
+
+    @Test
+    void answers_300_mixed_jobs_exactly_once_with_metadata_echoed(Infrastructure infra) throws Exception {
+        // limits generous enough that this test is about the path, not the limits (those are enforced fleet-wide later)
+        List<SimAccount> accounts = List.of(
+                new SimAccount("nvidia-1", MissionAccounts.NVIDIA_1_KEY, 0, null, 50, 0, "nvidia"),
+                new SimAccount("nvidia-2", MissionAccounts.NVIDIA_2_KEY, 0, null, 50, 0, "nvidia"),
+                new SimAccount("hunyuan-1", MissionAccounts.HUNYUAN_1_KEY, 0, null, 50, 0, "openai"),
+                new SimAccount("siliconflow-1", MissionAccounts.SILICONFLOW_1_KEY, 0, null, 50, 0, "siliconflow"));
+        Topics topics = WorkerHarness.topics("e2e");
+        try (Simulator simulator = Simulator.start(SimulatorConfig.of(accounts, LatencyModel.uniform(5, 40)));
+                ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, "e2e", simulator.baseUrl());
+                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
+                        .replyTopic(topics.results()).defaultTimeout(Duration.ofMinutes(2)).build()) {
+
+            Map<Priority, List<Job>> byPriority = new EnumMap<>(Priority.class);
+            Map<String, Job> jobs = new HashMap<>();
+            for (int i = 0; i < JOBS; i++) {
+                Job job = job(i);
+                jobs.put(job.id(), job);
+                byPriority.computeIfAbsent(Priority.values()[i % 3], p -> new ArrayList<>()).add(job);
+            }
+            List<CompletableFuture<JobResult>> futures = new ArrayList<>();
+            byPriority.forEach((priority, list) -> futures.addAll(client.submitAll(list, priority)));
+            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(3, TimeUnit.MINUTES);
+
+            List<JobResult> results = futures.stream().map(CompletableFuture::join).toList();
+            assertThat(results).hasSize(JOBS).allSatisfy(r -> assertThat(r.status()).isEqualTo(JobStatus.SUCCEEDED));
+            assertThat(results).extracting(JobResult::id).containsExactlyInAnyOrderElementsOf(jobs.keySet());
+            for (JobResult r : results) {
+                Job job = jobs.get(r.id());
+                assertThat(r.metadata()).isEqualTo(job.metadata());
+                assertThat(r.priority()).isEqualTo(Priority.values()[Integer.parseInt(r.id().substring(4)) % 3]);
+                assertThat(r.response()).isNotNull();
+                if (job.kind() == JobKind.EMBEDDING) {
+                    assertThat(r.account()).isEqualTo("siliconflow-1");
+                    assertThat(r.response().path("data")).isNotEmpty();
+                } else if (job.tier() == Tier.TIER_1) {
+                    assertThat(r.provider()).isEqualTo("nvidia");
+                } else {
+                    assertThat(r.account()).isEqualTo("hunyuan-1");
+                }
+            }
+
+            // none twice: the reply topic holds exactly one record per job, and each job reached a provider once
+            List<String> onTopic = WorkerHarness.readAll(infra, topics.results()).stream()
+                    .map(rec -> JobCodec.readResult(rec.value()).id()).toList();
+            assertThat(onTopic).hasSize(JOBS).doesNotHaveDuplicates();
+            Map<String, Long> callsPerJob = simulator.calls().all().stream()
+                    .filter(c -> c.outcome().equals(CallLog.OK))
+                    .collect(Collectors.groupingBy(CallLog.Call::jobId, Collectors.counting()));
+            assertThat(callsPerJob).hasSize(JOBS).allSatisfy((id, n) -> assertThat(n).isEqualTo(1L));
+        }
+    }
+
+    private static Job job(int i) {
+        String id = "job-" + i;
+        var metadata = JsonNodeFactory.instance.objectNode().put("n", i).put("session", "s-" + (i % 7));
+        if (i % 5 == 4) {
+            return Job.embedding(id, "text number " + i).toBuilder().metadata(metadata).build();
+        }
+        Tier tier = switch (i % 4) {
+            case 0 -> Tier.TIER_1;
+            case 1 -> Tier.TIER_2;
+            case 2 -> Tier.TIER_3;
+            default -> null;
+        };
+        return Job.chat(id, "question " + i).toBuilder().tier(tier).metadata(metadata).build();
+    }
+}

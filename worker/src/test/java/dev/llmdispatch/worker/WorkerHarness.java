@@ -1,0 +1,84 @@
+package dev.llmdispatch.worker;
+
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.testkit.Infrastructure;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Starts real worker instances (their own Spring contexts, consumers and Redis clients) against the test
+ * infrastructure, on topics of the test's own namespace, with the providers pointed at a simulator.
+ */
+public final class WorkerHarness {
+
+    private WorkerHarness() {}
+
+    public static Topics topics(String ns) {
+        return new Topics(ns + ".jobs.high", ns + ".jobs.medium", ns + ".jobs.low", "llm.results." + ns,
+                ns + ".jobs.dlt", 3);
+    }
+
+    public static ConfigurableApplicationContext startWorker(Infrastructure infra, String ns, String simulatorBaseUrl,
+            String... extra) {
+        Topics t = topics(ns);
+        List<String> args = new ArrayList<>(List.of(
+                "--spring.kafka.bootstrap-servers=" + infra.bootstrapServers(),
+                "--spring.kafka.consumer.group-id=" + ns + "-workers",
+                "--dispatch.redis.url=" + infra.redisUrl(),
+                "--server.port=0",
+                "--spring.main.banner-mode=off",
+                "--dispatch.topics.high=" + t.high(), "--dispatch.topics.medium=" + t.medium(),
+                "--dispatch.topics.low=" + t.low(), "--dispatch.topics.results=" + t.results(),
+                "--dispatch.topics.dead-letter=" + t.deadLetter(), "--dispatch.topics.partitions=" + t.partitions(),
+                "--dispatch.providers.nvidia.base-url=" + simulatorBaseUrl,
+                "--dispatch.providers.hunyuan.base-url=" + simulatorBaseUrl,
+                "--dispatch.providers.siliconflow.base-url=" + simulatorBaseUrl,
+                "--NVIDIA_API_KEY_1=" + MissionAccounts.NVIDIA_1_KEY,
+                "--NVIDIA_API_KEY_2=" + MissionAccounts.NVIDIA_2_KEY,
+                "--HUNYUAN_API_KEY=" + MissionAccounts.HUNYUAN_1_KEY,
+                "--SILICONFLOW_API_KEY=" + MissionAccounts.SILICONFLOW_1_KEY));
+        args.addAll(List.of(extra));
+        return new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new));
+    }
+
+    public static KafkaProducer<String, byte[]> rawProducer(Infrastructure infra) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers());
+        return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** Reads a topic from the beginning until {@code until} holds for what was read, or the timeout passes. */
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(Infrastructure infra, String topic) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers());
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package dev.llmdispatch.worker.consume;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmdispatch.contract.Priority;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class PriorityBufferTest {
+
+    @Test
+    void serves_high_before_medium_before_low_without_shares() throws Exception {
+        PriorityBuffer<String> buffer = new PriorityBuffer<>(0, 0);
+        buffer.add(Priority.LOW, "l1");
+        buffer.add(Priority.MEDIUM, "m1");
+        buffer.add(Priority.HIGH, "h1");
+        buffer.add(Priority.HIGH, "h2");
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            order.add(buffer.poll(0, TimeUnit.MILLISECONDS));
+        }
+        assertThat(order).containsExactly("h1", "h2", "m1", "l1");
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isNull();
+    }
+
+    @Test
+    void gives_low_its_minimum_share_while_high_is_flooded() throws Exception {
+        PriorityBuffer<Priority> buffer = new PriorityBuffer<>(0.10, 0.05);
+        for (int i = 0; i < 1000; i++) {
+            buffer.add(Priority.HIGH, Priority.HIGH);
+            buffer.add(Priority.LOW, Priority.LOW);
+        }
+        int low = 0;
+        for (int i = 0; i < 200; i++) {
+            if (buffer.poll(0, TimeUnit.MILLISECONDS) == Priority.LOW) {
+                low++;
+            }
+        }
+        assertThat(low).isEqualTo(10);
+    }
+
+    @Test
+    void banks_no_credit_for_an_empty_priority() throws Exception {
+        PriorityBuffer<String> buffer = new PriorityBuffer<>(0.5, 0.5);
+        for (int i = 0; i < 10; i++) {
+            buffer.add(Priority.HIGH, "h" + i);
+        }
+        for (int i = 0; i < 10; i++) {
+            buffer.poll(0, TimeUnit.MILLISECONDS);
+        }
+        buffer.add(Priority.HIGH, "h");
+        buffer.add(Priority.LOW, "l");
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("h");
+    }
+
+    @Test
+    void puts_retried_work_first_and_removes_by_filter() throws Exception {
+        PriorityBuffer<String> buffer = new PriorityBuffer<>(0, 0);
+        buffer.add(Priority.MEDIUM, "a");
+        buffer.add(Priority.MEDIUM, "b");
+        buffer.addFirst(Priority.MEDIUM, "retry");
+        assertThat(buffer.removeIf(s -> s.equals("b"))).containsExactly("b");
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("retry");
+        assertThat(buffer.size()).isEqualTo(1);
+    }
+}
