@@ -77,8 +77,14 @@ class EndToEndTest {
                 if (job.kind() == JobKind.EMBEDDING) {
                     assertThat(r.account()).isEqualTo("siliconflow-1");
                     assertThat(r.response().path("data")).isNotEmpty();
+                } else if (Boolean.TRUE.equals(job.thinking())) {
+                    // only nvidia has the thinking capability, whatever the tier; its configured
+                    // chat_template_kwargs reached the provider
+                    assertThat(r.provider()).isEqualTo("nvidia");
+                    assertThat(r.response().path("choices").get(0).path("message").has("reasoning_content")).isTrue();
                 } else if (job.tier() == Tier.TIER_1) {
                     assertThat(r.provider()).isEqualTo("nvidia");
+                    assertThat(r.response().path("choices").get(0).path("message").has("reasoning_content")).isFalse();
                 } else {
                     assertThat(r.account()).isEqualTo("hunyuan-1");
                 }
@@ -107,6 +113,7 @@ class EndToEndTest {
             case 2 -> Tier.TIER_3;
             default -> null;
         };
-        return Job.chat(id, "question " + i).toBuilder().tier(tier).metadata(metadata).build();
+        return Job.chat(id, "question " + i).toBuilder().tier(tier).thinking(i % 10 == 0 ? true : null)
+                .metadata(metadata).build();
     }
 }
