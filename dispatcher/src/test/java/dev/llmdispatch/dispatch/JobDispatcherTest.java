@@ -5,7 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.llmdispatch.contract.ErrorCode;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import java.time.Clock;
+import org.redisson.api.RedissonClient;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
@@ -22,30 +29,44 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
-/** The dispatcher against real HTTP: the simulator with the mission's accounts. */
+/** The dispatcher against real HTTP (the simulator with the mission's accounts) and real Redis. */
+@IntegrationTest
 class JobDispatcherTest {
 
+    private final RedissonClient redis;
     private Simulator simulator;
     private ProviderClient client;
+    private CapacityGate gate;
     private JobDispatcher dispatcher;
+
+    JobDispatcherTest(Infrastructure infra) {
+        this.redis = RedisConnections.create(infra.redisUrl());
+    }
 
     @BeforeEach
     void start() {
         simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.NONE));
         DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
         client = new ProviderClient();
-        dispatcher = new JobDispatcher(new RoutePlanner(settings), client);
+        gate = new CapacityGate(redis, settings, TestSettings.capacity(), Clock.systemUTC());
+        dispatcher = new JobDispatcher(new RoutePlanner(settings), client, gate);
     }
 
     @AfterEach
     void stop() {
+        gate.close();
         client.close();
         simulator.close();
+        redis.shutdown();
+    }
+
+    private DispatchOutcome dispatch(Job job) throws InterruptedException {
+        return dispatcher.dispatch(job, Priority.MEDIUM);
     }
 
     @Test
-    void sends_tier_1_to_nvidia_with_its_model_and_thinking_flags() {
-        DispatchOutcome outcome = dispatcher.dispatch(Job.chat("t1", "prove it").toBuilder().thinking(true).build());
+    void sends_tier_1_to_nvidia_with_its_model_and_thinking_flags() throws Exception {
+        DispatchOutcome outcome = dispatch(Job.chat("t1", "prove it").toBuilder().thinking(true).build());
         assertThat(outcome.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(outcome.tier()).isEqualTo(Tier.TIER_1);
         assertThat(outcome.account()).isEqualTo("nvidia-1");
@@ -56,17 +77,17 @@ class JobDispatcherTest {
     }
 
     @Test
-    void sends_tier_2_to_hunyuan_and_embeddings_to_siliconflow() {
-        assertThat(dispatcher.dispatch(Job.chat("t2", "hi")).account()).isEqualTo("hunyuan-1");
-        DispatchOutcome embedding = dispatcher.dispatch(Job.embedding("e1", "text"));
+    void sends_tier_2_to_hunyuan_and_embeddings_to_siliconflow() throws Exception {
+        assertThat(dispatch(Job.chat("t2", "hi")).account()).isEqualTo("hunyuan-1");
+        DispatchOutcome embedding = dispatch(Job.embedding("e1", "text"));
         assertThat(embedding.account()).isEqualTo("siliconflow-1");
         assertThat(embedding.model()).isEqualTo("BAAI/bge-m3");
     }
 
     @Test
-    void falls_back_along_the_chain_when_an_account_fails() {
+    void falls_back_along_the_chain_when_an_account_fails() throws Exception {
         simulator.inject(Fault.of("hunyuan-1", "down", 1.0));
-        DispatchOutcome outcome = dispatcher.dispatch(Job.chat("f1", "hi"));
+        DispatchOutcome outcome = dispatch(Job.chat("f1", "hi"));
         assertThat(outcome.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(outcome.account()).isEqualTo("nvidia-1");
         assertThat(outcome.attempts()).singleElement().satisfies(a -> {
@@ -76,9 +97,9 @@ class JobDispatcherTest {
     }
 
     @Test
-    void fails_with_every_attempt_when_the_whole_chain_fails() {
+    void fails_with_every_attempt_when_the_whole_chain_fails() throws Exception {
         simulator.inject(Fault.of("*", "malformed", 1.0));
-        DispatchOutcome outcome = dispatcher.dispatch(Job.chat("a1", "hi").toBuilder().tier(Tier.TIER_3).build());
+        DispatchOutcome outcome = dispatch(Job.chat("a1", "hi").toBuilder().tier(Tier.TIER_3).build());
         assertThat(outcome.status()).isEqualTo(JobStatus.FAILED);
         assertThat(outcome.error().code()).isEqualTo(ErrorCode.ALL_PROVIDERS_FAILED);
         assertThat(outcome.attempts()).extracting(a -> a.account()).containsExactly("hunyuan-1", "nvidia-1", "nvidia-2");
@@ -86,30 +107,30 @@ class JobDispatcherTest {
     }
 
     @Test
-    void fails_fast_when_the_provider_refuses_the_request_itself() {
+    void fails_fast_when_the_provider_refuses_the_request_itself() throws Exception {
         ObjectNode request = JsonNodeFactory.instance.objectNode();
         request.putArray("messages");
-        DispatchOutcome outcome = dispatcher.dispatch(Job.builder("bad").request(request).build());
+        DispatchOutcome outcome = dispatch(Job.builder("bad").request(request).build());
         assertThat(outcome.error().code()).isEqualTo(ErrorCode.PROVIDER_REJECTED);
         assertThat(simulator.calls().all()).hasSize(1);
     }
 
     @Test
-    void answers_no_route_when_no_account_has_the_capability() {
+    void answers_no_route_when_no_account_has_the_capability() throws Exception {
         DispatchSettings noEmbeddings = new DispatchSettings(null, null, TestSettings.mission(simulator.baseUrl()),
                 java.util.Map.of("EMBEDDING", List.of("hunyuan")), null, 0);
-        DispatchOutcome outcome = new JobDispatcher(new RoutePlanner(noEmbeddings), client)
-                .dispatch(Job.embedding("nr", "x"));
+        DispatchOutcome outcome = new JobDispatcher(new RoutePlanner(noEmbeddings), client, gate)
+                .dispatch(Job.embedding("nr", "x"), Priority.LOW);
         assertThat(outcome.error().code()).isEqualTo(ErrorCode.NO_ROUTE);
         assertThat(simulator.calls().all()).isEmpty();
     }
 
     @Test
-    void never_puts_the_api_key_in_an_outcome() {
+    void never_puts_the_api_key_in_an_outcome() throws Exception {
         simulator.inject(Fault.status("hunyuan-1", 401));
         simulator.inject(Fault.of("nvidia-1", "down", 1.0));
         simulator.inject(Fault.of("nvidia-2", "flaky", 1.0));
-        DispatchOutcome outcome = dispatcher.dispatch(Job.chat("k1", "hi"));
+        DispatchOutcome outcome = dispatch(Job.chat("k1", "hi"));
         assertThat(outcome.toString()).doesNotContain("sim-hunyuan-1", "sim-nvidia-1", "sim-nvidia-2");
     }
 }

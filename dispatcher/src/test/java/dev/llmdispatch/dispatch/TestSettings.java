@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
+import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 
 /** The mission's providers, pointed at one base URL (a simulator), for tests. */
 final class TestSettings {
@@ -37,6 +39,12 @@ final class TestSettings {
         providers.put("siliconflow", provider(baseUrl, Set.of(Capability.EMBEDDING), Map.of("embedding", "BAAI/bge-m3"),
                 Map.of(), account("siliconflow-1", "sim-siliconflow-1")));
         return providers;
+    }
+
+    /** Capacity keys of a test's own, so tests sharing one Redis do not share limits. */
+    static CapacitySettings capacity() {
+        return new CapacitySettings("test-" + UUID.randomUUID(), Duration.ofMillis(50), Duration.ofSeconds(1),
+                Duration.ofMillis(10));
     }
 
     static DispatchSettings settings(Map<String, ProviderSettings> providers) {

@@ -60,7 +60,7 @@ class BadInputTest {
                         + "\"messages\":[{\"role\":\"user\"}]}}"),
                 new ProducerRecord<>(topics.low(), "tombstone", null),
                 record(topics.high(), "ok-4", valid("ok-4")));
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(1.0), LatencyModel.NONE));
+        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.NONE));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, ns, simulator.baseUrl());
                 KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra)) {
             ProducerRecord<String, byte[]> first = records.get(0);

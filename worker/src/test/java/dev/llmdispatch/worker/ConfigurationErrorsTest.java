@@ -13,11 +13,10 @@ class ConfigurationErrorsTest {
     @Test
     void stops_startup_naming_a_negative_limit(Infrastructure infra) {
         assertThatThrownBy(() -> WorkerHarness.startWorker(infra, "cfg1", "http://127.0.0.1:9/v1",
-                "--dispatch.providers.hunyuan.accounts[0].id=hunyuan-1",
-                "--dispatch.providers.hunyuan.accounts[0].api-key=k",
-                "--dispatch.providers.hunyuan.accounts[0].limits.concurrency=-5"))
+                "--dispatch.providers.hunyuan.accounts[0].limits.requests=-5",
+                "--dispatch.providers.hunyuan.accounts[0].limits.per=6s"))
                 .rootCause()
-                .hasMessageContaining("dispatch.providers.hunyuan.accounts[0].limits.concurrency must be > 0, but was -5");
+                .hasMessageContaining("dispatch.providers.hunyuan.accounts[0].limits.requests must be > 0, but was -5");
     }
 
     @Test

@@ -83,10 +83,11 @@ class EndToEndTest {
                     assertThat(r.provider()).isEqualTo("nvidia");
                     assertThat(r.response().path("choices").get(0).path("message").has("reasoning_content")).isTrue();
                 } else if (job.tier() == Tier.TIER_1) {
-                    assertThat(r.provider()).isEqualTo("nvidia");
+                    // NVIDIA while it has room (5 in flight per account), then Hunyuan
+                    assertThat(r.provider()).isIn("nvidia", "hunyuan");
                     assertThat(r.response().path("choices").get(0).path("message").has("reasoning_content")).isFalse();
                 } else {
-                    assertThat(r.account()).isEqualTo("hunyuan-1");
+                    assertThat(r.provider()).isIn("hunyuan", "nvidia");
                 }
             }
 

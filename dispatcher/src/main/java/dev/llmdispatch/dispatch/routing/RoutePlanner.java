@@ -7,29 +7,55 @@ import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.Capability;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
+import java.time.Clock;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
- * Turns a job into a {@link Route}: the chain of its tier (or EMBEDDING), expanded into enabled accounts
- * that have the capabilities the job needs.
+ * Turns a job into a {@link Route}: settles its tier, takes that tier's chain (or EMBEDDING), puts the
+ * peak-hours providers first when it is peak time, and expands the chain into enabled accounts that have
+ * the capabilities the job needs and a context window that holds it.
  */
 public final class RoutePlanner {
 
     private final DispatchSettings settings;
+    private final RoutingRules rules;
+    private final Clock clock;
 
     public RoutePlanner(DispatchSettings settings) {
-        this.settings = settings;
+        this(settings, RoutingRules.DEFAULTS, Clock.systemUTC());
     }
 
-    /** The tier a job runs at: its own, else TIER_1 for thinking jobs, else TIER_2. */
-    public static Tier settleTier(Job job) {
+    public RoutePlanner(DispatchSettings settings, RoutingRules rules, Clock clock) {
+        this.settings = settings;
+        this.rules = rules;
+        this.clock = clock;
+    }
+
+    /**
+     * The tier a job runs at: its own; else TIER_1 for thinking jobs, prompts with a reasoning keyword or
+     * at least {@code tier1MinTokens} long; TIER_3 for short plain prompts; TIER_2 otherwise.
+     */
+    public Tier settleTier(Job job) {
         if (job.tier() != null) {
             return job.tier();
         }
-        return Boolean.TRUE.equals(job.thinking()) ? Tier.TIER_1 : Tier.TIER_2;
+        if (Boolean.TRUE.equals(job.thinking())) {
+            return Tier.TIER_1;
+        }
+        int tokens = PromptSize.promptTokens(job);
+        if (rules.tier1MinTokens() > 0 && tokens >= rules.tier1MinTokens()) {
+            return Tier.TIER_1;
+        }
+        String text = promptText(job).toLowerCase(Locale.ROOT);
+        if (rules.tier1Keywords().stream().anyMatch(text::contains)) {
+            return Tier.TIER_1;
+        }
+        return tokens <= rules.tier3MaxTokens() ? Tier.TIER_3 : Tier.TIER_2;
     }
 
     public Route planRoute(Job job) {
@@ -39,28 +65,57 @@ public final class RoutePlanner {
         Set<Capability> needs = embedding ? Set.of(Capability.EMBEDDING)
                 : Boolean.TRUE.equals(job.thinking()) ? Set.of(Capability.CHAT, Capability.THINKING)
                 : Set.of(Capability.CHAT);
+        int tokens = PromptSize.totalTokens(job);
         Set<String> seen = new LinkedHashSet<>();
         List<Slot> slots = new ArrayList<>();
-        for (String entry : settings.chains().getOrDefault(chain, List.of())) {
+        for (String entry : chainAt(chain)) {
             ProviderSettings pool = settings.providers().get(entry);
             if (pool != null) {
                 for (AccountSettings account : pool.accounts()) {
-                    addIfServes(slots, seen, entry, pool, account, needs);
+                    addIfServes(slots, seen, entry, pool, account, needs, tokens);
                 }
             } else {
                 String provider = settings.providerOf(entry);
                 ProviderSettings owner = settings.providers().get(provider);
                 owner.accounts().stream().filter(a -> a.id().equals(entry)).findFirst()
-                        .ifPresent(a -> addIfServes(slots, seen, provider, owner, a, needs));
+                        .ifPresent(a -> addIfServes(slots, seen, provider, owner, a, needs, tokens));
             }
         }
-        return new Route(chain, tier, slots);
+        return new Route(chain, tier, slots, tokens);
+    }
+
+    private List<String> chainAt(String chain) {
+        List<String> entries = settings.chains().getOrDefault(chain, List.of());
+        RoutingRules.PeakHours peak = rules.peak();
+        if (peak == null || !peak.contains(LocalTime.now(clock.withZone(peak.zone())))) {
+            return entries;
+        }
+        List<String> ordered = new ArrayList<>();
+        peak.prefer().stream().filter(entries::contains).forEach(ordered::add);
+        entries.stream().filter(e -> !ordered.contains(e)).forEach(ordered::add);
+        return ordered;
     }
 
     private static void addIfServes(List<Slot> slots, Set<String> seen, String provider, ProviderSettings pool,
-            AccountSettings account, Set<Capability> needs) {
-        if (account.enabled() && pool.capabilities().containsAll(needs) && seen.add(account.id())) {
+            AccountSettings account, Set<Capability> needs, int tokens) {
+        boolean fits = pool.contextWindow() == null || tokens <= pool.contextWindow();
+        if (account.enabled() && fits && pool.capabilities().containsAll(needs) && seen.add(account.id())) {
             slots.add(new Slot(provider, pool, account));
         }
+    }
+
+    private static String promptText(Job job) {
+        StringBuilder sb = new StringBuilder();
+        for (var message : job.request().path("messages")) {
+            var content = message.path("content");
+            if (content.isString()) {
+                sb.append(content.stringValue()).append('\n');
+            } else {
+                for (var part : content) {
+                    sb.append(part.path("text").asString("")).append('\n');
+                }
+            }
+        }
+        return sb.toString();
     }
 }

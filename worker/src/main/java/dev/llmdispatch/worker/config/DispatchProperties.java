@@ -2,7 +2,11 @@ package dev.llmdispatch.worker.config;
 
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
+import dev.llmdispatch.dispatch.routing.RoutingRules;
+import java.time.LocalTime;
+import java.time.ZoneId;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,14 +18,28 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  */
 @ConfigurationProperties("dispatch")
 public record DispatchProperties(Redis redis, TopicNames topics, Map<String, ProviderSettings> providers,
-        Routing routing, Reply reply, Integer maxJobBytes, Consumption consumer) {
+        Routing routing, Reply reply, Integer maxJobBytes, Consumption consumer, Capacity capacity,
+        Classification classification) {
 
     public record Redis(String url) {}
+
+    /** {@code dispatch.capacity.*}: see {@link CapacitySettings}. */
+    public record Capacity(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll) {
+        public CapacitySettings toSettings() {
+            return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll);
+        }
+    }
+
+    /** {@code dispatch.classification.*}: see {@link RoutingRules}. */
+    public record Classification(List<String> tier1Keywords, Integer tier1MinTokens, Integer tier3MaxTokens) {}
+
+    /** {@code dispatch.routing.peak.*}: during these hours the preferred providers go first. */
+    public record Peak(LocalTime from, LocalTime to, ZoneId zone, List<String> prefer) {}
 
     public record TopicNames(String high, String medium, String low, String results, String deadLetter,
             Integer partitions) {}
 
-    public record Routing(Map<String, List<String>> chains) {}
+    public record Routing(Map<String, List<String>> chains, Peak peak) {}
 
     public record Reply(List<String> allowedTopics) {}
 
@@ -65,6 +83,19 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
 
     public Consumption consumption() {
         return consumer == null ? new Consumption(null, null, null, null, null, null) : consumer;
+    }
+
+    public CapacitySettings capacitySettings() {
+        return capacity == null ? CapacitySettings.DEFAULTS : capacity.toSettings();
+    }
+
+    public RoutingRules routingRules() {
+        Peak peak = routing == null ? null : routing.peak();
+        return new RoutingRules(classification == null ? null : classification.tier1Keywords(),
+                classification == null || classification.tier1MinTokens() == null ? 0 : classification.tier1MinTokens(),
+                classification == null || classification.tier3MaxTokens() == null
+                        ? RoutingRules.DEFAULT_TIER3_MAX_TOKENS : classification.tier3MaxTokens(),
+                peak == null ? null : new RoutingRules.PeakHours(peak.from(), peak.to(), peak.zone(), peak.prefer()));
     }
 
     public DispatchSettings toSettings() {

@@ -3,6 +3,8 @@ package dev.llmdispatch.worker.config;
 import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.JobDispatcher;
+import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
@@ -10,7 +12,6 @@ import dev.llmdispatch.worker.consume.JobProcessor;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import dev.llmdispatch.worker.publish.ResultPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.net.URI;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
@@ -20,9 +21,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
-import org.redisson.config.Config;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
@@ -71,29 +70,21 @@ public class WorkerConfiguration {
         return new ProviderClient();
     }
 
+    @Bean(destroyMethod = "close")
+    CapacityGate capacityGate(RedissonClient redisson, DispatchSettings settings, DispatchProperties properties,
+            Clock clock) {
+        return new CapacityGate(redisson, settings, properties.capacitySettings(), clock);
+    }
+
     @Bean
-    JobDispatcher jobDispatcher(DispatchSettings settings, ProviderClient client) {
-        return new JobDispatcher(new RoutePlanner(settings), client);
+    JobDispatcher jobDispatcher(DispatchSettings settings, DispatchProperties properties, ProviderClient client,
+            CapacityGate gate, Clock clock) {
+        return new JobDispatcher(new RoutePlanner(settings, properties.routingRules(), clock), client, gate);
     }
 
     @Bean(destroyMethod = "shutdown")
     RedissonClient redissonClient(DispatchSettings settings) {
-        URI uri = URI.create(settings.redisUrl());
-        Config config = new Config();
-        var server = config.useSingleServer()
-                .setAddress(uri.getScheme() + "://" + uri.getHost() + ":" + (uri.getPort() > 0 ? uri.getPort() : 6379));
-        if (uri.getUserInfo() != null) {
-            String[] parts = uri.getUserInfo().split(":", 2);
-            if (parts.length == 2) {
-                if (!parts[0].isEmpty()) {
-                    server.setUsername(parts[0]);
-                }
-                server.setPassword(parts[1]);
-            } else {
-                server.setPassword(parts[0]);
-            }
-        }
-        return Redisson.create(config);
+        return RedisConnections.create(settings.redisUrl());
     }
 
     @Bean(destroyMethod = "close")

@@ -67,10 +67,14 @@ public final class JobProcessor {
         } catch (ResultPublisher.PublishException e) {
             log.error("job at {}@{}: {}", work.partition(), work.record().offset(), e.getMessage());
             return false;
+        } catch (InterruptedException e) {
+            // stopping: the job stays uncommitted and runs again on the partition's next owner
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
-    private void handle(Work work) {
+    private void handle(Work work) throws InterruptedException {
         ConsumerRecord<byte[], byte[]> record = work.record();
         long startedMillis = clock.millis();
         byte[] value = record.value();
@@ -94,11 +98,11 @@ public final class JobProcessor {
         Instant now = clock.instant();
         if (job.deadline() != null && now.isAfter(job.deadline())) {
             DispatchOutcome expired = DispatchOutcome.failed(job.tier(), ErrorCode.EXPIRED, "deadline " + job.deadline()
-                    + " passed before the job could start", false, List.of(), 0);
+                    + " passed before the job could start", false, List.of(), 0, 0);
             publishResult(work, job, expired, startedMillis, false);
             return;
         }
-        DispatchOutcome outcome = dispatcher.dispatch(job);
+        DispatchOutcome outcome = dispatcher.dispatch(job, work.priority());
         publishResult(work, job, outcome, startedMillis,
                 outcome.error() != null && outcome.error().code() == ErrorCode.ALL_PROVIDERS_FAILED);
     }
@@ -111,7 +115,8 @@ public final class JobProcessor {
         JobResult result = new JobResult(Job.VERSION, job.id(), outcome.status(), work.priority(), outcome.tier(),
                 outcome.provider(), outcome.account(), outcome.model(), outcome.response(), outcome.error(),
                 outcome.attempts(), false,
-                new JobResult.Timings(startedMillis - produced, 0, outcome.providerMs(), Math.max(0, now - produced)),
+                new JobResult.Timings(startedMillis - produced, outcome.waitMs(), outcome.providerMs(),
+                        Math.max(0, now - produced)),
                 job.metadata(), Instant.ofEpochMilli(now));
         if (deadLetter) {
             publisher.publishDeadLetter(job.id(), new DeadLetter(Job.VERSION, DeadLetterReason.ALL_PROVIDERS_FAILED,

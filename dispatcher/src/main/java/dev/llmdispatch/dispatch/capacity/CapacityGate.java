@@ -1,0 +1,346 @@
+package dev.llmdispatch.dispatch.capacity;
+
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.dispatch.config.AccountSettings;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.config.ProviderSettings;
+import dev.llmdispatch.dispatch.routing.Slot;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.redisson.api.RTopic;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands out room on provider accounts, shared by the whole fleet through Redis, to the jobs of this worker
+ * in priority order (HIGH, then MEDIUM, then LOW; first come first served within a priority).
+ *
+ * <p>A job that finds no room waits without polling Redis in a loop: one granter thread per worker retries
+ * the waiting jobs when room may have appeared — when a permit is released here, when another worker
+ * announces a release (Redis pub/sub), or, for jobs held back only by a request window, every
+ * {@link CapacitySettings#ratePoll()}. In a round, an account found full is not asked again for a job of
+ * lower priority, so a round costs at most one refused call per account.
+ */
+public final class CapacityGate implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CapacityGate.class);
+    private static final long IDLE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final Map<String, AccountCapacity> accounts = new HashMap<>();
+    private final Map<String, ProviderSettings> providers;
+    private final Map<String, AtomicLong> roundRobin = new HashMap<>();
+    private final CapacitySettings settings;
+    private final Clock clock;
+    private final RTopic releases;
+    private final int listenerId;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition wake = lock.newCondition();
+    private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(
+            Comparator.comparing((Waiter w) -> w.priority).thenComparingLong(w -> w.seq));
+    private final AtomicLong seq = new AtomicLong();
+    private final Thread granter;
+    private volatile boolean running = true;
+    private boolean signalled;
+
+    public CapacityGate(RedissonClient redis, DispatchSettings dispatch, CapacitySettings settings, Clock clock) {
+        this.settings = settings;
+        this.clock = clock;
+        this.providers = dispatch.providers();
+        dispatch.providers().forEach((name, provider) -> {
+            roundRobin.put(name, new AtomicLong());
+            for (AccountSettings account : provider.accounts()) {
+                if (account.enabled()) {
+                    accounts.put(account.id(), new AccountCapacity(redis, settings, account, provider.timeout()));
+                }
+            }
+        });
+        this.releases = redis.getTopic(settings.keyPrefix() + ":released", StringCodec.INSTANCE);
+        this.listenerId = releases.addListener(String.class, (channel, accountId) -> signal());
+        this.granter = Thread.ofPlatform().name("capacity-granter").daemon().start(this::grantLoop);
+    }
+
+    /**
+     * Waits for room on one of {@code slots} (tried in order, each provider's accounts in its balance order).
+     *
+     * @param deadline give up at this instant (null: wait as long as it takes)
+     * @param tokens   estimated tokens, for accounts with a token quota
+     * @return the lease, or null when the deadline passed first
+     */
+    public Lease acquire(List<Slot> slots, Priority priority, Instant deadline, long tokens) throws InterruptedException {
+        if (slots.isEmpty()) {
+            throw new IllegalArgumentException("no slots to acquire");
+        }
+        Waiter waiter = new Waiter(List.copyOf(slots), priority, seq.incrementAndGet(), deadline, tokens);
+        lock.lock();
+        try {
+            waiters.add(waiter);
+            signalLocked();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            if (deadline == null) {
+                return waiter.future.get();
+            }
+            long millis = deadline.toEpochMilli() - clock.millis();
+            return waiter.future.get(Math.max(0, millis), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return abandon(waiter);
+        } catch (InterruptedException e) {
+            Lease lease = abandon(waiter);
+            if (lease != null) {
+                lease.close();
+            }
+            throw e;
+        } catch (ExecutionException | CancellationException e) {
+            throw new IllegalStateException("capacity gate failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Stops waiting; a lease granted in the meantime is handed back to the caller. */
+    private Lease abandon(Waiter waiter) {
+        if (waiter.future.cancel(false)) {
+            lock.lock();
+            try {
+                waiters.remove(waiter);
+            } finally {
+                lock.unlock();
+            }
+            return null;
+        }
+        return waiter.future.join();
+    }
+
+    void release(Slot slot, String permitId) {
+        AccountCapacity capacity = accounts.get(slot.accountId());
+        try {
+            capacity.releasePermit(permitId);
+        } finally {
+            signal();
+            if (permitId != null) {
+                releases.publishAsync(slot.accountId());
+            }
+        }
+    }
+
+    /** Fleet-wide requests in flight on an account, from Redis. */
+    public int inFlight(String accountId) {
+        return accounts.get(accountId).inFlight();
+    }
+
+    /** Fleet-wide free concurrency permits of an account, from Redis. */
+    public int availablePermits(String accountId) {
+        return accounts.get(accountId).availablePermits();
+    }
+
+    /** Jobs of this worker waiting for room. */
+    public int waiting() {
+        lock.lock();
+        try {
+            return waiters.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void signal() {
+        lock.lock();
+        try {
+            signalLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void signalLocked() {
+        signalled = true;
+        wake.signal();
+    }
+
+    private void grantLoop() {
+        while (running) {
+            try {
+                Round round = grantRound();
+                lock.lock();
+                try {
+                    if (!signalled && running) {
+                        long wait = waiters.isEmpty() ? IDLE_WAIT_NANOS
+                                : round.waitingOnWindows ? settings.ratePoll().toNanos() : IDLE_WAIT_NANOS;
+                        wake.awaitNanos(Math.min(wait, round.nanosToDeadline));
+                    }
+                    signalled = false;
+                } finally {
+                    lock.unlock();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // Redis unreachable for a moment: keep the waiters, try again shortly
+                log.warn("capacity round failed: {}", e.toString());
+                try {
+                    Thread.sleep(settings.ratePoll().toMillis() * 4);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private record Round(boolean waitingOnWindows, long nanosToDeadline) {}
+
+    /** One pass over the waiters, best first. */
+    private Round grantRound() {
+        List<Waiter> snapshot;
+        lock.lock();
+        try {
+            snapshot = new ArrayList<>(waiters);
+        } finally {
+            lock.unlock();
+        }
+        snapshot.sort(waiters.comparator());
+        Set<String> full = new HashSet<>();
+        boolean waitingOnWindows = false;
+        long nanosToDeadline = Long.MAX_VALUE;
+        long now = clock.millis();
+        for (Waiter waiter : snapshot) {
+            if (waiter.future.isDone()) {
+                remove(waiter);
+                continue;
+            }
+            if (waiter.deadline != null) {
+                long left = waiter.deadline.toEpochMilli() - now;
+                if (left <= 0) {
+                    continue; // its own thread times out and leaves
+                }
+                nanosToDeadline = Math.min(nanosToDeadline, TimeUnit.MILLISECONDS.toNanos(left));
+            }
+            boolean granted = false;
+            for (Slot slot : balanced(waiter.slots)) {
+                if (full.contains(slot.accountId())) {
+                    continue;
+                }
+                AccountCapacity.Grant grant = accounts.get(slot.accountId()).tryAcquire(waiter.tokens);
+                if (grant.granted()) {
+                    Lease lease = new Lease(slot, grant.permitId(), this,
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waiter.enqueuedNanos));
+                    remove(waiter);
+                    if (!waiter.future.complete(lease)) {
+                        lease.close();
+                    }
+                    granted = true;
+                    break;
+                }
+                full.add(slot.accountId());
+                waitingOnWindows |= grant.refusal() != AccountCapacity.Refusal.CONCURRENCY;
+            }
+            if (!granted && full.size() >= accounts.size()) {
+                break; // every account is full: nobody below can be served this round
+            }
+        }
+        return new Round(waitingOnWindows, nanosToDeadline);
+    }
+
+    private void remove(Waiter waiter) {
+        lock.lock();
+        try {
+            waiters.remove(waiter);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The slots with each provider's accounts in the order its balance strategy wants now. */
+    List<Slot> balanced(List<Slot> slots) {
+        List<Slot> out = new ArrayList<>(slots.size());
+        int i = 0;
+        while (i < slots.size()) {
+            int j = i;
+            String provider = slots.get(i).provider();
+            while (j < slots.size() && slots.get(j).provider().equals(provider)) {
+                j++;
+            }
+            List<Slot> pool = new ArrayList<>(slots.subList(i, j));
+            if (pool.size() > 1) {
+                order(provider, pool);
+            }
+            out.addAll(pool);
+            i = j;
+        }
+        return out;
+    }
+
+    private void order(String provider, List<Slot> pool) {
+        switch (providers.get(provider).balance()) {
+            case ORDERED -> { }
+            case ROUND_ROBIN -> java.util.Collections.rotate(pool,
+                    -(int) (roundRobin.get(provider).getAndIncrement() % pool.size()));
+            case WEIGHTED -> {
+                // weighted random order (Efraimidis-Spirakis): key u^(1/w), largest first
+                Map<Slot, Double> keys = new HashMap<>();
+                for (Slot s : pool) {
+                    keys.put(s, Math.pow(ThreadLocalRandom.current().nextDouble(), 1.0 / s.account().weight()));
+                }
+                pool.sort(Comparator.comparingDouble((Slot s) -> keys.get(s)).reversed());
+            }
+            case LEAST_INFLIGHT -> {
+                Map<Slot, Double> load = new HashMap<>();
+                for (Slot s : pool) {
+                    AccountCapacity c = accounts.get(s.accountId());
+                    load.put(s, c.inFlight() / (double) c.concurrencyLimit());
+                }
+                pool.sort(Comparator.comparingDouble(load::get));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        granter.interrupt();
+        releases.removeListener(listenerId);
+        lock.lock();
+        try {
+            waiters.forEach(w -> w.future.cancel(false));
+            waiters.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static final class Waiter {
+        final List<Slot> slots;
+        final Priority priority;
+        final long seq;
+        final Instant deadline;
+        final long tokens;
+        final long enqueuedNanos = System.nanoTime();
+        final CompletableFuture<Lease> future = new CompletableFuture<>();
+
+        Waiter(List<Slot> slots, Priority priority, long seq, Instant deadline, long tokens) {
+            this.slots = slots;
+            this.priority = priority;
+            this.seq = seq;
+            this.deadline = deadline;
+            this.tokens = tokens;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.llmdispatch.dispatch.capacity;
+
+import java.net.URI;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+
+/** Redisson clients from {@code dispatch.redis.url} ({@code redis://}, {@code rediss://}, with user:password). */
+public final class RedisConnections {
+    private RedisConnections() {}
+
+    public static RedissonClient create(String url) {
+        URI uri = URI.create(url);
+        Config config = new Config();
+        var server = config.useSingleServer()
+                .setAddress(uri.getScheme() + "://" + uri.getHost() + ":" + (uri.getPort() > 0 ? uri.getPort() : 6379))
+                .setConnectionMinimumIdleSize(4)
+                .setConnectionPoolSize(32);
+        if (uri.getUserInfo() != null) {
+            String[] parts = uri.getUserInfo().split(":", 2);
+            if (parts.length == 2) {
+                if (!parts[0].isEmpty()) {
+                    server.setUsername(parts[0]);
+                }
+                server.setPassword(parts[1]);
+            } else {
+                server.setPassword(parts[0]);
+            }
+        }
+        return Redisson.create(config);
+    }
+}

@@ -1,0 +1,195 @@
+package dev.llmdispatch.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.capacity.CapacitySettings;
+import dev.llmdispatch.dispatch.capacity.Lease;
+import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.dispatch.config.AccountSettings;
+import dev.llmdispatch.dispatch.config.Balance;
+import dev.llmdispatch.dispatch.config.Capability;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.config.Limits;
+import dev.llmdispatch.dispatch.config.ProviderSettings;
+import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.redisson.api.RedissonClient;
+
+/** Fleet-wide limits: several gates, each with its own Redisson client, share one real Redis. */
+@IntegrationTest
+class CapacityGateTest {
+
+    private final Infrastructure infra;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    CapacityGateTest(Infrastructure infra) {
+        this.infra = infra;
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        Collections.reverse(toClose);
+        for (AutoCloseable c : toClose) {
+            c.close();
+        }
+    }
+
+    private static DispatchSettings oneAccount(Limits limits, Duration timeout) {
+        ProviderSettings p = new ProviderSettings("http://127.0.0.1:9/v1", Set.of(Capability.CHAT),
+                null, Map.of("chat", "m"), null, null, Balance.ORDERED, timeout,
+                List.of(new AccountSettings("acct-1", "k", limits, null)));
+        return new DispatchSettings(null, null, Map.of("p", p), Map.of("TIER_1", List.of("p")), null, 0);
+    }
+
+    private List<CapacityGate> gates(int n, DispatchSettings settings, CapacitySettings capacity) {
+        List<CapacityGate> gates = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            RedissonClient redis = RedisConnections.create(infra.redisUrl());
+            toClose.add(redis::shutdown);
+            CapacityGate gate = new CapacityGate(redis, settings, capacity, Clock.systemUTC());
+            toClose.add(gate);
+            gates.add(gate);
+        }
+        return gates;
+    }
+
+    private static List<Slot> slots(DispatchSettings settings) {
+        ProviderSettings p = settings.providers().get("p");
+        return List.of(new Slot("p", p, p.accounts().get(0)));
+    }
+
+    private static CapacitySettings capacity(Duration guard) {
+        return new CapacitySettings("gate-" + UUID.randomUUID(), guard, Duration.ofMillis(500), Duration.ofMillis(10));
+    }
+
+    @Test
+    void never_exceeds_an_account_concurrency_across_three_gates() throws Exception {
+        DispatchSettings settings = oneAccount(new Limits(null, null, 3, null, null), Duration.ofSeconds(5));
+        List<CapacityGate> gates = gates(3, settings, capacity(Duration.ZERO));
+        AtomicInteger holding = new AtomicInteger();
+        AtomicInteger maxHolding = new AtomicInteger();
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        List<CompletableFuture<Void>> jobs = new ArrayList<>();
+        for (int i = 0; i < 45; i++) {
+            CapacityGate gate = gates.get(i % 3);
+            jobs.add(CompletableFuture.runAsync(() -> {
+                try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                    maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
+                    Thread.sleep(15);
+                    holding.decrementAndGet();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, pool));
+        }
+        CompletableFuture.allOf(jobs.toArray(CompletableFuture[]::new)).get();
+        assertThat(maxHolding.get()).isEqualTo(3);
+        assertThat(gates.get(0).availablePermits("acct-1")).isEqualTo(3);
+    }
+
+    @Test
+    void never_grants_more_than_the_request_window_allows_across_gates() throws Exception {
+        DispatchSettings settings = oneAccount(new Limits(10, Duration.ofMillis(1000), null, null, null),
+                Duration.ofSeconds(5));
+        List<CapacityGate> gates = gates(3, settings, capacity(Duration.ofMillis(20)));
+        ConcurrentLinkedQueue<Long> grants = new ConcurrentLinkedQueue<>();
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        List<CompletableFuture<Void>> jobs = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            CapacityGate gate = gates.get(i % 3);
+            jobs.add(CompletableFuture.runAsync(() -> {
+                try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                    grants.add(System.nanoTime());
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, pool));
+        }
+        CompletableFuture.allOf(jobs.toArray(CompletableFuture[]::new)).get();
+        List<Long> times = new ArrayList<>(grants);
+        Collections.sort(times);
+        assertThat(times).hasSize(30);
+        for (int i = 10; i < times.size(); i++) {
+            // the 11th grant after any grant comes at least one window later
+            assertThat(times.get(i) - times.get(i - 10)).isGreaterThanOrEqualTo(Duration.ofMillis(1000).toNanos());
+        }
+        // and it comes soon after the window allows it: waiting is not wasteful
+        assertThat(times.get(29) - times.get(0)).isLessThan(Duration.ofMillis(2 * 1020 + 600).toNanos());
+    }
+
+    @Test
+    void serves_high_before_low_when_room_appears() throws Exception {
+        DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
+        CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
+        Lease held = gate.acquire(slots(settings), Priority.LOW, null, 0);
+        ConcurrentLinkedQueue<Priority> order = new ConcurrentLinkedQueue<>();
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        List<CompletableFuture<Void>> waiting = new ArrayList<>();
+        for (Priority p : List.of(Priority.LOW, Priority.LOW, Priority.MEDIUM, Priority.HIGH)) {
+            waiting.add(CompletableFuture.runAsync(() -> {
+                try (Lease lease = gate.acquire(slots(settings), p, null, 0)) {
+                    order.add(p);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, pool));
+            int expected = waiting.size();
+            await().until(() -> gate.waiting() == expected);
+        }
+        held.close();
+        CompletableFuture.allOf(waiting.toArray(CompletableFuture[]::new)).get();
+        assertThat(order).containsExactly(Priority.HIGH, Priority.MEDIUM, Priority.LOW, Priority.LOW);
+    }
+
+    @Test
+    void gives_up_at_the_deadline() throws Exception {
+        DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
+        CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
+        try (Lease held = gate.acquire(slots(settings), Priority.HIGH, null, 0)) {
+            assertThat(gate.acquire(slots(settings), Priority.HIGH, Instant.now().plusMillis(200), 0)).isNull();
+            assertThat(gate.waiting()).isZero();
+        }
+    }
+
+    @Test
+    void a_crashed_holders_permit_comes_back_when_its_lease_ends() throws Exception {
+        DispatchSettings settings = oneAccount(new Limits(null, null, 2, null, null), Duration.ofMillis(500));
+        CapacitySettings capacity = capacity(Duration.ZERO);
+        RedissonClient crashing = RedisConnections.create(infra.redisUrl());
+        CapacityGate doomed = new CapacityGate(crashing, settings, capacity, Clock.systemUTC());
+        doomed.acquire(slots(settings), Priority.HIGH, null, 0);
+        doomed.acquire(slots(settings), Priority.HIGH, null, 0);
+        // the worker dies: no release, its Redis connection gone
+        doomed.close();
+        crashing.shutdown();
+
+        CapacityGate survivor = gates(1, settings, capacity).get(0);
+        long start = System.nanoTime();
+        Lease lease = survivor.acquire(slots(settings), Priority.HIGH, Instant.now().plusSeconds(10), 0);
+        long waitedMs = (System.nanoTime() - start) / 1_000_000;
+        assertThat(lease).isNotNull();
+        // lease = call timeout 500 ms + margin 500 ms
+        assertThat(waitedMs).isLessThan(3000);
+        lease.close();
+    }
+}
