@@ -38,7 +38,10 @@ import org.slf4j.LoggerFactory;
  * the waiting jobs when room may have appeared — when a permit is released here, when another worker
  * announces a release (Redis pub/sub), or, for jobs held back only by a request window, every
  * {@link CapacitySettings#ratePoll()}. In a round, an account found full is not asked again for a job of
- * lower priority, so a round costs at most one refused call per account.
+ * lower priority, so a round costs at most one refused call per account. Between rounds the gate remembers
+ * which accounts were full: one without a free concurrency permit until a release of that account is
+ * announced (or a second passes: a crashed worker's lease expires silently), one without request room until
+ * the next poll. So a release costs the fleet one Redis round trip to hand the room on, not one per account.
  */
 public final class CapacityGate implements AutoCloseable {
 
@@ -57,6 +60,11 @@ public final class CapacityGate implements AutoCloseable {
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(
             Comparator.comparing((Waiter w) -> w.priority).thenComparingLong(w -> w.seq));
     private final AtomicLong seq = new AtomicLong();
+    /** Accounts seen without a free concurrency permit, until a release of theirs is announced. */
+    private final Set<String> concurrencyFull = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Accounts seen without request (or token) room, with the nanoTime until which they are not asked again. */
+    private final Map<String, Long> windowFullUntil = new java.util.concurrent.ConcurrentHashMap<>();
+    private long forgetFullAt = System.nanoTime();
     private final Thread granter;
     private volatile boolean running = true;
     private boolean signalled;
@@ -74,7 +82,7 @@ public final class CapacityGate implements AutoCloseable {
             }
         });
         this.releases = redis.getTopic(settings.keyPrefix() + ":released", StringCodec.INSTANCE);
-        this.listenerId = releases.addListener(String.class, (channel, accountId) -> signal());
+        this.listenerId = releases.addListener(String.class, (channel, accountId) -> released(accountId));
         this.granter = Thread.ofPlatform().name("capacity-granter").daemon().start(this::grantLoop);
     }
 
@@ -111,8 +119,44 @@ public final class CapacityGate implements AutoCloseable {
                 lease.close();
             }
             throw e;
-        } catch (ExecutionException | CancellationException e) {
+        } catch (CancellationException e) {
+            throw new WaitCancelledException();
+        } catch (ExecutionException e) {
             throw new IllegalStateException("capacity gate failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stops the capacity waits of these threads: their {@link #acquire} throws {@link WaitCancelledException}.
+     * A worker losing a partition uses it so that jobs not yet at a provider go back to Kafka at once.
+     */
+    public void cancelWaits(java.util.Collection<Thread> threads) {
+        lock.lock();
+        try {
+            for (Waiter w : List.copyOf(waiters)) {
+                if (threads.contains(w.thread) && w.future.cancel(false)) {
+                    waiters.remove(w);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether this thread is waiting in {@link #acquire} now. */
+    public boolean isWaiting(Thread thread) {
+        lock.lock();
+        try {
+            return waiters.stream().anyMatch(w -> w.thread == thread && !w.future.isDone());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A capacity wait was cancelled by {@link #cancelWaits}: the job did not run and is not finished. */
+    public static final class WaitCancelledException extends RuntimeException {
+        public WaitCancelledException() {
+            super("capacity wait cancelled", null, false, false);
         }
     }
 
@@ -135,11 +179,16 @@ public final class CapacityGate implements AutoCloseable {
         try {
             capacity.releasePermit(permitId);
         } finally {
-            signal();
+            released(slot.accountId());
             if (permitId != null) {
                 releases.publishAsync(slot.accountId());
             }
         }
+    }
+
+    private void released(String accountId) {
+        concurrencyFull.remove(accountId);
+        signal();
     }
 
     /** Fleet-wide requests in flight on an account, from Redis. */
@@ -218,7 +267,18 @@ public final class CapacityGate implements AutoCloseable {
         }
         snapshot.sort(waiters.comparator());
         Set<String> full = new HashSet<>();
-        boolean waitingOnWindows = false;
+        long nowNanos = System.nanoTime();
+        if (nowNanos - forgetFullAt > IDLE_WAIT_NANOS) {
+            concurrencyFull.clear(); // a crashed worker's expired lease announces nothing
+            forgetFullAt = nowNanos;
+        }
+        full.addAll(concurrencyFull);
+        windowFullUntil.forEach((account, until) -> {
+            if (until - nowNanos > 0) {
+                full.add(account);
+            }
+        });
+        boolean waitingOnWindows = windowFullUntil.values().stream().anyMatch(until -> until - nowNanos > 0);
         long nanosToDeadline = Long.MAX_VALUE;
         long now = clock.millis();
         for (Waiter waiter : snapshot) {
@@ -250,7 +310,12 @@ public final class CapacityGate implements AutoCloseable {
                     break;
                 }
                 full.add(slot.accountId());
-                waitingOnWindows |= grant.refusal() != AccountCapacity.Refusal.CONCURRENCY;
+                if (grant.refusal() == AccountCapacity.Refusal.CONCURRENCY) {
+                    concurrencyFull.add(slot.accountId());
+                } else {
+                    windowFullUntil.put(slot.accountId(), System.nanoTime() + settings.ratePoll().toNanos());
+                    waitingOnWindows = true;
+                }
             }
             if (!granted && full.size() >= accounts.size()) {
                 break; // every account is full: nobody below can be served this round
@@ -333,6 +398,7 @@ public final class CapacityGate implements AutoCloseable {
         final Instant deadline;
         final long tokens;
         final long enqueuedNanos = System.nanoTime();
+        final Thread thread = Thread.currentThread();
         final CompletableFuture<Lease> future = new CompletableFuture<>();
 
         Waiter(List<Slot> slots, Priority priority, long seq, Instant deadline, long tokens) {

@@ -16,7 +16,7 @@ import java.time.Duration;
 public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll) {
 
     public static final String DEFAULT_KEY_PREFIX = "llm-dispatch";
-    public static final Duration DEFAULT_WINDOW_GUARD = Duration.ofMillis(250);
+    public static final Duration DEFAULT_WINDOW_GUARD = Duration.ofMillis(500);
     public static final Duration DEFAULT_LEASE_MARGIN = Duration.ofSeconds(10);
     public static final Duration DEFAULT_RATE_POLL = Duration.ofMillis(25);
     public static final CapacitySettings DEFAULTS = new CapacitySettings(null, null, null, null);

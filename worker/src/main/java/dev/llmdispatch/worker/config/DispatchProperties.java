@@ -46,7 +46,7 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
     /**
      * How a worker consumes.
      *
-     * @param maxInFlight       jobs one worker runs at once
+     * @param maxInFlight       jobs one worker has started and not finished (waiting for capacity or at a provider)
      * @param bufferPerPriority records buffered per priority before that priority's partitions pause
      * @param minShareMedium    the least share of starts MEDIUM gets while HIGH has work (anti-starvation)
      * @param minShareLow       the least share of starts LOW gets while higher priorities have work
@@ -56,7 +56,7 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
     public record Consumption(Integer maxInFlight, Integer bufferPerPriority, Double minShareMedium, Double minShareLow,
             Duration pollTimeout, Duration shutdownTimeout) {
 
-        public static final int DEFAULT_MAX_IN_FLIGHT = 16;
+        public static final int DEFAULT_MAX_IN_FLIGHT = 64;
         public static final double DEFAULT_MIN_SHARE_MEDIUM = 0.10;
         public static final double DEFAULT_MIN_SHARE_LOW = 0.05;
 

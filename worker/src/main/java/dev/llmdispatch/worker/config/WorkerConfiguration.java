@@ -114,7 +114,18 @@ public class WorkerConfiguration {
 
     @Bean
     PriorityConsumer priorityConsumer(KafkaProperties kafka, DispatchProperties properties, Topics topics,
-            JobProcessor processor) {
-        return new PriorityConsumer(kafka.buildConsumerProperties(), topics, properties.consumption(), processor);
+            JobProcessor processor, CapacityGate gate) {
+        return new PriorityConsumer(kafka.buildConsumerProperties(), topics, properties.consumption(), processor,
+                new PriorityConsumer.JobWaits() {
+                    @Override
+                    public boolean isWaiting(Thread jobThread) {
+                        return gate.isWaiting(jobThread);
+                    }
+
+                    @Override
+                    public void cancel(java.util.Collection<Thread> jobThreads) {
+                        gate.cancelWaits(jobThreads);
+                    }
+                });
     }
 }

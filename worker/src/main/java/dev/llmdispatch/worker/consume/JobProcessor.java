@@ -13,6 +13,7 @@ import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Violation;
 import dev.llmdispatch.dispatch.DispatchOutcome;
 import dev.llmdispatch.dispatch.JobDispatcher;
+import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.worker.publish.ResultPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -70,6 +71,9 @@ public final class JobProcessor {
         } catch (InterruptedException e) {
             // stopping: the job stays uncommitted and runs again on the partition's next owner
             Thread.currentThread().interrupt();
+            return false;
+        } catch (CapacityGate.WaitCancelledException e) {
+            // its partition moved to another worker before it reached a provider: that worker runs it
             return false;
         }
     }

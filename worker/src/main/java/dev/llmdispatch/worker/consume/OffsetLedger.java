@@ -18,6 +18,7 @@ final class OffsetLedger {
         final TreeSet<Long> unfinished = new TreeSet<>();
         long next = -1;
         long committed = -1;
+        long maxFinished = -1;
     }
 
     private final Map<TopicPartition, Partition> partitions = new HashMap<>();
@@ -32,7 +33,24 @@ final class OffsetLedger {
         Partition p = partitions.get(tp);
         if (p != null) {
             p.unfinished.remove(offset);
+            p.maxFinished = Math.max(p.maxFinished, offset);
         }
+    }
+
+    /** The highest finished offset of a partition, or -1. */
+    long maxFinished(TopicPartition tp) {
+        Partition p = partitions.get(tp);
+        return p == null ? -1 : p.maxFinished;
+    }
+
+    /** A commit did not go through: its positions are offered again by the next {@link #takeCommittable}. */
+    void commitFailed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        offsets.forEach((tp, om) -> {
+            Partition p = partitions.get(tp);
+            if (p != null && p.committed == om.offset()) {
+                p.committed = -1;
+            }
+        });
     }
 
     /** Positions that moved since the last commit, and marks them committed. */

@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -17,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -47,7 +50,10 @@ public final class PriorityConsumer implements SmartLifecycle {
     private final Semaphore slots;
     private final ConcurrentLinkedQueue<Finished> finished = new ConcurrentLinkedQueue<>();
     private final OffsetLedger ledger = new OffsetLedger();
-    private final ExecutorService jobs = Executors.newVirtualThreadPerTaskExecutor();
+    private final Map<Work, Thread> runningJobs = new ConcurrentHashMap<>();
+    private final JobWaits waits;
+    private volatile Set<TopicPartition> revoking = Set.of();
+    private final Object handover = new Object();
     private volatile boolean running;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private Thread pollThread;
@@ -55,8 +61,22 @@ public final class PriorityConsumer implements SmartLifecycle {
 
     private record Finished(Work work, boolean done) {}
 
+    /**
+     * The jobs' waits for capacity, as far as a consumer losing partitions needs them: which job threads are
+     * still waiting, and stopping those waits (the jobs then end unfinished).
+     */
+    public interface JobWaits {
+        boolean isWaiting(Thread jobThread);
+
+        void cancel(Collection<Thread> jobThreads);
+    }
+
+    /**
+     * @param waits the capacity waits of the jobs, cancelled for jobs whose partitions move to another worker
+     */
     public PriorityConsumer(Map<String, Object> kafkaProperties, Topics topics,
-            DispatchProperties.Consumption settings, JobProcessor processor) {
+            DispatchProperties.Consumption settings, JobProcessor processor, JobWaits waits) {
+        this.waits = waits;
         this.kafkaProperties = new HashMap<>(kafkaProperties);
         this.topics = topics;
         this.settings = settings;
@@ -72,6 +92,8 @@ public final class PriorityConsumer implements SmartLifecycle {
         props.putIfAbsent(ConsumerConfig.GROUP_ID_CONFIG, "llm-dispatch-workers");
         props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(10, settings.bufferPerPriority()));
+        // a worker joining or leaving moves only the partitions it must
+        props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         running = true;
         pollThread = Thread.ofPlatform().name("job-consumer").start(this::pollLoop);
@@ -119,8 +141,18 @@ public final class PriorityConsumer implements SmartLifecycle {
             }
             if (work == null) {
                 slots.release();
-            } else {
-                jobs.execute(() -> run(work));
+                continue;
+            }
+            // registered before it starts, under the same lock as a revocation's look at what is running:
+            // a job of a partition being revoked either is seen (and waited for) or never starts here
+            synchronized (handover) {
+                if (revoking.contains(work.partition())) {
+                    slots.release();
+                    continue;
+                }
+                Thread thread = Thread.ofVirtual().name("job-", 0).unstarted(() -> run(work));
+                runningJobs.put(work, thread);
+                thread.start();
             }
         }
     }
@@ -132,6 +164,7 @@ public final class PriorityConsumer implements SmartLifecycle {
         } catch (RuntimeException e) {
             log.error("job at {}@{} could not be finished: {}", work.partition(), work.record().offset(), e.toString());
         } finally {
+            runningJobs.remove(work);
             slots.release();
             finished.add(new Finished(work, done));
         }
@@ -142,7 +175,8 @@ public final class PriorityConsumer implements SmartLifecycle {
         while ((f = finished.poll()) != null) {
             if (f.done()) {
                 ledger.finished(f.work().partition(), f.work().record().offset());
-            } else if (running && consumer.assignment().contains(f.work().partition())) {
+            } else if (running && consumer.assignment().contains(f.work().partition())
+                    && !revoking.contains(f.work().partition())) {
                 buffer.addFirst(f.work().priority(), f.work());
             }
         }
@@ -175,7 +209,9 @@ public final class PriorityConsumer implements SmartLifecycle {
         if (!offsets.isEmpty()) {
             consumer.commitAsync(offsets, (committed, error) -> {
                 if (error != null) {
-                    log.warn("offset commit failed (a later commit covers it): {}", error.toString());
+                    // during a rebalance this is expected; the same positions are offered again
+                    log.debug("offset commit failed, will retry: {}", error.toString());
+                    ledger.commitFailed(offsets);
                 }
             });
         }
@@ -214,8 +250,42 @@ public final class PriorityConsumer implements SmartLifecycle {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
-            // buffered work of these partitions is left to the next owner; commit below the lowest unfinished
-            buffer.removeIf(w -> revoked.contains(w.partition()));
+            if (revoked.isEmpty()) {
+                return;
+            }
+            Map<Work, Thread> moving;
+            synchronized (handover) {
+                revoking = Set.copyOf(revoked);
+                // buffered work of these partitions is left to the next owner
+                buffer.removeIf(w -> revoked.contains(w.partition()));
+                moving = new HashMap<>();
+                runningJobs.forEach((w, t) -> {
+                    if (revoked.contains(w.partition())) {
+                        moving.put(w, t);
+                    }
+                });
+            }
+            applyFinished();
+            // The next owner starts at the lowest unfinished offset and redoes everything above it. So jobs
+            // above the highest offset that is finished or already at a provider, and still waiting for
+            // capacity, are handed over at once; the others finish here first, so that none is done twice.
+            Map<TopicPartition, Long> keep = new HashMap<>();
+            moving.forEach((w, t) -> {
+                long f = waits.isWaiting(t) ? -1 : w.record().offset();
+                keep.merge(w.partition(), Math.max(f, ledger.maxFinished(w.partition())), Math::max);
+            });
+            waits.cancel(moving.entrySet().stream()
+                    .filter(e -> e.getKey().record().offset() > keep.get(e.getKey().partition()))
+                    .map(Map.Entry::getValue).toList());
+            long deadline = System.nanoTime() + settings.shutdownTimeout().toNanos();
+            while (moving.keySet().stream().anyMatch(runningJobs::containsKey) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
             applyFinished();
             Map<TopicPartition, OffsetAndMetadata> offsets = ledger.positions(revoked);
             if (!offsets.isEmpty()) {
@@ -226,6 +296,7 @@ public final class PriorityConsumer implements SmartLifecycle {
                 }
             }
             ledger.forget(revoked);
+            revoking = Set.of();
         }
 
         @Override
@@ -251,7 +322,7 @@ public final class PriorityConsumer implements SmartLifecycle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        jobs.shutdownNow();
+        runningJobs.values().forEach(Thread::interrupt);
     }
 
     @Override

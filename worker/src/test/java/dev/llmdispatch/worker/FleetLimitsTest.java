@@ -1,0 +1,89 @@
+package dev.llmdispatch.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.CallLogStats;
+import dev.llmdispatch.simulator.LatencyModel;
+import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.Simulator;
+import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Three worker instances (each with its own consumer and Redisson client) share the mission's accounts at
+ * compressed time under saturating mixed-tier load. The simulator is the referee: no limit is ever exceeded,
+ * and the fleet uses what the limits allow.
+ */
+@IntegrationTest
+class FleetLimitsTest {
+
+    private static final int CHAT_JOBS = 600;
+    private static final int EMBEDDING_JOBS = 200;
+    private static final long MEASURED_MS = 12_000; // two NVIDIA windows of 6 s
+
+    @Test
+    void three_workers_never_exceed_any_limit_and_use_at_least_95_percent(Infrastructure infra) throws Exception {
+        Topics topics = WorkerHarness.topics("fleet");
+        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
+                        LatencyModel.logNormal(400, 0.25)));
+                ConfigurableApplicationContext w1 = WorkerHarness.startWorker(infra, "fleet", simulator.baseUrl());
+                ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, "fleet", simulator.baseUrl());
+                ConfigurableApplicationContext w3 = WorkerHarness.startWorker(infra, "fleet", simulator.baseUrl());
+                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
+                        .defaultTimeout(Duration.ofMinutes(3)).build()) {
+            List<Job> chat = new ArrayList<>();
+            for (int i = 0; i < CHAT_JOBS; i++) {
+                Tier tier = i % 10 < 4 ? Tier.TIER_1 : i % 10 < 7 ? Tier.TIER_2 : Tier.TIER_3;
+                chat.add(Job.chat("fleet-" + i, "question " + i).toBuilder().tier(tier).build());
+            }
+            List<Job> embeddings = new ArrayList<>();
+            for (int i = 0; i < EMBEDDING_JOBS; i++) {
+                embeddings.add(Job.embedding("fleet-e" + i, "text " + i));
+            }
+            List<CompletableFuture<JobResult>> futures = new ArrayList<>(client.submitAll(chat, Priority.MEDIUM));
+            futures.addAll(client.submitAll(embeddings, Priority.MEDIUM));
+            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(4, TimeUnit.MINUTES);
+
+            assertThat(futures).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
+            List<String> answered = WorkerHarness.readAll(infra, topics.results()).stream()
+                    .map(r -> JobCodec.readResult(r.value()).id()).toList();
+            assertThat(answered).hasSize(CHAT_JOBS + EMBEDDING_JOBS).doesNotHaveDuplicates();
+
+            CallLogStats stats = new CallLogStats(simulator.calls().all());
+            System.out.println("simulator stats: " + simulator.stats());
+            for (String account : List.of("nvidia-1", "nvidia-2", "hunyuan-1", "siliconflow-1")) {
+                assertThat(stats.refusedByLimits(account)).as("429s from the limits of %s", account).isZero();
+                assertThat(simulator.stats().get(account)).containsEntry("rejectedRateLimit", 0L)
+                        .containsEntry("rejectedConcurrency", 0L);
+            }
+            assertThat((int) simulator.stats().get("nvidia-1").get("maxInWindow")).isEqualTo(40);
+            for (String nvidia : List.of("nvidia-1", "nvidia-2")) {
+                long t0 = stats.firstAdmitted(nvidia);
+                long used = stats.admittedIn(nvidia, t0, t0 + MEASURED_MS);
+                // two whole windows from the first call: the limits allow 80 requests
+                System.out.printf("%s: %d admitted in the first %d ms%n", nvidia, used, MEASURED_MS);
+                assertThat(used / 80.0).as("request utilisation of %s", nvidia).isGreaterThanOrEqualTo(0.95);
+            }
+            long h0 = stats.firstAdmitted("hunyuan-1") + 1000;
+            double meanInFlight = stats.meanInFlight("hunyuan-1", h0, h0 + MEASURED_MS);
+            System.out.printf("hunyuan-1: mean in flight %.3f of 5%n", meanInFlight);
+            assertThat(meanInFlight / 5).as("concurrency utilisation of hunyuan-1").isGreaterThanOrEqualTo(0.95);
+        }
+    }
+}
