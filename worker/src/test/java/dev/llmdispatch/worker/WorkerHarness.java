@@ -35,6 +35,12 @@ public final class WorkerHarness {
 
     public static ConfigurableApplicationContext startWorker(Infrastructure infra, String ns, String simulatorBaseUrl,
             String... extra) {
+        return new SpringApplicationBuilder(WorkerApplication.class)
+                .run(workerArgs(infra, ns, simulatorBaseUrl, extra).toArray(String[]::new));
+    }
+
+    /** The command-line arguments of a worker on the test's namespace. */
+    public static List<String> workerArgs(Infrastructure infra, String ns, String simulatorBaseUrl, String... extra) {
         Topics t = topics(ns);
         List<String> args = new ArrayList<>(List.of(
                 "--spring.kafka.bootstrap-servers=" + infra.bootstrapServers(),
@@ -53,7 +59,20 @@ public final class WorkerHarness {
                 "--dispatch.providers.siliconflow.timeout=10s", "--dispatch.capacity.lease-margin=2s"));
         args.addAll(missionAccounts());
         args.addAll(List.of(extra));
-        return new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new));
+        return args;
+    }
+
+    /**
+     * A worker in a JVM of its own (this test JVM's classpath), so that a test can kill it outright.
+     * Its output goes to {@code target/NAME.log}.
+     */
+    public static Process startWorkerProcess(String name, List<String> args) throws java.io.IOException {
+        List<String> command = new ArrayList<>(List.of(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), WorkerApplication.class.getName()));
+        command.addAll(args);
+        java.io.File log = java.nio.file.Path.of("target", name + ".log").toFile();
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
     }
 
     /**

@@ -1,0 +1,81 @@
+package dev.llmdispatch.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.LatencyModel;
+import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.Simulator;
+import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** HIGH jobs are never stuck behind a LOW flood, and LOW still progresses. */
+@IntegrationTest
+class PriorityTest {
+
+    private static final long SERVICE_MS = 300;
+
+    @Test
+    void high_jobs_reach_a_provider_within_a_few_service_times_under_a_low_flood(Infrastructure infra) throws Exception {
+        Topics topics = WorkerHarness.topics("prio");
+        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
+                        LatencyModel.fixed(SERVICE_MS)));
+                ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, "prio", simulator.baseUrl());
+                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
+                        .defaultTimeout(Duration.ofMinutes(3)).build()) {
+            // the chat accounts serve about 30 jobs a second here: 400 LOW jobs are 10 s of work
+            List<Job> low = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                low.add(Job.chat("low-" + i, "routine " + i).toBuilder().tier(Tier.TIER_2).build());
+            }
+            List<CompletableFuture<JobResult>> lowResults = client.submitAll(low, Priority.LOW);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> lowResults.stream().filter(CompletableFuture::isDone).count() >= 40);
+
+            Map<String, Long> producedAt = new HashMap<>();
+            List<CompletableFuture<JobResult>> highResults = new ArrayList<>();
+            long lowDoneBefore = lowResults.stream().filter(CompletableFuture::isDone).count();
+            for (int i = 0; i < 10; i++) {
+                Job job = Job.chat("high-" + i, "urgent " + i).toBuilder().tier(Tier.TIER_2).build();
+                producedAt.put(job.id(), System.currentTimeMillis());
+                highResults.add(client.submit(job, Priority.HIGH));
+            }
+            CompletableFuture.allOf(highResults.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            long lowDoneAfterHigh = lowResults.stream().filter(CompletableFuture::isDone).count();
+            assertThat(lowDoneAfterHigh).as("LOW jobs kept finishing while HIGH ones ran").isGreaterThan(lowDoneBefore);
+            assertThat(lowDoneAfterHigh).as("HIGH finished long before the LOW flood").isLessThan(low.size());
+
+            Map<String, Long> firstCall = new HashMap<>();
+            for (CallLog.Call call : simulator.calls().all()) {
+                if (call.jobId() != null && call.jobId().startsWith("high-")) {
+                    firstCall.merge(call.jobId(), call.atMillis(), Math::min);
+                }
+            }
+            assertThat(firstCall).hasSize(10);
+            firstCall.forEach((id, at) -> assertThat(at - producedAt.get(id))
+                    .as("time from produced to provider of %s", id).isLessThan(5 * SERVICE_MS));
+            assertThat(highResults).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
+
+            CompletableFuture.allOf(lowResults.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
+            assertThat(lowResults).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.llmdispatch.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.LatencyModel;
+import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.Simulator;
+import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.redisson.api.RPermitExpirableSemaphore;
+import org.redisson.api.RedissonClient;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * A worker killed outright mid-run (its own JVM, SIGKILL: consumer and Redisson client gone, nothing
+ * released or committed) loses no job, and the account permits it held come back when their lease ends.
+ */
+@IntegrationTest
+class WorkerCrashTest {
+
+    private static final int JOBS = 40;
+    private static final String[] FAST_FAILOVER = {
+            "--spring.kafka.consumer.properties.session.timeout.ms=6000",
+            "--spring.kafka.consumer.properties.heartbeat.interval.ms=1000"};
+
+    @Test
+    void a_killed_worker_loses_no_job_and_its_permits_come_back(Infrastructure infra) throws Exception {
+        String ns = "crash";
+        Topics topics = WorkerHarness.topics(ns);
+        RedissonClient redis = RedisConnections.create(infra.redisUrl());
+        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
+                        LatencyModel.fixed(1500)));
+                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
+                        .defaultTimeout(Duration.ofMinutes(3)).build()) {
+            Process doomed = WorkerHarness.startWorkerProcess("crash-worker",
+                    WorkerHarness.workerArgs(infra, ns, simulator.baseUrl(), FAST_FAILOVER));
+            List<CompletableFuture<JobResult>> results = new ArrayList<>();
+            try {
+                List<Job> jobs = new ArrayList<>();
+                for (int i = 0; i < JOBS; i++) {
+                    jobs.add(Job.chat("crash-" + i, "question " + i).toBuilder().tier(Tier.TIER_2).build());
+                }
+                results.addAll(client.submitAll(jobs, Priority.MEDIUM));
+                // the doomed worker is at full use of hunyuan-1 when it dies
+                await().atMost(Duration.ofSeconds(90)).until(() ->
+                        (int) simulator.stats().get("hunyuan-1").get("inFlight") == 5);
+            } finally {
+                doomed.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+            long killedAt = System.currentTimeMillis();
+            RPermitExpirableSemaphore hunyuan = redis.getPermitExpirableSemaphore(ns + ":{hunyuan-1}:in-flight");
+            assertThat(hunyuan.availablePermits()).as("the dead worker's permits are still leased").isZero();
+
+            try (ConfigurableApplicationContext survivor = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(),
+                    FAST_FAILOVER)) {
+                CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
+                assertThat(results).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
+                Set<String> answered = WorkerHarness.readAll(infra, topics.results()).stream()
+                        .map(r -> JobCodec.readResult(r.value()).id()).collect(Collectors.toSet());
+                assertThat(answered).hasSize(JOBS);
+
+                // lease = call timeout 10 s + margin 2 s: the permits are back by then, and all free at the end
+                long firstHunyuanAfter = simulator.calls().all().stream()
+                        .filter(c -> "hunyuan-1".equals(c.account()) && c.atMillis() > killedAt + 100)
+                        .mapToLong(CallLog.Call::atMillis).min().orElseThrow();
+                assertThat(firstHunyuanAfter - killedAt).isLessThan(12_000 + 3_000);
+                await().atMost(Duration.ofSeconds(15)).until(() -> hunyuan.availablePermits() == 5);
+                for (String account : List.of("nvidia-1", "nvidia-2", "hunyuan-1")) {
+                    assertThat(simulator.stats().get(account)).containsEntry("rejectedConcurrency", 0L)
+                            .containsEntry("rejectedRateLimit", 0L);
+                }
+            }
+        } finally {
+            redis.shutdown();
+        }
+    }
+}
