@@ -1,7 +1,10 @@
 package dev.llmdispatch.simulator;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Simulated accounts shaped like the mission's: two NVIDIA accounts (40 requests per minute, 5 in
@@ -26,6 +29,33 @@ public final class MissionAccounts {
                 new SimAccount("hunyuan-1", HUNYUAN_1_KEY, 0, null, 5, 256_000, "openai"),
                 new SimAccount("siliconflow-1", SILICONFLOW_1_KEY, 2000, minute.toMillis() + "ms", 20, 8_192,
                         "siliconflow"));
+    }
+
+    /**
+     * Worker command-line properties that point the contract's providers (nvidia, hunyuan, siliconflow) at a
+     * simulator serving {@link #accounts}{@code (timeScale)}, with the same limits and keys. (A list given on
+     * the command line replaces the configured one whole, so every account field is set.)
+     */
+    public static List<String> workerProperties(String baseUrl, double timeScale) {
+        List<String> args = new ArrayList<>(List.of(
+                "--dispatch.providers.nvidia.base-url=" + baseUrl,
+                "--dispatch.providers.hunyuan.base-url=" + baseUrl,
+                "--dispatch.providers.siliconflow.base-url=" + baseUrl));
+        Map<String, String> providerOf = Map.of("nvidia-1", "nvidia", "nvidia-2", "nvidia", "hunyuan-1", "hunyuan",
+                "siliconflow-1", "siliconflow");
+        Map<String, Integer> index = new HashMap<>();
+        for (SimAccount a : accounts(timeScale)) {
+            String provider = providerOf.get(a.id());
+            String p = "--dispatch.providers." + provider + ".accounts[" + (index.merge(provider, 1, Integer::sum) - 1) + "].";
+            args.add(p + "id=" + a.id());
+            args.add(p + "api-key=" + a.key());
+            args.add(p + "limits.concurrency=" + a.concurrency());
+            if (a.requests() > 0) {
+                args.add(p + "limits.requests=" + a.requests());
+                args.add(p + "limits.per=" + a.window().toMillis() + "ms");
+            }
+        }
+        return args;
     }
 
     /** The mission's accounts with a log-normal latency around 400 ms plus 5 ms per output token. */

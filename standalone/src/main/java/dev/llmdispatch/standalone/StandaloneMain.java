@@ -59,7 +59,7 @@ public final class StandaloneMain {
             Simulator simulator = Simulator.start(MissionAccounts.config(MissionAccounts.REAL_TIME)
                     .withPort(ports.get("--simulator-port")));
             started.add(simulator);
-            workerArgs.addAll(simulatedProviders(simulator.baseUrl()));
+            workerArgs.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), MissionAccounts.REAL_TIME));
             providers = "the provider simulator at " + simulator.baseUrl()
                     + " (accounts nvidia-1, nvidia-2, hunyuan-1, siliconflow-1; stats at "
                     + simulator.baseUrl().replace("/v1", "/admin/stats") + ")";
@@ -87,22 +87,6 @@ public final class StandaloneMain {
 
     static boolean usesRealProviders() {
         return KEY_VARIABLES.stream().anyMatch(v -> System.getenv(v) != null && !System.getenv(v).isBlank());
-    }
-
-    /**
-     * Worker arguments that point the contract's providers at the simulator, with its keys. The keys go in
-     * as the variables the default configuration reads ({@code ${NVIDIA_API_KEY_1:}} ...): overriding one
-     * field of a list entry would replace the whole account list.
-     */
-    static List<String> simulatedProviders(String baseUrl) {
-        return List.of(
-                "--dispatch.providers.nvidia.base-url=" + baseUrl,
-                "--dispatch.providers.hunyuan.base-url=" + baseUrl,
-                "--dispatch.providers.siliconflow.base-url=" + baseUrl,
-                "--NVIDIA_API_KEY_1=" + MissionAccounts.NVIDIA_1_KEY,
-                "--NVIDIA_API_KEY_2=" + MissionAccounts.NVIDIA_2_KEY,
-                "--HUNYUAN_API_KEY=" + MissionAccounts.HUNYUAN_1_KEY,
-                "--SILICONFLOW_API_KEY=" + MissionAccounts.SILICONFLOW_1_KEY);
     }
 
     private static void stopAll(List<AutoCloseable> started) {

@@ -52,12 +52,11 @@ public final class WorkerHarness {
                 "--dispatch.topics.high=" + t.high(), "--dispatch.topics.medium=" + t.medium(),
                 "--dispatch.topics.low=" + t.low(), "--dispatch.topics.results=" + t.results(),
                 "--dispatch.topics.dead-letter=" + t.deadLetter(), "--dispatch.topics.partitions=" + t.partitions(),
-                "--dispatch.providers.nvidia.base-url=" + simulatorBaseUrl,
-                "--dispatch.providers.hunyuan.base-url=" + simulatorBaseUrl,
-                "--dispatch.providers.siliconflow.base-url=" + simulatorBaseUrl,
                 "--dispatch.providers.nvidia.timeout=10s", "--dispatch.providers.hunyuan.timeout=10s",
                 "--dispatch.providers.siliconflow.timeout=10s", "--dispatch.capacity.lease-margin=2s"));
-        args.addAll(missionAccounts());
+        // the mission's accounts at compressed time: NVIDIA 40 per 6 s and 5 in flight each, Hunyuan 5 in flight,
+        // SiliconFlow 2000 per 6 s and 20 in flight, as MissionAccounts.accounts(0.1) serves them
+        args.addAll(MissionAccounts.workerProperties(simulatorBaseUrl, 0.1));
         args.addAll(List.of(extra));
         return args;
     }
@@ -73,32 +72,6 @@ public final class WorkerHarness {
         command.addAll(args);
         java.io.File log = java.nio.file.Path.of("target", name + ".log").toFile();
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
-    }
-
-    /**
-     * The mission's accounts with their limits at compressed time, as {@link MissionAccounts#accounts}(0.1)
-     * serves them: NVIDIA 40 per 6 s and 5 in flight each, Hunyuan 5 in flight, SiliconFlow 200 per 6 s and 20
-     * in flight. (A list given on the command line replaces the configured one whole, so every field is set.)
-     */
-    public static List<String> missionAccounts() {
-        List<String> args = new ArrayList<>();
-        args.addAll(account("nvidia", 0, "nvidia-1", MissionAccounts.NVIDIA_1_KEY, 40, "6s", 5));
-        args.addAll(account("nvidia", 1, "nvidia-2", MissionAccounts.NVIDIA_2_KEY, 40, "6s", 5));
-        args.addAll(account("hunyuan", 0, "hunyuan-1", MissionAccounts.HUNYUAN_1_KEY, null, null, 5));
-        args.addAll(account("siliconflow", 0, "siliconflow-1", MissionAccounts.SILICONFLOW_1_KEY, 200, "6s", 20));
-        return args;
-    }
-
-    private static List<String> account(String provider, int index, String id, String key, Integer requests,
-            String per, int concurrency) {
-        String p = "--dispatch.providers." + provider + ".accounts[" + index + "].";
-        List<String> args = new ArrayList<>(List.of(p + "id=" + id, p + "api-key=" + key,
-                p + "limits.concurrency=" + concurrency));
-        if (requests != null) {
-            args.add(p + "limits.requests=" + requests);
-            args.add(p + "limits.per=" + per);
-        }
-        return args;
     }
 
     public static KafkaProducer<String, byte[]> rawProducer(Infrastructure infra) {

@@ -1,0 +1,267 @@
+package dev.llmdispatch.standalone;
+
+import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.CallLogStats;
+import dev.llmdispatch.simulator.LatencyModel;
+import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.SimAccount;
+import dev.llmdispatch.simulator.Simulator;
+import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.testkit.LocalKafka;
+import dev.llmdispatch.testkit.LocalRedis;
+import dev.llmdispatch.worker.WorkerApplication;
+import java.time.Duration;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.common.GroupState;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The fleet benchmark: N workers (each its own Spring context, Kafka consumer and Redisson client) against
+ * the simulator with the mission's accounts at compressed time. Phase 1 measures dispatch overhead with
+ * capacity free; phase 2 saturates every account with mixed tiers and priorities and measures utilisation,
+ * limit violations, throughput and queue wait by priority. Not a test: it prints figures.
+ */
+@Command(name = "benchmark", mixinStandardHelpOptions = true,
+        description = "Measures llm-dispatch against the provider simulator on this machine.")
+public final class FleetBenchmark implements Callable<Integer> {
+
+    @Option(names = "--workers", description = "worker instances (default ${DEFAULT-VALUE})")
+    int workers = 3;
+
+    @Option(names = "--jobs", description = "jobs in the saturation phase (default ${DEFAULT-VALUE})")
+    int jobs = 1500;
+
+    @Option(names = "--time-scale", description = "account windows compressed by this factor (default ${DEFAULT-VALUE}: 40/min becomes 40/6s)")
+    double timeScale = 0.1;
+
+    @Option(names = "--latency-ms", description = "median provider latency, log-normal (default ${DEFAULT-VALUE})")
+    long latencyMs = 400;
+
+    @Option(names = "--overhead-jobs", description = "jobs in the overhead phase, 5 a second (default ${DEFAULT-VALUE})")
+    int overheadJobs = 100;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new FleetBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<SimAccount> accounts = MissionAccounts.accounts(timeScale);
+        try (LocalRedis redis = LocalRedis.start(0);
+                LocalKafka kafka = LocalKafka.start();
+                Simulator simulator = Simulator.start(SimulatorConfig.of(accounts,
+                        LatencyModel.logNormal(latencyMs, 0.25)))) {
+            List<ConfigurableApplicationContext> fleet = new ArrayList<>();
+            try {
+                for (int i = 0; i < workers; i++) {
+                    List<String> args = new ArrayList<>(List.of(
+                            "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                            "--dispatch.redis.url=" + redis.url(), "--server.port=0",
+                            "--spring.main.banner-mode=off", "--logging.level.root=WARN"));
+                    args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), timeScale));
+                    fleet.add(new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new)));
+                }
+                try (JobClient client = JobClient.builder(kafka.bootstrapServers())
+                        .defaultTimeout(Duration.ofMinutes(30)).build()) {
+                    System.out.printf("%nllm-dispatch fleet benchmark: %d workers, %d jobs, time scale %.2f, "
+                            + "provider latency log-normal median %d ms%n", workers, jobs, timeScale, latencyMs);
+                    warmUp(client);
+                    awaitStableGroup(kafka.bootstrapServers());
+                    overhead(client, simulator);
+                    saturation(client, simulator, accounts);
+                }
+            } finally {
+                fleet.forEach(ConfigurableApplicationContext::close);
+            }
+        }
+        return 0;
+    }
+
+    /** Lets the consumer group settle and the JIT warm up: 30 jobs, not measured. */
+    private static void warmUp(JobClient client) throws Exception {
+        List<Job> warm = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            warm.add(Job.chat("warm-" + i, "warm up").toBuilder().tier(Tier.TIER_2).build());
+        }
+        CompletableFuture.allOf(client.submitAll(warm, Priority.MEDIUM).toArray(CompletableFuture[]::new))
+                .get(10, TimeUnit.MINUTES);
+    }
+
+    /** Waits until every worker owns partitions and the group is stable (cooperative rebalances take rounds). */
+    private void awaitStableGroup(String bootstrap) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (System.nanoTime() < deadline) {
+                ConsumerGroupDescription group = admin.describeConsumerGroups(List.of("llm-dispatch-workers"))
+                        .all().get().get("llm-dispatch-workers");
+                if (group.groupState() == GroupState.STABLE && group.members().size() == workers
+                        && group.members().stream().noneMatch(m -> m.assignment().topicPartitions().isEmpty())) {
+                    return;
+                }
+                TimeUnit.MILLISECONDS.sleep(200);
+            }
+            throw new IllegalStateException("the consumer group did not settle in 120 s");
+        }
+    }
+
+    /** Phase 1: jobs at 5 a second, far below capacity: produced → request at the provider. */
+    private void overhead(JobClient client, Simulator simulator) throws Exception {
+        simulator.reset();
+        Map<String, Long> producedAt = new HashMap<>();
+        List<CompletableFuture<JobResult>> futures = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < overheadJobs; i++) {
+            long due = start + TimeUnit.MILLISECONDS.toNanos(200L * i);
+            long sleep = due - System.nanoTime();
+            if (sleep > 0) {
+                TimeUnit.NANOSECONDS.sleep(sleep);
+            }
+            Job job = Job.chat("overhead-" + i, "hello " + i).toBuilder().tier(Tier.TIER_2).build();
+            producedAt.put(job.id(), System.currentTimeMillis());
+            futures.add(client.submit(job, Priority.MEDIUM));
+        }
+        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
+        Histogram overhead = new Histogram(3);
+        List<String> slow = new ArrayList<>();
+        firstCalls(simulator).forEach((id, at) -> {
+            if (producedAt.containsKey(id)) {
+                long ms = Math.max(0, at - producedAt.get(id));
+                overhead.recordValue(ms);
+                if (ms > 250) {
+                    slow.add(id + "=" + ms + "ms");
+                }
+            }
+        });
+        System.out.printf("%nphase 1 — dispatch overhead with capacity free (%d jobs, produced → request at the "
+                + "provider):%n  p50 %d ms   p99 %d ms   max %d ms%n", overhead.getTotalCount(),
+                overhead.getValueAtPercentile(50), overhead.getValueAtPercentile(99), overhead.getMaxValue());
+        if (!slow.isEmpty()) {
+            System.out.println("  over 250 ms: " + slow);
+        }
+    }
+
+    /**
+     * Phase 2: every account saturated by mixed tiers (15% embeddings): MEDIUM and LOW jobs (1:3) all put on
+     * at once, and HIGH jobs (10% of the total) trickled in at 2 a second while the flood drains.
+     */
+    private void saturation(JobClient client, Simulator simulator, List<SimAccount> accounts) throws Exception {
+        simulator.reset();
+        Random random = new Random(42);
+        Map<Priority, List<Job>> byPriority = new EnumMap<>(Priority.class);
+        Map<String, Long> producedAt = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, Priority> priorityOf = new HashMap<>();
+        for (int i = 0; i < jobs; i++) {
+            Priority priority = i % 10 == 0 ? Priority.HIGH : random.nextDouble() < 0.25 ? Priority.MEDIUM : Priority.LOW;
+            double k = random.nextDouble();
+            Job job = k < 0.15 ? Job.embedding("sat-" + i, "text " + i)
+                    : Job.chat("sat-" + i, "question " + i).toBuilder()
+                            .tier(k < 0.5 ? Tier.TIER_1 : k < 0.8 ? Tier.TIER_2 : Tier.TIER_3).build();
+            byPriority.computeIfAbsent(priority, p -> new ArrayList<>()).add(job);
+            priorityOf.put(job.id(), priority);
+        }
+        long start = System.currentTimeMillis();
+        List<CompletableFuture<JobResult>> futures = new ArrayList<>();
+        for (Priority p : List.of(Priority.MEDIUM, Priority.LOW)) {
+            for (Job job : byPriority.getOrDefault(p, List.of())) {
+                producedAt.put(job.id(), System.currentTimeMillis());
+            }
+            futures.addAll(client.submitAll(byPriority.getOrDefault(p, List.of()), p));
+        }
+        // HIGH jobs trickle in at 2 a second while the flood is still there
+        List<CompletableFuture<JobResult>> flood = List.copyOf(futures);
+        List<Job> high = byPriority.getOrDefault(Priority.HIGH, List.of());
+        for (int h = 0; h < high.size()
+                && flood.stream().filter(CompletableFuture::isDone).count() < flood.size() * 0.9; h++) {
+            TimeUnit.MILLISECONDS.sleep(500);
+            producedAt.put(high.get(h).id(), System.currentTimeMillis());
+            futures.add(client.submit(high.get(h), Priority.HIGH));
+        }
+        CompletableFuture.allOf(flood.toArray(CompletableFuture[]::new)).get(30, TimeUnit.MINUTES);
+        // utilisation is measured while the flood lasted: every account had work waiting
+        long saturatedUntil = System.currentTimeMillis();
+        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(30, TimeUnit.MINUTES);
+        long end = System.currentTimeMillis();
+        long failed = futures.stream().filter(f -> !f.join().succeeded()).count();
+
+        List<CallLog.Call> calls = simulator.calls().all();
+        CallLogStats stats = new CallLogStats(calls);
+        System.out.printf("%nphase 2 — saturation: %d jobs in %.1f s = %.1f jobs/s, %d not SUCCEEDED; utilisation "
+                + "over the %.1f s the MEDIUM/LOW flood lasted%n", futures.size(), (end - start) / 1000.0,
+                futures.size() * 1000.0 / (end - start), failed, (saturatedUntil - start) / 1000.0);
+        System.out.printf("  %-14s %-24s %9s %8s %15s %14s %10s %6s%n", "account", "limits", "admitted", "span s",
+                "of max (burst)", "of max (rate)", "busy", "429s");
+        long violations = 0;
+        for (SimAccount a : accounts) {
+            long first = stats.firstAdmitted(a.id());
+            long last = Math.max(first, saturatedUntil);
+            long admitted = stats.admittedIn(a.id(), first, last + 1);
+            long refused = stats.refusedByLimits(a.id());
+            violations += refused;
+            double span = Math.max(1, last - first);
+            String limit = "";
+            String burst = "";
+            String rate = "";
+            if (a.requests() > 0) {
+                long per = a.window().toMillis();
+                limit = a.requests() + " per " + per / 1000.0 + " s";
+                // the most a sliding window lets through in the span (bursts), and its long-run rate
+                burst = pct(admitted, a.requests() * (long) Math.ceil(span / per));
+                rate = pct(admitted, a.requests() * span / per);
+            }
+            String busy = "";
+            if (a.concurrency() > 0) {
+                limit += (limit.isEmpty() ? "" : ", ") + a.concurrency() + " in flight";
+                busy = pct(stats.meanInFlight(a.id(), first, last), a.concurrency());
+            }
+            System.out.printf("  %-14s %-24s %9d %8.1f %15s %14s %10s %6d%n", a.id(), limit, admitted,
+                    span / 1000.0, burst, rate, busy, refused);
+        }
+        System.out.printf("  429s from the limits, all accounts: %d%n", violations);
+
+        Map<Priority, Histogram> wait = new EnumMap<>(Priority.class);
+        firstCalls(simulator).forEach((id, at) -> {
+            if (producedAt.containsKey(id)) {
+                wait.computeIfAbsent(priorityOf.get(id), p -> new Histogram(3))
+                        .recordValue(Math.max(0, at - producedAt.get(id)));
+            }
+        });
+        System.out.println("  queue wait by priority (produced → request at the provider):");
+        wait.forEach((p, h) -> System.out.printf("    %-6s n=%-5d p50 %6d ms   p99 %6d ms%n", p, h.getTotalCount(),
+                h.getValueAtPercentile(50), h.getValueAtPercentile(99)));
+    }
+
+    private static String pct(double part, double whole) {
+        return whole <= 0 ? "-" : String.format("%.1f%%", 100.0 * part / whole);
+    }
+
+    private static Map<String, Long> firstCalls(Simulator simulator) {
+        Map<String, Long> first = new HashMap<>();
+        for (CallLog.Call c : simulator.calls().all()) {
+            if (c.jobId() != null) {
+                first.merge(c.jobId(), c.atMillis(), Math::min);
+            }
+        }
+        return first;
+    }
+
+}
