@@ -85,6 +85,35 @@ class JobDispatcherTest {
     }
 
     @Test
+    void puts_tier_1_on_nvidia_while_it_has_room_then_on_hunyuan() throws Exception {
+        simulator.close();
+        simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(500)).withPort(0));
+        DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
+        JobDispatcher slow = new JobDispatcher(new RoutePlanner(settings), client, gate);
+        var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        List<java.util.concurrent.Future<DispatchOutcome>> outcomes = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            Job job = Job.chat("spill-" + i, "x").toBuilder().tier(Tier.TIER_1).build();
+            outcomes.add(pool.submit(() -> slow.dispatch(job, Priority.MEDIUM)));
+        }
+        java.util.Map<String, Integer> byAccount = new java.util.TreeMap<>();
+        for (var f : outcomes) {
+            byAccount.merge(f.get().account(), 1, Integer::sum);
+        }
+        // 5 in flight on each NVIDIA account, the rest on Hunyuan: nobody waits while an account has room
+        assertThat(byAccount).containsEntry("nvidia-1", 5).containsEntry("nvidia-2", 5).containsEntry("hunyuan-1", 2);
+        pool.shutdown();
+    }
+
+    @Test
+    void answers_no_route_for_a_prompt_larger_than_every_context_window() throws Exception {
+        DispatchOutcome outcome = dispatch(Job.chat("huge", "x".repeat(4 * 300_000)));
+        assertThat(outcome.error().code()).isEqualTo(ErrorCode.NO_ROUTE);
+        assertThat(outcome.error().message()).contains("300004 tokens");
+        assertThat(simulator.calls().all()).isEmpty();
+    }
+
+    @Test
     void falls_back_along_the_chain_when_an_account_fails() throws Exception {
         simulator.inject(Fault.of("hunyuan-1", "down", 1.0));
         DispatchOutcome outcome = dispatch(Job.chat("f1", "hi"));

@@ -18,9 +18,9 @@ import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 final class TestSettings {
     private TestSettings() {}
 
-    static ProviderSettings provider(String baseUrl, Set<Capability> caps, Map<String, String> models,
+    static ProviderSettings provider(String baseUrl, Set<Capability> caps, int contextWindow, Map<String, String> models,
             Map<String, Object> thinking, AccountSettings... accounts) {
-        return new ProviderSettings(baseUrl, caps, null, models, Map.of(), thinking, Balance.ORDERED,
+        return new ProviderSettings(baseUrl, caps, contextWindow, models, Map.of(), thinking, Balance.ORDERED,
                 Duration.ofSeconds(5), List.of(accounts));
     }
 
@@ -30,13 +30,13 @@ final class TestSettings {
 
     static Map<String, ProviderSettings> mission(String baseUrl) {
         Map<String, ProviderSettings> providers = new LinkedHashMap<>();
-        providers.put("nvidia", provider(baseUrl, Set.of(Capability.CHAT, Capability.THINKING, Capability.EMBEDDING),
+        providers.put("nvidia", provider(baseUrl, Set.of(Capability.CHAT, Capability.THINKING, Capability.EMBEDDING), 128_000,
                 Map.of("chat", "deepseek-ai/deepseek-v3.1", "embedding", "nvidia/nv-embedqa-e5-v5"),
                 Map.of("chat_template_kwargs", Map.of("thinking", true)),
                 account("nvidia-1", "sim-nvidia-1"), account("nvidia-2", "sim-nvidia-2")));
-        providers.put("hunyuan", provider(baseUrl, Set.of(Capability.CHAT), Map.of("chat", "hunyuan-turbos-latest"),
+        providers.put("hunyuan", provider(baseUrl, Set.of(Capability.CHAT), 256_000, Map.of("chat", "hunyuan-turbos-latest"),
                 Map.of(), account("hunyuan-1", "sim-hunyuan-1")));
-        providers.put("siliconflow", provider(baseUrl, Set.of(Capability.EMBEDDING), Map.of("embedding", "BAAI/bge-m3"),
+        providers.put("siliconflow", provider(baseUrl, Set.of(Capability.EMBEDDING), 8_192, Map.of("embedding", "BAAI/bge-m3"),
                 Map.of(), account("siliconflow-1", "sim-siliconflow-1")));
         return providers;
     }

@@ -27,7 +27,7 @@ public final class CallLog {
      * @param status    the HTTP status answered
      * @param outcome   ok, rate_limited, concurrency_limited, unauthorized, bad_request, model_not_found,
      *                  context_length_exceeded, or fault:MODE
-     * @param latencyMs time from arrival to answer
+     * @param latencyMs time from arrival until the answer was ready (the call is in flight for this long)
      */
     public record Call(long seq, long atMillis, String account, String path, String model, String jobId, int status,
             String outcome, long latencyMs) {}

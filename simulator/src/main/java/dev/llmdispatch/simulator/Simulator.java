@@ -137,8 +137,8 @@ public final class Simulator implements AutoCloseable {
         try (exchange) {
             AccountState account = byKey.get(bearer(exchange));
             if (account == null) {
-                respondError(exchange, null, 401, "invalid_api_key", "Incorrect API key provided");
                 record(seqNo, atMillis, null, path, null, jobId, 401, CallLog.UNAUTHORIZED, arrival);
+                respondError(exchange, null, 401, "invalid_api_key", "Incorrect API key provided");
                 return;
             }
             if (exchange.getRequestMethod().equals("GET") && path.equals("/v1/models")) {
@@ -147,17 +147,17 @@ public final class Simulator implements AutoCloseable {
             }
             boolean chat = path.equals("/v1/chat/completions");
             if (!exchange.getRequestMethod().equals("POST") || !(chat || path.equals("/v1/embeddings"))) {
-                respondError(exchange, account, 404, "not_found", "no route " + exchange.getRequestMethod() + " " + path);
                 record(seqNo, atMillis, account, path, null, jobId, 404, CallLog.BAD_REQUEST, arrival);
+                respondError(exchange, account, 404, "not_found", "no route " + exchange.getRequestMethod() + " " + path);
                 return;
             }
             byte[] body = readBody(exchange.getRequestBody());
             AccountState.Admission admission = account.admit(arrival);
             if (!admission.admitted()) {
-                refuse(exchange, account, admission);
                 String outcome = admission.refusal() == AccountState.Refusal.RATE_LIMIT
                         ? CallLog.RATE_LIMITED : CallLog.CONCURRENCY_LIMITED;
                 record(seqNo, atMillis, account, path, null, jobId, 429, outcome, arrival);
+                refuse(exchange, account, admission);
                 return;
             }
             Answer answer;
@@ -166,8 +166,9 @@ public final class Simulator implements AutoCloseable {
             } finally {
                 account.finish();
             }
-            send(exchange, answer);
+            // logged before it is answered: a caller that saw the answer finds the call in the log
             record(seqNo, atMillis, account, path, answer.model, jobId, answer.status, answer.outcome, arrival);
+            send(exchange, answer);
         }
     }
 
@@ -332,8 +333,8 @@ public final class Simulator implements AutoCloseable {
         Answer answer = fault != null && fault.mode().equals("down")
                 ? error(account, 503, "service_unavailable", "The service is temporarily unavailable", "fault:down", null)
                 : new Answer(200, JSON.writeValueAsBytes(body), Map.of(), CallLog.OK, null);
-        send(exchange, answer);
         record(seqNo, atMillis, account, "/v1/models", null, jobId, answer.status, answer.outcome, arrival);
+        send(exchange, answer);
     }
 
     private void refuse(HttpExchange exchange, AccountState account, AccountState.Admission admission)
