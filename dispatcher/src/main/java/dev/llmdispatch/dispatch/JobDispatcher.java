@@ -14,6 +14,14 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.Lease;
+import dev.llmdispatch.dispatch.resilience.AccountHealth;
+import dev.llmdispatch.dispatch.resilience.Outcome;
+import dev.llmdispatch.dispatch.resilience.ReplyClassifier;
+import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
+import io.github.resilience4j.core.IntervalFunction;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.function.BooleanSupplier;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.ArrayList;
@@ -24,23 +32,47 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Runs one job against its route. Each attempt first takes room on an account from the fleet-wide
- * {@link CapacityGate} (waiting, in priority order, for the earliest free slot until the job's deadline),
- * calls the provider, and gives the room back. An account that failed the job is not picked again for it
- * while others remain. A provider that refuses the request itself (a 4xx other than rate, auth, unknown
- * model or context length) ends the job at once with PROVIDER_REJECTED: no other provider is burned on a
- * bad job. Blocking; call it from a virtual thread.
+ * Runs one job against its route, with three layers of fault tolerance. Each attempt first takes room on an
+ * account from the fleet-wide {@link CapacityGate} (waiting, in priority order, for the earliest free slot
+ * until the job's deadline), calls the provider, gives the room back, and classifies the answer
+ * ({@link ReplyClassifier}):
+ * <ul>
+ *   <li>a passing fault is retried on the same account with exponential backoff and jitter, up to
+ *       {@code attemptsPerAccount} calls, then the next account;</li>
+ *   <li>a 429 rests the account fleet-wide for its Retry-After; a spent quota or a refused key takes the
+ *       account out (the latter disabled fleet-wide, with an alert); an unknown model or a context too long
+ *       moves on to the next provider;</li>
+ *   <li>a request the provider refuses itself ends the job at once with PROVIDER_REJECTED: no other provider
+ *       is burned on a bad job.</li>
+ * </ul>
+ * An account that failed the job is not picked again for it while others remain. When no account of the
+ * chain is left the job FAILS with ALL_PROVIDERS_FAILED, or with EMERGENCY when every provider is down.
+ * Blocking; call it from a virtual thread.
  */
 public final class JobDispatcher {
 
     private final RoutePlanner planner;
     private final ProviderClient client;
     private final CapacityGate gate;
+    private final ReplyClassifier classifier;
+    private final AccountHealth health;
+    private final ResilienceSettings resilience;
+    private final BooleanSupplier emergency;
+    private final IntervalFunction backoff;
+    private final Clock clock;
 
-    public JobDispatcher(RoutePlanner planner, ProviderClient client, CapacityGate gate) {
+    public JobDispatcher(RoutePlanner planner, ProviderClient client, CapacityGate gate, AccountHealth health,
+            ResilienceSettings resilience, BooleanSupplier emergency, Clock clock) {
         this.planner = planner;
         this.client = client;
         this.gate = gate;
+        this.health = health;
+        this.resilience = resilience;
+        this.emergency = emergency;
+        this.clock = clock;
+        this.classifier = new ReplyClassifier(resilience);
+        this.backoff = IntervalFunction.ofExponentialRandomBackoff(resilience.backoffInitial(), 2.0, 0.5,
+                resilience.backoffMax());
     }
 
     public DispatchOutcome dispatch(Job job, Priority priority) throws InterruptedException {
@@ -52,17 +84,29 @@ public final class JobDispatcher {
                     + " of about " + route.tokens() + " tokens (capability, context window)", false, List.of(), 0, 0);
         }
         List<JobResult.Attempt> attempts = new ArrayList<>();
-        Set<String> failed = new HashSet<>();
+        Map<String, Integer> calls = new HashMap<>();
+        Set<String> excluded = new HashSet<>();
         long providerMs = 0;
         long waitMs = 0;
         while (true) {
-            List<Slot> candidates = route.slots().stream().filter(s -> !failed.contains(s.accountId())).toList();
-            if (candidates.isEmpty()) {
-                return DispatchOutcome.failed(route.tier(), ErrorCode.ALL_PROVIDERS_FAILED,
-                        "every account of chain " + route.chain() + " failed: " + summary(attempts), true, attempts,
-                        providerMs, waitMs);
+            List<Slot> candidates = route.slots().stream().filter(s -> !excluded.contains(s.accountId())).toList();
+            List<Slot> usable = candidates.stream().filter(s -> health.cooldowns().blocked(s.accountId())
+                    .map(b -> b.reason().brief()).orElse(true)).toList();
+            if (usable.isEmpty()) {
+                String why = summary(attempts, candidates);
+                if (emergency.getAsBoolean()) {
+                    return DispatchOutcome.failed(route.tier(), ErrorCode.EMERGENCY, "every provider is down ("
+                            + why + "); the job is kept as a dead letter for replay", true, attempts, providerMs, waitMs);
+                }
+                return DispatchOutcome.failed(route.tier(), ErrorCode.ALL_PROVIDERS_FAILED, "every account of chain "
+                        + route.chain() + " failed or is unavailable: " + why, true, attempts, providerMs, waitMs);
             }
-            Lease lease = gate.acquire(candidates, priority, job.deadline(), route.tokens());
+            Lease lease;
+            try {
+                lease = gate.acquire(usable, priority, job.deadline(), route.tokens());
+            } catch (CapacityGate.NoUsableAccountException e) {
+                continue; // the accounts it waited for were blocked meanwhile: look again
+            }
             if (lease == null) {
                 return DispatchOutcome.failed(route.tier(), ErrorCode.EXPIRED, "deadline " + job.deadline()
                         + " passed while waiting for capacity", false, attempts, providerMs, waitMs);
@@ -77,18 +121,50 @@ public final class JobDispatcher {
                         job.id(), slot.settings().timeout());
             }
             providerMs += reply.millis();
-            if (reply.usable()) {
+            Outcome outcome = classifier.classify(reply, job.kind());
+            health.record(slot.accountId(), outcome, reply.millis());
+            if (outcome instanceof Outcome.Success success) {
                 return new DispatchOutcome(JobStatus.SUCCEEDED, route.tier(), slot.provider(), slot.accountId(), model,
-                        reply.json(), null, attempts, providerMs, waitMs);
+                        success.body(), null, attempts, providerMs, waitMs);
             }
             attempts.add(new JobResult.Attempt(slot.accountId(), reply.answered() ? reply.status() : null,
-                    errorName(reply), reply.millis()));
-            failed.add(slot.accountId());
-            if (rejectsTheJob(reply)) {
-                return DispatchOutcome.failed(route.tier(), ErrorCode.PROVIDER_REJECTED, slot.accountId()
-                        + " refused the request: " + reply.describe(), false, attempts, providerMs, waitMs);
+                    outcome.error(), reply.millis()));
+            int n = calls.merge(slot.accountId(), 1, Integer::sum);
+            switch (outcome) {
+                case Outcome.Rejected rejected -> {
+                    return DispatchOutcome.failed(route.tier(), ErrorCode.PROVIDER_REJECTED, slot.accountId()
+                            + " refused the request: " + rejected.message(), false, attempts, providerMs, waitMs);
+                }
+                case Outcome.NextProvider next -> route.slots().stream().filter(s -> s.provider().equals(slot.provider()))
+                        .forEach(s -> excluded.add(s.accountId()));
+                case Outcome.Unauthorized u -> excluded.add(slot.accountId());
+                case Outcome.QuotaExhausted q -> excluded.add(slot.accountId());
+                case Outcome.RateLimited r -> {
+                    if (n >= resilience.attemptsPerAccount()) {
+                        excluded.add(slot.accountId());
+                    }
+                }
+                case Outcome.Retry r -> {
+                    if (n >= resilience.attemptsPerAccount()) {
+                        excluded.add(slot.accountId());
+                    } else if (!sleepBefore(job, backoff.apply(n))) {
+                        return DispatchOutcome.failed(route.tier(), ErrorCode.EXPIRED, "deadline " + job.deadline()
+                                + " passed while retrying: " + summary(attempts, List.of()), false, attempts,
+                                providerMs, waitMs);
+                    }
+                }
+                case Outcome.Success s -> throw new IllegalStateException("unreachable");
             }
         }
+    }
+
+    /** Waits the backoff unless the deadline comes first; returns false when it would. */
+    private boolean sleepBefore(Job job, long millis) throws InterruptedException {
+        if (job.deadline() != null && clock.millis() + millis >= job.deadline().toEpochMilli()) {
+            return false;
+        }
+        Thread.sleep(millis);
+        return true;
     }
 
     /** The job's request as this slot's provider wants it: its model, its thinking flags. */
@@ -116,35 +192,24 @@ public final class JobDispatcher {
         return body;
     }
 
-    private static boolean rejectsTheJob(ProviderReply reply) {
-        int s = reply.status();
-        if (s != 400 && s != 413 && s != 422) {
-            return false;
+    /** "nvidia-1: 503 server_error x3; nvidia-2: circuit open" for messages and dead letters. */
+    private String summary(List<JobResult.Attempt> attempts, List<Slot> blocked) {
+        Map<String, List<String>> byAccount = new java.util.LinkedHashMap<>();
+        for (JobResult.Attempt a : attempts) {
+            byAccount.computeIfAbsent(a.account(), k -> new ArrayList<>())
+                    .add(a.status() == null ? a.error() : a.status() + " " + a.error());
         }
-        String text = reply.bodyExcerpt() == null ? "" : reply.bodyExcerpt().toLowerCase(Locale.ROOT);
-        // a context-length refusal is the provider's limit, not the job's fault: a larger window may take it
-        return !(text.contains("context_length") || text.contains("context length") || text.contains("too long"));
-    }
-
-    static String errorName(ProviderReply reply) {
-        if (!reply.answered()) {
-            return reply.transportError().startsWith("timeout") ? "timeout" : "connection_error";
+        List<String> parts = new ArrayList<>();
+        byAccount.forEach((account, errors) -> {
+            Map<String, Long> counts = errors.stream().collect(java.util.stream.Collectors.groupingBy(e -> e,
+                    java.util.LinkedHashMap::new, java.util.stream.Collectors.counting()));
+            parts.add(account + ": " + String.join(", ", counts.entrySet().stream()
+                    .map(e -> e.getKey() + (e.getValue() > 1 ? " x" + e.getValue() : "")).toList()));
+        });
+        for (Slot s : blocked) {
+            health.cooldowns().blocked(s.accountId()).ifPresent(b -> parts.add(s.accountId() + ": "
+                    + b.reason().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')));
         }
-        int s = reply.status();
-        if (s >= 200 && s < 300) {
-            return "malformed_response";
-        }
-        return switch (s) {
-            case 429 -> "rate_limited";
-            case 401, 403 -> "unauthorized";
-            case 404 -> "not_found";
-            case 408 -> "timeout";
-            default -> s >= 500 ? "server_error" : "bad_request";
-        };
-    }
-
-    private static String summary(List<JobResult.Attempt> attempts) {
-        return String.join("; ", attempts.stream()
-                .map(a -> a.account() + ": " + (a.status() == null ? a.error() : a.status() + " " + a.error())).toList());
+        return parts.isEmpty() ? "no account available" : String.join("; ", parts);
     }
 }

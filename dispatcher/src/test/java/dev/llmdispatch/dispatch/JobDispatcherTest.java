@@ -8,6 +8,12 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.capacity.CapacitySettings;
+import dev.llmdispatch.dispatch.resilience.AccountHealth;
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
+import dev.llmdispatch.dispatch.resilience.HealthEvents;
+import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
+import java.time.Duration;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
@@ -37,6 +43,8 @@ class JobDispatcherTest {
     private Simulator simulator;
     private ProviderClient client;
     private CapacityGate gate;
+    private Cooldowns cooldowns;
+    private AccountHealth health;
     private JobDispatcher dispatcher;
 
     JobDispatcherTest(Infrastructure infra) {
@@ -48,13 +56,25 @@ class JobDispatcherTest {
         simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.NONE));
         DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
         client = new ProviderClient();
-        gate = new CapacityGate(redis, settings, TestSettings.capacity(), Clock.systemUTC());
-        dispatcher = new JobDispatcher(new RoutePlanner(settings), client, gate);
+        CapacitySettings capacity = TestSettings.capacity();
+        cooldowns = new Cooldowns(redis, capacity.keyPrefix(), Clock.systemUTC());
+        health = new AccountHealth(RESILIENCE, cooldowns, HealthEvents.NONE);
+        gate = new CapacityGate(redis, settings, capacity, Clock.systemUTC(), cooldowns);
+        dispatcher = dispatcher(settings);
+    }
+
+    private static final ResilienceSettings RESILIENCE = new ResilienceSettings(3, Duration.ofMillis(20),
+            Duration.ofMillis(100), Duration.ofSeconds(5), null, null, null, 5, null);
+
+    private JobDispatcher dispatcher(DispatchSettings settings) {
+        return new JobDispatcher(new RoutePlanner(settings), client, gate, health, RESILIENCE, () -> false,
+                Clock.systemUTC());
     }
 
     @AfterEach
     void stop() {
         gate.close();
+        cooldowns.close();
         client.close();
         simulator.close();
         redis.shutdown();
@@ -89,7 +109,7 @@ class JobDispatcherTest {
         simulator.close();
         simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(500)).withPort(0));
         DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
-        JobDispatcher slow = new JobDispatcher(new RoutePlanner(settings), client, gate);
+        JobDispatcher slow = dispatcher(settings);
         var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
         List<java.util.concurrent.Future<DispatchOutcome>> outcomes = new java.util.ArrayList<>();
         for (int i = 0; i < 12; i++) {
@@ -119,9 +139,11 @@ class JobDispatcherTest {
         DispatchOutcome outcome = dispatch(Job.chat("f1", "hi"));
         assertThat(outcome.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(outcome.account()).isEqualTo("nvidia-1");
-        assertThat(outcome.attempts()).singleElement().satisfies(a -> {
+        // three calls on the failing account (backoff between them), then the next one
+        assertThat(outcome.attempts()).hasSize(3).allSatisfy(a -> {
             assertThat(a.account()).isEqualTo("hunyuan-1");
             assertThat(a.status()).isEqualTo(503);
+            assertThat(a.error()).isEqualTo("server_error");
         });
     }
 
@@ -131,8 +153,10 @@ class JobDispatcherTest {
         DispatchOutcome outcome = dispatch(Job.chat("a1", "hi").toBuilder().tier(Tier.TIER_3).build());
         assertThat(outcome.status()).isEqualTo(JobStatus.FAILED);
         assertThat(outcome.error().code()).isEqualTo(ErrorCode.ALL_PROVIDERS_FAILED);
-        assertThat(outcome.attempts()).extracting(a -> a.account()).containsExactly("hunyuan-1", "nvidia-1", "nvidia-2");
+        assertThat(outcome.attempts()).extracting(a -> a.account()).containsExactly("hunyuan-1", "hunyuan-1",
+                "hunyuan-1", "nvidia-1", "nvidia-1", "nvidia-1", "nvidia-2", "nvidia-2", "nvidia-2");
         assertThat(outcome.attempts()).extracting(a -> a.error()).containsOnly("malformed_response");
+        assertThat(outcome.error().message()).contains("hunyuan-1: 200 malformed_response x3");
     }
 
     @Test
@@ -148,8 +172,7 @@ class JobDispatcherTest {
     void answers_no_route_when_no_account_has_the_capability() throws Exception {
         DispatchSettings noEmbeddings = new DispatchSettings(null, null, TestSettings.mission(simulator.baseUrl()),
                 java.util.Map.of("EMBEDDING", List.of("hunyuan")), null, 0);
-        DispatchOutcome outcome = new JobDispatcher(new RoutePlanner(noEmbeddings), client, gate)
-                .dispatch(Job.embedding("nr", "x"), Priority.LOW);
+        DispatchOutcome outcome = dispatcher(noEmbeddings).dispatch(Job.embedding("nr", "x"), Priority.LOW);
         assertThat(outcome.error().code()).isEqualTo(ErrorCode.NO_ROUTE);
         assertThat(simulator.calls().all()).isEmpty();
     }

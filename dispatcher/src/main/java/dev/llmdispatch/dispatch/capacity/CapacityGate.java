@@ -24,6 +24,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
@@ -52,6 +53,7 @@ public final class CapacityGate implements AutoCloseable {
     private final Map<String, ProviderSettings> providers;
     private final Map<String, AtomicLong> roundRobin = new HashMap<>();
     private final CapacitySettings settings;
+    private final Cooldowns cooldowns;
     private final Clock clock;
     private final RTopic releases;
     private final int listenerId;
@@ -70,6 +72,16 @@ public final class CapacityGate implements AutoCloseable {
     private boolean signalled;
 
     public CapacityGate(RedissonClient redis, DispatchSettings dispatch, CapacitySettings settings, Clock clock) {
+        this(redis, dispatch, settings, clock, null);
+    }
+
+    /**
+     * @param cooldowns fleet-wide blocks: a blocked account gets no job; a waiter whose every account is blocked
+     *                  for more than a brief rest is let go ({@link NoUsableAccountException}); null for none
+     */
+    public CapacityGate(RedissonClient redis, DispatchSettings dispatch, CapacitySettings settings, Clock clock,
+            Cooldowns cooldowns) {
+        this.cooldowns = cooldowns;
         this.settings = settings;
         this.clock = clock;
         this.providers = dispatch.providers();
@@ -122,6 +134,9 @@ public final class CapacityGate implements AutoCloseable {
         } catch (CancellationException e) {
             throw new WaitCancelledException();
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof NoUsableAccountException noUsable) {
+                throw noUsable;
+            }
             throw new IllegalStateException("capacity gate failed: " + e.getMessage(), e);
         }
     }
@@ -150,6 +165,13 @@ public final class CapacityGate implements AutoCloseable {
             return waiters.stream().anyMatch(w -> w.thread == thread && !w.future.isDone());
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Every account the waiter could use is blocked for more than a brief rest (open circuit, refused key). */
+    public static final class NoUsableAccountException extends RuntimeException {
+        public NoUsableAccountException() {
+            super("every account of the job is blocked", null, false, false);
         }
     }
 
@@ -279,6 +301,17 @@ public final class CapacityGate implements AutoCloseable {
             }
         });
         boolean waitingOnWindows = windowFullUntil.values().stream().anyMatch(until -> until - nowNanos > 0);
+        Set<String> longBlocked = new HashSet<>();
+        if (cooldowns != null) {
+            for (var e : cooldowns.all().entrySet()) {
+                full.add(e.getKey());
+                if (e.getValue().reason().brief()) {
+                    waitingOnWindows = true; // a rest that ends by time: look again soon
+                } else {
+                    longBlocked.add(e.getKey());
+                }
+            }
+        }
         long nanosToDeadline = Long.MAX_VALUE;
         long now = clock.millis();
         for (Waiter waiter : snapshot) {
@@ -292,6 +325,11 @@ public final class CapacityGate implements AutoCloseable {
                     continue; // its own thread times out and leaves
                 }
                 nanosToDeadline = Math.min(nanosToDeadline, TimeUnit.MILLISECONDS.toNanos(left));
+            }
+            if (!longBlocked.isEmpty() && waiter.slots.stream().allMatch(sl -> longBlocked.contains(sl.accountId()))) {
+                remove(waiter);
+                waiter.future.completeExceptionally(new NoUsableAccountException());
+                continue;
             }
             boolean granted = false;
             for (Slot slot : balanced(waiter.slots)) {

@@ -4,6 +4,7 @@ import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
+import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
 import dev.llmdispatch.dispatch.routing.RoutingRules;
 import java.time.LocalTime;
 import java.time.ZoneId;
@@ -19,7 +20,23 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 @ConfigurationProperties("dispatch")
 public record DispatchProperties(Redis redis, TopicNames topics, Map<String, ProviderSettings> providers,
         Routing routing, Reply reply, Integer maxJobBytes, Consumption consumer, Capacity capacity,
-        Classification classification) {
+        Classification classification, ResilienceSettings resilience, Health health) {
+
+    /** {@code dispatch.health.*}: how often blocked accounts are probed and emergency mode is checked. */
+    public record Health(Duration probeInterval, Duration checkInterval) {
+        public Health {
+            probeInterval = probeInterval == null ? Duration.ofSeconds(5) : probeInterval;
+            checkInterval = checkInterval == null ? Duration.ofMillis(500) : checkInterval;
+        }
+    }
+
+    public Health healthSettings() {
+        return health == null ? new Health(null, null) : health;
+    }
+
+    public ResilienceSettings resilienceSettings() {
+        return resilience == null ? ResilienceSettings.DEFAULTS : resilience;
+    }
 
     public record Redis(String url) {}
 

@@ -5,6 +5,11 @@ import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.JobDispatcher;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.dispatch.resilience.AccountHealth;
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
+import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.dispatch.resilience.HealthEvents;
+import dev.llmdispatch.dispatch.resilience.HealthProber;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
@@ -71,15 +76,39 @@ public class WorkerConfiguration {
     }
 
     @Bean(destroyMethod = "close")
+    Cooldowns cooldowns(RedissonClient redisson, DispatchProperties properties, Clock clock) {
+        return new Cooldowns(redisson, properties.capacitySettings().keyPrefix(), clock);
+    }
+
+    @Bean
+    AccountHealth accountHealth(DispatchProperties properties, Cooldowns cooldowns, HealthEvents events) {
+        return new AccountHealth(properties.resilienceSettings(), cooldowns, events);
+    }
+
+    @Bean
+    EmergencyMonitor emergencyMonitor(DispatchSettings settings, Cooldowns cooldowns, RedissonClient redisson,
+            DispatchProperties properties, HealthEvents events) {
+        return new EmergencyMonitor(settings, cooldowns, redisson, properties.capacitySettings().keyPrefix(), events);
+    }
+
+    @Bean
+    HealthProber healthProber(DispatchSettings settings, ProviderClient client, AccountHealth health,
+            RedissonClient redisson, DispatchProperties properties, HealthEvents events) {
+        return new HealthProber(settings, client, health, redisson, properties.capacitySettings().keyPrefix(),
+                properties.healthSettings().probeInterval(), events);
+    }
+
+    @Bean(destroyMethod = "close")
     CapacityGate capacityGate(RedissonClient redisson, DispatchSettings settings, DispatchProperties properties,
-            Clock clock) {
-        return new CapacityGate(redisson, settings, properties.capacitySettings(), clock);
+            Clock clock, Cooldowns cooldowns) {
+        return new CapacityGate(redisson, settings, properties.capacitySettings(), clock, cooldowns);
     }
 
     @Bean
     JobDispatcher jobDispatcher(DispatchSettings settings, DispatchProperties properties, ProviderClient client,
-            CapacityGate gate, Clock clock) {
-        return new JobDispatcher(new RoutePlanner(settings, properties.routingRules(), clock), client, gate);
+            CapacityGate gate, AccountHealth health, EmergencyMonitor emergency, Clock clock) {
+        return new JobDispatcher(new RoutePlanner(settings, properties.routingRules(), clock), client, gate, health,
+                properties.resilienceSettings(), emergency::active, clock);
     }
 
     @Bean(destroyMethod = "shutdown")
@@ -114,8 +143,9 @@ public class WorkerConfiguration {
 
     @Bean
     PriorityConsumer priorityConsumer(KafkaProperties kafka, DispatchProperties properties, Topics topics,
-            JobProcessor processor, CapacityGate gate) {
+            JobProcessor processor, CapacityGate gate, EmergencyMonitor emergency) {
         return new PriorityConsumer(kafka.buildConsumerProperties(), topics, properties.consumption(), processor,
+                emergency::active,
                 new PriorityConsumer.JobWaits() {
                     @Override
                     public boolean isWaiting(Thread jobThread) {

@@ -103,15 +103,27 @@ public final class JobProcessor {
         if (job.deadline() != null && now.isAfter(job.deadline())) {
             DispatchOutcome expired = DispatchOutcome.failed(job.tier(), ErrorCode.EXPIRED, "deadline " + job.deadline()
                     + " passed before the job could start", false, List.of(), 0, 0);
-            publishResult(work, job, expired, startedMillis, false);
+            publishResult(work, job, expired, startedMillis, null);
             return;
         }
         DispatchOutcome outcome = dispatcher.dispatch(job, work.priority());
-        publishResult(work, job, outcome, startedMillis,
-                outcome.error() != null && outcome.error().code() == ErrorCode.ALL_PROVIDERS_FAILED);
+        publishResult(work, job, outcome, startedMillis, deadLetterReason(outcome));
     }
 
-    private void publishResult(Work work, Job job, DispatchOutcome outcome, long startedMillis, boolean deadLetter) {
+    /** What no provider could serve is kept for replay. */
+    private static DeadLetterReason deadLetterReason(DispatchOutcome outcome) {
+        if (outcome.error() == null) {
+            return null;
+        }
+        return switch (outcome.error().code()) {
+            case ALL_PROVIDERS_FAILED -> DeadLetterReason.ALL_PROVIDERS_FAILED;
+            case EMERGENCY -> DeadLetterReason.EMERGENCY;
+            default -> null;
+        };
+    }
+
+    private void publishResult(Work work, Job job, DispatchOutcome outcome, long startedMillis,
+            DeadLetterReason deadLetter) {
         ConsumerRecord<byte[], byte[]> record = work.record();
         long now = clock.millis();
         // producer timestamps come from the producer's clock: never report a negative time
@@ -122,8 +134,8 @@ public final class JobProcessor {
                 new JobResult.Timings(startedMillis - produced, outcome.waitMs(), outcome.providerMs(),
                         Math.max(0, now - produced)),
                 job.metadata(), Instant.ofEpochMilli(now));
-        if (deadLetter) {
-            publisher.publishDeadLetter(job.id(), new DeadLetter(Job.VERSION, DeadLetterReason.ALL_PROVIDERS_FAILED,
+        if (deadLetter != null) {
+            publisher.publishDeadLetter(job.id(), new DeadLetter(Job.VERSION, deadLetter,
                     outcome.error().message(), JobCodec.toTree(job), null, work.priority(), outcome.attempts(),
                     source(record), replayCount(record), Instant.ofEpochMilli(now)));
         }

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -52,6 +53,7 @@ public final class PriorityConsumer implements SmartLifecycle {
     private final OffsetLedger ledger = new OffsetLedger();
     private final Map<Work, Thread> runningJobs = new ConcurrentHashMap<>();
     private final JobWaits waits;
+    private final BooleanSupplier emergency;
     private volatile Set<TopicPartition> revoking = Set.of();
     private final Object handover = new Object();
     private volatile boolean running;
@@ -75,8 +77,10 @@ public final class PriorityConsumer implements SmartLifecycle {
      * @param waits the capacity waits of the jobs, cancelled for jobs whose partitions move to another worker
      */
     public PriorityConsumer(Map<String, Object> kafkaProperties, Topics topics,
-            DispatchProperties.Consumption settings, JobProcessor processor, JobWaits waits) {
+            DispatchProperties.Consumption settings, JobProcessor processor, BooleanSupplier emergency,
+            JobWaits waits) {
         this.waits = waits;
+        this.emergency = emergency;
         this.kafkaProperties = new HashMap<>(kafkaProperties);
         this.topics = topics;
         this.settings = settings;
@@ -186,10 +190,16 @@ public final class PriorityConsumer implements SmartLifecycle {
         Set<TopicPartition> toPause = new HashSet<>();
         Set<TopicPartition> toResume = new HashSet<>();
         Set<TopicPartition> paused = consumer.paused();
+        boolean emergencyNow = emergency.getAsBoolean();
         for (TopicPartition tp : consumer.assignment()) {
             Priority priority = topics.priorityOf(tp.topic());
             int size = buffer.size(priority);
-            if (size >= settings.bufferPerPriority()) {
+            if (emergencyNow) {
+                // every provider is down: jobs wait safely in Kafka, not here
+                if (!paused.contains(tp)) {
+                    toPause.add(tp);
+                }
+            } else if (size >= settings.bufferPerPriority()) {
                 if (!paused.contains(tp)) {
                     toPause.add(tp);
                 }

@@ -1,0 +1,73 @@
+package dev.llmdispatch.dispatch.resilience;
+
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import java.util.List;
+import java.util.Map;
+import org.redisson.api.RBucket;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Emergency mode: every enabled account blocked for more than a brief rest (open circuit, refused key,
+ * spent quota) means no provider can serve anything. {@link #check()} keeps a fleet-wide flag in Redis in
+ * step with that; every worker pauses consumption while the flag is up (jobs wait safely in Kafka) and
+ * resumes when it comes down.
+ */
+public final class EmergencyMonitor {
+
+    private static final Logger log = LoggerFactory.getLogger(EmergencyMonitor.class);
+
+    private final List<String> accounts;
+    private final Cooldowns cooldowns;
+    private final RBucket<String> flag;
+    private final HealthEvents events;
+    private volatile boolean active;
+
+    public EmergencyMonitor(DispatchSettings settings, Cooldowns cooldowns, RedissonClient redis, String keyPrefix,
+            HealthEvents events) {
+        this.accounts = settings.providers().values().stream().flatMap(p -> p.accounts().stream())
+                .filter(a -> a.enabled()).map(a -> a.id()).toList();
+        this.cooldowns = cooldowns;
+        this.flag = redis.getBucket(keyPrefix + ":emergency", StringCodec.INSTANCE);
+        this.events = events;
+        this.active = flag.isExists();
+    }
+
+    /** Whether every provider is down now, from the blocks. */
+    public boolean everyProviderDown() {
+        if (accounts.isEmpty()) {
+            return false;
+        }
+        Map<String, Cooldowns.Block> blocks = cooldowns.all();
+        return accounts.stream().allMatch(a -> blocks.containsKey(a) && !blocks.get(a).reason().brief());
+    }
+
+    /** Raises or lowers the fleet-wide flag to match the blocks; returns whether emergency mode is on. */
+    public boolean check() {
+        boolean down = everyProviderDown();
+        if (down && !flag.isExists()) {
+            flag.set("every provider is down");
+        } else if (!down && flag.isExists()) {
+            flag.delete();
+        }
+        boolean now = flag.isExists();
+        if (now != active) {
+            active = now;
+            if (now) {
+                log.error("ALERT emergency mode: every provider is unavailable {}; consumption paused fleet-wide, "
+                        + "health probes continue", cooldowns.all());
+            } else {
+                log.warn("emergency mode over: a provider recovered; consumption resumes");
+            }
+            events.emergency(now, now ? "every provider is unavailable" : "a provider recovered");
+        }
+        return now;
+    }
+
+    /** The flag as last seen by {@link #check()}. */
+    public boolean active() {
+        return active;
+    }
+}
