@@ -60,6 +60,8 @@ public final class JobDispatcher {
     private final BooleanSupplier emergency;
     private final IntervalFunction backoff;
     private final Clock clock;
+    /** Local reads only: the blocks are a local copy kept fresh by Redis pub/sub. */
+    private static final long RECOVERY_POLL_MILLIS = 50;
 
     public JobDispatcher(RoutePlanner planner, ProviderClient client, CapacityGate gate, AccountHealth health,
             ResilienceSettings resilience, BooleanSupplier emergency, Clock clock) {
@@ -92,6 +94,10 @@ public final class JobDispatcher {
             List<Slot> candidates = route.slots().stream().filter(s -> !excluded.contains(s.accountId())).toList();
             List<Slot> usable = candidates.stream().filter(s -> health.cooldowns().blocked(s.accountId())
                     .map(b -> b.reason().brief()).orElse(true)).toList();
+            if (usable.isEmpty() && !candidates.isEmpty() && !emergency.getAsBoolean()
+                    && awaitRecovery(candidates, job)) {
+                continue;
+            }
             if (usable.isEmpty()) {
                 String why = summary(attempts, candidates);
                 if (emergency.getAsBoolean()) {
@@ -116,13 +122,15 @@ public final class JobDispatcher {
             ObjectNode body = requestBody(job, slot);
             String model = body.path("model").asString(null);
             ProviderReply reply;
+            Outcome outcome;
             try (lease) {
                 reply = client.post(slot.settings().baseUrl(), job.kind().endpoint(), slot.account().apiKey(), body,
                         job.id(), slot.settings().timeout());
+                // recorded before the room is given back: a 429's rest must be in force before the next grant
+                outcome = classifier.classify(reply, job.kind());
+                health.record(slot.accountId(), outcome, reply.millis());
             }
             providerMs += reply.millis();
-            Outcome outcome = classifier.classify(reply, job.kind());
-            health.record(slot.accountId(), outcome, reply.millis());
             if (outcome instanceof Outcome.Success success) {
                 return new DispatchOutcome(JobStatus.SUCCEEDED, route.tier(), slot.provider(), slot.accountId(), model,
                         success.body(), null, attempts, providerMs, waitMs);
@@ -156,6 +164,27 @@ public final class JobDispatcher {
                 case Outcome.Success s -> throw new IllegalStateException("unreachable");
             }
         }
+    }
+
+    /**
+     * Every account left is blocked (open circuit, refused key, spent quota): waits up to
+     * {@code recoveryWait} for a health probe to lift one of them, watching the local copy of the blocks.
+     *
+     * @return true when one came back
+     */
+    private boolean awaitRecovery(List<Slot> candidates, Job job) throws InterruptedException {
+        long until = clock.millis() + resilience.recoveryWait().toMillis();
+        if (job.deadline() != null) {
+            until = Math.min(until, job.deadline().toEpochMilli());
+        }
+        while (clock.millis() < until && !emergency.getAsBoolean()) {
+            if (candidates.stream().anyMatch(s -> health.cooldowns().blocked(s.accountId())
+                    .map(b -> b.reason().brief()).orElse(true))) {
+                return true;
+            }
+            Thread.sleep(RECOVERY_POLL_MILLIS);
+        }
+        return false;
     }
 
     /** Waits the backoff unless the deadline comes first; returns false when it would. */

@@ -64,7 +64,7 @@ class JobDispatcherTest {
     }
 
     private static final ResilienceSettings RESILIENCE = new ResilienceSettings(3, Duration.ofMillis(20),
-            Duration.ofMillis(100), Duration.ofSeconds(5), null, null, null, 5, null);
+            Duration.ofMillis(100), Duration.ofSeconds(5), null, null, null, 5, null, Duration.ofSeconds(2));
 
     private JobDispatcher dispatcher(DispatchSettings settings) {
         return new JobDispatcher(new RoutePlanner(settings), client, gate, health, RESILIENCE, () -> false,

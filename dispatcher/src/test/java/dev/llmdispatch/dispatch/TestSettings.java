@@ -29,15 +29,24 @@ final class TestSettings {
     }
 
     static Map<String, ProviderSettings> mission(String baseUrl) {
+        return mission(baseUrl, null);
+    }
+
+    private static AccountSettings account(String id, String key, Limits limits) {
+        return limits == null ? account(id, key) : new AccountSettings(id, key, limits, null);
+    }
+
+    /** The mission's providers, every account with {@code limits} (null: the mission's NVIDIA-like 40/6s, 5). */
+    static Map<String, ProviderSettings> mission(String baseUrl, Limits limits) {
         Map<String, ProviderSettings> providers = new LinkedHashMap<>();
         providers.put("nvidia", provider(baseUrl, Set.of(Capability.CHAT, Capability.THINKING, Capability.EMBEDDING), 128_000,
                 Map.of("chat", "deepseek-ai/deepseek-v3.1", "embedding", "nvidia/nv-embedqa-e5-v5"),
                 Map.of("chat_template_kwargs", Map.of("thinking", true)),
-                account("nvidia-1", "sim-nvidia-1"), account("nvidia-2", "sim-nvidia-2")));
+                account("nvidia-1", "sim-nvidia-1", limits), account("nvidia-2", "sim-nvidia-2", limits)));
         providers.put("hunyuan", provider(baseUrl, Set.of(Capability.CHAT), 256_000, Map.of("chat", "hunyuan-turbos-latest"),
-                Map.of(), account("hunyuan-1", "sim-hunyuan-1")));
+                Map.of(), account("hunyuan-1", "sim-hunyuan-1", limits)));
         providers.put("siliconflow", provider(baseUrl, Set.of(Capability.EMBEDDING), 8_192, Map.of("embedding", "BAAI/bge-m3"),
-                Map.of(), account("siliconflow-1", "sim-siliconflow-1")));
+                Map.of(), account("siliconflow-1", "sim-siliconflow-1", limits)));
         return providers;
     }
 

@@ -13,14 +13,17 @@ import java.time.Duration;
  * @param quotaCooldown       how long an account rests after its quota is spent
  * @param disableFor          how long an account with a refused key (401/403) is disabled fleet-wide
  * @param circuitFailures     consecutive failures that open an account's circuit
- * @param circuitOpenFor      how long an open circuit blocks its account fleet-wide before a trial call
+ * @param circuitOpenFor      how long a worker's own circuit stays open before it lets a trial call through
+ *                            (the fleet-wide block lasts until a health probe succeeds)
+ * @param recoveryWait        when every account a job can use is blocked, how long it waits for a probe to
+ *                            bring one back before it fails (ALL_PROVIDERS_FAILED, kept as a dead letter)
  */
 public record ResilienceSettings(Integer attemptsPerAccount, Duration backoffInitial, Duration backoffMax,
         Duration retryAfterCap, Duration rateLimitCooldown, Duration quotaCooldown, Duration disableFor,
-        Integer circuitFailures, Duration circuitOpenFor) {
+        Integer circuitFailures, Duration circuitOpenFor, Duration recoveryWait) {
 
     public static final ResilienceSettings DEFAULTS = new ResilienceSettings(null, null, null, null, null, null, null,
-            null, null);
+            null, null, null);
 
     public ResilienceSettings {
         attemptsPerAccount = attemptsPerAccount == null ? 3 : attemptsPerAccount;
@@ -32,6 +35,7 @@ public record ResilienceSettings(Integer attemptsPerAccount, Duration backoffIni
         disableFor = disableFor == null ? Duration.ofHours(1) : disableFor;
         circuitFailures = circuitFailures == null ? 5 : circuitFailures;
         circuitOpenFor = circuitOpenFor == null ? Duration.ofSeconds(30) : circuitOpenFor;
+        recoveryWait = recoveryWait == null ? Duration.ofSeconds(10) : recoveryWait;
         if (attemptsPerAccount < 1) {
             throw new IllegalArgumentException("dispatch.resilience.attempts-per-account must be >= 1, but was "
                     + attemptsPerAccount);
@@ -41,7 +45,7 @@ public record ResilienceSettings(Integer attemptsPerAccount, Duration backoffIni
                     + circuitFailures);
         }
         for (Duration d : new Duration[] {backoffInitial, backoffMax, retryAfterCap, rateLimitCooldown, quotaCooldown,
-                disableFor, circuitOpenFor}) {
+                disableFor, circuitOpenFor, recoveryWait}) {
             if (d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException("dispatch.resilience durations must be > 0, but one was " + d);
             }
