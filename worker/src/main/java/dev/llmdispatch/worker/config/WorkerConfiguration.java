@@ -15,6 +15,7 @@ import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.worker.consume.JobProcessor;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
+import dev.llmdispatch.worker.publish.AnswerStore;
 import dev.llmdispatch.worker.publish.ResultPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -136,9 +137,14 @@ public class WorkerConfiguration {
     }
 
     @Bean
+    AnswerStore answerStore(RedissonClient redisson, DispatchProperties properties) {
+        return new AnswerStore(redisson, properties.capacitySettings().keyPrefix(), AnswerStore.DEFAULT_KEEP);
+    }
+
+    @Bean
     JobProcessor jobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
-            ResultPublisher publisher, Clock clock, MeterRegistry meters) {
-        return new JobProcessor(settings, validator, dispatcher, publisher, clock, meters);
+            ResultPublisher publisher, AnswerStore answers, Clock clock, MeterRegistry meters) {
+        return new JobProcessor(settings, validator, dispatcher, publisher, answers, clock, meters);
     }
 
     @Bean

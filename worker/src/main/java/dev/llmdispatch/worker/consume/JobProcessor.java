@@ -15,6 +15,7 @@ import dev.llmdispatch.dispatch.DispatchOutcome;
 import dev.llmdispatch.dispatch.JobDispatcher;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.worker.publish.AnswerStore;
 import dev.llmdispatch.worker.publish.ResultPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -44,9 +45,11 @@ public final class JobProcessor {
     private final ResultPublisher publisher;
     private final Clock clock;
     private final MeterRegistry meters;
+    private final AnswerStore answers;
 
     public JobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
-            ResultPublisher publisher, Clock clock, MeterRegistry meters) {
+            ResultPublisher publisher, AnswerStore answers, Clock clock, MeterRegistry meters) {
+        this.answers = answers;
         this.settings = settings;
         this.validator = validator;
         this.dispatcher = dispatcher;
@@ -106,6 +109,18 @@ public final class JobProcessor {
             publishResult(work, job, expired, startedMillis, null);
             return;
         }
+        var answered = answers.find(job.id());
+        if (answered.isPresent()) {
+            // already answered (a replay, a producer's retry, a redelivery): its stored answer, no provider call
+            JobResult stored = answered.get();
+            JobResult again = new JobResult(stored.v(), stored.id(), stored.status(), work.priority(), stored.tier(),
+                    stored.provider(), stored.account(), stored.model(), stored.response(), null, stored.attempts(),
+                    true, stored.timings(), job.metadata(), clock.instant());
+            publisher.publishResult(job.replyToOr(settings.topics().results()), again, correlationId(work.record()));
+            meters.counter("llm_dispatch_jobs", "status", "ALREADY_ANSWERED", "priority", work.priority().name())
+                    .increment();
+            return;
+        }
         DispatchOutcome outcome = dispatcher.dispatch(job, work.priority());
         publishResult(work, job, outcome, startedMillis, deadLetterReason(outcome));
     }
@@ -140,6 +155,7 @@ public final class JobProcessor {
                     source(record), replayCount(record), Instant.ofEpochMilli(now)));
         }
         publisher.publishResult(job.replyToOr(settings.topics().results()), result, correlationId(record));
+        answers.remember(result);
         meters.counter("llm_dispatch_jobs", "status", result.status().name(), "priority", work.priority().name())
                 .increment();
     }

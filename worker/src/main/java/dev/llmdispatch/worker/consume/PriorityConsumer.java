@@ -138,6 +138,12 @@ public final class PriorityConsumer implements SmartLifecycle {
             }
             Work work;
             try {
+                if (emergency.getAsBoolean()) {
+                    // every provider is down: buffered jobs wait here, uncommitted, until one comes back
+                    slots.release();
+                    Thread.sleep(settings.pollTimeout().toMillis());
+                    continue;
+                }
                 work = buffer.poll(200, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 slots.release();

@@ -1,0 +1,155 @@
+package dev.llmdispatch.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.llmdispatch.client.DeadLetters;
+import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.contract.DeadLetterReason;
+import dev.llmdispatch.contract.ErrorCode;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.Fault;
+import dev.llmdispatch.simulator.LatencyModel;
+import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.Simulator;
+import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Every provider down, two workers: emergency mode everywhere, only probes reach the providers, no job is
+ * lost; on recovery the queue drains by itself; replaying the dead letters answers each of them once.
+ */
+@IntegrationTest
+class EmergencyAndReplayTest {
+
+    private static final int JOBS = 60;
+    private static final String[] FAST_HEALTH = {
+            "--dispatch.health.probe-interval=500ms", "--dispatch.health.check-interval=200ms",
+            "--dispatch.resilience.recovery-wait=500ms", "--dispatch.resilience.backoff-initial=20ms",
+            "--dispatch.resilience.backoff-max=100ms", "--dispatch.consumer.max-in-flight=8"};
+
+    @Test
+    void survives_every_provider_down_and_replays_what_failed(Infrastructure infra) throws Exception {
+        String ns = "emergency";
+        Topics topics = WorkerHarness.topics(ns);
+        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
+                        LatencyModel.fixed(20)));
+                ConfigurableApplicationContext w1 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
+                ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
+                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build();
+                Admin admin = Admin.create(Map.of("bootstrap.servers", infra.bootstrapServers()))) {
+            simulator.inject(Fault.of("*", "down", 1.0));
+            List<Job> jobs = new ArrayList<>();
+            for (int i = 0; i < JOBS; i++) {
+                jobs.add(i % 6 == 5 ? Job.embedding("dark-" + i, "text")
+                        : Job.chat("dark-" + i, "question " + i).toBuilder().tier(Tier.values()[i % 3]).build());
+            }
+            client.submitAll(jobs, Priority.MEDIUM);
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> w1.getBean(EmergencyMonitor.class).active()
+                    && w2.getBean(EmergencyMonitor.class).active());
+            // consumption paused everywhere: after the jobs already under way, only health probes reach providers
+            long mark = simulator.calls().all().stream().mapToLong(CallLog.Call::seq).max().orElse(0) ;
+            await().atMost(Duration.ofSeconds(10)).until(() -> simulator.calls().since(mark).stream()
+                    .anyMatch(c -> c.path().endsWith("/models")));
+            long quiet = simulator.calls().all().stream().mapToLong(CallLog.Call::seq).max().orElse(0);
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> simulator.calls()
+                    .since(quiet).stream().allMatch(c -> c.path().endsWith("/models")));
+
+            // nothing lost: every job has a terminal result or is still waiting, uncommitted, in Kafka; what
+            // failed is exactly what went to the dead-letter topic
+            Set<String> failed = new java.util.HashSet<>();
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+                Set<String> answered = resultIds(infra, topics, null);
+                assertThat(answered.size() + lag(admin, ns, topics)).isEqualTo(JOBS);
+                Set<String> failedNow = WorkerHarness.readAll(infra, topics.results()).stream()
+                        .map(r -> JobCodec.readResult(r.value())).filter(r -> !r.succeeded()).map(JobResult::id)
+                        .collect(Collectors.toSet());
+                List<DeadLetters.Entry> dead;
+                try (DeadLetters dlq = new DeadLetters(infra.bootstrapServers(), topics)) {
+                    dead = dlq.list(DeadLetters.Filter.ALL);
+                }
+                assertThat(dead).isNotEmpty().allSatisfy(d -> assertThat(d.deadLetter().reason())
+                        .isIn(DeadLetterReason.EMERGENCY, DeadLetterReason.ALL_PROVIDERS_FAILED));
+                assertThat(dead.stream().map(DeadLetters.Entry::jobId).collect(Collectors.toSet())).isEqualTo(failedNow);
+                failed.clear();
+                failed.addAll(failedNow);
+            });
+            assertThat(WorkerHarness.readAll(infra, topics.results()).stream().map(r -> JobCodec.readResult(r.value()))
+                    .filter(r -> r.error() != null).map(r -> r.error().code()).distinct().toList())
+                    .isSubsetOf(ErrorCode.EMERGENCY, ErrorCode.ALL_PROVIDERS_FAILED);
+
+            // recovery: the probes find the providers well, consumption resumes, the queue drains by itself
+            simulator.clearFaults(null);
+            await().atMost(Duration.ofSeconds(30)).until(() -> !w1.getBean(EmergencyMonitor.class).active()
+                    && !w2.getBean(EmergencyMonitor.class).active());
+            await().atMost(Duration.ofSeconds(60)).until(() -> resultIds(infra, topics, null).size() == JOBS
+                    && lag(admin, ns, topics) == 0);
+
+            DeadLetters.Report report;
+            try (DeadLetters dlq = new DeadLetters(infra.bootstrapServers(), topics)) {
+                report = dlq.replay(DeadLetters.Filter.ALL, false, null);
+            }
+            assertThat(report.replayed()).containsExactlyInAnyOrderElementsOf(failed);
+            await().atMost(Duration.ofSeconds(60)).until(() -> resultIds(infra, topics, JobStatus.SUCCEEDED).size() == JOBS);
+            Map<String, Long> succeededPerJob = WorkerHarness.readAll(infra, topics.results()).stream()
+                    .map(r -> JobCodec.readResult(r.value())).filter(JobResult::succeeded)
+                    .collect(Collectors.groupingBy(JobResult::id, Collectors.counting()));
+            assertThat(succeededPerJob).hasSize(JOBS).allSatisfy((id, n) -> assertThat(n).isEqualTo(1L));
+
+            // replaying again is idempotent: the stored answers come back, no provider is called for them
+            long before = simulator.calls().all().stream().filter(c -> !c.path().endsWith("/models")).count();
+            try (DeadLetters dlq = new DeadLetters(infra.bootstrapServers(), topics)) {
+                dlq.replay(DeadLetters.Filter.ALL, false, null);
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> WorkerHarness.readAll(infra, topics.results()).stream()
+                    .map(r -> JobCodec.readResult(r.value())).filter(JobResult::cached).count() == failed.size());
+            assertThat(simulator.calls().all().stream().filter(c -> !c.path().endsWith("/models")).count())
+                    .isEqualTo(before);
+        }
+    }
+
+    private static Set<String> resultIds(Infrastructure infra, Topics topics, JobStatus status) {
+        return WorkerHarness.readAll(infra, topics.results()).stream().map(r -> JobCodec.readResult(r.value()))
+                .filter(r -> status == null || r.status() == status).map(JobResult::id).collect(Collectors.toSet());
+    }
+
+    /** Job records not yet committed by the workers' group. */
+    private static long lag(Admin admin, String ns, Topics topics) throws Exception {
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(ns + "-workers")
+                .partitionsToOffsetAndMetadata().get();
+        Map<TopicPartition, OffsetSpec> ends = new java.util.HashMap<>();
+        for (String topic : topics.jobTopics()) {
+            for (int p = 0; p < topics.partitions(); p++) {
+                ends.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+        }
+        long lag = 0;
+        for (var e : admin.listOffsets(ends).all().get().entrySet()) {
+            OffsetAndMetadata c = committed.get(e.getKey());
+            lag += e.getValue().offset() - (c == null ? 0 : c.offset());
+        }
+        return lag;
+    }
+}
