@@ -10,7 +10,8 @@ package dev.llmdispatch.simulator;
  *   <li>{@code slow}: every call takes {@code latencyMs} longer</li>
  *   <li>{@code storm}: a call gets 429 with Retry-After {@code retryAfterMs}, with {@code probability}</li>
  *   <li>{@code malformed}: a call gets 200 with a truncated or non-JSON body, with {@code probability}</li>
- *   <li>{@code status}: a call gets HTTP {@code status} (e.g. 401), with {@code probability}</li>
+ *   <li>{@code status}: a call gets HTTP {@code status} (e.g. 401), with {@code probability}; a 401 or 403 is
+ *       answered on {@code GET /models} too (a refused key is refused everywhere)</li>
  * </ul>
  */
 public record Fault(String account, String mode, Double probability, Long latencyMs, Long retryAfterMs, Integer status) {

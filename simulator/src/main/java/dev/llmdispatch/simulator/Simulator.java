@@ -330,9 +330,17 @@ public final class Simulator implements AutoCloseable {
             data.addObject().put("id", model).put("object", "model").put("owned_by", "simulator");
         }
         Fault fault = faults.getOrDefault(account.account.id(), faults.get("*"));
-        Answer answer = fault != null && fault.mode().equals("down")
-                ? error(account, 503, "service_unavailable", "The service is temporarily unavailable", "fault:down", null)
-                : new Answer(200, JSON.writeValueAsBytes(body), Map.of(), CallLog.OK, null);
+        Answer answer;
+        if (fault != null && fault.mode().equals("down")) {
+            answer = error(account, 503, "service_unavailable", "The service is temporarily unavailable", "fault:down",
+                    null);
+        } else if (fault != null && fault.mode().equals("status") && (fault.status() == 401 || fault.status() == 403)) {
+            // a refused key is refused on every endpoint
+            answer = error(account, fault.status(), "invalid_api_key", "injected status " + fault.status(),
+                    "fault:status", null);
+        } else {
+            answer = new Answer(200, JSON.writeValueAsBytes(body), Map.of(), CallLog.OK, null);
+        }
         record(seqNo, atMillis, account, "/v1/models", null, jobId, answer.status, answer.outcome, arrival);
         send(exchange, answer);
     }

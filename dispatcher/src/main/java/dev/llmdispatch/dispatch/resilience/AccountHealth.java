@@ -52,8 +52,10 @@ public final class AccountHealth {
             case Outcome.Rejected r -> circuit.onSuccess(millis, TimeUnit.MILLISECONDS);
             case Outcome.NextProvider n -> circuit.onSuccess(millis, TimeUnit.MILLISECONDS);
             case Outcome.Retry r -> {
+                CircuitBreaker.State before = circuit.getState();
                 circuit.onError(millis, TimeUnit.MILLISECONDS, new ProviderFault(r.error()));
-                if (circuit.getState() == CircuitBreaker.State.OPEN) {
+                // once, on the transition: calls still under way when it opened change nothing
+                if (before != CircuitBreaker.State.OPEN && circuit.getState() == CircuitBreaker.State.OPEN) {
                     cooldowns.block(account, OPEN_CIRCUIT_BLOCK, Cooldowns.Reason.CIRCUIT_OPEN);
                     log.warn("ALERT account {}: circuit opened after {} consecutive failures (last: {}); the fleet "
                             + "skips it until a health probe succeeds", account, settings.circuitFailures(), r.error());
