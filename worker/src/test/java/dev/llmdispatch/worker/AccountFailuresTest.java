@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmdispatch.client.JobClient;
 import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
@@ -65,6 +66,19 @@ class AccountFailuresTest {
             assertThat(toDown).filteredOn(c -> c.seq() > lastJobCall)
                     .allSatisfy(c -> assertThat(c.path()).isEqualTo("/v1/models"));
             assertThat(alerts(w1, "circuit_opened") + alerts(w2, "circuit_opened")).isBetween(1.0, 2.0);
+
+            // on-call sees it in the health endpoint: the account, why, and the circuits
+            String port = w2.getEnvironment().getProperty("local.server.port");
+            var http = java.net.http.HttpClient.newHttpClient();
+            String health = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            var providers = JobCodec.mapper().readTree(health).path("components").path("providers");
+            assertThat(providers.path("status").asString()).isEqualTo("UP");
+            assertThat(providers.path("details").path("blocked").path("nvidia-1").path("reason").asString())
+                    .isEqualTo("CIRCUIT_OPEN");
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() ->
+                    probes(w1) + probes(w2) > 0);
         }
     }
 
@@ -78,6 +92,11 @@ class AccountFailuresTest {
                 ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
             simulator.inject(Fault.status("hunyuan-1", 401));
+            ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                    .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+            var logs = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+            logs.start();
+            root.addAppender(logs);
             JobResult first = client.submit(Job.chat("k-0", "hi").toBuilder().tier(Tier.TIER_2).build(), Priority.HIGH)
                     .get(60, TimeUnit.SECONDS);
             assertThat(first.status()).isEqualTo(JobStatus.SUCCEEDED);
@@ -97,7 +116,20 @@ class AccountFailuresTest {
             assertThat(simulator.calls().all()).filteredOn(c -> "hunyuan-1".equals(c.account())
                     && !c.path().endsWith("/models")).hasSize(1);
             assertThat(alerts(w1, "account_disabled") + alerts(w2, "account_disabled")).isEqualTo(1.0);
+
+            // no key in any log line, result or alert of this run
+            root.detachAppender(logs);
+            assertThat(logs.list).isNotEmpty().noneSatisfy(e -> assertThat(e.getFormattedMessage()
+                    + (e.getThrowableProxy() == null ? "" : e.getThrowableProxy().getMessage()))
+                    .containsAnyOf(MissionAccounts.HUNYUAN_1_KEY, MissionAccounts.NVIDIA_1_KEY, MissionAccounts.NVIDIA_2_KEY));
+            assertThat(results).noneSatisfy(f -> assertThat(JobCodec.toJson(f.join()))
+                    .containsAnyOf(MissionAccounts.HUNYUAN_1_KEY, MissionAccounts.NVIDIA_1_KEY));
         }
+    }
+
+    private static double probes(ConfigurableApplicationContext worker) {
+        return worker.getBean(MeterRegistry.class).find("llm_dispatch_health_probes").counters().stream()
+                .mapToDouble(c -> c.count()).sum();
     }
 
     /** Alerts of a kind a worker raised, from its metrics. */
