@@ -60,11 +60,18 @@ public final class JobDispatcher {
     private final BooleanSupplier emergency;
     private final IntervalFunction backoff;
     private final Clock clock;
+    private final AttemptListener listener;
     /** Local reads only: the blocks are a local copy kept fresh by Redis pub/sub. */
     private static final long RECOVERY_POLL_MILLIS = 50;
 
     public JobDispatcher(RoutePlanner planner, ProviderClient client, CapacityGate gate, AccountHealth health,
             ResilienceSettings resilience, BooleanSupplier emergency, Clock clock) {
+        this(planner, client, gate, health, resilience, emergency, clock, AttemptListener.NONE);
+    }
+
+    public JobDispatcher(RoutePlanner planner, ProviderClient client, CapacityGate gate, AccountHealth health,
+            ResilienceSettings resilience, BooleanSupplier emergency, Clock clock, AttemptListener listener) {
+        this.listener = listener;
         this.planner = planner;
         this.client = client;
         this.gate = gate;
@@ -131,6 +138,10 @@ public final class JobDispatcher {
                 health.record(slot.accountId(), outcome, reply.millis());
             }
             providerMs += reply.millis();
+            listener.attempted(job, priority, route.tier(), slot.accountId(), model, reply.status(),
+                    outcome.error() == null ? "ok" : outcome.error(), attempts.size() + 1, reply.millis(),
+                    lease.waitedMillis(), outcome instanceof Outcome.Success ok
+                            ? ok.body().path("usage").path("total_tokens").asLong(0) : 0);
             if (outcome instanceof Outcome.Success success) {
                 return new DispatchOutcome(JobStatus.SUCCEEDED, route.tier(), slot.provider(), slot.accountId(), model,
                         success.body(), null, attempts, providerMs, waitMs);

@@ -223,6 +223,16 @@ public final class CapacityGate implements AutoCloseable {
         return accounts.get(accountId).availablePermits();
     }
 
+    /** Request permits left in the account's current window, from Redis (Long.MAX_VALUE without a limit). */
+    public long requestPermitsLeft(String accountId) {
+        return accounts.get(accountId).requestPermitsLeft();
+    }
+
+    /** The enabled accounts this gate hands out room on. */
+    public java.util.Set<String> accountIds() {
+        return java.util.Set.copyOf(accounts.keySet());
+    }
+
     /** Jobs of this worker waiting for room. */
     public int waiting() {
         lock.lock();

@@ -15,6 +15,7 @@ import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.worker.consume.JobProcessor;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
+import dev.llmdispatch.worker.observe.ProviderCallRecorder;
 import dev.llmdispatch.worker.publish.AnswerStore;
 import dev.llmdispatch.worker.publish.ResultPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -107,9 +108,12 @@ public class WorkerConfiguration {
 
     @Bean
     JobDispatcher jobDispatcher(DispatchSettings settings, DispatchProperties properties, ProviderClient client,
-            CapacityGate gate, AccountHealth health, EmergencyMonitor emergency, Clock clock) {
+            CapacityGate gate, AccountHealth health, EmergencyMonitor emergency, Clock clock, MeterRegistry meters,
+            @org.springframework.beans.factory.annotation.Value("${dispatch.request-log.include-prompt:false}")
+            boolean includePrompt) {
         return new JobDispatcher(new RoutePlanner(settings, properties.routingRules(), clock), client, gate, health,
-                properties.resilienceSettings(), emergency::active, clock);
+                properties.resilienceSettings(), emergency::active, clock,
+                new ProviderCallRecorder(meters, includePrompt));
     }
 
     @Bean(destroyMethod = "shutdown")

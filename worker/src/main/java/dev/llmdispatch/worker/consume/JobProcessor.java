@@ -149,7 +149,12 @@ public final class JobProcessor {
                 new JobResult.Timings(startedMillis - produced, outcome.waitMs(), outcome.providerMs(),
                         Math.max(0, now - produced)),
                 job.metadata(), Instant.ofEpochMilli(now));
+        meters.timer("llm_dispatch_job_queue_wait", "priority", work.priority().name())
+                .record(java.time.Duration.ofMillis(result.timings().queuedMs()));
+        meters.timer("llm_dispatch_job_capacity_wait", "priority", work.priority().name())
+                .record(java.time.Duration.ofMillis(result.timings().waitMs()));
         if (deadLetter != null) {
+            meters.counter("llm_dispatch_dead_letters", "reason", deadLetter.name()).increment();
             publisher.publishDeadLetter(job.id(), new DeadLetter(Job.VERSION, deadLetter,
                     outcome.error().message(), JobCodec.toTree(job), null, work.priority(), outcome.attempts(),
                     source(record), replayCount(record), Instant.ofEpochMilli(now)));
@@ -165,6 +170,7 @@ public final class JobProcessor {
         Instant now = clock.instant();
         String message = invalid.message();
         log.warn("rejected job at {}@{} (id {}): {}", work.partition(), record.offset(), invalid.readableId(), message);
+        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.INVALID_JOB.name()).increment();
         publisher.publishDeadLetter(invalid.readableId(), new DeadLetter(Job.VERSION, DeadLetterReason.INVALID_JOB,
                 message, invalid.tree(), null, work.priority(), List.of(), source(record), replayCount(record), now));
         if (invalid.readableId() != null) {

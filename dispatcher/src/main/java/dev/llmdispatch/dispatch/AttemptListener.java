@@ -1,0 +1,22 @@
+package dev.llmdispatch.dispatch;
+
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.Tier;
+
+/** Told of every provider call a job makes (metrics, the request log). Implementations must not block. */
+public interface AttemptListener {
+
+    /**
+     * One provider call.
+     *
+     * @param status      the HTTP status, or 0 when no answer came
+     * @param outcome     {@code ok}, or the error name of the attempt (server_error, rate_limited, ...)
+     * @param attempt     1 for the job's first call, 2 for its second ...
+     * @param totalTokens {@code usage.total_tokens} of a successful answer, else 0
+     */
+    void attempted(Job job, Priority priority, Tier tier, String account, String model, int status, String outcome,
+            int attempt, long millis, long waitMillis, long totalTokens);
+
+    AttemptListener NONE = (job, priority, tier, account, model, status, outcome, attempt, millis, wait, tokens) -> { };
+}

@@ -1,0 +1,54 @@
+package dev.llmdispatch.worker.observe;
+
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.resilience.AccountHealth;
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
+import dev.llmdispatch.worker.consume.PriorityConsumer;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Gauges read when scraped: per account its fleet-wide requests in flight and request permits left in the
+ * window (from Redis), whether it is blocked, and this worker's circuit state; per priority the buffered
+ * jobs; the jobs waiting for capacity.
+ */
+@Configuration(proxyBeanMethods = false)
+public class AccountMetrics {
+
+    @Bean
+    SmartInitializingSingleton accountGauges(MeterRegistry meters, CapacityGate gate, Cooldowns cooldowns,
+            AccountHealth health, PriorityConsumer consumer) {
+        return () -> {
+            for (String account : gate.accountIds()) {
+                Gauge.builder("llm_dispatch_account_in_flight", gate, g -> g.inFlight(account))
+                        .description("requests in flight on the account, whole fleet").tag("account", account)
+                        .register(meters);
+                Gauge.builder("llm_dispatch_account_window_remaining", gate, g -> {
+                    long left = g.requestPermitsLeft(account);
+                    return left == Long.MAX_VALUE ? Double.NaN : left;
+                }).description("request permits left in the account's window, whole fleet").tag("account", account)
+                        .register(meters);
+                Gauge.builder("llm_dispatch_account_blocked", cooldowns, c -> c.isBlocked(account) ? 1 : 0)
+                        .tag("account", account).register(meters);
+                Gauge.builder("llm_dispatch_circuit_state", health, h -> switch (h.circuitStates()
+                        .getOrDefault(account, CircuitBreaker.State.CLOSED)) {
+                    case CLOSED -> 0;
+                    case OPEN, FORCED_OPEN -> 1;
+                    default -> 2;
+                }).description("this worker's circuit: 0 closed, 1 open, 2 half-open").tag("account", account)
+                        .register(meters);
+            }
+            for (Priority p : Priority.values()) {
+                Gauge.builder("llm_dispatch_buffered_jobs", consumer, c -> c.buffered(p)).tag("priority", p.name())
+                        .register(meters);
+            }
+            Gauge.builder("llm_dispatch_jobs_waiting_capacity", gate, CapacityGate::waiting).register(meters);
+            Gauge.builder("llm_dispatch_jobs_in_flight", consumer, PriorityConsumer::inFlight).register(meters);
+        };
+    }
+}

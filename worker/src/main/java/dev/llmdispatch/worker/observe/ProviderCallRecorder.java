@@ -1,0 +1,65 @@
+package dev.llmdispatch.worker.observe;
+
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.dispatch.AttemptListener;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every provider call, as metrics ({@code llm_dispatch_provider_calls_total{account,outcome}},
+ * {@code llm_dispatch_provider_latency_seconds{account}} with a histogram, tokens) and as one JSON line in the
+ * request log (logger {@code llm-dispatch.requests}): job id, tier, priority, account, model, status, latency,
+ * tokens, attempt. Never a key; the prompt only when {@code dispatch.request-log.include-prompt} is set.
+ */
+public final class ProviderCallRecorder implements AttemptListener {
+
+    private static final Logger requests = LoggerFactory.getLogger("llm-dispatch.requests");
+
+    private final MeterRegistry meters;
+    private final boolean includePrompt;
+
+    public ProviderCallRecorder(MeterRegistry meters, boolean includePrompt) {
+        this.meters = meters;
+        this.includePrompt = includePrompt;
+    }
+
+    @Override
+    public void attempted(Job job, Priority priority, Tier tier, String account, String model, int status,
+            String outcome, int attempt, long millis, long waitMillis, long totalTokens) {
+        Counter.builder("llm_dispatch_provider_calls").description("provider calls by account and outcome")
+                .tag("account", account).tag("outcome", outcome).register(meters).increment();
+        Timer.builder("llm_dispatch_provider_latency").description("provider call latency")
+                .tag("account", account).publishPercentileHistogram().register(meters).record(Duration.ofMillis(millis));
+        if (totalTokens > 0) {
+            Counter.builder("llm_dispatch_provider_tokens").tag("account", account).register(meters)
+                    .increment(totalTokens);
+        }
+        if (requests.isInfoEnabled()) {
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("jobId", job.id());
+            line.put("tier", tier == null ? null : tier.name());
+            line.put("priority", priority.name());
+            line.put("account", account);
+            line.put("model", model);
+            line.put("status", status);
+            line.put("outcome", outcome);
+            line.put("latencyMs", millis);
+            line.put("waitMs", waitMillis);
+            line.put("tokens", totalTokens);
+            line.put("attempt", attempt);
+            if (includePrompt) {
+                line.put("request", job.request());
+            }
+            requests.info(JobCodec.toJson(line));
+        }
+    }
+}
