@@ -110,10 +110,10 @@ public class WorkerConfiguration {
     JobDispatcher jobDispatcher(DispatchSettings settings, DispatchProperties properties, ProviderClient client,
             CapacityGate gate, AccountHealth health, EmergencyMonitor emergency, Clock clock, MeterRegistry meters,
             @org.springframework.beans.factory.annotation.Value("${dispatch.request-log.include-prompt:false}")
-            boolean includePrompt) {
+            boolean includePrompt, dev.llmdispatch.worker.observe.alert.Alerter alerter) {
         return new JobDispatcher(new RoutePlanner(settings, properties.routingRules(), clock), client, gate, health,
                 properties.resilienceSettings(), emergency::active, clock,
-                new ProviderCallRecorder(meters, includePrompt));
+                new ProviderCallRecorder(meters, includePrompt, alerter));
     }
 
     @Bean(destroyMethod = "shutdown")

@@ -26,8 +26,11 @@ public final class ProviderCallRecorder implements AttemptListener {
 
     private final MeterRegistry meters;
     private final boolean includePrompt;
+    private final dev.llmdispatch.worker.observe.alert.Alerter alerter;
 
-    public ProviderCallRecorder(MeterRegistry meters, boolean includePrompt) {
+    public ProviderCallRecorder(MeterRegistry meters, boolean includePrompt,
+            dev.llmdispatch.worker.observe.alert.Alerter alerter) {
+        this.alerter = alerter;
         this.meters = meters;
         this.includePrompt = includePrompt;
     }
@@ -35,6 +38,7 @@ public final class ProviderCallRecorder implements AttemptListener {
     @Override
     public void attempted(Job job, Priority priority, Tier tier, String account, String model, int status,
             String outcome, int attempt, long millis, long waitMillis, long totalTokens) {
+        alerter.called("ok".equals(outcome), millis);
         Counter.builder("llm_dispatch_provider_calls").description("provider calls by account and outcome")
                 .tag("account", account).tag("outcome", outcome).register(meters).increment();
         Timer.builder("llm_dispatch_provider_latency").description("provider call latency")

@@ -1,0 +1,65 @@
+package dev.llmdispatch.worker.observe.alert;
+
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
+import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.worker.config.DispatchProperties;
+import java.lang.management.ManagementFactory;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.redisson.api.RedissonClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wires the alert rules and sinks, and checks the rules on a schedule. */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(AlertProperties.class)
+public class AlertConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(AlertConfiguration.class);
+
+    @Bean
+    Alerter alerter(AlertProperties alerts, EmergencyMonitor emergency, Cooldowns cooldowns, RedissonClient redisson,
+            DispatchProperties properties, Clock clock) {
+        log.info("alerts: failure rate > {}, mean latency > {}, over {}; webhooks {}", alerts.failureRate(),
+                alerts.meanLatency(), alerts.window(), alerts.webhooks());
+        return new Alerter(alerts, new AlertSinks(alerts.webhooks()), emergency, cooldowns, redisson,
+                properties.capacitySettings().keyPrefix(), ManagementFactory.getRuntimeMXBean().getName(), clock);
+    }
+
+    @Bean
+    SmartLifecycle alertSchedule(Alerter alerter, AlertProperties alerts) {
+        return new SmartLifecycle() {
+            private ScheduledExecutorService timer;
+
+            @Override
+            public void start() {
+                timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("alerts").daemon().factory());
+                timer.scheduleWithFixedDelay(() -> {
+                    try {
+                        alerter.check();
+                    } catch (RuntimeException e) {
+                        log.warn("alert check failed: {}", e.toString());
+                    }
+                }, alerts.checkInterval().toMillis(), alerts.checkInterval().toMillis(), TimeUnit.MILLISECONDS);
+            }
+
+            @Override
+            public void stop() {
+                if (timer != null) {
+                    timer.shutdownNow();
+                }
+            }
+
+            @Override
+            public boolean isRunning() {
+                return timer != null && !timer.isShutdown();
+            }
+        };
+    }
+}

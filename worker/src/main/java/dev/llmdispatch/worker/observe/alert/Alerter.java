@@ -1,0 +1,135 @@
+package dev.llmdispatch.worker.observe.alert;
+
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
+import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.redisson.api.RBucket;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+
+/**
+ * The alert rules, checked every {@code checkInterval}: failure rate and mean latency of this worker's
+ * provider calls over a sliding window, and two fleet-wide conditions: emergency mode and accounts disabled for
+ * a refused key. Each alert fires once, is sent again every {@code reAlert} while it lasts, and is resolved once
+ * when it clears. A fleet-wide condition is announced by one worker only: a Redis key per alert decides which
+ * (set-if-absent to fire, delete to resolve). The rate and latency alerts name the worker that saw them.
+ */
+public final class Alerter {
+
+    private record Call(long atMillis, boolean ok, long millis) {}
+
+    private final AlertProperties settings;
+    private final AlertSinks sinks;
+    private final EmergencyMonitor emergency;
+    private final Cooldowns cooldowns;
+    private final RedissonClient redis;
+    private final String keyPrefix;
+    private final String worker;
+    private final Clock clock;
+    private final ArrayDeque<Call> calls = new ArrayDeque<>();
+    private final Map<String, Long> firingSince = new HashMap<>();
+    private final Map<String, Long> lastSent = new HashMap<>();
+    private final Set<String> fleetFiring = new HashSet<>();
+
+    public Alerter(AlertProperties settings, AlertSinks sinks, EmergencyMonitor emergency, Cooldowns cooldowns,
+            RedissonClient redis, String keyPrefix, String worker, Clock clock) {
+        this.settings = settings;
+        this.sinks = sinks;
+        this.emergency = emergency;
+        this.cooldowns = cooldowns;
+        this.redis = redis;
+        this.keyPrefix = keyPrefix;
+        this.worker = worker;
+        this.clock = clock;
+    }
+
+    /** A provider call ended (from the request path: cheap). */
+    public synchronized void called(boolean ok, long millis) {
+        calls.addLast(new Call(clock.millis(), ok, millis));
+    }
+
+    /** Checks every rule once. */
+    public void check() {
+        long now = clock.millis();
+        Map<String, String> local = new HashMap<>();
+        synchronized (this) {
+            while (!calls.isEmpty() && calls.peekFirst().atMillis() < now - settings.window().toMillis()) {
+                calls.pollFirst();
+            }
+            if (calls.size() >= settings.minCalls()) {
+                long failed = calls.stream().filter(c -> !c.ok()).count();
+                double rate = failed / (double) calls.size();
+                if (rate > settings.failureRate()) {
+                    local.put("failure-rate", String.format("%.1f%% of %d provider calls from worker %s failed in the "
+                            + "last %s (threshold %.0f%%)", 100 * rate, calls.size(), worker, settings.window(),
+                            100 * settings.failureRate()));
+                }
+                double mean = calls.stream().mapToLong(Call::millis).average().orElse(0);
+                if (mean > settings.meanLatency().toMillis()) {
+                    local.put("mean-latency", String.format("mean provider latency %.0f ms over %d calls from worker "
+                            + "%s in the last %s (threshold %d ms)", mean, calls.size(), worker, settings.window(),
+                            settings.meanLatency().toMillis()));
+                }
+            }
+        }
+        Map<String, String> fleet = new HashMap<>();
+        if (emergency.active()) {
+            fleet.put("emergency", "every provider is unavailable: consumption is paused, health probes continue");
+        }
+        cooldowns.all().forEach((account, block) -> {
+            if (block.reason() == Cooldowns.Reason.UNAUTHORIZED) {
+                fleet.put("account-disabled:" + account, "the API key of " + account + " was refused (401/403)");
+            }
+        });
+        checkLocal(local, now);
+        checkFleet(fleet);
+    }
+
+    private void checkLocal(Map<String, String> firing, long now) {
+        Set<String> keys = new HashSet<>(firing.keySet());
+        keys.addAll(firingSince.keySet());
+        for (String key : keys) {
+            String summary = firing.get(key);
+            if (summary != null && !firingSince.containsKey(key)) {
+                firingSince.put(key, now);
+                lastSent.put(key, now);
+                sinks.send(new Alert(key, Alert.State.FIRING, summary, clock.instant()));
+            } else if (summary != null && now - lastSent.get(key) >= settings.reAlert().toMillis()) {
+                lastSent.put(key, now);
+                sinks.send(new Alert(key, Alert.State.FIRING, summary + " (still)", clock.instant()));
+            } else if (summary == null) {
+                firingSince.remove(key);
+                lastSent.remove(key);
+                sinks.send(new Alert(key, Alert.State.RESOLVED, "cleared on worker " + worker, clock.instant()));
+            }
+        }
+    }
+
+    private void checkFleet(Map<String, String> firing) {
+        for (Map.Entry<String, String> e : firing.entrySet()) {
+            RBucket<String> state = redis.getBucket(keyPrefix + ":alert:" + e.getKey(), StringCodec.INSTANCE);
+            RBucket<String> again = redis.getBucket(keyPrefix + ":alert:" + e.getKey() + ":sent", StringCodec.INSTANCE);
+            if (state.setIfAbsent("firing")) {
+                again.set("sent", settings.reAlert());
+                sinks.send(new Alert(e.getKey(), Alert.State.FIRING, e.getValue(), clock.instant()));
+            } else if (again.setIfAbsent("sent", settings.reAlert())) {
+                sinks.send(new Alert(e.getKey(), Alert.State.FIRING, e.getValue() + " (still)", clock.instant()));
+            }
+            fleetFiring.add(e.getKey());
+        }
+        for (String key : Set.copyOf(fleetFiring)) {
+            if (!firing.containsKey(key)) {
+                fleetFiring.remove(key);
+                if (redis.getBucket(keyPrefix + ":alert:" + key, StringCodec.INSTANCE).delete()) {
+                    redis.getBucket(keyPrefix + ":alert:" + key + ":sent", StringCodec.INSTANCE).delete();
+                    sinks.send(new Alert(key, Alert.State.RESOLVED, "cleared", clock.instant()));
+                }
+            }
+        }
+    }
+}
