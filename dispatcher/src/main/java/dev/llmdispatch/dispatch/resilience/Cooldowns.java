@@ -54,7 +54,8 @@ public final class Cooldowns implements AutoCloseable {
         this.clock = clock;
         this.blocks = redis.getMap(keyPrefix + ":cooldowns", StringCodec.INSTANCE);
         this.changes = redis.getTopic(keyPrefix + ":cooldowns-changed", StringCodec.INSTANCE);
-        this.listenerId = changes.addListener(String.class, (channel, account) -> refresh());
+        // the message carries the change itself: no Redis call on Redisson's event-loop thread
+        this.listenerId = changes.addListener(String.class, (channel, message) -> apply(message));
         refresh();
     }
 
@@ -68,14 +69,30 @@ public final class Cooldowns implements AutoCloseable {
         Block block = new Block(Math.max(until, current == null ? 0 : current.untilMillis()), reason);
         blocks.fastPut(account, block.format());
         local.put(account, block);
-        changes.publish(account);
+        changes.publish(account + "=" + block.format());
     }
 
     /** Lifts an account's block (a health probe found it well). */
     public void unblock(String account) {
         blocks.fastRemove(account);
         local.remove(account);
-        changes.publish(account);
+        changes.publish(account + "=");
+    }
+
+    /** A change another worker announced: {@code account=until|REASON}, or {@code account=} when lifted. */
+    private void apply(String message) {
+        int eq = message.indexOf('=');
+        if (eq <= 0) {
+            refreshedAt = 0; // unknown shape: read the hash again on the next look
+            return;
+        }
+        String account = message.substring(0, eq);
+        String value = message.substring(eq + 1);
+        if (value.isEmpty()) {
+            local.remove(account);
+        } else {
+            local.put(account, Block.parse(value));
+        }
     }
 
     /** The account's block in force now, if any. */
