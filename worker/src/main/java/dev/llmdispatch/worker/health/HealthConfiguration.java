@@ -7,16 +7,12 @@ import dev.llmdispatch.dispatch.resilience.HealthEvents;
 import dev.llmdispatch.dispatch.resilience.HealthProber;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import io.micrometer.core.instrument.MeterRegistry;
+import dev.llmdispatch.worker.config.PeriodicTask;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -24,7 +20,6 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 public class HealthConfiguration {
 
-    private static final Logger log = LoggerFactory.getLogger(HealthConfiguration.class);
 
     @Bean
     HealthEvents healthEvents(MeterRegistry meters) {
@@ -57,44 +52,20 @@ public class HealthConfiguration {
         };
     }
 
-    /** Runs the probes and the emergency check on a schedule while the worker runs. */
+    /** Checks for emergency mode on a schedule while the worker runs. */
     @Bean
-    SmartLifecycle healthSchedule(HealthProber prober, EmergencyMonitor emergency, DispatchProperties properties,
-            MeterRegistry meters) {
+    PeriodicTask emergencyCheck(EmergencyMonitor emergency, DispatchProperties properties, MeterRegistry meters) {
         meters.gauge("llm_dispatch_emergency", emergency, e -> e.active() ? 1 : 0);
-        return new SmartLifecycle() {
-            private ScheduledExecutorService timer;
+        Duration every = properties.healthSettings().checkInterval();
+        return new PeriodicTask("emergency-check", Duration.ZERO, every, emergency::check);
+    }
 
-            @Override
-            public void start() {
-                timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("health").daemon().factory());
-                DispatchProperties.Health h = properties.healthSettings();
-                timer.scheduleWithFixedDelay(() -> guard(emergency::check), 0, h.checkInterval().toMillis(),
-                        TimeUnit.MILLISECONDS);
-                timer.scheduleWithFixedDelay(() -> guard(prober::probeOnce), h.probeInterval().toMillis(),
-                        Math.max(100, h.probeInterval().toMillis() / 4), TimeUnit.MILLISECONDS);
-            }
-
-            private void guard(Runnable task) {
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    log.warn("health task failed: {}", e.toString());
-                }
-            }
-
-            @Override
-            public void stop() {
-                if (timer != null) {
-                    timer.shutdownNow();
-                }
-            }
-
-            @Override
-            public boolean isRunning() {
-                return timer != null && !timer.isShutdown();
-            }
-        };
+    /** Probes blocked accounts on a schedule (each account once per probe interval across the fleet). */
+    @Bean
+    PeriodicTask healthProbes(HealthProber prober, DispatchProperties properties) {
+        Duration interval = properties.healthSettings().probeInterval();
+        Duration every = Duration.ofMillis(Math.max(100, interval.toMillis() / 4));
+        return new PeriodicTask("health-probes", interval, every, prober::probeOnce);
     }
 
     /** {@code /actuator/health}: DOWN in emergency mode; each blocked account with its reason and end. */

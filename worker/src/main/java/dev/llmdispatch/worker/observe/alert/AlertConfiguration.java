@@ -3,16 +3,13 @@ package dev.llmdispatch.worker.observe.alert;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.worker.config.DispatchProperties;
+import dev.llmdispatch.worker.config.PeriodicTask;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.redisson.api.RedissonClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -33,33 +30,7 @@ public class AlertConfiguration {
     }
 
     @Bean
-    SmartLifecycle alertSchedule(Alerter alerter, AlertProperties alerts) {
-        return new SmartLifecycle() {
-            private ScheduledExecutorService timer;
-
-            @Override
-            public void start() {
-                timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("alerts").daemon().factory());
-                timer.scheduleWithFixedDelay(() -> {
-                    try {
-                        alerter.check();
-                    } catch (RuntimeException e) {
-                        log.warn("alert check failed: {}", e.toString());
-                    }
-                }, alerts.checkInterval().toMillis(), alerts.checkInterval().toMillis(), TimeUnit.MILLISECONDS);
-            }
-
-            @Override
-            public void stop() {
-                if (timer != null) {
-                    timer.shutdownNow();
-                }
-            }
-
-            @Override
-            public boolean isRunning() {
-                return timer != null && !timer.isShutdown();
-            }
-        };
+    PeriodicTask alertChecks(Alerter alerter, AlertProperties alerts) {
+        return new PeriodicTask("alerts", alerts.checkInterval(), alerts.checkInterval(), alerter::check);
     }
 }
