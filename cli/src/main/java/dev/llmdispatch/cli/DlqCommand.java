@@ -1,0 +1,206 @@
+package dev.llmdispatch.cli;
+
+import dev.llmdispatch.client.DeadLetters;
+import dev.llmdispatch.contract.DeadLetterReason;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.Topics;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.common.TopicPartition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code dlq list | show | replay | purge}: the dead-letter topic for on-call engineers. */
+@Command(name = "dlq", mixinStandardHelpOptions = true, description = "List, show, replay or purge dead letters.",
+        subcommands = {DlqCommand.ListCommand.class, DlqCommand.ShowCommand.class, DlqCommand.ReplayCommand.class,
+                DlqCommand.PurgeCommand.class})
+final class DlqCommand implements Runnable {
+
+    @Override
+    public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
+
+    /** Where Kafka is, and which dead letters. */
+    static final class Selection {
+        @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default ${DEFAULT-VALUE})")
+        String bootstrap = System.getenv().getOrDefault("LLM_DISPATCH_BOOTSTRAP", "localhost:9092");
+
+        @Option(names = "--job-id", split = ",", description = "only these job ids")
+        Set<String> jobIds;
+
+        @Option(names = "--reason", split = ",", description = "only these reasons: ${COMPLETION-CANDIDATES}")
+        Set<DeadLetterReason> reasons;
+
+        @Option(names = "--from", description = "failed at or after (ISO-8601)")
+        Instant from;
+
+        @Option(names = "--to", description = "failed before (ISO-8601)")
+        Instant to;
+
+        @Option(names = "--account", description = "only those with an attempt on this account")
+        String account;
+
+        DeadLetters.Filter filter() {
+            return new DeadLetters.Filter(jobIds, reasons, from, to, account);
+        }
+    }
+
+    static PrintStream out = System.out;
+    static PrintStream err = System.err;
+
+    static int unreachable(String bootstrap, RuntimeException e) {
+        err.println("llm-dispatch: cannot read the dead-letter topic at " + bootstrap + ": " + e.getMessage());
+        return 2;
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "One line per dead letter, oldest first.")
+    static final class ListCommand implements Callable<Integer> {
+        @Mixin
+        Selection selection;
+
+        @Option(names = "--json", description = "JSON lines for scripts")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            try (DeadLetters dlq = new DeadLetters(selection.bootstrap, Topics.DEFAULTS)) {
+                List<DeadLetters.Entry> entries = dlq.list(selection.filter());
+                if (!json) {
+                    out.printf("%-24s %-22s %-8s %-6s %-26s %s%n", "job id", "reason", "priority", "replay",
+                            "failed at", "message");
+                }
+                for (DeadLetters.Entry e : entries) {
+                    var d = e.deadLetter();
+                    if (json) {
+                        out.println(JobCodec.toJson(d));
+                    } else {
+                        String message = d.message() == null ? "" : d.message();
+                        out.printf("%-24s %-22s %-8s %-6d %-26s %s%n", e.jobId() == null ? "(unreadable)" : e.jobId(),
+                                d.reason(), d.priority(), d.replayCount(), d.failedAt(),
+                                message.length() > 100 ? message.substring(0, 100) + "..." : message);
+                    }
+                }
+                if (!json) {
+                    out.println(entries.size() + " dead letters");
+                }
+                return 0;
+            } catch (RuntimeException e) {
+                return unreachable(selection.bootstrap, e);
+            }
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Every dead letter of a job, whole.")
+    static final class ShowCommand implements Callable<Integer> {
+        @Parameters(paramLabel = "JOB_ID")
+        String jobId;
+
+        @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default ${DEFAULT-VALUE})")
+        String bootstrap = System.getenv().getOrDefault("LLM_DISPATCH_BOOTSTRAP", "localhost:9092");
+
+        @Override
+        public Integer call() {
+            try (DeadLetters dlq = new DeadLetters(bootstrap, Topics.DEFAULTS)) {
+                List<DeadLetters.Entry> entries = dlq.list(new DeadLetters.Filter(Set.of(jobId), null, null, null, null));
+                if (entries.isEmpty()) {
+                    err.println("llm-dispatch: no dead letter for job " + jobId);
+                    return 1;
+                }
+                entries.forEach(e -> out.println(JobCodec.mapper().writerWithDefaultPrettyPrinter()
+                        .writeValueAsString(e.deadLetter())));
+                return 0;
+            } catch (RuntimeException e) {
+                return unreachable(bootstrap, e);
+            }
+        }
+    }
+
+    @Command(name = "replay", mixinStandardHelpOptions = true,
+            description = "Put the selected jobs back on their priority topics (idempotent: answered jobs are not sent "
+                    + "to a provider again).")
+    static final class ReplayCommand implements Callable<Integer> {
+        @Mixin
+        Selection selection;
+
+        @Option(names = "--dry-run", description = "only say what would be replayed")
+        boolean dryRun;
+
+        @Override
+        public Integer call() {
+            try (DeadLetters dlq = new DeadLetters(selection.bootstrap, Topics.DEFAULTS)) {
+                DeadLetters.Report report = dlq.replay(selection.filter(), dryRun, line -> err.println(line));
+                report.skipped().forEach((what, why) -> err.println("skipped " + what + ": " + why));
+                out.println((dryRun ? "would replay " : "replayed ") + report.replayed().size() + " of "
+                        + report.matched() + " matching dead letters");
+                return 0;
+            } catch (RuntimeException e) {
+                return unreachable(selection.bootstrap, e);
+            }
+        }
+    }
+
+    @Command(name = "purge", mixinStandardHelpOptions = true,
+            description = "Delete dead letters older than --before (Kafka deletes records only from the start of a "
+                    + "partition, so this is by time, not by filter).")
+    static final class PurgeCommand implements Callable<Integer> {
+        @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default ${DEFAULT-VALUE})")
+        String bootstrap = System.getenv().getOrDefault("LLM_DISPATCH_BOOTSTRAP", "localhost:9092");
+
+        @Option(names = "--before", required = true, description = "delete what was written before this instant")
+        Instant before;
+
+        @Option(names = "--dry-run", description = "only count")
+        boolean dryRun;
+
+        @Override
+        public Integer call() throws Exception {
+            String topic = Topics.DEFAULTS.deadLetter();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap, "default.api.timeout.ms", 15_000,
+                    "request.timeout.ms", 10_000))) {
+                int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+                Map<TopicPartition, OffsetSpec> atTime = new HashMap<>();
+                Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                for (int p = 0; p < partitions; p++) {
+                    atTime.put(new TopicPartition(topic, p), OffsetSpec.forTimestamp(before.toEpochMilli()));
+                    earliest.put(new TopicPartition(topic, p), OffsetSpec.earliest());
+                    latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+                }
+                var cut = admin.listOffsets(atTime).all().get();
+                var start = admin.listOffsets(earliest).all().get();
+                var end = admin.listOffsets(latest).all().get();
+                Map<TopicPartition, RecordsToDelete> delete = new HashMap<>();
+                long count = 0;
+                for (TopicPartition tp : atTime.keySet()) {
+                    // no record at or after the time: everything in the partition is older
+                    long upTo = cut.get(tp).offset() < 0 ? end.get(tp).offset() : cut.get(tp).offset();
+                    if (upTo > start.get(tp).offset()) {
+                        delete.put(tp, RecordsToDelete.beforeOffset(upTo));
+                        count += upTo - start.get(tp).offset();
+                    }
+                }
+                if (!dryRun && !delete.isEmpty()) {
+                    admin.deleteRecords(delete).all().get();
+                }
+                out.println((dryRun ? "would delete " : "deleted ") + count + " dead letters written before " + before);
+                return 0;
+            } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+                err.println("llm-dispatch: cannot purge " + topic + " at " + bootstrap + ": "
+                        + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+                return 2;
+            }
+        }
+    }
+
+}

@@ -1,0 +1,144 @@
+package dev.llmdispatch.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmdispatch.contract.DeadLetter;
+import dev.llmdispatch.contract.DeadLetterReason;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.RecordHeaders;
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code llm-dispatch dlq} against a real broker holding dead letters of every kind. */
+@IntegrationTest
+class DlqCommandTest {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    @Test
+    void lists_shows_replays_and_purges_dead_letters(Infrastructure infra) throws Exception {
+        Topics topics = Topics.DEFAULTS;
+        createTopics(infra, topics);
+        Instant failedAt = Instant.now();
+        List<DeadLetter> letters = List.of(
+                failed("dlq-a", DeadLetterReason.ALL_PROVIDERS_FAILED, failedAt),
+                failed("dlq-b", DeadLetterReason.ALL_PROVIDERS_FAILED, failedAt),
+                new DeadLetter(1, DeadLetterReason.UNPARSABLE, "not JSON", null, "e25vdA==", Priority.LOW, List.of(),
+                        new DeadLetter.Source(topics.low(), 0, 7), 0, failedAt),
+                failed("dlq-c", DeadLetterReason.INVALID_JOB, failedAt));
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
+                infra.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+            for (DeadLetter d : letters) {
+                producer.send(new ProducerRecord<>(topics.deadLetter(), 0, d.job() == null ? null
+                        : d.job().path("id").asString(), JobCodec.toBytes(d))).get();
+            }
+        }
+        String bootstrap = "--bootstrap=" + infra.bootstrapServers();
+
+        assertThat(run("dlq", "list", bootstrap, "--reason", "ALL_PROVIDERS_FAILED")).isZero();
+        assertThat(out.toString()).contains("dlq-a", "dlq-b", "2 dead letters").doesNotContain("dlq-c");
+
+        assertThat(run("dlq", "show", "dlq-a", bootstrap)).isZero();
+        assertThat(JobCodec.mapper().readTree(out.toString()).path("reason").asString()).isEqualTo("ALL_PROVIDERS_FAILED");
+        assertThat(run("dlq", "show", "nobody", bootstrap)).isEqualTo(1);
+
+        assertThat(run("dlq", "replay", bootstrap, "--dry-run")).isZero();
+        assertThat(out.toString()).contains("would replay 2 of 4");
+        assertThat(err.toString()).contains("no job to replay (UNPARSABLE)").contains("dlq-c: invalid job");
+
+        assertThat(run("dlq", "replay", bootstrap, "--job-id", "dlq-a")).isZero();
+        assertThat(out.toString()).contains("replayed 1 of 1");
+        ConsumerRecord<byte[], byte[]> replayed = lastRecord(infra, topics.medium());
+        assertThat(JobCodec.read(replayed.value(), Job.class).id()).isEqualTo("dlq-a");
+        assertThat(new String(replayed.headers().lastHeader(RecordHeaders.REPLAY_COUNT).value(), StandardCharsets.UTF_8))
+                .isEqualTo("3");
+
+        assertThat(run("dlq", "purge", bootstrap, "--before", Instant.now().plusSeconds(1).toString(), "--dry-run"))
+                .isZero();
+        assertThat(out.toString()).contains("would delete 4");
+        assertThat(run("dlq", "purge", bootstrap, "--before", Instant.now().plusSeconds(1).toString())).isZero();
+        assertThat(run("dlq", "list", bootstrap)).isZero();
+        assertThat(out.toString()).contains("0 dead letters");
+    }
+
+    @Test
+    void says_in_one_line_when_kafka_is_unreachable() {
+        assertThat(run("dlq", "purge", "--bootstrap=127.0.0.1:1", "--before", "2026-01-01T00:00:00Z")).isEqualTo(2);
+        assertThat(err.toString().strip()).startsWith("llm-dispatch: cannot purge llm.jobs.dlt at 127.0.0.1:1")
+                .doesNotContain("\tat ");
+    }
+
+    private int run(String... args) {
+        out.reset();
+        err.reset();
+        DlqCommand.out = new PrintStream(out, true, StandardCharsets.UTF_8);
+        DlqCommand.err = new PrintStream(err, true, StandardCharsets.UTF_8);
+        return new CommandLine(new Main()).execute(args);
+    }
+
+    private static DeadLetter failed(String id, DeadLetterReason reason, Instant at) {
+        Job job = Job.chat(id, "question").toBuilder().replyTo("llm.results").build();
+        return new DeadLetter(1, reason, "nvidia-1: 503 server_error x3", JobCodec.toTree(job), null, Priority.MEDIUM,
+                List.of(new JobResult.Attempt("nvidia-1", 503, "server_error", 12)),
+                new DeadLetter.Source("llm.jobs.medium", 0, 1), 2, at);
+    }
+
+    private static void createTopics(Infrastructure infra, Topics topics) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", infra.bootstrapServers()))) {
+            for (String t : List.of(topics.high(), topics.medium(), topics.low(), topics.deadLetter())) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(t, Optional.of(1), Optional.empty()))).all().get();
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+        }
+    }
+
+    private static ConsumerRecord<byte[], byte[]> lastRecord(Infrastructure infra, String topic) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers",
+                infra.bootstrapServers()), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+            List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+            while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                consumer.poll(Duration.ofMillis(200)).forEach(all::add);
+            }
+            return all.stream().filter(r -> "dlq-a".equals(new String(r.key(), StandardCharsets.UTF_8)))
+                    .reduce((a, b) -> b).orElseThrow();
+        }
+    }
+}
