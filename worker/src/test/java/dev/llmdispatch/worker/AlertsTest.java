@@ -95,6 +95,45 @@ class AlertsTest {
         }
     }
 
+    @Test
+    void a_token_quota_nearly_spent_alerts_once_and_resolves_when_the_window_moves_on(Infrastructure infra)
+            throws Exception {
+        ConcurrentLinkedQueue<String> generic = new ConcurrentLinkedQueue<>();
+        HttpServer receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        receiver.createContext("/generic", ex -> {
+            generic.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        receiver.start();
+        String ns = "quota";
+        Topics topics = WorkerHarness.topics(ns);
+        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
+                        LatencyModel.fixed(5)));
+                ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(),
+                        "--dispatch.providers.siliconflow.accounts[0].limits.tokens=100",
+                        "--dispatch.providers.siliconflow.accounts[0].limits.tokens-per=4s",
+                        "--dispatch.alerts.check-interval=200ms",
+                        "--dispatch.alerts.webhooks[0].url=http://127.0.0.1:" + receiver.getAddress().getPort()
+                                + "/generic");
+                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
+            // eleven inputs of 36 characters, 9 tokens each: 99 of the 100 tokens spent
+            List<Job> jobs = new ArrayList<>();
+            for (int i = 0; i < 11; i++) {
+                jobs.add(Job.embedding("quota-" + i, String.format("%036d", i)));
+            }
+            List<CompletableFuture<JobResult>> results = client.submitAll(jobs, Priority.MEDIUM);
+            CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(1, TimeUnit.MINUTES);
+            assertThat(results).allSatisfy(f -> assertThat(f.join().account()).isEqualTo("siliconflow-1"));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> count(generic, "quota-low:siliconflow-1", "FIRING") == 1);
+            await().atMost(Duration.ofSeconds(20)).until(() -> count(generic, "quota-low:siliconflow-1", "RESOLVED") == 1);
+            assertThat(count(generic, "quota-low:siliconflow-1", "FIRING")).isEqualTo(1);
+        } finally {
+            receiver.stop(0);
+        }
+    }
+
     private static void run(JobClient client, String prefix, int n) throws Exception {
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < n; i++) {

@@ -125,6 +125,15 @@ final class AccountCapacity {
         return inFlight == null ? Integer.MAX_VALUE : inFlight.availablePermits();
     }
 
+    /** Tokens left in the account's token window (Long.MAX_VALUE without a token quota). */
+    long tokenPermitsLeft() {
+        return tokens == null ? Long.MAX_VALUE : tokens.availablePermits();
+    }
+
+    Long tokenQuota() {
+        return limits.tokens();
+    }
+
     long requestPermitsLeft() {
         return requests == null ? Long.MAX_VALUE : requests.availablePermits();
     }

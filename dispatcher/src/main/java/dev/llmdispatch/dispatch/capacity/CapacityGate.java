@@ -228,6 +228,16 @@ public final class CapacityGate implements AutoCloseable {
         return accounts.get(accountId).requestPermitsLeft();
     }
 
+    /** Tokens left in the account's token window, from Redis (Long.MAX_VALUE without a token quota). */
+    public long tokenPermitsLeft(String accountId) {
+        return accounts.get(accountId).tokenPermitsLeft();
+    }
+
+    /** The account's token quota per window, or null without one. */
+    public Long tokenQuota(String accountId) {
+        return accounts.get(accountId).tokenQuota();
+    }
+
     /** The enabled accounts this gate hands out room on. */
     public java.util.Set<String> accountIds() {
         return java.util.Set.copyOf(accounts.keySet());

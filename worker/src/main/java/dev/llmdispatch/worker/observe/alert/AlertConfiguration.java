@@ -21,11 +21,12 @@ public class AlertConfiguration {
     private static final Logger log = LoggerFactory.getLogger(AlertConfiguration.class);
 
     @Bean
-    Alerter alerter(AlertProperties alerts, EmergencyMonitor emergency, Cooldowns cooldowns, RedissonClient redisson,
-            DispatchProperties properties, Clock clock) {
+    Alerter alerter(AlertProperties alerts, EmergencyMonitor emergency, Cooldowns cooldowns,
+            dev.llmdispatch.dispatch.capacity.CapacityGate gate, RedissonClient redisson, DispatchProperties properties,
+            Clock clock) {
         log.info("alerts: failure rate > {}, mean latency > {}, over {}; webhooks {}", alerts.failureRate(),
                 alerts.meanLatency(), alerts.window(), alerts.webhooks());
-        return new Alerter(alerts, new AlertSinks(alerts.webhooks()), emergency, cooldowns, redisson,
+        return new Alerter(alerts, new AlertSinks(alerts.webhooks()), emergency, cooldowns, gate, redisson,
                 properties.capacitySettings().keyPrefix(), ManagementFactory.getRuntimeMXBean().getName(), clock);
     }
 

@@ -16,12 +16,14 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param checkInterval how often the rules are checked
  * @param reAlert       a firing alert is sent again after this long
  * @param webhooks      where alerts go, besides the log
+ * @param quotaLeft     alert when an account's token quota has less than this share left in its window
  */
 @ConfigurationProperties("dispatch.alerts")
 public record AlertProperties(Double failureRate, Duration meanLatency, Duration window, Integer minCalls,
-        Duration checkInterval, Duration reAlert, List<Webhook> webhooks) {
+        Duration checkInterval, Duration reAlert, List<Webhook> webhooks, Double quotaLeft) {
 
     public AlertProperties {
+        quotaLeft = quotaLeft == null ? 0.10 : quotaLeft;
         failureRate = failureRate == null ? 0.10 : failureRate;
         meanLatency = meanLatency == null ? Duration.ofSeconds(5) : meanLatency;
         window = window == null ? Duration.ofMinutes(5) : window;

@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.observe.alert;
 
+import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import java.time.Clock;
@@ -14,8 +15,8 @@ import org.redisson.client.codec.StringCodec;
 
 /**
  * The alert rules, checked every {@code checkInterval}: failure rate and mean latency of this worker's
- * provider calls over a sliding window, and two fleet-wide conditions: emergency mode and accounts disabled for
- * a refused key. Each alert fires once, is sent again every {@code reAlert} while it lasts, and is resolved once
+ * provider calls over a sliding window, and three fleet-wide conditions: emergency mode, accounts disabled for
+ * a refused key, and token quotas nearly spent. Each alert fires once, is sent again every {@code reAlert} while it lasts, and is resolved once
  * when it clears. A fleet-wide condition is announced by one worker only: a Redis key per alert decides which
  * (set-if-absent to fire, delete to resolve). The rate and latency alerts name the worker that saw them.
  */
@@ -36,8 +37,11 @@ public final class Alerter {
     private final Map<String, Long> lastSent = new HashMap<>();
     private final Set<String> fleetFiring = new HashSet<>();
 
+    private final CapacityGate gate;
+
     public Alerter(AlertProperties settings, AlertSinks sinks, EmergencyMonitor emergency, Cooldowns cooldowns,
-            RedissonClient redis, String keyPrefix, String worker, Clock clock) {
+            CapacityGate gate, RedissonClient redis, String keyPrefix, String worker, Clock clock) {
+        this.gate = gate;
         this.settings = settings;
         this.sinks = sinks;
         this.emergency = emergency;
@@ -86,6 +90,16 @@ public final class Alerter {
                 fleet.put("account-disabled:" + account, "the API key of " + account + " was refused (401/403)");
             }
         });
+        for (String account : gate.accountIds()) {
+            Long quota = gate.tokenQuota(account);
+            if (quota != null) {
+                long left = gate.tokenPermitsLeft(account);
+                if (left < quota * settings.quotaLeft()) {
+                    fleet.put("quota-low:" + account, account + " has " + left + " of its " + quota
+                            + " tokens left in its window (threshold " + Math.round(100 * settings.quotaLeft()) + "%)");
+                }
+            }
+        }
         checkLocal(local, now);
         checkFleet(fleet);
     }
