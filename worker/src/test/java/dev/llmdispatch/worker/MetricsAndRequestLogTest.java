@@ -47,7 +47,9 @@ class MetricsAndRequestLogTest {
                         LatencyModel.uniform(5, 20)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, ns, simulator.baseUrl());
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
-            // attached once the worker runs: Spring Boot sets logging up afresh when it starts
+            // attached once the worker runs: Spring Boot sets logging up afresh when it starts (the test logging
+            // config keeps the request log quiet for the load tests)
+            requestLog.setLevel(ch.qos.logback.classic.Level.INFO);
             requestLog.addAppender(lines);
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
