@@ -33,8 +33,8 @@ final class DlqCommand implements Runnable {
 
     /** Where Kafka is, and which dead letters. */
     static final class Selection {
-        @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default ${DEFAULT-VALUE})")
-        String bootstrap = System.getenv().getOrDefault("LLM_DISPATCH_BOOTSTRAP", "localhost:9092");
+        @Mixin
+        KafkaAddress kafka;
 
         @Option(names = "--job-id", split = ",", description = "only these job ids")
         Set<String> jobIds;
@@ -74,7 +74,7 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (DeadLetters dlq = new DeadLetters(selection.bootstrap, Topics.DEFAULTS)) {
+            try (DeadLetters dlq = new DeadLetters(selection.kafka.bootstrap, Topics.DEFAULTS)) {
                 List<DeadLetters.Entry> entries = dlq.list(selection.filter());
                 if (!json) {
                     out.printf("%-24s %-22s %-8s %-6s %-26s %s%n", "job id", "reason", "priority", "replay",
@@ -96,7 +96,7 @@ final class DlqCommand implements Runnable {
                 }
                 return 0;
             } catch (RuntimeException e) {
-                return unreachable(selection.bootstrap, e);
+                return unreachable(selection.kafka.bootstrap, e);
             }
         }
     }
@@ -106,12 +106,12 @@ final class DlqCommand implements Runnable {
         @Parameters(paramLabel = "JOB_ID")
         String jobId;
 
-        @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default ${DEFAULT-VALUE})")
-        String bootstrap = System.getenv().getOrDefault("LLM_DISPATCH_BOOTSTRAP", "localhost:9092");
+        @Mixin
+        KafkaAddress kafka;
 
         @Override
         public Integer call() {
-            try (DeadLetters dlq = new DeadLetters(bootstrap, Topics.DEFAULTS)) {
+            try (DeadLetters dlq = new DeadLetters(kafka.bootstrap, Topics.DEFAULTS)) {
                 List<DeadLetters.Entry> entries = dlq.list(new DeadLetters.Filter(Set.of(jobId), null, null, null, null));
                 if (entries.isEmpty()) {
                     err.println("llm-dispatch: no dead letter for job " + jobId);
@@ -121,7 +121,7 @@ final class DlqCommand implements Runnable {
                         .writeValueAsString(e.deadLetter())));
                 return 0;
             } catch (RuntimeException e) {
-                return unreachable(bootstrap, e);
+                return unreachable(kafka.bootstrap, e);
             }
         }
     }
@@ -138,14 +138,14 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (DeadLetters dlq = new DeadLetters(selection.bootstrap, Topics.DEFAULTS)) {
+            try (DeadLetters dlq = new DeadLetters(selection.kafka.bootstrap, Topics.DEFAULTS)) {
                 DeadLetters.Report report = dlq.replay(selection.filter(), dryRun, line -> err.println(line));
                 report.skipped().forEach((what, why) -> err.println("skipped " + what + ": " + why));
                 out.println((dryRun ? "would replay " : "replayed ") + report.replayed().size() + " of "
                         + report.matched() + " matching dead letters");
                 return 0;
             } catch (RuntimeException e) {
-                return unreachable(selection.bootstrap, e);
+                return unreachable(selection.kafka.bootstrap, e);
             }
         }
     }
@@ -154,8 +154,8 @@ final class DlqCommand implements Runnable {
             description = "Delete dead letters older than --before (Kafka deletes records only from the start of a "
                     + "partition, so this is by time, not by filter).")
     static final class PurgeCommand implements Callable<Integer> {
-        @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default ${DEFAULT-VALUE})")
-        String bootstrap = System.getenv().getOrDefault("LLM_DISPATCH_BOOTSTRAP", "localhost:9092");
+        @Mixin
+        KafkaAddress kafka;
 
         @Option(names = "--before", required = true, description = "delete what was written before this instant")
         Instant before;
@@ -166,7 +166,7 @@ final class DlqCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             String topic = Topics.DEFAULTS.deadLetter();
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap, "default.api.timeout.ms", 15_000,
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrap, "default.api.timeout.ms", 15_000,
                     "request.timeout.ms", 10_000))) {
                 int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
                 Map<TopicPartition, OffsetSpec> atTime = new HashMap<>();
@@ -196,7 +196,7 @@ final class DlqCommand implements Runnable {
                 out.println((dryRun ? "would delete " : "deleted ") + count + " dead letters written before " + before);
                 return 0;
             } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
-                err.println("llm-dispatch: cannot purge " + topic + " at " + bootstrap + ": "
+                err.println("llm-dispatch: cannot purge " + topic + " at " + kafka.bootstrap + ": "
                         + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
                 return 2;
             }

@@ -53,8 +53,8 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--tier", description = "TIER_1, TIER_2 or TIER_3 for lines without one")
     Tier tier;
 
-    @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default ${DEFAULT-VALUE})")
-    String bootstrap = System.getenv().getOrDefault("LLM_DISPATCH_BOOTSTRAP", "localhost:9092");
+    @picocli.CommandLine.Mixin
+    KafkaAddress kafka;
 
     @Option(names = "--max-pending", description = "jobs sent and not yet answered, at most (default ${DEFAULT-VALUE})")
     int maxPending = 500;
@@ -81,10 +81,10 @@ final class SubmitCommand implements Callable<Integer> {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         JobClient client;
         try {
-            client = JobClient.builder(bootstrap).topics(Topics.DEFAULTS).defaultTimeout(timeout)
+            client = JobClient.builder(kafka.bootstrap).topics(Topics.DEFAULTS).defaultTimeout(timeout)
                     .kafkaProperty("request.timeout.ms", 10_000).kafkaProperty("default.api.timeout.ms", 15_000).build();
         } catch (RuntimeException e) {
-            err.println("llm-dispatch: cannot reach Kafka at " + bootstrap + ": " + e.getMessage());
+            err.println("llm-dispatch: cannot reach Kafka at " + kafka.bootstrap + ": " + e.getMessage());
             return 2;
         }
         Progress progress = new Progress(lines.size() - done.size());
