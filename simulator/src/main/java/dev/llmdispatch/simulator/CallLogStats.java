@@ -20,16 +20,20 @@ public final class CallLogStats {
         return !REFUSED.contains(call.outcome());
     }
 
-    /** Arrival of the account's first admitted call, epoch ms, or -1. */
-    public long firstAdmitted(String account) {
-        return calls.stream().filter(c -> account.equals(c.account()) && admitted(c) && !c.path().endsWith("/models"))
-                .mapToLong(CallLog.Call::atMillis).min().orElse(-1);
+    /** An admitted call that counts against the limits ({@code GET /models} does not). */
+    private static boolean counted(CallLog.Call call, String account) {
+        return account.equals(call.account()) && admitted(call) && !call.path().endsWith("/models");
     }
 
-    /** Admitted calls of an account arriving in {@code [fromMillis, toMillis)}. */
+    /** Arrival of the account's first admitted call, epoch ms, or -1. */
+    public long firstAdmitted(String account) {
+        return calls.stream().filter(c -> counted(c, account)).mapToLong(CallLog.Call::atMillis).min().orElse(-1);
+    }
+
+    /** Admitted calls of an account (not {@code GET /models}) arriving in {@code [fromMillis, toMillis)}. */
     public long admittedIn(String account, long fromMillis, long toMillis) {
-        return calls.stream().filter(c -> account.equals(c.account()) && admitted(c)
-                && c.atMillis() >= fromMillis && c.atMillis() < toMillis).count();
+        return calls.stream().filter(c -> counted(c, account) && c.atMillis() >= fromMillis && c.atMillis() < toMillis)
+                .count();
     }
 
     /** Calls of an account refused by its limits (429 from the limits, not injected). */
@@ -45,12 +49,31 @@ public final class CallLogStats {
     public double meanInFlight(String account, long fromMillis, long toMillis) {
         long busy = 0;
         for (CallLog.Call c : calls) {
-            if (account.equals(c.account()) && admitted(c)) {
+            if (counted(c, account)) {
                 long start = Math.max(c.atMillis(), fromMillis);
                 long end = Math.min(c.atMillis() + c.latencyMs(), toMillis);
                 busy += Math.max(0, end - start);
             }
         }
         return busy / (double) (toMillis - fromMillis);
+    }
+
+    /**
+     * How long an account's freed concurrency slots stayed empty, for the calls ending in {@code [fromMillis,
+     * toMillis)} while it was saturated: the k-th call to end is matched with the (k + concurrency)-th to arrive,
+     * the call that took its slot. Sorted, in ms.
+     */
+    public List<Long> refillGapsMillis(String account, int concurrency, long fromMillis, long toMillis) {
+        List<CallLog.Call> admitted = calls.stream().filter(c -> counted(c, account)).toList();
+        long[] arrivals = admitted.stream().mapToLong(CallLog.Call::atMillis).sorted().toArray();
+        long[] ends = admitted.stream().mapToLong(c -> c.atMillis() + c.latencyMs()).sorted().toArray();
+        List<Long> gaps = new java.util.ArrayList<>();
+        for (int k = 0; k + concurrency < arrivals.length; k++) {
+            if (ends[k] >= fromMillis && ends[k] < toMillis) {
+                gaps.add(Math.max(0, arrivals[k + concurrency] - ends[k]));
+            }
+        }
+        java.util.Collections.sort(gaps);
+        return gaps;
     }
 }

@@ -40,6 +40,22 @@ public final class WorkerHarness {
     }
 
     /** The command-line arguments of a worker on the test's namespace. */
+    /**
+     * Waits until the workers' consumer group has settled: every job partition owned by exactly one of them and
+     * each of them owning some. (Workers started one after another rebalance for a few seconds; a measurement
+     * begun before that measures the rebalance.)
+     */
+    public static void awaitBalanced(Topics topics, ConfigurableApplicationContext... workers) {
+        int partitions = topics.jobTopics().size() * topics.partitions();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> {
+            List<java.util.Set<org.apache.kafka.common.TopicPartition>> owned = java.util.Arrays.stream(workers)
+                    .map(w -> w.getBean(dev.llmdispatch.worker.consume.PriorityConsumer.class).assignment()).toList();
+            long total = owned.stream().mapToInt(java.util.Set::size).sum();
+            long distinct = owned.stream().flatMap(java.util.Set::stream).distinct().count();
+            return owned.stream().noneMatch(java.util.Set::isEmpty) && total == partitions && distinct == partitions;
+        });
+    }
+
     public static List<String> workerArgs(Infrastructure infra, String ns, String simulatorBaseUrl, String... extra) {
         Topics t = topics(ns);
         List<String> args = new ArrayList<>(List.of(

@@ -92,16 +92,53 @@ final class AccountCapacity {
                 return new Grant(null, Refusal.CONCURRENCY);
             }
         }
-        if (requests != null && !requests.tryAcquire()) {
+        Refusal refusal = takeWindowRoom(estimatedTokens);
+        if (refusal != null) {
             releasePermit(permit);
-            return new Grant(null, Refusal.REQUESTS);
+            return new Grant(null, refusal);
+        }
+        return new Grant(permit, null);
+    }
+
+    /**
+     * Takes room for one more request on a concurrency permit already held (a permit handed from a finished call
+     * to a waiting job without going back to Redis): a request permit, then the tokens, and a fresh lease. On a
+     * refusal the permit is still held.
+     */
+    Grant reuse(String permit, long estimatedTokens) {
+        Refusal refusal = takeWindowRoom(estimatedTokens);
+        if (refusal != null) {
+            return new Grant(null, refusal);
+        }
+        // the old lease still has at least half the margin to run: the renewal lands long before it ends
+        inFlight.updateLeaseTimeAsync(permit, leaseMillis, TimeUnit.MILLISECONDS).whenComplete((renewed, e) -> {
+            if (e != null || !Boolean.TRUE.equals(renewed)) {
+                log.warn("account {}: lease of a handed-over in-flight permit not renewed: {}", accountId,
+                        e != null ? e.toString() : "permit expired");
+            }
+        });
+        return new Grant(permit, null);
+    }
+
+    /** A request permit, then the tokens; null when both were taken. */
+    private Refusal takeWindowRoom(long estimatedTokens) {
+        if (requests != null && !requests.tryAcquire()) {
+            return Refusal.REQUESTS;
         }
         if (tokens != null && estimatedTokens > 0 && !tokens.tryAcquire(Math.min(estimatedTokens, limits.tokens()))) {
             // the request permit is spent: the provider would have counted the request anyway
-            releasePermit(permit);
-            return new Grant(null, Refusal.TOKENS);
+            return Refusal.TOKENS;
         }
-        return new Grant(permit, null);
+        return null;
+    }
+
+    /** How long a concurrency permit is leased for. */
+    long leaseMillis() {
+        return leaseMillis;
+    }
+
+    boolean hasWindowLimits() {
+        return requests != null || tokens != null;
     }
 
     void releasePermit(String permit) {

@@ -62,6 +62,7 @@ public final class CapacityGate implements AutoCloseable {
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(
             Comparator.comparing((Waiter w) -> w.priority).thenComparingLong(w -> w.seq));
     private final AtomicLong seq = new AtomicLong();
+    private final AtomicLong handedOver = new AtomicLong();
     /** Accounts seen without a free concurrency permit, until a release of theirs is announced. */
     private final Set<String> concurrencyFull = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Accounts seen without request (or token) room, with the nanoTime until which they are not asked again. */
@@ -196,7 +197,12 @@ public final class CapacityGate implements AutoCloseable {
         return waiter.future.join();
     }
 
-    void release(Slot slot, String permitId) {
+    void release(Lease lease) {
+        Slot slot = lease.slot();
+        String permitId = lease.permitId();
+        if (permitId != null && handOver(lease)) {
+            return;
+        }
         AccountCapacity capacity = accounts.get(slot.accountId());
         try {
             capacity.releasePermit(permitId);
@@ -206,6 +212,86 @@ public final class CapacityGate implements AutoCloseable {
                 releases.publishAsync(slot.accountId());
             }
         }
+    }
+
+    /**
+     * Gives the concurrency permit of a finished call straight to the waiter the granter would serve next on
+     * that account, without a round trip through Redis: the best waiter (priority, then arrival) that has the
+     * account among its slots, provided every slot it prefers to this one is known to be full. Otherwise, or
+     * when the account's window has no room, the permit is released as usual.
+     *
+     * @return true when the permit went to a waiter
+     */
+    private boolean handOver(Lease finished) {
+        String accountId = finished.slot().accountId();
+        AccountCapacity capacity = accounts.get(accountId);
+        long held = System.nanoTime() - finished.grantedNanos();
+        if (!running || held > TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis()) - settings.leaseMargin().toNanos() / 2) {
+            return false; // too little of the lease left to be sure its renewal lands in time
+        }
+        long nowNanos = System.nanoTime();
+        if (windowFullOrBlocked(accountId, nowNanos)) {
+            return false;
+        }
+        long now = clock.millis();
+        Waiter chosen = null;
+        int slotIndex = -1;
+        lock.lock();
+        try {
+            for (Waiter w : waiters) {
+                int i = w.indexOf(accountId);
+                if (i >= 0 && !w.future.isDone() && (w.deadline == null || w.deadline.toEpochMilli() > now)
+                        && (chosen == null || w.before(chosen))) {
+                    chosen = w;
+                    slotIndex = i;
+                }
+            }
+            if (chosen == null) {
+                return false;
+            }
+            for (int i = 0; i < slotIndex; i++) {
+                if (!knownFull(chosen.slots.get(i).accountId(), nowNanos)) {
+                    return false; // it may get a slot it prefers: the granter decides
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (!chosen.claimed.compareAndSet(false, true)) {
+            return false; // the granter is serving it right now
+        }
+        AccountCapacity.Grant grant = capacity.reuse(finished.permitId(), chosen.tokens);
+        if (!grant.granted()) {
+            windowFullUntil.put(accountId, System.nanoTime() + settings.ratePoll().toNanos());
+            chosen.claimed.set(false);
+            return false;
+        }
+        remove(chosen);
+        Lease lease = new Lease(chosen.slots.get(slotIndex), finished.permitId(), this,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - chosen.enqueuedNanos));
+        handedOver.incrementAndGet();
+        if (!chosen.future.complete(lease)) {
+            lease.close(); // it stopped waiting meanwhile: the permit goes on (or back)
+        }
+        return true;
+    }
+
+    /** Known to have no room now: no free permit, a full window or a fleet-wide block. */
+    private boolean knownFull(String accountId, long nowNanos) {
+        return concurrencyFull.contains(accountId) || windowFullOrBlocked(accountId, nowNanos);
+    }
+
+    private boolean windowFullOrBlocked(String accountId, long nowNanos) {
+        Long until = windowFullUntil.get(accountId);
+        if (until != null && until - nowNanos > 0) {
+            return true;
+        }
+        return cooldowns != null && cooldowns.blocked(accountId).isPresent();
+    }
+
+    /** Concurrency permits handed from a finished call straight to a waiting job of this worker. */
+    public long handedOver() {
+        return handedOver.get();
     }
 
     private void released(String accountId) {
@@ -351,6 +437,9 @@ public final class CapacityGate implements AutoCloseable {
                 waiter.future.completeExceptionally(new NoUsableAccountException());
                 continue;
             }
+            if (!waiter.claimed.compareAndSet(false, true)) {
+                continue; // a finished call is handing it a permit right now
+            }
             boolean granted = false;
             for (Slot slot : balanced(waiter.slots)) {
                 if (full.contains(slot.accountId())) {
@@ -374,6 +463,9 @@ public final class CapacityGate implements AutoCloseable {
                     windowFullUntil.put(slot.accountId(), System.nanoTime() + settings.ratePoll().toNanos());
                     waitingOnWindows = true;
                 }
+            }
+            if (!granted) {
+                waiter.claimed.set(false);
             }
             if (!granted && full.size() >= accounts.size()) {
                 break; // every account is full: nobody below can be served this round
@@ -458,6 +550,8 @@ public final class CapacityGate implements AutoCloseable {
         final long enqueuedNanos = System.nanoTime();
         final Thread thread = Thread.currentThread();
         final CompletableFuture<Lease> future = new CompletableFuture<>();
+        /** Held by whoever is taking room for it (the granter or a hand-over), so that room is taken once. */
+        final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
 
         Waiter(List<Slot> slots, Priority priority, long seq, Instant deadline, long tokens) {
             this.slots = slots;
@@ -465,6 +559,21 @@ public final class CapacityGate implements AutoCloseable {
             this.seq = seq;
             this.deadline = deadline;
             this.tokens = tokens;
+        }
+
+        int indexOf(String accountId) {
+            for (int i = 0; i < slots.size(); i++) {
+                if (slots.get(i).accountId().equals(accountId)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** Served before {@code other}: higher priority, or the same and earlier. */
+        boolean before(Waiter other) {
+            int c = priority.compareTo(other.priority);
+            return c < 0 || (c == 0 && seq < other.seq);
         }
     }
 }

@@ -12,6 +12,7 @@ public final class Lease implements AutoCloseable {
     private final String permitId;
     private final CapacityGate gate;
     private final long waitedMillis;
+    private final long grantedNanos = System.nanoTime();
     private boolean released;
 
     Lease(Slot slot, String permitId, CapacityGate gate, long waitedMillis) {
@@ -19,6 +20,15 @@ public final class Lease implements AutoCloseable {
         this.permitId = permitId;
         this.gate = gate;
         this.waitedMillis = waitedMillis;
+    }
+
+    String permitId() {
+        return permitId;
+    }
+
+    /** When the concurrency permit was taken or its lease last renewed ({@link System#nanoTime()}). */
+    long grantedNanos() {
+        return grantedNanos;
     }
 
     public Slot slot() {
@@ -34,7 +44,7 @@ public final class Lease implements AutoCloseable {
     public synchronized void close() {
         if (!released) {
             released = true;
-            gate.release(slot, permitId);
+            gate.release(this);
         }
     }
 }

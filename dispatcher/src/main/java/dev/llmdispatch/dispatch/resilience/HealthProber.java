@@ -63,6 +63,44 @@ public final class HealthProber {
         return sent;
     }
 
+    /**
+     * Asks each provider once, in parallel, whether it answers ({@code GET /models} with its first enabled account's
+     * key, taking no permits, like the probes), and says in the log what it found. Run at startup, before any job:
+     * it tells the operator at once about an unreachable provider or a refused key, and the first jobs' requests
+     * then find the HTTP client and its connections ready (a cold client adds hundreds of milliseconds between a
+     * request's grant and its arrival at the provider, which the window guard is not meant to absorb).
+     *
+     * @return per provider, "ok" or what went wrong (never a key)
+     */
+    public Map<String, String> checkProviders(Duration within) {
+        Map<String, java.util.concurrent.Future<String>> pending = new java.util.LinkedHashMap<>();
+        try (var exec = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            settings.providers().forEach((name, provider) -> provider.accounts().stream().filter(AccountSettings::enabled)
+                    .findFirst().ifPresent(account -> pending.put(name, exec.submit(() -> {
+                        Duration timeout = provider.timeout().compareTo(within) < 0 ? provider.timeout() : within;
+                        ProviderReply reply = client.get(provider.baseUrl(), "models", account.apiKey(), timeout);
+                        boolean ok = reply.status() >= 200 && reply.status() < 300;
+                        String found = ok ? "ok" : reply.describe();
+                        if (ok) {
+                            log.info("provider {} answers at {} ({} ms)", name, provider.baseUrl(), reply.millis());
+                        } else {
+                            log.warn("provider {} at {} did not answer well with the key of {}: {}", name,
+                                    provider.baseUrl(), account.id(), found);
+                        }
+                        return found;
+                    }))));
+        }
+        Map<String, String> found = new java.util.LinkedHashMap<>();
+        pending.forEach((name, f) -> {
+            try {
+                found.put(name, f.get());
+            } catch (Exception e) {
+                found.put(name, e.toString());
+            }
+        });
+        return found;
+    }
+
     private boolean probe(String accountId) {
         String providerName = settings.providerOf(accountId);
         if (providerName == null) {

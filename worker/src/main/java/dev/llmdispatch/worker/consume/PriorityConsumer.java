@@ -55,6 +55,7 @@ public final class PriorityConsumer implements SmartLifecycle {
     private final JobWaits waits;
     private final BooleanSupplier emergency;
     private volatile Set<TopicPartition> revoking = Set.of();
+    private final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
     private final Object handover = new Object();
     private volatile boolean running;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
@@ -269,6 +270,7 @@ public final class PriorityConsumer implements SmartLifecycle {
             if (revoked.isEmpty()) {
                 return;
             }
+            owned.removeAll(revoked);
             Map<Work, Thread> moving;
             synchronized (handover) {
                 revoking = Set.copyOf(revoked);
@@ -317,8 +319,14 @@ public final class PriorityConsumer implements SmartLifecycle {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+            owned.addAll(assigned);
             log.info("assigned {}", assigned);
         }
+    }
+
+    /** The job partitions this worker owns now. */
+    public Set<TopicPartition> assignment() {
+        return Set.copyOf(owned);
     }
 
     @Override

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -58,6 +59,38 @@ public class HealthConfiguration {
         meters.gauge("llm_dispatch_emergency", emergency, e -> e.active() ? 1 : 0);
         Duration every = properties.healthSettings().checkInterval();
         return new PeriodicTask("emergency-check", Duration.ZERO, every, emergency::check);
+    }
+
+    /**
+     * Before the first job is consumed: one {@code GET /models} per provider, logged (an unreachable provider or a
+     * refused key shows at startup, not with the first job), which also readies the HTTP client.
+     */
+    @Bean
+    SmartLifecycle providerCheck(HealthProber prober) {
+        return new SmartLifecycle() {
+            private volatile boolean running;
+
+            @Override
+            public void start() {
+                prober.checkProviders(Duration.ofSeconds(5));
+                running = true;
+            }
+
+            @Override
+            public void stop() {
+                running = false;
+            }
+
+            @Override
+            public boolean isRunning() {
+                return running;
+            }
+
+            @Override
+            public int getPhase() {
+                return Integer.MAX_VALUE - 200; // before the job consumer starts
+            }
+        };
     }
 
     /** Probes blocked accounts on a schedule (each account once per probe interval across the fleet). */

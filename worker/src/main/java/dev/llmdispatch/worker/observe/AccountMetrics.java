@@ -6,6 +6,7 @@ import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.SmartInitializingSingleton;
@@ -48,6 +49,9 @@ public class AccountMetrics {
                         .register(meters);
             }
             Gauge.builder("llm_dispatch_jobs_waiting_capacity", gate, CapacityGate::waiting).register(meters);
+            FunctionCounter.builder("llm_dispatch_capacity_handovers", gate, CapacityGate::handedOver)
+                    .description("concurrency permits passed from a finished call straight to a waiting job")
+                    .register(meters);
             Gauge.builder("llm_dispatch_jobs_in_flight", consumer, PriorityConsumer::inFlight).register(meters);
         };
     }
