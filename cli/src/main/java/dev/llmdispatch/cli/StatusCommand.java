@@ -66,6 +66,9 @@ final class StatusCommand implements Callable<Integer> {
         }
         out.print("queue lag:");
         status.path("queueLag").properties().forEach(e -> out.print(" " + e.getKey() + "=" + e.getValue().asLong()));
+        if (status.hasNonNull("queueLagError")) {
+            out.print(" unknown (" + status.path("queueLagError").asString() + ")");
+        }
         out.println();
         return 0;
     }

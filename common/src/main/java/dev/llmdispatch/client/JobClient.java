@@ -61,6 +61,8 @@ public final class JobClient implements AutoCloseable {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
     private static final Logger log = LoggerFactory.getLogger(JobClient.class);
     private static final Duration SETUP_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a reply topic created a moment ago may take to show in the broker's metadata. */
+    private static final Duration TOPIC_APPEAR_WAIT = Duration.ofSeconds(5);
 
     private final Topics topics;
     private final String replyTopic;
@@ -98,8 +100,7 @@ public final class JobClient implements AutoCloseable {
         consumerProps.remove(ConsumerConfig.GROUP_ID_CONFIG);
         this.consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         try {
-            List<TopicPartition> partitions = consumer.partitionsFor(replyTopic, SETUP_TIMEOUT).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            List<TopicPartition> partitions = replyPartitions();
             if (partitions.isEmpty()) {
                 throw new IllegalStateException("reply topic '" + replyTopic + "' does not exist at "
                         + b.bootstrapServers);
@@ -307,6 +308,27 @@ public final class JobClient implements AutoCloseable {
 
         public JobClient build() {
             return new JobClient(this);
+        }
+    }
+
+    /**
+     * The reply topic's partitions; waits up to {@link #TOPIC_APPEAR_WAIT} for a topic created a moment ago to
+     * show in the broker's metadata. Empty when it does not exist.
+     */
+    private List<TopicPartition> replyPartitions() {
+        long until = System.nanoTime() + TOPIC_APPEAR_WAIT.toNanos();
+        while (true) {
+            List<TopicPartition> partitions = consumer.partitionsFor(replyTopic, SETUP_TIMEOUT).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            if (!partitions.isEmpty() || System.nanoTime() - until > 0) {
+                return partitions;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return partitions;
+            }
         }
     }
 }

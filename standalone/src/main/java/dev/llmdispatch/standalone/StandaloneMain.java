@@ -76,13 +76,14 @@ public final class StandaloneMain {
                   Redis:            %s
                   Providers:        %s
                   Worker:           http://localhost:%d  (health: /actuator/health, metrics: /actuator/prometheus)
+                  Dashboard:        http://localhost:%d/dashboard
 
                 Submit a job and wait for its result:
                   curl -s -X POST 'http://localhost:%d/api/jobs?priority=HIGH' -H 'Content-Type: application/json' \\
                     -d '{"id":"hello-1","request":{"messages":[{"role":"user","content":"Say hello"}]}}'
 
                 Ctrl-C stops everything.
-                %n""", kafka.bootstrapServers(), redis.url(), providers, http, http);
+                %n""", kafka.bootstrapServers(), redis.url(), providers, http, http, http);
     }
 
     static boolean usesRealProviders() {

@@ -43,6 +43,7 @@ class AccountFailuresTest {
                 ConfigurableApplicationContext w1 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
                 ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
+            WorkerHarness.awaitBalanced(topics, w1, w2);
             simulator.inject(Fault.of("nvidia-1", "down", 1.0));
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < 120; i++) {
@@ -91,6 +92,7 @@ class AccountFailuresTest {
                 ConfigurableApplicationContext w1 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
                 ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
+            WorkerHarness.awaitBalanced(topics, w1, w2);
             simulator.inject(Fault.status("hunyuan-1", 401));
             ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
                     .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);

@@ -59,6 +59,7 @@ class EmergencyAndReplayTest {
                 ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build();
                 Admin admin = Admin.create(Map.of("bootstrap.servers", infra.bootstrapServers()))) {
+            WorkerHarness.awaitBalanced(topics, w1, w2);
             simulator.inject(Fault.of("*", "down", 1.0));
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < JOBS; i++) {

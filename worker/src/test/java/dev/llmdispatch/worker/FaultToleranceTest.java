@@ -45,6 +45,7 @@ class FaultToleranceTest {
                 ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
                         .defaultTimeout(Duration.ofMinutes(5)).build()) {
+            WorkerHarness.awaitBalanced(topics, w1, w2);
             simulator.inject(Fault.of("*", "flaky", 0.3));
             simulator.inject(Fault.of("hunyuan-1", "malformed", 0.3));
             List<Job> jobs = new ArrayList<>();
@@ -86,6 +87,7 @@ class FaultToleranceTest {
                 ConfigurableApplicationContext w1 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST);
                 ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
+            WorkerHarness.awaitBalanced(topics, w1, w2);
             simulator.inject(Fault.storm("hunyuan-1", 3000));
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < 150; i++) {

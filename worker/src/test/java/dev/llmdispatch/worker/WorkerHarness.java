@@ -35,8 +35,14 @@ public final class WorkerHarness {
 
     public static ConfigurableApplicationContext startWorker(Infrastructure infra, String ns, String simulatorBaseUrl,
             String... extra) {
+        return startWorker(infra, ns, simulatorBaseUrl, 0.1, extra);
+    }
+
+    /** A worker whose accounts are the mission's at {@code timeScale} ({@link MissionAccounts#accounts}). */
+    public static ConfigurableApplicationContext startWorker(Infrastructure infra, String ns, String simulatorBaseUrl,
+            double timeScale, String... extra) {
         return new SpringApplicationBuilder(WorkerApplication.class)
-                .run(workerArgs(infra, ns, simulatorBaseUrl, extra).toArray(String[]::new));
+                .run(workerArgs(infra, ns, simulatorBaseUrl, timeScale, extra).toArray(String[]::new));
     }
 
     /** The command-line arguments of a worker on the test's namespace. */
@@ -57,6 +63,11 @@ public final class WorkerHarness {
     }
 
     public static List<String> workerArgs(Infrastructure infra, String ns, String simulatorBaseUrl, String... extra) {
+        return workerArgs(infra, ns, simulatorBaseUrl, 0.1, extra);
+    }
+
+    public static List<String> workerArgs(Infrastructure infra, String ns, String simulatorBaseUrl, double timeScale,
+            String... extra) {
         Topics t = topics(ns);
         List<String> args = new ArrayList<>(List.of(
                 "--spring.kafka.bootstrap-servers=" + infra.bootstrapServers(),
@@ -70,9 +81,9 @@ public final class WorkerHarness {
                 "--dispatch.topics.dead-letter=" + t.deadLetter(), "--dispatch.topics.partitions=" + t.partitions(),
                 "--dispatch.providers.nvidia.timeout=10s", "--dispatch.providers.hunyuan.timeout=10s",
                 "--dispatch.providers.siliconflow.timeout=10s", "--dispatch.capacity.lease-margin=2s"));
-        // the mission's accounts at compressed time: NVIDIA 40 per 6 s and 5 in flight each, Hunyuan 5 in flight,
-        // SiliconFlow 2000 per 6 s and 20 in flight, as MissionAccounts.accounts(0.1) serves them
-        args.addAll(MissionAccounts.workerProperties(simulatorBaseUrl, 0.1));
+        // the mission's accounts, by default at compressed time (0.1): NVIDIA 40 per 6 s and 5 in flight each,
+        // Hunyuan 5 in flight, SiliconFlow 2000 per 6 s and 20 in flight, as MissionAccounts.accounts(0.1) serves them
+        args.addAll(MissionAccounts.workerProperties(simulatorBaseUrl, timeScale));
         args.addAll(List.of(extra));
         return args;
     }

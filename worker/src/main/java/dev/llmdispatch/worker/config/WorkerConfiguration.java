@@ -15,11 +15,13 @@ import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.worker.consume.JobProcessor;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
+import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.observe.ProviderCallRecorder;
 import dev.llmdispatch.worker.publish.AnswerStore;
 import dev.llmdispatch.worker.publish.ResultPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -110,10 +112,10 @@ public class WorkerConfiguration {
     JobDispatcher jobDispatcher(DispatchSettings settings, DispatchProperties properties, ProviderClient client,
             CapacityGate gate, AccountHealth health, EmergencyMonitor emergency, Clock clock, MeterRegistry meters,
             @org.springframework.beans.factory.annotation.Value("${dispatch.request-log.include-prompt:false}")
-            boolean includePrompt, dev.llmdispatch.worker.observe.alert.Alerter alerter) {
+            boolean includePrompt, dev.llmdispatch.worker.observe.alert.Alerter alerter, FleetTraffic traffic) {
         return new JobDispatcher(new RoutePlanner(settings, properties.routingRules(), clock), client, gate, health,
                 properties.resilienceSettings(), emergency::active, clock,
-                new ProviderCallRecorder(meters, includePrompt, alerter));
+                new ProviderCallRecorder(meters, includePrompt, alerter, traffic));
     }
 
     @Bean(destroyMethod = "shutdown")
@@ -147,8 +149,19 @@ public class WorkerConfiguration {
 
     @Bean
     JobProcessor jobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
-            ResultPublisher publisher, AnswerStore answers, Clock clock, MeterRegistry meters) {
-        return new JobProcessor(settings, validator, dispatcher, publisher, answers, clock, meters);
+            ResultPublisher publisher, AnswerStore answers, Clock clock, MeterRegistry meters, FleetTraffic traffic) {
+        return new JobProcessor(settings, validator, dispatcher, publisher, answers, clock, meters, traffic);
+    }
+
+    @Bean
+    FleetTraffic fleetTraffic(RedissonClient redisson, DispatchProperties properties, Clock clock) {
+        return new FleetTraffic(redisson, properties.capacitySettings().keyPrefix(), clock);
+    }
+
+    /** This worker's share of the fleet's traffic figures goes to Redis about once a second. */
+    @Bean
+    PeriodicTask trafficFlush(FleetTraffic traffic) {
+        return new PeriodicTask("traffic-flush", Duration.ofSeconds(1), Duration.ofSeconds(1), traffic::flush);
     }
 
     @Bean

@@ -15,6 +15,7 @@ import dev.llmdispatch.dispatch.DispatchOutcome;
 import dev.llmdispatch.dispatch.JobDispatcher;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.publish.AnswerStore;
 import dev.llmdispatch.worker.publish.ResultPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -45,10 +46,12 @@ public final class JobProcessor {
     private final ResultPublisher publisher;
     private final Clock clock;
     private final MeterRegistry meters;
+    private final FleetTraffic traffic;
     private final AnswerStore answers;
 
     public JobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
-            ResultPublisher publisher, AnswerStore answers, Clock clock, MeterRegistry meters) {
+            ResultPublisher publisher, AnswerStore answers, Clock clock, MeterRegistry meters, FleetTraffic traffic) {
+        this.traffic = traffic;
         this.answers = answers;
         this.settings = settings;
         this.validator = validator;
@@ -163,6 +166,7 @@ public final class JobProcessor {
         answers.remember(result);
         meters.counter("llm_dispatch_jobs", "status", result.status().name(), "priority", work.priority().name())
                 .increment();
+        traffic.jobFinished(result.status(), result.timings().totalMs(), deadLetter != null);
     }
 
     private void reject(Work work, JobValidator.Invalid invalid) {
@@ -187,6 +191,11 @@ public final class JobProcessor {
         }
         meters.counter("llm_dispatch_jobs", "status", JobStatus.REJECTED.name(), "priority", work.priority().name())
                 .increment();
+        if (invalid.readableId() != null) {
+            traffic.jobFinished(JobStatus.REJECTED, 0, true);
+        } else {
+            traffic.deadLettered();
+        }
     }
 
     private void deadLetterUnparsable(Work work, String reason) {
@@ -196,6 +205,7 @@ public final class JobProcessor {
         publisher.publishDeadLetter(null, new DeadLetter(Job.VERSION, DeadLetterReason.UNPARSABLE, reason, null, raw,
                 work.priority(), List.of(), source(record), replayCount(record), clock.instant()));
         meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNPARSABLE.name()).increment();
+        traffic.deadLettered();
     }
 
     private static JobValidator.Check withViolation(JobValidator.Check check, JsonNode tree, Violation extra) {

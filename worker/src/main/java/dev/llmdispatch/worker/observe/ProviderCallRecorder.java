@@ -27,10 +27,12 @@ public final class ProviderCallRecorder implements AttemptListener {
     private final MeterRegistry meters;
     private final boolean includePrompt;
     private final dev.llmdispatch.worker.observe.alert.Alerter alerter;
+    private final FleetTraffic traffic;
 
     public ProviderCallRecorder(MeterRegistry meters, boolean includePrompt,
-            dev.llmdispatch.worker.observe.alert.Alerter alerter) {
+            dev.llmdispatch.worker.observe.alert.Alerter alerter, FleetTraffic traffic) {
         this.alerter = alerter;
+        this.traffic = traffic;
         this.meters = meters;
         this.includePrompt = includePrompt;
     }
@@ -39,6 +41,7 @@ public final class ProviderCallRecorder implements AttemptListener {
     public void attempted(Job job, Priority priority, Tier tier, String account, String model, int status,
             String outcome, int attempt, long millis, long waitMillis, long totalTokens) {
         alerter.called("ok".equals(outcome), millis);
+        traffic.providerCalled("ok".equals(outcome), millis);
         Counter.builder("llm_dispatch_provider_calls").description("provider calls by account and outcome")
                 .tag("account", account).tag("outcome", outcome).register(meters).increment();
         Timer.builder("llm_dispatch_provider_latency").description("provider call latency")

@@ -1,0 +1,181 @@
+package dev.llmdispatch.worker.observe;
+
+import dev.llmdispatch.contract.JobStatus;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.redisson.api.RBatch;
+import org.redisson.api.RScript;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+
+/**
+ * The whole fleet's traffic over the last minutes, in buckets of {@link #BUCKET}: jobs finished (succeeded,
+ * failed, dead-lettered, with their end-to-end latency) and provider calls (with errors and latency). Each worker
+ * adds up its own in memory and {@link #flush()}es it into Redis about once a second (one script call), so that
+ * every worker's dashboard charts the same fleet-wide figures. Buckets expire after {@link #KEPT}.
+ */
+public final class FleetTraffic {
+
+    public static final Duration BUCKET = Duration.ofSeconds(5);
+    public static final Duration KEPT = Duration.ofMinutes(15);
+
+    /** HINCRBY every field but the maxima, which are raised; EXPIRE; for each bucket key. */
+    private static final String FLUSH = """
+            local n = 1
+            for i, key in ipairs(KEYS) do
+              local fields = tonumber(ARGV[n]); n = n + 1
+              for f = 1, fields do
+                local name = ARGV[n]; local value = tonumber(ARGV[n + 1]); n = n + 2
+                if string.sub(name, -3) == 'Max' then
+                  local old = tonumber(redis.call('HGET', key, name) or '0')
+                  if value > old then redis.call('HSET', key, name, value) end
+                else
+                  redis.call('HINCRBY', key, name, value)
+                end
+              end
+              redis.call('PEXPIRE', key, ARGV[n]); n = n + 1
+            end
+            return 0
+            """;
+
+    private static final List<String> FIELDS = List.of("succeeded", "failed", "deadLettered", "jobLatencySum",
+            "jobLatencyMax", "calls", "callErrors", "callLatencySum", "callLatencyMax");
+
+    /** One bucket's figures, as charted. */
+    public record Bucket(long startMillis, long succeeded, long failed, long deadLettered, long jobLatencySumMs,
+            long jobLatencyMaxMs, long calls, long callErrors, long callLatencySumMs, long callLatencyMaxMs) {
+
+        /** Mean end-to-end latency of the jobs finished in the bucket, or -1 without any. */
+        public long jobLatencyMeanMs() {
+            long n = succeeded + failed;
+            return n == 0 ? -1 : jobLatencySumMs / n;
+        }
+
+        /** Mean provider call latency in the bucket, or -1 without any call. */
+        public long callLatencyMeanMs() {
+            return calls == 0 ? -1 : callLatencySumMs / calls;
+        }
+    }
+
+    /** One bucket's figures not yet flushed: each drained atomically, so nothing counted is lost. */
+    private static final class Pending {
+        final AtomicLong succeeded = new AtomicLong();
+        final AtomicLong failed = new AtomicLong();
+        final AtomicLong deadLettered = new AtomicLong();
+        final AtomicLong jobLatencySum = new AtomicLong();
+        final AtomicLong jobLatencyMax = new AtomicLong();
+        final AtomicLong calls = new AtomicLong();
+        final AtomicLong callErrors = new AtomicLong();
+        final AtomicLong callLatencySum = new AtomicLong();
+        final AtomicLong callLatencyMax = new AtomicLong();
+    }
+
+    private final RedissonClient redis;
+    private final String keyPrefix;
+    private final Clock clock;
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+
+    public FleetTraffic(RedissonClient redis, String keyPrefix, Clock clock) {
+        this.redis = redis;
+        this.keyPrefix = keyPrefix;
+        this.clock = clock;
+    }
+
+    private Pending current() {
+        return pending.computeIfAbsent(clock.millis() / BUCKET.toMillis(), b -> new Pending());
+    }
+
+    /** A job ended (any terminal status); {@code totalMs} from produced to answered. */
+    public void jobFinished(JobStatus status, long totalMs, boolean deadLettered) {
+        Pending p = current();
+        (status == JobStatus.SUCCEEDED ? p.succeeded : p.failed).incrementAndGet();
+        if (deadLettered) {
+            p.deadLettered.incrementAndGet();
+        }
+        p.jobLatencySum.addAndGet(totalMs);
+        p.jobLatencyMax.accumulateAndGet(totalMs, Math::max);
+    }
+
+    /** A record dead-lettered without a result (unparsable). */
+    public void deadLettered() {
+        current().deadLettered.incrementAndGet();
+    }
+
+    /** A provider call ended. */
+    public void providerCalled(boolean ok, long millis) {
+        Pending p = current();
+        p.calls.incrementAndGet();
+        if (!ok) {
+            p.callErrors.incrementAndGet();
+        }
+        p.callLatencySum.addAndGet(millis);
+        p.callLatencyMax.accumulateAndGet(millis, Math::max);
+    }
+
+    /** Adds what this worker counted since the last flush into the fleet's buckets in Redis. */
+    public void flush() {
+        long now = clock.millis() / BUCKET.toMillis();
+        List<Object> keys = new ArrayList<>();
+        List<Object> args = new ArrayList<>();
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            Pending p = e.getValue();
+            long[] values = {p.succeeded.getAndSet(0), p.failed.getAndSet(0), p.deadLettered.getAndSet(0),
+                    p.jobLatencySum.getAndSet(0), p.jobLatencyMax.getAndSet(0), p.calls.getAndSet(0),
+                    p.callErrors.getAndSet(0), p.callLatencySum.getAndSet(0), p.callLatencyMax.getAndSet(0)};
+            if (e.getKey() < now - 1) {
+                pending.remove(e.getKey()); // no job still counts into a bucket two buckets old
+            }
+            if (java.util.Arrays.stream(values).allMatch(v -> v == 0)) {
+                continue;
+            }
+            keys.add(key(e.getKey()));
+            args.add(String.valueOf(FIELDS.size()));
+            for (int i = 0; i < values.length; i++) {
+                args.add(FIELDS.get(i));
+                args.add(String.valueOf(values[i]));
+            }
+            args.add(String.valueOf(KEPT.toMillis()));
+        }
+        if (!keys.isEmpty()) {
+            redis.getScript(StringCodec.INSTANCE).eval(RScript.Mode.READ_WRITE, FLUSH, RScript.ReturnType.LONG,
+                    keys, args.toArray());
+        }
+    }
+
+    private String key(long bucket) {
+        return keyPrefix + ":{traffic}:" + bucket; // one hash slot: a flush is one script call
+    }
+
+    /** The fleet's buckets over the last {@code span} (at most {@link #KEPT}), oldest first, empty ones included. */
+    public List<Bucket> history(Duration span) {
+        long bucketMs = BUCKET.toMillis();
+        long last = clock.millis() / bucketMs;
+        long count = Math.min(span.toMillis(), KEPT.toMillis()) / bucketMs;
+        RBatch batch = redis.createBatch();
+        List<org.redisson.api.RFuture<Map<String, String>>> reads = new ArrayList<>();
+        for (long b = last - count + 1; b <= last; b++) {
+            reads.add(batch.<String, String>getMap(key(b), StringCodec.INSTANCE).readAllMapAsync());
+        }
+        batch.execute();
+        List<Bucket> out = new ArrayList<>();
+        long b = last - count + 1;
+        for (var read : reads) {
+            Map<String, String> m = read.toCompletableFuture().join();
+            out.add(new Bucket(b * bucketMs, get(m, "succeeded"), get(m, "failed"), get(m, "deadLettered"),
+                    get(m, "jobLatencySum"), get(m, "jobLatencyMax"), get(m, "calls"), get(m, "callErrors"),
+                    get(m, "callLatencySum"), get(m, "callLatencyMax")));
+            b++;
+        }
+        return out;
+    }
+
+    private static long get(Map<String, String> m, String field) {
+        String v = m.get(field);
+        return v == null ? 0 : Long.parseLong(v);
+    }
+}
