@@ -18,5 +18,12 @@ public interface AttemptListener {
     void attempted(Job job, Priority priority, Tier tier, String account, String model, int status, String outcome,
             int attempt, long millis, long waitMillis, long totalTokens);
 
+    /**
+     * A job's first request is about to leave: {@code overheadMillis} is the time since the dispatcher took the
+     * job, less what it waited for capacity (routing, the capacity round trips, building the request).
+     */
+    default void dispatching(Job job, Priority priority, long overheadMillis) {
+    }
+
     AttemptListener NONE = (job, priority, tier, account, model, status, outcome, attempt, millis, wait, tokens) -> { };
 }

@@ -85,6 +85,7 @@ public final class JobDispatcher {
     }
 
     public DispatchOutcome dispatch(Job job, Priority priority) throws InterruptedException {
+        long takenNanos = System.nanoTime();
         Route route = planner.planRoute(job);
         if (route.isEmpty()) {
             return DispatchOutcome.failed(route.tier(), ErrorCode.NO_ROUTE, "no enabled account in chain "
@@ -130,6 +131,10 @@ public final class JobDispatcher {
             String model = body.path("model").asString(null);
             ProviderReply reply;
             Outcome outcome;
+            if (attempts.isEmpty()) {
+                listener.dispatching(job, priority,
+                        Math.max(0, (System.nanoTime() - takenNanos) / 1_000_000 - lease.waitedMillis()));
+            }
             try (lease) {
                 reply = client.post(slot.settings().baseUrl(), job.kind().endpoint(), slot.account().apiKey(), body,
                         job.id(), slot.settings().timeout());

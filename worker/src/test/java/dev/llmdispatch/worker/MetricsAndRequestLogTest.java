@@ -1,6 +1,7 @@
 package dev.llmdispatch.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -23,6 +24,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -60,9 +62,7 @@ class MetricsAndRequestLogTest {
             CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
 
             String port = worker.getEnvironment().getProperty("local.server.port");
-            String scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            String scrape = scrape(port);
             long providerCalls = simulator.calls().all().stream().filter(c -> c.jobId() != null).count();
             assertThat(sum(scrape, "llm_dispatch_provider_calls_total", "outcome=\"ok\"")).isEqualTo(50);
             assertThat(sum(scrape, "llm_dispatch_provider_latency_seconds_count", "")).isEqualTo(providerCalls);
@@ -77,6 +77,18 @@ class MetricsAndRequestLogTest {
             assertThat(sum(scrape, "llm_dispatch_job_queue_wait_seconds_count", "priority=\"HIGH\"")).isEqualTo(50);
             assertThat(sum(scrape, "llm_dispatch_account_window_remaining", "account=\"nvidia-1\""))
                     .isBetween(0.0, 40.0);
+            assertThat(sum(scrape, "llm_dispatch_dispatch_overhead_seconds_count", "")).isEqualTo(50);
+            assertThat(scrape).contains("llm_dispatch_queue_lag{priority=\"HIGH\"}",
+                    "llm_dispatch_circuit_state{account=\"hunyuan-1\"}", "llm_dispatch_capacity_handovers_total");
+
+            // a job answered before is answered from the store: a cache hit, no provider call
+            long before = simulator.calls().all().size();
+            assertThat(client.submit(jobs.get(0), Priority.HIGH).get(1, TimeUnit.MINUTES).cached()).isTrue();
+            assertThat(simulator.calls().all()).hasSize((int) before);
+            await().atMost(Duration.ofSeconds(10)).until(() -> sum(scrape(port), "llm_dispatch_cache_hits_total", "") == 1);
+            // queue lag comes from Kafka every 5 s: nothing is left on the HIGH topic
+            await().atMost(Duration.ofSeconds(15)).until(() ->
+                    sum(scrape(port), "llm_dispatch_queue_lag", "priority=\"HIGH\"") == 0);
 
             // the request log: one JSON line per provider call, no prompt, no key
             requestLog.detachAppender(lines);
@@ -111,5 +123,11 @@ class MetricsAndRequestLogTest {
             }
         }
         return total;
+    }
+
+    private static String scrape(String port) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 }

@@ -122,6 +122,7 @@ public final class JobProcessor {
             publisher.publishResult(job.replyToOr(settings.topics().results()), again, correlationId(work.record()));
             meters.counter("llm_dispatch_jobs", "status", "ALREADY_ANSWERED", "priority", work.priority().name())
                     .increment();
+            meters.counter("llm_dispatch_cache_hits").increment();
             return;
         }
         DispatchOutcome outcome = dispatcher.dispatch(job, work.priority());

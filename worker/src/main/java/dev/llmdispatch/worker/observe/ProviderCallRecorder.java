@@ -38,6 +38,13 @@ public final class ProviderCallRecorder implements AttemptListener {
     }
 
     @Override
+    public void dispatching(Job job, Priority priority, long overheadMillis) {
+        Timer.builder("llm_dispatch_dispatch_overhead")
+                .description("from the dispatcher taking a job to its first request leaving, less the capacity wait")
+                .publishPercentileHistogram().register(meters).record(Duration.ofMillis(overheadMillis));
+    }
+
+    @Override
     public void attempted(Job job, Priority priority, Tier tier, String account, String model, int status,
             String outcome, int attempt, long millis, long waitMillis, long totalTokens) {
         alerter.called("ok".equals(outcome), millis);

@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.ops;
 
+import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
@@ -7,6 +8,11 @@ import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -28,6 +34,31 @@ public class OpsConfiguration implements WebMvcConfigurer {
     KafkaQueues kafkaQueues(KafkaProperties kafka, Topics topics) {
         String group = String.valueOf(kafka.buildConsumerProperties().getOrDefault("group.id", "llm-dispatch-workers"));
         return new KafkaQueues(kafka.buildAdminProperties(), topics, group);
+    }
+
+    /**
+     * {@code llm_dispatch_queue_lag{priority}}: jobs on each priority's topics not yet answered by the workers'
+     * group, read from Kafka every 5 s (NaN while Kafka cannot be read).
+     */
+    @Bean
+    dev.llmdispatch.worker.config.PeriodicTask queueLagGauges(KafkaQueues queues, MeterRegistry meters) {
+        Map<String, Double> lag = new ConcurrentHashMap<>();
+        for (Priority p : Priority.values()) {
+            lag.put(p.name(), Double.NaN);
+            Gauge.builder("llm_dispatch_queue_lag", lag, m -> m.get(p.name()))
+                    .description("jobs on the priority's topics not yet answered by the workers' group")
+                    .tag("priority", p.name()).register(meters);
+        }
+        return new dev.llmdispatch.worker.config.PeriodicTask("queue-lag", Duration.ZERO, Duration.ofSeconds(5), () -> {
+            try {
+                queues.lag().forEach((priority, n) -> lag.put(priority, n.doubleValue()));
+            } catch (Exception e) {
+                lag.replaceAll((priority, n) -> Double.NaN);
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
     }
 
     @Bean
