@@ -15,6 +15,7 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.Lease;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
+import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Outcome;
 import dev.llmdispatch.dispatch.resilience.ReplyClassifier;
 import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
@@ -61,6 +62,7 @@ public final class JobDispatcher {
     private final IntervalFunction backoff;
     private final Clock clock;
     private final AttemptListener listener;
+    private final AttemptLog attemptLog;
     /** Local reads only: the blocks are a local copy kept fresh by Redis pub/sub. */
     private static final long RECOVERY_POLL_MILLIS = 50;
 
@@ -71,7 +73,18 @@ public final class JobDispatcher {
 
     public JobDispatcher(RoutePlanner planner, ProviderClient client, CapacityGate gate, AccountHealth health,
             ResilienceSettings resilience, BooleanSupplier emergency, Clock clock, AttemptListener listener) {
+        this(planner, client, gate, health, resilience, emergency, clock, listener, AttemptLog.NONE);
+    }
+
+    /**
+     * @param attemptLog where a job's failed calls are kept while it runs, so that a job moved to another worker
+     *                   keeps its attempt budget
+     */
+    public JobDispatcher(RoutePlanner planner, ProviderClient client, CapacityGate gate, AccountHealth health,
+            ResilienceSettings resilience, BooleanSupplier emergency, Clock clock, AttemptListener listener,
+            AttemptLog attemptLog) {
         this.listener = listener;
+        this.attemptLog = attemptLog;
         this.planner = planner;
         this.client = client;
         this.gate = gate;
@@ -84,7 +97,20 @@ public final class JobDispatcher {
                 resilience.backoffMax());
     }
 
+    /**
+     * Runs the job along its chain until an answer or the end of its attempts. A job tried before (on a worker
+     * that lost its partition while the job waited) goes on with the attempts it had left.
+     */
     public DispatchOutcome dispatch(Job job, Priority priority) throws InterruptedException {
+        DispatchOutcome outcome = run(job, priority, attemptLog.load(job.id()));
+        if (!outcome.attempts().isEmpty()) {
+            attemptLog.ended(job.id());
+        }
+        return outcome;
+    }
+
+    private DispatchOutcome run(Job job, Priority priority, List<JobResult.Attempt> before)
+            throws InterruptedException {
         long takenNanos = System.nanoTime();
         Route route = planner.planRoute(job);
         if (route.isEmpty()) {
@@ -93,9 +119,14 @@ public final class JobDispatcher {
                     + (Boolean.TRUE.equals(job.thinking()) ? " with thinking" : "")
                     + " of about " + route.tokens() + " tokens (capability, context window)", false, List.of(), 0, 0);
         }
-        List<JobResult.Attempt> attempts = new ArrayList<>();
+        List<JobResult.Attempt> attempts = new ArrayList<>(before);
         Map<String, Integer> calls = new HashMap<>();
         Set<String> excluded = new HashSet<>();
+        for (JobResult.Attempt a : before) {
+            if (calls.merge(a.account(), 1, Integer::sum) >= resilience.attemptsPerAccount()) {
+                excluded.add(a.account());
+            }
+        }
         long providerMs = 0;
         long waitMs = 0;
         while (true) {
@@ -131,7 +162,7 @@ public final class JobDispatcher {
             String model = body.path("model").asString(null);
             ProviderReply reply;
             Outcome outcome;
-            if (attempts.isEmpty()) {
+            if (attempts.size() == before.size()) {
                 listener.dispatching(job, priority,
                         Math.max(0, (System.nanoTime() - takenNanos) / 1_000_000 - lease.waitedMillis()));
             }
@@ -151,8 +182,10 @@ public final class JobDispatcher {
                 return new DispatchOutcome(JobStatus.SUCCEEDED, route.tier(), slot.provider(), slot.accountId(), model,
                         success.body(), null, attempts, providerMs, waitMs);
             }
-            attempts.add(new JobResult.Attempt(slot.accountId(), reply.answered() ? reply.status() : null,
-                    outcome.error(), reply.millis()));
+            JobResult.Attempt failed = new JobResult.Attempt(slot.accountId(), reply.answered() ? reply.status() : null,
+                    outcome.error(), reply.millis());
+            attempts.add(failed);
+            attemptLog.failed(job.id(), failed);
             int n = calls.merge(slot.accountId(), 1, Integer::sum);
             switch (outcome) {
                 case Outcome.Rejected rejected -> {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmdispatch.contract.ErrorCode;
 import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
@@ -23,6 +24,7 @@ import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.simulator.Fault;
 import dev.llmdispatch.simulator.LatencyModel;
 import dev.llmdispatch.simulator.MissionAccounts;
@@ -184,5 +186,29 @@ class JobDispatcherTest {
         simulator.inject(Fault.of("nvidia-2", "flaky", 1.0));
         DispatchOutcome outcome = dispatch(Job.chat("k1", "hi"));
         assertThat(outcome.toString()).doesNotContain("sim-hunyuan-1", "sim-nvidia-1", "sim-nvidia-2");
+    }
+
+    @Test
+    void a_job_tried_before_on_another_worker_goes_on_with_the_attempts_it_has_left() throws Exception {
+        DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
+        AttemptLog log = AttemptLog.redis(redis, "attempts-" + java.util.UUID.randomUUID());
+        JobDispatcher resuming = new JobDispatcher(new RoutePlanner(settings), client, gate, health, RESILIENCE,
+                () -> false, Clock.systemUTC(), AttemptListener.NONE, log);
+        // the first worker made two failed calls on nvidia-1, then lost the job's partition
+        log.failed("moved-1", new JobResult.Attempt("nvidia-1", 500, "server_error", 12));
+        log.failed("moved-1", new JobResult.Attempt("nvidia-1", 500, "server_error", 15));
+        org.awaitility.Awaitility.await().until(() -> log.load("moved-1").size() == 2);
+        simulator.inject(Fault.of("nvidia-1", "flaky", 1.0));
+
+        DispatchOutcome outcome = resuming.dispatch(Job.chat("moved-1", "x").toBuilder().tier(Tier.TIER_1).build(),
+                Priority.MEDIUM);
+
+        assertThat(outcome.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(outcome.account()).isEqualTo("nvidia-2");
+        // one call left on nvidia-1 (3 in all), then the next account
+        assertThat(simulator.calls().all()).filteredOn(c -> "nvidia-1".equals(c.account())).hasSize(1);
+        assertThat(outcome.attempts()).extracting(JobResult.Attempt::account)
+                .containsExactly("nvidia-1", "nvidia-1", "nvidia-1");
+        org.awaitility.Awaitility.await().until(() -> log.load("moved-1").isEmpty());
     }
 }

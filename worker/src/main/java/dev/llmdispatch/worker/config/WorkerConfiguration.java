@@ -9,6 +9,7 @@ import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.dispatch.resilience.HealthEvents;
+import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.HealthProber;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
@@ -112,10 +113,12 @@ public class WorkerConfiguration {
     JobDispatcher jobDispatcher(DispatchSettings settings, DispatchProperties properties, ProviderClient client,
             CapacityGate gate, AccountHealth health, EmergencyMonitor emergency, Clock clock, MeterRegistry meters,
             @org.springframework.beans.factory.annotation.Value("${dispatch.request-log.include-prompt:false}")
-            boolean includePrompt, dev.llmdispatch.worker.observe.alert.Alerter alerter, FleetTraffic traffic) {
+            boolean includePrompt, dev.llmdispatch.worker.observe.alert.Alerter alerter, FleetTraffic traffic,
+            RedissonClient redisson) {
         return new JobDispatcher(new RoutePlanner(settings, properties.routingRules(), clock), client, gate, health,
                 properties.resilienceSettings(), emergency::active, clock,
-                new ProviderCallRecorder(meters, includePrompt, alerter, traffic));
+                new ProviderCallRecorder(meters, includePrompt, alerter, traffic),
+                AttemptLog.redis(redisson, properties.capacitySettings().keyPrefix()));
     }
 
     @Bean(destroyMethod = "shutdown")

@@ -1,0 +1,74 @@
+package dev.llmdispatch.dispatch.resilience;
+
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.redisson.api.RList;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+
+/**
+ * The failed provider calls of jobs still running, in Redis, so that a job moved to another worker (its partition
+ * reassigned while it waited between attempts) goes on with the attempts it has left, not a fresh budget. Written
+ * once per failed call (asynchronously), read once when a job starts, removed when it ends; kept at most
+ * {@link #KEEP} after the last failure.
+ */
+public interface AttemptLog {
+
+    Duration KEEP = Duration.ofHours(1);
+
+    /** The job's failed calls so far, oldest first (empty for a job never tried). */
+    List<JobResult.Attempt> load(String jobId);
+
+    /** One more failed call. */
+    void failed(String jobId, JobResult.Attempt attempt);
+
+    /** The job ended: its calls are in its result. */
+    void ended(String jobId);
+
+    /** Remembers nothing: each run of a job starts afresh. */
+    AttemptLog NONE = new AttemptLog() {
+        @Override
+        public List<JobResult.Attempt> load(String jobId) {
+            return List.of();
+        }
+
+        @Override
+        public void failed(String jobId, JobResult.Attempt attempt) {
+        }
+
+        @Override
+        public void ended(String jobId) {
+        }
+    };
+
+    /** In Redis: one list of JSON attempts per job, {@code <prefix>:attempts:{<jobId>}}. */
+    static AttemptLog redis(RedissonClient redis, String keyPrefix) {
+        return new AttemptLog() {
+            private RList<String> list(String jobId) {
+                return redis.getList(keyPrefix + ":attempts:{" + jobId + "}", StringCodec.INSTANCE);
+            }
+
+            @Override
+            public List<JobResult.Attempt> load(String jobId) {
+                return list(jobId).readAll().stream()
+                        .map(json -> JobCodec.read(json.getBytes(StandardCharsets.UTF_8), JobResult.Attempt.class))
+                        .toList();
+            }
+
+            @Override
+            public void failed(String jobId, JobResult.Attempt attempt) {
+                RList<String> list = list(jobId);
+                list.addAsync(JobCodec.toJson(attempt))
+                        .thenCompose(added -> list.expireAsync(KEEP));
+            }
+
+            @Override
+            public void ended(String jobId) {
+                list(jobId).deleteAsync();
+            }
+        };
+    }
+}
