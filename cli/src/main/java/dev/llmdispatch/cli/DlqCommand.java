@@ -3,7 +3,6 @@ package dev.llmdispatch.cli;
 import dev.llmdispatch.client.DeadLetters;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.JobCodec;
-import dev.llmdispatch.contract.Topics;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.HashMap;
@@ -74,7 +73,7 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (DeadLetters dlq = new DeadLetters(selection.kafka.bootstrap, Topics.DEFAULTS)) {
+            try (DeadLetters dlq = new DeadLetters(selection.kafka.bootstrap, selection.kafka.topics())) {
                 List<DeadLetters.Entry> entries = dlq.list(selection.filter());
                 if (!json) {
                     out.printf("%-24s %-22s %-8s %-6s %-26s %s%n", "job id", "reason", "priority", "replay",
@@ -111,7 +110,7 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (DeadLetters dlq = new DeadLetters(kafka.bootstrap, Topics.DEFAULTS)) {
+            try (DeadLetters dlq = new DeadLetters(kafka.bootstrap, kafka.topics())) {
                 List<DeadLetters.Entry> entries = dlq.list(new DeadLetters.Filter(Set.of(jobId), null, null, null, null));
                 if (entries.isEmpty()) {
                     err.println("llm-dispatch: no dead letter for job " + jobId);
@@ -138,7 +137,7 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (DeadLetters dlq = new DeadLetters(selection.kafka.bootstrap, Topics.DEFAULTS)) {
+            try (DeadLetters dlq = new DeadLetters(selection.kafka.bootstrap, selection.kafka.topics())) {
                 DeadLetters.Report report = dlq.replay(selection.filter(), dryRun, line -> err.println(line));
                 report.skipped().forEach((what, why) -> err.println("skipped " + what + ": " + why));
                 out.println((dryRun ? "would replay " : "replayed ") + report.replayed().size() + " of "
@@ -165,7 +164,7 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            String topic = Topics.DEFAULTS.deadLetter();
+            String topic = kafka.topics().deadLetter();
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrap, "default.api.timeout.ms", 15_000,
                     "request.timeout.ms", 10_000))) {
                 int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();

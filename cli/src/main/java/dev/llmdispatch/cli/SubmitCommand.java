@@ -7,7 +7,6 @@ import dev.llmdispatch.contract.JobKind;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
-import dev.llmdispatch.contract.Topics;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -81,7 +80,7 @@ final class SubmitCommand implements Callable<Integer> {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         JobClient client;
         try {
-            client = JobClient.builder(kafka.bootstrap).topics(Topics.DEFAULTS).defaultTimeout(timeout)
+            client = JobClient.builder(kafka.bootstrap).topics(kafka.topics()).defaultTimeout(timeout)
                     .kafkaProperty("request.timeout.ms", 10_000).kafkaProperty("default.api.timeout.ms", 15_000).build();
         } catch (RuntimeException e) {
             err.println("llm-dispatch: cannot reach Kafka at " + kafka.bootstrap + ": " + e.getMessage());

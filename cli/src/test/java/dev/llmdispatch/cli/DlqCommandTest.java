@@ -76,7 +76,7 @@ class DlqCommandTest {
 
         assertThat(run("dlq", "replay", bootstrap, "--job-id", "dlq-a")).isZero();
         assertThat(out.toString()).contains("replayed 1 of 1");
-        ConsumerRecord<byte[], byte[]> replayed = lastRecord(infra, topics.medium());
+        ConsumerRecord<byte[], byte[]> replayed = lastRecord(infra, topics.medium(), "dlq-a");
         assertThat(JobCodec.read(replayed.value(), Job.class).id()).isEqualTo("dlq-a");
         assertThat(new String(replayed.headers().lastHeader(RecordHeaders.REPLAY_COUNT).value(), StandardCharsets.UTF_8))
                 .isEqualTo("3");
@@ -87,6 +87,29 @@ class DlqCommandTest {
         assertThat(run("dlq", "purge", bootstrap, "--before", Instant.now().plusSeconds(1).toString())).isZero();
         assertThat(run("dlq", "list", bootstrap)).isZero();
         assertThat(out.toString()).contains("0 dead letters");
+    }
+
+    @Test
+    void works_on_topics_a_deployment_renamed(Infrastructure infra) throws Exception {
+        Topics topics = new Topics("ops.jobs.high", "ops.jobs.medium", "ops.jobs.low", "ops.results", "ops.jobs.dlt", 1);
+        createTopics(infra, topics);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
+                infra.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topics.deadLetter(), 0, "ops-a",
+                    JobCodec.toBytes(failed("ops-a", DeadLetterReason.ALL_PROVIDERS_FAILED, Instant.now())))).get();
+        }
+        String[] where = {"--bootstrap=" + infra.bootstrapServers(), "--topic-dead-letter=ops.jobs.dlt",
+                "--topic-high=ops.jobs.high", "--topic-medium=ops.jobs.medium", "--topic-low=ops.jobs.low"};
+
+        assertThat(run(concat(new String[] {"dlq", "list"}, where))).isZero();
+        assertThat(out.toString()).contains("ops-a", "1 dead letters");
+        assertThat(run(concat(new String[] {"dlq", "replay", "--job-id", "ops-a"}, where))).isZero();
+        assertThat(JobCodec.read(lastRecord(infra, "ops.jobs.medium", "ops-a").value(), Job.class).id()).isEqualTo("ops-a");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b))
+                .toArray(String[]::new);
     }
 
     @Test
@@ -125,7 +148,7 @@ class DlqCommandTest {
         }
     }
 
-    private static ConsumerRecord<byte[], byte[]> lastRecord(Infrastructure infra, String topic) {
+    private static ConsumerRecord<byte[], byte[]> lastRecord(Infrastructure infra, String topic, String key) {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers",
                 infra.bootstrapServers()), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = consumer.partitionsFor(topic).stream()
@@ -137,7 +160,7 @@ class DlqCommandTest {
             while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
                 consumer.poll(Duration.ofMillis(200)).forEach(all::add);
             }
-            return all.stream().filter(r -> "dlq-a".equals(new String(r.key(), StandardCharsets.UTF_8)))
+            return all.stream().filter(r -> key.equals(new String(r.key(), StandardCharsets.UTF_8)))
                     .reduce((a, b) -> b).orElseThrow();
         }
     }
