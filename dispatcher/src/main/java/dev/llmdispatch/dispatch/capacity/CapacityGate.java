@@ -226,7 +226,8 @@ public final class CapacityGate implements AutoCloseable {
         String accountId = finished.slot().accountId();
         AccountCapacity capacity = accounts.get(accountId);
         long held = System.nanoTime() - finished.grantedNanos();
-        if (!running || held > TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis()) - settings.leaseMargin().toNanos() / 2) {
+        long safe = TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis()) - settings.leaseMargin().toNanos() / 2;
+        if (!running || held > safe) {
             return false; // too little of the lease left to be sure its renewal lands in time
         }
         long nowNanos = System.nanoTime();
