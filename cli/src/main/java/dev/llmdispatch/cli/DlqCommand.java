@@ -73,7 +73,7 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (DeadLetters dlq = new DeadLetters(selection.kafka.bootstrap, selection.kafka.topics())) {
+            try (DeadLetters dlq = selection.kafka.deadLetters()) {
                 List<DeadLetters.Entry> entries = dlq.list(selection.filter());
                 if (!json) {
                     out.printf("%-24s %-22s %-8s %-6s %-26s %s%n", "job id", "reason", "priority", "replay",
@@ -110,7 +110,7 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (DeadLetters dlq = new DeadLetters(kafka.bootstrap, kafka.topics())) {
+            try (DeadLetters dlq = kafka.deadLetters()) {
                 List<DeadLetters.Entry> entries = dlq.list(new DeadLetters.Filter(Set.of(jobId), null, null, null, null));
                 if (entries.isEmpty()) {
                     err.println("llm-dispatch: no dead letter for job " + jobId);
@@ -137,7 +137,7 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (DeadLetters dlq = new DeadLetters(selection.kafka.bootstrap, selection.kafka.topics())) {
+            try (DeadLetters dlq = selection.kafka.deadLetters()) {
                 DeadLetters.Report report = dlq.replay(selection.filter(), dryRun, line -> err.println(line));
                 report.skipped().forEach((what, why) -> err.println("skipped " + what + ": " + why));
                 out.println((dryRun ? "would replay " : "replayed ") + report.replayed().size() + " of "

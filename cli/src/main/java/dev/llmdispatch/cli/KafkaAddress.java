@@ -1,5 +1,6 @@
 package dev.llmdispatch.cli;
 
+import dev.llmdispatch.client.DeadLetters;
 import dev.llmdispatch.contract.Topics;
 import picocli.CommandLine.Option;
 
@@ -26,6 +27,11 @@ final class KafkaAddress {
 
     @Option(names = "--topic-dead-letter", description = "dead-letter topic (default ${DEFAULT-VALUE})")
     String deadLetter = Topics.DEFAULTS.deadLetter();
+
+    /** The dead letters at this address (close it). */
+    DeadLetters deadLetters() {
+        return new DeadLetters(bootstrap, topics());
+    }
 
     Topics topics() {
         return new Topics(high, medium, low, results, deadLetter, Topics.DEFAULTS.partitions());

@@ -40,10 +40,8 @@ class AccountFailuresTest {
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
                         LatencyModel.fixed(30)));
-                ConfigurableApplicationContext w1 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
-                ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
+                WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST_HEALTH);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
-            WorkerHarness.awaitBalanced(topics, w1, w2);
             simulator.inject(Fault.of("nvidia-1", "down", 1.0));
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < 120; i++) {
@@ -66,10 +64,11 @@ class AccountFailuresTest {
                     .mapToLong(CallLog.Call::seq).max().orElseThrow();
             assertThat(toDown).filteredOn(c -> c.seq() > lastJobCall)
                     .allSatisfy(c -> assertThat(c.path()).isEqualTo("/v1/models"));
-            assertThat(alerts(w1, "circuit_opened") + alerts(w2, "circuit_opened")).isBetween(1.0, 2.0);
+            assertThat(alerts(fleet.get(0), "circuit_opened") + alerts(fleet.get(1), "circuit_opened"))
+                    .isBetween(1.0, 2.0);
 
             // on-call sees it in the health endpoint: the account, why, and the circuits
-            String port = w2.getEnvironment().getProperty("local.server.port");
+            String port = fleet.get(1).getEnvironment().getProperty("local.server.port");
             var http = java.net.http.HttpClient.newHttpClient();
             String health = http.send(java.net.http.HttpRequest.newBuilder(
                     java.net.URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
@@ -79,7 +78,7 @@ class AccountFailuresTest {
             assertThat(providers.path("details").path("blocked").path("nvidia-1").path("reason").asString())
                     .isEqualTo("CIRCUIT_OPEN");
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() ->
-                    probes(w1) + probes(w2) > 0);
+                    probes(fleet.get(0)) + probes(fleet.get(1)) > 0);
         }
     }
 
@@ -89,10 +88,8 @@ class AccountFailuresTest {
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
                         LatencyModel.fixed(30)));
-                ConfigurableApplicationContext w1 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
-                ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
+                WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST_HEALTH);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
-            WorkerHarness.awaitBalanced(topics, w1, w2);
             simulator.inject(Fault.status("hunyuan-1", 401));
             ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
                     .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
@@ -117,7 +114,8 @@ class AccountFailuresTest {
             // one answer from the refused key, then only probes
             assertThat(simulator.calls().all()).filteredOn(c -> "hunyuan-1".equals(c.account())
                     && !c.path().endsWith("/models")).hasSize(1);
-            assertThat(alerts(w1, "account_disabled") + alerts(w2, "account_disabled")).isEqualTo(1.0);
+            assertThat(alerts(fleet.get(0), "account_disabled") + alerts(fleet.get(1), "account_disabled"))
+                    .isEqualTo(1.0);
 
             // no key in any log line, result or alert of this run
             root.detachAppender(logs);

@@ -34,7 +34,6 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * Every provider down, two workers: emergency mode everywhere, only probes reach the providers, no job is
@@ -55,11 +54,9 @@ class EmergencyAndReplayTest {
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
                         LatencyModel.fixed(20)));
-                ConfigurableApplicationContext w1 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
-                ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_HEALTH);
+                WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST_HEALTH);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build();
                 Admin admin = Admin.create(Map.of("bootstrap.servers", infra.bootstrapServers()))) {
-            WorkerHarness.awaitBalanced(topics, w1, w2);
             simulator.inject(Fault.of("*", "down", 1.0));
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < JOBS; i++) {
@@ -68,8 +65,8 @@ class EmergencyAndReplayTest {
             }
             client.submitAll(jobs, Priority.MEDIUM);
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> w1.getBean(EmergencyMonitor.class).active()
-                    && w2.getBean(EmergencyMonitor.class).active());
+            await().atMost(Duration.ofSeconds(30)).until(() -> fleet.get(0).getBean(EmergencyMonitor.class).active()
+                    && fleet.get(1).getBean(EmergencyMonitor.class).active());
             // consumption paused everywhere: after the jobs already under way, only health probes reach providers
             long mark = simulator.calls().all().stream().mapToLong(CallLog.Call::seq).max().orElse(0) ;
             await().atMost(Duration.ofSeconds(10)).until(() -> simulator.calls().since(mark).stream()
@@ -103,8 +100,8 @@ class EmergencyAndReplayTest {
 
             // recovery: the probes find the providers well, consumption resumes, the queue drains by itself
             simulator.clearFaults(null);
-            await().atMost(Duration.ofSeconds(30)).until(() -> !w1.getBean(EmergencyMonitor.class).active()
-                    && !w2.getBean(EmergencyMonitor.class).active());
+            await().atMost(Duration.ofSeconds(30)).until(() -> !fleet.get(0).getBean(EmergencyMonitor.class).active()
+                    && !fleet.get(1).getBean(EmergencyMonitor.class).active());
             await().atMost(Duration.ofSeconds(60)).until(() -> resultIds(infra, topics, null).size() == JOBS
                     && lag(admin, ns, topics) == 0);
 

@@ -25,7 +25,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /** Two workers, real Kafka and Redis, the simulator failing on purpose. */
 @IntegrationTest
@@ -41,11 +40,9 @@ class FaultToleranceTest {
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
                         LatencyModel.uniform(5, 25)));
-                ConfigurableApplicationContext w1 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST);
-                ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST);
+                WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
                         .defaultTimeout(Duration.ofMinutes(5)).build()) {
-            WorkerHarness.awaitBalanced(topics, w1, w2);
             simulator.inject(Fault.of("*", "flaky", 0.3));
             simulator.inject(Fault.of("hunyuan-1", "malformed", 0.3));
             List<Job> jobs = new ArrayList<>();
@@ -84,10 +81,8 @@ class FaultToleranceTest {
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
                         LatencyModel.fixed(50)));
-                ConfigurableApplicationContext w1 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST);
-                ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST);
+                WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
-            WorkerHarness.awaitBalanced(topics, w1, w2);
             simulator.inject(Fault.storm("hunyuan-1", 3000));
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < 150; i++) {

@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * Three worker instances (each with its own consumer and Redisson client) share the mission's accounts at
@@ -50,12 +49,9 @@ class FleetLimitsTest {
         Topics topics = WorkerHarness.topics("fleet");
         try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
                         LatencyModel.logNormal(400, 0.25)));
-                ConfigurableApplicationContext w1 = WorkerHarness.startWorker(infra, "fleet", simulator.baseUrl(), GUARD);
-                ConfigurableApplicationContext w2 = WorkerHarness.startWorker(infra, "fleet", simulator.baseUrl(), GUARD);
-                ConfigurableApplicationContext w3 = WorkerHarness.startWorker(infra, "fleet", simulator.baseUrl(), GUARD);
+                WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, "fleet", simulator.baseUrl(), 3, GUARD);
                 JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
                         .defaultTimeout(Duration.ofMinutes(3)).build()) {
-            WorkerHarness.awaitBalanced(topics, w1, w2, w3);
             List<Job> chat = new ArrayList<>();
             for (int i = 0; i < CHAT_JOBS; i++) {
                 Tier tier = i % 10 < 4 ? Tier.TIER_1 : i % 10 < 7 ? Tier.TIER_2 : Tier.TIER_3;

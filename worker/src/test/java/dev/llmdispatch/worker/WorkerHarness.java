@@ -46,6 +46,44 @@ public final class WorkerHarness {
     }
 
     /** The command-line arguments of a worker on the test's namespace. */
+    /** Several workers of one namespace, closed together (the last started first). */
+    public static final class Fleet implements AutoCloseable {
+        private final List<ConfigurableApplicationContext> workers;
+
+        private Fleet(List<ConfigurableApplicationContext> workers) {
+            this.workers = workers;
+        }
+
+        public ConfigurableApplicationContext get(int i) {
+            return workers.get(i);
+        }
+
+        @Override
+        public void close() {
+            for (int i = workers.size() - 1; i >= 0; i--) {
+                workers.get(i).close();
+            }
+        }
+    }
+
+    /**
+     * Starts {@code n} workers on the test's namespace and returns once their consumer group has settled
+     * ({@link #awaitBalanced}), so that what the test then measures is not a rebalance.
+     */
+    public static Fleet startFleet(Infrastructure infra, String ns, String simulatorBaseUrl, int n, String... extra) {
+        Fleet fleet = new Fleet(new ArrayList<>());
+        try {
+            for (int i = 0; i < n; i++) {
+                fleet.workers.add(startWorker(infra, ns, simulatorBaseUrl, extra));
+            }
+            awaitBalanced(topics(ns), fleet.workers.toArray(ConfigurableApplicationContext[]::new));
+            return fleet;
+        } catch (RuntimeException e) {
+            fleet.close();
+            throw e;
+        }
+    }
+
     /**
      * Waits until the workers' consumer group has settled: every job partition owned by exactly one of them and
      * each of them owning some. (Workers started one after another rebalance for a few seconds; a measurement
