@@ -13,5 +13,10 @@ public enum ErrorCode {
     /** Every provider was down (emergency mode). */
     EMERGENCY,
     /** The job's deadline passed before it could start. */
-    EXPIRED
+    EXPIRED,
+    /**
+     * The limit store (Redis) failed every call for as long as the job waited for capacity; no provider was asked.
+     * The job is dead-lettered, retryable: replay it when Redis is back.
+     */
+    CAPACITY_UNAVAILABLE
 }

@@ -25,5 +25,12 @@ public interface AttemptListener {
     default void dispatching(Job job, Priority priority, long overheadMillis) {
     }
 
+    /**
+     * A request was about to be written: its grant was {@code grantAgeNanos} old (at most); {@code sent} is false when
+     * that was past the window guard and the request was held back for fresh room.
+     */
+    default void written(String account, long grantAgeNanos, boolean sent) {
+    }
+
     AttemptListener NONE = (job, priority, tier, account, model, status, outcome, attempt, millis, wait, tokens) -> { };
 }

@@ -129,6 +129,7 @@ public final class JobDispatcher {
         }
         long providerMs = 0;
         long waitMs = 0;
+        boolean announced = false;
         while (true) {
             List<Slot> candidates = route.slots().stream().filter(s -> !excluded.contains(s.accountId())).toList();
             List<Slot> usable = candidates.stream().filter(s -> health.cooldowns().blocked(s.accountId())
@@ -151,6 +152,9 @@ public final class JobDispatcher {
                 lease = gate.acquire(usable, priority, job.deadline(), route.tokens());
             } catch (CapacityGate.NoUsableAccountException e) {
                 continue; // the accounts it waited for were blocked meanwhile: look again
+            } catch (CapacityGate.CapacityUnavailableException e) {
+                return DispatchOutcome.failed(route.tier(), ErrorCode.CAPACITY_UNAVAILABLE, e.getMessage()
+                        + "; the job is kept as a dead letter for replay", true, attempts, providerMs, waitMs);
             }
             if (lease == null) {
                 return DispatchOutcome.failed(route.tier(), ErrorCode.EXPIRED, "deadline " + job.deadline()
@@ -160,18 +164,54 @@ public final class JobDispatcher {
             Slot slot = lease.slot();
             ObjectNode body = requestBody(job, slot);
             String model = body.path("model").asString(null);
-            ProviderReply reply;
-            Outcome outcome;
-            if (attempts.size() == before.size()) {
+            if (!announced) {
+                announced = true;
                 listener.dispatching(job, priority,
                         Math.max(0, (System.nanoTime() - takenNanos) / 1_000_000 - lease.waitedMillis()));
             }
-            try (lease) {
+            ProviderReply reply;
+            Outcome outcome;
+            long[] ageAtWrite = {-1};
+            try {
                 reply = client.post(slot.settings().baseUrl(), job.kind().endpoint(), slot.account().apiKey(), body,
-                        job.id(), slot.settings().timeout());
+                        job.id(), slot.settings().timeout(), () -> {
+                            ageAtWrite[0] = lease.ageNanos();
+                            return lease.writable();
+                        });
+            } catch (RuntimeException e) {
+                lease.close();
+                throw e;
+            }
+            if (ageAtWrite[0] >= 0) {
+                listener.written(slot.accountId(), ageAtWrite[0], !reply.heldBack());
+            }
+            if (reply.heldBack()) {
+                // the grant aged past the guard before the request could leave (a slow JVM, a new connection):
+                // its place may no longer cover the arrival, so it goes back unused and the job asks afresh
+                lease.unsend();
+                checkInterrupt();
+                continue;
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                // stopping or revoked: the cut-off call says nothing about the account
+                if (reply.mayStillRun()) {
+                    lease.closeKeepingPermit();
+                } else {
+                    lease.close();
+                }
+                throw new InterruptedException("job " + job.id() + " interrupted during its call to "
+                        + slot.accountId());
+            }
+            try {
                 // recorded before the room is given back: a 429's rest must be in force before the next grant
                 outcome = classifier.classify(reply, job.kind());
                 health.record(slot.accountId(), outcome, reply.millis());
+            } finally {
+                if (reply.mayStillRun()) {
+                    lease.closeKeepingPermit(); // the provider may still be generating: it still counts
+                } else {
+                    lease.close();
+                }
             }
             providerMs += reply.millis();
             listener.attempted(job, priority, route.tier(), slot.accountId(), model, reply.status(),
@@ -234,6 +274,12 @@ public final class JobDispatcher {
             Thread.sleep(RECOVERY_POLL_MILLIS);
         }
         return false;
+    }
+
+    private static void checkInterrupt() throws InterruptedException {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new InterruptedException("interrupted");
+        }
     }
 
     /** Waits the backoff unless the deadline comes first; returns false when it would. */

@@ -79,7 +79,8 @@ class CapacityGateTest {
     }
 
     private static CapacitySettings capacity(Duration guard) {
-        return new CapacitySettings("gate-" + UUID.randomUUID(), guard, Duration.ofMillis(500), Duration.ofMillis(10));
+        return new CapacitySettings("gate-" + UUID.randomUUID(), guard, Duration.ofMillis(500), Duration.ofMillis(10))
+                .withQuietOnNewState(false);
     }
 
     @Test
@@ -199,7 +200,7 @@ class CapacityGateTest {
         // lease = call timeout 1 s + margin 1 s
         DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(1));
         CapacitySettings capacity = new CapacitySettings("gate-" + UUID.randomUUID(), Duration.ZERO,
-                Duration.ofSeconds(1), Duration.ofMillis(10));
+                Duration.ofSeconds(1), Duration.ofMillis(10)).withQuietOnNewState(false);
         List<CapacityGate> gates = gates(2, settings, capacity);
         CapacityGate local = gates.get(0);
         CapacityGate other = gates.get(1);

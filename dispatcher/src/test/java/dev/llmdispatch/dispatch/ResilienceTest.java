@@ -72,7 +72,7 @@ class ResilienceTest {
     private Worker worker(dev.llmdispatch.dispatch.config.Limits limits) {
         DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl(), limits));
         CapacitySettings capacity = new CapacitySettings(keyPrefix, Duration.ofMillis(50), Duration.ofSeconds(1),
-                Duration.ofMillis(10));
+                Duration.ofMillis(10)).withQuietOnNewState(false);
         RedissonClient redis = RedisConnections.create(infra.redisUrl());
         toClose.add(redis::shutdown);
         ProviderClient client = new ProviderClient();
@@ -95,7 +95,7 @@ class ResilienceTest {
         toClose.add(gate);
         EmergencyMonitor emergency = new EmergencyMonitor(settings, cooldowns, redis, keyPrefix, events);
         HealthProber prober = new HealthProber(settings, client, health, redis, keyPrefix, Duration.ofMillis(300),
-                events);
+                events, gate, RESILIENCE);
         JobDispatcher dispatcher = new JobDispatcher(new RoutePlanner(settings), client, gate, health, RESILIENCE,
                 emergency::active, Clock.systemUTC());
         return new Worker(dispatcher, health, prober, emergency, cooldowns);
@@ -205,8 +205,14 @@ class ResilienceTest {
         });
         await().atMost(Duration.ofSeconds(5)).until(() -> fleet.get(1).prober().probeOnce() > 0);
         assertThat(fleet.get(0).cooldowns().isBlocked("nvidia-1")).isTrue();
+        // the probe is a real one-token completion: the catalogue (GET /models) answers, the completion does not,
+        // so the account stays blocked; nothing but probes reached it
         assertThat(simulator.calls().all()).filteredOn(c -> "nvidia-1".equals(c.account()) && c.atMillis() > openedAt)
-                .isNotEmpty().allSatisfy(c -> assertThat(c.path()).isEqualTo("/v1/models"));
+                .isNotEmpty().allSatisfy(c -> {
+                    assertThat(c.jobId()).isEqualTo("probe-nvidia-1");
+                    assertThat(c.path()).isEqualTo("/v1/chat/completions");
+                    assertThat(c.status()).isEqualTo(503);
+                });
 
         simulator.clearFaults("nvidia-1");
         await().atMost(Duration.ofSeconds(5)).until(() -> {

@@ -53,7 +53,7 @@ final class TestSettings {
     /** Capacity keys of a test's own, so tests sharing one Redis do not share limits. */
     static CapacitySettings capacity() {
         return new CapacitySettings("test-" + UUID.randomUUID(), Duration.ofMillis(50), Duration.ofSeconds(1),
-                Duration.ofMillis(10));
+                Duration.ofMillis(10)).withQuietOnNewState(false);
     }
 
     static DispatchSettings settings(Map<String, ProviderSettings> providers) {

@@ -40,7 +40,10 @@ public final class MissionAccounts {
         List<String> args = new ArrayList<>(List.of(
                 "--dispatch.providers.nvidia.base-url=" + baseUrl,
                 "--dispatch.providers.hunyuan.base-url=" + baseUrl,
-                "--dispatch.providers.siliconflow.base-url=" + baseUrl));
+                "--dispatch.providers.siliconflow.base-url=" + baseUrl,
+                // a simulator starts with empty windows: no request of an earlier fleet is still counted there, so a
+                // limit state missing at the start need not wait a window (after a loss it still does)
+                "--dispatch.capacity.quiet-on-new-state=false"));
         Map<String, String> providerOf = Map.of("nvidia-1", "nvidia", "nvidia-2", "nvidia", "hunyuan-1", "hunyuan",
                 "siliconflow-1", "siliconflow");
         Map<String, Integer> index = new HashMap<>();

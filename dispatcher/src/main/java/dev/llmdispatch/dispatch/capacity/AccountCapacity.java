@@ -3,29 +3,39 @@ package dev.llmdispatch.dispatch.capacity;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.Limits;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.redisson.api.RPermitExpirableSemaphore;
-import org.redisson.api.RRateLimiter;
-import org.redisson.api.RateLimiterConfig;
-import org.redisson.api.RateType;
-import org.redisson.api.RedissonClient;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One account's fleet-wide limits in Redis: an {@link RPermitExpirableSemaphore} for requests in flight
- * (each permit leased, so a crashed worker's permit comes back), an {@link RRateLimiter} (OVERALL, a
- * sliding log) for requests per window, and one for tokens per window. Every worker holds the same objects.
+ * One account's fleet-wide limits as this worker sees them: its keys and declared limits in the
+ * {@link CapacityStore}, the state epoch it knows, and the permits it holds (so that it can put them back should
+ * the state vanish from Redis).
  */
 final class AccountCapacity {
 
     private static final Logger log = LoggerFactory.getLogger(AccountCapacity.class);
+    /** The longest a refused account is left alone on the store's word, so that a changed limit is seen soon. */
+    private static final long MAX_RETRY_MILLIS = 1_000;
 
     /** Why an account had no room. */
-    enum Refusal { CONCURRENCY, REQUESTS, TOKENS }
+    enum Refusal { CONCURRENCY, REQUESTS, TOKENS, REBUILDING }
 
-    /** A concurrency permit id (null when the account has no concurrency limit), or the refusal. */
-    record Grant(String permitId, Refusal refusal) {
+    /**
+     * Room for one request, or the refusal.
+     *
+     * @param askedNanos  when it was asked for ({@link System#nanoTime()}), before the store decided: the grant is
+     *                    at most this old
+     * @param tokenEntry  its entry in the token window, or null
+     * @param retryMillis for a refusal: how long until room may appear, on the store's word (0: unknown)
+     */
+    record Grant(String permitId, String requestId, String tokenEntry, long askedNanos, Refusal refusal,
+            long retryMillis) {
         boolean granted() {
             return refusal == null;
         }
@@ -33,103 +43,125 @@ final class AccountCapacity {
 
     final String accountId;
     private final Limits limits;
-    private final RPermitExpirableSemaphore inFlight;
-    private final RRateLimiter requests;
-    private final RRateLimiter tokens;
+    private final CapacityStore store;
+    private final AccountKeys keys;
+    private final AccountKeys.Declaration declaration;
     private final long leaseMillis;
+    private final CapacitySettings settings;
+    private final String workerId;
+    private final AtomicLong ids = new AtomicLong();
+    private volatile String epoch = "";
+    /** Permits this worker holds: id to the end of its lease ({@link System#nanoTime()}). */
+    private final Map<String, Long> held = new ConcurrentHashMap<>();
+    private volatile long rebuildingUntilNanos;
 
-    AccountCapacity(RedissonClient redis, CapacitySettings settings, AccountSettings account, Duration callTimeout) {
+    AccountCapacity(CapacityStore store, CapacitySettings settings, AccountSettings account, Duration callTimeout,
+            String workerId) {
         this.accountId = account.id();
         this.limits = account.limits();
+        this.store = store;
+        this.settings = settings;
+        this.workerId = workerId;
+        this.keys = AccountKeys.of(settings.keyPrefix(), account.id());
+        this.declaration = AccountKeys.Declaration.of(limits, settings.windowGuard());
         this.leaseMillis = callTimeout.plus(settings.leaseMargin()).toMillis();
-        String base = settings.keyPrefix() + ":{" + account.id() + "}";
-        if (limits.hasConcurrencyLimit()) {
-            inFlight = redis.getPermitExpirableSemaphore(base + ":in-flight");
-            if (!inFlight.trySetPermits(limits.concurrency()) && inFlight.getPermits() != limits.concurrency()) {
-                log.warn("account {}: concurrency changed from {} to {}", accountId, inFlight.getPermits(),
-                        limits.concurrency());
-                inFlight.setPermits(limits.concurrency());
-            }
-        } else {
-            inFlight = null;
-        }
-        requests = limits.hasRequestLimit()
-                ? limiter(redis, base + ":requests", limits.requests(), limits.per().plus(settings.windowGuard()))
-                : null;
-        tokens = limits.tokens() != null
-                ? limiter(redis, base + ":tokens", limits.tokens(), limits.tokensPer().plus(settings.windowGuard()))
-                : null;
     }
 
-    private RRateLimiter limiter(RedissonClient redis, String key, long rate, Duration window) {
-        RRateLimiter limiter = redis.getRateLimiter(key);
-        if (!limiter.trySetRate(RateType.OVERALL, rate, window)) {
-            RateLimiterConfig current = limiter.getConfig();
-            if (current.getRate() != rate || current.getRateInterval() != window.toMillis()
-                    || current.getRateType() != RateType.OVERALL) {
-                log.warn("account {}: {} changed from {} per {} ms to {} per {}: the window starts afresh", accountId,
-                        key, current.getRate(), current.getRateInterval(), rate, window);
-                limiter.setRate(RateType.OVERALL, rate, window);
-            }
-        }
-        return limiter;
-    }
-
-    /**
-     * Takes room for one request without waiting: a concurrency permit first, then a request permit (a
-     * refused request permit gives the concurrency permit back), then the tokens.
-     */
+    /** Takes room for one request without waiting: a new in-flight permit and places in the windows. */
     Grant tryAcquire(long estimatedTokens) {
-        String permit = null;
-        if (inFlight != null) {
-            try {
-                permit = inFlight.tryAcquire(0, leaseMillis, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return new Grant(null, Refusal.CONCURRENCY);
-            }
-            if (permit == null) {
-                return new Grant(null, Refusal.CONCURRENCY);
-            }
-        }
-        Refusal refusal = takeWindowRoom(estimatedTokens);
-        if (refusal != null) {
-            releasePermit(permit);
-            return new Grant(null, refusal);
-        }
-        return new Grant(permit, null);
+        return ask(workerId + "-p" + ids.incrementAndGet(), false, estimatedTokens);
     }
 
     /**
-     * Takes room for one more request on a concurrency permit already held (a permit handed from a finished call
-     * to a waiting job without going back to Redis): a request permit, then the tokens, and a fresh lease. On a
-     * refusal the permit is still held.
+     * Takes room for one more request on an in-flight permit already held (handed from a finished call to a
+     * waiting job): places in the windows and a fresh lease, in one step. A permit the store no longer has (lost
+     * with the state) is refused as {@link Refusal#CONCURRENCY}: it must not be used.
      */
     Grant reuse(String permit, long estimatedTokens) {
-        Refusal refusal = takeWindowRoom(estimatedTokens);
-        if (refusal != null) {
-            return new Grant(null, refusal);
-        }
-        // the old lease still has at least half the margin to run: the renewal lands long before it ends
-        inFlight.updateLeaseTimeAsync(permit, leaseMillis, TimeUnit.MILLISECONDS).whenComplete((renewed, e) -> {
-            if (e != null || !Boolean.TRUE.equals(renewed)) {
-                log.warn("account {}: lease of a handed-over in-flight permit not renewed: {}", accountId,
-                        e != null ? e.toString() : "permit expired");
-            }
-        });
-        return new Grant(permit, null);
+        return ask(permit, true, estimatedTokens);
     }
 
-    /** A request permit, then the tokens; null when both were taken. */
-    private Refusal takeWindowRoom(long estimatedTokens) {
-        if (requests != null && !requests.tryAcquire()) {
-            return Refusal.REQUESTS;
+    private Grant ask(String permitId, boolean renew, long estimatedTokens) {
+        String requestId = workerId + "-r" + ids.incrementAndGet();
+        long tokens = limits.tokens() == null ? 0 : Math.max(0, Math.min(estimatedTokens, limits.tokens()));
+        long asked = System.nanoTime();
+        CapacityStore.Decision d = store.acquire(keys, declaration, new CapacityStore.Ask(permitId, renew, leaseMillis,
+                requestId, tokens, epoch, newEpoch(), settings.quietOnNewState(), settings.restoreWait().toMillis()));
+        if (d.reason() == CapacityStore.Reason.EPOCH) {
+            log.warn("account {}: its limit state vanished from Redis and was remade; putting back this worker's {} "
+                    + "permits, no request is granted until the state has rebuilt", accountId, held.size());
+            restore(); // puts back what this worker holds under the new epoch
+            return refused(Refusal.REBUILDING, 1);
         }
-        if (tokens != null && estimatedTokens > 0 && !tokens.tryAcquire(Math.min(estimatedTokens, limits.tokens()))) {
-            // the request permit is spent: the provider would have counted the request anyway
-            return Refusal.TOKENS;
+        epoch = d.epoch();
+        return switch (d.reason()) {
+            case GRANTED -> {
+                held.put(permitId, asked + TimeUnit.MILLISECONDS.toNanos(leaseMillis));
+                yield new Grant(permitId, requestId, tokens > 0 ? requestId + ":" + tokens : null, asked, null, 0);
+            }
+            case CONCURRENCY -> refused(Refusal.CONCURRENCY, 0);
+            case LOST_PERMIT -> {
+                held.remove(permitId);
+                yield refused(Refusal.CONCURRENCY, 0);
+            }
+            case REQUESTS -> refused(Refusal.REQUESTS, d.retryMillis());
+            case TOKENS -> refused(Refusal.TOKENS, d.retryMillis());
+            case REBUILDING -> {
+                rebuildingUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(d.retryMillis());
+                yield refused(Refusal.REBUILDING, d.retryMillis());
+            }
+            case EPOCH -> throw new IllegalStateException("unreachable");
+        };
+    }
+
+    private static Grant refused(Refusal refusal, long retryMillis) {
+        return new Grant(null, null, null, 0, refusal, Math.min(retryMillis, MAX_RETRY_MILLIS));
+    }
+
+    /**
+     * Gives back a request's room: its permit (unless {@code keepPermit}: a call that may still run at the provider
+     * keeps counting until its lease ends) and, for a request never sent, its places in the windows.
+     */
+    void release(String permitId, String requestId, String tokenEntry, boolean keepPermit, boolean unsent) {
+        if (permitId != null && !keepPermit) {
+            held.remove(permitId);
         }
-        return null;
+        store.release(keys, keepPermit ? null : permitId, unsent ? requestId : null, unsent ? tokenEntry : null);
+    }
+
+    /**
+     * Checks that the state this worker knows is still in Redis and, if it vanished, puts back the permits this
+     * worker holds. Cheap when it holds none: nothing is asked.
+     */
+    void sync() {
+        long now = System.nanoTime();
+        held.values().removeIf(end -> end - now <= 0);
+        if (!held.isEmpty() && !epoch.isEmpty()) {
+            restore();
+        }
+    }
+
+    private void restore() {
+        long now = System.nanoTime();
+        Map<String, Long> left = new HashMap<>();
+        held.forEach((id, end) -> {
+            long ms = TimeUnit.NANOSECONDS.toMillis(end - now);
+            if (ms > 0) {
+                left.put(id, ms);
+            }
+        });
+        String before = epoch;
+        String now2 = store.restore(keys, declaration, before, newEpoch(), left, settings.restoreWait().toMillis());
+        if (!now2.equals(before)) {
+            log.warn("account {}: limit state lost from Redis; put back {} in-flight permits of this worker", accountId,
+                    left.size());
+            rebuildingUntilNanos = System.nanoTime() + settings.restoreWait().toNanos();
+        }
+        epoch = now2;
+    }
+
+    private static String newEpoch() {
+        return UUID.randomUUID().toString();
     }
 
     /** How long a concurrency permit is leased for. */
@@ -137,41 +169,30 @@ final class AccountCapacity {
         return leaseMillis;
     }
 
-    boolean hasWindowLimits() {
-        return requests != null || tokens != null;
+    /** Whether the account has a request window (a grant's age then matters when its request is sent). */
+    boolean windowed() {
+        return declaration.hasRequestLimit();
     }
 
-    void releasePermit(String permit) {
-        if (permit != null && !inFlight.tryRelease(permit)) {
-            log.warn("account {}: in-flight permit expired before release (call longer than its lease of {} ms)",
-                    accountId, leaseMillis);
-        }
+    /** Fleet-wide use now, from the store. */
+    CapacityStore.Usage usage() {
+        return store.usage(keys, declaration);
     }
 
-    /** Requests in flight across the fleet (0 without a concurrency limit). */
-    int inFlight() {
-        return inFlight == null ? 0 : inFlight.acquiredPermits();
+    /** Whether this worker last saw the account's state rebuilding after a loss. */
+    boolean rebuilding() {
+        return rebuildingUntilNanos - System.nanoTime() > 0;
     }
 
     int concurrencyLimit() {
         return limits.hasConcurrencyLimit() ? limits.concurrency() : Integer.MAX_VALUE;
     }
 
-    /** Permits free now (expired leases count as free once Redis notices them). */
-    int availablePermits() {
-        return inFlight == null ? Integer.MAX_VALUE : inFlight.availablePermits();
-    }
-
-    /** Tokens left in the account's token window (Long.MAX_VALUE without a token quota). */
-    long tokenPermitsLeft() {
-        return tokens == null ? Long.MAX_VALUE : tokens.availablePermits();
-    }
-
     Long tokenQuota() {
         return limits.tokens();
     }
 
-    long requestPermitsLeft() {
-        return requests == null ? Long.MAX_VALUE : requests.availablePermits();
+    Integer requestLimit() {
+        return limits.requests();
     }
 }

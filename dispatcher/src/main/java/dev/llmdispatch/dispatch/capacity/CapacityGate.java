@@ -4,10 +4,13 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.routing.Slot;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,34 +18,39 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import org.redisson.api.RTopic;
+import java.util.function.Supplier;
 import org.redisson.api.RedissonClient;
-import org.redisson.client.codec.StringCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hands out room on provider accounts, shared by the whole fleet through Redis, to the jobs of this worker
- * in priority order (HIGH, then MEDIUM, then LOW; first come first served within a priority).
+ * Hands out room on provider accounts, shared by the whole fleet through a {@link CapacityStore} (Redis), to the
+ * jobs of this worker in priority order (HIGH, then MEDIUM, then LOW; first come first served within a priority).
  *
  * <p>A job that finds no room waits without polling Redis in a loop: one granter thread per worker retries
  * the waiting jobs when room may have appeared — when a permit is released here, when another worker
- * announces a release (Redis pub/sub), or, for jobs held back only by a request window, every
- * {@link CapacitySettings#ratePoll()}. In a round, an account found full is not asked again for a job of
- * lower priority, so a round costs at most one refused call per account. Between rounds the gate remembers
- * which accounts were full: one without a free concurrency permit until a release of that account is
- * announced (or a second passes: a crashed worker's lease expires silently), one without request room until
- * the next poll. So a release costs the fleet one Redis round trip to hand the room on, not one per account.
+ * announces a release (Redis pub/sub), or, for an account refused for its request or token window, when the
+ * store said room would appear. In a round, an account found full is not asked again for a job of lower
+ * priority, so a round costs at most one refused call per account. Between rounds the gate remembers which
+ * accounts were full: one without a free concurrency permit until a release of that account is announced (or a
+ * second passes: a crashed worker's lease expires silently), one without window room until the store's time.
+ *
+ * <p>Every path out of a wait gives back what it took: a store error leaves the waiter unclaimed and the account
+ * alone for a moment; a job that waited {@link CapacitySettings#redisOutageWait()} while every store call failed
+ * ends with {@link CapacityUnavailableException}. A worker holding permits checks every
+ * {@link CapacitySettings#syncInterval()} that the limit state is still in Redis, and puts its permits back if not.
  */
 public final class CapacityGate implements AutoCloseable {
 
@@ -55,8 +63,7 @@ public final class CapacityGate implements AutoCloseable {
     private final CapacitySettings settings;
     private final Cooldowns cooldowns;
     private final Clock clock;
-    private final RTopic releases;
-    private final int listenerId;
+    private final AutoCloseable releaseListener;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(
@@ -64,11 +71,15 @@ public final class CapacityGate implements AutoCloseable {
     private final AtomicLong seq = new AtomicLong();
     private final AtomicLong handedOver = new AtomicLong();
     /** Accounts seen without a free concurrency permit, until a release of theirs is announced. */
-    private final Set<String> concurrencyFull = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** Accounts seen without request (or token) room, with the nanoTime until which they are not asked again. */
-    private final Map<String, Long> windowFullUntil = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Set<String> concurrencyFull = ConcurrentHashMap.newKeySet();
+    /** Accounts seen without window room (or failing), with the nanoTime until which they are not asked again. */
+    private final Map<String, Long> windowFullUntil = new ConcurrentHashMap<>();
+    /** The nanoTime since which every call to the store failed; 0 while it answers. */
+    private final AtomicLong storeFailingSince = new AtomicLong();
+    private volatile String lastStoreError = "";
     private long forgetFullAt = System.nanoTime();
     private final Thread granter;
+    private final ScheduledExecutorService syncer;
     private volatile boolean running = true;
     private boolean signalled;
 
@@ -76,27 +87,37 @@ public final class CapacityGate implements AutoCloseable {
         this(redis, dispatch, settings, clock, null);
     }
 
+    public CapacityGate(RedissonClient redis, DispatchSettings dispatch, CapacitySettings settings, Clock clock,
+            Cooldowns cooldowns) {
+        this(new RedisCapacityStore(redis, settings.keyPrefix()), dispatch, settings, clock, cooldowns);
+    }
+
     /**
      * @param cooldowns fleet-wide blocks: a blocked account gets no job; a waiter whose every account is blocked
      *                  for more than a brief rest is let go ({@link NoUsableAccountException}); null for none
      */
-    public CapacityGate(RedissonClient redis, DispatchSettings dispatch, CapacitySettings settings, Clock clock,
+    public CapacityGate(CapacityStore store, DispatchSettings dispatch, CapacitySettings settings, Clock clock,
             Cooldowns cooldowns) {
         this.cooldowns = cooldowns;
         this.settings = settings;
         this.clock = clock;
         this.providers = dispatch.providers();
+        String workerId = UUID.randomUUID().toString().substring(0, 8);
         dispatch.providers().forEach((name, provider) -> {
             roundRobin.put(name, new AtomicLong());
             for (AccountSettings account : provider.accounts()) {
                 if (account.enabled()) {
-                    accounts.put(account.id(), new AccountCapacity(redis, settings, account, provider.timeout()));
+                    accounts.put(account.id(),
+                            new AccountCapacity(store, settings, account, provider.timeout(), workerId));
                 }
             }
         });
-        this.releases = redis.getTopic(settings.keyPrefix() + ":released", StringCodec.INSTANCE);
-        this.listenerId = releases.addListener(String.class, (channel, accountId) -> released(accountId));
+        this.releaseListener = store.onRelease(this::released);
         this.granter = Thread.ofPlatform().name("capacity-granter").daemon().start(this::grantLoop);
+        this.syncer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("capacity-sync").daemon()
+                .factory());
+        long every = settings.syncInterval().toMillis();
+        syncer.scheduleWithFixedDelay(this::syncAll, every, every, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -105,6 +126,9 @@ public final class CapacityGate implements AutoCloseable {
      * @param deadline give up at this instant (null: wait as long as it takes)
      * @param tokens   estimated tokens, for accounts with a token quota
      * @return the lease, or null when the deadline passed first
+     * @throws NoUsableAccountException     every account of the slots is blocked for more than a brief rest
+     * @throws WaitCancelledException       {@link #cancelWaits} stopped the wait
+     * @throws CapacityUnavailableException the store (Redis) failed for the whole of the outage wait
      */
     public Lease acquire(List<Slot> slots, Priority priority, Instant deadline, long tokens) throws InterruptedException {
         if (slots.isEmpty()) {
@@ -129,24 +153,37 @@ public final class CapacityGate implements AutoCloseable {
         } catch (InterruptedException e) {
             Lease lease = abandon(waiter);
             if (lease != null) {
-                lease.close();
+                lease.unsend();
             }
             throw e;
         } catch (CancellationException e) {
             throw new WaitCancelledException();
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof NoUsableAccountException noUsable) {
-                throw noUsable;
+            if (e.getCause() instanceof RuntimeException known) {
+                throw known;
             }
             throw new IllegalStateException("capacity gate failed: " + e.getMessage(), e);
         }
     }
 
     /**
+     * Takes room on exactly this slot's account if there is some now, without waiting and ahead of any waiting job
+     * (a health probe's one request); null when there is none.
+     */
+    public Lease tryAcquireNow(Slot slot, long tokens) {
+        AccountCapacity capacity = accounts.get(slot.accountId());
+        if (capacity == null) {
+            return null;
+        }
+        AccountCapacity.Grant grant = stored(() -> capacity.tryAcquire(tokens));
+        return grant.granted() ? new Lease(slot, grant, this, 0, capacity.windowed()) : null;
+    }
+
+    /**
      * Stops the capacity waits of these threads: their {@link #acquire} throws {@link WaitCancelledException}.
      * A worker losing a partition uses it so that jobs not yet at a provider go back to Kafka at once.
      */
-    public void cancelWaits(java.util.Collection<Thread> threads) {
+    public void cancelWaits(Collection<Thread> threads) {
         lock.lock();
         try {
             for (Waiter w : List.copyOf(waiters)) {
@@ -183,56 +220,67 @@ public final class CapacityGate implements AutoCloseable {
         }
     }
 
+    /** The capacity store (Redis) failed every call for as long as the job waited. */
+    public static final class CapacityUnavailableException extends RuntimeException {
+        CapacityUnavailableException(long waitedMillis, String lastError) {
+            super("the limit store (Redis) failed every call for " + waitedMillis + " ms while the job waited for "
+                    + "capacity; last error: " + lastError, null, false, false);
+        }
+    }
+
     /** Stops waiting; a lease granted in the meantime is handed back to the caller. */
     private Lease abandon(Waiter waiter) {
         if (waiter.future.cancel(false)) {
-            lock.lock();
-            try {
-                waiters.remove(waiter);
-            } finally {
-                lock.unlock();
-            }
+            remove(waiter);
             return null;
         }
-        return waiter.future.join();
+        try {
+            return waiter.future.join();
+        } catch (RuntimeException e) {
+            return null; // it ended otherwise meanwhile (outage, blocked accounts): nothing was taken
+        }
     }
 
-    void release(Lease lease) {
-        Slot slot = lease.slot();
-        String permitId = lease.permitId();
-        if (permitId != null && handOver(lease)) {
+    /** Ends a lease: hands its permit to a waiting job, gives it back, or keeps it counting until its lease ends. */
+    void release(Lease lease, boolean keepPermit, boolean unsent) {
+        String accountId = lease.slot().accountId();
+        if (!keepPermit && !unsent && handOver(lease)) {
             return;
         }
-        AccountCapacity capacity = accounts.get(slot.accountId());
+        AccountCapacity.Grant grant = lease.grant();
         try {
-            capacity.releasePermit(permitId);
+            if (!keepPermit || unsent) {
+                stored(() -> {
+                    accounts.get(accountId).release(grant.permitId(), grant.requestId(), grant.tokenEntry(),
+                            keepPermit, unsent);
+                    return null;
+                });
+            }
+        } catch (RuntimeException e) {
+            log.warn("account {}: could not give back room in Redis ({}); the permit comes back when its lease ends",
+                    accountId, e.toString());
         } finally {
-            released(slot.accountId());
-            if (permitId != null) {
-                releases.publishAsync(slot.accountId());
+            if (!keepPermit) {
+                released(accountId);
             }
         }
     }
 
     /**
      * Gives the concurrency permit of a finished call straight to the waiter the granter would serve next on
-     * that account, without a round trip through Redis: the best waiter (priority, then arrival) that has the
-     * account among its slots, provided every slot it prefers to this one is known to be full. Otherwise, or
-     * when the account's window has no room, the permit is released as usual.
+     * that account, in one store call that also takes its window places and renews the lease: the best waiter
+     * (priority, then arrival) that has the account among its slots, provided every slot it prefers to this one is
+     * known to be full. Otherwise, or when the account's window has no room, the permit is released as usual.
      *
      * @return true when the permit went to a waiter
      */
     private boolean handOver(Lease finished) {
         String accountId = finished.slot().accountId();
         AccountCapacity capacity = accounts.get(accountId);
-        long held = System.nanoTime() - finished.grantedNanos();
-        long safe = TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis()) - settings.leaseMargin().toNanos() / 2;
-        if (!running || held > safe) {
-            return false; // too little of the lease left to be sure its renewal lands in time
-        }
         long nowNanos = System.nanoTime();
-        if (windowFullOrBlocked(accountId, nowNanos)) {
-            return false;
+        long safe = TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis()) - settings.leaseMargin().toNanos() / 2;
+        if (!running || nowNanos - finished.askedNanos() > safe || windowFullOrBlocked(accountId, nowNanos)) {
+            return false; // too little lease left to renew safely, or no room to hand on
         }
         long now = clock.millis();
         Waiter chosen = null;
@@ -261,18 +309,25 @@ public final class CapacityGate implements AutoCloseable {
         if (!chosen.claimed.compareAndSet(false, true)) {
             return false; // the granter is serving it right now
         }
-        AccountCapacity.Grant grant = capacity.reuse(finished.permitId(), chosen.tokens);
-        if (!grant.granted()) {
-            windowFullUntil.put(accountId, System.nanoTime() + settings.ratePoll().toNanos());
-            chosen.claimed.set(false);
+        Waiter waiter = chosen;
+        AccountCapacity.Grant grant;
+        try {
+            grant = stored(() -> capacity.reuse(finished.permitId(), waiter.tokens));
+        } catch (RuntimeException e) {
+            waiter.claimed.set(false);
+            storeError(accountId, e);
             return false;
         }
-        remove(chosen);
-        Lease lease = new Lease(chosen.slots.get(slotIndex), finished.permitId(), this,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - chosen.enqueuedNanos));
+        if (!grant.granted()) {
+            refused(accountId, grant);
+            waiter.claimed.set(false);
+            return false;
+        }
+        remove(waiter);
+        Lease lease = new Lease(waiter.slots.get(slotIndex), grant, this, waitedMillis(waiter), capacity.windowed());
         handedOver.incrementAndGet();
-        if (!chosen.future.complete(lease)) {
-            lease.close(); // it stopped waiting meanwhile: the permit goes on (or back)
+        if (!waiter.future.complete(lease)) {
+            lease.unsend(); // it stopped waiting meanwhile: the permit goes on (or back)
         }
         return true;
     }
@@ -290,6 +345,33 @@ public final class CapacityGate implements AutoCloseable {
         return cooldowns != null && cooldowns.blocked(accountId).isPresent();
     }
 
+    /** Remembers why an account refused: until a release (concurrency) or until the store's time (windows). */
+    private void refused(String accountId, AccountCapacity.Grant grant) {
+        if (grant.refusal() == AccountCapacity.Refusal.CONCURRENCY) {
+            concurrencyFull.add(accountId);
+        } else {
+            long wait = grant.retryMillis() > 0 ? TimeUnit.MILLISECONDS.toNanos(grant.retryMillis())
+                    : settings.ratePoll().toNanos();
+            windowFullUntil.put(accountId, System.nanoTime() + wait);
+        }
+    }
+
+    /** Runs a store call, keeping track of whether the store answers at all. */
+    private <T> T stored(Supplier<T> call) {
+        T result = call.get();
+        storeFailingSince.set(0);
+        return result;
+    }
+
+    private void storeError(String accountId, RuntimeException e) {
+        long now = System.nanoTime();
+        if (storeFailingSince.compareAndSet(0, now)) {
+            log.warn("capacity store (Redis) failed for account {}: {}; jobs keep waiting", accountId, e.toString());
+        }
+        lastStoreError = e.toString();
+        windowFullUntil.put(accountId, now + settings.ratePoll().toNanos() * 4);
+    }
+
     /** Concurrency permits handed from a finished call straight to a waiting job of this worker. */
     public long handedOver() {
         return handedOver.get();
@@ -300,24 +382,33 @@ public final class CapacityGate implements AutoCloseable {
         signal();
     }
 
-    /** Fleet-wide requests in flight on an account, from Redis. */
-    public int inFlight(String accountId) {
-        return accounts.get(accountId).inFlight();
+    /** The window guard in nanoseconds: the oldest a grant may be when its request is written. */
+    long windowGuardNanos() {
+        return settings.windowGuard().toNanos();
     }
 
-    /** Fleet-wide free concurrency permits of an account, from Redis. */
+    /** Fleet-wide requests in flight on an account, from Redis. */
+    public int inFlight(String accountId) {
+        return (int) accounts.get(accountId).usage().inFlight();
+    }
+
+    /** Fleet-wide free concurrency permits of an account, from Redis (Integer.MAX_VALUE without a limit). */
     public int availablePermits(String accountId) {
-        return accounts.get(accountId).availablePermits();
+        AccountCapacity c = accounts.get(accountId);
+        return c.concurrencyLimit() == Integer.MAX_VALUE ? Integer.MAX_VALUE
+                : (int) Math.max(0, c.concurrencyLimit() - c.usage().inFlight());
     }
 
     /** Request permits left in the account's current window, from Redis (Long.MAX_VALUE without a limit). */
     public long requestPermitsLeft(String accountId) {
-        return accounts.get(accountId).requestPermitsLeft();
+        AccountCapacity c = accounts.get(accountId);
+        return c.requestLimit() == null ? Long.MAX_VALUE : Math.max(0, c.requestLimit() - c.usage().requestsInWindow());
     }
 
     /** Tokens left in the account's token window, from Redis (Long.MAX_VALUE without a token quota). */
     public long tokenPermitsLeft(String accountId) {
-        return accounts.get(accountId).tokenPermitsLeft();
+        AccountCapacity c = accounts.get(accountId);
+        return c.tokenQuota() == null ? Long.MAX_VALUE : Math.max(0, c.tokenQuota() - c.usage().tokensInWindow());
     }
 
     /** The account's token quota per window, or null without one. */
@@ -325,9 +416,16 @@ public final class CapacityGate implements AutoCloseable {
         return accounts.get(accountId).tokenQuota();
     }
 
+    /**
+     * How long the account's limit state still rebuilds after it vanished from Redis (0: it is whole), from Redis.
+     */
+    public long rebuildingMillis(String accountId) {
+        return accounts.get(accountId).usage().rebuildingMillis();
+    }
+
     /** The enabled accounts this gate hands out room on. */
-    public java.util.Set<String> accountIds() {
-        return java.util.Set.copyOf(accounts.keySet());
+    public Set<String> accountIds() {
+        return Set.copyOf(accounts.keySet());
     }
 
     /** Jobs of this worker waiting for room. */
@@ -354,16 +452,24 @@ public final class CapacityGate implements AutoCloseable {
         wake.signal();
     }
 
+    private void syncAll() {
+        for (AccountCapacity capacity : accounts.values()) {
+            try {
+                capacity.sync();
+            } catch (RuntimeException e) {
+                log.debug("account {}: state check failed: {}", capacity.accountId, e.toString());
+            }
+        }
+    }
+
     private void grantLoop() {
         while (running) {
             try {
-                Round round = grantRound();
+                long wait = grantRound();
                 lock.lock();
                 try {
-                    if (!signalled && running) {
-                        long wait = waiters.isEmpty() ? IDLE_WAIT_NANOS
-                                : round.waitingOnWindows ? settings.ratePoll().toNanos() : IDLE_WAIT_NANOS;
-                        wake.awaitNanos(Math.min(wait, round.nanosToDeadline));
+                    if (!signalled && running && wait > 0) {
+                        wake.awaitNanos(wait);
                     }
                     signalled = false;
                 } finally {
@@ -372,7 +478,6 @@ public final class CapacityGate implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                // Redis unreachable for a moment: keep the waiters, try again shortly
                 log.warn("capacity round failed: {}", e.toString());
                 try {
                     Thread.sleep(settings.ratePoll().toMillis() * 4);
@@ -383,10 +488,8 @@ public final class CapacityGate implements AutoCloseable {
         }
     }
 
-    private record Round(boolean waitingOnWindows, long nanosToDeadline) {}
-
-    /** One pass over the waiters, best first. */
-    private Round grantRound() {
+    /** One pass over the waiters, best first; returns how long to wait before the next (nanoseconds). */
+    private long grantRound() {
         List<Waiter> snapshot;
         lock.lock();
         try {
@@ -407,18 +510,20 @@ public final class CapacityGate implements AutoCloseable {
                 full.add(account);
             }
         });
-        boolean waitingOnWindows = windowFullUntil.values().stream().anyMatch(until -> until - nowNanos > 0);
+        boolean briefRest = false;
         Set<String> longBlocked = new HashSet<>();
         if (cooldowns != null) {
             for (var e : cooldowns.all().entrySet()) {
                 full.add(e.getKey());
                 if (e.getValue().reason().brief()) {
-                    waitingOnWindows = true; // a rest that ends by time: look again soon
+                    briefRest = true; // a rest that ends by time: look again soon
                 } else {
                     longBlocked.add(e.getKey());
                 }
             }
         }
+        long failingSince = storeFailingSince.get();
+        long outage = settings.redisOutageWait().toNanos();
         long nanosToDeadline = Long.MAX_VALUE;
         long now = clock.millis();
         for (Waiter waiter : snapshot) {
@@ -438,41 +543,71 @@ public final class CapacityGate implements AutoCloseable {
                 waiter.future.completeExceptionally(new NoUsableAccountException());
                 continue;
             }
-            if (!waiter.claimed.compareAndSet(false, true)) {
-                continue; // a finished call is handing it a permit right now
+            if (failingSince != 0 && nowNanos - failingSince > outage && nowNanos - waiter.enqueuedNanos > outage) {
+                remove(waiter);
+                waiter.future.completeExceptionally(new CapacityUnavailableException(waitedMillis(waiter),
+                        lastStoreError));
+                continue;
             }
-            boolean granted = false;
+            if (full.size() < accounts.size()) {
+                serve(waiter, full);
+            }
+        }
+        long wait = IDLE_WAIT_NANOS;
+        long after = System.nanoTime();
+        for (long until : windowFullUntil.values()) {
+            if (until - after > 0) {
+                wait = Math.min(wait, until - after);
+            }
+        }
+        if (briefRest) {
+            wait = Math.min(wait, settings.ratePoll().toNanos());
+        }
+        return Math.min(wait, nanosToDeadline);
+    }
+
+    /** Tries the waiter's slots that are not known full, best first; an account found full joins {@code full}. */
+    private void serve(Waiter waiter, Set<String> full) {
+        if (!waiter.claimed.compareAndSet(false, true)) {
+            return; // a finished call is handing it a permit right now
+        }
+        boolean granted = false;
+        try {
             for (Slot slot : balanced(waiter.slots)) {
-                if (full.contains(slot.accountId())) {
+                String accountId = slot.accountId();
+                if (full.contains(accountId)) {
                     continue;
                 }
-                AccountCapacity.Grant grant = accounts.get(slot.accountId()).tryAcquire(waiter.tokens);
+                AccountCapacity capacity = accounts.get(accountId);
+                AccountCapacity.Grant grant;
+                try {
+                    grant = stored(() -> capacity.tryAcquire(waiter.tokens));
+                } catch (RuntimeException e) {
+                    storeError(accountId, e);
+                    full.add(accountId);
+                    continue;
+                }
                 if (grant.granted()) {
-                    Lease lease = new Lease(slot, grant.permitId(), this,
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waiter.enqueuedNanos));
+                    Lease lease = new Lease(slot, grant, this, waitedMillis(waiter), capacity.windowed());
                     remove(waiter);
-                    if (!waiter.future.complete(lease)) {
-                        lease.close();
-                    }
                     granted = true;
-                    break;
+                    if (!waiter.future.complete(lease)) {
+                        lease.unsend();
+                    }
+                    return;
                 }
-                full.add(slot.accountId());
-                if (grant.refusal() == AccountCapacity.Refusal.CONCURRENCY) {
-                    concurrencyFull.add(slot.accountId());
-                } else {
-                    windowFullUntil.put(slot.accountId(), System.nanoTime() + settings.ratePoll().toNanos());
-                    waitingOnWindows = true;
-                }
+                full.add(accountId);
+                refused(accountId, grant);
             }
+        } finally {
             if (!granted) {
                 waiter.claimed.set(false);
             }
-            if (!granted && full.size() >= accounts.size()) {
-                break; // every account is full: nobody below can be served this round
-            }
         }
-        return new Round(waitingOnWindows, nanosToDeadline);
+    }
+
+    private static long waitedMillis(Waiter waiter) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waiter.enqueuedNanos);
     }
 
     private void remove(Waiter waiter) {
@@ -507,8 +642,7 @@ public final class CapacityGate implements AutoCloseable {
     private void order(String provider, List<Slot> pool) {
         switch (providers.get(provider).balance()) {
             case ORDERED -> { }
-            case ROUND_ROBIN -> java.util.Collections.rotate(pool,
-                    -(int) (roundRobin.get(provider).getAndIncrement() % pool.size()));
+            case ROUND_ROBIN -> Collections.rotate(pool, -(int) (roundRobin.get(provider).getAndIncrement() % pool.size()));
             case WEIGHTED -> {
                 // weighted random order (Efraimidis-Spirakis): key u^(1/w), largest first
                 Map<Slot, Double> keys = new HashMap<>();
@@ -521,7 +655,7 @@ public final class CapacityGate implements AutoCloseable {
                 Map<Slot, Double> load = new HashMap<>();
                 for (Slot s : pool) {
                     AccountCapacity c = accounts.get(s.accountId());
-                    load.put(s, c.inFlight() / (double) c.concurrencyLimit());
+                    load.put(s, stored(() -> c.usage()).inFlight() / (double) c.concurrencyLimit());
                 }
                 pool.sort(Comparator.comparingDouble(load::get));
             }
@@ -532,49 +666,18 @@ public final class CapacityGate implements AutoCloseable {
     public void close() {
         running = false;
         granter.interrupt();
-        releases.removeListener(listenerId);
+        syncer.shutdownNow();
+        try {
+            releaseListener.close();
+        } catch (Exception e) {
+            log.debug("removing the release listener: {}", e.toString());
+        }
         lock.lock();
         try {
             waiters.forEach(w -> w.future.cancel(false));
             waiters.clear();
         } finally {
             lock.unlock();
-        }
-    }
-
-    private static final class Waiter {
-        final List<Slot> slots;
-        final Priority priority;
-        final long seq;
-        final Instant deadline;
-        final long tokens;
-        final long enqueuedNanos = System.nanoTime();
-        final Thread thread = Thread.currentThread();
-        final CompletableFuture<Lease> future = new CompletableFuture<>();
-        /** Held by whoever is taking room for it (the granter or a hand-over), so that room is taken once. */
-        final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
-
-        Waiter(List<Slot> slots, Priority priority, long seq, Instant deadline, long tokens) {
-            this.slots = slots;
-            this.priority = priority;
-            this.seq = seq;
-            this.deadline = deadline;
-            this.tokens = tokens;
-        }
-
-        int indexOf(String accountId) {
-            for (int i = 0; i < slots.size(); i++) {
-                if (slots.get(i).accountId().equals(accountId)) {
-                    return i;
-                }
-            }
-            return -1;
-        }
-
-        /** Served before {@code other}: higher priority, or the same and earlier. */
-        boolean before(Waiter other) {
-            int c = priority.compareTo(other.priority);
-            return c < 0 || (c == 0 && seq < other.seq);
         }
     }
 }

@@ -5,20 +5,34 @@ import java.time.Duration;
 /**
  * How fleet-wide capacity is kept in Redis.
  *
- * @param keyPrefix    prefix of every Redis key (one per deployment sharing a Redis)
- * @param windowGuard  added to every request window: a grant made at the end of one window still arrives
- *                     at the provider after its own window has moved on (grant-to-arrival jitter, clock skew)
- * @param leaseMargin  a concurrency permit's lease is the provider's call timeout plus this; a crashed
- *                     worker's permits come back when their lease ends
- * @param ratePoll     how often a job waiting only on request windows asks again (concurrency waits are
- *                     woken by release notifications instead)
+ * @param keyPrefix        prefix of every Redis key (one per deployment sharing a Redis)
+ * @param windowGuard      added to every request window, and the oldest a grant may be when its request is
+ *                         written: a grant older than this at the moment of sending is given back unsent and
+ *                         taken afresh. Windows are timed by the Redis server's clock, so the guard covers only
+ *                         what happens after the request is written (network, the provider's own front end);
+ *                         size it from {@code llm_dispatch_grant_age_seconds}
+ * @param leaseMargin      a concurrency permit's lease is the provider's call timeout plus this; a crashed
+ *                         worker's permits come back when their lease ends
+ * @param ratePoll         how long an account is left alone after a Redis error, and the longest a waiting job
+ *                         goes without asking again when the server gave no time to wait for
+ * @param restoreWait      after the limit state vanished from Redis (restart without persistence, failover),
+ *                         how long an account grants nothing while live workers put back their permits
+ * @param quietOnNewState  whether an account whose state is missing at a worker's start waits one request window
+ *                         before granting, as after a loss (true: safe when requests may have been sent in the last
+ *                         window by a fleet whose state is gone; false: only for a fresh deployment or provider)
+ * @param redisOutageWait  how long a job waits for capacity while every call to Redis fails before it ends
+ *                         {@code FAILED} with {@code CAPACITY_UNAVAILABLE} (dead-lettered for replay)
  */
-public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll) {
+public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll,
+        Duration restoreWait, Boolean quietOnNewState, Duration redisOutageWait) {
 
     public static final String DEFAULT_KEY_PREFIX = "llm-dispatch";
     public static final Duration DEFAULT_WINDOW_GUARD = Duration.ofMillis(500);
     public static final Duration DEFAULT_LEASE_MARGIN = Duration.ofSeconds(10);
     public static final Duration DEFAULT_RATE_POLL = Duration.ofMillis(25);
+    public static final Duration DEFAULT_RESTORE_WAIT = Duration.ofSeconds(1);
+    public static final boolean DEFAULT_QUIET_ON_NEW_STATE = true;
+    public static final Duration DEFAULT_REDIS_OUTAGE_WAIT = Duration.ofSeconds(30);
     public static final CapacitySettings DEFAULTS = new CapacitySettings(null, null, null, null);
 
     public CapacitySettings {
@@ -26,6 +40,9 @@ public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration 
         windowGuard = windowGuard == null ? DEFAULT_WINDOW_GUARD : windowGuard;
         leaseMargin = leaseMargin == null ? DEFAULT_LEASE_MARGIN : leaseMargin;
         ratePoll = ratePoll == null ? DEFAULT_RATE_POLL : ratePoll;
+        restoreWait = restoreWait == null ? DEFAULT_RESTORE_WAIT : restoreWait;
+        quietOnNewState = quietOnNewState == null ? DEFAULT_QUIET_ON_NEW_STATE : quietOnNewState;
+        redisOutageWait = redisOutageWait == null ? DEFAULT_REDIS_OUTAGE_WAIT : redisOutageWait;
         if (windowGuard.isNegative()) {
             throw new IllegalArgumentException("dispatch.capacity.window-guard must be >= 0, but was " + windowGuard);
         }
@@ -35,5 +52,27 @@ public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration 
         if (ratePoll.toMillis() < 1) {
             throw new IllegalArgumentException("dispatch.capacity.rate-poll must be >= 1ms, but was " + ratePoll);
         }
+        if (restoreWait.toMillis() < 100) {
+            throw new IllegalArgumentException("dispatch.capacity.restore-wait must be >= 100ms (live workers put back "
+                    + "their permits in that time), but was " + restoreWait);
+        }
+        if (redisOutageWait.isNegative() || redisOutageWait.isZero()) {
+            throw new IllegalArgumentException("dispatch.capacity.redis-outage-wait must be > 0, but was "
+                    + redisOutageWait);
+        }
+    }
+
+    public CapacitySettings(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll) {
+        this(keyPrefix, windowGuard, leaseMargin, ratePoll, null, null, null);
+    }
+
+    /** These settings with {@link #quietOnNewState} set. */
+    public CapacitySettings withQuietOnNewState(boolean quiet) {
+        return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quiet, redisOutageWait);
+    }
+
+    /** How often a worker holding permits checks that the limit state is still there (a quarter of the restore wait). */
+    public Duration syncInterval() {
+        return restoreWait.dividedBy(4);
     }
 }

@@ -3,32 +3,39 @@ package dev.llmdispatch.dispatch.capacity;
 import dev.llmdispatch.dispatch.routing.Slot;
 
 /**
- * Room for one provider call on one account, taken from the fleet-wide limits. Release it when the call
- * ends, in a {@code finally}: a lease left unreleased comes back only when it expires.
+ * Room for one provider call on one account, taken from the fleet-wide limits. End it exactly once, in a
+ * {@code finally}: {@link #close()} when the call is over, {@link #closeKeepingPermit()} when the provider may
+ * still be working on it, {@link #unsend()} when the request was never written. A lease left open comes back only
+ * when it expires.
  */
 public final class Lease implements AutoCloseable {
 
     private final Slot slot;
-    private final String permitId;
+    private final AccountCapacity.Grant grant;
     private final CapacityGate gate;
     private final long waitedMillis;
-    private final long grantedNanos = System.nanoTime();
-    private boolean released;
+    private final boolean windowed;
+    private boolean ended;
 
-    Lease(Slot slot, String permitId, CapacityGate gate, long waitedMillis) {
+    Lease(Slot slot, AccountCapacity.Grant grant, CapacityGate gate, long waitedMillis, boolean windowed) {
         this.slot = slot;
-        this.permitId = permitId;
+        this.grant = grant;
         this.gate = gate;
         this.waitedMillis = waitedMillis;
+        this.windowed = windowed;
+    }
+
+    AccountCapacity.Grant grant() {
+        return grant;
     }
 
     String permitId() {
-        return permitId;
+        return grant.permitId();
     }
 
-    /** When the concurrency permit was taken or its lease last renewed ({@link System#nanoTime()}). */
-    long grantedNanos() {
-        return grantedNanos;
+    /** When the room was asked for ({@link System#nanoTime()}): the grant is no older than this. */
+    long askedNanos() {
+        return grant.askedNanos();
     }
 
     public Slot slot() {
@@ -40,11 +47,45 @@ public final class Lease implements AutoCloseable {
         return waitedMillis;
     }
 
+    /** How old the grant is now, at most (nanoseconds). */
+    public long ageNanos() {
+        return System.nanoTime() - grant.askedNanos();
+    }
+
+    /**
+     * Whether the request may be written now: always on an account without a request window; on one with, only
+     * while the grant is no older than the window guard (its place in the window then covers the request's
+     * arrival at the provider). Ask it at the last moment before the request's first byte leaves.
+     */
+    public boolean writable() {
+        return !windowed || ageNanos() <= gate.windowGuardNanos();
+    }
+
+    /** The call is over: the permit goes back (or straight to a waiting job); the request keeps its window place. */
     @Override
     public synchronized void close() {
-        if (!released) {
-            released = true;
-            gate.release(this);
+        if (!ended) {
+            ended = true;
+            gate.release(this, false, false);
+        }
+    }
+
+    /**
+     * The call ended without an answer after its request was written (timeout, connection lost): the provider may
+     * still be generating, so the permit keeps counting until its lease ends.
+     */
+    public synchronized void closeKeepingPermit() {
+        if (!ended) {
+            ended = true;
+            gate.release(this, true, false);
+        }
+    }
+
+    /** The request was never written: the permit and its places in the windows go back. */
+    public synchronized void unsend() {
+        if (!ended) {
+            ended = true;
+            gate.release(this, false, true);
         }
     }
 }

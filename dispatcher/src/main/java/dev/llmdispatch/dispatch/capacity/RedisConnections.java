@@ -12,6 +12,7 @@ public final class RedisConnections {
     public static RedissonClient create(String url) {
         URI uri = URI.create(url);
         Config config = new Config();
+        config.setUseScriptCache(true); // the capacity scripts go by SHA, loaded again after a Redis restart
         var server = config.useSingleServer()
                 .setAddress(uri.getScheme() + "://" + uri.getHost() + ":" + (uri.getPort() > 0 ? uri.getPort() : 6379))
                 .setConnectionMinimumIdleSize(4)

@@ -8,8 +8,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
+import java.util.function.BooleanSupplier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -38,14 +41,67 @@ public final class ProviderClient implements AutoCloseable {
      */
     public ProviderReply post(String baseUrl, String path, String apiKey, ObjectNode body, String requestId,
             Duration timeout) {
+        return post(baseUrl, path, apiKey, body, requestId, timeout, () -> true);
+    }
+
+    /**
+     * POSTs {@code body} to {@code baseUrl/path}, asking {@code mayWrite} at the last moment before the request's
+     * first byte is written (after its connection is open): when it says no, nothing is sent and the reply is
+     * {@link ProviderReply#heldBack()}.
+     */
+    public ProviderReply post(String baseUrl, String path, String apiKey, ObjectNode body, String requestId,
+            Duration timeout, BooleanSupplier mayWrite) {
+        SendCheck check = new SendCheck(HttpRequest.BodyPublishers.ofByteArray(JobCodec.toBytes(body)), mayWrite);
         HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/" + path))
                 .timeout(timeout)
                 .header("Authorization", "Bearer " + apiKey)
                 .header("Content-Type", "application/json")
                 .header("X-Request-Id", requestId)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(JobCodec.toBytes(body)))
+                .POST(check)
                 .build();
-        return send(request);
+        ProviderReply reply = send(request);
+        if (check.refused) {
+            return new ProviderReply(0, null, null, null, ProviderReply.NOT_SENT, reply.millis(), false);
+        }
+        return new ProviderReply(reply.status(), reply.json(), reply.bodyExcerpt(), reply.retryAfter(),
+                reply.transportError(), reply.millis(), check.asked);
+    }
+
+    /**
+     * A body publisher that asks whether the request may still go at the moment the JDK client builds its headers:
+     * on HTTP/1.1 that is after the connection is open and before anything is written
+     * ({@code Http1Request.headers()} reads the content length there). Refused, it fails the exchange before a
+     * byte leaves.
+     */
+    private static final class SendCheck implements HttpRequest.BodyPublisher {
+        private final HttpRequest.BodyPublisher body;
+        private final BooleanSupplier mayWrite;
+        private volatile boolean asked;
+        private volatile boolean refused;
+
+        SendCheck(HttpRequest.BodyPublisher body, BooleanSupplier mayWrite) {
+            this.body = body;
+            this.mayWrite = mayWrite;
+        }
+
+        @Override
+        public long contentLength() {
+            if (!asked) {
+                asked = true;
+                if (!mayWrite.getAsBoolean()) {
+                    refused = true;
+                }
+            }
+            if (refused) {
+                throw new IllegalStateException(ProviderReply.NOT_SENT);
+            }
+            return body.contentLength();
+        }
+
+        @Override
+        public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
+            body.subscribe(subscriber);
+        }
     }
 
     /** GETs {@code baseUrl/path}: a light health probe such as {@code models}. */

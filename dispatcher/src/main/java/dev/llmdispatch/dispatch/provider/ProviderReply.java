@@ -12,9 +12,33 @@ import tools.jackson.databind.JsonNode;
  * @param retryAfter     the provider's Retry-After / retry-after-ms, or null
  * @param transportError what went wrong when no answer came, or null
  * @param millis         how long the call took
+ * @param written        whether the request left for the provider (its headers were written): false when the
+ *                       connection failed first, or when the send check refused it at the last moment
  */
 public record ProviderReply(int status, JsonNode json, String bodyExcerpt, Duration retryAfter, String transportError,
-        long millis) {
+        long millis, boolean written) {
+
+    /** The error of a request the send check held back: it never reached the provider. */
+    public static final String NOT_SENT = "not sent: the grant was older than the window guard when the request "
+            + "was about to be written";
+
+    public ProviderReply(int status, JsonNode json, String bodyExcerpt, Duration retryAfter, String transportError,
+            long millis) {
+        this(status, json, bodyExcerpt, retryAfter, transportError, millis, true);
+    }
+
+    /** Held back by the send check: nothing reached the provider, the job needs fresh room. */
+    public boolean heldBack() {
+        return NOT_SENT.equals(transportError);
+    }
+
+    /**
+     * No answer came although the request was written (a timeout, a connection lost midway): the provider may still
+     * be working on it.
+     */
+    public boolean mayStillRun() {
+        return !answered() && written;
+    }
 
     public boolean answered() {
         return status > 0;

@@ -57,9 +57,16 @@ public final class AccountHealth {
                 // once, on the transition: calls still under way when it opened change nothing
                 if (before != CircuitBreaker.State.OPEN && circuit.getState() == CircuitBreaker.State.OPEN) {
                     cooldowns.block(account, OPEN_CIRCUIT_BLOCK, Cooldowns.Reason.CIRCUIT_OPEN);
-                    log.warn("ALERT account {}: circuit opened after {} consecutive failures (last: {}); the fleet "
-                            + "skips it until a health probe succeeds", account, settings.circuitFailures(), r.error());
-                    events.circuitOpened(account, r.error());
+                    if (cooldowns.outage(account, OPEN_CIRCUIT_BLOCK)) {
+                        // one alert per outage for the whole fleet: other workers' circuits opening on the same
+                        // outage, or a probe finding it still down, say nothing new
+                        log.warn("ALERT account {}: circuit opened after {} consecutive failures (last: {}); the fleet "
+                                + "skips it until a health probe succeeds", account, settings.circuitFailures(),
+                                r.error());
+                        events.circuitOpened(account, r.error());
+                    } else {
+                        log.info("account {}: circuit opened here too (outage already announced)", account);
+                    }
                 }
             }
             case Outcome.RateLimited r -> cooldowns.block(account, r.cooldown(), Cooldowns.Reason.RATE_LIMITED);
@@ -82,6 +89,16 @@ public final class AccountHealth {
         circuits.circuitBreaker(account).transitionToClosedState();
         log.info("account {} recovered: it takes work again", account);
         events.accountRecovered(account);
+    }
+
+    /**
+     * A probe found a blocked account still failing: its block starts afresh (so a long outage never lapses into
+     * real jobs failing again and a new alert), with no new alert.
+     */
+    public void stillDown(String account, Cooldowns.Reason reason) {
+        cooldowns.outage(account, OPEN_CIRCUIT_BLOCK);
+        cooldowns.block(account, reason == Cooldowns.Reason.UNAUTHORIZED ? settings.disableFor() : OPEN_CIRCUIT_BLOCK,
+                reason);
     }
 
     /** The local circuit states, for health and metrics. */

@@ -48,10 +48,14 @@ public final class Cooldowns implements AutoCloseable {
     private final int listenerId;
     private final Clock clock;
     private final Map<String, Block> local = new ConcurrentHashMap<>();
+    private final RedissonClient redis;
+    private final String keyPrefix;
     private volatile long refreshedAt;
 
     public Cooldowns(RedissonClient redis, String keyPrefix, Clock clock) {
         this.clock = clock;
+        this.redis = redis;
+        this.keyPrefix = keyPrefix;
         this.blocks = redis.getMap(keyPrefix + ":cooldowns", StringCodec.INSTANCE);
         this.changes = redis.getTopic(keyPrefix + ":cooldowns-changed", StringCodec.INSTANCE);
         // the message carries the change itself: no Redis call on Redisson's event-loop thread
@@ -72,8 +76,23 @@ public final class Cooldowns implements AutoCloseable {
         changes.publish(account + "=" + block.format());
     }
 
-    /** Lifts an account's block (a health probe found it well). */
+    /**
+     * Marks an outage of the account as known to the fleet, for {@code lasting} (renewed by each call).
+     *
+     * @return true for the call that started it (the one worker that announces it), false while it is known
+     */
+    public boolean outage(String account, Duration lasting) {
+        var known = redis.getBucket(keyPrefix + ":{" + account + "}:outage", StringCodec.INSTANCE);
+        if (known.setIfAbsent("down", lasting)) {
+            return true;
+        }
+        known.expire(lasting);
+        return false;
+    }
+
+    /** Lifts an account's block (a health probe found it well), and ends its outage. */
     public void unblock(String account) {
+        redis.getBucket(keyPrefix + ":{" + account + "}:outage", StringCodec.INSTANCE).delete();
         blocks.fastRemove(account);
         local.remove(account);
         changes.publish(account + "=");

@@ -5,23 +5,36 @@ import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.provider.ProviderReply;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobKind;
+import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.capacity.Lease;
+import dev.llmdispatch.dispatch.config.Capability;
+import dev.llmdispatch.dispatch.routing.Slot;
 import java.time.Duration;
 import java.util.Map;
+import org.redisson.api.RAtomicLong;
 import org.redisson.api.RBucket;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Light probes ({@code GET /models}) of the accounts blocked for an open circuit or a refused key. One probe
- * per account per interval across the whole fleet (a Redis {@code SET NX} with the interval as its expiry
- * decides which worker sends it); a 2xx answer lifts the block.
+ * Probes of the accounts blocked for an open circuit or a refused key, with a real minimal request of the kind
+ * the account's jobs use (a one-token chat completion, or a one-word embedding), taken from the account's
+ * fleet-wide limits like any job's: a provider whose catalogue ({@code GET /models}) answers while its completions
+ * fail stays blocked. One probe per account per interval across the whole fleet (a Redis {@code SET NX} with the
+ * interval as its expiry decides which worker sends it); a failed probe doubles the account's interval, up to
+ * {@link #MAX_BACKOFF_FACTOR} times; a successful one lifts the block.
  */
 public final class HealthProber {
 
     private static final Logger log = LoggerFactory.getLogger(HealthProber.class);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
+    /** A failing account is probed at most every interval x this. */
+    public static final int MAX_BACKOFF_FACTOR = 8;
 
     private final DispatchSettings settings;
     private final ProviderClient client;
@@ -30,9 +43,16 @@ public final class HealthProber {
     private final String keyPrefix;
     private final Duration interval;
     private final HealthEvents events;
+    private final CapacityGate gate;
+    private final ReplyClassifier classifier;
 
+    /**
+     * @param gate where a probe takes its room, like a job (null: probes take none, for tests of the prober alone)
+     */
     public HealthProber(DispatchSettings settings, ProviderClient client, AccountHealth health, RedissonClient redis,
-            String keyPrefix, Duration interval, HealthEvents events) {
+            String keyPrefix, Duration interval, HealthEvents events, CapacityGate gate, ResilienceSettings resilience) {
+        this.gate = gate;
+        this.classifier = new ReplyClassifier(resilience);
         this.settings = settings;
         this.client = client;
         this.health = health;
@@ -55,10 +75,21 @@ public final class HealthProber {
             if (!turn.setIfAbsent("probing", interval)) {
                 continue; // another worker probes it this interval
             }
-            if (probe(account)) {
-                health.recovered(account);
+            RAtomicLong failures = redis.getAtomicLong(keyPrefix + ":{" + account + "}:probe-failures");
+            Boolean well = probe(account);
+            if (well == null) {
+                continue; // no room on the account now: nothing was sent
             }
             sent++;
+            if (well) {
+                failures.delete();
+                health.recovered(account);
+            } else {
+                long n = failures.incrementAndGet();
+                failures.expire(interval.multipliedBy(MAX_BACKOFF_FACTOR * 4L));
+                turn.expire(interval.multipliedBy(Math.min(MAX_BACKOFF_FACTOR, 1L << Math.min(n, 30))));
+                health.stillDown(account, reason);
+            }
         }
         return sent;
     }
@@ -76,19 +107,29 @@ public final class HealthProber {
         Map<String, java.util.concurrent.Future<String>> pending = new java.util.LinkedHashMap<>();
         try (var exec = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             settings.providers().forEach((name, provider) -> provider.accounts().stream().filter(AccountSettings::enabled)
-                    .findFirst().ifPresent(account -> pending.put(name, exec.submit(() -> {
+                    .findFirst().ifPresent(account -> {
                         Duration timeout = provider.timeout().compareTo(within) < 0 ? provider.timeout() : within;
-                        ProviderReply reply = client.get(provider.baseUrl(), "models", account.apiKey(), timeout);
-                        boolean ok = reply.status() >= 200 && reply.status() < 300;
-                        String found = ok ? "ok" : reply.describe();
-                        if (ok) {
-                            log.info("provider {} answers at {} ({} ms)", name, provider.baseUrl(), reply.millis());
-                        } else {
-                            log.warn("provider {} at {} did not answer well with the key of {}: {}", name,
-                                    provider.baseUrl(), account.id(), found);
+                        // as many requests at once as the provider's jobs may have in flight (at most 16), so that
+                        // the first jobs find their connections open
+                        int connections = Math.clamp(provider.accounts().stream().filter(AccountSettings::enabled)
+                                .mapToInt(a -> a.limits().hasConcurrencyLimit() ? a.limits().concurrency() : 1).sum(),
+                                1, 16);
+                        for (int i = 1; i < connections; i++) {
+                            exec.submit(() -> client.get(provider.baseUrl(), "models", account.apiKey(), timeout));
                         }
-                        return found;
-                    }))));
+                        pending.put(name, exec.submit(() -> {
+                            ProviderReply reply = client.get(provider.baseUrl(), "models", account.apiKey(), timeout);
+                            boolean ok = reply.status() >= 200 && reply.status() < 300;
+                            String found = ok ? "ok" : reply.describe();
+                            if (ok) {
+                                log.info("provider {} answers at {} ({} ms)", name, provider.baseUrl(), reply.millis());
+                            } else {
+                                log.warn("provider {} at {} did not answer well with the key of {}: {}", name,
+                                        provider.baseUrl(), account.id(), found);
+                            }
+                            return found;
+                        }));
+                    }));
         }
         Map<String, String> found = new java.util.LinkedHashMap<>();
         pending.forEach((name, f) -> {
@@ -101,18 +142,56 @@ public final class HealthProber {
         return found;
     }
 
-    private boolean probe(String accountId) {
+    /**
+     * Sends one minimal real request to the account, with room taken from its limits.
+     *
+     * @return whether it answered well, or null when there was no room to send it now
+     */
+    private Boolean probe(String accountId) {
         String providerName = settings.providerOf(accountId);
         if (providerName == null) {
-            return false;
+            return null;
         }
         ProviderSettings provider = settings.providers().get(providerName);
         AccountSettings account = provider.accounts().stream().filter(a -> a.id().equals(accountId)).findFirst()
                 .orElseThrow();
+        boolean chat = provider.can(Capability.CHAT);
+        ObjectNode body = JobCodec.mapper().createObjectNode();
+        String model = provider.modelFor(null, chat ? "chat" : "embedding");
+        if (model != null) {
+            body.put("model", model);
+        }
+        if (chat) {
+            body.putArray("messages").addObject().put("role", "user").put("content", "ping");
+            body.put("max_tokens", 1);
+        } else {
+            body.put("input", "ping");
+        }
+        Lease lease = gate == null ? null : gate.tryAcquireNow(new Slot(providerName, provider, account), 1);
+        if (gate != null && lease == null) {
+            return null;
+        }
         Duration timeout = provider.timeout().compareTo(PROBE_TIMEOUT) < 0 ? provider.timeout() : PROBE_TIMEOUT;
-        ProviderReply reply = client.get(provider.baseUrl(), "models", account.apiKey(), timeout);
-        boolean ok = reply.status() >= 200 && reply.status() < 300;
-        log.info("health probe of {}: {}", accountId, ok ? "well" : reply.describe());
+        ProviderReply reply = null;
+        try {
+            reply = client.post(provider.baseUrl(), (chat ? JobKind.CHAT : JobKind.EMBEDDING).endpoint(),
+                    account.apiKey(), body, "probe-" + accountId, timeout, lease == null ? () -> true : lease::writable);
+        } finally {
+            if (lease != null) {
+                if (reply != null && reply.heldBack()) {
+                    lease.unsend();
+                } else if (reply != null && reply.mayStillRun()) {
+                    lease.closeKeepingPermit();
+                } else {
+                    lease.close();
+                }
+            }
+        }
+        if (reply.heldBack()) {
+            return null;
+        }
+        boolean ok = classifier.classify(reply, chat ? JobKind.CHAT : JobKind.EMBEDDING) instanceof Outcome.Success;
+        log.info("health probe of {}: {}", accountId, ok ? "answers well" : reply.describe());
         events.probed(accountId, ok);
         return ok;
     }

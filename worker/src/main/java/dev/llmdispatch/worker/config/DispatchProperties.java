@@ -41,9 +41,11 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
     public record Redis(String url) {}
 
     /** {@code dispatch.capacity.*}: see {@link CapacitySettings}. */
-    public record Capacity(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll) {
+    public record Capacity(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll,
+            Duration restoreWait, Boolean quietOnNewState, Duration redisOutageWait) {
         public CapacitySettings toSettings() {
-            return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll);
+            return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quietOnNewState,
+                    redisOutageWait);
         }
     }
 

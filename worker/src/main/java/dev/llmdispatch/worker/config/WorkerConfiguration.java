@@ -98,9 +98,9 @@ public class WorkerConfiguration {
 
     @Bean
     HealthProber healthProber(DispatchSettings settings, ProviderClient client, AccountHealth health,
-            RedissonClient redisson, DispatchProperties properties, HealthEvents events) {
+            RedissonClient redisson, DispatchProperties properties, HealthEvents events, CapacityGate gate) {
         return new HealthProber(settings, client, health, redisson, properties.capacitySettings().keyPrefix(),
-                properties.healthSettings().probeInterval(), events);
+                properties.healthSettings().probeInterval(), events, gate, properties.resilienceSettings());
     }
 
     @Bean(destroyMethod = "close")

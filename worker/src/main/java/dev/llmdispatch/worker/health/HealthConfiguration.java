@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.health;
 
+import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
@@ -103,13 +104,27 @@ public class HealthConfiguration {
 
     /** {@code /actuator/health}: DOWN in emergency mode; each blocked account with its reason and end. */
     @Bean
-    HealthIndicator providers(AccountHealth health, Cooldowns cooldowns, EmergencyMonitor emergency) {
+    HealthIndicator providers(AccountHealth health, Cooldowns cooldowns, EmergencyMonitor emergency,
+            CapacityGate gate) {
         return () -> {
             Map<String, Object> blocked = new LinkedHashMap<>();
             cooldowns.all().forEach((account, block) -> blocked.put(account, Map.of("reason", block.reason().name(),
                     "untilEpochMs", block.untilMillis())));
+            Map<String, Object> rebuilding = new LinkedHashMap<>();
+            try {
+                for (String account : new java.util.TreeSet<>(gate.accountIds())) {
+                    long left = gate.rebuildingMillis(account);
+                    if (left > 0) {
+                        rebuilding.put(account, Map.of("msLeft", left));
+                    }
+                }
+            } catch (RuntimeException e) {
+                rebuilding.put("unknown", "Redis: " + e.getMessage());
+            }
             Health.Builder builder = emergency.active() ? Health.down() : Health.up();
+            // the limit state rebuilding after it vanished from Redis: those accounts grant nothing until it has
             return builder.withDetail("emergency", emergency.active()).withDetail("blocked", blocked)
+                    .withDetail("limitStateRebuilding", rebuilding)
                     .withDetail("circuits", health.circuitStates()).build();
         };
     }

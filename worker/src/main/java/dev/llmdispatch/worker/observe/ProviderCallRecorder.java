@@ -45,6 +45,15 @@ public final class ProviderCallRecorder implements AttemptListener {
     }
 
     @Override
+    public void written(String account, long grantAgeNanos, boolean sent) {
+        Timer.builder("llm_dispatch_grant_age")
+                .description("how old a request's capacity grant was when the request was about to be written; "
+                        + "held_back: past the window guard, so it was given back and asked for afresh")
+                .tag("account", account).tag("outcome", sent ? "sent" : "held_back")
+                .publishPercentileHistogram().register(meters).record(Duration.ofNanos(grantAgeNanos));
+    }
+
+    @Override
     public void attempted(Job job, Priority priority, Tier tier, String account, String model, int status,
             String outcome, int attempt, long millis, long waitMillis, long totalTokens) {
         alerter.called("ok".equals(outcome), millis);

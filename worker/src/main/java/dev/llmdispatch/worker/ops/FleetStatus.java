@@ -59,6 +59,10 @@ public final class FleetStatus {
                     long left = gate.requestPermitsLeft(a.id());
                     row.put("windowUsed", a.limits().requests() == null ? null : a.limits().requests() - left);
                     row.put("inFlight", gate.inFlight(a.id()));
+                    long rebuilding = gate.rebuildingMillis(a.id());
+                    if (rebuilding > 0) {
+                        row.put("limitStateRebuildingMs", rebuilding); // after the state vanished from Redis
+                    }
                     Long quota = gate.tokenQuota(a.id());
                     if (quota != null) {
                         row.put("tokens", quota);

@@ -1,0 +1,50 @@
+package dev.llmdispatch.dispatch.capacity;
+
+import dev.llmdispatch.dispatch.config.Limits;
+import java.time.Duration;
+
+/**
+ * The Redis keys of one account's limit state, all in one hash slot ({@code {account}}) so that a script can
+ * use them together on a Redis Cluster.
+ */
+public record AccountKeys(String accountId, String state, String inFlight, String requests, String tokens,
+        String limits, String releasedChannel) {
+
+    public static AccountKeys of(String keyPrefix, String accountId) {
+        String base = keyPrefix + ":{" + accountId + "}:";
+        return new AccountKeys(accountId, base + "state", base + "in-flight", base + "requests", base + "tokens",
+                base + "limits", keyPrefix + ":released");
+    }
+
+    /**
+     * The limits a worker holds an account to, as it declares them to the fleet: every live worker's declaration
+     * holds, so during a rolling change of a limit the stricter value is kept. Windows include the guard.
+     * A limit that is not set is -1.
+     */
+    public record Declaration(int concurrency, long requests, long requestWindowMillis, long tokens,
+            long tokenWindowMillis) {
+
+        public static Declaration of(Limits limits, Duration guard) {
+            return new Declaration(
+                    limits.hasConcurrencyLimit() ? limits.concurrency() : -1,
+                    limits.hasRequestLimit() ? limits.requests() : -1,
+                    limits.hasRequestLimit() ? limits.per().plus(guard).toMillis() : -1,
+                    limits.tokens() != null ? limits.tokens() : -1,
+                    limits.tokens() != null ? limits.tokensPer().plus(guard).toMillis() : -1);
+        }
+
+        public boolean hasRequestLimit() {
+            return requests >= 0;
+        }
+
+        /** How long a declaration stays in force after the last worker holding it asked: a request window, at least 10 s. */
+        long ttlMillis() {
+            return Math.max(requestWindowMillis, 10_000);
+        }
+
+        /** As the scripts read it. */
+        String wire() {
+            return concurrency + "," + requests + "," + requestWindowMillis + "," + tokens + "," + tokenWindowMillis;
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.llmdispatch.dispatch.capacity;
+
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Where the fleet's capacity is kept: one atomic decision per request, timed by the store's own clock, never a
+ * worker's. {@link RedisCapacityStore} in production; the seam lets the gate be tested with a store that fails.
+ */
+public interface CapacityStore {
+
+    /** Why a request got no room, or that it got some. */
+    enum Reason {
+        GRANTED,
+        /** every in-flight permit is taken */
+        CONCURRENCY,
+        /** the request window is full */
+        REQUESTS,
+        /** the token window has too little left */
+        TOKENS,
+        /** the limit state is being rebuilt after it vanished: nothing is granted until it has */
+        REBUILDING,
+        /** the limit state was lost and remade since this worker last saw it: put back the permits, then ask again */
+        EPOCH,
+        /** a permit this worker held is gone from the store (lost with the state): it must not be used */
+        LOST_PERMIT
+    }
+
+    /**
+     * What to ask for.
+     *
+     * @param permitId     the in-flight permit to take (or to renew, when {@code held})
+     * @param requestId    the request's place in the window
+     * @param tokens       estimated tokens for the token window (0: none)
+     * @param knownEpoch   the state epoch this worker knows ("" for none)
+     * @param newEpoch     the epoch to create should the state be missing
+     * @param quietOnNew   whether a state missing for a worker that knew none counts as lost
+     * @param restoreMillis after a loss, how long nothing is granted while live workers put back their permits
+     */
+    record Ask(String permitId, boolean held, long leaseMillis, String requestId, long tokens, String knownEpoch,
+            String newEpoch, boolean quietOnNew, long restoreMillis) {}
+
+    /**
+     * The store's answer.
+     *
+     * @param retryMillis  when refused for a window or a rebuild: how long until room may appear (0: unknown)
+     * @param serverMillis the store's clock at the decision
+     */
+    record Decision(Reason reason, long retryMillis, String epoch, long serverMillis) {
+        public boolean granted() {
+            return reason == Reason.GRANTED;
+        }
+    }
+
+    /** An account's fleet-wide use now. */
+    record Usage(long inFlight, long requestsInWindow, long tokensInWindow, long rebuildingMillis) {}
+
+    Decision acquire(AccountKeys account, AccountKeys.Declaration limits, Ask ask);
+
+    /**
+     * Gives back what a request took: its permit (unless {@code permitId} is null: it stays until its lease ends),
+     * and, for a request that was never sent, its places in the request and token windows.
+     */
+    void release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry);
+
+    /**
+     * Checks that the state of epoch {@code knownEpoch} is still there; if not, remakes it (as lost) and puts back
+     * {@code permits} (id to lease milliseconds left).
+     *
+     * @return the epoch now in force
+     */
+    String restore(AccountKeys account, AccountKeys.Declaration limits, String knownEpoch, String newEpoch,
+            Map<String, Long> permits, long restoreMillis);
+
+    Usage usage(AccountKeys account, AccountKeys.Declaration limits);
+
+    /** Calls {@code released} with the account id whenever any worker gives back room; returns a handle to remove. */
+    AutoCloseable onRelease(Consumer<String> released);
+}

@@ -1,0 +1,98 @@
+package dev.llmdispatch.dispatch.capacity;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.redisson.api.RScript;
+import org.redisson.api.RTopic;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+
+/**
+ * The capacity store on Redis: each decision is one Lua script ({@code acquire.lua}, {@code release.lua},
+ * {@code restore.lua}, {@code usage.lua} beside this class) that reads the server's {@code TIME}, so no worker's
+ * clock enters a window, and keeps the whole of an account's state in one hash slot.
+ */
+public final class RedisCapacityStore implements CapacityStore {
+
+    private static final String ACQUIRE = script("acquire.lua");
+    private static final String RELEASE = script("release.lua");
+    private static final String RESTORE = script("restore.lua");
+    private static final String USAGE = script("usage.lua");
+
+    private final RedissonClient redis;
+    private final RScript scripts;
+    private final String keyPrefix;
+
+    public RedisCapacityStore(RedissonClient redis, String keyPrefix) {
+        this.redis = redis;
+        this.scripts = redis.getScript(StringCodec.INSTANCE);
+        this.keyPrefix = keyPrefix;
+    }
+
+    @Override
+    public Decision acquire(AccountKeys a, AccountKeys.Declaration limits, Ask ask) {
+        List<Object> r = scripts.eval(a.state(), RScript.Mode.READ_WRITE, ACQUIRE, RScript.ReturnType.LIST,
+                List.of(a.state(), a.inFlight(), a.requests(), a.tokens(), a.limits()),
+                ask.knownEpoch(), ask.newEpoch(), ask.quietOnNew() ? "1" : "0", Long.toString(ask.restoreMillis()),
+                ask.permitId(), ask.held() ? "1" : "0", Long.toString(ask.leaseMillis()), ask.requestId(),
+                Long.toString(ask.tokens()), limits.wire(), Long.toString(limits.ttlMillis()));
+        return new Decision(Reason.valueOf((String) r.get(1)), (Long) r.get(2), (String) r.get(3), (Long) r.get(4));
+    }
+
+    @Override
+    public void release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry) {
+        scripts.eval(a.state(), RScript.Mode.READ_WRITE, RELEASE, RScript.ReturnType.LONG,
+                List.of(a.inFlight(), a.requests(), a.tokens()), nonNull(permitId), nonNull(unsentRequestId),
+                nonNull(unsentTokenEntry), a.releasedChannel(), a.accountId());
+    }
+
+    @Override
+    public String restore(AccountKeys a, AccountKeys.Declaration limits, String knownEpoch, String newEpoch,
+            Map<String, Long> permits, long restoreMillis) {
+        List<Object> args = new ArrayList<>(List.of(knownEpoch, newEpoch, Long.toString(restoreMillis),
+                Long.toString(Math.max(0, limits.requestWindowMillis()))));
+        permits.forEach((id, left) -> {
+            args.add(id);
+            args.add(Long.toString(left));
+        });
+        List<Object> r = scripts.eval(a.state(), RScript.Mode.READ_WRITE, RESTORE, RScript.ReturnType.LIST,
+                List.of(a.state(), a.inFlight()), args.toArray());
+        return (String) r.get(0);
+    }
+
+    @Override
+    public Usage usage(AccountKeys a, AccountKeys.Declaration limits) {
+        List<Object> r = scripts.eval(a.state(), RScript.Mode.READ_ONLY, USAGE, RScript.ReturnType.LIST,
+                List.of(a.state(), a.inFlight(), a.requests(), a.tokens()),
+                Long.toString(limits.requestWindowMillis()), Long.toString(limits.tokenWindowMillis()));
+        return new Usage((Long) r.get(0), (Long) r.get(1), (Long) r.get(2), (Long) r.get(3));
+    }
+
+    @Override
+    public AutoCloseable onRelease(Consumer<String> released) {
+        RTopic topic = redis.getTopic(keyPrefix + ":released", StringCodec.INSTANCE);
+        int id = topic.addListener(String.class, (channel, accountId) -> released.accept(accountId));
+        return () -> topic.removeListener(id);
+    }
+
+    private static String nonNull(String s) {
+        return s == null ? "" : s;
+    }
+
+    private static String script(String name) {
+        try (InputStream in = RedisCapacityStore.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing capacity script " + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+-- Takes room for one request on one account, atomically, on the Redis server's clock (TIME): a concurrency
+-- permit (or a held one renewed), a place in the request window and tokens in the token window. Nothing is
+-- written unless every limit has room, so a refusal costs nothing.
+--
+-- KEYS[1] state      hash: epoch, born, restoreUntil, quietUntil (server ms)
+-- KEYS[2] in-flight  zset: permit id -> lease end (server ms)
+-- KEYS[3] requests   zset: request id -> server ms of its grant (the sliding log)
+-- KEYS[4] tokens     zset: "request id:tokens" -> server ms of its grant
+-- KEYS[5] limits     zset: "concurrency,requests,requestWindowMs,tokens,tokenWindowMs" -> server ms until which a
+--                    worker declared it (every live worker's limits hold: the strictest wins)
+-- ARGV[1] the epoch this worker knows ('' for none)    ARGV[2] a new epoch id, used when the state is missing
+-- ARGV[3] '1': a missing state counts as lost even for a worker that knew none
+-- ARGV[4] ms to wait after a loss for live workers to put back their permits
+-- ARGV[5] permit id   ARGV[6] '1': the permit is held already (renew it)   ARGV[7] lease ms
+-- ARGV[8] request id  ARGV[9] estimated tokens   ARGV[10] this worker's limits   ARGV[11] declaration ttl ms
+-- Returns {granted 1|0, reason, retry-after ms, epoch, server ms}
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function ms(x) return string.format('%.0f', x) end
+
+redis.call('ZADD', KEYS[5], now + tonumber(ARGV[11]), ARGV[10])
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+local conc, reqs, toks, maxRw, maxTw = -1, {}, {}, 0, 0
+for _, d in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
+  local c, rn, rw, tn, tw = string.match(d, '^(-?%d+),(-?%d+),(-?%d+),(-?%d+),(-?%d+)$')
+  c, rn, rw, tn, tw = tonumber(c), tonumber(rn), tonumber(rw), tonumber(tn), tonumber(tw)
+  if c >= 0 and (conc < 0 or c < conc) then conc = c end
+  if rn >= 0 then table.insert(reqs, {rn, rw}); if rw > maxRw then maxRw = rw end end
+  if tn >= 0 then table.insert(toks, {tn, tw}); if tw > maxTw then maxTw = tw end end
+end
+
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  epoch = ARGV[2]
+  local restoreUntil, quietUntil = 0, 0
+  if ARGV[1] ~= '' or ARGV[3] == '1' then
+    -- the state is gone while requests may still be out: live workers put back their permits, and the request
+    -- window admits nothing until whatever was sent before has left every provider's window
+    restoreUntil = now + tonumber(ARGV[4])
+    quietUntil = now + maxRw
+  end
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'born', ms(now), 'restoreUntil', ms(restoreUntil),
+      'quietUntil', ms(quietUntil))
+elseif ARGV[1] ~= '' and epoch ~= ARGV[1] then
+  -- this worker knew an older epoch: the state was lost and remade by a worker that did not know it
+  local born = tonumber(redis.call('HGET', KEYS[1], 'born'))
+  if born + maxRw > tonumber(redis.call('HGET', KEYS[1], 'quietUntil')) then
+    redis.call('HSET', KEYS[1], 'quietUntil', ms(born + maxRw))
+  end
+end
+if ARGV[1] ~= '' and epoch ~= ARGV[1] then
+  return {0, 'EPOCH', 0, epoch, now}
+end
+
+local restoreUntil = tonumber(redis.call('HGET', KEYS[1], 'restoreUntil'))
+if now < restoreUntil then
+  return {0, 'REBUILDING', restoreUntil - now, epoch, now}
+end
+
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if ARGV[6] == '1' then
+  if not redis.call('ZSCORE', KEYS[2], ARGV[5]) then
+    return {0, 'LOST_PERMIT', 0, epoch, now}
+  end
+elseif conc >= 0 and redis.call('ZCARD', KEYS[2]) >= conc then
+  return {0, 'CONCURRENCY', 0, epoch, now}
+end
+
+if #reqs > 0 then
+  local quietUntil = tonumber(redis.call('HGET', KEYS[1], 'quietUntil'))
+  if now < quietUntil then
+    return {0, 'REBUILDING', quietUntil - now, epoch, now}
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ms(now - maxRw))
+  for _, r in ipairs(reqs) do
+    local n = redis.call('ZCOUNT', KEYS[3], '(' .. ms(now - r[2]), '+inf')
+    if n >= r[1] then
+      local e = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ms(now - r[2]), '+inf', 'WITHSCORES', 'LIMIT', n - r[1], 1)
+      return {0, 'REQUESTS', tonumber(e[2]) + r[2] - now + 1, epoch, now}
+    end
+  end
+end
+
+local want = tonumber(ARGV[9])
+if #toks > 0 and want > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ms(now - maxTw))
+  for _, tk in ipairs(toks) do
+    if want > tk[1] then want = tk[1] end
+  end
+  for _, tk in ipairs(toks) do
+    local entries = redis.call('ZRANGEBYSCORE', KEYS[4], '(' .. ms(now - tk[2]), '+inf', 'WITHSCORES')
+    local sum = 0
+    for i = 1, #entries, 2 do sum = sum + tonumber(string.match(entries[i], ':(%d+)$')) end
+    if sum + want > tk[1] then
+      local left, at = sum, tk[2]
+      for i = 1, #entries, 2 do
+        left = left - tonumber(string.match(entries[i], ':(%d+)$'))
+        if left + want <= tk[1] then at = tonumber(entries[i + 1]) + tk[2] - now + 1; break end
+      end
+      return {0, 'TOKENS', at, epoch, now}
+    end
+  end
+end
+
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[7]), ARGV[5])
+if #reqs > 0 then
+  redis.call('ZADD', KEYS[3], now, ARGV[8])
+  redis.call('PEXPIRE', KEYS[3], maxRw + 1000)
+end
+if #toks > 0 and want > 0 then
+  redis.call('ZADD', KEYS[4], now, ARGV[8] .. ':' .. want)
+  redis.call('PEXPIRE', KEYS[4], maxTw + 1000)
+end
+return {1, 'GRANTED', 0, epoch, now}

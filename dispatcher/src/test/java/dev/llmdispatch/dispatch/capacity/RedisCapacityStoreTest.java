@@ -1,0 +1,152 @@
+package dev.llmdispatch.dispatch.capacity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.llmdispatch.dispatch.capacity.CapacityStore.Decision;
+import dev.llmdispatch.dispatch.capacity.CapacityStore.Reason;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+
+/** The capacity scripts on a real Redis: server-timed windows, declared limits, lost state. */
+@IntegrationTest
+class RedisCapacityStoreTest {
+
+    private final RedissonClient redis;
+    private final RedisCapacityStore store;
+    private final AccountKeys keys;
+    private final AtomicLong ids = new AtomicLong();
+
+    RedisCapacityStoreTest(Infrastructure infra) {
+        redis = RedisConnections.create(infra.redisUrl());
+        String prefix = "store-" + UUID.randomUUID();
+        store = new RedisCapacityStore(redis, prefix);
+        keys = AccountKeys.of(prefix, "acct");
+    }
+
+    @AfterEach
+    void close() {
+        redis.shutdown();
+    }
+
+    private static AccountKeys.Declaration limits(int concurrency, long requests, long windowMillis) {
+        return new AccountKeys.Declaration(concurrency, requests, windowMillis, -1, -1);
+    }
+
+    private Decision ask(AccountKeys.Declaration limits, String epoch) {
+        long n = ids.incrementAndGet();
+        return store.acquire(keys, limits, new CapacityStore.Ask("p" + n, false, 60_000, "r" + n, 0, epoch,
+                "new-epoch-" + n, false, 500));
+    }
+
+    @Test
+    void refuses_past_the_window_and_says_when_room_appears() {
+        AccountKeys.Declaration limits = limits(-1, 3, 2_000);
+        for (int i = 0; i < 3; i++) {
+            assertThat(ask(limits, "").reason()).isEqualTo(Reason.GRANTED);
+        }
+        Decision full = ask(limits, "");
+        assertThat(full.reason()).isEqualTo(Reason.REQUESTS);
+        // the first grant leaves the window 2 s after it was made, by the server's clock
+        assertThat(full.retryMillis()).isBetween(1_000L, 2_001L);
+        assertThat(store.usage(keys, limits).requestsInWindow()).isEqualTo(3);
+        await().atMost(Duration.ofSeconds(4)).until(() -> ask(limits, "").granted());
+    }
+
+    @Test
+    void a_refused_request_takes_nothing_and_an_unsent_one_gives_its_place_back() {
+        AccountKeys.Declaration limits = limits(1, 2, 60_000);
+        Decision first = store.acquire(keys, limits, new CapacityStore.Ask("p1", false, 60_000, "r1", 0, "", "e",
+                false, 500));
+        assertThat(first.granted()).isTrue();
+        assertThat(ask(limits, "").reason()).isEqualTo(Reason.CONCURRENCY);
+        assertThat(store.usage(keys, limits).requestsInWindow()).isEqualTo(1); // the refusal took no place
+        store.release(keys, "p1", "r1", null); // never sent
+        assertThat(store.usage(keys, limits)).isEqualTo(new CapacityStore.Usage(0, 0, 0, 0));
+    }
+
+    @Test
+    void every_live_declaration_holds_so_the_stricter_limit_wins_during_a_change() {
+        AccountKeys.Declaration loose = limits(-1, 5, 60_000);
+        AccountKeys.Declaration strict = limits(-1, 3, 60_000);
+        assertThat(ask(strict, "").granted()).isTrue();
+        for (int i = 0; i < 2; i++) {
+            assertThat(ask(loose, "").granted()).isTrue();
+        }
+        // three in the window: the worker still holding the stricter limit is alive, so the looser one waits too
+        assertThat(ask(loose, "").reason()).isEqualTo(Reason.REQUESTS);
+        // a changed limit reads the same log: nothing was reset
+        assertThat(store.usage(keys, loose).requestsInWindow()).isEqualTo(3);
+    }
+
+    @Test
+    void in_flight_permits_come_back_when_their_lease_ends() {
+        AccountKeys.Declaration limits = limits(1, -1, -1);
+        Decision held = store.acquire(keys, limits, new CapacityStore.Ask("crashed", false, 300, "r", 0, "", "e",
+                false, 500));
+        assertThat(held.granted()).isTrue();
+        assertThat(ask(limits, "").reason()).isEqualTo(Reason.CONCURRENCY);
+        await().atMost(Duration.ofSeconds(3)).until(() -> ask(limits, "").granted());
+    }
+
+    @Test
+    void a_lost_state_grants_nothing_until_live_workers_put_back_their_permits_and_the_window_has_passed() {
+        AccountKeys.Declaration limits = limits(2, 10, 1_500);
+        Decision first = store.acquire(keys, limits, new CapacityStore.Ask("held-1", false, 60_000, "r-held", 0, "",
+                "epoch-1", false, 500));
+        assertThat(first.granted()).isTrue();
+        String epoch = first.epoch();
+
+        // Redis restarted empty (no persistence, or a failover to a replica that lagged)
+        redis.getKeys().deleteByPattern(keys.state().replace(":state", "") + "*");
+        assertThat(redis.getBucket(keys.state(), StringCodec.INSTANCE).isExists()).isFalse();
+
+        // a worker that knew the state finds it gone: told to put back its permits, no grant
+        Decision lost = ask(limits, epoch);
+        assertThat(lost.reason()).isEqualTo(Reason.EPOCH);
+        String now = store.restore(keys, limits, epoch, "unused", Map.of("held-1", 60_000L), 500);
+        assertThat(now).isEqualTo(lost.epoch()).isNotEqualTo(epoch);
+        assertThat(store.usage(keys, limits).inFlight()).isEqualTo(1);
+
+        // while the state rebuilds, nothing is granted, to anyone
+        Decision rebuilding = ask(limits, now);
+        assertThat(rebuilding.reason()).isEqualTo(Reason.REBUILDING);
+        assertThat(store.usage(keys, limits).rebuildingMillis()).isPositive();
+        // then, one request window after the loss, the account serves again, the put-back permit still counted
+        await().atMost(Duration.ofSeconds(4)).until(() -> ask(limits, now).granted());
+        assertThat(ask(limits, now).reason()).isEqualTo(Reason.CONCURRENCY);
+    }
+
+    @Test
+    void a_worker_that_never_knew_the_state_starts_it_at_once_unless_told_to_wait() {
+        AccountKeys.Declaration limits = limits(-1, 10, 60_000);
+        Decision quiet = store.acquire(keys, limits, new CapacityStore.Ask("p", false, 1_000, "r", 0, "", "e1", true,
+                500));
+        assertThat(quiet.reason()).isEqualTo(Reason.REBUILDING);
+        assertThat(store.usage(keys, limits).rebuildingMillis()).isGreaterThan(59_000); // a whole request window
+
+        AccountKeys other = AccountKeys.of("store-" + UUID.randomUUID(), "acct");
+        Decision fresh = store.acquire(other, limits, new CapacityStore.Ask("p", false, 1_000, "r", 0, "", "e2", false,
+                500));
+        assertThat(fresh.granted()).isTrue();
+    }
+
+    @Test
+    void a_token_refusal_takes_no_request_place() {
+        AccountKeys.Declaration limits = new AccountKeys.Declaration(-1, 10, 60_000, 100, 60_000);
+        assertThat(store.acquire(keys, limits, new CapacityStore.Ask("p1", false, 1_000, "r1", 80, "", "e", false, 500))
+                .granted()).isTrue();
+        Decision refused = store.acquire(keys, limits, new CapacityStore.Ask("p2", false, 1_000, "r2", 30, "", "e",
+                false, 500));
+        assertThat(refused.reason()).isEqualTo(Reason.TOKENS);
+        assertThat(store.usage(keys, limits)).isEqualTo(new CapacityStore.Usage(1, 1, 80, 0));
+    }
+}
