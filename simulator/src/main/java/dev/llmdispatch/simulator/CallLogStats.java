@@ -30,6 +30,12 @@ public final class CallLogStats {
         return calls.stream().filter(c -> counted(c, account)).mapToLong(CallLog.Call::atMillis).min().orElse(-1);
     }
 
+    /** Arrival of the account's first admitted call at or after {@code fromMillis}, epoch ms, or -1. */
+    public long firstAdmittedAfter(String account, long fromMillis) {
+        return calls.stream().filter(c -> counted(c, account) && c.atMillis() >= fromMillis)
+                .mapToLong(CallLog.Call::atMillis).min().orElse(-1);
+    }
+
     /** Admitted calls of an account (not {@code GET /models}) arriving in {@code [fromMillis, toMillis)}. */
     public long admittedIn(String account, long fromMillis, long toMillis) {
         return calls.stream().filter(c -> counted(c, account) && c.atMillis() >= fromMillis && c.atMillis() < toMillis)

@@ -36,13 +36,10 @@ class FleetLimitsTest {
     private static final int EMBEDDING_JOBS = 200;
     private static final long MEASURED_MS = 12_000; // two NVIDIA windows of 6 s
     /**
-     * The window guard sized to this machine's grant-to-arrival jitter. Here three cold workers, the broker and
-     * the simulator share one 2-core JVM, and a cold worker's first requests, each on a new HTTP connection, have
-     * been seen to reach the simulator 300-600 ms after their grant: past the default 500 ms, which then let a
-     * 41st request into a window. Size the guard to the jitter of the deployment (README, "How the limits are
-     * shared").
+     * A small window guard: a grant older than this when its request is about to be written is given back and taken
+     * afresh, so the cold first requests of a starting worker (new connections, a cold JIT) cannot arrive late.
      */
-    private static final String GUARD = "--dispatch.capacity.window-guard=1s";
+    private static final String GUARD = "--dispatch.capacity.window-guard=100ms";
 
     @Test
     void three_workers_never_exceed_any_limit_and_use_at_least_95_percent(Infrastructure infra) throws Exception {

@@ -27,7 +27,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import org.redisson.api.RPermitExpirableSemaphore;
+import dev.llmdispatch.dispatch.capacity.AccountKeys;
+import dev.llmdispatch.dispatch.capacity.RedisCapacityStore;
 import org.redisson.api.RedissonClient;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -68,8 +69,11 @@ class WorkerCrashTest {
                 doomed.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             }
             long killedAt = System.currentTimeMillis();
-            RPermitExpirableSemaphore hunyuan = redis.getPermitExpirableSemaphore(ns + ":{hunyuan-1}:in-flight");
-            assertThat(hunyuan.availablePermits()).as("the dead worker's permits are still leased").isZero();
+            RedisCapacityStore store = new RedisCapacityStore(redis, ns);
+            AccountKeys hunyuan = AccountKeys.of(ns, "hunyuan-1");
+            AccountKeys.Declaration limits = new AccountKeys.Declaration(5, -1, -1, -1, -1);
+            assertThat(store.usage(hunyuan, limits).inFlight()).as("the dead worker's permits are still leased")
+                    .isEqualTo(5);
 
             try (ConfigurableApplicationContext survivor = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(),
                     FAST_FAILOVER)) {
@@ -84,7 +88,7 @@ class WorkerCrashTest {
                         .filter(c -> "hunyuan-1".equals(c.account()) && c.atMillis() > killedAt + 100)
                         .mapToLong(CallLog.Call::atMillis).min().orElseThrow();
                 assertThat(firstHunyuanAfter - killedAt).isLessThan(12_000 + 3_000);
-                await().atMost(Duration.ofSeconds(15)).until(() -> hunyuan.availablePermits() == 5);
+                await().atMost(Duration.ofSeconds(15)).until(() -> store.usage(hunyuan, limits).inFlight() == 0);
                 for (String account : List.of("nvidia-1", "nvidia-2", "hunyuan-1")) {
                     assertThat(simulator.stats().get(account)).containsEntry("rejectedConcurrency", 0L)
                             .containsEntry("rejectedRateLimit", 0L);

@@ -140,9 +140,13 @@ public class WorkerConfiguration {
         return new ResultPublisher(producer, topics);
     }
 
+    /**
+     * The worker's clock (deadlines, cooldown ends, alert windows). {@code dispatch.clock-offset} shifts it, to test
+     * a worker whose clock is off: no limit depends on it (windows and leases are timed by Redis).
+     */
     @Bean
-    Clock clock() {
-        return Clock.systemUTC();
+    Clock clock(@org.springframework.beans.factory.annotation.Value("${dispatch.clock-offset:0s}") Duration offset) {
+        return offset.isZero() ? Clock.systemUTC() : Clock.offset(Clock.systemUTC(), offset);
     }
 
     @Bean

@@ -1,0 +1,149 @@
+package dev.llmdispatch.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.CallLogStats;
+import dev.llmdispatch.simulator.LatencyModel;
+import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.Simulator;
+import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.testkit.FreePorts;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import dev.llmdispatch.testkit.LocalRedis;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The limits under the faults a deployment meets, with separate worker processes and the simulator as a strict
+ * referee counting at arrival: the mission's accounts at 6 s windows with a 100 ms guard, three workers (one with
+ * its clock 2 s ahead), a flood, a fourth worker joining in the middle of it with a looser limit (a rolling limit
+ * change), then Redis killed and restarted empty. Not one request over a limit, every job answered exactly once,
+ * the accounts used to the full before and again one window after the restart.
+ */
+@IntegrationTest
+class FleetFaultsTest {
+
+    private static final int JOBS = 1400;
+    private static final long WINDOW_MS = 6_000;
+
+    @Test
+    void limits_hold_exactly_through_a_joining_worker_a_skewed_clock_a_limit_change_and_a_redis_restart(
+            Infrastructure shared) throws Exception {
+        int redisPort = FreePorts.next();
+        LocalRedis redis = LocalRedis.start(redisPort);
+        Infrastructure infra = new Infrastructure(shared.bootstrapServers(), redis.url());
+        String ns = "faults";
+        Topics topics = WorkerHarness.topics(ns);
+        List<Process> workers = new ArrayList<>();
+        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
+                        LatencyModel.logNormal(400, 0.25)));
+                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
+                        .defaultTimeout(Duration.ofMinutes(4)).build();
+                Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers()))) {
+            String guard = "--dispatch.capacity.window-guard=100ms";
+            for (int i = 0; i < 3; i++) {
+                List<String> args = WorkerHarness.workerArgs(infra, ns, simulator.baseUrl(), guard,
+                        "--dispatch.clock-offset=" + (i == 2 ? "2s" : "0s"));
+                workers.add(WorkerHarness.startWorkerProcess("faults-worker-" + i, args));
+            }
+            awaitGroup(admin, ns + "-workers", 3);
+
+            List<Job> jobs = new ArrayList<>();
+            for (int i = 0; i < JOBS; i++) {
+                Tier tier = i % 10 < 4 ? Tier.TIER_1 : i % 10 < 7 ? Tier.TIER_2 : Tier.TIER_3;
+                jobs.add(Job.chat("faults-" + i, "question " + i).toBuilder().tier(tier).build());
+            }
+            List<CompletableFuture<JobResult>> futures = client.submitAll(jobs, Priority.MEDIUM);
+
+            // a fourth worker joins mid-flood, with NVIDIA at 44 per window: the fleet's 40 must hold while both run
+            await().atMost(Duration.ofSeconds(30)).until(() -> simulator.calls().all().size() > 50);
+            List<String> looser = new ArrayList<>(WorkerHarness.workerArgs(infra, ns, simulator.baseUrl(), guard));
+            looser.replaceAll(a -> a.matches("--dispatch\\.providers\\.nvidia\\.accounts\\[\\d]\\.limits\\.requests=.*")
+                    ? a.replaceFirst("=.*", "=44")
+                    // the production default: should this worker be the first to find the state missing (after the
+                    // restart), it must not take it for a fresh deployment
+                    : a.equals("--dispatch.capacity.quiet-on-new-state=false") ? "--dispatch.capacity.quiet-on-new-state=true"
+                    : a);
+            workers.add(WorkerHarness.startWorkerProcess("faults-worker-3", looser));
+
+            // two full NVIDIA windows from the first call, then Redis dies and comes back empty
+            long t0 = await().atMost(Duration.ofSeconds(30)).until(
+                    () -> new CallLogStats(simulator.calls().all()).firstAdmitted("nvidia-1"), at -> at > 0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> System.currentTimeMillis() > t0 + 2 * WINDOW_MS + 1500);
+            redis.close();
+            long restartedAt = System.currentTimeMillis();
+            redis = LocalRedis.start(redisPort);
+
+            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
+            CallLogStats stats = new CallLogStats(simulator.calls().all());
+            System.out.println("simulator stats: " + simulator.stats());
+
+            for (String account : List.of("nvidia-1", "nvidia-2", "hunyuan-1")) {
+                assertThat(stats.refusedByLimits(account)).as("429s from the limits of %s", account).isZero();
+            }
+            // exactly one result record per job (records counted, not ids collected)
+            Map<String, Long> results = WorkerHarness.readAll(infra, topics.results()).stream()
+                    .map(r -> JobCodec.readResult(r.value()).id())
+                    .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+            assertThat(results).hasSize(JOBS);
+            assertThat(results.values()).allMatch(n -> n == 1);
+            assertThat(futures).allSatisfy(f -> assertThat(f.join().status().name()).isEqualTo("SUCCEEDED"));
+
+            for (String nvidia : List.of("nvidia-1", "nvidia-2")) {
+                long first = stats.firstAdmitted(nvidia);
+                long before = stats.admittedIn(nvidia, first, first + 2 * WINDOW_MS);
+                System.out.printf("%s: %d admitted in its first two windows%n", nvidia, before);
+                assertThat(before / 80.0).as("request use of %s before the restart", nvidia).isGreaterThanOrEqualTo(0.95);
+                // after the restart the windows wait one whole window (requests sent before may still count), then
+                // the account is used to the full again
+                long back = stats.firstAdmittedAfter(nvidia, restartedAt + 500);
+                System.out.printf("%s: first admitted %d ms after the restart%n", nvidia, back - restartedAt);
+                assertThat(back - restartedAt).as("%s back within a window (and Redisson's reconnection)", nvidia)
+                        .isLessThan(WINDOW_MS + 4_000);
+                long after = stats.admittedIn(nvidia, back, back + WINDOW_MS);
+                System.out.printf("%s: %d admitted in its first window after the restart%n", nvidia, after);
+                assertThat(after / 40.0).as("request use of %s after the restart", nvidia).isGreaterThanOrEqualTo(0.95);
+            }
+            long h0 = stats.firstAdmitted("hunyuan-1") + 1000;
+            double meanInFlight = stats.meanInFlight("hunyuan-1", h0, h0 + 2 * WINDOW_MS);
+            System.out.printf("hunyuan-1: mean in flight %.3f of 5%n", meanInFlight);
+            assertThat(meanInFlight / 5).as("concurrency use of hunyuan-1").isGreaterThanOrEqualTo(0.95);
+        } finally {
+            for (Process p : workers) {
+                p.destroyForcibly();
+            }
+            for (Process p : workers) {
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+            redis.close();
+        }
+    }
+
+    /** Waits until the group has {@code n} members, each with partitions. */
+    private static void awaitGroup(Admin admin, String group, int n) {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
+            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+            return d.members().size() == n
+                    && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+        });
+    }
+}
