@@ -197,8 +197,8 @@ class CapacityGateTest {
 
     @Test
     void a_permit_handed_to_a_local_waiter_gets_a_fresh_lease_and_no_other_gate_gets_it_meanwhile() throws Exception {
-        // lease = call timeout 1 s + margin 1 s
-        DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(1));
+        // lease = call timeout 2 s + margin 1 s; a hand-over needs half the margin of the lease left
+        DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(2));
         CapacitySettings capacity = new CapacitySettings("gate-" + UUID.randomUUID(), Duration.ZERO,
                 Duration.ofSeconds(1), Duration.ofMillis(10)).withQuietOnNewState(false);
         List<CapacityGate> gates = gates(2, settings, capacity);
@@ -216,8 +216,8 @@ class CapacityGateTest {
             try (Lease lease = local.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
                 maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
                 handedAt.complete(System.nanoTime());
-                // a call of 1.5 s: past the first grant's lease (2 s from its start), within a renewed one
-                Thread.sleep(1500);
+                // a call of 2.5 s: past the first grant's lease (3 s from its start), within a renewed one
+                Thread.sleep(2500);
                 holding.decrementAndGet();
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
@@ -242,7 +242,7 @@ class CapacityGateTest {
         long otherAt = otherGot.get();
         assertThat(local.handedOver()).isEqualTo(1);
         assertThat(maxHolding.get()).isEqualTo(1);
-        assertThat(otherAt - handedAt.get()).isGreaterThanOrEqualTo(Duration.ofMillis(1500).toNanos());
+        assertThat(otherAt - handedAt.get()).isGreaterThanOrEqualTo(Duration.ofMillis(2500).toNanos());
         assertThat(local.availablePermits("acct-1")).isEqualTo(1);
     }
 }

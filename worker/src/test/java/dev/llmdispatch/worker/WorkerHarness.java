@@ -133,7 +133,10 @@ public final class WorkerHarness {
     public static Process startWorkerProcess(String name, List<String> args) throws java.io.IOException {
         List<String> command = new ArrayList<>(List.of(
                 java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), WorkerApplication.class.getName()));
+                // sized for a 2-core machine running several workers, a broker and a simulator: the C1 compiler alone
+                // and one GC thread, so that a worker starting under load does not take both cores for seconds
+                "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"), WorkerApplication.class.getName()));
         command.addAll(args);
         java.io.File log = java.nio.file.Path.of("target", name + ".log").toFile();
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();

@@ -35,7 +35,7 @@ final class AccountCapacity {
      * @param retryMillis for a refusal: how long until room may appear, on the store's word (0: unknown)
      */
     record Grant(String permitId, String requestId, String tokenEntry, long askedNanos, Refusal refusal,
-            long retryMillis) {
+            long retryMillis, long serverMillis) {
         boolean granted() {
             return refusal == null;
         }
@@ -54,6 +54,7 @@ final class AccountCapacity {
     /** Permits this worker holds: id to the end of its lease ({@link System#nanoTime()}). */
     private final Map<String, Long> held = new ConcurrentHashMap<>();
     private volatile long rebuildingUntilNanos;
+    private long declaredAtNanos;
 
     AccountCapacity(CapacityStore store, CapacitySettings settings, AccountSettings account, Duration callTimeout,
             String workerId) {
@@ -69,24 +70,27 @@ final class AccountCapacity {
 
     /** Takes room for one request without waiting: a new in-flight permit and places in the windows. */
     Grant tryAcquire(long estimatedTokens) {
-        return ask(workerId + "-p" + ids.incrementAndGet(), false, estimatedTokens);
+        return ask(workerId + "-p" + ids.incrementAndGet(), false, estimatedTokens, null);
     }
 
     /**
      * Takes room for one more request on an in-flight permit already held (handed from a finished call to a
      * waiting job): places in the windows and a fresh lease, in one step. A permit the store no longer has (lost
      * with the state) is refused as {@link Refusal#CONCURRENCY}: it must not be used.
+     *
+     * @param sent the request that ended on the permit, if it was written (its window place moves to then)
      */
-    Grant reuse(String permit, long estimatedTokens) {
-        return ask(permit, true, estimatedTokens);
+    Grant reuse(String permit, long estimatedTokens, CapacityStore.Sent sent) {
+        return ask(permit, true, estimatedTokens, sent);
     }
 
-    private Grant ask(String permitId, boolean renew, long estimatedTokens) {
+    private Grant ask(String permitId, boolean renew, long estimatedTokens, CapacityStore.Sent sent) {
         String requestId = workerId + "-r" + ids.incrementAndGet();
         long tokens = limits.tokens() == null ? 0 : Math.max(0, Math.min(estimatedTokens, limits.tokens()));
         long asked = System.nanoTime();
         CapacityStore.Decision d = store.acquire(keys, declaration, new CapacityStore.Ask(permitId, renew, leaseMillis,
-                requestId, tokens, epoch, newEpoch(), settings.quietOnNewState(), settings.restoreWait().toMillis()));
+                requestId, tokens, epoch, newEpoch(), settings.quietOnNewState(), settings.restoreWait().toMillis(),
+                windowed() ? sent : null));
         if (d.reason() == CapacityStore.Reason.EPOCH) {
             log.warn("account {}: its limit state vanished from Redis and was remade; putting back this worker's {} "
                     + "permits, no request is granted until the state has rebuilt", accountId, held.size());
@@ -97,7 +101,8 @@ final class AccountCapacity {
         return switch (d.reason()) {
             case GRANTED -> {
                 held.put(permitId, asked + TimeUnit.MILLISECONDS.toNanos(leaseMillis));
-                yield new Grant(permitId, requestId, tokens > 0 ? requestId + ":" + tokens : null, asked, null, 0);
+                yield new Grant(permitId, requestId, tokens > 0 ? requestId + ":" + tokens : null, asked, null, 0,
+                        d.serverMillis());
             }
             case CONCURRENCY -> refused(Refusal.CONCURRENCY, 0);
             case LOST_PERMIT -> {
@@ -115,26 +120,33 @@ final class AccountCapacity {
     }
 
     private static Grant refused(Refusal refusal, long retryMillis) {
-        return new Grant(null, null, null, 0, refusal, Math.min(retryMillis, MAX_RETRY_MILLIS));
+        return new Grant(null, null, null, 0, refusal, Math.min(retryMillis, MAX_RETRY_MILLIS), 0);
     }
 
     /**
      * Gives back a request's room: its permit (unless {@code keepPermit}: a call that may still run at the provider
-     * keeps counting until its lease ends) and, for a request never sent, its places in the windows.
+     * keeps counting until its lease ends) and, for a request never sent, its places in the windows; a request that
+     * was sent has its window place moved to when it was written.
      */
-    void release(String permitId, String requestId, String tokenEntry, boolean keepPermit, boolean unsent) {
+    void release(String permitId, String requestId, String tokenEntry, boolean keepPermit, boolean unsent,
+            CapacityStore.Sent sent) {
         if (permitId != null && !keepPermit) {
             held.remove(permitId);
         }
-        store.release(keys, keepPermit ? null : permitId, unsent ? requestId : null, unsent ? tokenEntry : null);
+        store.release(keys, keepPermit ? null : permitId, unsent ? requestId : null, unsent ? tokenEntry : null,
+                unsent || !windowed() ? null : sent);
     }
 
     /**
-     * Checks that the state this worker knows is still in Redis and, if it vanished, puts back the permits this
-     * worker holds. Cheap when it holds none: nothing is asked.
+     * Keeps this worker's declared limits in force (every third of their ttl), and checks that the state this worker
+     * knows is still in Redis and, if it vanished, puts back the permits this worker holds (only while it holds some).
      */
     void sync() {
         long now = System.nanoTime();
+        if (declaredAtNanos == 0 || now - declaredAtNanos > TimeUnit.MILLISECONDS.toNanos(declaration.ttlMillis() / 3)) {
+            store.declare(keys, declaration);
+            declaredAtNanos = now;
+        }
         held.values().removeIf(end -> end - now <= 0);
         if (!held.isEmpty() && !epoch.isEmpty()) {
             restore();

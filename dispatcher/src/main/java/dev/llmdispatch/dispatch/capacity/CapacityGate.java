@@ -249,13 +249,11 @@ public final class CapacityGate implements AutoCloseable {
         }
         AccountCapacity.Grant grant = lease.grant();
         try {
-            if (!keepPermit || unsent) {
-                stored(() -> {
-                    accounts.get(accountId).release(grant.permitId(), grant.requestId(), grant.tokenEntry(),
-                            keepPermit, unsent);
-                    return null;
-                });
-            }
+            stored(() -> {
+                accounts.get(accountId).release(grant.permitId(), grant.requestId(), grant.tokenEntry(), keepPermit,
+                        unsent, lease.sent());
+                return null;
+            });
         } catch (RuntimeException e) {
             log.warn("account {}: could not give back room in Redis ({}); the permit comes back when its lease ends",
                     accountId, e.toString());
@@ -312,7 +310,7 @@ public final class CapacityGate implements AutoCloseable {
         Waiter waiter = chosen;
         AccountCapacity.Grant grant;
         try {
-            grant = stored(() -> capacity.reuse(finished.permitId(), waiter.tokens));
+            grant = stored(() -> capacity.reuse(finished.permitId(), waiter.tokens, finished.sent()));
         } catch (RuntimeException e) {
             waiter.claimed.set(false);
             storeError(accountId, e);

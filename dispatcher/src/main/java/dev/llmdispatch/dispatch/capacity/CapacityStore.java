@@ -36,9 +36,16 @@ public interface CapacityStore {
      * @param newEpoch     the epoch to create should the state be missing
      * @param quietOnNew   whether a state missing for a worker that knew none counts as lost
      * @param restoreMillis after a loss, how long nothing is granted while live workers put back their permits
+     * @param sent         with {@code held}: the request that ended on the permit, to count from its writing
      */
     record Ask(String permitId, boolean held, long leaseMillis, String requestId, long tokens, String knownEpoch,
-            String newEpoch, boolean quietOnNew, long restoreMillis) {}
+            String newEpoch, boolean quietOnNew, long restoreMillis, Sent sent) {}
+
+    /**
+     * A request that was written {@code millisAgo} ago: its place in the request window is moved to when it was
+     * written (never earlier than its grant), so that it holds a whole window after it reached the provider.
+     */
+    record Sent(String requestId, long millisAgo) {}
 
     /**
      * The store's answer.
@@ -59,9 +66,10 @@ public interface CapacityStore {
 
     /**
      * Gives back what a request took: its permit (unless {@code permitId} is null: it stays until its lease ends),
-     * and, for a request that was never sent, its places in the request and token windows.
+     * and, for a request that was never sent, its places in the request and token windows; for one that was
+     * ({@code sent}, or null), moves its window place to when it was written.
      */
-    void release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry);
+    void release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent);
 
     /**
      * Checks that the state of epoch {@code knownEpoch} is still there; if not, remakes it (as lost) and puts back
@@ -73,6 +81,13 @@ public interface CapacityStore {
             Map<String, Long> permits, long restoreMillis);
 
     Usage usage(AccountKeys account, AccountKeys.Declaration limits);
+
+    /**
+     * Keeps this worker's limits of the account in force (every request declares them too): a live worker's limits
+     * hold while it lives, not only while it asks, so a rolling change keeps the stricter value until the last
+     * worker holding it is gone.
+     */
+    void declare(AccountKeys account, AccountKeys.Declaration limits);
 
     /** Calls {@code released} with the account id whenever any worker gives back room; returns a handle to remove. */
     AutoCloseable onRelease(Consumer<String> released);

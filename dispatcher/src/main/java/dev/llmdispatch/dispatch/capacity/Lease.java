@@ -1,6 +1,7 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import dev.llmdispatch.dispatch.routing.Slot;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Room for one provider call on one account, taken from the fleet-wide limits. End it exactly once, in a
@@ -16,6 +17,8 @@ public final class Lease implements AutoCloseable {
     private final long waitedMillis;
     private final boolean windowed;
     private boolean ended;
+    /** When the request was let go to be written ({@link System#nanoTime()}), 0 before. */
+    private volatile long writtenNanos;
 
     Lease(Slot slot, AccountCapacity.Grant grant, CapacityGate gate, long waitedMillis, boolean windowed) {
         this.slot = slot;
@@ -38,6 +41,11 @@ public final class Lease implements AutoCloseable {
         return grant.askedNanos();
     }
 
+    /** When the room was granted, by the capacity store's (Redis server's) clock, epoch ms. */
+    public long grantedAtServerMillis() {
+        return grant.serverMillis();
+    }
+
     public Slot slot() {
         return slot;
     }
@@ -58,7 +66,18 @@ public final class Lease implements AutoCloseable {
      * arrival at the provider). Ask it at the last moment before the request's first byte leaves.
      */
     public boolean writable() {
-        return !windowed || ageNanos() <= gate.windowGuardNanos();
+        boolean writable = !windowed || ageNanos() <= gate.windowGuardNanos();
+        if (writable) {
+            writtenNanos = System.nanoTime();
+        }
+        return writable;
+    }
+
+    /** The request as written, for its window place to count from then; null when it was not let go. */
+    CapacityStore.Sent sent() {
+        long at = writtenNanos;
+        return at == 0 ? null
+                : new CapacityStore.Sent(grant.requestId(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - at));
     }
 
     /** The call is over: the permit goes back (or straight to a waiting job); the request keeps its window place. */

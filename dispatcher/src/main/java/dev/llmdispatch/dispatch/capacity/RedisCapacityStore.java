@@ -15,7 +15,7 @@ import org.redisson.client.codec.StringCodec;
 
 /**
  * The capacity store on Redis: each decision is one Lua script ({@code acquire.lua}, {@code release.lua},
- * {@code restore.lua}, {@code usage.lua} beside this class) that reads the server's {@code TIME}, so no worker's
+ * {@code restore.lua}, {@code usage.lua}, {@code declare.lua} beside this class) that reads the server's {@code TIME}, so no worker's
  * clock enters a window, and keeps the whole of an account's state in one hash slot.
  */
 public final class RedisCapacityStore implements CapacityStore {
@@ -24,6 +24,7 @@ public final class RedisCapacityStore implements CapacityStore {
     private static final String RELEASE = script("release.lua");
     private static final String RESTORE = script("restore.lua");
     private static final String USAGE = script("usage.lua");
+    private static final String DECLARE = script("declare.lua");
 
     private final RedissonClient redis;
     private final RScript scripts;
@@ -41,15 +42,18 @@ public final class RedisCapacityStore implements CapacityStore {
                 List.of(a.state(), a.inFlight(), a.requests(), a.tokens(), a.limits()),
                 ask.knownEpoch(), ask.newEpoch(), ask.quietOnNew() ? "1" : "0", Long.toString(ask.restoreMillis()),
                 ask.permitId(), ask.held() ? "1" : "0", Long.toString(ask.leaseMillis()), ask.requestId(),
-                Long.toString(ask.tokens()), limits.wire(), Long.toString(limits.ttlMillis()));
+                Long.toString(ask.tokens()), limits.wire(), Long.toString(limits.ttlMillis()),
+                ask.sent() == null ? "" : ask.sent().requestId(),
+                ask.sent() == null ? "0" : Long.toString(ask.sent().millisAgo()));
         return new Decision(Reason.valueOf((String) r.get(1)), (Long) r.get(2), (String) r.get(3), (Long) r.get(4));
     }
 
     @Override
-    public void release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry) {
+    public void release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
         scripts.eval(a.state(), RScript.Mode.READ_WRITE, RELEASE, RScript.ReturnType.LONG,
                 List.of(a.inFlight(), a.requests(), a.tokens()), nonNull(permitId), nonNull(unsentRequestId),
-                nonNull(unsentTokenEntry), a.releasedChannel(), a.accountId());
+                nonNull(unsentTokenEntry), a.releasedChannel(), a.accountId(), sent == null ? "" : sent.requestId(),
+                sent == null ? "0" : Long.toString(sent.millisAgo()));
     }
 
     @Override
@@ -72,6 +76,12 @@ public final class RedisCapacityStore implements CapacityStore {
                 List.of(a.state(), a.inFlight(), a.requests(), a.tokens()),
                 Long.toString(limits.requestWindowMillis()), Long.toString(limits.tokenWindowMillis()));
         return new Usage((Long) r.get(0), (Long) r.get(1), (Long) r.get(2), (Long) r.get(3));
+    }
+
+    @Override
+    public void declare(AccountKeys a, AccountKeys.Declaration limits) {
+        scripts.eval(a.state(), RScript.Mode.READ_WRITE, DECLARE, RScript.ReturnType.LONG, List.of(a.limits()),
+                limits.wire(), Long.toString(limits.ttlMillis()));
     }
 
     @Override

@@ -13,12 +13,17 @@
 -- ARGV[4] ms to wait after a loss for live workers to put back their permits
 -- ARGV[5] permit id   ARGV[6] '1': the permit is held already (renew it)   ARGV[7] lease ms
 -- ARGV[8] request id  ARGV[9] estimated tokens   ARGV[10] this worker's limits   ARGV[11] declaration ttl ms
+-- ARGV[12] a request of this permit that ended ('' none)   ARGV[13] ms since it was written
 -- Returns {granted 1|0, reason, retry-after ms, epoch, server ms}
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function ms(x) return string.format('%.0f', x) end
 
+if ARGV[12] ~= '' then
+  -- the place of the request that ended on this permit counts from when it was written, not granted
+  redis.call('ZADD', KEYS[3], 'GT', ms(now - tonumber(ARGV[13])), ARGV[12])
+end
 redis.call('ZADD', KEYS[5], now + tonumber(ARGV[11]), ARGV[10])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
 local conc, reqs, toks, maxRw, maxTw = -1, {}, {}, 0, 0

@@ -63,7 +63,8 @@ class CapacityGateFaultTest {
         }
 
         @Override
-        public void release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry) {
+        public void release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry,
+                Sent sent) {
             if (failRelease) {
                 throw new IllegalStateException("Unable to connect to Redis (injected)");
             }
@@ -81,6 +82,10 @@ class CapacityGateFaultTest {
         @Override
         public Usage usage(AccountKeys account, AccountKeys.Declaration limits) {
             return new Usage(inFlight.size(), 0, 0, 0);
+        }
+
+        @Override
+        public void declare(AccountKeys account, AccountKeys.Declaration limits) {
         }
 
         @Override
