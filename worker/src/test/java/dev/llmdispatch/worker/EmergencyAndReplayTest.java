@@ -74,6 +74,18 @@ class EmergencyAndReplayTest {
             long quiet = simulator.calls().all().stream().mapToLong(CallLog.Call::seq).max().orElse(0);
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> simulator.calls()
                     .since(quiet).stream().noneMatch(AccountFailuresTest::isJobCall));
+            // the probes are real completions that keep failing (GET /models would answer): emergency mode holds,
+            // and each down account sees at most one probe per probe interval across the fleet (fewer as they back off)
+            long probesFrom = simulator.calls().all().stream().mapToLong(CallLog.Call::seq).max().orElse(0);
+            long spanStart = System.currentTimeMillis();
+            await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).until(() ->
+                    fleet.get(0).getBean(EmergencyMonitor.class).active()
+                            && fleet.get(1).getBean(EmergencyMonitor.class).active());
+            long span = System.currentTimeMillis() - spanStart;
+            Map<String, Long> probes = simulator.calls().since(probesFrom).stream().filter(c -> c.account() != null)
+                    .collect(Collectors.groupingBy(CallLog.Call::account, Collectors.counting()));
+            assertThat(probes).isNotEmpty();
+            assertThat(probes.values()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(span / 500 + 1));
 
             // nothing lost: every job has a terminal result or is still waiting, uncommitted, in Kafka; what
             // failed is exactly what went to the dead-letter topic

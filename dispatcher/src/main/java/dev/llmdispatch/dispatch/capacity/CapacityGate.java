@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Hands out room on provider accounts, shared by the whole fleet through a {@link CapacityStore} (Redis), to the
- * jobs of this worker in priority order (HIGH, then MEDIUM, then LOW; first come first served within a priority).
+ * jobs of this worker in priority order (HIGH, then MEDIUM, then LOW; first come first served within a priority),
+ * a waiting job rising one level for every {@link CapacitySettings#priorityAging()} it waits, so that a LOW job
+ * under a sustained HIGH load is still served.
  *
  * <p>A job that finds no room waits without polling Redis in a loop: one granter thread per worker retries
  * the waiting jobs when room may have appeared — when a permit is released here, when another worker
@@ -67,7 +69,8 @@ public final class CapacityGate implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(
-            Comparator.comparing((Waiter w) -> w.priority).thenComparingLong(w -> w.seq));
+            Comparator.comparingLong((Waiter w) -> w.rank).thenComparingLong(w -> w.seq));
+    private final long originNanos = System.nanoTime();
     private final AtomicLong seq = new AtomicLong();
     private final AtomicLong handedOver = new AtomicLong();
     /** Accounts seen without a free concurrency permit, until a release of theirs is announced. */
@@ -134,7 +137,8 @@ public final class CapacityGate implements AutoCloseable {
         if (slots.isEmpty()) {
             throw new IllegalArgumentException("no slots to acquire");
         }
-        Waiter waiter = new Waiter(List.copyOf(slots), priority, seq.incrementAndGet(), deadline, tokens);
+        Waiter waiter = new Waiter(List.copyOf(slots), priority, seq.incrementAndGet(), deadline, tokens, originNanos,
+                settings.priorityAging().toNanos());
         lock.lock();
         try {
             waiters.add(waiter);

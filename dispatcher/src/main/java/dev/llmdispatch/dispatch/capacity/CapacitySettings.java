@@ -22,9 +22,12 @@ import java.time.Duration;
  *                         window by a fleet whose state is gone; false: only for a fresh deployment or provider)
  * @param redisOutageWait  how long a job waits for capacity while every call to Redis fails before it ends
  *                         {@code FAILED} with {@code CAPACITY_UNAVAILABLE} (dead-lettered for replay)
+ * @param priorityAging    how long a job waiting for capacity waits to rise one priority level (a LOW job is served
+ *                         before HIGH jobs arriving two of these after it); 0: strict priority, a LOW job may wait
+ *                         as long as HIGH jobs keep coming
  */
 public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll,
-        Duration restoreWait, Boolean quietOnNewState, Duration redisOutageWait) {
+        Duration restoreWait, Boolean quietOnNewState, Duration redisOutageWait, Duration priorityAging) {
 
     public static final String DEFAULT_KEY_PREFIX = "llm-dispatch";
     public static final Duration DEFAULT_WINDOW_GUARD = Duration.ofMillis(500);
@@ -33,6 +36,7 @@ public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration 
     public static final Duration DEFAULT_RESTORE_WAIT = Duration.ofSeconds(1);
     public static final boolean DEFAULT_QUIET_ON_NEW_STATE = true;
     public static final Duration DEFAULT_REDIS_OUTAGE_WAIT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_PRIORITY_AGING = Duration.ofSeconds(30);
     public static final CapacitySettings DEFAULTS = new CapacitySettings(null, null, null, null);
 
     public CapacitySettings {
@@ -43,6 +47,11 @@ public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration 
         restoreWait = restoreWait == null ? DEFAULT_RESTORE_WAIT : restoreWait;
         quietOnNewState = quietOnNewState == null ? DEFAULT_QUIET_ON_NEW_STATE : quietOnNewState;
         redisOutageWait = redisOutageWait == null ? DEFAULT_REDIS_OUTAGE_WAIT : redisOutageWait;
+        priorityAging = priorityAging == null ? DEFAULT_PRIORITY_AGING : priorityAging;
+        if (priorityAging.isNegative()) {
+            throw new IllegalArgumentException("dispatch.capacity.priority-aging must be >= 0 (0: strict priority), "
+                    + "but was " + priorityAging);
+        }
         if (windowGuard.isNegative()) {
             throw new IllegalArgumentException("dispatch.capacity.window-guard must be >= 0, but was " + windowGuard);
         }
@@ -63,12 +72,19 @@ public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration 
     }
 
     public CapacitySettings(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll) {
-        this(keyPrefix, windowGuard, leaseMargin, ratePoll, null, null, null);
+        this(keyPrefix, windowGuard, leaseMargin, ratePoll, null, null, null, null);
     }
 
     /** These settings with {@link #quietOnNewState} set. */
     public CapacitySettings withQuietOnNewState(boolean quiet) {
-        return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quiet, redisOutageWait);
+        return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quiet, redisOutageWait,
+                priorityAging);
+    }
+
+    /** These settings with {@link #priorityAging} set. */
+    public CapacitySettings withPriorityAging(Duration aging) {
+        return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quietOnNewState,
+                redisOutageWait, aging);
     }
 
     /** How often a worker holding permits checks that the limit state is still there (a quarter of the restore wait). */

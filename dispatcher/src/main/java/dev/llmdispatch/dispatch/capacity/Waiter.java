@@ -7,7 +7,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** A job waiting in the {@link CapacityGate} for room on one of its slots. */
+/**
+ * A job waiting in the {@link CapacityGate} for room on one of its slots. Waiters are served by {@link #rank}: the
+ * time it arrived plus one aging step per priority level below HIGH, so a waiting job rises one level for each step
+ * it waits (a LOW job is served before HIGH jobs that arrive two steps after it), then by arrival.
+ */
 final class Waiter {
     final List<Slot> slots;
     final Priority priority;
@@ -15,12 +19,19 @@ final class Waiter {
     final Instant deadline;
     final long tokens;
     final long enqueuedNanos = System.nanoTime();
+    final long rank;
     final Thread thread = Thread.currentThread();
     final CompletableFuture<Lease> future = new CompletableFuture<>();
     /** Held by whoever is taking room for it (the granter or a hand-over), so that room is taken once. */
     final AtomicBoolean claimed = new AtomicBoolean();
 
-    Waiter(List<Slot> slots, Priority priority, long seq, Instant deadline, long tokens) {
+    /**
+     * @param originNanos the gate's start ({@link System#nanoTime()}), so that ranks stay small
+     * @param agingNanos  how long a waiter waits to rise one priority level (0: never, strict priority)
+     */
+    Waiter(List<Slot> slots, Priority priority, long seq, Instant deadline, long tokens, long originNanos,
+            long agingNanos) {
+        this.rank = (enqueuedNanos - originNanos) + priority.ordinal() * (agingNanos > 0 ? agingNanos : 1L << 55);
         this.slots = slots;
         this.priority = priority;
         this.seq = seq;
@@ -37,9 +48,8 @@ final class Waiter {
         return -1;
     }
 
-    /** Served before {@code other}: higher priority, or the same and earlier. */
+    /** Served before {@code other}: a lower rank (priority, aged), or the same and earlier. */
     boolean before(Waiter other) {
-        int c = priority.compareTo(other.priority);
-        return c < 0 || (c == 0 && seq < other.seq);
+        return rank < other.rank || (rank == other.rank && seq < other.seq);
     }
 }

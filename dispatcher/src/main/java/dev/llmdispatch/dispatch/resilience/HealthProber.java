@@ -26,7 +26,8 @@ import tools.jackson.databind.node.ObjectNode;
  * the account's jobs use (a one-token chat completion, or a one-word embedding), taken from the account's
  * fleet-wide limits like any job's: a provider whose catalogue ({@code GET /models}) answers while its completions
  * fail stays blocked. One probe per account per interval across the whole fleet (a Redis {@code SET NX} with the
- * interval as its expiry decides which worker sends it); a failed probe doubles the account's interval, up to
+ * interval as its expiry decides which worker sends it); from the second failed probe on, each doubles the
+ * account's interval, up to
  * {@link #MAX_BACKOFF_FACTOR} times; a successful one lifts the block.
  */
 public final class HealthProber {
@@ -87,7 +88,8 @@ public final class HealthProber {
             } else {
                 long n = failures.incrementAndGet();
                 failures.expire(interval.multipliedBy(MAX_BACKOFF_FACTOR * 4L));
-                turn.expire(interval.multipliedBy(Math.min(MAX_BACKOFF_FACTOR, 1L << Math.min(n, 30))));
+                // the first failure keeps the interval (one failed probe of a flaky account says little), then doubles
+                turn.expire(interval.multipliedBy(Math.min(MAX_BACKOFF_FACTOR, 1L << Math.min(n - 1, 30))));
                 health.stillDown(account, reason);
             }
         }

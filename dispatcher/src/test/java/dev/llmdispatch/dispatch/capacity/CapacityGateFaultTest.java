@@ -107,7 +107,7 @@ class CapacityGateFaultTest {
 
     private CapacityGate gate(FlakyStore store, Duration outageWait) {
         gate = new CapacityGate(store, SETTINGS, new CapacitySettings("t", Duration.ZERO, Duration.ofSeconds(1),
-                Duration.ofMillis(5), null, false, outageWait), Clock.systemUTC(), null);
+                Duration.ofMillis(5), null, false, outageWait, null), Clock.systemUTC(), null);
         return gate;
     }
 
@@ -189,6 +189,31 @@ class CapacityGateFaultTest {
                 .hasMessageContaining("Unable to connect to Redis (injected)");
         assertThat(gate.waiting()).isZero();
         assertThat(store.inFlight).isEmpty();
+    }
+
+    @Test
+    void a_low_job_that_waited_two_aging_steps_goes_before_a_high_job_that_just_came() throws Exception {
+        FlakyStore store = new FlakyStore(1);
+        gate = new CapacityGate(store, SETTINGS, new CapacitySettings("t", Duration.ZERO, Duration.ofSeconds(1),
+                Duration.ofMillis(5), null, false, Duration.ofMinutes(1), Duration.ofMillis(100)), Clock.systemUTC(),
+                null);
+        Lease held = gate.acquire(SLOTS, Priority.HIGH, null, 0);
+        List<Priority> order = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> low = acquireAsync(gate, Priority.LOW).thenAccept(lease -> {
+            order.add(Priority.LOW);
+            lease.close();
+        });
+        await().until(() -> gate.waiting() == 1);
+        // two aging steps (200 ms) later a HIGH job arrives: the LOW one has risen to its level and came first
+        await().pollDelay(Duration.ofMillis(250)).until(() -> true);
+        CompletableFuture<Void> high = acquireAsync(gate, Priority.HIGH).thenAccept(lease -> {
+            order.add(Priority.HIGH);
+            lease.close();
+        });
+        await().until(() -> gate.waiting() == 2);
+        held.close();
+        CompletableFuture.allOf(low, high).get(5, TimeUnit.SECONDS);
+        assertThat(order).containsExactly(Priority.LOW, Priority.HIGH);
     }
 
     @Test

@@ -42,10 +42,10 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
 
     /** {@code dispatch.capacity.*}: see {@link CapacitySettings}. */
     public record Capacity(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll,
-            Duration restoreWait, Boolean quietOnNewState, Duration redisOutageWait) {
+            Duration restoreWait, Boolean quietOnNewState, Duration redisOutageWait, Duration priorityAging) {
         public CapacitySettings toSettings() {
             return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quietOnNewState,
-                    redisOutageWait);
+                    redisOutageWait, priorityAging);
         }
     }
 
