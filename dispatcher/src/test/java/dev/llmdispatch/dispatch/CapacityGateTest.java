@@ -163,6 +163,56 @@ class CapacityGateTest {
         assertThat(order).containsExactly(Priority.HIGH, Priority.MEDIUM, Priority.LOW, Priority.LOW);
     }
 
+    private static CompletableFuture<Void> served(CapacityGate gate, List<Slot> slots, Priority priority, String name,
+            List<String> order) {
+        return CompletableFuture.runAsync(() -> {
+            try (Lease lease = gate.acquire(slots, priority, null, 0)) {
+                order.add(name);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }, Executors.newVirtualThreadPerTaskExecutor());
+    }
+
+    @Test
+    void a_freed_permit_goes_to_the_most_urgent_job_in_the_fleet_not_to_a_local_one() throws Exception {
+        DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
+        List<CapacityGate> gates = gates(2, settings, capacity(Duration.ZERO));
+        CapacityGate a = gates.get(0);
+        CapacityGate b = gates.get(1);
+        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        for (int round = 0; round < 5; round++) {
+            Lease held = a.acquire(slots(settings), Priority.HIGH, null, 0);
+            // worker A has a LOW job waiting; worker B a HIGH one, come later
+            CompletableFuture<Void> low = served(a, slots(settings), Priority.LOW, "low-" + round, order);
+            await().until(() -> a.waiting() == 1);
+            CompletableFuture<Void> high = served(b, slots(settings), Priority.HIGH, "high-" + round, order);
+            await().until(() -> b.waiting() == 1);
+            held.close(); // A's freed permit: its own LOW job would be next in A
+            CompletableFuture.allOf(low, high).get();
+            assertThat(order.subList(2 * round, 2 * round + 2)).containsExactly("high-" + round, "low-" + round);
+        }
+    }
+
+    @Test
+    void a_low_job_that_waited_long_enough_goes_before_a_fresh_high_one_anywhere_in_the_fleet() throws Exception {
+        DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
+        List<CapacityGate> gates = gates(2, settings, capacity(Duration.ZERO).withPriorityAging(Duration.ofMillis(100)));
+        CapacityGate a = gates.get(0);
+        CapacityGate b = gates.get(1);
+        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Lease held = b.acquire(slots(settings), Priority.HIGH, null, 0);
+        CompletableFuture<Void> low = served(a, slots(settings), Priority.LOW, "low", order);
+        await().until(() -> a.waiting() == 1);
+        // four aging steps later: the LOW job ranks as a HIGH one that came two steps before this one
+        await().pollDelay(Duration.ofMillis(400)).until(() -> true);
+        CompletableFuture<Void> high = served(b, slots(settings), Priority.HIGH, "high", order);
+        await().until(() -> b.waiting() == 1);
+        held.close(); // B's freed permit: its own HIGH job would be next in B
+        CompletableFuture.allOf(low, high).get();
+        assertThat(order).containsExactly("low", "high");
+    }
+
     @Test
     void gives_up_at_the_deadline() throws Exception {
         DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
@@ -225,7 +275,8 @@ class CapacityGateTest {
         }, pool);
         await().until(() -> local.waiting() == 1);
         CompletableFuture<Long> otherGot = CompletableFuture.supplyAsync(() -> {
-            try (Lease lease = other.acquire(slots(settings), Priority.HIGH, null, 0)) {
+            // the same priority as the local waiter, and later: the local one is the fleet's most urgent
+            try (Lease lease = other.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
                 maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
                 holding.decrementAndGet();
                 return System.nanoTime();

@@ -24,7 +24,7 @@ final class AccountCapacity {
     private static final long MAX_RETRY_MILLIS = 1_000;
 
     /** Why an account had no room. */
-    enum Refusal { CONCURRENCY, REQUESTS, TOKENS, REBUILDING }
+    enum Refusal { CONCURRENCY, REQUESTS, TOKENS, REBUILDING, PRIORITY }
 
     /**
      * Room for one request, or the refusal.
@@ -69,8 +69,8 @@ final class AccountCapacity {
     }
 
     /** Takes room for one request without waiting: a new in-flight permit and places in the windows. */
-    Grant tryAcquire(long estimatedTokens) {
-        return ask(workerId + "-p" + ids.incrementAndGet(), false, estimatedTokens, null);
+    Grant tryAcquire(long estimatedTokens, CapacityStore.Waiting waiting) {
+        return ask(workerId + "-p" + ids.incrementAndGet(), false, estimatedTokens, null, waiting);
     }
 
     /**
@@ -80,17 +80,23 @@ final class AccountCapacity {
      *
      * @param sent the request that ended on the permit, if it was written (its window place moves to then)
      */
-    Grant reuse(String permit, long estimatedTokens, CapacityStore.Sent sent) {
-        return ask(permit, true, estimatedTokens, sent);
+    Grant reuse(String permit, long estimatedTokens, CapacityStore.Sent sent, CapacityStore.Waiting waiting) {
+        return ask(permit, true, estimatedTokens, sent, waiting);
     }
 
-    private Grant ask(String permitId, boolean renew, long estimatedTokens, CapacityStore.Sent sent) {
+    /** Publishes this worker's most urgent job waiting for the account, or withdraws it (null). */
+    void publishWaiting(CapacityStore.Waiting waiting) {
+        store.publishWaiting(keys, workerId, waiting);
+    }
+
+    private Grant ask(String permitId, boolean renew, long estimatedTokens, CapacityStore.Sent sent,
+            CapacityStore.Waiting waiting) {
         String requestId = workerId + "-r" + ids.incrementAndGet();
         long tokens = limits.tokens() == null ? 0 : Math.max(0, Math.min(estimatedTokens, limits.tokens()));
         long asked = System.nanoTime();
         CapacityStore.Decision d = store.acquire(keys, declaration, new CapacityStore.Ask(permitId, renew, leaseMillis,
                 requestId, tokens, epoch, newEpoch(), settings.quietOnNewState(), settings.restoreWait().toMillis(),
-                windowed() ? sent : null));
+                windowed() ? sent : null, waiting));
         if (d.reason() == CapacityStore.Reason.EPOCH) {
             log.warn("account {}: its limit state vanished from Redis and was remade; putting back this worker's {} "
                     + "permits, no request is granted until the state has rebuilt", accountId, held.size());
@@ -110,6 +116,7 @@ final class AccountCapacity {
                 yield refused(Refusal.CONCURRENCY, 0);
             }
             case REQUESTS -> refused(Refusal.REQUESTS, d.retryMillis());
+            case PRIORITY -> refused(Refusal.PRIORITY, 0);
             case TOKENS -> refused(Refusal.TOKENS, d.retryMillis());
             case REBUILDING -> {
                 rebuildingUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(d.retryMillis());
@@ -163,13 +170,19 @@ final class AccountCapacity {
             }
         });
         String before = epoch;
-        String now2 = store.restore(keys, declaration, before, newEpoch(), left, settings.restoreWait().toMillis());
-        if (!now2.equals(before)) {
+        String current = store.restore(keys, declaration, before, newEpoch(), left, settings.restoreWait().toMillis());
+        if (!current.equals(before)) {
+            // a call that ended while its permit was being put back gave it back before: give it back again
+            for (String id : left.keySet()) {
+                if (!held.containsKey(id)) {
+                    store.release(keys, id, null, null, null);
+                }
+            }
             log.warn("account {}: limit state lost from Redis; put back {} in-flight permits of this worker", accountId,
                     left.size());
             rebuildingUntilNanos = System.nanoTime() + settings.restoreWait().toNanos();
         }
-        epoch = now2;
+        epoch = current;
     }
 
     private static String newEpoch() {

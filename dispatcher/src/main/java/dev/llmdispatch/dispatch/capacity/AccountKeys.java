@@ -8,12 +8,12 @@ import java.time.Duration;
  * use them together on a Redis Cluster.
  */
 public record AccountKeys(String accountId, String state, String inFlight, String requests, String tokens,
-        String limits, String releasedChannel) {
+        String limits, String waiting, String waitingUntil, String releasedChannel) {
 
     public static AccountKeys of(String keyPrefix, String accountId) {
         String base = keyPrefix + ":{" + accountId + "}:";
         return new AccountKeys(accountId, base + "state", base + "in-flight", base + "requests", base + "tokens",
-                base + "limits", keyPrefix + ":released");
+                base + "limits", base + "waiting", base + "waiting-until", keyPrefix + ":released");
     }
 
     /**

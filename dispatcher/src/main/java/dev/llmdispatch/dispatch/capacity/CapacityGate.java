@@ -39,7 +39,10 @@ import org.slf4j.LoggerFactory;
  * Hands out room on provider accounts, shared by the whole fleet through a {@link CapacityStore} (Redis), to the
  * jobs of this worker in priority order (HIGH, then MEDIUM, then LOW; first come first served within a priority),
  * a waiting job rising one level for every {@link CapacitySettings#priorityAging()} it waits, so that a LOW job
- * under a sustained HIGH load is still served.
+ * under a sustained HIGH load is still served. The order holds across the fleet: each worker keeps in Redis the
+ * rank of its most urgent job waiting for each account, and while an account has room for no more than the workers
+ * holding more urgent jobs for it, a less urgent job is refused there (also when a finished call would hand its
+ * permit on locally), so a freed permit goes to the most urgent job anywhere.
  *
  * <p>A job that finds no room waits without polling Redis in a loop: one granter thread per worker retries
  * the waiting jobs when room may have appeared — when a permit is released here, when another worker
@@ -58,6 +61,8 @@ public final class CapacityGate implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CapacityGate.class);
     private static final long IDLE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How long this worker's entry among an account's waiting jobs holds without being renewed. */
+    private static final long WAITING_TTL_MILLIS = 2_000;
 
     private final Map<String, AccountCapacity> accounts = new HashMap<>();
     private final Map<String, ProviderSettings> providers;
@@ -71,6 +76,9 @@ public final class CapacityGate implements AutoCloseable {
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(
             Comparator.comparingLong((Waiter w) -> w.rank).thenComparingLong(w -> w.seq));
     private final long originNanos = System.nanoTime();
+    private final String workerId = UUID.randomUUID().toString().substring(0, 8);
+    /** Accounts where this worker has an entry among the fleet's waiting jobs, with when it was last renewed. */
+    private final Map<String, Long> publishedWaiting = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
     private final AtomicLong handedOver = new AtomicLong();
     /** Accounts seen without a free concurrency permit, until a release of theirs is announced. */
@@ -105,7 +113,6 @@ public final class CapacityGate implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.providers = dispatch.providers();
-        String workerId = UUID.randomUUID().toString().substring(0, 8);
         dispatch.providers().forEach((name, provider) -> {
             roundRobin.put(name, new AtomicLong());
             for (AccountSettings account : provider.accounts()) {
@@ -179,7 +186,7 @@ public final class CapacityGate implements AutoCloseable {
         if (capacity == null) {
             return null;
         }
-        AccountCapacity.Grant grant = stored(() -> capacity.tryAcquire(tokens));
+        AccountCapacity.Grant grant = stored(() -> capacity.tryAcquire(tokens, null));
         return grant.granted() ? new Lease(slot, grant, this, 0, capacity.windowed()) : null;
     }
 
@@ -314,7 +321,8 @@ public final class CapacityGate implements AutoCloseable {
         Waiter waiter = chosen;
         AccountCapacity.Grant grant;
         try {
-            grant = stored(() -> capacity.reuse(finished.permitId(), waiter.tokens, finished.sent()));
+            grant = stored(() -> capacity.reuse(finished.permitId(), waiter.tokens, finished.sent(), waiting(waiter)));
+            publishedWaiting.put(accountId, System.nanoTime());
         } catch (RuntimeException e) {
             waiter.claimed.set(false);
             storeError(accountId, e);
@@ -455,6 +463,7 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     private void syncAll() {
+        syncWaiting(true);
         for (AccountCapacity capacity : accounts.values()) {
             try {
                 capacity.sync();
@@ -555,6 +564,9 @@ public final class CapacityGate implements AutoCloseable {
                 serve(waiter, full);
             }
         }
+        if (!publishedWaiting.isEmpty()) {
+            syncWaiting(false);
+        }
         long wait = IDLE_WAIT_NANOS;
         long after = System.nanoTime();
         for (long until : windowFullUntil.values()) {
@@ -583,7 +595,8 @@ public final class CapacityGate implements AutoCloseable {
                 AccountCapacity capacity = accounts.get(accountId);
                 AccountCapacity.Grant grant;
                 try {
-                    grant = stored(() -> capacity.tryAcquire(waiter.tokens));
+                    grant = stored(() -> capacity.tryAcquire(waiter.tokens, waiting(waiter)));
+                    publishedWaiting.put(accountId, System.nanoTime());
                 } catch (RuntimeException e) {
                     storeError(accountId, e);
                     full.add(accountId);
@@ -604,6 +617,54 @@ public final class CapacityGate implements AutoCloseable {
         } finally {
             if (!granted) {
                 waiter.claimed.set(false);
+            }
+        }
+    }
+
+    /**
+     * The waiter as the fleet's other workers see it: its rank is the store's now plus its urgency, one aging step
+     * per priority level below HIGH less what it has waited, so ranks compare across workers without their clocks.
+     */
+    private CapacityStore.Waiting waiting(Waiter waiter) {
+        long aging = settings.priorityAging().toMillis();
+        long step = aging > 0 ? aging : 1L << 40;
+        long tolerance = aging > 0 ? Math.min(1_000, aging / 2) : 1_000;
+        return new CapacityStore.Waiting(workerId, waiter.priority.ordinal() * step - waitedMillis(waiter),
+                WAITING_TTL_MILLIS, tolerance);
+    }
+
+    /**
+     * Keeps this worker's entries among the fleet's waiting jobs true: renews the entry of each account its jobs wait
+     * for (its most urgent one) every third of the entry's life, and withdraws those it no longer waits for.
+     */
+    private void syncWaiting(boolean renew) {
+        Map<String, Waiter> best = new HashMap<>();
+        lock.lock();
+        try {
+            for (Waiter w : waiters) {
+                if (!w.future.isDone()) {
+                    for (Slot slot : w.slots) {
+                        best.merge(slot.accountId(), w, (a, b) -> a.before(b) ? a : b);
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        long now = System.nanoTime();
+        for (Map.Entry<String, Long> e : publishedWaiting.entrySet()) {
+            String accountId = e.getKey();
+            Waiter w = best.get(accountId);
+            try {
+                if (w == null) {
+                    accounts.get(accountId).publishWaiting(null);
+                    publishedWaiting.remove(accountId, e.getValue());
+                } else if (renew && now - e.getValue() > TimeUnit.MILLISECONDS.toNanos(WAITING_TTL_MILLIS / 3)) {
+                    accounts.get(accountId).publishWaiting(waiting(w));
+                    publishedWaiting.put(accountId, now);
+                }
+            } catch (RuntimeException ex) {
+                log.debug("account {}: waiting entry not updated: {}", accountId, ex.toString());
             }
         }
     }

@@ -23,7 +23,9 @@ public interface CapacityStore {
         /** the limit state was lost and remade since this worker last saw it: put back the permits, then ask again */
         EPOCH,
         /** a permit this worker held is gone from the store (lost with the state): it must not be used */
-        LOST_PERMIT
+        LOST_PERMIT,
+        /** the room left is owed to more urgent jobs waiting on other workers */
+        PRIORITY
     }
 
     /**
@@ -37,9 +39,17 @@ public interface CapacityStore {
      * @param quietOnNew   whether a state missing for a worker that knew none counts as lost
      * @param restoreMillis after a loss, how long nothing is granted while live workers put back their permits
      * @param sent         with {@code held}: the request that ended on the permit, to count from its writing
+     * @param waiting      the asking job as the fleet's waiting jobs see it, or null to ignore them
      */
     record Ask(String permitId, boolean held, long leaseMillis, String requestId, long tokens, String knownEpoch,
-            String newEpoch, boolean quietOnNew, long restoreMillis, Sent sent) {}
+            String newEpoch, boolean quietOnNew, long restoreMillis, Sent sent, Waiting waiting) {}
+
+    /**
+     * A worker's most urgent job waiting for an account: its rank is the store's now plus {@code urgencyMillis}
+     * (lower goes first; a job's urgency falls as it waits). The entry holds {@code ttlMillis} unless renewed; ranks
+     * closer than {@code toleranceMillis} count as equal.
+     */
+    record Waiting(String workerId, long urgencyMillis, long ttlMillis, long toleranceMillis) {}
 
     /**
      * A request that was written {@code millisAgo} ago: its place in the request window is moved to when it was
@@ -88,6 +98,9 @@ public interface CapacityStore {
      * worker holding it is gone.
      */
     void declare(AccountKeys account, AccountKeys.Declaration limits);
+
+    /** Publishes this worker's most urgent job waiting for the account ({@code waiting}), or withdraws it (null). */
+    void publishWaiting(AccountKeys account, String workerId, Waiting waiting);
 
     /** Calls {@code released} with the account id whenever any worker gives back room; returns a handle to remove. */
     AutoCloseable onRelease(Consumer<String> released);

@@ -15,7 +15,7 @@ import org.redisson.client.codec.StringCodec;
 
 /**
  * The capacity store on Redis: each decision is one Lua script ({@code acquire.lua}, {@code release.lua},
- * {@code restore.lua}, {@code usage.lua}, {@code declare.lua} beside this class) that reads the server's {@code TIME}, so no worker's
+ * {@code restore.lua}, {@code usage.lua}, {@code declare.lua}, {@code waiting.lua} beside this class) that reads the server's {@code TIME}, so no worker's
  * clock enters a window, and keeps the whole of an account's state in one hash slot.
  */
 public final class RedisCapacityStore implements CapacityStore {
@@ -25,6 +25,7 @@ public final class RedisCapacityStore implements CapacityStore {
     private static final String RESTORE = script("restore.lua");
     private static final String USAGE = script("usage.lua");
     private static final String DECLARE = script("declare.lua");
+    private static final String WAITING = script("waiting.lua");
 
     private final RedissonClient redis;
     private final RScript scripts;
@@ -39,12 +40,16 @@ public final class RedisCapacityStore implements CapacityStore {
     @Override
     public Decision acquire(AccountKeys a, AccountKeys.Declaration limits, Ask ask) {
         List<Object> r = scripts.eval(a.state(), RScript.Mode.READ_WRITE, ACQUIRE, RScript.ReturnType.LIST,
-                List.of(a.state(), a.inFlight(), a.requests(), a.tokens(), a.limits()),
+                List.of(a.state(), a.inFlight(), a.requests(), a.tokens(), a.limits(), a.waiting(), a.waitingUntil()),
                 ask.knownEpoch(), ask.newEpoch(), ask.quietOnNew() ? "1" : "0", Long.toString(ask.restoreMillis()),
                 ask.permitId(), ask.held() ? "1" : "0", Long.toString(ask.leaseMillis()), ask.requestId(),
                 Long.toString(ask.tokens()), limits.wire(), Long.toString(limits.ttlMillis()),
                 ask.sent() == null ? "" : ask.sent().requestId(),
-                ask.sent() == null ? "0" : Long.toString(ask.sent().millisAgo()));
+                ask.sent() == null ? "0" : Long.toString(ask.sent().millisAgo()),
+                ask.waiting() == null ? "" : ask.waiting().workerId(),
+                ask.waiting() == null ? "0" : Long.toString(ask.waiting().urgencyMillis()),
+                ask.waiting() == null ? "0" : Long.toString(ask.waiting().ttlMillis()),
+                ask.waiting() == null ? "0" : Long.toString(ask.waiting().toleranceMillis()));
         return new Decision(Reason.valueOf((String) r.get(1)), (Long) r.get(2), (String) r.get(3), (Long) r.get(4));
     }
 
@@ -82,6 +87,14 @@ public final class RedisCapacityStore implements CapacityStore {
     public void declare(AccountKeys a, AccountKeys.Declaration limits) {
         scripts.eval(a.state(), RScript.Mode.READ_WRITE, DECLARE, RScript.ReturnType.LONG, List.of(a.limits()),
                 limits.wire(), Long.toString(limits.ttlMillis()));
+    }
+
+    @Override
+    public void publishWaiting(AccountKeys a, String workerId, Waiting waiting) {
+        scripts.eval(a.state(), RScript.Mode.READ_WRITE, WAITING, RScript.ReturnType.LONG,
+                List.of(a.waiting(), a.waitingUntil()), workerId,
+                waiting == null ? "" : Long.toString(waiting.urgencyMillis()),
+                waiting == null ? "0" : Long.toString(waiting.ttlMillis()));
     }
 
     @Override

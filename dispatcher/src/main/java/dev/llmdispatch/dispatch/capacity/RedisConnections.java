@@ -1,9 +1,11 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import java.net.URI;
+import java.time.Duration;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
+import org.redisson.config.EqualJitterDelay;
 
 /** Redisson clients from {@code dispatch.redis.url} ({@code redis://}, {@code rediss://}, with user:password). */
 public final class RedisConnections {
@@ -16,7 +18,9 @@ public final class RedisConnections {
         var server = config.useSingleServer()
                 .setAddress(uri.getScheme() + "://" + uri.getHost() + ":" + (uri.getPort() > 0 ? uri.getPort() : 6379))
                 .setConnectionMinimumIdleSize(4)
-                .setConnectionPoolSize(32);
+                .setConnectionPoolSize(32)
+                // back within a second of Redis: a restarted Redis is noticed, and the limit state rebuilt, at once
+                .setReconnectionDelay(new EqualJitterDelay(Duration.ofMillis(100), Duration.ofSeconds(1)));
         if (uri.getUserInfo() != null) {
             String[] parts = uri.getUserInfo().split(":", 2);
             if (parts.length == 2) {

@@ -14,6 +14,10 @@
 -- ARGV[5] permit id   ARGV[6] '1': the permit is held already (renew it)   ARGV[7] lease ms
 -- ARGV[8] request id  ARGV[9] estimated tokens   ARGV[10] this worker's limits   ARGV[11] declaration ttl ms
 -- ARGV[12] a request of this permit that ended ('' none)   ARGV[13] ms since it was written
+-- KEYS[6] waiting  zset: worker id -> rank of its best job waiting for this account (server ms; lower goes first)
+-- KEYS[7] waiting until  zset: worker id -> server ms until which its entry holds
+-- ARGV[14] this worker's id ('' to ignore the fleet's waiting jobs)  ARGV[15] the asking job's urgency ms (its
+-- rank is now + this)  ARGV[16] entry ttl ms  ARGV[17] ranks closer than this ms count as equal
 -- Returns {granted 1|0, reason, retry-after ms, epoch, server ms}
 redis.replicate_commands()
 local t = redis.call('TIME')
@@ -63,13 +67,33 @@ if now < restoreUntil then
   return {0, 'REBUILDING', restoreUntil - now, epoch, now}
 end
 
+local rank = 0
+if ARGV[14] ~= '' then
+  -- this worker's most urgent job waiting for the account, seen by the whole fleet (also while it is refused)
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now)
+  if #gone > 0 then
+    redis.call('ZREM', KEYS[6], unpack(gone))
+    redis.call('ZREM', KEYS[7], unpack(gone))
+  end
+  rank = now + tonumber(ARGV[15])
+  redis.call('ZADD', KEYS[6], ms(rank), ARGV[14])
+  redis.call('ZADD', KEYS[7], now + tonumber(ARGV[16]), ARGV[14])
+end
+
+-- how many more requests the account takes now: the fewest of what each limit leaves
+local free = math.huge
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if ARGV[6] == '1' then
   if not redis.call('ZSCORE', KEYS[2], ARGV[5]) then
     return {0, 'LOST_PERMIT', 0, epoch, now}
   end
-elseif conc >= 0 and redis.call('ZCARD', KEYS[2]) >= conc then
-  return {0, 'CONCURRENCY', 0, epoch, now}
+  if conc >= 0 then free = conc - redis.call('ZCARD', KEYS[2]) + 1 end
+elseif conc >= 0 then
+  local card = redis.call('ZCARD', KEYS[2])
+  if card >= conc then
+    return {0, 'CONCURRENCY', 0, epoch, now}
+  end
+  free = conc - card
 end
 
 if #reqs > 0 then
@@ -84,6 +108,7 @@ if #reqs > 0 then
       local e = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ms(now - r[2]), '+inf', 'WITHSCORES', 'LIMIT', n - r[1], 1)
       return {0, 'REQUESTS', tonumber(e[2]) + r[2] - now + 1, epoch, now}
     end
+    if r[1] - n < free then free = r[1] - n end
   end
 end
 
@@ -105,6 +130,15 @@ if #toks > 0 and want > 0 then
       end
       return {0, 'TOKENS', at, epoch, now}
     end
+  end
+end
+
+if ARGV[14] ~= '' then
+  -- fleet-wide priority: while the account has room for no more than the workers holding more urgent jobs for it
+  -- (ranks more than the tolerance lower), the room is theirs
+  local ahead = redis.call('ZCOUNT', KEYS[6], '-inf', '(' .. ms(rank - tonumber(ARGV[17])))
+  if ahead > 0 and ahead >= free then
+    return {0, 'PRIORITY', 0, epoch, now}
   end
 end
 

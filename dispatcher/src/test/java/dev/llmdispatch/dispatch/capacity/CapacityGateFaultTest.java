@@ -89,6 +89,10 @@ class CapacityGateFaultTest {
         }
 
         @Override
+        public void publishWaiting(AccountKeys account, String workerId, Waiting waiting) {
+        }
+
+        @Override
         public AutoCloseable onRelease(Consumer<String> released) {
             listeners.add(released);
             return () -> listeners.remove(released);
