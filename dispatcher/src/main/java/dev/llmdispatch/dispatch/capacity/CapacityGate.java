@@ -3,33 +3,26 @@ package dev.llmdispatch.dispatch.capacity;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
-import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.routing.Slot;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.redisson.api.RedissonClient;
 import org.slf4j.Logger;
@@ -61,38 +54,28 @@ public final class CapacityGate implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CapacityGate.class);
     private static final long IDLE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** How long this worker's entry among an account's waiting jobs holds without being renewed. */
-    private static final long WAITING_TTL_MILLIS = 2_000;
 
     private final Map<String, AccountCapacity> accounts = new HashMap<>();
-    private final Map<String, ProviderSettings> providers;
-    private final Map<String, AtomicLong> roundRobin = new HashMap<>();
+    private final AccountOrder order;
     private final CapacitySettings settings;
-    private final Cooldowns cooldowns;
     private final Clock clock;
+    private final LongSupplier nanoTime;
+    private final long originNanos;
+    private final WaitQueue queue = new WaitQueue();
+    private final AccountRoom room;
+    private final FleetWaiting fleetWaiting;
     private final AutoCloseable releaseListener;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition wake = lock.newCondition();
-    private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(
-            Comparator.comparingLong((Waiter w) -> w.rank).thenComparingLong(w -> w.seq));
-    private final long originNanos = System.nanoTime();
-    private final String workerId = UUID.randomUUID().toString().substring(0, 8);
-    /** Accounts where this worker has an entry among the fleet's waiting jobs, with when it was last renewed. */
-    private final Map<String, Long> publishedWaiting = new ConcurrentHashMap<>();
+    private final ReentrantLock wakeLock = new ReentrantLock();
+    private final Condition wake = wakeLock.newCondition();
+    private boolean signalled;
     private final AtomicLong seq = new AtomicLong();
     private final AtomicLong handedOver = new AtomicLong();
-    /** Accounts seen without a free concurrency permit, until a release of theirs is announced. */
-    private final Set<String> concurrencyFull = ConcurrentHashMap.newKeySet();
-    /** Accounts seen without window room (or failing), with the nanoTime until which they are not asked again. */
-    private final Map<String, Long> windowFullUntil = new ConcurrentHashMap<>();
     /** The nanoTime since which every call to the store failed; 0 while it answers. */
     private final AtomicLong storeFailingSince = new AtomicLong();
     private volatile String lastStoreError = "";
-    private long forgetFullAt = System.nanoTime();
     private final Thread granter;
     private final ScheduledExecutorService syncer;
     private volatile boolean running = true;
-    private boolean signalled;
 
     public CapacityGate(RedissonClient redis, DispatchSettings dispatch, CapacitySettings settings, Clock clock) {
         this(redis, dispatch, settings, clock, null);
@@ -103,24 +86,36 @@ public final class CapacityGate implements AutoCloseable {
         this(new RedisCapacityStore(redis, settings.keyPrefix()), dispatch, settings, clock, cooldowns);
     }
 
+    public CapacityGate(CapacityStore store, DispatchSettings dispatch, CapacitySettings settings, Clock clock,
+            Cooldowns cooldowns) {
+        this(store, dispatch, settings, clock, cooldowns, System::nanoTime);
+    }
+
     /**
      * @param cooldowns fleet-wide blocks: a blocked account gets no job; a waiter whose every account is blocked
      *                  for more than a brief rest is let go ({@link NoUsableAccountException}); null for none
+     * @param nanoTime  the gate's ticker (waiting, aging, how long an account is left alone); tests set it by hand
      */
-    public CapacityGate(CapacityStore store, DispatchSettings dispatch, CapacitySettings settings, Clock clock,
-            Cooldowns cooldowns) {
-        this.cooldowns = cooldowns;
+    CapacityGate(CapacityStore store, DispatchSettings dispatch, CapacitySettings settings, Clock clock,
+            Cooldowns cooldowns, LongSupplier nanoTime) {
         this.settings = settings;
         this.clock = clock;
-        this.providers = dispatch.providers();
+        this.nanoTime = nanoTime;
+        this.originNanos = nanoTime.getAsLong();
+        this.room = new AccountRoom(cooldowns, nanoTime, settings.ratePoll().toNanos());
+        String workerId = UUID.randomUUID().toString().substring(0, 8);
+        this.fleetWaiting = new FleetWaiting(workerId, settings.priorityAging().toMillis(), nanoTime);
         dispatch.providers().forEach((name, provider) -> {
-            roundRobin.put(name, new AtomicLong());
             for (AccountSettings account : provider.accounts()) {
                 if (account.enabled()) {
                     accounts.put(account.id(),
                             new AccountCapacity(store, settings, account, provider.timeout(), workerId));
                 }
             }
+        });
+        this.order = new AccountOrder(dispatch.providers(), accountId -> {
+            AccountCapacity c = accounts.get(accountId);
+            return stored(() -> c.usage()).inFlight() / (double) c.concurrencyLimit();
         });
         this.releaseListener = store.onRelease(this::released);
         this.granter = Thread.ofPlatform().name("capacity-granter").daemon().start(this::grantLoop);
@@ -144,15 +139,10 @@ public final class CapacityGate implements AutoCloseable {
         if (slots.isEmpty()) {
             throw new IllegalArgumentException("no slots to acquire");
         }
-        Waiter waiter = new Waiter(List.copyOf(slots), priority, seq.incrementAndGet(), deadline, tokens, originNanos,
-                settings.priorityAging().toNanos());
-        lock.lock();
-        try {
-            waiters.add(waiter);
-            signalLocked();
-        } finally {
-            lock.unlock();
-        }
+        Waiter waiter = new Waiter(List.copyOf(slots), priority, seq.incrementAndGet(), deadline, tokens,
+                nanoTime.getAsLong(), originNanos, settings.priorityAging().toNanos());
+        queue.add(waiter);
+        signal();
         try {
             if (deadline == null) {
                 return waiter.future.get();
@@ -195,26 +185,12 @@ public final class CapacityGate implements AutoCloseable {
      * A worker losing a partition uses it so that jobs not yet at a provider go back to Kafka at once.
      */
     public void cancelWaits(Collection<Thread> threads) {
-        lock.lock();
-        try {
-            for (Waiter w : List.copyOf(waiters)) {
-                if (threads.contains(w.thread) && w.future.cancel(false)) {
-                    waiters.remove(w);
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
+        queue.cancel(threads);
     }
 
     /** Whether this thread is waiting in {@link #acquire} now. */
     public boolean isWaiting(Thread thread) {
-        lock.lock();
-        try {
-            return waiters.stream().anyMatch(w -> w.thread == thread && !w.future.isDone());
-        } finally {
-            lock.unlock();
-        }
+        return queue.isWaiting(thread);
     }
 
     /** Every account the waiter could use is blocked for more than a brief rest (open circuit, refused key). */
@@ -242,7 +218,7 @@ public final class CapacityGate implements AutoCloseable {
     /** Stops waiting; a lease granted in the meantime is handed back to the caller. */
     private Lease abandon(Waiter waiter) {
         if (waiter.future.cancel(false)) {
-            remove(waiter);
+            queue.remove(waiter);
             return null;
         }
         try {
@@ -277,93 +253,55 @@ public final class CapacityGate implements AutoCloseable {
 
     /**
      * Gives the concurrency permit of a finished call straight to the waiter the granter would serve next on
-     * that account, in one store call that also takes its window places and renews the lease: the best waiter
-     * (priority, then arrival) that has the account among its slots, provided every slot it prefers to this one is
-     * known to be full. Otherwise, or when the account's window has no room, the permit is released as usual.
+     * that account, in one store call that also takes its window places and renews the lease: the most urgent waiter
+     * that has the account among its slots, provided every slot it prefers to this one is known to be full and no
+     * more urgent job waits for the account on another worker. Otherwise, or when the account's window has no room,
+     * the permit is released as usual.
      *
      * @return true when the permit went to a waiter
      */
     private boolean handOver(Lease finished) {
         String accountId = finished.slot().accountId();
         AccountCapacity capacity = accounts.get(accountId);
-        long nowNanos = System.nanoTime();
         long safe = TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis()) - settings.leaseMargin().toNanos() / 2;
-        if (!running || nowNanos - finished.askedNanos() > safe || windowFullOrBlocked(accountId, nowNanos)) {
+        if (!running || System.nanoTime() - finished.askedNanos() > safe || room.windowFullOrBlocked(accountId)) {
             return false; // too little lease left to renew safely, or no room to hand on
         }
-        long now = clock.millis();
-        Waiter chosen = null;
-        int slotIndex = -1;
-        lock.lock();
-        try {
-            for (Waiter w : waiters) {
-                int i = w.indexOf(accountId);
-                if (i >= 0 && !w.future.isDone() && (w.deadline == null || w.deadline.toEpochMilli() > now)
-                        && (chosen == null || w.before(chosen))) {
-                    chosen = w;
-                    slotIndex = i;
-                }
-            }
-            if (chosen == null) {
-                return false;
-            }
-            for (int i = 0; i < slotIndex; i++) {
-                if (!knownFull(chosen.slots.get(i).accountId(), nowNanos)) {
-                    return false; // it may get a slot it prefers: the granter decides
-                }
-            }
-        } finally {
-            lock.unlock();
+        Waiter waiter = queue.mostUrgentFor(accountId, clock.millis());
+        if (waiter == null) {
+            return false;
         }
-        if (!chosen.claimed.compareAndSet(false, true)) {
+        int slotIndex = waiter.indexOf(accountId);
+        for (int i = 0; i < slotIndex; i++) {
+            if (!room.knownFull(waiter.slots.get(i).accountId())) {
+                return false; // it may get a slot it prefers: the granter decides
+            }
+        }
+        if (!waiter.claimed.compareAndSet(false, true)) {
             return false; // the granter is serving it right now
         }
-        Waiter waiter = chosen;
         AccountCapacity.Grant grant;
         try {
-            grant = stored(() -> capacity.reuse(finished.permitId(), waiter.tokens, finished.sent(), waiting(waiter)));
-            publishedWaiting.put(accountId, System.nanoTime());
+            grant = stored(() -> capacity.reuse(finished.permitId(), waiter.tokens, finished.sent(),
+                    fleetWaiting.of(waiter)));
+            fleetWaiting.asked(accountId);
         } catch (RuntimeException e) {
             waiter.claimed.set(false);
             storeError(accountId, e);
             return false;
         }
         if (!grant.granted()) {
-            refused(accountId, grant);
+            room.refused(accountId, grant);
             waiter.claimed.set(false);
             return false;
         }
-        remove(waiter);
+        queue.remove(waiter);
         Lease lease = new Lease(waiter.slots.get(slotIndex), grant, this, waitedMillis(waiter), capacity.windowed());
         handedOver.incrementAndGet();
         if (!waiter.future.complete(lease)) {
             lease.unsend(); // it stopped waiting meanwhile: the permit goes on (or back)
         }
         return true;
-    }
-
-    /** Known to have no room now: no free permit, a full window or a fleet-wide block. */
-    private boolean knownFull(String accountId, long nowNanos) {
-        return concurrencyFull.contains(accountId) || windowFullOrBlocked(accountId, nowNanos);
-    }
-
-    private boolean windowFullOrBlocked(String accountId, long nowNanos) {
-        Long until = windowFullUntil.get(accountId);
-        if (until != null && until - nowNanos > 0) {
-            return true;
-        }
-        return cooldowns != null && cooldowns.blocked(accountId).isPresent();
-    }
-
-    /** Remembers why an account refused: until a release (concurrency) or until the store's time (windows). */
-    private void refused(String accountId, AccountCapacity.Grant grant) {
-        if (grant.refusal() == AccountCapacity.Refusal.CONCURRENCY) {
-            concurrencyFull.add(accountId);
-        } else {
-            long wait = grant.retryMillis() > 0 ? TimeUnit.MILLISECONDS.toNanos(grant.retryMillis())
-                    : settings.ratePoll().toNanos();
-            windowFullUntil.put(accountId, System.nanoTime() + wait);
-        }
     }
 
     /** Runs a store call, keeping track of whether the store answers at all. */
@@ -374,22 +312,21 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     private void storeError(String accountId, RuntimeException e) {
-        long now = System.nanoTime();
-        if (storeFailingSince.compareAndSet(0, now)) {
+        if (storeFailingSince.compareAndSet(0, nanoTime.getAsLong())) {
             log.warn("capacity store (Redis) failed for account {}: {}; jobs keep waiting", accountId, e.toString());
         }
         lastStoreError = e.toString();
-        windowFullUntil.put(accountId, now + settings.ratePoll().toNanos() * 4);
+        room.storeFailed(accountId);
+    }
+
+    private void released(String accountId) {
+        room.released(accountId);
+        signal();
     }
 
     /** Concurrency permits handed from a finished call straight to a waiting job of this worker. */
     public long handedOver() {
         return handedOver.get();
-    }
-
-    private void released(String accountId) {
-        concurrencyFull.remove(accountId);
-        signal();
     }
 
     /** The window guard in nanoseconds: the oldest a grant may be when its request is written. */
@@ -440,30 +377,21 @@ public final class CapacityGate implements AutoCloseable {
 
     /** Jobs of this worker waiting for room. */
     public int waiting() {
-        lock.lock();
-        try {
-            return waiters.size();
-        } finally {
-            lock.unlock();
-        }
+        return queue.size();
     }
 
     private void signal() {
-        lock.lock();
+        wakeLock.lock();
         try {
-            signalLocked();
+            signalled = true;
+            wake.signal();
         } finally {
-            lock.unlock();
+            wakeLock.unlock();
         }
     }
 
-    private void signalLocked() {
-        signalled = true;
-        wake.signal();
-    }
-
     private void syncAll() {
-        syncWaiting(true);
+        fleetWaiting.sync(queue.mostUrgentPerAccount(), accounts::get, true);
         for (AccountCapacity capacity : accounts.values()) {
             try {
                 capacity.sync();
@@ -477,14 +405,14 @@ public final class CapacityGate implements AutoCloseable {
         while (running) {
             try {
                 long wait = grantRound();
-                lock.lock();
+                wakeLock.lock();
                 try {
                     if (!signalled && running && wait > 0) {
                         wake.awaitNanos(wait);
                     }
                     signalled = false;
                 } finally {
-                    lock.unlock();
+                    wakeLock.unlock();
                 }
             } catch (InterruptedException e) {
                 return;
@@ -499,47 +427,18 @@ public final class CapacityGate implements AutoCloseable {
         }
     }
 
-    /** One pass over the waiters, best first; returns how long to wait before the next (nanoseconds). */
+    /** One pass over the waiters, most urgent first; returns how long to wait before the next (nanoseconds). */
     private long grantRound() {
-        List<Waiter> snapshot;
-        lock.lock();
-        try {
-            snapshot = new ArrayList<>(waiters);
-        } finally {
-            lock.unlock();
-        }
-        snapshot.sort(waiters.comparator());
-        Set<String> full = new HashSet<>();
-        long nowNanos = System.nanoTime();
-        if (nowNanos - forgetFullAt > IDLE_WAIT_NANOS) {
-            concurrencyFull.clear(); // a crashed worker's expired lease announces nothing
-            forgetFullAt = nowNanos;
-        }
-        full.addAll(concurrencyFull);
-        windowFullUntil.forEach((account, until) -> {
-            if (until - nowNanos > 0) {
-                full.add(account);
-            }
-        });
-        boolean briefRest = false;
-        Set<String> longBlocked = new HashSet<>();
-        if (cooldowns != null) {
-            for (var e : cooldowns.all().entrySet()) {
-                full.add(e.getKey());
-                if (e.getValue().reason().brief()) {
-                    briefRest = true; // a rest that ends by time: look again soon
-                } else {
-                    longBlocked.add(e.getKey());
-                }
-            }
-        }
+        AccountRoom.View view = room.view();
+        Set<String> full = view.full();
+        long nowNanos = nanoTime.getAsLong();
         long failingSince = storeFailingSince.get();
         long outage = settings.redisOutageWait().toNanos();
         long nanosToDeadline = Long.MAX_VALUE;
         long now = clock.millis();
-        for (Waiter waiter : snapshot) {
+        for (Waiter waiter : queue.snapshot()) {
             if (waiter.future.isDone()) {
-                remove(waiter);
+                queue.remove(waiter);
                 continue;
             }
             if (waiter.deadline != null) {
@@ -549,13 +448,14 @@ public final class CapacityGate implements AutoCloseable {
                 }
                 nanosToDeadline = Math.min(nanosToDeadline, TimeUnit.MILLISECONDS.toNanos(left));
             }
-            if (!longBlocked.isEmpty() && waiter.slots.stream().allMatch(sl -> longBlocked.contains(sl.accountId()))) {
-                remove(waiter);
+            if (!view.longBlocked().isEmpty()
+                    && waiter.slots.stream().allMatch(sl -> view.longBlocked().contains(sl.accountId()))) {
+                queue.remove(waiter);
                 waiter.future.completeExceptionally(new NoUsableAccountException());
                 continue;
             }
             if (failingSince != 0 && nowNanos - failingSince > outage && nowNanos - waiter.enqueuedNanos > outage) {
-                remove(waiter);
+                queue.remove(waiter);
                 waiter.future.completeExceptionally(new CapacityUnavailableException(waitedMillis(waiter),
                         lastStoreError));
                 continue;
@@ -564,20 +464,10 @@ public final class CapacityGate implements AutoCloseable {
                 serve(waiter, full);
             }
         }
-        if (!publishedWaiting.isEmpty()) {
-            syncWaiting(false);
+        if (fleetWaiting.any()) {
+            fleetWaiting.sync(queue.mostUrgentPerAccount(), accounts::get, false);
         }
-        long wait = IDLE_WAIT_NANOS;
-        long after = System.nanoTime();
-        for (long until : windowFullUntil.values()) {
-            if (until - after > 0) {
-                wait = Math.min(wait, until - after);
-            }
-        }
-        if (briefRest) {
-            wait = Math.min(wait, settings.ratePoll().toNanos());
-        }
-        return Math.min(wait, nanosToDeadline);
+        return Math.min(room.nanosUntilNextAsk(IDLE_WAIT_NANOS, view.briefRest()), nanosToDeadline);
     }
 
     /** Tries the waiter's slots that are not known full, best first; an account found full joins {@code full}. */
@@ -587,7 +477,7 @@ public final class CapacityGate implements AutoCloseable {
         }
         boolean granted = false;
         try {
-            for (Slot slot : balanced(waiter.slots)) {
+            for (Slot slot : order.balanced(waiter.slots)) {
                 String accountId = slot.accountId();
                 if (full.contains(accountId)) {
                     continue;
@@ -595,8 +485,8 @@ public final class CapacityGate implements AutoCloseable {
                 AccountCapacity capacity = accounts.get(accountId);
                 AccountCapacity.Grant grant;
                 try {
-                    grant = stored(() -> capacity.tryAcquire(waiter.tokens, waiting(waiter)));
-                    publishedWaiting.put(accountId, System.nanoTime());
+                    grant = stored(() -> capacity.tryAcquire(waiter.tokens, fleetWaiting.of(waiter)));
+                    fleetWaiting.asked(accountId);
                 } catch (RuntimeException e) {
                     storeError(accountId, e);
                     full.add(accountId);
@@ -604,7 +494,7 @@ public final class CapacityGate implements AutoCloseable {
                 }
                 if (grant.granted()) {
                     Lease lease = new Lease(slot, grant, this, waitedMillis(waiter), capacity.windowed());
-                    remove(waiter);
+                    queue.remove(waiter);
                     granted = true;
                     if (!waiter.future.complete(lease)) {
                         lease.unsend();
@@ -612,7 +502,7 @@ public final class CapacityGate implements AutoCloseable {
                     return;
                 }
                 full.add(accountId);
-                refused(accountId, grant);
+                room.refused(accountId, grant);
             }
         } finally {
             if (!granted) {
@@ -621,108 +511,8 @@ public final class CapacityGate implements AutoCloseable {
         }
     }
 
-    /**
-     * The waiter as the fleet's other workers see it: its rank is the store's now plus its urgency, one aging step
-     * per priority level below HIGH less what it has waited, so ranks compare across workers without their clocks.
-     */
-    private CapacityStore.Waiting waiting(Waiter waiter) {
-        long aging = settings.priorityAging().toMillis();
-        long step = aging > 0 ? aging : 1L << 40;
-        long tolerance = aging > 0 ? Math.min(1_000, aging / 2) : 1_000;
-        return new CapacityStore.Waiting(workerId, waiter.priority.ordinal() * step - waitedMillis(waiter),
-                WAITING_TTL_MILLIS, tolerance);
-    }
-
-    /**
-     * Keeps this worker's entries among the fleet's waiting jobs true: renews the entry of each account its jobs wait
-     * for (its most urgent one) every third of the entry's life, and withdraws those it no longer waits for.
-     */
-    private void syncWaiting(boolean renew) {
-        Map<String, Waiter> best = new HashMap<>();
-        lock.lock();
-        try {
-            for (Waiter w : waiters) {
-                if (!w.future.isDone()) {
-                    for (Slot slot : w.slots) {
-                        best.merge(slot.accountId(), w, (a, b) -> a.before(b) ? a : b);
-                    }
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-        long now = System.nanoTime();
-        for (Map.Entry<String, Long> e : publishedWaiting.entrySet()) {
-            String accountId = e.getKey();
-            Waiter w = best.get(accountId);
-            try {
-                if (w == null) {
-                    accounts.get(accountId).publishWaiting(null);
-                    publishedWaiting.remove(accountId, e.getValue());
-                } else if (renew && now - e.getValue() > TimeUnit.MILLISECONDS.toNanos(WAITING_TTL_MILLIS / 3)) {
-                    accounts.get(accountId).publishWaiting(waiting(w));
-                    publishedWaiting.put(accountId, now);
-                }
-            } catch (RuntimeException ex) {
-                log.debug("account {}: waiting entry not updated: {}", accountId, ex.toString());
-            }
-        }
-    }
-
-    private static long waitedMillis(Waiter waiter) {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waiter.enqueuedNanos);
-    }
-
-    private void remove(Waiter waiter) {
-        lock.lock();
-        try {
-            waiters.remove(waiter);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The slots with each provider's accounts in the order its balance strategy wants now. */
-    List<Slot> balanced(List<Slot> slots) {
-        List<Slot> out = new ArrayList<>(slots.size());
-        int i = 0;
-        while (i < slots.size()) {
-            int j = i;
-            String provider = slots.get(i).provider();
-            while (j < slots.size() && slots.get(j).provider().equals(provider)) {
-                j++;
-            }
-            List<Slot> pool = new ArrayList<>(slots.subList(i, j));
-            if (pool.size() > 1) {
-                order(provider, pool);
-            }
-            out.addAll(pool);
-            i = j;
-        }
-        return out;
-    }
-
-    private void order(String provider, List<Slot> pool) {
-        switch (providers.get(provider).balance()) {
-            case ORDERED -> { }
-            case ROUND_ROBIN -> Collections.rotate(pool, -(int) (roundRobin.get(provider).getAndIncrement() % pool.size()));
-            case WEIGHTED -> {
-                // weighted random order (Efraimidis-Spirakis): key u^(1/w), largest first
-                Map<Slot, Double> keys = new HashMap<>();
-                for (Slot s : pool) {
-                    keys.put(s, Math.pow(ThreadLocalRandom.current().nextDouble(), 1.0 / s.account().weight()));
-                }
-                pool.sort(Comparator.comparingDouble((Slot s) -> keys.get(s)).reversed());
-            }
-            case LEAST_INFLIGHT -> {
-                Map<Slot, Double> load = new HashMap<>();
-                for (Slot s : pool) {
-                    AccountCapacity c = accounts.get(s.accountId());
-                    load.put(s, stored(() -> c.usage()).inFlight() / (double) c.concurrencyLimit());
-                }
-                pool.sort(Comparator.comparingDouble(load::get));
-            }
-        }
+    private long waitedMillis(Waiter waiter) {
+        return TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - waiter.enqueuedNanos);
     }
 
     @Override
@@ -735,12 +525,6 @@ public final class CapacityGate implements AutoCloseable {
         } catch (Exception e) {
             log.debug("removing the release listener: {}", e.toString());
         }
-        lock.lock();
-        try {
-            waiters.forEach(w -> w.future.cancel(false));
-            waiters.clear();
-        } finally {
-            lock.unlock();
-        }
+        queue.cancelAll();
     }
 }

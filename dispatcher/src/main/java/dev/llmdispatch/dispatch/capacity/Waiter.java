@@ -18,7 +18,7 @@ final class Waiter {
     final long seq;
     final Instant deadline;
     final long tokens;
-    final long enqueuedNanos = System.nanoTime();
+    final long enqueuedNanos;
     final long rank;
     final Thread thread = Thread.currentThread();
     final CompletableFuture<Lease> future = new CompletableFuture<>();
@@ -26,11 +26,13 @@ final class Waiter {
     final AtomicBoolean claimed = new AtomicBoolean();
 
     /**
-     * @param originNanos the gate's start ({@link System#nanoTime()}), so that ranks stay small
-     * @param agingNanos  how long a waiter waits to rise one priority level (0: never, strict priority)
+     * @param enqueuedNanos when it started waiting, on the gate's ticker
+     * @param originNanos   the gate's start on the same ticker, so that ranks stay small
+     * @param agingNanos    how long a waiter waits to rise one priority level (0: never, strict priority)
      */
-    Waiter(List<Slot> slots, Priority priority, long seq, Instant deadline, long tokens, long originNanos,
-            long agingNanos) {
+    Waiter(List<Slot> slots, Priority priority, long seq, Instant deadline, long tokens, long enqueuedNanos,
+            long originNanos, long agingNanos) {
+        this.enqueuedNanos = enqueuedNanos;
         this.rank = (enqueuedNanos - originNanos) + priority.ordinal() * (agingNanos > 0 ? agingNanos : 1L << 55);
         this.slots = slots;
         this.priority = priority;

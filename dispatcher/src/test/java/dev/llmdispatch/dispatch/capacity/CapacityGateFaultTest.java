@@ -23,6 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -198,9 +199,10 @@ class CapacityGateFaultTest {
     @Test
     void a_low_job_that_waited_two_aging_steps_goes_before_a_high_job_that_just_came() throws Exception {
         FlakyStore store = new FlakyStore(1);
+        AtomicLong ticker = new AtomicLong();
         gate = new CapacityGate(store, SETTINGS, new CapacitySettings("t", Duration.ZERO, Duration.ofSeconds(1),
                 Duration.ofMillis(5), null, false, Duration.ofMinutes(1), Duration.ofMillis(100)), Clock.systemUTC(),
-                null);
+                null, ticker::get);
         Lease held = gate.acquire(SLOTS, Priority.HIGH, null, 0);
         List<Priority> order = new CopyOnWriteArrayList<>();
         CompletableFuture<Void> low = acquireAsync(gate, Priority.LOW).thenAccept(lease -> {
@@ -208,8 +210,8 @@ class CapacityGateFaultTest {
             lease.close();
         });
         await().until(() -> gate.waiting() == 1);
-        // two aging steps (200 ms) later a HIGH job arrives: the LOW one has risen to its level and came first
-        await().pollDelay(Duration.ofMillis(250)).until(() -> true);
+        // two and a half aging steps later a HIGH job arrives: the LOW one has risen past its level
+        ticker.addAndGet(Duration.ofMillis(250).toNanos());
         CompletableFuture<Void> high = acquireAsync(gate, Priority.HIGH).thenAccept(lease -> {
             order.add(Priority.HIGH);
             lease.close();
@@ -218,6 +220,31 @@ class CapacityGateFaultTest {
         held.close();
         CompletableFuture.allOf(low, high).get(5, TimeUnit.SECONDS);
         assertThat(order).containsExactly(Priority.LOW, Priority.HIGH);
+    }
+
+    @Test
+    void without_aging_a_high_job_always_goes_first() throws Exception {
+        FlakyStore store = new FlakyStore(1);
+        AtomicLong ticker = new AtomicLong();
+        gate = new CapacityGate(store, SETTINGS, new CapacitySettings("t", Duration.ZERO, Duration.ofSeconds(1),
+                Duration.ofMillis(5), null, false, Duration.ofMinutes(1), Duration.ZERO), Clock.systemUTC(), null,
+                ticker::get);
+        Lease held = gate.acquire(SLOTS, Priority.HIGH, null, 0);
+        List<Priority> order = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> low = acquireAsync(gate, Priority.LOW).thenAccept(lease -> {
+            order.add(Priority.LOW);
+            lease.close();
+        });
+        await().until(() -> gate.waiting() == 1);
+        ticker.addAndGet(Duration.ofDays(1).toNanos());
+        CompletableFuture<Void> high = acquireAsync(gate, Priority.HIGH).thenAccept(lease -> {
+            order.add(Priority.HIGH);
+            lease.close();
+        });
+        await().until(() -> gate.waiting() == 2);
+        held.close();
+        CompletableFuture.allOf(low, high).get(5, TimeUnit.SECONDS);
+        assertThat(order).containsExactly(Priority.HIGH, Priority.LOW);
     }
 
     @Test

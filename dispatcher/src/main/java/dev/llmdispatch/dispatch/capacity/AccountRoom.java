@@ -1,0 +1,113 @@
+package dev.llmdispatch.dispatch.capacity;
+
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * What this worker last learned of each account's room, so that a full account is not asked again in vain: one
+ * without a free in-flight permit until a release of it is announced (or a second passes: a crashed worker's
+ * lease ends silently), one refused for a window, a rebuild or a more urgent job elsewhere until the time the store
+ * gave (or {@code ratePoll}), one whose store call failed for four {@code ratePoll}s; and the fleet-wide blocks.
+ */
+final class AccountRoom {
+
+    private static final long FORGET_CONCURRENCY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final Set<String> concurrencyFull = ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> fullUntil = new ConcurrentHashMap<>();
+    private final Cooldowns cooldowns;
+    private final LongSupplier nanoTime;
+    private final long ratePollNanos;
+    private long forgotAt;
+
+    AccountRoom(Cooldowns cooldowns, LongSupplier nanoTime, long ratePollNanos) {
+        this.cooldowns = cooldowns;
+        this.nanoTime = nanoTime;
+        this.ratePollNanos = ratePollNanos;
+        this.forgotAt = nanoTime.getAsLong();
+    }
+
+    /** The store refused the account: remember until when there is no point asking again. */
+    void refused(String accountId, AccountCapacity.Grant grant) {
+        if (grant.refusal() == AccountCapacity.Refusal.CONCURRENCY) {
+            concurrencyFull.add(accountId);
+        } else {
+            long wait = grant.retryMillis() > 0 ? TimeUnit.MILLISECONDS.toNanos(grant.retryMillis()) : ratePollNanos;
+            fullUntil.put(accountId, nanoTime.getAsLong() + wait);
+        }
+    }
+
+    /** A call to the store failed for the account: leave it alone a moment. */
+    void storeFailed(String accountId) {
+        fullUntil.put(accountId, nanoTime.getAsLong() + 4 * ratePollNanos);
+    }
+
+    /** Some worker gave back an in-flight permit of the account. */
+    void released(String accountId) {
+        concurrencyFull.remove(accountId);
+    }
+
+    /** Known to have no room now: no free permit, a full window or a fleet-wide block. */
+    boolean knownFull(String accountId) {
+        return concurrencyFull.contains(accountId) || windowFullOrBlocked(accountId);
+    }
+
+    /** Known to have no window room now, or blocked fleet-wide. */
+    boolean windowFullOrBlocked(String accountId) {
+        Long until = fullUntil.get(accountId);
+        if (until != null && until - nanoTime.getAsLong() > 0) {
+            return true;
+        }
+        return cooldowns != null && cooldowns.blocked(accountId).isPresent();
+    }
+
+    /**
+     * The view of a grant round: the accounts not to ask, those blocked for more than a brief rest, and whether a
+     * brief rest (one that ends by time) is under way.
+     */
+    record View(Set<String> full, Set<String> longBlocked, boolean briefRest) {}
+
+    View view() {
+        long now = nanoTime.getAsLong();
+        if (now - forgotAt > FORGET_CONCURRENCY_NANOS) {
+            concurrencyFull.clear(); // a crashed worker's expired lease announces nothing
+            forgotAt = now;
+        }
+        Set<String> full = new HashSet<>(concurrencyFull);
+        fullUntil.forEach((account, until) -> {
+            if (until - now > 0) {
+                full.add(account);
+            }
+        });
+        Set<String> longBlocked = new HashSet<>();
+        boolean briefRest = false;
+        if (cooldowns != null) {
+            for (var e : cooldowns.all().entrySet()) {
+                full.add(e.getKey());
+                if (e.getValue().reason().brief()) {
+                    briefRest = true;
+                } else {
+                    longBlocked.add(e.getKey());
+                }
+            }
+        }
+        return new View(full, longBlocked, briefRest);
+    }
+
+    /** How long until the earliest account refused for a while may be asked again (at most {@code max}). */
+    long nanosUntilNextAsk(long max, boolean briefRest) {
+        long now = nanoTime.getAsLong();
+        long wait = max;
+        for (long until : fullUntil.values()) {
+            if (until - now > 0) {
+                wait = Math.min(wait, until - now);
+            }
+        }
+        return briefRest ? Math.min(wait, ratePollNanos) : wait;
+    }
+}

@@ -1,0 +1,76 @@
+package dev.llmdispatch.dispatch.capacity;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This worker's entries among the fleet's waiting jobs: per account, the rank of its most urgent job waiting for it,
+ * which the store compares against the other workers' before it grants scarce room (fleet-wide priority). A job's
+ * rank is the store's now plus its urgency: one aging step per priority level below HIGH, less what it has waited,
+ * so ranks compare across workers without their clocks.
+ */
+final class FleetWaiting {
+
+    private static final Logger log = LoggerFactory.getLogger(FleetWaiting.class);
+    /** How long an entry holds without being renewed (a dead worker's entries go after this). */
+    static final long TTL_MILLIS = 2_000;
+
+    private final String workerId;
+    private final long stepMillis;
+    private final long toleranceMillis;
+    private final LongSupplier nanoTime;
+    /** Accounts where this worker has an entry, with when it was last renewed. */
+    private final Map<String, Long> published = new ConcurrentHashMap<>();
+
+    /** @param agingMillis how long a job waits to rise one priority level (0: never) */
+    FleetWaiting(String workerId, long agingMillis, LongSupplier nanoTime) {
+        this.workerId = workerId;
+        this.stepMillis = agingMillis > 0 ? agingMillis : 1L << 40;
+        this.toleranceMillis = agingMillis > 0 ? Math.min(1_000, agingMillis / 2) : 1_000;
+        this.nanoTime = nanoTime;
+    }
+
+    /** The waiter as the other workers see it. */
+    CapacityStore.Waiting of(Waiter waiter) {
+        long waited = TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - waiter.enqueuedNanos);
+        return new CapacityStore.Waiting(workerId, waiter.priority.ordinal() * stepMillis - waited, TTL_MILLIS,
+                toleranceMillis);
+    }
+
+    /** An ask for the account carried this worker's entry. */
+    void asked(String accountId) {
+        published.put(accountId, nanoTime.getAsLong());
+    }
+
+    boolean any() {
+        return !published.isEmpty();
+    }
+
+    /**
+     * Withdraws the entries of accounts no job of this worker waits for any more and, with {@code renew}, renews
+     * the others (with the job now most urgent) every third of their life.
+     */
+    void sync(Map<String, Waiter> mostUrgent, Function<String, AccountCapacity> accounts, boolean renew) {
+        long now = nanoTime.getAsLong();
+        for (Map.Entry<String, Long> e : published.entrySet()) {
+            String accountId = e.getKey();
+            Waiter waiter = mostUrgent.get(accountId);
+            try {
+                if (waiter == null) {
+                    accounts.apply(accountId).publishWaiting(null);
+                    published.remove(accountId, e.getValue());
+                } else if (renew && now - e.getValue() > TimeUnit.MILLISECONDS.toNanos(TTL_MILLIS / 3)) {
+                    accounts.apply(accountId).publishWaiting(of(waiter));
+                    published.put(accountId, now);
+                }
+            } catch (RuntimeException ex) {
+                log.debug("account {}: waiting entry not updated: {}", accountId, ex.toString());
+            }
+        }
+    }
+}
