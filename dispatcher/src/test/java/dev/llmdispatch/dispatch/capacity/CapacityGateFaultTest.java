@@ -196,55 +196,43 @@ class CapacityGateFaultTest {
         assertThat(store.inFlight).isEmpty();
     }
 
-    @Test
-    void a_low_job_that_waited_two_aging_steps_goes_before_a_high_job_that_just_came() throws Exception {
+    /**
+     * With the only permit held, a LOW job starts waiting, {@code later} passes on the gate's ticker, a HIGH job
+     * starts waiting, the permit is freed: in which order are they served?
+     */
+    private List<Priority> lowThenHighServedIn(Duration aging, Duration later) throws Exception {
         FlakyStore store = new FlakyStore(1);
         AtomicLong ticker = new AtomicLong();
         gate = new CapacityGate(store, SETTINGS, new CapacitySettings("t", Duration.ZERO, Duration.ofSeconds(1),
-                Duration.ofMillis(5), null, false, Duration.ofMinutes(1), Duration.ofMillis(100)), Clock.systemUTC(),
-                null, ticker::get);
+                Duration.ofMillis(5), null, false, Duration.ofMinutes(1), aging), Clock.systemUTC(), null,
+                ticker::get);
         Lease held = gate.acquire(SLOTS, Priority.HIGH, null, 0);
         List<Priority> order = new CopyOnWriteArrayList<>();
-        CompletableFuture<Void> low = acquireAsync(gate, Priority.LOW).thenAccept(lease -> {
-            order.add(Priority.LOW);
-            lease.close();
-        });
-        await().until(() -> gate.waiting() == 1);
-        // two and a half aging steps later a HIGH job arrives: the LOW one has risen past its level
-        ticker.addAndGet(Duration.ofMillis(250).toNanos());
-        CompletableFuture<Void> high = acquireAsync(gate, Priority.HIGH).thenAccept(lease -> {
-            order.add(Priority.HIGH);
-            lease.close();
-        });
-        await().until(() -> gate.waiting() == 2);
+        List<CompletableFuture<Void>> served = new java.util.ArrayList<>();
+        for (Priority p : List.of(Priority.LOW, Priority.HIGH)) {
+            int before = gate.waiting();
+            served.add(acquireAsync(gate, p).thenAccept(lease -> {
+                order.add(p);
+                lease.close();
+            }));
+            await().until(() -> gate.waiting() == before + 1);
+            ticker.addAndGet(later.toNanos());
+        }
         held.close();
-        CompletableFuture.allOf(low, high).get(5, TimeUnit.SECONDS);
-        assertThat(order).containsExactly(Priority.LOW, Priority.HIGH);
+        CompletableFuture.allOf(served.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
+        return order;
+    }
+
+    @Test
+    void a_low_job_that_waited_two_aging_steps_goes_before_a_high_job_that_just_came() throws Exception {
+        // two and a half aging steps later: the LOW job has risen past the HIGH level
+        assertThat(lowThenHighServedIn(Duration.ofMillis(100), Duration.ofMillis(250)))
+                .containsExactly(Priority.LOW, Priority.HIGH);
     }
 
     @Test
     void without_aging_a_high_job_always_goes_first() throws Exception {
-        FlakyStore store = new FlakyStore(1);
-        AtomicLong ticker = new AtomicLong();
-        gate = new CapacityGate(store, SETTINGS, new CapacitySettings("t", Duration.ZERO, Duration.ofSeconds(1),
-                Duration.ofMillis(5), null, false, Duration.ofMinutes(1), Duration.ZERO), Clock.systemUTC(), null,
-                ticker::get);
-        Lease held = gate.acquire(SLOTS, Priority.HIGH, null, 0);
-        List<Priority> order = new CopyOnWriteArrayList<>();
-        CompletableFuture<Void> low = acquireAsync(gate, Priority.LOW).thenAccept(lease -> {
-            order.add(Priority.LOW);
-            lease.close();
-        });
-        await().until(() -> gate.waiting() == 1);
-        ticker.addAndGet(Duration.ofDays(1).toNanos());
-        CompletableFuture<Void> high = acquireAsync(gate, Priority.HIGH).thenAccept(lease -> {
-            order.add(Priority.HIGH);
-            lease.close();
-        });
-        await().until(() -> gate.waiting() == 2);
-        held.close();
-        CompletableFuture.allOf(low, high).get(5, TimeUnit.SECONDS);
-        assertThat(order).containsExactly(Priority.HIGH, Priority.LOW);
+        assertThat(lowThenHighServedIn(Duration.ZERO, Duration.ofDays(1))).containsExactly(Priority.HIGH, Priority.LOW);
     }
 
     @Test
