@@ -162,24 +162,30 @@ public final class JobDispatcher {
             }
             waitMs += lease.waitedMillis();
             Slot slot = lease.slot();
-            ObjectNode body = requestBody(job, slot);
-            String model = body.path("model").asString(null);
-            if (!announced) {
-                announced = true;
-                listener.dispatching(job, priority,
-                        Math.max(0, (System.nanoTime() - takenNanos) / 1_000_000 - lease.waitedMillis()));
-            }
+            String model;
             ProviderReply reply;
             Outcome outcome;
             long[] ageAtWrite = {-1};
             try {
+                ObjectNode body = requestBody(job, slot);
+                model = body.path("model").asString(null);
+                if (!announced) {
+                    announced = true;
+                    listener.dispatching(job, priority,
+                            Math.max(0, (System.nanoTime() - takenNanos) / 1_000_000 - lease.waitedMillis()));
+                }
                 reply = client.post(slot.settings().baseUrl(), job.kind().endpoint(), slot.account().apiKey(), body,
                         job.id(), slot.settings().timeout(), () -> {
                             ageAtWrite[0] = lease.ageNanos();
                             return lease.writable();
                         });
             } catch (RuntimeException e) {
-                lease.close();
+                // nothing must keep the room: unsent unless the request had been let go
+                if (ageAtWrite[0] >= 0) {
+                    lease.close();
+                } else {
+                    lease.unsend();
+                }
                 throw e;
             }
             if (ageAtWrite[0] >= 0) {

@@ -99,6 +99,36 @@ class JobDispatcherTest {
     }
 
     @Test
+    void calls_cut_off_by_a_shutdown_count_nothing_against_the_account_and_keep_their_permits() throws Exception {
+        simulator.inject(dev.llmdispatch.simulator.Fault.slow("nvidia-1", 10_000));
+        List<Thread> jobs = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger interrupted = new java.util.concurrent.atomic.AtomicInteger();
+        for (int i = 0; i < 5; i++) {
+            Job job = Job.chat("cut-" + i, "prove it").toBuilder().tier(Tier.TIER_1).build();
+            jobs.add(Thread.ofVirtual().start(() -> {
+                try {
+                    dispatch(job);
+                } catch (InterruptedException e) {
+                    interrupted.incrementAndGet();
+                }
+            }));
+        }
+        org.awaitility.Awaitility.await().until(() -> (int) simulator.stats().get("nvidia-1").get("inFlight") == 5);
+        jobs.forEach(Thread::interrupt); // a worker shutting down, or losing the partitions of these jobs
+        for (Thread t : jobs) {
+            t.join();
+        }
+        assertThat(interrupted).hasValue(5);
+        // five cut-off calls are not five failures: no open circuit, no fleet-wide block
+        assertThat(health.circuitStates().getOrDefault("nvidia-1",
+                io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED))
+                .isEqualTo(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED);
+        assertThat(cooldowns.isBlocked("nvidia-1")).isFalse();
+        // the provider is still generating them: their permits keep counting until their leases end
+        assertThat(gate.inFlight("nvidia-1")).isEqualTo(5);
+    }
+
+    @Test
     void sends_tier_2_to_hunyuan_and_embeddings_to_siliconflow() throws Exception {
         assertThat(dispatch(Job.chat("t2", "hi")).account()).isEqualTo("hunyuan-1");
         DispatchOutcome embedding = dispatch(Job.embedding("e1", "text"));

@@ -35,7 +35,7 @@ final class AccountCapacity {
      * @param retryMillis for a refusal: how long until room may appear, on the store's word (0: unknown)
      */
     record Grant(String permitId, String requestId, String tokenEntry, long askedNanos, Refusal refusal,
-            long retryMillis, long serverMillis) {
+            long retryMillis, long serverMillis, boolean windowed) {
         boolean granted() {
             return refusal == null;
         }
@@ -55,6 +55,7 @@ final class AccountCapacity {
     private final Map<String, Long> held = new ConcurrentHashMap<>();
     private volatile long rebuildingUntilNanos;
     private long declaredAtNanos;
+    private long idleTicks;
 
     AccountCapacity(CapacityStore store, CapacitySettings settings, AccountSettings account, Duration callTimeout,
             String workerId) {
@@ -92,11 +93,12 @@ final class AccountCapacity {
     private Grant ask(String permitId, boolean renew, long estimatedTokens, CapacityStore.Sent sent,
             CapacityStore.Waiting waiting) {
         String requestId = workerId + "-r" + ids.incrementAndGet();
-        long tokens = limits.tokens() == null ? 0 : Math.max(0, Math.min(estimatedTokens, limits.tokens()));
+        // the raw estimate: the store clamps it to the strictest quota in force (another worker's, maybe)
+        long tokens = Math.max(0, estimatedTokens);
         long asked = System.nanoTime();
         CapacityStore.Decision d = store.acquire(keys, declaration, new CapacityStore.Ask(permitId, renew, leaseMillis,
                 requestId, tokens, epoch, newEpoch(), settings.quietOnNewState(), settings.restoreWait().toMillis(),
-                windowed() ? sent : null, waiting));
+                sent, waiting));
         if (d.reason() == CapacityStore.Reason.EPOCH) {
             log.warn("account {}: its limit state vanished from Redis and was remade; putting back this worker's {} "
                     + "permits, no request is granted until the state has rebuilt", accountId, held.size());
@@ -107,8 +109,8 @@ final class AccountCapacity {
         return switch (d.reason()) {
             case GRANTED -> {
                 held.put(permitId, asked + TimeUnit.MILLISECONDS.toNanos(leaseMillis));
-                yield new Grant(permitId, requestId, tokens > 0 ? requestId + ":" + tokens : null, asked, null, 0,
-                        d.serverMillis());
+                yield new Grant(permitId, requestId, d.tokens() > 0 ? requestId + ":" + d.tokens() : null, asked, null,
+                        0, d.serverMillis(), d.windowed());
             }
             case CONCURRENCY -> refused(Refusal.CONCURRENCY, 0);
             case LOST_PERMIT -> {
@@ -127,7 +129,7 @@ final class AccountCapacity {
     }
 
     private static Grant refused(Refusal refusal, long retryMillis) {
-        return new Grant(null, null, null, 0, refusal, Math.min(retryMillis, MAX_RETRY_MILLIS), 0);
+        return new Grant(null, null, null, 0, refusal, Math.min(retryMillis, MAX_RETRY_MILLIS), 0, false);
     }
 
     /**
@@ -135,18 +137,17 @@ final class AccountCapacity {
      * keeps counting until its lease ends) and, for a request never sent, its places in the windows; a request that
      * was sent has its window place moved to when it was written.
      */
-    void release(String permitId, String requestId, String tokenEntry, boolean keepPermit, boolean unsent,
-            CapacityStore.Sent sent) {
-        if (permitId != null && !keepPermit) {
-            held.remove(permitId);
+    void release(Grant grant, boolean keepPermit, boolean unsent, CapacityStore.Sent sent) {
+        if (!keepPermit) {
+            held.remove(grant.permitId());
         }
-        store.release(keys, keepPermit ? null : permitId, unsent ? requestId : null, unsent ? tokenEntry : null,
-                unsent || !windowed() ? null : sent);
+        store.release(keys, keepPermit ? null : grant.permitId(), unsent ? grant.requestId() : null,
+                unsent ? grant.tokenEntry() : null, unsent || !grant.windowed() ? null : sent);
     }
 
     /**
      * Keeps this worker's declared limits in force (every third of their ttl), and checks that the state this worker
-     * knows is still in Redis and, if it vanished, puts back the permits this worker holds (only while it holds some).
+     * knows is still in Redis and, if it vanished, puts back the permits this worker holds.
      */
     void sync() {
         long now = System.nanoTime();
@@ -155,7 +156,9 @@ final class AccountCapacity {
             declaredAtNanos = now;
         }
         held.values().removeIf(end -> end - now <= 0);
-        if (!held.isEmpty() && !epoch.isEmpty()) {
+        // while it holds permits, at every tick (they must be back before grants resume); else every fourth: an
+        // idle worker still notices a loss within a second and makes its own request window count in the quiet
+        if (!epoch.isEmpty() && (!held.isEmpty() || ++idleTicks % 4 == 0)) {
             restore();
         }
     }
@@ -192,11 +195,6 @@ final class AccountCapacity {
     /** How long a concurrency permit is leased for. */
     long leaseMillis() {
         return leaseMillis;
-    }
-
-    /** Whether the account has a request window (a grant's age then matters when its request is sent). */
-    boolean windowed() {
-        return declaration.hasRequestLimit();
     }
 
     /** Fleet-wide use now, from the store. */

@@ -115,7 +115,12 @@ public final class CapacityGate implements AutoCloseable {
         });
         this.order = new AccountOrder(dispatch.providers(), accountId -> {
             AccountCapacity c = accounts.get(accountId);
-            return stored(() -> c.usage()).inFlight() / (double) c.concurrencyLimit();
+            try {
+                return c.usage().inFlight() / (double) c.concurrencyLimit();
+            } catch (RuntimeException e) {
+                storeError(accountId, e); // a read that answers says nothing of whether grants can be written
+                return 1.0;
+            }
         });
         this.releaseListener = store.onRelease(this::released);
         this.granter = Thread.ofPlatform().name("capacity-granter").daemon().start(this::grantLoop);
@@ -177,7 +182,7 @@ public final class CapacityGate implements AutoCloseable {
             return null;
         }
         AccountCapacity.Grant grant = stored(() -> capacity.tryAcquire(tokens, null));
-        return grant.granted() ? new Lease(slot, grant, this, 0, capacity.windowed()) : null;
+        return grant.granted() ? new Lease(slot, grant, this, 0) : null;
     }
 
     /**
@@ -237,8 +242,7 @@ public final class CapacityGate implements AutoCloseable {
         AccountCapacity.Grant grant = lease.grant();
         try {
             stored(() -> {
-                accounts.get(accountId).release(grant.permitId(), grant.requestId(), grant.tokenEntry(), keepPermit,
-                        unsent, lease.sent());
+                accounts.get(accountId).release(grant, keepPermit, unsent, lease.sent());
                 return null;
             });
         } catch (RuntimeException e) {
@@ -296,7 +300,7 @@ public final class CapacityGate implements AutoCloseable {
             return false;
         }
         queue.remove(waiter);
-        Lease lease = new Lease(waiter.slots.get(slotIndex), grant, this, waitedMillis(waiter), capacity.windowed());
+        Lease lease = new Lease(waiter.slots.get(slotIndex), grant, this, waitedMillis(waiter));
         handedOver.incrementAndGet();
         if (!waiter.future.complete(lease)) {
             lease.unsend(); // it stopped waiting meanwhile: the permit goes on (or back)
@@ -391,7 +395,7 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     private void syncAll() {
-        fleetWaiting.sync(queue.mostUrgentPerAccount(), accounts::get, true);
+        fleetWaiting.sync(queue::mostUrgentPerAccount, accounts::get, true);
         for (AccountCapacity capacity : accounts.values()) {
             try {
                 capacity.sync();
@@ -465,7 +469,7 @@ public final class CapacityGate implements AutoCloseable {
             }
         }
         if (fleetWaiting.any()) {
-            fleetWaiting.sync(queue.mostUrgentPerAccount(), accounts::get, false);
+            fleetWaiting.sync(queue::mostUrgentPerAccount, accounts::get, false);
         }
         return Math.min(room.nanosUntilNextAsk(IDLE_WAIT_NANOS, view.briefRest()), nanosToDeadline);
     }
@@ -493,7 +497,7 @@ public final class CapacityGate implements AutoCloseable {
                     continue;
                 }
                 if (grant.granted()) {
-                    Lease lease = new Lease(slot, grant, this, waitedMillis(waiter), capacity.windowed());
+                    Lease lease = new Lease(slot, grant, this, waitedMillis(waiter));
                     queue.remove(waiter);
                     granted = true;
                     if (!waiter.future.complete(lease)) {

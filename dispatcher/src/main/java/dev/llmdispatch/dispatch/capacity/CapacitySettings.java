@@ -33,7 +33,8 @@ public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration 
     public static final Duration DEFAULT_WINDOW_GUARD = Duration.ofMillis(500);
     public static final Duration DEFAULT_LEASE_MARGIN = Duration.ofSeconds(10);
     public static final Duration DEFAULT_RATE_POLL = Duration.ofMillis(25);
-    public static final Duration DEFAULT_RESTORE_WAIT = Duration.ofSeconds(1);
+    /** Redisson's reconnection (at most 1 s), a sync tick (a quarter of this) and a retried call fit in it. */
+    public static final Duration DEFAULT_RESTORE_WAIT = Duration.ofSeconds(2);
     public static final boolean DEFAULT_QUIET_ON_NEW_STATE = true;
     public static final Duration DEFAULT_REDIS_OUTAGE_WAIT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_PRIORITY_AGING = Duration.ofSeconds(30);
@@ -61,9 +62,9 @@ public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration 
         if (ratePoll.toMillis() < 1) {
             throw new IllegalArgumentException("dispatch.capacity.rate-poll must be >= 1ms, but was " + ratePoll);
         }
-        if (restoreWait.toMillis() < 100) {
-            throw new IllegalArgumentException("dispatch.capacity.restore-wait must be >= 100ms (live workers put back "
-                    + "their permits in that time), but was " + restoreWait);
+        if (restoreWait.toMillis() < 1_000) {
+            throw new IllegalArgumentException("dispatch.capacity.restore-wait must be >= 1s (live workers reconnect to "
+                    + "Redis and put back their permits in that time), but was " + restoreWait);
         }
         if (redisOutageWait.isNegative() || redisOutageWait.isZero()) {
             throw new IllegalArgumentException("dispatch.capacity.redis-outage-wait must be > 0, but was "

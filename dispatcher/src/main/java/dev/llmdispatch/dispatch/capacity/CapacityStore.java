@@ -62,8 +62,15 @@ public interface CapacityStore {
      *
      * @param retryMillis  when refused for a window or a rebuild: how long until room may appear (0: unknown)
      * @param serverMillis the store's clock at the decision
+     * @param windowed     granted: whether the request sits in a request window (of any live worker's limits)
+     * @param tokens       granted: the tokens it holds in the token window (clamped to the strictest quota), or 0
      */
-    record Decision(Reason reason, long retryMillis, String epoch, long serverMillis) {
+    record Decision(Reason reason, long retryMillis, String epoch, long serverMillis, boolean windowed, long tokens) {
+
+        public Decision(Reason reason, long retryMillis, String epoch, long serverMillis) {
+            this(reason, retryMillis, epoch, serverMillis, false, 0);
+        }
+
         public boolean granted() {
             return reason == Reason.GRANTED;
         }

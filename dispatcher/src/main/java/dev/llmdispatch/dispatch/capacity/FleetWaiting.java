@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,9 +54,12 @@ final class FleetWaiting {
 
     /**
      * Withdraws the entries of accounts no job of this worker waits for any more and, with {@code renew}, renews
-     * the others (with the job now most urgent) every third of their life.
+     * the others (with the job now most urgent) every third of their life. One caller at a time: the granter and
+     * the sync thread both call it, and a renewal must not follow a withdrawal it did not see.
      */
-    void sync(Map<String, Waiter> mostUrgent, Function<String, AccountCapacity> accounts, boolean renew) {
+    synchronized void sync(Supplier<Map<String, Waiter>> waiting, Function<String, AccountCapacity> accounts,
+            boolean renew) {
+        Map<String, Waiter> mostUrgent = waiting.get(); // read inside: a job granted since is not renewed
         long now = nanoTime.getAsLong();
         for (Map.Entry<String, Long> e : published.entrySet()) {
             String accountId = e.getKey();

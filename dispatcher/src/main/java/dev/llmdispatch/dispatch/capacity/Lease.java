@@ -15,17 +15,15 @@ public final class Lease implements AutoCloseable {
     private final AccountCapacity.Grant grant;
     private final CapacityGate gate;
     private final long waitedMillis;
-    private final boolean windowed;
     private boolean ended;
     /** When the request was let go to be written ({@link System#nanoTime()}), 0 before. */
     private volatile long writtenNanos;
 
-    Lease(Slot slot, AccountCapacity.Grant grant, CapacityGate gate, long waitedMillis, boolean windowed) {
+    Lease(Slot slot, AccountCapacity.Grant grant, CapacityGate gate, long waitedMillis) {
         this.slot = slot;
         this.grant = grant;
         this.gate = gate;
         this.waitedMillis = waitedMillis;
-        this.windowed = windowed;
     }
 
     AccountCapacity.Grant grant() {
@@ -66,7 +64,8 @@ public final class Lease implements AutoCloseable {
      * arrival at the provider). Ask it at the last moment before the request's first byte leaves.
      */
     public boolean writable() {
-        boolean writable = !windowed || ageNanos() <= gate.windowGuardNanos();
+        // in a request window of any live worker's limits, not only this worker's
+        boolean writable = !grant.windowed() || ageNanos() <= gate.windowGuardNanos();
         if (writable) {
             writtenNanos = System.nanoTime();
         }

@@ -50,7 +50,9 @@ public final class RedisCapacityStore implements CapacityStore {
                 ask.waiting() == null ? "0" : Long.toString(ask.waiting().urgencyMillis()),
                 ask.waiting() == null ? "0" : Long.toString(ask.waiting().ttlMillis()),
                 ask.waiting() == null ? "0" : Long.toString(ask.waiting().toleranceMillis()));
-        return new Decision(Reason.valueOf((String) r.get(1)), (Long) r.get(2), (String) r.get(3), (Long) r.get(4));
+        boolean granted = r.size() > 6;
+        return new Decision(Reason.valueOf((String) r.get(1)), (Long) r.get(2), (String) r.get(3), (Long) r.get(4),
+                granted && (Long) r.get(5) == 1, granted ? (Long) r.get(6) : 0);
     }
 
     @Override

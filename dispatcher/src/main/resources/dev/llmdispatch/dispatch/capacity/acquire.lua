@@ -12,22 +12,19 @@
 -- ARGV[3] '1': a missing state counts as lost even for a worker that knew none
 -- ARGV[4] ms to wait after a loss for live workers to put back their permits
 -- ARGV[5] permit id   ARGV[6] '1': the permit is held already (renew it)   ARGV[7] lease ms
--- ARGV[8] request id  ARGV[9] estimated tokens   ARGV[10] this worker's limits   ARGV[11] declaration ttl ms
+-- ARGV[8] request id  ARGV[9] estimated tokens (clamped here to the strictest quota in force)
+-- ARGV[10] this worker's limits   ARGV[11] declaration ttl ms
 -- ARGV[12] a request of this permit that ended ('' none)   ARGV[13] ms since it was written
 -- KEYS[6] waiting  zset: worker id -> rank of its best job waiting for this account (server ms; lower goes first)
 -- KEYS[7] waiting until  zset: worker id -> server ms until which its entry holds
 -- ARGV[14] this worker's id ('' to ignore the fleet's waiting jobs)  ARGV[15] the asking job's urgency ms (its
 -- rank is now + this)  ARGV[16] entry ttl ms  ARGV[17] ranks closer than this ms count as equal
--- Returns {granted 1|0, reason, retry-after ms, epoch, server ms}
+-- Returns {granted 1|0, reason, retry-after ms, epoch, server ms[, 1 if in a request window, tokens recorded]}
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function ms(x) return string.format('%.0f', x) end
 
-if ARGV[12] ~= '' then
-  -- the place of the request that ended on this permit counts from when it was written, not granted
-  redis.call('ZADD', KEYS[3], 'GT', ms(now - tonumber(ARGV[13])), ARGV[12])
-end
 redis.call('ZADD', KEYS[5], now + tonumber(ARGV[11]), ARGV[10])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
 local conc, reqs, toks, maxRw, maxTw = -1, {}, {}, 0, 0
@@ -37,6 +34,11 @@ for _, d in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
   if c >= 0 and (conc < 0 or c < conc) then conc = c end
   if rn >= 0 then table.insert(reqs, {rn, rw}); if rw > maxRw then maxRw = rw end end
   if tn >= 0 then table.insert(toks, {tn, tw}); if tw > maxTw then maxTw = tw end end
+end
+
+if ARGV[12] ~= '' and #reqs > 0 then
+  -- the place of the request that ended on this permit counts from when it was written, not granted
+  redis.call('ZADD', KEYS[3], 'GT', ms(now - tonumber(ARGV[13])), ARGV[12])
 end
 
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
@@ -87,7 +89,14 @@ if ARGV[6] == '1' then
   if not redis.call('ZSCORE', KEYS[2], ARGV[5]) then
     return {0, 'LOST_PERMIT', 0, epoch, now}
   end
-  if conc >= 0 then free = conc - redis.call('ZCARD', KEYS[2]) + 1 end
+  if conc >= 0 then
+    local card = redis.call('ZCARD', KEYS[2])
+    if card > conc then
+      -- more in flight than the strictest limit now allows (lowered, or permits put back): this one goes back
+      return {0, 'CONCURRENCY', 0, epoch, now}
+    end
+    free = conc - card + 1
+  end
 elseif conc >= 0 then
   local card = redis.call('ZCARD', KEYS[2])
   if card >= conc then
@@ -151,4 +160,7 @@ if #toks > 0 and want > 0 then
   redis.call('ZADD', KEYS[4], now, ARGV[8] .. ':' .. want)
   redis.call('PEXPIRE', KEYS[4], maxTw + 1000)
 end
-return {1, 'GRANTED', 0, epoch, now}
+local recorded = 0
+if #toks > 0 and want > 0 then recorded = want end
+-- what the limits in force made of this request: whether it sits in a request window, and the tokens it holds
+return {1, 'GRANTED', 0, epoch, now, #reqs > 0 and 1 or 0, recorded}

@@ -132,6 +132,31 @@ class RedisCapacityStoreTest {
     }
 
     @Test
+    void a_held_permit_is_not_renewed_while_more_are_in_flight_than_the_strictest_limit_allows() {
+        AccountKeys.Declaration three = limits(3, -1, -1);
+        for (int i = 1; i <= 3; i++) {
+            assertThat(store.acquire(keys, three, new CapacityStore.Ask("p" + i, false, 60_000, "r" + i, 0, "", "e",
+                    false, 500, null, null)).granted()).isTrue();
+        }
+        // a worker holding the account to 2 in flight joins: a finished call's permit is not handed on
+        Decision renewed = store.acquire(keys, limits(2, -1, -1), new CapacityStore.Ask("p1", true, 60_000, "r4", 0,
+                "", "e", false, 500, null, null));
+        assertThat(renewed.reason()).isEqualTo(Reason.CONCURRENCY);
+    }
+
+    @Test
+    void another_workers_token_quota_holds_for_a_worker_without_one() {
+        store.declare(keys, new AccountKeys.Declaration(-1, -1, -1, 100, 60_000));
+        AccountKeys.Declaration none = limits(-1, -1, -1);
+        Decision first = store.acquire(keys, none, new CapacityStore.Ask("p1", false, 60_000, "r1", 80, "", "e",
+                false, 500, null, null));
+        assertThat(first.granted()).isTrue();
+        assertThat(first.tokens()).isEqualTo(80);
+        assertThat(store.acquire(keys, none, new CapacityStore.Ask("p2", false, 60_000, "r2", 30, "", "e", false,
+                500, null, null)).reason()).isEqualTo(Reason.TOKENS);
+    }
+
+    @Test
     void in_flight_permits_come_back_when_their_lease_ends() {
         AccountKeys.Declaration limits = limits(1, -1, -1);
         Decision held = store.acquire(keys, limits, new CapacityStore.Ask("crashed", false, 300, "r", 0, "", "e",
