@@ -78,4 +78,56 @@ class PriorityTest {
             assertThat(lowResults).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
         }
     }
+
+    @Test
+    void low_jobs_still_start_within_the_aging_bound_under_a_sustained_high_load_over_two_workers(Infrastructure infra)
+            throws Exception {
+        Topics topics = WorkerHarness.topics("aging");
+        // one account, Hunyuan's 5 in flight, for everything: a flood of HIGH jobs keeps both workers' gates full
+        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
+                        LatencyModel.fixed(SERVICE_MS)));
+                WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, "aging", simulator.baseUrl(), 2,
+                        "--dispatch.capacity.priority-aging=1s", "--dispatch.routing.chains.TIER_2=hunyuan",
+                        // few jobs in each gate (those ahead of a LOW job are served first, being older and HIGH),
+                        // and LOW jobs leave Kafka at a quarter of the starts (the consumer's own anti-starvation)
+                        "--dispatch.consumer.max-in-flight=8", "--dispatch.consumer.min-share-low=0.25");
+                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
+                        .defaultTimeout(Duration.ofMinutes(3)).build()) {
+            List<Job> high = new ArrayList<>();
+            for (int i = 0; i < 240; i++) { // 240 x 300 ms over 5 in flight: 14 s of work
+                high.add(Job.chat("flood-" + i, "urgent " + i).toBuilder().tier(Tier.TIER_2).build());
+            }
+            List<CompletableFuture<JobResult>> highResults = client.submitAll(high, Priority.HIGH);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> highResults.stream().filter(CompletableFuture::isDone).count() >= 20);
+            Map<String, Long> producedAt = new HashMap<>();
+            List<CompletableFuture<JobResult>> lowResults = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                Job job = Job.chat("patient-" + i, "routine " + i).toBuilder().tier(Tier.TIER_2).build();
+                producedAt.put(job.id(), System.currentTimeMillis());
+                lowResults.add(client.submit(job, Priority.LOW));
+            }
+            CompletableFuture.allOf(lowResults.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            CompletableFuture.allOf(highResults.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+
+            Map<String, Long> firstCall = new HashMap<>();
+            long lastHigh = 0;
+            for (CallLog.Call call : simulator.calls().all()) {
+                if (call.jobId() != null && call.jobId().startsWith("patient-")) {
+                    firstCall.merge(call.jobId(), call.atMillis(), Math::min);
+                } else if (call.jobId() != null && call.jobId().startsWith("flood-")) {
+                    lastHigh = Math.max(lastHigh, call.atMillis());
+                }
+            }
+            assertThat(firstCall).hasSize(6);
+            long lastLowStart = firstCall.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+            // a LOW job rises a level per second of waiting: after two seconds in the gate only the HIGH jobs that
+            // were there before it are ahead; add its turn to leave Kafka, and it runs while HIGH jobs keep coming
+            // (with strict priority it would wait for the end of the flood, some 12 s later)
+            firstCall.forEach((id, at) -> assertThat(at - producedAt.get(id))
+                    .as("time from produced to provider of %s", id).isLessThan(6_000));
+            assertThat(lastHigh).as("the HIGH flood went on after the LOW jobs started").isGreaterThan(lastLowStart + 2_000);
+            assertThat(lowResults).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
+        }
+    }
 }
