@@ -33,9 +33,11 @@ final class AccountCapacity {
      *                    at most this old
      * @param tokenEntry  its entry in the token window, or null
      * @param retryMillis for a refusal: how long until room may appear, on the store's word (0: unknown)
+     * @param windowed    whether the request sits in a request window of the limits in force (any live worker's):
+     *                    its age then matters when it is written, and its place moves to when it was
      */
     record Grant(String permitId, String requestId, String tokenEntry, long askedNanos, Refusal refusal,
-            long retryMillis, long serverMillis, boolean windowed) {
+            long retryMillis, boolean windowed) {
         boolean granted() {
             return refusal == null;
         }
@@ -110,7 +112,7 @@ final class AccountCapacity {
             case GRANTED -> {
                 held.put(permitId, asked + TimeUnit.MILLISECONDS.toNanos(leaseMillis));
                 yield new Grant(permitId, requestId, d.tokens() > 0 ? requestId + ":" + d.tokens() : null, asked, null,
-                        0, d.serverMillis(), d.windowed());
+                        0, d.windowed());
             }
             case CONCURRENCY -> refused(Refusal.CONCURRENCY, 0);
             case LOST_PERMIT -> {
@@ -129,7 +131,7 @@ final class AccountCapacity {
     }
 
     private static Grant refused(Refusal refusal, long retryMillis) {
-        return new Grant(null, null, null, 0, refusal, Math.min(retryMillis, MAX_RETRY_MILLIS), 0, false);
+        return new Grant(null, null, null, 0, refusal, Math.min(retryMillis, MAX_RETRY_MILLIS), false);
     }
 
     /**

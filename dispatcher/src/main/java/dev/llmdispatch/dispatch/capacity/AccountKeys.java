@@ -33,10 +33,6 @@ public record AccountKeys(String accountId, String state, String inFlight, Strin
                     limits.tokens() != null ? limits.tokensPer().plus(guard).toMillis() : -1);
         }
 
-        public boolean hasRequestLimit() {
-            return requests >= 0;
-        }
-
         /** How long a declaration stays in force after the last worker holding it asked: a request window, at least 10 s. */
         long ttlMillis() {
             return Math.max(requestWindowMillis, 10_000);

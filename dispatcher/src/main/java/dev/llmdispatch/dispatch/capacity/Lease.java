@@ -39,11 +39,6 @@ public final class Lease implements AutoCloseable {
         return grant.askedNanos();
     }
 
-    /** When the room was granted, by the capacity store's (Redis server's) clock, epoch ms. */
-    public long grantedAtServerMillis() {
-        return grant.serverMillis();
-    }
-
     public Slot slot() {
         return slot;
     }
