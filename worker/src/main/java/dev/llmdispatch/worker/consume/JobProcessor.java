@@ -105,24 +105,25 @@ public final class JobProcessor {
             return;
         }
         Job job = ((JobValidator.Valid) check).job();
+        // read before the deadline: a redelivered job that was answered gets its answer, not a second outcome
+        var answered = answers.find(job.id(), replayCount(record));
+        if (answered.isPresent()) {
+            // already answered (a producer's retry, a redelivery): its stored outcome, no provider call
+            JobResult stored = answered.get();
+            JobResult again = new JobResult(stored.v(), stored.id(), stored.status(), work.priority(), stored.tier(),
+                    stored.provider(), stored.account(), stored.model(), stored.response(), stored.error(),
+                    stored.attempts(), true, stored.timings(), job.metadata(), clock.instant());
+            publisher.publishResult(job.replyToOr(settings.topics().results()), again, correlationId(work.record()));
+            meters.counter("llm_dispatch_jobs", "status", "ALREADY_ANSWERED", "priority", work.priority().name())
+                    .increment();
+            meters.counter("llm_dispatch_cache_hits").increment();
+            return;
+        }
         Instant now = clock.instant();
         if (job.deadline() != null && now.isAfter(job.deadline())) {
             DispatchOutcome expired = DispatchOutcome.failed(job.tier(), ErrorCode.EXPIRED, "deadline " + job.deadline()
                     + " passed before the job could start", false, List.of(), 0, 0);
             publishResult(work, job, expired, startedMillis, null);
-            return;
-        }
-        var answered = answers.find(job.id());
-        if (answered.isPresent()) {
-            // already answered (a replay, a producer's retry, a redelivery): its stored answer, no provider call
-            JobResult stored = answered.get();
-            JobResult again = new JobResult(stored.v(), stored.id(), stored.status(), work.priority(), stored.tier(),
-                    stored.provider(), stored.account(), stored.model(), stored.response(), null, stored.attempts(),
-                    true, stored.timings(), job.metadata(), clock.instant());
-            publisher.publishResult(job.replyToOr(settings.topics().results()), again, correlationId(work.record()));
-            meters.counter("llm_dispatch_jobs", "status", "ALREADY_ANSWERED", "priority", work.priority().name())
-                    .increment();
-            meters.counter("llm_dispatch_cache_hits").increment();
             return;
         }
         DispatchOutcome outcome = dispatcher.dispatch(job, work.priority());
@@ -157,6 +158,14 @@ public final class JobProcessor {
                 .record(java.time.Duration.ofMillis(result.timings().queuedMs()));
         meters.timer("llm_dispatch_job_capacity_wait", "priority", work.priority().name())
                 .record(java.time.Duration.ofMillis(result.timings().waitMs()));
+        try {
+            // remembered before it is published: whatever happens to this worker from here, the job is not sent to
+            // a provider again for this delivery
+            answers.remember(result, replayCount(record));
+        } catch (RuntimeException e) {
+            log.warn("job {}: its outcome could not be stored ({}); a redelivery would run it again", job.id(),
+                    e.toString());
+        }
         if (deadLetter != null) {
             meters.counter("llm_dispatch_dead_letters", "reason", deadLetter.name()).increment();
             publisher.publishDeadLetter(job.id(), new DeadLetter(Job.VERSION, deadLetter,
@@ -164,7 +173,6 @@ public final class JobProcessor {
                     source(record), replayCount(record), Instant.ofEpochMilli(now)));
         }
         publisher.publishResult(job.replyToOr(settings.topics().results()), result, correlationId(record));
-        answers.remember(result);
         meters.counter("llm_dispatch_jobs", "status", result.status().name(), "priority", work.priority().name())
                 .increment();
         traffic.jobFinished(result.status(), result.timings().totalMs(), deadLetter != null);
