@@ -18,5 +18,10 @@ public enum ErrorCode {
      * The limit store (Redis) failed every call for as long as the job waited for capacity; no provider was asked.
      * The job is dead-lettered, retryable: replay it when Redis is back.
      */
-    CAPACITY_UNAVAILABLE
+    CAPACITY_UNAVAILABLE,
+    /**
+     * The provider answered, but the answer is larger than a result record may be (the producer's
+     * {@code max.request.size}); the message gives both sizes. Not retried: the same request would answer the same.
+     */
+    RESULT_TOO_LARGE
 }

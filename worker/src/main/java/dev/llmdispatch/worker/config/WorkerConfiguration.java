@@ -136,8 +136,9 @@ public class WorkerConfiguration {
     }
 
     @Bean
-    ResultPublisher resultPublisher(KafkaProducer<String, byte[]> producer, Topics topics) {
-        return new ResultPublisher(producer, topics);
+    ResultPublisher resultPublisher(KafkaProducer<String, byte[]> producer, Topics topics, KafkaProperties kafka) {
+        Object max = kafka.buildProducerProperties().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        return new ResultPublisher(producer, topics, max == null ? 1024 * 1024 : Integer.parseInt(max.toString()));
     }
 
     /**

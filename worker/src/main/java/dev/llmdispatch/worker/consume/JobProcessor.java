@@ -48,6 +48,11 @@ public final class JobProcessor {
     private final MeterRegistry meters;
     private final FleetTraffic traffic;
     private final AnswerStore answers;
+    /** Failed tries to publish the outcome of a record (partition@offset), for the backoff. */
+    private final java.util.Map<String, Integer> publishFailures = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final long MAX_PUBLISH_BACKOFF_MILLIS = 10_000;
+    /** What a dead letter keeps of a record too large to keep whole. */
+    public static final int RAW_KEEP_BYTES = 256 * 1024;
 
     public JobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
             ResultPublisher publisher, AnswerStore answers, Clock clock, MeterRegistry meters, FleetTraffic traffic) {
@@ -68,11 +73,27 @@ public final class JobProcessor {
      *         (the record must be processed again)
      */
     public boolean process(Work work) {
+        String at = work.partition() + "@" + work.record().offset();
         try {
             handle(work);
+            publishFailures.remove(at);
             return true;
         } catch (ResultPublisher.PublishException e) {
-            log.error("job at {}@{}: {}", work.partition(), work.record().offset(), e.getMessage());
+            if (e.permanent()) {
+                publishFailures.remove(at);
+                undeliverable(work, e);
+                return true; // final: the partition moves on, the job is not run again
+            }
+            // the broker away, a leader moving: the outcome is stored, so the next try publishes it without a
+            // provider call; back off so that a long outage is not a tight loop
+            int failures = publishFailures.merge(at, 1, Integer::sum);
+            long backoff = Math.min(MAX_PUBLISH_BACKOFF_MILLIS, 200L << Math.min(failures - 1, 10));
+            log.error("job at {}: {} (try {}, again in {} ms)", at, e.getMessage(), failures, backoff);
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
             return false;
         } catch (InterruptedException e) {
             // stopping: the job stays uncommitted and runs again on the partition's next owner
@@ -82,6 +103,63 @@ public final class JobProcessor {
             // its partition moved to another worker before it reached a provider: that worker runs it
             return false;
         }
+    }
+
+    /**
+     * A result (or dead letter) that can never be written: a minimal dead letter names the job, its partition and
+     * offset and why; the job's outcome stays in the answer store by job id.
+     */
+    private void undeliverable(Work work, ResultPublisher.PublishException e) {
+        ConsumerRecord<byte[], byte[]> record = work.record();
+        String jobId = null;
+        try {
+            jobId = JobCodec.readTree(record.value()).path("id").asString(null);
+        } catch (RuntimeException unreadable) {
+            // no id to name
+        }
+        log.error("job {} at {}@{}: its result cannot be written ({}); dead-lettered as UNDELIVERABLE, not run again",
+                jobId, work.partition(), record.offset(), e.getMessage());
+        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNDELIVERABLE.name()).increment();
+        try {
+            publisher.publishDeadLetter(jobId, new DeadLetter(Job.VERSION, DeadLetterReason.UNDELIVERABLE,
+                    "the job's result could not be written: " + e.getMessage(), null, null, work.priority(), List.of(),
+                    source(record), replayCount(record), clock.instant()));
+        } catch (ResultPublisher.PublishException again) {
+            log.error("job {} at {}@{}: its UNDELIVERABLE dead letter could not be written either: {}", jobId,
+                    work.partition(), record.offset(), again.getMessage());
+        }
+    }
+
+    /**
+     * The result as it can be written: one larger than a record may be (a huge embedding batch, say) becomes a FAILED
+     * result saying so, with both sizes; nothing else of it changes.
+     */
+    private JobResult writable(JobResult r) {
+        int size = JobCodec.toBytes(r).length;
+        if (size <= publisher.maxValueBytes()) {
+            return r;
+        }
+        return new JobResult(r.v(), r.id(), JobStatus.FAILED, r.priority(), r.tier(), r.provider(), r.account(),
+                r.model(), null, new JobResult.JobError(ErrorCode.RESULT_TOO_LARGE, "the answer of " + r.account()
+                        + " made a result of " + size + " bytes, more than the " + publisher.maxValueBytes()
+                        + " a result record may have (the producer's max.request.size): it was not delivered", false),
+                r.attempts(), r.cached(), r.timings(), r.metadata(), r.completedAt());
+    }
+
+    /**
+     * The dead letter as it can be written: one too large (a huge record, a huge invalid job) keeps, instead of the job,
+     * the first {@link #RAW_KEEP_BYTES} bytes of the record in {@code raw}, and says so.
+     */
+    private DeadLetter writable(DeadLetter d, byte[] record) {
+        if (JobCodec.toBytes(d).length <= publisher.maxValueBytes()) {
+            return d;
+        }
+        int length = record == null ? 0 : record.length;
+        int keep = Math.min(length, RAW_KEEP_BYTES);
+        String raw = record == null ? null : Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(record, keep));
+        return new DeadLetter(d.v(), d.reason(), d.message() + " (the record was " + length + " bytes, too large to "
+                + "keep whole: raw holds its first " + keep + ")", null, raw, d.priority(), d.attempts(), d.source(),
+                d.replayCount(), d.failedAt());
     }
 
     private void handle(Work work) throws InterruptedException {
@@ -154,6 +232,7 @@ public final class JobProcessor {
                 new JobResult.Timings(startedMillis - produced, outcome.waitMs(), outcome.providerMs(),
                         Math.max(0, now - produced)),
                 job.metadata(), Instant.ofEpochMilli(now));
+        result = writable(result);
         meters.timer("llm_dispatch_job_queue_wait", "priority", work.priority().name())
                 .record(java.time.Duration.ofMillis(result.timings().queuedMs()));
         meters.timer("llm_dispatch_job_capacity_wait", "priority", work.priority().name())
@@ -168,9 +247,9 @@ public final class JobProcessor {
         }
         if (deadLetter != null) {
             meters.counter("llm_dispatch_dead_letters", "reason", deadLetter.name()).increment();
-            publisher.publishDeadLetter(job.id(), new DeadLetter(Job.VERSION, deadLetter,
+            publisher.publishDeadLetter(job.id(), writable(new DeadLetter(Job.VERSION, deadLetter,
                     outcome.error().message(), JobCodec.toTree(job), null, work.priority(), outcome.attempts(),
-                    source(record), replayCount(record), Instant.ofEpochMilli(now)));
+                    source(record), replayCount(record), Instant.ofEpochMilli(now)), record.value()));
         }
         publisher.publishResult(job.replyToOr(settings.topics().results()), result, correlationId(record));
         meters.counter("llm_dispatch_jobs", "status", result.status().name(), "priority", work.priority().name())
@@ -184,8 +263,9 @@ public final class JobProcessor {
         String message = invalid.message();
         log.warn("rejected job at {}@{} (id {}): {}", work.partition(), record.offset(), invalid.readableId(), message);
         meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.INVALID_JOB.name()).increment();
-        publisher.publishDeadLetter(invalid.readableId(), new DeadLetter(Job.VERSION, DeadLetterReason.INVALID_JOB,
-                message, invalid.tree(), null, work.priority(), List.of(), source(record), replayCount(record), now));
+        publisher.publishDeadLetter(invalid.readableId(), writable(new DeadLetter(Job.VERSION,
+                DeadLetterReason.INVALID_JOB, message, invalid.tree(), null, work.priority(), List.of(), source(record),
+                replayCount(record), now), record.value()));
         if (invalid.readableId() != null) {
             // a reply topic that breaks the rules is never written to: the default reply topic gets the answer
             String replyTo = invalid.usableReplyTo() != null ? invalid.usableReplyTo() : settings.topics().results();
@@ -211,8 +291,9 @@ public final class JobProcessor {
         ConsumerRecord<byte[], byte[]> record = work.record();
         log.warn("unparsable record at {}@{}: {}", work.partition(), record.offset(), reason);
         String raw = record.value() == null ? null : Base64.getEncoder().encodeToString(record.value());
-        publisher.publishDeadLetter(null, new DeadLetter(Job.VERSION, DeadLetterReason.UNPARSABLE, reason, null, raw,
-                work.priority(), List.of(), source(record), replayCount(record), clock.instant()));
+        publisher.publishDeadLetter(null, writable(new DeadLetter(Job.VERSION, DeadLetterReason.UNPARSABLE, reason,
+                null, raw, work.priority(), List.of(), source(record), replayCount(record), clock.instant()),
+                record.value()));
         meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNPARSABLE.name()).increment();
         traffic.deadLettered();
     }

@@ -1,0 +1,92 @@
+package dev.llmdispatch.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.llmdispatch.contract.DeadLetter;
+import dev.llmdispatch.contract.DeadLetterReason;
+import dev.llmdispatch.contract.ErrorCode;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.LatencyModel;
+import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.Simulator;
+import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Records whose outcome cannot be written as it is end in one clear outcome within seconds, the partition keeps
+ * moving, and no provider is asked twice: an 800 KB unparsable record (its base64 would pass the producer's 1 MiB)
+ * and an embedding batch whose answer is larger than a result record may be.
+ */
+@IntegrationTest
+class PoisonRecordsTest {
+
+    @Test
+    void oversized_records_and_results_end_in_one_clear_outcome_and_the_partition_moves_on(Infrastructure infra)
+            throws Exception {
+        Topics topics = WorkerHarness.topics("poison");
+        // 1024-dimension vectors: 200 inputs make an answer of well over 1 MiB
+        SimulatorConfig config = new SimulatorConfig(0, MissionAccounts.accounts(0.1), null, LatencyModel.fixed(10), 0,
+                1024, 0);
+        try (Simulator simulator = Simulator.start(config);
+                ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, "poison", simulator.baseUrl());
+                KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra)) {
+            byte[] garbage = new byte[800 * 1024];
+            Arrays.fill(garbage, (byte) '#');
+            producer.send(new ProducerRecord<>(topics.medium(), "lane", garbage)).get();
+            Job after = Job.chat("after-poison", "hi").toBuilder().tier(Tier.TIER_2).build();
+            producer.send(new ProducerRecord<>(topics.medium(), "lane", JobCodec.toBytes(after))).get();
+            List<String> inputs = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                inputs.add("text " + i);
+            }
+            Job huge = Job.embedding("huge-batch", "x").toBuilder()
+                    .request(JobCodec.mapper().createObjectNode().set("input", JobCodec.toTree(inputs))).build();
+            producer.send(new ProducerRecord<>(topics.medium(), huge.id(), JobCodec.toBytes(huge))).get();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> results(infra, topics, "after-poison").size() == 1
+                    && results(infra, topics, "huge-batch").size() == 1
+                    && deadLetters(infra, topics).size() == 1);
+
+            // the job behind the poison on its partition was answered: the partition moved on
+            assertThat(results(infra, topics, "after-poison")).singleElement()
+                    .extracting(JobResult::status).isEqualTo(JobStatus.SUCCEEDED);
+            // the poison: one dead letter, cut to what a record may hold, saying so
+            DeadLetter poison = deadLetters(infra, topics).getFirst();
+            assertThat(poison.reason()).isEqualTo(DeadLetterReason.UNPARSABLE);
+            assertThat(poison.message()).contains("819200 bytes").contains("raw holds its first 262144");
+            assertThat(Base64.getDecoder().decode(poison.raw())).hasSize(dev.llmdispatch.worker.consume.JobProcessor.RAW_KEEP_BYTES);
+            // the huge answer: one FAILED result saying why, after one provider call
+            JobResult tooLarge = results(infra, topics, "huge-batch").getFirst();
+            assertThat(tooLarge.status()).isEqualTo(JobStatus.FAILED);
+            assertThat(tooLarge.error().code()).isEqualTo(ErrorCode.RESULT_TOO_LARGE);
+            assertThat(tooLarge.error().message()).contains("max.request.size");
+            assertThat(simulator.calls().all()).filteredOn(c -> "huge-batch".equals(c.jobId())).hasSize(1);
+        }
+    }
+
+    private static List<JobResult> results(Infrastructure infra, Topics topics, String jobId) {
+        return WorkerHarness.readAll(infra, topics.results()).stream().map(r -> JobCodec.readResult(r.value()))
+                .filter(r -> r.id().equals(jobId)).toList();
+    }
+
+    private static List<DeadLetter> deadLetters(Infrastructure infra, Topics topics) {
+        return WorkerHarness.readAll(infra, topics.deadLetter()).stream()
+                .map(r -> JobCodec.readDeadLetter(r.value())).toList();
+    }
+}
