@@ -84,7 +84,7 @@ class FleetFaultsTest {
                     // restart), it must not take it for a fresh deployment
                     : a.equals("--dispatch.capacity.quiet-on-new-state=false") ? "--dispatch.capacity.quiet-on-new-state=true"
                     : a);
-            workers.add(WorkerHarness.startWorkerProcess("faults-worker-3", looser));
+            workers.add(WorkerHarness.startWorkerProcess("faults-worker-3", looser, true));
 
             // two full NVIDIA windows from the first call, then Redis dies and comes back empty
             long t0 = await().atMost(Duration.ofSeconds(30)).until(

@@ -131,7 +131,22 @@ public final class WorkerHarness {
      * Its output goes to {@code target/NAME.log}.
      */
     public static Process startWorkerProcess(String name, List<String> args) throws java.io.IOException {
-        List<String> command = new ArrayList<>(List.of(
+        return startWorkerProcess(name, args, false);
+    }
+
+    /**
+     * As {@link #startWorkerProcess(String, List)}; {@code joining}: the worker starts at a lower CPU priority
+     * ({@code nice}), as one joining a running fleet would start on cores of its own: on one 2-core machine its JVM
+     * start would otherwise take the CPU from the running workers and from the simulator, whose late arrival stamps
+     * then measure this machine, not the fleet.
+     */
+    public static Process startWorkerProcess(String name, List<String> args, boolean joining)
+            throws java.io.IOException {
+        List<String> command = new ArrayList<>();
+        if (joining && java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/nice"))) {
+            command.addAll(List.of("/usr/bin/nice", "-n", "10"));
+        }
+        command.addAll(List.of(
                 java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // sized for a 2-core machine running several workers, a broker and a simulator: the C1 compiler alone
                 // and one GC thread, so that a worker starting under load does not take both cores for seconds
