@@ -200,11 +200,7 @@ public final class JobDispatcher {
             }
             if (Thread.currentThread().isInterrupted()) {
                 // stopping or revoked: the cut-off call says nothing about the account
-                if (reply.mayStillRun()) {
-                    lease.closeKeepingPermit();
-                } else {
-                    lease.close();
-                }
+                lease.closeAfter(reply.mayStillRun());
                 throw new InterruptedException("job " + job.id() + " interrupted during its call to "
                         + slot.accountId());
             }
@@ -213,11 +209,7 @@ public final class JobDispatcher {
                 outcome = classifier.classify(reply, job.kind());
                 health.record(slot.accountId(), outcome, reply.millis());
             } finally {
-                if (reply.mayStillRun()) {
-                    lease.closeKeepingPermit(); // the provider may still be generating: it still counts
-                } else {
-                    lease.close();
-                }
+                lease.closeAfter(reply.mayStillRun()); // a provider that may still be generating: it still counts
             }
             providerMs += reply.millis();
             listener.attempted(job, priority, route.tier(), slot.accountId(), model, reply.status(),

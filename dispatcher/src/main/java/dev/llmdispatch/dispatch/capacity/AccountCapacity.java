@@ -55,7 +55,6 @@ final class AccountCapacity {
     private volatile String epoch = "";
     /** Permits this worker holds: id to the end of its lease ({@link System#nanoTime()}). */
     private final Map<String, Long> held = new ConcurrentHashMap<>();
-    private volatile long rebuildingUntilNanos;
     private long declaredAtNanos;
     private long idleTicks;
 
@@ -122,10 +121,7 @@ final class AccountCapacity {
             case REQUESTS -> refused(Refusal.REQUESTS, d.retryMillis());
             case PRIORITY -> refused(Refusal.PRIORITY, 0);
             case TOKENS -> refused(Refusal.TOKENS, d.retryMillis());
-            case REBUILDING -> {
-                rebuildingUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(d.retryMillis());
-                yield refused(Refusal.REBUILDING, d.retryMillis());
-            }
+            case REBUILDING -> refused(Refusal.REBUILDING, d.retryMillis());
             case EPOCH -> throw new IllegalStateException("unreachable");
         };
     }
@@ -185,7 +181,6 @@ final class AccountCapacity {
             }
             log.warn("account {}: limit state lost from Redis; put back {} in-flight permits of this worker", accountId,
                     left.size());
-            rebuildingUntilNanos = System.nanoTime() + settings.restoreWait().toNanos();
         }
         epoch = current;
     }
@@ -202,11 +197,6 @@ final class AccountCapacity {
     /** Fleet-wide use now, from the store. */
     CapacityStore.Usage usage() {
         return store.usage(keys, declaration);
-    }
-
-    /** Whether this worker last saw the account's state rebuilding after a loss. */
-    boolean rebuilding() {
-        return rebuildingUntilNanos - System.nanoTime() > 0;
     }
 
     int concurrencyLimit() {

@@ -94,6 +94,18 @@ public final class Lease implements AutoCloseable {
         }
     }
 
+    /**
+     * The call is over: {@link #closeKeepingPermit()} when the provider may still be working on it (no answer came
+     * although the request was written), else {@link #close()}.
+     */
+    public void closeAfter(boolean providerMayStillRun) {
+        if (providerMayStillRun) {
+            closeKeepingPermit();
+        } else {
+            close();
+        }
+    }
+
     /** The request was never written: the permit and its places in the windows go back. */
     public synchronized void unsend() {
         if (!ended) {

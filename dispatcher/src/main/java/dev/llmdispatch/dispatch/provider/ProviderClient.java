@@ -35,19 +35,11 @@ public final class ProviderClient implements AutoCloseable {
     }
 
     /**
-     * POSTs {@code body} to {@code baseUrl/path}.
-     *
-     * @param requestId sent as {@code X-Request-Id} (the job id), for the provider's and the simulator's logs
-     */
-    public ProviderReply post(String baseUrl, String path, String apiKey, ObjectNode body, String requestId,
-            Duration timeout) {
-        return post(baseUrl, path, apiKey, body, requestId, timeout, () -> true);
-    }
-
-    /**
      * POSTs {@code body} to {@code baseUrl/path}, asking {@code mayWrite} at the last moment before the request's
      * first byte is written (after its connection is open): when it says no, nothing is sent and the reply is
      * {@link ProviderReply#heldBack()}.
+     *
+     * @param requestId sent as {@code X-Request-Id} (the job id), for the provider's and the simulator's logs
      */
     public ProviderReply post(String baseUrl, String path, String apiKey, ObjectNode body, String requestId,
             Duration timeout, BooleanSupplier mayWrite) {

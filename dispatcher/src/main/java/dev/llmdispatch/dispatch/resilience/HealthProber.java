@@ -182,10 +182,8 @@ public final class HealthProber {
             if (lease != null) {
                 if (reply != null && reply.heldBack()) {
                     lease.unsend();
-                } else if (reply != null && reply.mayStillRun()) {
-                    lease.closeKeepingPermit();
                 } else {
-                    lease.close();
+                    lease.closeAfter(reply != null && reply.mayStillRun());
                 }
             }
         }
