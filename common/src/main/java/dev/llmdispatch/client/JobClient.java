@@ -98,6 +98,8 @@ public final class JobClient implements AutoCloseable {
         consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerProps.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        // results are written in transactions: only committed ones are answers (an aborted one is written again)
+        consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         this.consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         try {
             List<TopicPartition> partitions = replyPartitions();

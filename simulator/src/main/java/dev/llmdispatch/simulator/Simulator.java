@@ -137,7 +137,7 @@ public final class Simulator implements AutoCloseable {
         try (exchange) {
             AccountState account = byKey.get(bearer(exchange));
             if (account == null) {
-                record(seqNo, atMillis, null, path, null, jobId, 401, CallLog.UNAUTHORIZED, arrival);
+                record(seqNo, atMillis, null, path, null, jobId, client(exchange), 401, CallLog.UNAUTHORIZED, arrival);
                 respondError(exchange, null, 401, "invalid_api_key", "Incorrect API key provided");
                 return;
             }
@@ -147,7 +147,7 @@ public final class Simulator implements AutoCloseable {
             }
             boolean chat = path.equals("/v1/chat/completions");
             if (!exchange.getRequestMethod().equals("POST") || !(chat || path.equals("/v1/embeddings"))) {
-                record(seqNo, atMillis, account, path, null, jobId, 404, CallLog.BAD_REQUEST, arrival);
+                record(seqNo, atMillis, account, path, null, jobId, client(exchange), 404, CallLog.BAD_REQUEST, arrival);
                 respondError(exchange, account, 404, "not_found", "no route " + exchange.getRequestMethod() + " " + path);
                 return;
             }
@@ -156,7 +156,7 @@ public final class Simulator implements AutoCloseable {
             if (!admission.admitted()) {
                 String outcome = admission.refusal() == AccountState.Refusal.RATE_LIMIT
                         ? CallLog.RATE_LIMITED : CallLog.CONCURRENCY_LIMITED;
-                record(seqNo, atMillis, account, path, null, jobId, 429, outcome, arrival);
+                record(seqNo, atMillis, account, path, null, jobId, client(exchange), 429, outcome, arrival);
                 refuse(exchange, account, admission);
                 return;
             }
@@ -167,7 +167,7 @@ public final class Simulator implements AutoCloseable {
                 account.finish();
             }
             // logged before it is answered: a caller that saw the answer finds the call in the log
-            record(seqNo, atMillis, account, path, answer.model, jobId, answer.status, answer.outcome, arrival);
+            record(seqNo, atMillis, account, path, answer.model, jobId, client(exchange), answer.status, answer.outcome, arrival);
             send(exchange, answer);
         }
     }
@@ -341,7 +341,7 @@ public final class Simulator implements AutoCloseable {
         } else {
             answer = new Answer(200, JSON.writeValueAsBytes(body), Map.of(), CallLog.OK, null);
         }
-        record(seqNo, atMillis, account, "/v1/models", null, jobId, answer.status, answer.outcome, arrival);
+        record(seqNo, atMillis, account, "/v1/models", null, jobId, client(exchange), answer.status, answer.outcome, arrival);
         send(exchange, answer);
     }
 
@@ -392,12 +392,17 @@ public final class Simulator implements AutoCloseable {
     }
 
     private void record(long seqNo, long atMillis, AccountState account, String path, String model, String jobId,
-            int status, String outcome, long arrivalNanos) {
+            String client, int status, String outcome, long arrivalNanos) {
         if (account != null) {
             account.count(outcome);
         }
         callLog.add(new CallLog.Call(seqNo, atMillis, account == null ? null : account.account.id(), path, model, jobId,
-                status, outcome, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrivalNanos)));
+                status, outcome, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrivalNanos), client));
+    }
+
+    /** Who called: the caller's {@code User-Agent}. */
+    private static String client(HttpExchange exchange) {
+        return exchange.getRequestHeaders().getFirst("User-Agent");
     }
 
     private static String bearer(HttpExchange exchange) {

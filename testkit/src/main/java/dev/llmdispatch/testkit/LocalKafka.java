@@ -48,6 +48,10 @@ public final class LocalKafka implements AutoCloseable {
                 "auto.create.topics.enable", "false",
                 "group.initial.rebalance.delay.ms", "0",
                 "offsets.topic.num.partitions", "5",
+                // one broker: the transaction log has one replica (workers write outcomes in transactions)
+                "transaction.state.log.replication.factor", "1",
+                "transaction.state.log.min.isr", "1",
+                "transaction.state.log.num.partitions", "5",
                 "log.flush.interval.messages", "100000"));
         broker.afterPropertiesSet();
         log.info("embedded KRaft Kafka broker at {}", broker.getBrokersAsString());

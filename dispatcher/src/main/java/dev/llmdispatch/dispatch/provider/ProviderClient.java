@@ -24,7 +24,18 @@ public final class ProviderClient implements AutoCloseable {
 
     private static final int EXCERPT_CHARS = 200;
 
+    /** Names this process to providers (and in their logs): host and pid. */
+    public static final String USER_AGENT = "llm-dispatch (" + host() + "; pid " + ProcessHandle.current().pid() + ")";
+
     private final HttpClient http;
+
+    private static String host() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "unknown-host";
+        }
+    }
 
     public ProviderClient() {
         this.http = HttpClient.newBuilder()
@@ -49,6 +60,7 @@ public final class ProviderClient implements AutoCloseable {
                 .header("Authorization", "Bearer " + apiKey)
                 .header("Content-Type", "application/json")
                 .header("X-Request-Id", requestId)
+                .header("User-Agent", USER_AGENT)
                 .POST(check)
                 .build();
         ProviderReply reply = send(request);
@@ -101,6 +113,7 @@ public final class ProviderClient implements AutoCloseable {
         HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/" + path))
                 .timeout(timeout)
                 .header("Authorization", "Bearer " + apiKey)
+                .header("User-Agent", USER_AGENT)
                 .GET()
                 .build();
         return send(request);

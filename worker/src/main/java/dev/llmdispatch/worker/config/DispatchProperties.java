@@ -73,7 +73,7 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
      * @param shutdownTimeout   how long a stopping worker waits for jobs in flight
      */
     public record Consumption(Integer maxInFlight, Integer bufferPerPriority, Double minShareMedium, Double minShareLow,
-            Duration pollTimeout, Duration shutdownTimeout) {
+            Duration pollTimeout, Duration shutdownTimeout, Duration commitInterval) {
 
         public static final int DEFAULT_MAX_IN_FLIGHT = 64;
         public static final double DEFAULT_MIN_SHARE_MEDIUM = 0.10;
@@ -86,6 +86,11 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
             minShareLow = minShareLow == null ? DEFAULT_MIN_SHARE_LOW : minShareLow;
             pollTimeout = pollTimeout == null ? Duration.ofMillis(100) : pollTimeout;
             shutdownTimeout = shutdownTimeout == null ? Duration.ofSeconds(30) : shutdownTimeout;
+            commitInterval = commitInterval == null ? Duration.ofMillis(50) : commitInterval;
+            if (commitInterval.isNegative() || commitInterval.isZero() || commitInterval.toMillis() > 10_000) {
+                throw new IllegalArgumentException("dispatch.consumer.commit-interval must be within 1ms..10s, but was "
+                        + commitInterval);
+            }
             if (maxInFlight <= 0) {
                 throw new IllegalArgumentException("dispatch.consumer.max-in-flight must be > 0, but was " + maxInFlight);
             }
@@ -101,7 +106,7 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
     }
 
     public Consumption consumption() {
-        return consumer == null ? new Consumption(null, null, null, null, null, null) : consumer;
+        return consumer == null ? new Consumption(null, null, null, null, null, null, null) : consumer;
     }
 
     public CapacitySettings capacitySettings() {

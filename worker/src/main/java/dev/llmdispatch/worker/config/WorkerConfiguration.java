@@ -19,7 +19,11 @@ import dev.llmdispatch.worker.consume.PriorityConsumer;
 import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.observe.ProviderCallRecorder;
 import dev.llmdispatch.worker.publish.AnswerStore;
-import dev.llmdispatch.worker.publish.ResultPublisher;
+import dev.llmdispatch.worker.publish.JobClaims;
+import dev.llmdispatch.worker.publish.OutcomeRecords;
+import dev.llmdispatch.worker.publish.ReplyTopics;
+import dev.llmdispatch.worker.consume.Handover;
+import dev.llmdispatch.worker.consume.JobHandle;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -126,19 +130,52 @@ public class WorkerConfiguration {
         return RedisConnections.create(settings.redisUrl());
     }
 
-    @Bean(destroyMethod = "close")
-    KafkaProducer<String, byte[]> resultProducer(KafkaProperties kafka) {
+    /**
+     * Makes the transactional producer that writes outcomes with their offsets. Each worker has its own
+     * {@code transactional.id} (prefix {@code dispatch.consumer.transactional-id-prefix} and a random part): fencing
+     * of a worker that lost its partitions comes from the consumer group's generation, sent with the offsets.
+     */
+    @Bean
+    java.util.function.Supplier<org.apache.kafka.clients.producer.Producer<String, byte[]>> outcomeProducers(
+            KafkaProperties kafka,
+            @org.springframework.beans.factory.annotation.Value("${dispatch.consumer.transactional-id-prefix:llm-dispatch-worker-}")
+            String prefix) {
         Map<String, Object> props = new HashMap<>(kafka.buildProducerProperties());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 2);
-        return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+        // a worker killed inside a transaction holds back read_committed readers of what it wrote until this passes
+        props.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 10_000);
+        // a commit blocks the consumer thread at most this long while the broker is away; it is tried again after
+        props.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
+        return () -> {
+            Map<String, Object> p = new HashMap<>(props);
+            p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + java.util.UUID.randomUUID());
+            return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        };
     }
 
     @Bean
-    ResultPublisher resultPublisher(KafkaProducer<String, byte[]> producer, Topics topics, KafkaProperties kafka) {
+    OutcomeRecords outcomeRecords(Topics topics, KafkaProperties kafka) {
         Object max = kafka.buildProducerProperties().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
-        return new ResultPublisher(producer, topics, max == null ? 1024 * 1024 : Integer.parseInt(max.toString()));
+        return new OutcomeRecords(topics, max == null ? 1024 * 1024 : Integer.parseInt(max.toString()));
+    }
+
+    @Bean(destroyMethod = "close")
+    ReplyTopics replyTopics(KafkaAdmin admin) {
+        return new ReplyTopics(org.apache.kafka.clients.admin.Admin.create(admin.getConfigurationProperties()),
+                Duration.ofSeconds(5));
+    }
+
+    @Bean
+    JobClaims jobClaims(RedissonClient redisson, DispatchProperties properties) {
+        return new JobClaims(redisson, properties.capacitySettings().keyPrefix(), JobClaims.DEFAULT_LEASE);
+    }
+
+    /** The leases of the jobs this worker handles are renewed while it lives. */
+    @Bean
+    PeriodicTask claimRenewal(JobClaims claims) {
+        return new PeriodicTask("claim-renewal", claims.renewInterval(), claims.renewInterval(), claims::renewAll);
     }
 
     /**
@@ -157,8 +194,10 @@ public class WorkerConfiguration {
 
     @Bean
     JobProcessor jobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
-            ResultPublisher publisher, AnswerStore answers, Clock clock, MeterRegistry meters, FleetTraffic traffic) {
-        return new JobProcessor(settings, validator, dispatcher, publisher, answers, clock, meters, traffic);
+            OutcomeRecords records, AnswerStore answers, JobClaims claims, ReplyTopics replyTopics, Clock clock,
+            MeterRegistry meters, FleetTraffic traffic) {
+        return new JobProcessor(settings, validator, dispatcher, records, answers, claims, replyTopics, clock, meters,
+                traffic);
     }
 
     @Bean
@@ -174,19 +213,19 @@ public class WorkerConfiguration {
 
     @Bean
     PriorityConsumer priorityConsumer(KafkaProperties kafka, DispatchProperties properties, Topics topics,
-            JobProcessor processor, CapacityGate gate, EmergencyMonitor emergency) {
+            JobProcessor processor, CapacityGate gate, EmergencyMonitor emergency, DispatchSettings settings,
+            java.util.function.Supplier<org.apache.kafka.clients.producer.Producer<String, byte[]>> outcomeProducers) {
         return new PriorityConsumer(kafka.buildConsumerProperties(), topics, properties.consumption(), processor,
-                emergency::active,
-                new PriorityConsumer.JobWaits() {
+                emergency::active, new Handover.Waits() {
                     @Override
-                    public boolean isWaiting(Thread jobThread) {
-                        return gate.isWaiting(jobThread);
+                    public boolean waiting(JobHandle job) {
+                        return gate.isWaiting(job.thread());
                     }
 
                     @Override
-                    public void cancel(java.util.Collection<Thread> jobThreads) {
-                        gate.cancelWaits(jobThreads);
+                    public void cancel(JobHandle job) {
+                        gate.cancelWaits(java.util.List.of(job.thread()));
                     }
-                });
+                }, settings.longestTimeout(), outcomeProducers);
     }
 }

@@ -17,7 +17,10 @@ import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.publish.AnswerStore;
-import dev.llmdispatch.worker.publish.ResultPublisher;
+import dev.llmdispatch.worker.publish.JobClaims;
+import dev.llmdispatch.worker.publish.OutcomeRecords;
+import dev.llmdispatch.worker.publish.ReplyTopics;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -43,73 +46,72 @@ public final class JobProcessor {
     private final DispatchSettings settings;
     private final JobValidator validator;
     private final JobDispatcher dispatcher;
-    private final ResultPublisher publisher;
+    private final OutcomeRecords records;
     private final Clock clock;
     private final MeterRegistry meters;
     private final FleetTraffic traffic;
     private final AnswerStore answers;
-    /** Failed tries to publish the outcome of a record (partition@offset), for the backoff. */
-    private final java.util.Map<String, Integer> publishFailures = new java.util.concurrent.ConcurrentHashMap<>();
-    private static final long MAX_PUBLISH_BACKOFF_MILLIS = 10_000;
+    private final JobClaims claims;
+    private final ReplyTopics replyTopics;
     /** What a dead letter keeps of a record too large to keep whole. */
     public static final int RAW_KEEP_BYTES = 256 * 1024;
+    private static final long CLAIM_POLL_MILLIS = 250;
+    private static final long REDIS_RETRY_MILLIS = 1_000;
 
     public JobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
-            ResultPublisher publisher, AnswerStore answers, Clock clock, MeterRegistry meters, FleetTraffic traffic) {
+            OutcomeRecords records, AnswerStore answers, JobClaims claims, ReplyTopics replyTopics, Clock clock,
+            MeterRegistry meters, FleetTraffic traffic) {
         this.traffic = traffic;
         this.answers = answers;
+        this.claims = claims;
+        this.replyTopics = replyTopics;
         this.settings = settings;
         this.validator = validator;
         this.dispatcher = dispatcher;
-        this.publisher = publisher;
+        this.records = records;
         this.clock = clock;
         this.meters = meters;
     }
 
     /**
-     * Processes one record.
-     *
-     * @return true when its terminal result and dead letter (if any) are written; false when writing failed
-     *         (the record must be processed again)
+     * Takes one job to its outcome: the records to write for it (its result, a dead letter), or unfinished when it
+     * was stopped first (its partition moving, the worker stopping) or its state could not be read (Redis away).
      */
-    public boolean process(Work work) {
-        String at = work.partition() + "@" + work.record().offset();
+    public Finished process(JobHandle handle) {
+        Work work = handle.work();
+        List<ProducerRecord<String, byte[]>> out = new ArrayList<>(2);
         try {
-            handle(work);
-            publishFailures.remove(at);
-            return true;
-        } catch (ResultPublisher.PublishException e) {
-            if (e.permanent()) {
-                publishFailures.remove(at);
-                undeliverable(work, e);
-                return true; // final: the partition moves on, the job is not run again
-            }
-            // the broker away, a leader moving: the outcome is stored, so the next try publishes it without a
-            // provider call; back off so that a long outage is not a tight loop
-            int failures = publishFailures.merge(at, 1, Integer::sum);
-            long backoff = Math.min(MAX_PUBLISH_BACKOFF_MILLIS, 200L << Math.min(failures - 1, 10));
-            log.error("job at {}: {} (try {}, again in {} ms)", at, e.getMessage(), failures, backoff);
+            handle(handle, out);
+            return new Finished(work, out, false);
+        } catch (InterruptedException e) {
+            // stopping, or cancelled while its partition moved: it runs again here or on the partition's next owner
+            Thread.currentThread().interrupt();
+        } catch (CapacityGate.WaitCancelledException | HandedOver e) {
+            // its partition moved to another worker before it reached a provider: that worker runs it
+        } catch (RuntimeException e) {
+            log.warn("job at {}@{} could not be handled ({}); again in {} ms", work.partition(), work.record().offset(),
+                    e.toString(), REDIS_RETRY_MILLIS);
             try {
-                Thread.sleep(backoff);
+                Thread.sleep(REDIS_RETRY_MILLIS);
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
             }
-            return false;
-        } catch (InterruptedException e) {
-            // stopping: the job stays uncommitted and runs again on the partition's next owner
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (CapacityGate.WaitCancelledException e) {
-            // its partition moved to another worker before it reached a provider: that worker runs it
-            return false;
+        }
+        return Finished.unfinished(work);
+    }
+
+    /** The job's partition moved while it waited for another owner's claim. */
+    private static final class HandedOver extends RuntimeException {
+        HandedOver() {
+            super("handed over", null, false, false);
         }
     }
 
     /**
-     * A result (or dead letter) that can never be written: a minimal dead letter names the job, its partition and
-     * offset and why; the job's outcome stays in the answer store by job id.
+     * The records that replace an outcome that can never be written: a minimal dead letter naming the job, its
+     * partition and offset and why; the job's outcome stays in the answer store by job id.
      */
-    private void undeliverable(Work work, ResultPublisher.PublishException e) {
+    public List<ProducerRecord<String, byte[]>> undeliverable(Work work, Throwable e) {
         ConsumerRecord<byte[], byte[]> record = work.record();
         String jobId = null;
         try {
@@ -117,17 +119,12 @@ public final class JobProcessor {
         } catch (RuntimeException unreadable) {
             // no id to name
         }
-        log.error("job {} at {}@{}: its result cannot be written ({}); dead-lettered as UNDELIVERABLE, not run again",
+        log.error("job {} at {}@{}: its outcome cannot be written ({}); dead-lettered as UNDELIVERABLE, not run again",
                 jobId, work.partition(), record.offset(), e.getMessage());
         meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNDELIVERABLE.name()).increment();
-        try {
-            publisher.publishDeadLetter(jobId, new DeadLetter(Job.VERSION, DeadLetterReason.UNDELIVERABLE,
-                    "the job's result could not be written: " + e.getMessage(), null, null, work.priority(), List.of(),
-                    source(record), replayCount(record), clock.instant()));
-        } catch (ResultPublisher.PublishException again) {
-            log.error("job {} at {}@{}: its UNDELIVERABLE dead letter could not be written either: {}", jobId,
-                    work.partition(), record.offset(), again.getMessage());
-        }
+        return List.of(records.deadLetter(jobId, new DeadLetter(Job.VERSION, DeadLetterReason.UNDELIVERABLE,
+                "the job's outcome could not be written: " + e.getMessage(), null, null, work.priority(), List.of(),
+                source(record), replayCount(record), clock.instant())));
     }
 
     /**
@@ -136,12 +133,12 @@ public final class JobProcessor {
      */
     private JobResult writable(JobResult r) {
         int size = JobCodec.toBytes(r).length;
-        if (size <= publisher.maxValueBytes()) {
+        if (size <= records.maxValueBytes()) {
             return r;
         }
         return new JobResult(r.v(), r.id(), JobStatus.FAILED, r.priority(), r.tier(), r.provider(), r.account(),
                 r.model(), null, new JobResult.JobError(ErrorCode.RESULT_TOO_LARGE, "the answer of " + r.account()
-                        + " made a result of " + size + " bytes, more than the " + publisher.maxValueBytes()
+                        + " made a result of " + size + " bytes, more than the " + records.maxValueBytes()
                         + " a result record may have (the producer's max.request.size): it was not delivered", false),
                 r.attempts(), r.cached(), r.timings(), r.metadata(), r.completedAt());
     }
@@ -151,7 +148,7 @@ public final class JobProcessor {
      * the first {@link #RAW_KEEP_BYTES} bytes of the record in {@code raw}, and says so.
      */
     private DeadLetter writable(DeadLetter d, byte[] record) {
-        if (JobCodec.toBytes(d).length <= publisher.maxValueBytes()) {
+        if (JobCodec.toBytes(d).length <= records.maxValueBytes()) {
             return d;
         }
         int length = record == null ? 0 : record.length;
@@ -162,7 +159,8 @@ public final class JobProcessor {
                 d.replayCount(), d.failedAt());
     }
 
-    private void handle(Work work) throws InterruptedException {
+    private void handle(JobHandle handle, List<ProducerRecord<String, byte[]>> out) throws InterruptedException {
+        Work work = handle.work();
         ConsumerRecord<byte[], byte[]> record = work.record();
         long startedMillis = clock.millis();
         byte[] value = record.value();
@@ -170,7 +168,7 @@ public final class JobProcessor {
         try {
             tree = JobCodec.readTree(value);
         } catch (JobCodec.UnreadableRecordException e) {
-            deadLetterUnparsable(work, e.getMessage());
+            deadLetterUnparsable(work, e.getMessage(), out);
             return;
         }
         JobValidator.Check check = validator.check(tree);
@@ -179,33 +177,72 @@ public final class JobProcessor {
                     + " bytes (dispatch.max-job-bytes)", value.length + " bytes"));
         }
         if (check instanceof JobValidator.Invalid invalid) {
-            reject(work, invalid);
+            reject(work, invalid, out);
             return;
         }
         Job job = ((JobValidator.Valid) check).job();
         // read before the deadline: a redelivered job that was answered gets its answer, not a second outcome
-        var answered = answers.find(job.id(), replayCount(record));
-        if (answered.isPresent()) {
-            // already answered (a producer's retry, a redelivery): its stored outcome, no provider call
-            JobResult stored = answered.get();
-            JobResult again = new JobResult(stored.v(), stored.id(), stored.status(), work.priority(), stored.tier(),
-                    stored.provider(), stored.account(), stored.model(), stored.response(), stored.error(),
-                    stored.attempts(), true, stored.timings(), job.metadata(), clock.instant());
-            publisher.publishResult(job.replyToOr(settings.topics().results()), again, correlationId(work.record()));
-            meters.counter("llm_dispatch_jobs", "status", "ALREADY_ANSWERED", "priority", work.priority().name())
-                    .increment();
-            meters.counter("llm_dispatch_cache_hits").increment();
+        if (answered(work, job, out)) {
             return;
         }
-        Instant now = clock.instant();
-        if (job.deadline() != null && now.isAfter(job.deadline())) {
-            DispatchOutcome expired = DispatchOutcome.failed(job.tier(), ErrorCode.EXPIRED, "deadline " + job.deadline()
-                    + " passed before the job could start", false, List.of(), 0, 0);
-            publishResult(work, job, expired, startedMillis, null);
+        String replyTo = job.replyToOr(settings.topics().results());
+        String unwritable = replyTopics.unwritable(replyTo);
+        if (unwritable != null) {
+            // its answer could never be delivered: no provider is asked
+            out.addAll(undeliverable(work, new IllegalStateException(unwritable)));
             return;
         }
-        DispatchOutcome outcome = dispatcher.dispatch(job, work.priority());
-        publishResult(work, job, outcome, startedMillis, deadLetterReason(outcome));
+        // one owner at a time: after a rebalance the previous owner may still be finishing this job
+        while (!claims.tryClaim(job.id())) {
+            if (handle.handedOver()) {
+                throw new HandedOver();
+            }
+            Thread.sleep(CLAIM_POLL_MILLIS);
+            if (answered(work, job, out)) {
+                return;
+            }
+        }
+        try {
+            if (answered(work, job, out)) {
+                return; // answered between the look and the claim
+            }
+            Instant now = clock.instant();
+            if (job.deadline() != null && now.isAfter(job.deadline())) {
+                DispatchOutcome expired = DispatchOutcome.failed(job.tier(), ErrorCode.EXPIRED, "deadline "
+                        + job.deadline() + " passed before the job could start", false, List.of(), 0, 0);
+                outcome(work, job, expired, startedMillis, null, out);
+                return;
+            }
+            if (handle.handedOver()) {
+                throw new HandedOver();
+            }
+            DispatchOutcome outcome = dispatcher.dispatch(job, work.priority());
+            outcome(work, job, outcome, startedMillis, deadLetterReason(outcome), out);
+        } finally {
+            try {
+                claims.release(job.id());
+            } catch (RuntimeException e) {
+                log.warn("job {}: its claim could not be released ({}); it lapses in {}", job.id(), e.toString(),
+                        claims.lease());
+            }
+        }
+    }
+
+    /** The stored outcome of a job answered before (a producer's retry, a redelivery): true when there is one. */
+    private boolean answered(Work work, Job job, List<ProducerRecord<String, byte[]>> out) {
+        var answered = answers.find(job.id(), replayCount(work.record()));
+        if (answered.isEmpty()) {
+            return false;
+        }
+        JobResult stored = answered.get();
+        JobResult again = new JobResult(stored.v(), stored.id(), stored.status(), work.priority(), stored.tier(),
+                stored.provider(), stored.account(), stored.model(), stored.response(), stored.error(),
+                stored.attempts(), true, stored.timings(), job.metadata(), clock.instant());
+        out.add(records.result(job.replyToOr(settings.topics().results()), again, correlationId(work.record())));
+        meters.counter("llm_dispatch_jobs", "status", "ALREADY_ANSWERED", "priority", work.priority().name())
+                .increment();
+        meters.counter("llm_dispatch_cache_hits").increment();
+        return true;
     }
 
     /** What no provider could serve is kept for replay. */
@@ -220,8 +257,8 @@ public final class JobProcessor {
         };
     }
 
-    private void publishResult(Work work, Job job, DispatchOutcome outcome, long startedMillis,
-            DeadLetterReason deadLetter) {
+    private void outcome(Work work, Job job, DispatchOutcome outcome, long startedMillis,
+            DeadLetterReason deadLetter, List<ProducerRecord<String, byte[]>> out) {
         ConsumerRecord<byte[], byte[]> record = work.record();
         long now = clock.millis();
         // producer timestamps come from the producer's clock: never report a negative time
@@ -247,25 +284,25 @@ public final class JobProcessor {
         }
         if (deadLetter != null) {
             meters.counter("llm_dispatch_dead_letters", "reason", deadLetter.name()).increment();
-            publisher.publishDeadLetter(job.id(), writable(new DeadLetter(Job.VERSION, deadLetter,
+            out.add(records.deadLetter(job.id(), writable(new DeadLetter(Job.VERSION, deadLetter,
                     outcome.error().message(), JobCodec.toTree(job), null, work.priority(), outcome.attempts(),
-                    source(record), replayCount(record), Instant.ofEpochMilli(now)), record.value()));
+                    source(record), replayCount(record), Instant.ofEpochMilli(now)), record.value())));
         }
-        publisher.publishResult(job.replyToOr(settings.topics().results()), result, correlationId(record));
+        out.add(records.result(job.replyToOr(settings.topics().results()), result, correlationId(record)));
         meters.counter("llm_dispatch_jobs", "status", result.status().name(), "priority", work.priority().name())
                 .increment();
         traffic.jobFinished(result.status(), result.timings().totalMs(), deadLetter != null);
     }
 
-    private void reject(Work work, JobValidator.Invalid invalid) {
+    private void reject(Work work, JobValidator.Invalid invalid, List<ProducerRecord<String, byte[]>> out) {
         ConsumerRecord<byte[], byte[]> record = work.record();
         Instant now = clock.instant();
         String message = invalid.message();
         log.warn("rejected job at {}@{} (id {}): {}", work.partition(), record.offset(), invalid.readableId(), message);
         meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.INVALID_JOB.name()).increment();
-        publisher.publishDeadLetter(invalid.readableId(), writable(new DeadLetter(Job.VERSION,
+        out.add(records.deadLetter(invalid.readableId(), writable(new DeadLetter(Job.VERSION,
                 DeadLetterReason.INVALID_JOB, message, invalid.tree(), null, work.priority(), List.of(), source(record),
-                replayCount(record), now), record.value()));
+                replayCount(record), now), record.value())));
         if (invalid.readableId() != null) {
             // a reply topic that breaks the rules is never written to: the default reply topic gets the answer
             String replyTo = invalid.usableReplyTo() != null ? invalid.usableReplyTo() : settings.topics().results();
@@ -276,7 +313,7 @@ public final class JobProcessor {
                     tier(invalid.tree()), null, null, null, null,
                     new JobResult.JobError(ErrorCode.INVALID_JOB, message, false), List.of(), false,
                     JobResult.Timings.ZERO, metadataOk ? metadata : null, now);
-            publisher.publishResult(replyTo, result, correlationId(record));
+            out.add(records.result(replyTo, result, correlationId(record)));
         }
         meters.counter("llm_dispatch_jobs", "status", JobStatus.REJECTED.name(), "priority", work.priority().name())
                 .increment();
@@ -287,13 +324,13 @@ public final class JobProcessor {
         }
     }
 
-    private void deadLetterUnparsable(Work work, String reason) {
+    private void deadLetterUnparsable(Work work, String reason, List<ProducerRecord<String, byte[]>> out) {
         ConsumerRecord<byte[], byte[]> record = work.record();
         log.warn("unparsable record at {}@{}: {}", work.partition(), record.offset(), reason);
         String raw = record.value() == null ? null : Base64.getEncoder().encodeToString(record.value());
-        publisher.publishDeadLetter(null, writable(new DeadLetter(Job.VERSION, DeadLetterReason.UNPARSABLE, reason,
+        out.add(records.deadLetter(null, writable(new DeadLetter(Job.VERSION, DeadLetterReason.UNPARSABLE, reason,
                 null, raw, work.priority(), List.of(), source(record), replayCount(record), clock.instant()),
-                record.value()));
+                record.value())));
         meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNPARSABLE.name()).increment();
         traffic.deadLettered();
     }

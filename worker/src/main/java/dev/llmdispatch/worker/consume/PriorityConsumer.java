@@ -7,22 +7,18 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BooleanSupplier;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -31,69 +27,84 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Consumes the three job topics into a {@link PriorityBuffer} and runs the buffered jobs on virtual
- * threads, at most {@code maxInFlight} at once.
+ * Consumes the three job topics, runs their jobs ({@link JobStarter}) and commits their outcomes with their offsets
+ * in Kafka transactions ({@link ResultCommitter}, {@link OffsetLedger}); gives partitions up through a
+ * {@link Handover}.
  *
- * <p>One thread owns the Kafka consumer: it polls, pauses a priority's partitions while that priority's
- * buffer is full (a paused consumer keeps polling, so there is no rebalance), and commits per partition only
- * below the lowest unfinished offset. A second thread starts buffered jobs in priority order. A job whose
- * result could not be written goes back to the buffer: nothing is committed past it.
+ * <p>One thread owns the Kafka consumer: it polls, skips what an earlier owner finished, buffers the rest by
+ * priority (pausing a priority's partitions while its buffer is full: a paused consumer keeps polling, so there is no
+ * rebalance), and commits. Jobs that ended unfinished go back to the head of their priority.
  */
 public final class PriorityConsumer implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(PriorityConsumer.class);
+    /** Room for a hand-over's cancellations and commits, and for the poll after it, in max.poll.interval.ms. */
+    private static final Duration POLL_MARGIN = Duration.ofSeconds(30);
 
     private final Map<String, Object> kafkaProperties;
     private final Topics topics;
     private final DispatchProperties.Consumption settings;
-    private final JobProcessor processor;
     private final PriorityBuffer<Work> buffer;
-    private final Semaphore slots;
-    private final ConcurrentLinkedQueue<Finished> finished = new ConcurrentLinkedQueue<>();
     private final OffsetLedger ledger = new OffsetLedger();
-    private final Map<Work, Thread> runningJobs = new ConcurrentHashMap<>();
-    private final JobWaits waits;
+    private final JobStarter starter;
+    private final Handover handover;
+    private final ResultCommitter committer;
     private final BooleanSupplier emergency;
-    private volatile Set<TopicPartition> revoking = Set.of();
+    private final Duration callWait;
     private final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
-    private final Object handover = new Object();
+    /** Each partition's current assignment here (consumer thread only): see {@link Work#ownership}. */
+    private final Map<TopicPartition, Long> ownership = new HashMap<>();
+    private long assignments;
+    private Set<TopicPartition> moving = Set.of();
     private volatile boolean running;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private Thread pollThread;
-    private Thread startThread;
-
-    private record Finished(Work work, boolean done) {}
 
     /**
-     * The jobs' waits for capacity, as far as a consumer losing partitions needs them: which job threads are
-     * still waiting, and stopping those waits (the jobs then end unfinished).
-     */
-    public interface JobWaits {
-        boolean isWaiting(Thread jobThread);
-
-        void cancel(Collection<Thread> jobThreads);
-    }
-
-    /**
-     * @param waits the capacity waits of the jobs, cancelled for jobs whose partitions move to another worker
+     * @param longestCall the longest a provider call may take: a hand-over waits that long (and a little more) for
+     *                    calls under way
+     * @param producers   makes the transactional producer that writes outcomes
      */
     public PriorityConsumer(Map<String, Object> kafkaProperties, Topics topics,
             DispatchProperties.Consumption settings, JobProcessor processor, BooleanSupplier emergency,
-            JobWaits waits) {
-        this.waits = waits;
-        this.emergency = emergency;
+            Handover.Waits waits, Duration longestCall, Supplier<Producer<String, byte[]>> producers) {
         this.kafkaProperties = new HashMap<>(kafkaProperties);
         this.topics = topics;
         this.settings = settings;
-        this.processor = processor;
+        this.emergency = emergency;
         this.buffer = new PriorityBuffer<>(settings.minShareMedium(), settings.minShareLow());
-        this.slots = new Semaphore(settings.maxInFlight());
+        this.starter = new JobStarter(buffer, settings.maxInFlight(), emergency, settings.pollTimeout(),
+                processor::process);
+        this.handover = new Handover(starter, buffer, waits);
+        this.committer = new ResultCommitter(producers, ledger, settings.commitInterval(), processor::undeliverable);
+        this.callWait = callWait(longestCall);
+    }
+
+    /** How long a hand-over waits for calls under way: the longest call and 5 s, inside max.poll.interval.ms. */
+    private Duration callWait(Duration longestCall) {
+        Duration wanted = longestCall.plusSeconds(5);
+        Object configured = kafkaProperties.get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
+        if (configured == null) {
+            long needed = wanted.plus(POLL_MARGIN).toMillis();
+            kafkaProperties.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) Math.max(300_000, needed));
+            return wanted;
+        }
+        Duration room = Duration.ofMillis(Long.parseLong(configured.toString())).minus(POLL_MARGIN);
+        if (room.compareTo(wanted) < 0) {
+            log.warn("max.poll.interval.ms ({} ms) leaves {} for calls under way to finish when a partition moves, "
+                    + "less than the longest call timeout and 5 s ({}): longer calls are cancelled and run again on "
+                    + "the partition's next owner", configured, room, wanted);
+            return room.isNegative() ? Duration.ofSeconds(1) : room;
+        }
+        return wanted;
     }
 
     @Override
     public void start() {
         Map<String, Object> props = new HashMap<>(kafkaProperties);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // jobs of an aborted transaction (a replay that failed half-way) are never run
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.putIfAbsent(ConsumerConfig.GROUP_ID_CONFIG, "llm-dispatch-workers");
         props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(10, settings.bufferPerPriority()));
@@ -101,24 +112,28 @@ public final class PriorityConsumer implements SmartLifecycle {
         props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         running = true;
+        starter.start();
         pollThread = Thread.ofPlatform().name("job-consumer").start(this::pollLoop);
-        startThread = Thread.ofPlatform().name("job-starter").start(this::startLoop);
-        log.info("consuming {} (max {} jobs in flight, {} buffered per priority)", topics.jobTopics(),
-                settings.maxInFlight(), settings.bufferPerPriority());
+        log.info("consuming {} (max {} jobs in flight, {} buffered per priority, outcomes committed every {}, "
+                + "calls under way get {} when a partition moves)", topics.jobTopics(), settings.maxInFlight(),
+                settings.bufferPerPriority(), settings.commitInterval(), callWait);
     }
 
     private void pollLoop() {
         try {
             consumer.subscribe(topics.jobTopics(), new Rebalance());
             while (running) {
-                applyFinished();
-                commit(ledger.takeCommittable());
-                pauseFullPriorities();
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(settings.pollTimeout())) {
-                    Priority priority = topics.priorityOf(record.topic());
-                    Work work = new Work(record, priority, System.nanoTime());
-                    ledger.started(work.partition(), record.offset());
-                    buffer.add(priority, work);
+                collectEnded();
+                committer.commit(consumer::groupMetadata, false);
+                pauseFullPartitions();
+                // polls briefly, so that outcomes are committed every commit interval
+                Duration timeout = committer.pending() > 0 ? settings.commitInterval() : settings.pollTimeout();
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
+                    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+                    if (ledger.started(tp, record.offset())) {
+                        Priority priority = topics.priorityOf(record.topic());
+                        buffer.add(priority, new Work(record, priority, System.nanoTime(), ownership.get(tp)));
+                    }
                 }
             }
         } catch (WakeupException e) {
@@ -126,91 +141,43 @@ public final class PriorityConsumer implements SmartLifecycle {
         } catch (RuntimeException e) {
             log.error("job consumer failed; stopping consumption", e);
         } finally {
-            drainOnStop();
+            shutDown();
         }
     }
 
-    private void startLoop() {
-        while (running) {
-            try {
-                slots.acquire();
-            } catch (InterruptedException e) {
-                return;
+    /** Jobs that ended: outcomes to the committer; unfinished ones of partitions still here back to the buffer. */
+    private void collectEnded() {
+        starter.drainEnded(f -> {
+            TopicPartition tp = f.work().partition();
+            if (!owned.contains(tp) || ownership.get(tp) != f.work().ownership()) {
+                return; // its partition left while it ran: the next owner answers it (its claim kept them apart)
             }
-            Work work;
-            try {
-                if (emergency.getAsBoolean()) {
-                    // every provider is down: buffered jobs wait here, uncommitted, until one comes back
-                    slots.release();
-                    Thread.sleep(settings.pollTimeout().toMillis());
-                    continue;
-                }
-                work = buffer.poll(200, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                slots.release();
-                return;
-            }
-            if (work == null) {
-                slots.release();
-                continue;
-            }
-            // registered before it starts, under the same lock as a revocation's look at what is running:
-            // a job of a partition being revoked either is seen (and waited for) or never starts here
-            synchronized (handover) {
-                if (revoking.contains(work.partition())) {
-                    slots.release();
-                    continue;
-                }
-                Thread thread = Thread.ofVirtual().name("job-", 0).unstarted(() -> run(work));
-                runningJobs.put(work, thread);
-                thread.start();
-            }
-        }
-    }
-
-    private void run(Work work) {
-        boolean done = false;
-        try {
-            done = processor.process(work);
-        } catch (RuntimeException e) {
-            log.error("job at {}@{} could not be finished: {}", work.partition(), work.record().offset(), e.toString());
-        } finally {
-            runningJobs.remove(work);
-            slots.release();
-            finished.add(new Finished(work, done));
-        }
-    }
-
-    private void applyFinished() {
-        Finished f;
-        while ((f = finished.poll()) != null) {
             if (f.done()) {
-                ledger.finished(f.work().partition(), f.work().record().offset());
-            } else if (running && consumer.assignment().contains(f.work().partition())
-                    && !revoking.contains(f.work().partition())) {
+                committer.add(f);
+            } else if (running && !moving.contains(tp)) {
                 buffer.addFirst(f.work().priority(), f.work());
             }
-        }
+        });
     }
 
-    private void pauseFullPriorities() {
+    private void commitNow() {
+        collectEnded();
+        committer.commit(consumer::groupMetadata, true);
+    }
+
+    private void pauseFullPartitions() {
         Set<TopicPartition> toPause = new HashSet<>();
         Set<TopicPartition> toResume = new HashSet<>();
         Set<TopicPartition> paused = consumer.paused();
         boolean emergencyNow = emergency.getAsBoolean();
         for (TopicPartition tp : consumer.assignment()) {
-            Priority priority = topics.priorityOf(tp.topic());
-            int size = buffer.size(priority);
-            if (emergencyNow) {
-                // every provider is down: jobs wait safely in Kafka, not here
-                if (!paused.contains(tp)) {
-                    toPause.add(tp);
-                }
-            } else if (size >= settings.bufferPerPriority()) {
-                if (!paused.contains(tp)) {
-                    toPause.add(tp);
-                }
-            } else if (paused.contains(tp) && size <= settings.bufferPerPriority() / 2) {
+            int size = buffer.size(topics.priorityOf(tp.topic()));
+            // every provider down: jobs wait safely in Kafka, not here; a buffer full; or a job so far behind the
+            // others that a commit could not describe what is finished after it
+            boolean full = emergencyNow || size >= settings.bufferPerPriority() || ledger.spanFull(tp);
+            if (full && !paused.contains(tp)) {
+                toPause.add(tp);
+            } else if (!full && paused.contains(tp) && size <= settings.bufferPerPriority() / 2) {
                 toResume.add(tp);
             }
         }
@@ -222,36 +189,25 @@ public final class PriorityConsumer implements SmartLifecycle {
         }
     }
 
-    private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
-        if (!offsets.isEmpty()) {
-            consumer.commitAsync(offsets, (committed, error) -> {
-                if (error != null) {
-                    // during a rebalance this is expected; the same positions are offered again
-                    log.debug("offset commit failed, will retry: {}", error.toString());
-                    ledger.commitFailed(offsets);
-                }
-            });
-        }
-    }
-
-    private void drainOnStop() {
+    private void shutDown() {
         try {
-            long deadline = System.nanoTime() + settings.shutdownTimeout().toNanos();
-            // jobs in flight finish and publish; buffered ones stay uncommitted for the next owner
-            while (slots.availablePermits() < settings.maxInFlight() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
+            starter.stop();
+            Set<TopicPartition> all = Set.copyOf(owned);
+            moving = all;
+            int cancelled = handover.revoke(all, settings.shutdownTimeout(), this::commitNow);
+            if (cancelled > 0) {
+                log.info("stopped with {} calls cancelled; their jobs run again on the partitions' next owners",
+                        cancelled);
             }
-            applyFinished();
-            Map<TopicPartition, OffsetAndMetadata> offsets = ledger.positions(consumer.assignment());
-            if (!offsets.isEmpty()) {
-                consumer.commitSync(offsets, Duration.ofSeconds(10));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            ledger.forget(all);
         } catch (RuntimeException e) {
-            log.warn("final offset commit failed: {}", e.toString());
+            log.warn("final commit failed: {}", e.toString());
         } finally {
-            consumer.close(Duration.ofSeconds(5));
+            try {
+                consumer.close(Duration.ofSeconds(5));
+            } finally {
+                committer.close();
+            }
         }
     }
 
@@ -261,67 +217,7 @@ public final class PriorityConsumer implements SmartLifecycle {
     }
 
     public int inFlight() {
-        return settings.maxInFlight() - slots.availablePermits();
-    }
-
-    private final class Rebalance implements ConsumerRebalanceListener {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
-            if (revoked.isEmpty()) {
-                return;
-            }
-            owned.removeAll(revoked);
-            Map<Work, Thread> moving;
-            synchronized (handover) {
-                revoking = Set.copyOf(revoked);
-                // buffered work of these partitions is left to the next owner
-                buffer.removeIf(w -> revoked.contains(w.partition()));
-                moving = new HashMap<>();
-                runningJobs.forEach((w, t) -> {
-                    if (revoked.contains(w.partition())) {
-                        moving.put(w, t);
-                    }
-                });
-            }
-            applyFinished();
-            // The next owner starts at the lowest unfinished offset and redoes everything above it. So jobs
-            // above the highest offset that is finished or already at a provider, and still waiting for
-            // capacity, are handed over at once; the others finish here first, so that none is done twice.
-            Map<TopicPartition, Long> keep = new HashMap<>();
-            moving.forEach((w, t) -> {
-                long f = waits.isWaiting(t) ? -1 : w.record().offset();
-                keep.merge(w.partition(), Math.max(f, ledger.maxFinished(w.partition())), Math::max);
-            });
-            waits.cancel(moving.entrySet().stream()
-                    .filter(e -> e.getKey().record().offset() > keep.get(e.getKey().partition()))
-                    .map(Map.Entry::getValue).toList());
-            long deadline = System.nanoTime() + settings.shutdownTimeout().toNanos();
-            while (moving.keySet().stream().anyMatch(runningJobs::containsKey) && System.nanoTime() < deadline) {
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-            applyFinished();
-            Map<TopicPartition, OffsetAndMetadata> offsets = ledger.positions(revoked);
-            if (!offsets.isEmpty()) {
-                try {
-                    consumer.commitSync(offsets, Duration.ofSeconds(10));
-                } catch (RuntimeException e) {
-                    log.warn("commit on revocation failed: {}", e.toString());
-                }
-            }
-            ledger.forget(revoked);
-            revoking = Set.of();
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
-            owned.addAll(assigned);
-            log.info("assigned {}", assigned);
-        }
+        return starter.inFlight();
     }
 
     /** The job partitions this worker owns now. */
@@ -329,12 +225,57 @@ public final class PriorityConsumer implements SmartLifecycle {
         return Set.copyOf(owned);
     }
 
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            if (revoked.isEmpty() || !running) {
+                return;
+            }
+            moving = Set.copyOf(revoked);
+            try {
+                handover.revoke(revoked, callWait, PriorityConsumer.this::commitNow);
+            } finally {
+                owned.removeAll(revoked);
+                ledger.forget(revoked);
+                committer.forget(revoked);
+                moving = Set.of();
+            }
+            log.info("handed over {}", revoked);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+            if (assigned.isEmpty()) {
+                return;
+            }
+            // where the last owner stopped, and what it finished above that
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(Set.copyOf(assigned));
+            assigned.forEach(tp -> {
+                ledger.seed(tp, committed.get(tp));
+                ownership.put(tp, ++assignments);
+            });
+            owned.addAll(assigned);
+            log.info("assigned {}", assigned);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> lost) {
+            moving = Set.copyOf(lost);
+            try {
+                handover.lose(lost);
+            } finally {
+                owned.removeAll(lost);
+                ledger.forget(lost);
+                committer.forget(lost);
+                moving = Set.of();
+            }
+            log.warn("lost {} (this worker was out of the group): their jobs run on their next owners", lost);
+        }
+    }
+
     @Override
     public void stop() {
         running = false;
-        if (startThread != null) {
-            startThread.interrupt();
-        }
         KafkaConsumer<byte[], byte[]> c = consumer;
         if (c != null) {
             c.wakeup();
@@ -346,7 +287,7 @@ public final class PriorityConsumer implements SmartLifecycle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        runningJobs.values().forEach(Thread::interrupt);
+        starter.cancelAll();
     }
 
     @Override

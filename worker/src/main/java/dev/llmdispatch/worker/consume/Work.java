@@ -4,8 +4,17 @@ import dev.llmdispatch.contract.Priority;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
-/** A record taken from a job topic, waiting for or under processing. */
-public record Work(ConsumerRecord<byte[], byte[]> record, Priority priority, long polledAtNanos) {
+/**
+ * A record taken from a job topic, waiting for or under processing.
+ *
+ * @param ownership which assignment of its partition to this worker it was polled under: an outcome that ends after
+ *                  the partition left (and perhaps came back) belongs to no current assignment and is not committed
+ */
+public record Work(ConsumerRecord<byte[], byte[]> record, Priority priority, long polledAtNanos, long ownership) {
+
+    public Work(ConsumerRecord<byte[], byte[]> record, Priority priority, long polledAtNanos) {
+        this(record, priority, polledAtNanos, 0);
+    }
 
     public TopicPartition partition() {
         return new TopicPartition(record.topic(), record.partition());

@@ -2,7 +2,12 @@ package dev.llmdispatch.worker.ops;
 
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Topics;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HashMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +30,9 @@ public final class KafkaQueues implements AutoCloseable {
     private static final long TIMEOUT_MS = 10_000;
 
     private final Admin admin;
+    private final Map<String, Object> adminProperties;
+    private KafkaConsumer<byte[], byte[]> dltReader;
+    private final Map<TopicPartition, ArrayDeque<Long>> deadLetterOffsets = new HashMap<>();
     private final Topics topics;
     private final String group;
 
@@ -33,6 +41,7 @@ public final class KafkaQueues implements AutoCloseable {
         props.putIfAbsent("default.api.timeout.ms", (int) TIMEOUT_MS);
         props.putIfAbsent("request.timeout.ms", (int) TIMEOUT_MS);
         this.admin = Admin.create(props);
+        this.adminProperties = props;
         this.topics = topics;
         this.group = group;
     }
@@ -52,14 +61,44 @@ public final class KafkaQueues implements AutoCloseable {
         return lag;
     }
 
-    /** Dead letters kept on the dead-letter topic (written and not yet purged). */
-    public long deadLettersHeld() throws ExecutionException, InterruptedException, TimeoutException {
-        List<String> dlt = List.of(topics.deadLetter());
-        var earliest = offsets(dlt, OffsetSpec.earliest());
-        var latest = offsets(dlt, OffsetSpec.latest());
+    /**
+     * Dead letters kept on the dead-letter topic (written and not yet purged). Counted as records, read once each by
+     * a long-lived reader with {@code read_committed}: offsets alone would count the markers of the transactions that
+     * wrote them, and letters of aborted ones.
+     */
+    public synchronized long deadLettersHeld() throws ExecutionException, InterruptedException, TimeoutException {
+        var earliest = offsets(List.of(topics.deadLetter()), OffsetSpec.earliest());
+        if (dltReader == null) {
+            Map<String, Object> props = new HashMap<>();
+            props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, adminProperties.get("bootstrap.servers"));
+            props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            dltReader = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        }
+        if (!dltReader.assignment().equals(earliest.keySet())) {
+            dltReader.assign(earliest.keySet());
+            earliest.keySet().stream().filter(tp -> !deadLetterOffsets.containsKey(tp)).forEach(tp -> {
+                deadLetterOffsets.put(tp, new ArrayDeque<>());
+                dltReader.seek(tp, earliest.get(tp).offset());
+            });
+        }
+        Map<TopicPartition, Long> end = dltReader.endOffsets(earliest.keySet(), Duration.ofMillis(TIMEOUT_MS));
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+        while (end.entrySet().stream().anyMatch(e -> dltReader.position(e.getKey()) < e.getValue())) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new TimeoutException("reading " + topics.deadLetter() + " took more than " + TIMEOUT_MS + " ms");
+            }
+            dltReader.poll(Duration.ofMillis(100)).forEach(r ->
+                    deadLetterOffsets.get(new TopicPartition(r.topic(), r.partition())).add(r.offset()));
+        }
         long held = 0;
-        for (var e : latest.entrySet()) {
-            held += e.getValue().offset() - earliest.get(e.getKey()).offset();
+        for (var e : deadLetterOffsets.entrySet()) {
+            ArrayDeque<Long> kept = e.getValue();
+            var first = earliest.get(e.getKey());
+            while (first != null && !kept.isEmpty() && kept.peekFirst() < first.offset()) {
+                kept.pollFirst(); // purged by retention
+            }
+            held += kept.size();
         }
         return held;
     }
@@ -73,7 +112,10 @@ public final class KafkaQueues implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (dltReader != null) {
+            dltReader.close(Duration.ofSeconds(2));
+        }
         admin.close(java.time.Duration.ofSeconds(5));
     }
 }
