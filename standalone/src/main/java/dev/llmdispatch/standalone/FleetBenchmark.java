@@ -1,6 +1,7 @@
 package dev.llmdispatch.standalone;
 
 import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.worker.consume.PriorityConsumer;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
@@ -60,6 +61,12 @@ public final class FleetBenchmark implements Callable<Integer> {
     @Option(names = "--overhead-jobs", description = "jobs in the overhead phase, 5 a second (default ${DEFAULT-VALUE})")
     int overheadJobs = 100;
 
+    @Option(names = "--commit-interval-ms", description = "the workers' dispatch.consumer.commit-interval: how often "
+            + "outcomes and offsets are committed in a transaction, ms (default ${DEFAULT-VALUE})")
+    long commitIntervalMs = 50;
+
+    private final List<ConfigurableApplicationContext> fleet = new ArrayList<>();
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new FleetBenchmark()).execute(args));
     }
@@ -71,20 +78,21 @@ public final class FleetBenchmark implements Callable<Integer> {
                 LocalKafka kafka = LocalKafka.start();
                 Simulator simulator = Simulator.start(SimulatorConfig.of(accounts,
                         LatencyModel.logNormal(latencyMs, 0.25)))) {
-            List<ConfigurableApplicationContext> fleet = new ArrayList<>();
             try {
                 for (int i = 0; i < workers; i++) {
                     List<String> args = new ArrayList<>(List.of(
                             "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
                             "--dispatch.redis.url=" + redis.url(), "--server.port=0",
-                            "--spring.main.banner-mode=off", "--logging.level.root=WARN"));
+                            "--spring.main.banner-mode=off", "--logging.level.root=WARN",
+                            "--dispatch.consumer.commit-interval=" + commitIntervalMs + "ms"));
                     args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), timeScale));
                     fleet.add(new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new)));
                 }
                 try (JobClient client = JobClient.builder(kafka.bootstrapServers())
                         .defaultTimeout(Duration.ofMinutes(30)).build()) {
                     System.out.printf("%nllm-dispatch fleet benchmark: %d workers, %d jobs, time scale %.2f, "
-                            + "provider latency log-normal median %d ms%n", workers, jobs, timeScale, latencyMs);
+                            + "provider latency log-normal median %d ms, outcomes committed every %d ms%n", workers,
+                            jobs, timeScale, latencyMs, commitIntervalMs);
                     warmUp(client);
                     awaitStableGroup(kafka.bootstrapServers());
                     overhead(client, simulator);
@@ -128,6 +136,7 @@ public final class FleetBenchmark implements Callable<Integer> {
     private void overhead(JobClient client, Simulator simulator) throws Exception {
         simulator.reset();
         Map<String, Long> producedAt = new HashMap<>();
+        Map<String, Long> receivedAt = new java.util.concurrent.ConcurrentHashMap<>();
         List<CompletableFuture<JobResult>> futures = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < overheadJobs; i++) {
@@ -138,7 +147,10 @@ public final class FleetBenchmark implements Callable<Integer> {
             }
             Job job = Job.chat("overhead-" + i, "hello " + i).toBuilder().tier(Tier.TIER_2).build();
             producedAt.put(job.id(), System.currentTimeMillis());
-            futures.add(client.submit(job, Priority.MEDIUM));
+            futures.add(client.submit(job, Priority.MEDIUM).thenApply(r -> {
+                receivedAt.put(r.id(), System.currentTimeMillis());
+                return r;
+            }));
         }
         CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
         Histogram overhead = new Histogram(3);
@@ -158,6 +170,19 @@ public final class FleetBenchmark implements Callable<Integer> {
         if (!slow.isEmpty()) {
             System.out.println("  over 250 ms: " + slow);
         }
+        // the way back: the provider's answer ready → the result read by the client (read_committed), that is the
+        // outcome stored, written and committed with its offset in a transaction
+        Histogram back = new Histogram(3);
+        for (CallLog.Call c : simulator.calls().all()) {
+            Long received = c.jobId() == null ? null : receivedAt.get(c.jobId());
+            if (received != null && c.outcome().equals(CallLog.OK)) {
+                back.recordValue(Math.max(0, received - (c.atMillis() + c.latencyMs())));
+            }
+        }
+        System.out.printf("  answer ready at the provider → result read (read_committed): p50 %d ms   p99 %d ms   "
+                + "max %d ms%n", back.getValueAtPercentile(50), back.getValueAtPercentile(99), back.getMaxValue());
+        long transactions = fleet.stream().mapToLong(w -> w.getBean(PriorityConsumer.class).transactions()).sum();
+        System.out.printf("  transactions committed by the fleet so far (warm-up included): %d%n", transactions);
     }
 
     /**

@@ -26,7 +26,6 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -64,7 +63,7 @@ class ExactlyOnceTest {
                     workers.add(WorkerHarness.startWorkerProcess("once-worker-" + i,
                             WorkerHarness.workerArgs(own, ns, simulator.baseUrl(), FAST_FAILOVER)));
                 }
-                awaitGroup(admin, ns + "-workers", 3);
+                WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
                 try (KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(own)) {
                     for (int i = 0; i < jobs; i++) {
                         Tier tier = i % 10 == 0 ? Tier.TIER_1 : i % 2 == 0 ? Tier.TIER_2 : Tier.TIER_3;
@@ -146,7 +145,7 @@ class ExactlyOnceTest {
             for (int i = 0; i < 2; i++) {
                 workers.add(WorkerHarness.startWorkerProcess("scaleout-worker-" + i, args));
             }
-            awaitGroup(admin, ns + "-workers", 2);
+            WorkerHarness.awaitGroup(admin, ns + "-workers", 2);
             try (KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra)) {
                 for (int i = 0; i < jobs; i++) {
                     Job job = Job.chat("long-" + i, "question " + i).toBuilder().tier(Tier.TIER_2).build();
@@ -163,7 +162,7 @@ class ExactlyOnceTest {
             await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
                     .until(() -> answered(infra, topics).size() == jobs && allCommitted(admin, ns, topics));
             // the new workers took partitions (the test is about a real move)
-            awaitGroup(admin, ns + "-workers", 4);
+            WorkerHarness.awaitGroup(admin, ns + "-workers", 4);
 
             Map<String, List<JobResult>> results = answered(infra, topics);
             assertThat(results.values()).allSatisfy(r -> assertThat(r).singleElement()
@@ -201,14 +200,6 @@ class ExactlyOnceTest {
         return admin.listOffsets(request).all().get().entrySet().stream().allMatch(e -> {
             OffsetAndMetadata c = committed.get(e.getKey());
             return e.getValue().offset() == 0 || (c != null && c.offset() >= e.getValue().offset());
-        });
-    }
-
-    private static void awaitGroup(Admin admin, String group, int n) {
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
-            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
-            return d.members().size() == n
-                    && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
         });
     }
 }

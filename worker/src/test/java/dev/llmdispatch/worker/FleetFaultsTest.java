@@ -30,7 +30,6 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -66,7 +65,7 @@ class FleetFaultsTest {
                         "--dispatch.clock-offset=" + (i == 2 ? "2s" : "0s"));
                 workers.add(WorkerHarness.startWorkerProcess("faults-worker-" + i, args));
             }
-            awaitGroup(admin, ns + "-workers", 3);
+            WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
 
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < JOBS; i++) {
@@ -143,14 +142,5 @@ class FleetFaultsTest {
             }
             redis.close();
         }
-    }
-
-    /** Waits until the group has {@code n} members, each with partitions. */
-    private static void awaitGroup(Admin admin, String group, int n) {
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
-            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
-            return d.members().size() == n
-                    && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
-        });
     }
 }

@@ -30,8 +30,9 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * Records whose outcome cannot be written as it is end in one clear outcome within seconds, the partition keeps
- * moving, and no provider is asked twice: an 800 KB unparsable record (its base64 would pass the producer's 1 MiB)
- * and an embedding batch whose answer is larger than a result record may be.
+ * moving, and no provider is asked twice: an 800 KB unparsable record (its base64 would pass the producer's 1 MiB),
+ * a job whose reply topic cannot be written to, and an embedding batch whose answer is larger than a result record
+ * may be.
  */
 @IntegrationTest
 class PoisonRecordsTest {
@@ -49,6 +50,10 @@ class PoisonRecordsTest {
             byte[] garbage = new byte[800 * 1024];
             Arrays.fill(garbage, (byte) '#');
             producer.send(new ProducerRecord<>(topics.medium(), "lane", garbage)).get();
+            // a reply topic that is allowed but does not exist (and the broker creates no topics): never writable
+            Job nowhere = Job.chat("reply-nowhere", "hi").toBuilder().tier(Tier.TIER_2)
+                    .replyTo("llm.results.nowhere").build();
+            producer.send(new ProducerRecord<>(topics.medium(), "lane", JobCodec.toBytes(nowhere))).get();
             Job after = Job.chat("after-poison", "hi").toBuilder().tier(Tier.TIER_2).build();
             producer.send(new ProducerRecord<>(topics.medium(), "lane", JobCodec.toBytes(after))).get();
             List<String> inputs = new ArrayList<>();
@@ -61,16 +66,24 @@ class PoisonRecordsTest {
 
             await().atMost(Duration.ofSeconds(30)).until(() -> results(infra, topics, "after-poison").size() == 1
                     && results(infra, topics, "huge-batch").size() == 1
-                    && deadLetters(infra, topics).size() == 1);
+                    && deadLetters(infra, topics).size() == 2);
 
             // the job behind the poison on its partition was answered: the partition moved on
             assertThat(results(infra, topics, "after-poison")).singleElement()
                     .extracting(JobResult::status).isEqualTo(JobStatus.SUCCEEDED);
             // the poison: one dead letter, cut to what a record may hold, saying so
-            DeadLetter poison = deadLetters(infra, topics).getFirst();
+            DeadLetter poison = deadLetters(infra, topics).stream()
+                    .filter(d -> d.reason() == DeadLetterReason.UNPARSABLE).findFirst().orElseThrow();
             assertThat(poison.reason()).isEqualTo(DeadLetterReason.UNPARSABLE);
             assertThat(poison.message()).contains("819200 bytes").contains("raw holds its first 262144");
             assertThat(Base64.getDecoder().decode(poison.raw())).hasSize(dev.llmdispatch.worker.consume.JobProcessor.RAW_KEEP_BYTES);
+            // the job whose answer could never be delivered: a dead letter naming it and where it was, no provider call
+            assertThat(deadLetters(infra, topics)).filteredOn(d -> d.reason() == DeadLetterReason.UNDELIVERABLE)
+                    .singleElement().satisfies(d -> {
+                        assertThat(d.message()).contains("llm.results.nowhere");
+                        assertThat(d.source().topic()).isEqualTo(topics.medium());
+                    });
+            assertThat(simulator.calls().all()).filteredOn(c -> "reply-nowhere".equals(c.jobId())).isEmpty();
             // the huge answer: one FAILED result saying why, after one provider call
             JobResult tooLarge = results(infra, topics, "huge-batch").getFirst();
             assertThat(tooLarge.status()).isEqualTo(JobStatus.FAILED);

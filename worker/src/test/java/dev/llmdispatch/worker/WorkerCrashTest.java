@@ -22,7 +22,7 @@ import dev.llmdispatch.testkit.IntegrationTest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -79,9 +79,11 @@ class WorkerCrashTest {
                     FAST_FAILOVER)) {
                 CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
                 assertThat(results).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
-                Set<String> answered = WorkerHarness.readAll(infra, topics.results()).stream()
-                        .map(r -> JobCodec.readResult(r.value()).id()).collect(Collectors.toSet());
+                // one result record per job: records counted, not ids collected
+                Map<String, Long> answered = WorkerHarness.readAll(infra, topics.results()).stream()
+                        .collect(Collectors.groupingBy(r -> JobCodec.readResult(r.value()).id(), Collectors.counting()));
                 assertThat(answered).hasSize(JOBS);
+                assertThat(answered.values()).allMatch(n -> n == 1);
 
                 // lease = call timeout 10 s + margin 2 s: the permits are back by then, and all free at the end
                 long firstHunyuanAfter = simulator.calls().all().stream()

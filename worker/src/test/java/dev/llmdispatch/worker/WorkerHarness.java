@@ -100,6 +100,16 @@ public final class WorkerHarness {
         });
     }
 
+    /** Waits until the consumer group has {@code n} members, each of them owning some partitions. */
+    public static void awaitGroup(org.apache.kafka.clients.admin.Admin admin, String group, int n) {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(120))
+                .pollInterval(java.time.Duration.ofMillis(500)).ignoreExceptions().until(() -> {
+                    var d = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+                    return d.members().size() == n
+                            && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+                });
+    }
+
     public static List<String> workerArgs(Infrastructure infra, String ns, String simulatorBaseUrl, String... extra) {
         return workerArgs(infra, ns, simulatorBaseUrl, 0.1, extra);
     }

@@ -57,6 +57,7 @@ public final class JobProcessor {
     public static final int RAW_KEEP_BYTES = 256 * 1024;
     private static final long CLAIM_POLL_MILLIS = 250;
     private static final long REDIS_RETRY_MILLIS = 1_000;
+    private static final int REMEMBER_TRIES = 30;
 
     public JobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
             OutcomeRecords records, AnswerStore answers, JobClaims claims, ReplyTopics replyTopics, Clock clock,
@@ -98,6 +99,11 @@ public final class JobProcessor {
             }
         }
         return Finished.unfinished(work);
+    }
+
+    /** Why a topic can never be written to, asked of the broker afresh; null when it can (or the broker is away). */
+    public String unwritableNow(String topic) {
+        return replyTopics.unwritableNow(topic);
     }
 
     /** The job's partition moved while it waited for another owner's claim. */
@@ -181,10 +187,6 @@ public final class JobProcessor {
             return;
         }
         Job job = ((JobValidator.Valid) check).job();
-        // read before the deadline: a redelivered job that was answered gets its answer, not a second outcome
-        if (answered(work, job, out)) {
-            return;
-        }
         String replyTo = job.replyToOr(settings.topics().results());
         String unwritable = replyTopics.unwritable(replyTo);
         if (unwritable != null) {
@@ -192,8 +194,14 @@ public final class JobProcessor {
             out.addAll(undeliverable(work, new IllegalStateException(unwritable)));
             return;
         }
-        // one owner at a time: after a rebalance the previous owner may still be finishing this job
-        while (!claims.tryClaim(job.id())) {
+        // read before the deadline: a redelivered job that was answered gets its answer, not a second outcome
+        if (answered(work, job, out)) {
+            return;
+        }
+        // one run at a time: after a rebalance the previous owner may still be finishing this job, or a second record
+        // of it may be running here
+        JobClaims.Claim claim;
+        while ((claim = claims.tryClaim(job.id())) == null) {
             if (handle.handedOver()) {
                 throw new HandedOver();
             }
@@ -220,7 +228,7 @@ public final class JobProcessor {
             outcome(work, job, outcome, startedMillis, deadLetterReason(outcome), out);
         } finally {
             try {
-                claims.release(job.id());
+                claims.release(claim);
             } catch (RuntimeException e) {
                 log.warn("job {}: its claim could not be released ({}); it lapses in {}", job.id(), e.toString(),
                         claims.lease());
@@ -243,6 +251,31 @@ public final class JobProcessor {
                 .increment();
         meters.counter("llm_dispatch_cache_hits").increment();
         return true;
+    }
+
+    /**
+     * Stores a job's outcome, trying again for up to {@link #REMEMBER_TRIES} seconds while Redis fails: a job whose
+     * outcome is not stored may be sent to a provider again by the partition's next owner.
+     */
+    private void remember(JobResult result, int replayCount) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                answers.remember(result, replayCount);
+                return;
+            } catch (RuntimeException e) {
+                if (attempt >= REMEMBER_TRIES) {
+                    log.error("job {}: its outcome could not be stored ({}); should its partition move before the "
+                            + "outcome is committed, the next owner asks a provider again", result.id(), e.toString());
+                    return;
+                }
+                try {
+                    Thread.sleep(1_000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
     }
 
     /** What no provider could serve is kept for replay. */
@@ -274,14 +307,9 @@ public final class JobProcessor {
                 .record(java.time.Duration.ofMillis(result.timings().queuedMs()));
         meters.timer("llm_dispatch_job_capacity_wait", "priority", work.priority().name())
                 .record(java.time.Duration.ofMillis(result.timings().waitMs()));
-        try {
-            // remembered before it is published: whatever happens to this worker from here, the job is not sent to
-            // a provider again for this delivery
-            answers.remember(result, replayCount(record));
-        } catch (RuntimeException e) {
-            log.warn("job {}: its outcome could not be stored ({}); a redelivery would run it again", job.id(),
-                    e.toString());
-        }
+        // remembered before it is written, and before the claim is given up: whatever happens to this worker from here,
+        // the job is not sent to a provider again for this delivery
+        remember(result, replayCount(record));
         if (deadLetter != null) {
             meters.counter("llm_dispatch_dead_letters", "reason", deadLetter.name()).increment();
             out.add(records.deadLetter(job.id(), writable(new DeadLetter(Job.VERSION, deadLetter,

@@ -29,6 +29,7 @@ final class JobStarter {
     private final BooleanSupplier emergency;
     private final Duration emergencyPause;
     private final Function<JobHandle, Finished> job;
+    private final java.util.function.Predicate<Work> startable;
     private final Set<JobHandle> running = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<Finished> ended = new ConcurrentLinkedQueue<>();
     private final Object handover = new Object();
@@ -36,9 +37,13 @@ final class JobStarter {
     private volatile boolean stopped;
     private Thread thread;
 
-    /** @param job runs one job to its end; must not throw */
+    /**
+     * @param job       runs one job to its end; must not throw
+     * @param startable whether a buffered job may still start (its partition still here, and staying)
+     */
     JobStarter(PriorityBuffer<Work> buffer, int maxInFlight, BooleanSupplier emergency, Duration emergencyPause,
-            Function<JobHandle, Finished> job) {
+            Function<JobHandle, Finished> job, java.util.function.Predicate<Work> startable) {
+        this.startable = startable;
         this.buffer = buffer;
         this.slots = new Semaphore(maxInFlight);
         this.emergency = emergency;
@@ -86,7 +91,7 @@ final class JobStarter {
 
     private boolean launch(Work work) {
         synchronized (handover) {
-            if (refused.contains(work.partition()) || stopped) {
+            if (refused.contains(work.partition()) || stopped || !startable.test(work)) {
                 return false;
             }
             JobHandle handle = new JobHandle(work);

@@ -91,6 +91,15 @@ final class OffsetLedger {
         }
     }
 
+    /**
+     * Whether a commit can say that this offset is finished: it lies within {@link #MAX_SPAN} of the partition's lowest
+     * unfinished offset. An outcome beyond waits (uncommitted) until the partition catches up.
+     */
+    boolean describable(TopicPartition tp, long offset) {
+        Partition p = partitions.get(tp);
+        return p == null || p.unfinished.isEmpty() || offset < p.unfinished.first() + MAX_SPAN;
+    }
+
     /** Whether the offsets finished above this partition's lowest unfinished one fill what a commit can describe. */
     boolean spanFull(TopicPartition tp) {
         Partition p = partitions.get(tp);

@@ -52,10 +52,10 @@ public final class PriorityConsumer implements SmartLifecycle {
     private final BooleanSupplier emergency;
     private final Duration callWait;
     private final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
-    /** Each partition's current assignment here (consumer thread only): see {@link Work#ownership}. */
-    private final Map<TopicPartition, Long> ownership = new HashMap<>();
+    /** Each partition's current assignment here: see {@link Work#ownership}. */
+    private final Map<TopicPartition, Long> ownership = new ConcurrentHashMap<>();
     private long assignments;
-    private Set<TopicPartition> moving = Set.of();
+    private volatile Set<TopicPartition> moving = Set.of();
     private volatile boolean running;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private Thread pollThread;
@@ -74,9 +74,10 @@ public final class PriorityConsumer implements SmartLifecycle {
         this.emergency = emergency;
         this.buffer = new PriorityBuffer<>(settings.minShareMedium(), settings.minShareLow());
         this.starter = new JobStarter(buffer, settings.maxInFlight(), emergency, settings.pollTimeout(),
-                processor::process);
+                processor::process, w -> current(w) && !moving.contains(w.partition()));
         this.handover = new Handover(starter, buffer, waits);
-        this.committer = new ResultCommitter(producers, ledger, settings.commitInterval(), processor::undeliverable);
+        this.committer = new ResultCommitter(producers, ledger, settings.commitInterval(), processor::undeliverable,
+                this::current, processor::unwritableNow);
         this.callWait = callWait(longestCall);
     }
 
@@ -123,25 +124,38 @@ public final class PriorityConsumer implements SmartLifecycle {
         try {
             consumer.subscribe(topics.jobTopics(), new Rebalance());
             while (running) {
-                collectEnded();
-                committer.commit(consumer::groupMetadata, false);
-                pauseFullPartitions();
-                // polls briefly, so that outcomes are committed every commit interval
-                Duration timeout = committer.pending() > 0 ? settings.commitInterval() : settings.pollTimeout();
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
-                    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-                    if (ledger.started(tp, record.offset())) {
-                        Priority priority = topics.priorityOf(record.topic());
-                        buffer.add(priority, new Work(record, priority, System.nanoTime(), ownership.get(tp)));
-                    }
+                try {
+                    pollOnce();
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // the broker away during a rebalance, say: the consumer goes on where it was
+                    log.error("job consumer: {}; going on in 1 s", e.toString());
+                    Thread.sleep(1_000);
                 }
             }
         } catch (WakeupException e) {
             // stopping
-        } catch (RuntimeException e) {
-            log.error("job consumer failed; stopping consumption", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             shutDown();
+        }
+    }
+
+    private void pollOnce() {
+        collectEnded();
+        committer.commit(consumer::groupMetadata, false);
+        pauseFullPartitions();
+        // polls briefly, so that outcomes are committed every commit interval
+        Duration timeout = committer.pending() > 0 ? settings.commitInterval() : settings.pollTimeout();
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
+            TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+            Long owner = ownership.get(tp);
+            if (owner != null && ledger.started(tp, record.offset())) {
+                Priority priority = topics.priorityOf(record.topic());
+                buffer.add(priority, new Work(record, priority, System.nanoTime(), owner));
+            }
         }
     }
 
@@ -149,7 +163,7 @@ public final class PriorityConsumer implements SmartLifecycle {
     private void collectEnded() {
         starter.drainEnded(f -> {
             TopicPartition tp = f.work().partition();
-            if (!owned.contains(tp) || ownership.get(tp) != f.work().ownership()) {
+            if (!current(f.work())) {
                 return; // its partition left while it ran: the next owner answers it (its claim kept them apart)
             }
             if (f.done()) {
@@ -158,6 +172,12 @@ public final class PriorityConsumer implements SmartLifecycle {
                 buffer.addFirst(f.work().priority(), f.work());
             }
         });
+    }
+
+    /** Whether the job was polled under its partition's current assignment here. */
+    private boolean current(Work work) {
+        Long now = ownership.get(work.partition());
+        return now != null && now == work.ownership() && owned.contains(work.partition());
     }
 
     private void commitNow() {
@@ -220,9 +240,28 @@ public final class PriorityConsumer implements SmartLifecycle {
         return starter.inFlight();
     }
 
+    /** Transactions committed (each: the outcomes of the jobs that ended since the last, with their offsets). */
+    public long transactions() {
+        return committer.transactions();
+    }
+
     /** The job partitions this worker owns now. */
     public Set<TopicPartition> assignment() {
         return Set.copyOf(owned);
+    }
+
+    /** Gives partitions up: {@code endJobs} ends their jobs here, then nothing of theirs is kept. */
+    private void leave(Collection<TopicPartition> partitions, Runnable endJobs) {
+        moving = Set.copyOf(partitions);
+        try {
+            endJobs.run();
+        } finally {
+            owned.removeAll(partitions);
+            partitions.forEach(ownership::remove);
+            ledger.forget(partitions);
+            committer.forget(partitions);
+            moving = Set.of();
+        }
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {
@@ -231,15 +270,7 @@ public final class PriorityConsumer implements SmartLifecycle {
             if (revoked.isEmpty() || !running) {
                 return;
             }
-            moving = Set.copyOf(revoked);
-            try {
-                handover.revoke(revoked, callWait, PriorityConsumer.this::commitNow);
-            } finally {
-                owned.removeAll(revoked);
-                ledger.forget(revoked);
-                committer.forget(revoked);
-                moving = Set.of();
-            }
+            leave(revoked, () -> handover.revoke(revoked, callWait, PriorityConsumer.this::commitNow));
             log.info("handed over {}", revoked);
         }
 
@@ -248,10 +279,19 @@ public final class PriorityConsumer implements SmartLifecycle {
             if (assigned.isEmpty()) {
                 return;
             }
-            // where the last owner stopped, and what it finished above that
-            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(Set.copyOf(assigned));
+            // where the last owner stopped, and what it finished above that: without it, jobs it finished would be
+            // answered twice, so it is asked until the broker answers
+            Map<TopicPartition, OffsetAndMetadata> committed = null;
+            while (committed == null) {
+                try {
+                    committed = consumer.committed(Set.copyOf(assigned));
+                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    log.warn("reading the committed offsets of {} timed out; asking again", assigned);
+                }
+            }
+            Map<TopicPartition, OffsetAndMetadata> found = committed;
             assigned.forEach(tp -> {
-                ledger.seed(tp, committed.get(tp));
+                ledger.seed(tp, found.get(tp));
                 ownership.put(tp, ++assignments);
             });
             owned.addAll(assigned);
@@ -260,15 +300,7 @@ public final class PriorityConsumer implements SmartLifecycle {
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> lost) {
-            moving = Set.copyOf(lost);
-            try {
-                handover.lose(lost);
-            } finally {
-                owned.removeAll(lost);
-                ledger.forget(lost);
-                committer.forget(lost);
-                moving = Set.of();
-            }
+            leave(lost, () -> handover.lose(lost));
             log.warn("lost {} (this worker was out of the group): their jobs run on their next owners", lost);
         }
     }

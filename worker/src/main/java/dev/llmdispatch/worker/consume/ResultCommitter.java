@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -40,6 +42,8 @@ final class ResultCommitter implements AutoCloseable {
 
     private final Supplier<Producer<String, byte[]>> producers;
     private final BiFunction<Work, Throwable, List<ProducerRecord<String, byte[]>>> fallback;
+    private final Predicate<Work> current;
+    private final Function<String, String> unwritable;
     private final long intervalNanos;
     private final OffsetLedger ledger;
     private Producer<String, byte[]> producer;
@@ -50,16 +54,23 @@ final class ResultCommitter implements AutoCloseable {
     private long lastNanos = System.nanoTime();
     private long retryAtNanos;
     private int failures;
-    private long transactions;
+    private volatile long transactions;
 
     /**
      * @param producers makes a transactional producer (a new one after a fatal error); {@code initTransactions} is
      *                  called here
-     * @param fallback  the records that replace a job's outcome that can never be written
+     * @param fallback   the records that replace a job's outcome that can never be written
+     * @param current    whether a job belongs to its partition's current assignment here (an outcome from an earlier
+     *                   one is dropped: its partition's next owner answers it)
+     * @param unwritable why a topic can never be written to (asked of the broker), or null: a record whose write timed
+     *                   out is checked with it
      */
     ResultCommitter(Supplier<Producer<String, byte[]>> producers, OffsetLedger ledger, Duration interval,
-            BiFunction<Work, Throwable, List<ProducerRecord<String, byte[]>>> fallback) {
+            BiFunction<Work, Throwable, List<ProducerRecord<String, byte[]>>> fallback, Predicate<Work> current,
+            Function<String, String> unwritable) {
         this.producers = producers;
+        this.current = current;
+        this.unwritable = unwritable;
         this.ledger = ledger;
         this.intervalNanos = interval.toNanos();
         this.fallback = fallback;
@@ -129,9 +140,16 @@ final class ResultCommitter implements AutoCloseable {
     }
 
     private void transact(Supplier<ConsumerGroupMetadata> group) {
-        List<Finished> batch = pending;
-        pending = new ArrayList<>();
-        batch.removeIf(f -> !ledger.tracks(f.work().partition()));
+        List<Finished> batch = new ArrayList<>(pending.size());
+        List<Finished> later = new ArrayList<>();
+        for (Finished f : pending) {
+            if (!current.test(f.work())) {
+                continue;
+            }
+            // a commit could not say it is finished (it is far ahead of the partition's oldest running job): it waits
+            (ledger.describable(f.work().partition(), f.work().record().offset()) ? batch : later).add(f);
+        }
+        pending = later;
         batch.forEach(f -> ledger.finished(f.work().partition(), f.work().record().offset()));
         Map<TopicPartition, OffsetAndMetadata> offsets = ledger.changed();
         if (batch.isEmpty() && offsets.isEmpty()) {
@@ -183,20 +201,16 @@ final class ResultCommitter implements AutoCloseable {
     }
 
     private void abort(List<Finished> batch, List<List<Future<RecordMetadata>>> sends, RuntimeException cause) {
-        try {
-            producer.abortTransaction();
-        } catch (RuntimeException e) {
-            // the producer is unusable (fenced, a fatal error): a new one is made for the next try
-            log.warn("aborting a transaction failed ({}); making a new producer", e.toString());
-            producer.close(Duration.ZERO);
-            producer = null;
-        }
+        abortTransaction();
         batch.forEach(f -> ledger.unfinished(f.work().partition(), f.work().record().offset()));
         boolean replaced = false;
         List<Finished> again = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Finished f = batch.get(i);
-            Throwable failure = i < sends.size() ? permanentFailure(sends.get(i)) : null;
+            if (!current.test(f.work())) {
+                continue;
+            }
+            Throwable failure = i < sends.size() ? finalFailure(f, sends.get(i)) : null;
             if (failure == null) {
                 again.add(f);
             } else if (!f.fallback()) {
@@ -219,20 +233,53 @@ final class ResultCommitter implements AutoCloseable {
         }
     }
 
-    private static Throwable permanentFailure(List<Future<RecordMetadata>> futures) {
-        for (Future<RecordMetadata> f : futures) {
-            if (f.isDone()) {
-                try {
-                    f.get();
-                } catch (ExecutionException e) {
-                    if (OutcomeRecords.permanent(e.getCause())) {
-                        return e.getCause();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (RuntimeException e) {
-                    // cancelled: not a verdict on the record
+    /** Aborts the transaction under way; a producer that cannot abort (fenced, a fatal error) is replaced. */
+    private void abortTransaction() {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                producer.abortTransaction();
+                return;
+            } catch (TimeoutException e) {
+                if (attempt < 3) {
+                    continue; // the broker slow or away: the same producer must end its transaction, or readers wait
                 }
+                log.warn("aborting a transaction timed out {} times; making a new producer (readers of what it wrote "
+                        + "wait until the broker aborts it)", attempt);
+            } catch (RuntimeException e) {
+                log.warn("aborting a transaction failed ({}); making a new producer", e.toString());
+            }
+            producer.close(Duration.ZERO);
+            producer = null;
+            return;
+        }
+    }
+
+    /**
+     * Why one of these records can never be written, or null: a permanent refusal, or a write that timed out on a topic
+     * the broker says does not exist or may not be written to.
+     */
+    private Throwable finalFailure(Finished f, List<Future<RecordMetadata>> futures) {
+        for (int i = 0; i < futures.size(); i++) {
+            Future<RecordMetadata> future = futures.get(i);
+            if (!future.isDone()) {
+                continue;
+            }
+            try {
+                future.get();
+            } catch (ExecutionException e) {
+                if (OutcomeRecords.permanent(e.getCause())) {
+                    return e.getCause();
+                }
+                if (e.getCause() instanceof TimeoutException) {
+                    String why = unwritable.apply(f.records().get(i).topic());
+                    if (why != null) {
+                        return new IllegalStateException(why, e.getCause());
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                // cancelled: not a verdict on the record
             }
         }
         return null;

@@ -53,6 +53,8 @@ public class AccountMetrics {
                     .description("concurrency permits passed from a finished call straight to a waiting job")
                     .register(meters);
             Gauge.builder("llm_dispatch_jobs_in_flight", consumer, PriorityConsumer::inFlight).register(meters);
+            FunctionCounter.builder("llm_dispatch_outcome_transactions", consumer, PriorityConsumer::transactions)
+                    .description("Kafka transactions that committed jobs' outcomes with their offsets").register(meters);
         };
     }
 }

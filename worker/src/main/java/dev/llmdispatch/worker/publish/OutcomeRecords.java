@@ -12,7 +12,6 @@ import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * The records a job's outcome is written as: its result on the reply topic and, when it failed for good, a dead
@@ -61,12 +60,13 @@ public final class OutcomeRecords {
     }
 
     /**
-     * Whether writing a record again cannot succeed: it is too large, cannot be serialised, its topic does not exist
-     * or this worker may not write to it. Anything else (the broker away, a leader moving, a timeout) may heal.
+     * Whether writing a record again cannot succeed: it is too large, cannot be serialised, or this worker may not
+     * write to its topic. Anything else (the broker away, a leader moving, a timeout) may heal; whether a topic exists
+     * at all is for {@link ReplyTopics} to say.
      */
     public static boolean permanent(Throwable e) {
         return e instanceof RecordTooLargeException || e instanceof RecordBatchTooLargeException
                 || e instanceof SerializationException || e instanceof AuthorizationException
-                || e instanceof InvalidTopicException || e instanceof UnknownTopicOrPartitionException;
+                || e instanceof InvalidTopicException;
     }
 }

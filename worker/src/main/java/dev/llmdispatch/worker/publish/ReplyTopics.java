@@ -13,6 +13,7 @@ import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Whether a reply topic can be written to, asked of the broker before a job goes to a provider: a job whose answer
@@ -52,6 +53,9 @@ public final class ReplyTopics implements AutoCloseable {
             if (e.getCause() instanceof TopicAuthorizationException) {
                 return "this worker may not use topic " + topic;
             }
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                return "topic " + topic + " does not exist";
+            }
             if (OutcomeRecords.permanent(e.getCause())) {
                 return "topic " + topic + " cannot be written to: " + e.getCause().getMessage();
             }
@@ -62,6 +66,12 @@ public final class ReplyTopics implements AutoCloseable {
             Thread.currentThread().interrupt();
             return null;
         }
+    }
+
+    /** As {@link #unwritable}, asking the broker again even if the topic was found writable lately. */
+    public String unwritableNow(String topic) {
+        writable.remove(topic);
+        return unwritable(topic);
     }
 
     @Override

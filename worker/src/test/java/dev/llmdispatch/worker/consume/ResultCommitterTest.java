@@ -36,8 +36,13 @@ class ResultCommitterTest {
     private static final TopicPartition HIGH1 = new TopicPartition("llm.jobs.high", 1);
     private static final ConsumerGroupMetadata GROUP = new ConsumerGroupMetadata("workers");
 
-    /** A producer that may not write to topic "forbidden": the refusal comes back on the record's future. */
+    /**
+     * A producer that may not write to topic "forbidden" (refused at once), and finds no topic "gone" (its write times
+     * out waiting for metadata, and the transaction cannot commit), as Kafka's producer does.
+     */
     private static final class Producer extends MockProducer<String, byte[]> {
+        private boolean failedSend;
+
         Producer() {
             super(true, null, new StringSerializer(), new ByteArraySerializer());
         }
@@ -47,11 +52,32 @@ class ResultCommitterTest {
             if (record.topic().equals("forbidden")) {
                 throw new TopicAuthorizationException("not authorised to write to forbidden");
             }
+            if (record.topic().equals("gone")) {
+                failedSend = true;
+                return java.util.concurrent.CompletableFuture.failedFuture(
+                        new TimeoutException("Topic gone not present in metadata after 5000 ms."));
+            }
             return super.send(record, callback);
+        }
+
+        @Override
+        public void beginTransaction() {
+            failedSend = false;
+            super.beginTransaction();
+        }
+
+        @Override
+        public void commitTransaction() {
+            if (failedSend) {
+                throw new KafkaException("cannot commit: a send in the transaction failed");
+            }
+            super.commitTransaction();
         }
     }
 
     private final Producer producer = new Producer();
+    /** The current assignment of the partitions here (one number for all, in this test). */
+    private final java.util.concurrent.atomic.AtomicLong ownership = new java.util.concurrent.atomic.AtomicLong();
     private final OffsetLedger ledger = new OffsetLedger();
     private final List<Work> fellBack = new ArrayList<>();
     private final ResultCommitter committer = new ResultCommitter(() -> producer, ledger, Duration.ofMillis(20),
@@ -59,10 +85,12 @@ class ResultCommitterTest {
                 fellBack.add(work);
                 return List.of(new ProducerRecord<>("llm.jobs.dlt", "undeliverable-" + work.record().offset(),
                         new byte[0]));
-            });
+            }, w -> ledger.tracks(w.partition()) && w.ownership() == ownership.get(),
+            topic -> topic.equals("gone") ? "topic gone does not exist" : null);
 
-    private static Work work(TopicPartition tp, long offset) {
-        return new Work(new ConsumerRecord<>(tp.topic(), tp.partition(), offset, null, new byte[0]), Priority.HIGH, 0);
+    private Work work(TopicPartition tp, long offset) {
+        return new Work(new ConsumerRecord<>(tp.topic(), tp.partition(), offset, null, new byte[0]), Priority.HIGH, 0,
+                ownership.get());
     }
 
     private Finished ended(TopicPartition tp, long offset, String topic) {
@@ -116,6 +144,59 @@ class ResultCommitterTest {
     }
 
     @Test
+    void a_write_that_timed_out_on_a_topic_the_broker_says_is_gone_falls_back_and_the_others_go() {
+        ledger.seed(HIGH0, null);
+        committer.add(ended(HIGH0, 0, "gone"));
+        committer.add(ended(HIGH0, 1, "llm.results"));
+
+        committer.commit(() -> GROUP, true);
+        assertThat(committer.commit(() -> GROUP, true)).isTrue();
+
+        assertThat(fellBack).extracting(w -> w.record().offset()).containsExactly(0L);
+        assertThat(producer.history()).extracting(ProducerRecord::key).containsExactly("undeliverable-0", "job-1");
+    }
+
+    @Test
+    void an_outcome_too_far_ahead_of_the_oldest_running_job_waits_until_a_commit_can_describe_it() {
+        ledger.seed(HIGH0, null);
+        ledger.started(HIGH0, 0); // runs for a long time
+        for (long o = 1; o < OffsetLedger.MAX_SPAN; o++) {
+            ledger.started(HIGH0, o);
+        }
+        Finished far = ended(HIGH0, OffsetLedger.MAX_SPAN + 5, "llm.results");
+        committer.add(far);
+        committer.commit(() -> GROUP, true);
+        assertThat(producer.history()).isEmpty();
+        assertThat(committer.pending()).isEqualTo(1);
+
+        ledger.finished(HIGH0, 0); // the old job is done (its own outcome committed elsewhere in this test)
+        for (long o = 1; o < OffsetLedger.MAX_SPAN; o++) {
+            ledger.finished(HIGH0, o);
+        }
+        assertThat(committer.commit(() -> GROUP, true)).isTrue();
+        assertThat(producer.history()).extracting(ProducerRecord::key)
+                .containsExactly("job-" + (OffsetLedger.MAX_SPAN + 5));
+    }
+
+    @Test
+    void an_outcome_of_an_earlier_assignment_of_its_partition_is_never_written() {
+        ledger.seed(HIGH0, null);
+        committer.add(ended(HIGH0, 0, "llm.results"));
+        producer.commitTransactionException = new TimeoutException("broker away");
+        committer.commit(() -> GROUP, true);
+        // meanwhile the partition went and came back (a new assignment: the old outcome belongs to none), then the
+        // broker aborted the transaction that timed out
+        ledger.forget(List.of(HIGH0));
+        ledger.seed(HIGH0, null);
+        ownership.incrementAndGet();
+        producer.commitTransactionException = new KafkaException("transaction aborted by the broker");
+        await().atMost(Duration.ofSeconds(5)).until(() -> committer.commit(() -> GROUP, true));
+        producer.commitTransactionException = null;
+        committer.commit(() -> GROUP, true);
+        assertThat(producer.history()).as("the new owner of offset 0 answers it").isEmpty();
+    }
+
+    @Test
     void a_commit_that_timed_out_is_finished_later_not_redone() {
         ledger.seed(HIGH0, null);
         committer.add(ended(HIGH0, 0, "llm.results"));
@@ -140,7 +221,7 @@ class ResultCommitterTest {
             Producer p = new Producer();
             made.add(p);
             return p;
-        }, ledger, Duration.ofMillis(20), (w, e) -> List.of());
+        }, ledger, Duration.ofMillis(20), (w, e) -> List.of(), w -> true, topic -> null);
         ledger.seed(HIGH0, null);
         fresh.add(ended(HIGH0, 0, "llm.results"));
         fresh.commit(() -> GROUP, true); // first producer, committed
