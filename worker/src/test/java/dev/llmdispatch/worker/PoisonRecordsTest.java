@@ -76,7 +76,7 @@ class PoisonRecordsTest {
                     .filter(d -> d.reason() == DeadLetterReason.UNPARSABLE).findFirst().orElseThrow();
             assertThat(poison.reason()).isEqualTo(DeadLetterReason.UNPARSABLE);
             assertThat(poison.message()).contains("819200 bytes").contains("raw holds its first 262144");
-            assertThat(Base64.getDecoder().decode(poison.raw())).hasSize(dev.llmdispatch.worker.consume.JobProcessor.RAW_KEEP_BYTES);
+            assertThat(Base64.getDecoder().decode(poison.raw())).hasSize(dev.llmdispatch.worker.publish.OutcomeRecords.RAW_KEEP_BYTES);
             // the job whose answer could never be delivered: a dead letter naming it and where it was, no provider call
             assertThat(deadLetters(infra, topics)).filteredOn(d -> d.reason() == DeadLetterReason.UNDELIVERABLE)
                     .singleElement().satisfies(d -> {

@@ -53,8 +53,6 @@ public final class JobProcessor {
     private final AnswerStore answers;
     private final JobClaims claims;
     private final ReplyTopics replyTopics;
-    /** What a dead letter keeps of a record too large to keep whole. */
-    public static final int RAW_KEEP_BYTES = 256 * 1024;
     private static final long CLAIM_POLL_MILLIS = 250;
     private static final long REDIS_RETRY_MILLIS = 1_000;
     private static final int REMEMBER_TRIES = 30;
@@ -130,39 +128,7 @@ public final class JobProcessor {
         meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNDELIVERABLE.name()).increment();
         return List.of(records.deadLetter(jobId, new DeadLetter(Job.VERSION, DeadLetterReason.UNDELIVERABLE,
                 "the job's outcome could not be written: " + e.getMessage(), null, null, work.priority(), List.of(),
-                source(record), replayCount(record), clock.instant())));
-    }
-
-    /**
-     * The result as it can be written: one larger than a record may be (a huge embedding batch, say) becomes a FAILED
-     * result saying so, with both sizes; nothing else of it changes.
-     */
-    private JobResult writable(JobResult r) {
-        int size = JobCodec.toBytes(r).length;
-        if (size <= records.maxValueBytes()) {
-            return r;
-        }
-        return new JobResult(r.v(), r.id(), JobStatus.FAILED, r.priority(), r.tier(), r.provider(), r.account(),
-                r.model(), null, new JobResult.JobError(ErrorCode.RESULT_TOO_LARGE, "the answer of " + r.account()
-                        + " made a result of " + size + " bytes, more than the " + records.maxValueBytes()
-                        + " a result record may have (the producer's max.request.size): it was not delivered", false),
-                r.attempts(), r.cached(), r.timings(), r.metadata(), r.completedAt());
-    }
-
-    /**
-     * The dead letter as it can be written: one too large (a huge record, a huge invalid job) keeps, instead of the job,
-     * the first {@link #RAW_KEEP_BYTES} bytes of the record in {@code raw}, and says so.
-     */
-    private DeadLetter writable(DeadLetter d, byte[] record) {
-        if (JobCodec.toBytes(d).length <= records.maxValueBytes()) {
-            return d;
-        }
-        int length = record == null ? 0 : record.length;
-        int keep = Math.min(length, RAW_KEEP_BYTES);
-        String raw = record == null ? null : Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(record, keep));
-        return new DeadLetter(d.v(), d.reason(), d.message() + " (the record was " + length + " bytes, too large to "
-                + "keep whole: raw holds its first " + keep + ")", null, raw, d.priority(), d.attempts(), d.source(),
-                d.replayCount(), d.failedAt());
+                OutcomeRecords.source(record), OutcomeRecords.replayCount(record), clock.instant())));
     }
 
     private void handle(JobHandle handle, List<ProducerRecord<String, byte[]>> out) throws InterruptedException {
@@ -238,7 +204,7 @@ public final class JobProcessor {
 
     /** The stored outcome of a job answered before (a producer's retry, a redelivery): true when there is one. */
     private boolean answered(Work work, Job job, List<ProducerRecord<String, byte[]>> out) {
-        var answered = answers.find(job.id(), replayCount(work.record()));
+        var answered = answers.find(job.id(), OutcomeRecords.replayCount(work.record()));
         if (answered.isEmpty()) {
             return false;
         }
@@ -246,7 +212,7 @@ public final class JobProcessor {
         JobResult again = new JobResult(stored.v(), stored.id(), stored.status(), work.priority(), stored.tier(),
                 stored.provider(), stored.account(), stored.model(), stored.response(), stored.error(),
                 stored.attempts(), true, stored.timings(), job.metadata(), clock.instant());
-        out.add(records.result(job.replyToOr(settings.topics().results()), again, correlationId(work.record())));
+        out.add(records.result(job.replyToOr(settings.topics().results()), again, OutcomeRecords.correlationId(work.record())));
         meters.counter("llm_dispatch_jobs", "status", "ALREADY_ANSWERED", "priority", work.priority().name())
                 .increment();
         meters.counter("llm_dispatch_cache_hits").increment();
@@ -302,21 +268,21 @@ public final class JobProcessor {
                 new JobResult.Timings(startedMillis - produced, outcome.waitMs(), outcome.providerMs(),
                         Math.max(0, now - produced)),
                 job.metadata(), Instant.ofEpochMilli(now));
-        result = writable(result);
+        result = records.fitting(result);
         meters.timer("llm_dispatch_job_queue_wait", "priority", work.priority().name())
                 .record(java.time.Duration.ofMillis(result.timings().queuedMs()));
         meters.timer("llm_dispatch_job_capacity_wait", "priority", work.priority().name())
                 .record(java.time.Duration.ofMillis(result.timings().waitMs()));
         // remembered before it is written, and before the claim is given up: whatever happens to this worker from here,
         // the job is not sent to a provider again for this delivery
-        remember(result, replayCount(record));
+        remember(result, OutcomeRecords.replayCount(record));
         if (deadLetter != null) {
             meters.counter("llm_dispatch_dead_letters", "reason", deadLetter.name()).increment();
-            out.add(records.deadLetter(job.id(), writable(new DeadLetter(Job.VERSION, deadLetter,
+            out.add(records.deadLetter(job.id(), records.fitting(new DeadLetter(Job.VERSION, deadLetter,
                     outcome.error().message(), JobCodec.toTree(job), null, work.priority(), outcome.attempts(),
-                    source(record), replayCount(record), Instant.ofEpochMilli(now)), record.value())));
+                    OutcomeRecords.source(record), OutcomeRecords.replayCount(record), Instant.ofEpochMilli(now)), record.value())));
         }
-        out.add(records.result(job.replyToOr(settings.topics().results()), result, correlationId(record)));
+        out.add(records.result(job.replyToOr(settings.topics().results()), result, OutcomeRecords.correlationId(record)));
         meters.counter("llm_dispatch_jobs", "status", result.status().name(), "priority", work.priority().name())
                 .increment();
         traffic.jobFinished(result.status(), result.timings().totalMs(), deadLetter != null);
@@ -328,9 +294,9 @@ public final class JobProcessor {
         String message = invalid.message();
         log.warn("rejected job at {}@{} (id {}): {}", work.partition(), record.offset(), invalid.readableId(), message);
         meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.INVALID_JOB.name()).increment();
-        out.add(records.deadLetter(invalid.readableId(), writable(new DeadLetter(Job.VERSION,
-                DeadLetterReason.INVALID_JOB, message, invalid.tree(), null, work.priority(), List.of(), source(record),
-                replayCount(record), now), record.value())));
+        out.add(records.deadLetter(invalid.readableId(), records.fitting(new DeadLetter(Job.VERSION,
+                DeadLetterReason.INVALID_JOB, message, invalid.tree(), null, work.priority(), List.of(), OutcomeRecords.source(record),
+                OutcomeRecords.replayCount(record), now), record.value())));
         if (invalid.readableId() != null) {
             // a reply topic that breaks the rules is never written to: the default reply topic gets the answer
             String replyTo = invalid.usableReplyTo() != null ? invalid.usableReplyTo() : settings.topics().results();
@@ -341,7 +307,7 @@ public final class JobProcessor {
                     tier(invalid.tree()), null, null, null, null,
                     new JobResult.JobError(ErrorCode.INVALID_JOB, message, false), List.of(), false,
                     JobResult.Timings.ZERO, metadataOk ? metadata : null, now);
-            out.add(records.result(replyTo, result, correlationId(record)));
+            out.add(records.result(replyTo, result, OutcomeRecords.correlationId(record)));
         }
         meters.counter("llm_dispatch_jobs", "status", JobStatus.REJECTED.name(), "priority", work.priority().name())
                 .increment();
@@ -356,8 +322,8 @@ public final class JobProcessor {
         ConsumerRecord<byte[], byte[]> record = work.record();
         log.warn("unparsable record at {}@{}: {}", work.partition(), record.offset(), reason);
         String raw = record.value() == null ? null : Base64.getEncoder().encodeToString(record.value());
-        out.add(records.deadLetter(null, writable(new DeadLetter(Job.VERSION, DeadLetterReason.UNPARSABLE, reason,
-                null, raw, work.priority(), List.of(), source(record), replayCount(record), clock.instant()),
+        out.add(records.deadLetter(null, records.fitting(new DeadLetter(Job.VERSION, DeadLetterReason.UNPARSABLE, reason,
+                null, raw, work.priority(), List.of(), OutcomeRecords.source(record), OutcomeRecords.replayCount(record), clock.instant()),
                 record.value())));
         meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNPARSABLE.name()).increment();
         traffic.deadLettered();
@@ -383,26 +349,5 @@ public final class JobProcessor {
             }
         }
         return null;
-    }
-
-    private static DeadLetter.Source source(ConsumerRecord<?, ?> record) {
-        return new DeadLetter.Source(record.topic(), record.partition(), record.offset());
-    }
-
-    private static byte[] correlationId(ConsumerRecord<?, ?> record) {
-        Header header = record.headers().lastHeader(RecordHeaders.CORRELATION_ID);
-        return header == null ? null : header.value();
-    }
-
-    private static int replayCount(ConsumerRecord<?, ?> record) {
-        Header header = record.headers().lastHeader(RecordHeaders.REPLAY_COUNT);
-        if (header == null) {
-            return 0;
-        }
-        try {
-            return Integer.parseInt(new String(header.value(), StandardCharsets.UTF_8).trim());
-        } catch (NumberFormatException e) {
-            return 0;
-        }
     }
 }

@@ -5,7 +5,13 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.RecordHeaders;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.contract.ErrorCode;
+import dev.llmdispatch.contract.JobStatus;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidTopicException;
@@ -20,6 +26,8 @@ import org.apache.kafka.common.errors.SerializationException;
  */
 public final class OutcomeRecords {
 
+    /** What a dead letter keeps of a record too large to keep whole. */
+    public static final int RAW_KEEP_BYTES = 256 * 1024;
     /** Room kept in a record for its key, headers and the batch around it. */
     private static final int RECORD_OVERHEAD_BYTES = 16 * 1024;
 
@@ -68,5 +76,61 @@ public final class OutcomeRecords {
         return e instanceof RecordTooLargeException || e instanceof RecordBatchTooLargeException
                 || e instanceof SerializationException || e instanceof AuthorizationException
                 || e instanceof InvalidTopicException;
+    }
+
+    /**
+     * The result as it can be written: one larger than a record may be (a huge embedding batch, say) becomes a FAILED
+     * result saying so, with both sizes; nothing else of it changes.
+     */
+    public JobResult fitting(JobResult r) {
+        int size = JobCodec.toBytes(r).length;
+        if (size <= maxValueBytes) {
+            return r;
+        }
+        return new JobResult(r.v(), r.id(), JobStatus.FAILED, r.priority(), r.tier(), r.provider(), r.account(),
+                r.model(), null, new JobResult.JobError(ErrorCode.RESULT_TOO_LARGE, "the answer of " + r.account()
+                        + " made a result of " + size + " bytes, more than the " + maxValueBytes
+                        + " a result record may have (the producer's max.request.size): it was not delivered", false),
+                r.attempts(), r.cached(), r.timings(), r.metadata(), r.completedAt());
+    }
+
+    /**
+     * The dead letter as it can be written: one too large (a huge record, a huge invalid job) keeps, instead of the job,
+     * the first {@link #RAW_KEEP_BYTES} bytes of the record in {@code raw}, and says so.
+     */
+    public DeadLetter fitting(DeadLetter d, byte[] record) {
+        if (JobCodec.toBytes(d).length <= maxValueBytes) {
+            return d;
+        }
+        int length = record == null ? 0 : record.length;
+        int keep = Math.min(length, RAW_KEEP_BYTES);
+        String raw = record == null ? null : Base64.getEncoder().encodeToString(Arrays.copyOf(record, keep));
+        return new DeadLetter(d.v(), d.reason(), d.message() + " (the record was " + length + " bytes, too large to "
+                + "keep whole: raw holds its first " + keep + ")", null, raw, d.priority(), d.attempts(), d.source(),
+                d.replayCount(), d.failedAt());
+    }
+
+    /** Where a record was: for a dead letter. */
+    public static DeadLetter.Source source(ConsumerRecord<?, ?> record) {
+        return new DeadLetter.Source(record.topic(), record.partition(), record.offset());
+    }
+
+    /** The record's {@code kafka_correlationId} header, echoed on its result; null when it has none. */
+    public static byte[] correlationId(ConsumerRecord<?, ?> record) {
+        Header header = record.headers().lastHeader(RecordHeaders.CORRELATION_ID);
+        return header == null ? null : header.value();
+    }
+
+    /** The record's {@code replay-count} header: 0 for a first delivery. */
+    public static int replayCount(ConsumerRecord<?, ?> record) {
+        Header header = record.headers().lastHeader(RecordHeaders.REPLAY_COUNT);
+        if (header == null) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(new String(header.value(), StandardCharsets.UTF_8).trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 }
