@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
@@ -20,9 +21,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code dlq list | show | replay | purge}: the dead-letter topic for on-call engineers. */
-@Command(name = "dlq", mixinStandardHelpOptions = true, description = "List, show, replay or purge dead letters.",
-        subcommands = {DlqCommand.ListCommand.class, DlqCommand.ShowCommand.class, DlqCommand.ReplayCommand.class,
-                DlqCommand.PurgeCommand.class})
+@Command(
+        name = "dlq",
+        mixinStandardHelpOptions = true,
+        description = "List, show, replay or purge dead letters.",
+        subcommands = {
+            DlqCommand.ListCommand.class,
+            DlqCommand.ShowCommand.class,
+            DlqCommand.ReplayCommand.class,
+            DlqCommand.PurgeCommand.class
+        })
 final class DlqCommand implements Runnable {
 
     @Override
@@ -76,8 +84,9 @@ final class DlqCommand implements Runnable {
             try (DeadLetters dlq = selection.kafka.deadLetters()) {
                 List<DeadLetters.Entry> entries = dlq.list(selection.filter());
                 if (!json) {
-                    out.printf("%-24s %-22s %-8s %-6s %-26s %s%n", "job id", "reason", "priority", "replay",
-                            "failed at", "message");
+                    out.printf(
+                            "%-24s %-22s %-8s %-6s %-26s %s%n",
+                            "job id", "reason", "priority", "replay", "failed at", "message");
                 }
                 for (DeadLetters.Entry e : entries) {
                     var d = e.deadLetter();
@@ -85,8 +94,13 @@ final class DlqCommand implements Runnable {
                         out.println(JobCodec.toJson(d));
                     } else {
                         String message = d.message() == null ? "" : d.message();
-                        out.printf("%-24s %-22s %-8s %-6d %-26s %s%n", e.jobId() == null ? "(unreadable)" : e.jobId(),
-                                d.reason(), d.priority(), d.replayCount(), d.failedAt(),
+                        out.printf(
+                                "%-24s %-22s %-8s %-6d %-26s %s%n",
+                                e.jobId() == null ? "(unreadable)" : e.jobId(),
+                                d.reason(),
+                                d.priority(),
+                                d.replayCount(),
+                                d.failedAt(),
                                 message.length() > 100 ? message.substring(0, 100) + "..." : message);
                     }
                 }
@@ -111,13 +125,14 @@ final class DlqCommand implements Runnable {
         @Override
         public Integer call() {
             try (DeadLetters dlq = kafka.deadLetters()) {
-                List<DeadLetters.Entry> entries = dlq.list(new DeadLetters.Filter(Set.of(jobId), null, null, null, null));
+                List<DeadLetters.Entry> entries =
+                        dlq.list(new DeadLetters.Filter(Set.of(jobId), null, null, null, null));
                 if (entries.isEmpty()) {
                     err.println("llm-dispatch: no dead letter for job " + jobId);
                     return 1;
                 }
-                entries.forEach(e -> out.println(JobCodec.mapper().writerWithDefaultPrettyPrinter()
-                        .writeValueAsString(e.deadLetter())));
+                entries.forEach(e -> out.println(
+                        JobCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(e.deadLetter())));
                 return 0;
             } catch (RuntimeException e) {
                 return unreachable(kafka.bootstrap, e);
@@ -125,7 +140,9 @@ final class DlqCommand implements Runnable {
         }
     }
 
-    @Command(name = "replay", mixinStandardHelpOptions = true,
+    @Command(
+            name = "replay",
+            mixinStandardHelpOptions = true,
             description = "Put the selected jobs back on their priority topics (idempotent: answered jobs are not sent "
                     + "to a provider again).")
     static final class ReplayCommand implements Callable<Integer> {
@@ -140,8 +157,8 @@ final class DlqCommand implements Runnable {
             try (DeadLetters dlq = selection.kafka.deadLetters()) {
                 DeadLetters.Report report = dlq.replay(selection.filter(), dryRun, line -> err.println(line));
                 report.skipped().forEach((what, why) -> err.println("skipped " + what + ": " + why));
-                out.println((dryRun ? "would replay " : "replayed ") + report.replayed().size() + " of "
-                        + report.matched() + " matching dead letters");
+                out.println((dryRun ? "would replay " : "replayed ")
+                        + report.replayed().size() + " of " + report.matched() + " matching dead letters");
                 return 0;
             } catch (RuntimeException e) {
                 return unreachable(selection.kafka.bootstrap, e);
@@ -149,7 +166,9 @@ final class DlqCommand implements Runnable {
         }
     }
 
-    @Command(name = "purge", mixinStandardHelpOptions = true,
+    @Command(
+            name = "purge",
+            mixinStandardHelpOptions = true,
             description = "Delete dead letters older than --before (Kafka deletes records only from the start of a "
                     + "partition, so this is by time, not by filter).")
     static final class PurgeCommand implements Callable<Integer> {
@@ -165,9 +184,19 @@ final class DlqCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             String topic = kafka.topics().deadLetter();
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrap, "default.api.timeout.ms", 15_000,
-                    "request.timeout.ms", 10_000))) {
-                int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+            try (Admin admin = Admin.create(Map.of(
+                    "bootstrap.servers",
+                    kafka.bootstrap,
+                    "default.api.timeout.ms",
+                    15_000,
+                    "request.timeout.ms",
+                    10_000))) {
+                int partitions = admin.describeTopics(List.of(topic))
+                        .allTopicNames()
+                        .get()
+                        .get(topic)
+                        .partitions()
+                        .size();
                 Map<TopicPartition, OffsetSpec> atTime = new HashMap<>();
                 Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
                 Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
@@ -183,7 +212,9 @@ final class DlqCommand implements Runnable {
                 long count = 0;
                 for (TopicPartition tp : atTime.keySet()) {
                     // no record at or after the time: everything in the partition is older
-                    long upTo = cut.get(tp).offset() < 0 ? end.get(tp).offset() : cut.get(tp).offset();
+                    long upTo = cut.get(tp).offset() < 0
+                            ? end.get(tp).offset()
+                            : cut.get(tp).offset();
                     if (upTo > start.get(tp).offset()) {
                         delete.put(tp, RecordsToDelete.beforeOffset(upTo));
                         count += upTo - start.get(tp).offset();
@@ -194,12 +225,11 @@ final class DlqCommand implements Runnable {
                 }
                 out.println((dryRun ? "would delete " : "deleted ") + count + " dead letters written before " + before);
                 return 0;
-            } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+            } catch (ExecutionException | RuntimeException e) {
                 err.println("llm-dispatch: cannot purge " + topic + " at " + kafka.bootstrap + ": "
                         + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
                 return 2;
             }
         }
     }
-
 }

@@ -13,7 +13,9 @@ import picocli.CommandLine.Option;
 import tools.jackson.databind.JsonNode;
 
 /** {@code status}: per account limits and live use, circuits and cooldowns, queue lag, emergency flag. */
-@Command(name = "status", mixinStandardHelpOptions = true,
+@Command(
+        name = "status",
+        mixinStandardHelpOptions = true,
         description = "Live use of every account, circuits, cooldowns, queue lag and the emergency flag.")
 final class StatusCommand implements Callable<Integer> {
 
@@ -30,9 +32,14 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() {
         String body;
         try {
-            HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-                    .send(HttpRequest.newBuilder(URI.create(worker + "/admin/status")).timeout(Duration.ofSeconds(30))
-                            .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(worker + "/admin/status"))
+                                    .timeout(Duration.ofSeconds(30))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 err.println("llm-dispatch: the worker at " + worker + " answered HTTP " + response.statusCode());
                 return 2;
@@ -47,25 +54,48 @@ final class StatusCommand implements Callable<Integer> {
             return 0;
         }
         JsonNode status = JobCodec.mapper().readTree(body);
-        out.println(status.path("emergency").asBoolean() ? "EMERGENCY MODE: every provider is down, consumption paused"
-                : "emergency: no");
-        out.printf("%-15s %-12s %-22s %-12s %-10s %-10s %s%n", "account", "provider", "limits", "window used",
-                "in flight", "circuit", "cooldown");
+        out.println(
+                status.path("emergency").asBoolean()
+                        ? "EMERGENCY MODE: every provider is down, consumption paused"
+                        : "emergency: no");
+        out.printf(
+                "%-15s %-12s %-22s %-12s %-10s %-10s %s%n",
+                "account", "provider", "limits", "window used", "in flight", "circuit", "cooldown");
         for (JsonNode a : status.path("accounts")) {
-            String limits = (a.path("requests").isNull() ? "" : a.path("requests").asInt() + "/" + a.path("per").asString()
-                    + " ") + (a.path("concurrency").isNull() ? "" : a.path("concurrency").asInt() + " in flight");
-            String window = a.path("windowUsed").isNull() || a.path("windowUsed").isMissingNode() ? "-"
+            String limits = (a.path("requests").isNull()
+                            ? ""
+                            : a.path("requests").asInt() + "/" + a.path("per").asString() + " ")
+                    + (a.path("concurrency").isNull()
+                            ? ""
+                            : a.path("concurrency").asInt() + " in flight");
+            String window = a.path("windowUsed").isNull()
+                            || a.path("windowUsed").isMissingNode()
+                    ? "-"
                     : a.path("windowUsed").asLong() + "/" + a.path("requests").asInt();
-            String inFlight = a.path("inFlight").isMissingNode() ? "-"
-                    : a.path("inFlight").asInt() + (a.path("concurrency").isNull() ? "" : "/" + a.path("concurrency").asInt());
-            String cooldown = a.path("blocked").isObject() ? a.path("blocked").path("reason").asString() + " until "
-                    + a.path("blocked").path("until").asString() : "";
-            out.printf("%-15s %-12s %-22s %-12s %-10s %-10s %s%n", a.path("account").asString(),
-                    a.path("provider").asString(), a.path("enabled").asBoolean() ? limits : "disabled (no key)", window,
-                    inFlight, a.path("circuit").asString("-"), cooldown);
+            String inFlight = a.path("inFlight").isMissingNode()
+                    ? "-"
+                    : a.path("inFlight").asInt()
+                            + (a.path("concurrency").isNull()
+                                    ? ""
+                                    : "/" + a.path("concurrency").asInt());
+            String cooldown = a.path("blocked").isObject()
+                    ? a.path("blocked").path("reason").asString() + " until "
+                            + a.path("blocked").path("until").asString()
+                    : "";
+            out.printf(
+                    "%-15s %-12s %-22s %-12s %-10s %-10s %s%n",
+                    a.path("account").asString(),
+                    a.path("provider").asString(),
+                    a.path("enabled").asBoolean() ? limits : "disabled (no key)",
+                    window,
+                    inFlight,
+                    a.path("circuit").asString("-"),
+                    cooldown);
         }
         out.print("queue lag:");
-        status.path("queueLag").properties().forEach(e -> out.print(" " + e.getKey() + "=" + e.getValue().asLong()));
+        status.path("queueLag")
+                .properties()
+                .forEach(e -> out.print(" " + e.getKey() + "=" + e.getValue().asLong()));
         if (status.hasNonNull("queueLagError")) {
             out.print(" unknown (" + status.path("queueLagError").asString() + ")");
         }

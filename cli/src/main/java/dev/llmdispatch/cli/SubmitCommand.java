@@ -5,11 +5,15 @@ import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobKind;
 import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +40,9 @@ import tools.jackson.databind.node.ObjectNode;
  * be sent go to the errors file beside it with their line number. Rerun with the same {@code --out} to
  * resume: custom_ids already there are skipped.
  */
-@Command(name = "submit", mixinStandardHelpOptions = true,
+@Command(
+        name = "submit",
+        mixinStandardHelpOptions = true,
         description = "Submit a JSONL batch (OpenAI Batch lines) and write the results as they come.")
 final class SubmitCommand implements Callable<Integer> {
 
@@ -73,15 +79,19 @@ final class SubmitCommand implements Callable<Integer> {
             return 2;
         }
         Path results = out != null ? out : file.resolveSibling(file.getFileName() + ".results.jsonl");
-        Path errors = results.resolveSibling(results.getFileName().toString().replaceAll("\\.jsonl$", "")
-                + ".errors.jsonl");
+        Path errors =
+                results.resolveSibling(results.getFileName().toString().replaceAll("\\.jsonl$", "") + ".errors.jsonl");
         Set<String> done = alreadyAnswered(results);
         endWithNewline(results);
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         JobClient client;
         try {
-            client = JobClient.builder(kafka.bootstrap).topics(kafka.topics()).defaultTimeout(timeout)
-                    .kafkaProperty("request.timeout.ms", 10_000).kafkaProperty("default.api.timeout.ms", 15_000).build();
+            client = JobClient.builder(kafka.bootstrap)
+                    .topics(kafka.topics())
+                    .defaultTimeout(timeout)
+                    .kafkaProperty("request.timeout.ms", 10_000)
+                    .kafkaProperty("default.api.timeout.ms", 15_000)
+                    .build();
         } catch (RuntimeException e) {
             err.println("llm-dispatch: cannot reach Kafka at " + kafka.bootstrap + ": " + e.getMessage());
             return 2;
@@ -90,10 +100,10 @@ final class SubmitCommand implements Callable<Integer> {
         Semaphore pending = new Semaphore(maxPending);
         AtomicLong badLines = new AtomicLong();
         try (client;
-                BufferedWriter resultOut = Files.newBufferedWriter(results, StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                BufferedWriter errorOut = Files.newBufferedWriter(errors, StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                BufferedWriter resultOut = Files.newBufferedWriter(
+                        results, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                BufferedWriter errorOut = Files.newBufferedWriter(
+                        errors, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             Thread ticker = quiet ? null : Thread.ofPlatform().daemon().start(() -> tick(progress));
             for (int i = 0; i < lines.size(); i++) {
                 String line = lines.get(i).strip();
@@ -141,8 +151,8 @@ final class SubmitCommand implements Callable<Integer> {
     /** A results file cut mid-line by an interruption: new lines start on a line of their own. */
     static void endWithNewline(Path file) throws IOException {
         if (Files.exists(file) && Files.size(file) > 0) {
-            try (var channel = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ)) {
-                java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+            try (var channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                ByteBuffer last = ByteBuffer.allocate(1);
                 channel.read(last, channel.size() - 1);
                 if (last.get(0) != '\n') {
                     Files.writeString(file, System.lineSeparator(), StandardOpenOption.APPEND);
@@ -203,8 +213,8 @@ final class SubmitCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(id + ": " + e.getMessage());
         }
-        var check = dev.llmdispatch.contract.JobValidator.defaults().check(parsed);
-        if (check instanceof dev.llmdispatch.contract.JobValidator.Invalid invalid) {
+        var check = JobValidator.defaults().check(parsed);
+        if (check instanceof JobValidator.Invalid invalid) {
             throw new IllegalArgumentException(invalid.message());
         }
         return parsed;
@@ -224,7 +234,7 @@ final class SubmitCommand implements Callable<Integer> {
             out.newLine();
             out.flush();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -234,7 +244,7 @@ final class SubmitCommand implements Callable<Integer> {
             out.newLine();
             out.flush();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -266,9 +276,22 @@ final class SubmitCommand implements Callable<Integer> {
             long finished = answered.get() + failed.get();
             double rate = finished / seconds;
             long left = Math.max(0, total - finished);
-            String eta = rate > 0 ? Duration.ofSeconds((long) (left / rate)).toString().substring(2).toLowerCase() : "?";
-            err.printf("%ssent %d/%d  answered %d  failed %d  %.1f/s  ETA %s%s", last ? "" : "\r", sent.get(), total,
-                    answered.get(), failed.get(), rate, last ? "done" : eta, last ? System.lineSeparator() : "  ");
+            String eta = rate > 0
+                    ? Duration.ofSeconds((long) (left / rate))
+                            .toString()
+                            .substring(2)
+                            .toLowerCase()
+                    : "?";
+            err.printf(
+                    "%ssent %d/%d  answered %d  failed %d  %.1f/s  ETA %s%s",
+                    last ? "" : "\r",
+                    sent.get(),
+                    total,
+                    answered.get(),
+                    failed.get(),
+                    rate,
+                    last ? "done" : eta,
+                    last ? System.lineSeparator() : "  ");
             err.flush();
         }
     }

@@ -38,29 +38,35 @@ class StatusCommandTest {
     @Test
     void shows_live_use_that_the_simulator_confirms(Infrastructure infra) throws Exception {
         Topics topics = new Topics("st.jobs.high", "st.jobs.medium", "st.jobs.low", "llm.results.st", "st.jobs.dlt", 3);
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.fixed(3000)));
+        try (Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(3000)));
                 ConfigurableApplicationContext worker = startWorker(infra, simulator, topics);
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .build()) {
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < 12; i++) {
-                jobs.add(Job.chat("st-" + i, "question " + i).toBuilder().tier(Tier.TIER_2).build());
+                jobs.add(Job.chat("st-" + i, "question " + i).toBuilder()
+                        .tier(Tier.TIER_2)
+                        .build());
             }
             client.submitAll(jobs, Priority.MEDIUM);
             String address = "http://127.0.0.1:" + worker.getEnvironment().getProperty("local.server.port");
             // 12 calls of 3 s each: hunyuan-1 full (5), then nvidia-1 (5) and nvidia-2 (2)
-            await().atMost(Duration.ofSeconds(20)).until(() ->
-                    (int) simulator.stats().get("nvidia-2").get("inFlight") == 2);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> (int) simulator.stats().get("nvidia-2").get("inFlight") == 2);
 
             assertThat(run("status", "--worker", address, "--json")).isZero();
             JsonNode status = JobCodec.mapper().readTree(out.toString());
             for (JsonNode a : status.path("accounts")) {
                 String id = a.path("account").asString();
-                assertThat(a.path("inFlight").asInt()).as("in flight on %s", id)
+                assertThat(a.path("inFlight").asInt())
+                        .as("in flight on %s", id)
                         .isEqualTo(simulator.stats().get(id).get("inFlight"));
                 if (a.path("requests").isInt()) {
                     // every request so far falls in the current window; the simulator counts them on arrival
-                    assertThat(a.path("windowUsed").asLong()).as("window use of %s", id)
+                    assertThat(a.path("windowUsed").asLong())
+                            .as("window use of %s", id)
                             .isEqualTo(simulator.stats().get(id).get("received"));
                 }
             }
@@ -68,7 +74,10 @@ class StatusCommandTest {
             assertThat(status.path("queueLag").path("MEDIUM").asLong()).isEqualTo(12);
 
             assertThat(run("status", "--worker", address)).isZero();
-            assertThat(out.toString()).contains("hunyuan-1").contains("5/5").contains("nvidia-2")
+            assertThat(out.toString())
+                    .contains("hunyuan-1")
+                    .contains("5/5")
+                    .contains("nvidia-2")
                     .contains("queue lag: HIGH=0 MEDIUM=12 LOW=0");
         }
     }
@@ -76,7 +85,8 @@ class StatusCommandTest {
     @Test
     void says_in_one_line_when_the_worker_is_unreachable() {
         assertThat(run("status", "--worker", "http://127.0.0.1:1")).isEqualTo(2);
-        assertThat(err.toString().strip()).startsWith("llm-dispatch: cannot reach the worker at http://127.0.0.1:1")
+        assertThat(err.toString().strip())
+                .startsWith("llm-dispatch: cannot reach the worker at http://127.0.0.1:1")
                 .doesNotContain("\n");
     }
 
@@ -89,12 +99,19 @@ class StatusCommandTest {
     }
 
     private static ConfigurableApplicationContext startWorker(Infrastructure infra, Simulator simulator, Topics t) {
-        List<String> args = new ArrayList<>(List.of("--spring.kafka.bootstrap-servers=" + infra.bootstrapServers(),
-                "--dispatch.redis.url=" + infra.redisUrl(), "--server.port=0", "--spring.main.banner-mode=off",
-                "--spring.kafka.consumer.group-id=st-workers", "--dispatch.capacity.key-prefix=st",
-                "--dispatch.topics.high=" + t.high(), "--dispatch.topics.medium=" + t.medium(),
-                "--dispatch.topics.low=" + t.low(), "--dispatch.topics.results=" + t.results(),
-                "--dispatch.topics.dead-letter=" + t.deadLetter(), "--dispatch.topics.partitions=3"));
+        List<String> args = new ArrayList<>(List.of(
+                "--spring.kafka.bootstrap-servers=" + infra.bootstrapServers(),
+                "--dispatch.redis.url=" + infra.redisUrl(),
+                "--server.port=0",
+                "--spring.main.banner-mode=off",
+                "--spring.kafka.consumer.group-id=st-workers",
+                "--dispatch.capacity.key-prefix=st",
+                "--dispatch.topics.high=" + t.high(),
+                "--dispatch.topics.medium=" + t.medium(),
+                "--dispatch.topics.low=" + t.low(),
+                "--dispatch.topics.results=" + t.results(),
+                "--dispatch.topics.dead-letter=" + t.deadLetter(),
+                "--dispatch.topics.partitions=3"));
         args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), 0.1));
         return new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new));
     }

@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -32,29 +33,33 @@ class SubmitCommandTest {
 
     private static final int JOBS = 1000;
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
-    void runs_a_1000_line_batch_reports_bad_lines_and_resumes_without_resubmitting(Infrastructure infra,
-            @TempDir Path dir) throws Exception {
+    void runs_a_1000_line_batch_reports_bad_lines_and_resumes_without_resubmitting(
+            Infrastructure infra, @TempDir Path dir) throws Exception {
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < JOBS; i++) {
-            lines.add(i % 4 == 3
-                    ? "{\"custom_id\":\"b-" + i + "\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{\"input\":\"t" + i + "\"}}"
-                    : "{\"custom_id\":\"b-" + i + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                            + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"q" + i + "\"}]},"
-                            + "\"metadata\":{\"n\":" + i + "}}");
+            lines.add(
+                    i % 4 == 3
+                            ? "{\"custom_id\":\"b-" + i
+                                    + "\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{\"input\":\"t" + i
+                                    + "\"}}"
+                            : "{\"custom_id\":\"b-" + i + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                                    + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"q" + i + "\"}]},"
+                                    + "\"metadata\":{\"n\":" + i + "}}");
             if (i == 10) {
-                lines.add("{not json");                                  // line 12
+                lines.add("{not json"); // line 12
             }
             if (i == 20) {
-                lines.add("{\"custom_id\":\"no-body\"}");                // line 23
+                lines.add("{\"custom_id\":\"no-body\"}"); // line 23
             }
         }
         Path batch = dir.resolve("batch.jsonl");
         Files.write(batch, lines);
         Path out = dir.resolve("results.jsonl");
 
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.uniform(2, 10)));
+        try (Simulator simulator = Simulator.start(
+                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.uniform(2, 10)));
                 ConfigurableApplicationContext worker = startWorker(infra, simulator)) {
             ByteArrayOutputStream progress = new ByteArrayOutputStream();
             int exit = submit(batch, out, infra, progress);
@@ -70,29 +75,43 @@ class SubmitCommandTest {
                     .hasSize(JOBS);
             List<JsonNode> errors = read(dir.resolve("results.errors.jsonl"));
             assertThat(errors).extracting(e -> e.path("line").asInt()).containsExactly(12, 23);
-            assertThat(errors.get(1).path("error").asString()).contains("no-body").contains("body is required");
-            assertThat(progress.toString(StandardCharsets.UTF_8)).contains("sent 1000/1002").contains("answered 1000")
+            assertThat(errors.get(1).path("error").asString())
+                    .contains("no-body")
+                    .contains("body is required");
+            assertThat(progress.toString(StandardCharsets.UTF_8))
+                    .contains("sent 1000/1002")
+                    .contains("answered 1000")
                     .contains("failed 2");
 
             // interrupted after 400 answers (the rest of the file lost): a rerun sends only what is missing
             List<String> kept = Files.readAllLines(out).subList(0, 400);
             Files.write(out, kept);
-            Files.writeString(out, "{\"custom_id\":\"b-cut", java.nio.file.StandardOpenOption.APPEND);
-            Set<String> keptIds = kept.stream().map(l -> JobCodec.mapper().readTree(l).path("custom_id").asString())
+            Files.writeString(out, "{\"custom_id\":\"b-cut", StandardOpenOption.APPEND);
+            Set<String> keptIds = kept.stream()
+                    .map(l -> JobCodec.mapper().readTree(l).path("custom_id").asString())
                     .collect(Collectors.toSet());
-            long callsBefore = simulator.calls().all().stream().filter(c -> c.jobId() != null).count();
+            long callsBefore = simulator.calls().all().stream()
+                    .filter(c -> c.jobId() != null)
+                    .count();
 
             int again = submit(batch, out, infra, new ByteArrayOutputStream());
 
             assertThat(again).isEqualTo(1); // the two bad lines are still bad
-            long newCalls = simulator.calls().all().stream().filter(c -> c.jobId() != null).count() - callsBefore;
+            long newCalls = simulator.calls().all().stream()
+                            .filter(c -> c.jobId() != null)
+                            .count()
+                    - callsBefore;
             // the 600 not in the file went again; each was already answered, so no provider was called for it
             assertThat(newCalls).isZero();
             List<JsonNode> resumed = read(out);
-            Set<String> all = resumed.stream().map(r -> r.path("custom_id").asString()).collect(Collectors.toSet());
+            Set<String> all =
+                    resumed.stream().map(r -> r.path("custom_id").asString()).collect(Collectors.toSet());
             assertThat(all).hasSize(JOBS);
-            assertThat(resumed.stream().filter(r -> keptIds.contains(r.path("custom_id").asString())).count())
-                    .as("jobs already in the file were not submitted again").isEqualTo(400);
+            assertThat(resumed.stream()
+                            .filter(r -> keptIds.contains(r.path("custom_id").asString()))
+                            .count())
+                    .as("jobs already in the file were not submitted again")
+                    .isEqualTo(400);
         }
     }
 
@@ -103,18 +122,27 @@ class SubmitCommandTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         SubmitCommand command = new SubmitCommand();
         command.err = new PrintStream(err, true, StandardCharsets.UTF_8);
-        int exit = new CommandLine(command).execute("--file", batch.toString(), "--bootstrap", "127.0.0.1:1",
-                "--quiet");
+        int exit =
+                new CommandLine(command).execute("--file", batch.toString(), "--bootstrap", "127.0.0.1:1", "--quiet");
         assertThat(exit).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8).strip()).startsWith("llm-dispatch: cannot reach Kafka at 127.0.0.1:1")
+        assertThat(err.toString(StandardCharsets.UTF_8).strip())
+                .startsWith("llm-dispatch: cannot reach Kafka at 127.0.0.1:1")
                 .doesNotContain("\n\tat ");
     }
 
     private static int submit(Path batch, Path out, Infrastructure infra, ByteArrayOutputStream progress) {
         SubmitCommand command = new SubmitCommand();
         command.err = new PrintStream(progress, true, StandardCharsets.UTF_8);
-        return new CommandLine(command).execute("--file", batch.toString(), "--out", out.toString(),
-                "--bootstrap", infra.bootstrapServers(), "--priority", "LOW");
+        return new CommandLine(command)
+                .execute(
+                        "--file",
+                        batch.toString(),
+                        "--out",
+                        out.toString(),
+                        "--bootstrap",
+                        infra.bootstrapServers(),
+                        "--priority",
+                        "LOW");
     }
 
     private static List<JsonNode> read(Path file) throws Exception {
@@ -130,9 +158,13 @@ class SubmitCommandTest {
     }
 
     private static ConfigurableApplicationContext startWorker(Infrastructure infra, Simulator simulator) {
-        List<String> args = new ArrayList<>(List.of("--spring.kafka.bootstrap-servers=" + infra.bootstrapServers(),
-                "--dispatch.redis.url=" + infra.redisUrl(), "--server.port=0", "--spring.main.banner-mode=off",
-                "--spring.kafka.consumer.group-id=cli-test-workers", "--dispatch.capacity.key-prefix=cli-test"));
+        List<String> args = new ArrayList<>(List.of(
+                "--spring.kafka.bootstrap-servers=" + infra.bootstrapServers(),
+                "--dispatch.redis.url=" + infra.redisUrl(),
+                "--server.port=0",
+                "--spring.main.banner-mode=off",
+                "--spring.kafka.consumer.group-id=cli-test-workers",
+                "--dispatch.capacity.key-prefix=cli-test"));
         args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), 0.1));
         return new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new));
     }

@@ -3,6 +3,7 @@ package dev.llmdispatch.client;
 import dev.llmdispatch.contract.DeadLetter;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.RecordHeaders;
 import dev.llmdispatch.contract.Topics;
 import java.nio.charset.StandardCharsets;
@@ -71,19 +72,34 @@ public final class DeadLetters implements AutoCloseable {
     public DeadLetters(String bootstrapServers, Topics topics) {
         this.bootstrapServers = bootstrapServers;
         this.topics = topics;
-        this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
-                new StringSerializer(), new ByteArraySerializer());
+        this.producer = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrapServers,
+                        ProducerConfig.ACKS_CONFIG,
+                        "all",
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                        true),
+                new StringSerializer(),
+                new ByteArraySerializer());
     }
 
     /** The dead letters that match, oldest first, read from the start of the topic to its current end. */
     public List<Entry> list(Filter filter) {
         List<Entry> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                false, ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrapServers,
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                        false,
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed"),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topics.deadLetter(), READ_TIMEOUT).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, READ_TIMEOUT);
@@ -156,16 +172,20 @@ public final class DeadLetters implements AutoCloseable {
 
     private void send(Entry e) {
         DeadLetter d = e.deadLetter();
-        String topic = topics.jobTopic(d.priority() == null ? dev.llmdispatch.contract.Priority.MEDIUM : d.priority());
+        String topic = topics.jobTopic(d.priority() == null ? Priority.MEDIUM : d.priority());
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, e.jobId(), JobCodec.toBytes(d.job()));
-        record.headers().add(RecordHeaders.REPLAY_COUNT,
-                Integer.toString(d.replayCount() + 1).getBytes(StandardCharsets.UTF_8));
+        record.headers()
+                .add(
+                        RecordHeaders.REPLAY_COUNT,
+                        Integer.toString(d.replayCount() + 1).getBytes(StandardCharsets.UTF_8));
         record.headers().add(RecordHeaders.CORRELATION_ID, e.jobId().getBytes(StandardCharsets.UTF_8));
         try {
             producer.send(record).get();
         } catch (ExecutionException ex) {
-            throw new IllegalStateException("cannot replay " + e.jobId() + " to " + topic + ": "
-                    + ex.getCause().getMessage(), ex.getCause());
+            throw new IllegalStateException(
+                    "cannot replay " + e.jobId() + " to " + topic + ": "
+                            + ex.getCause().getMessage(),
+                    ex.getCause());
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while replaying", ex);

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -104,19 +105,22 @@ public final class JobClient implements AutoCloseable {
         try {
             List<TopicPartition> partitions = replyPartitions();
             if (partitions.isEmpty()) {
-                throw new IllegalStateException("reply topic '" + replyTopic + "' does not exist at "
-                        + b.bootstrapServers);
+                throw new IllegalStateException(
+                        "reply topic '" + replyTopic + "' does not exist at " + b.bootstrapServers);
             }
             consumer.assign(partitions);
             consumer.seekToEnd(partitions);
             // resolve the positions now: a result that arrives after submit() must not be skipped
             partitions.forEach(p -> consumer.position(p, SETUP_TIMEOUT));
         } catch (RuntimeException e) {
-            consumer.close(Duration.ZERO);
+            consumer.close(CloseOptions.timeout(Duration.ZERO));
             producer.close(Duration.ZERO);
             throw e;
         }
-        this.replyReader = Thread.ofPlatform().name("job-client-replies-" + replyTopic).daemon().start(this::readReplies);
+        this.replyReader = Thread.ofPlatform()
+                .name("job-client-replies-" + replyTopic)
+                .daemon()
+                .start(this::readReplies);
     }
 
     public static Builder builder(String bootstrapServers) {
@@ -162,8 +166,8 @@ public final class JobClient implements AutoCloseable {
         }
         result.whenComplete((r, e) -> pending.remove(toSend.id(), result));
         result.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        ProducerRecord<String, byte[]> record = new ProducerRecord<>(topics.jobTopic(priority), toSend.id(),
-                JobCodec.toBytes(toSend));
+        ProducerRecord<String, byte[]> record =
+                new ProducerRecord<>(topics.jobTopic(priority), toSend.id(), JobCodec.toBytes(toSend));
         record.headers().add(RecordHeaders.CORRELATION_ID, toSend.id().getBytes(StandardCharsets.UTF_8));
         producer.send(record, (metadata, error) -> {
             if (error != null) {
@@ -213,7 +217,7 @@ public final class JobClient implements AutoCloseable {
             log.error("reply reader of topic {} stopped", replyTopic, e);
             failAll(new IllegalStateException("reply reader stopped: " + e.getMessage(), e));
         } finally {
-            consumer.close(Duration.ofSeconds(5));
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         }
     }
 
@@ -222,8 +226,12 @@ public final class JobClient implements AutoCloseable {
         try {
             result = JobCodec.readResult(record.value());
         } catch (RuntimeException e) {
-            log.warn("skipping unreadable record at {}-{}@{}: {}", record.topic(), record.partition(),
-                    record.offset(), e.getMessage());
+            log.warn(
+                    "skipping unreadable record at {}-{}@{}: {}",
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    e.getMessage());
             return;
         }
         CompletableFuture<JobResult> future = result.id() == null ? null : pending.get(result.id());
@@ -242,15 +250,18 @@ public final class JobClient implements AutoCloseable {
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
         try (Admin admin = Admin.create(props)) {
             admin.createTopics(List.of(new NewTopic(replyTopic, Optional.of(topics.partitions()), Optional.empty())))
-                    .all().get(SETUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    .all()
+                    .get(SETUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create reply topic '" + replyTopic + "' at "
-                        + b.bootstrapServers + ": " + e.getCause().getMessage(), e.getCause());
+                throw new IllegalStateException(
+                        "cannot create reply topic '" + replyTopic + "' at " + b.bootstrapServers + ": "
+                                + e.getCause().getMessage(),
+                        e.getCause());
             }
         } catch (TimeoutException e) {
-            throw new IllegalStateException("Kafka at " + b.bootstrapServers + " did not answer within "
-                    + SETUP_TIMEOUT.toSeconds() + " s", e);
+            throw new IllegalStateException(
+                    "Kafka at " + b.bootstrapServers + " did not answer within " + SETUP_TIMEOUT.toSeconds() + " s", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating reply topic", e);
@@ -294,19 +305,34 @@ public final class JobClient implements AutoCloseable {
         }
 
         /** Topic names of the deployment (defaults: the contract's). */
-        public Builder topics(Topics topics) { this.topics = Objects.requireNonNull(topics); return this; }
+        public Builder topics(Topics topics) {
+            this.topics = Objects.requireNonNull(topics);
+            return this;
+        }
 
         /** A reply topic of this client's own (must match the workers' allowed reply topics). */
-        public Builder replyTopic(String replyTopic) { this.replyTopic = replyTopic; return this; }
+        public Builder replyTopic(String replyTopic) {
+            this.replyTopic = replyTopic;
+            return this;
+        }
 
         /** How long a submitted job's future waits for its result (default 10 minutes). */
-        public Builder defaultTimeout(Duration timeout) { this.defaultTimeout = Objects.requireNonNull(timeout); return this; }
+        public Builder defaultTimeout(Duration timeout) {
+            this.defaultTimeout = Objects.requireNonNull(timeout);
+            return this;
+        }
 
         /** Whether to create the reply topic when it is missing (default true). */
-        public Builder createReplyTopic(boolean create) { this.createReplyTopic = create; return this; }
+        public Builder createReplyTopic(boolean create) {
+            this.createReplyTopic = create;
+            return this;
+        }
 
         /** Any other Kafka client property (security, timeouts), applied to the producer and consumer. */
-        public Builder kafkaProperty(String key, Object value) { kafka.put(key, value); return this; }
+        public Builder kafkaProperty(String key, Object value) {
+            kafka.put(key, value);
+            return this;
+        }
 
         public JobClient build() {
             return new JobClient(this);
@@ -321,7 +347,8 @@ public final class JobClient implements AutoCloseable {
         long until = System.nanoTime() + TOPIC_APPEAR_WAIT.toNanos();
         while (true) {
             List<TopicPartition> partitions = consumer.partitionsFor(replyTopic, SETUP_TIMEOUT).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                    .toList();
             if (!partitions.isEmpty() || System.nanoTime() - until > 0) {
                 return partitions;
             }

@@ -65,8 +65,16 @@ public record Job(
 
     /** A builder holding this job's fields, to change some of them. */
     public Builder toBuilder() {
-        return new Builder(id).kind(kind).tier(tier).thinking(thinking).request(request).deadline(deadline)
-                .replyTo(replyTo).cache(cache).tenant(tenant).metadata(metadata);
+        return new Builder(id)
+                .kind(kind)
+                .tier(tier)
+                .thinking(thinking)
+                .request(request)
+                .deadline(deadline)
+                .replyTo(replyTo)
+                .cache(cache)
+                .tenant(tenant)
+                .metadata(metadata);
     }
 
     /** The reply topic this job's result goes to. */
@@ -90,15 +98,50 @@ public record Job(
             this.id = Objects.requireNonNull(id, "id");
         }
 
-        public Builder kind(JobKind kind) { this.kind = kind; return this; }
-        public Builder tier(Tier tier) { this.tier = tier; return this; }
-        public Builder thinking(Boolean thinking) { this.thinking = thinking; return this; }
-        public Builder request(ObjectNode request) { this.request = request; return this; }
-        public Builder deadline(Instant deadline) { this.deadline = deadline; return this; }
-        public Builder replyTo(String replyTo) { this.replyTo = replyTo; return this; }
-        public Builder cache(Boolean cache) { this.cache = cache; return this; }
-        public Builder tenant(String tenant) { this.tenant = tenant; return this; }
-        public Builder metadata(JsonNode metadata) { this.metadata = metadata; return this; }
+        public Builder kind(JobKind kind) {
+            this.kind = kind;
+            return this;
+        }
+
+        public Builder tier(Tier tier) {
+            this.tier = tier;
+            return this;
+        }
+
+        public Builder thinking(Boolean thinking) {
+            this.thinking = thinking;
+            return this;
+        }
+
+        public Builder request(ObjectNode request) {
+            this.request = request;
+            return this;
+        }
+
+        public Builder deadline(Instant deadline) {
+            this.deadline = deadline;
+            return this;
+        }
+
+        public Builder replyTo(String replyTo) {
+            this.replyTo = replyTo;
+            return this;
+        }
+
+        public Builder cache(Boolean cache) {
+            this.cache = cache;
+            return this;
+        }
+
+        public Builder tenant(String tenant) {
+            this.tenant = tenant;
+            return this;
+        }
+
+        public Builder metadata(JsonNode metadata) {
+            this.metadata = metadata;
+            return this;
+        }
 
         public Job build() {
             return new Job(VERSION, id, kind, tier, thinking, request, deadline, replyTo, cache, tenant, metadata);

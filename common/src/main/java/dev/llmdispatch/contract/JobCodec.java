@@ -79,6 +79,8 @@ public final class JobCodec {
 
     /** Thrown when a record cannot be read as JSON at all. */
     public static final class UnreadableRecordException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         public UnreadableRecordException(String message) {
             super(message);
         }

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -37,7 +38,8 @@ public final class JobValidator {
             throw new IllegalArgumentException("max metadata bytes must be >= 0, but was " + maxMetadataBytes);
         }
         this.allowedReplyGlobs = List.copyOf(allowedReplyTopics);
-        this.allowedReplyTopics = allowedReplyTopics.stream().map(JobValidator::globToPattern).toList();
+        this.allowedReplyTopics =
+                allowedReplyTopics.stream().map(JobValidator::globToPattern).toList();
         this.maxMetadataBytes = maxMetadataBytes;
     }
 
@@ -61,7 +63,9 @@ public final class JobValidator {
     public record Invalid(JsonNode tree, String readableId, String usableReplyTo, List<Violation> violations)
             implements Check {
         public String message() {
-            return "invalid job: " + String.join("; ", violations.stream().map(Violation::message).toList());
+            return "invalid job: "
+                    + String.join(
+                            "; ", violations.stream().map(Violation::message).toList());
         }
     }
 
@@ -140,8 +144,8 @@ public final class JobValidator {
         return null;
     }
 
-    private static <E extends Enum<E>> void checkEnum(JsonNode node, String field, Class<E> type,
-            List<Violation> violations) {
+    private static <E extends Enum<E>> void checkEnum(
+            JsonNode node, String field, Class<E> type, List<Violation> violations) {
         if (!present(node)) {
             return;
         }
@@ -152,7 +156,8 @@ public final class JobValidator {
                 }
             }
         }
-        List<String> names = java.util.Arrays.stream(type.getEnumConstants()).map(Enum::name).toList();
+        List<String> names =
+                Arrays.stream(type.getEnumConstants()).map(Enum::name).toList();
         violations.add(Violation.of(field, "must be one of " + names, node));
     }
 
@@ -174,8 +179,8 @@ public final class JobValidator {
         }
         JsonNode stream = request.get("stream");
         if (present(stream) && !(stream.isBoolean() && !stream.booleanValue())) {
-            violations.add(Violation.of("request.stream", "is not supported (streaming responses cannot go on a topic)",
-                    stream));
+            violations.add(Violation.of(
+                    "request.stream", "is not supported (streaming responses cannot go on a topic)", stream));
         }
         JsonNode model = request.get("model");
         if (present(model) && !(model.isString() && !model.stringValue().isBlank())) {
@@ -184,7 +189,9 @@ public final class JobValidator {
         if (kind == JobKind.CHAT) {
             JsonNode messages = request.get("messages");
             if (!present(messages) || !messages.isArray() || messages.isEmpty()) {
-                violations.add(Violation.of("request.messages", "must be a non-empty array for a chat job",
+                violations.add(Violation.of(
+                        "request.messages",
+                        "must be a non-empty array for a chat job",
                         present(messages) ? messages.getNodeType() : null));
             } else {
                 for (int i = 0; i < messages.size(); i++) {
@@ -199,7 +206,9 @@ public final class JobValidator {
             boolean ok = present(input)
                     && ((input.isString() && !input.stringValue().isEmpty()) || (input.isArray() && !input.isEmpty()));
             if (!ok) {
-                violations.add(Violation.of("request.input", "must be a non-empty string or array for an embedding job",
+                violations.add(Violation.of(
+                        "request.input",
+                        "must be a non-empty string or array for an embedding job",
                         present(input) ? input : null));
             }
         }
@@ -261,8 +270,8 @@ public final class JobValidator {
         }
         int size = JobCodec.toJson(metadata).getBytes(StandardCharsets.UTF_8).length;
         if (size > maxMetadataBytes) {
-            violations.add(Violation.of("metadata", "must be at most " + maxMetadataBytes + " bytes of JSON",
-                    size + " bytes"));
+            violations.add(Violation.of(
+                    "metadata", "must be at most " + maxMetadataBytes + " bytes of JSON", size + " bytes"));
         }
     }
 

@@ -16,8 +16,8 @@ public record Topics(String high, String medium, String low, String results, Str
     public static final String DEFAULT_DEAD_LETTER = "llm.jobs.dlt";
     public static final int DEFAULT_PARTITIONS = 6;
 
-    public static final Topics DEFAULTS = new Topics(DEFAULT_HIGH, DEFAULT_MEDIUM, DEFAULT_LOW, DEFAULT_RESULTS,
-            DEFAULT_DEAD_LETTER, DEFAULT_PARTITIONS);
+    public static final Topics DEFAULTS = new Topics(
+            DEFAULT_HIGH, DEFAULT_MEDIUM, DEFAULT_LOW, DEFAULT_RESULTS, DEFAULT_DEAD_LETTER, DEFAULT_PARTITIONS);
 
     public Topics {
         Objects.requireNonNull(high, "topics.high");

@@ -46,7 +46,10 @@ class JobClientTest {
     private static void createJobTopics(Infrastructure infra, Topics topics) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", infra.bootstrapServers()))) {
             admin.createTopics(topics.jobTopics().stream()
-                    .map(t -> new NewTopic(t, Optional.of(2), Optional.empty())).toList()).all().get();
+                            .map(t -> new NewTopic(t, Optional.of(2), Optional.empty()))
+                            .toList())
+                    .all()
+                    .get();
         }
     }
 
@@ -54,14 +57,18 @@ class JobClientTest {
     void completes_each_future_from_the_reply_topic_by_job_id(Infrastructure infra) throws Exception {
         Topics topics = topics("client-ok");
         createJobTopics(infra, topics);
-        try (JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build();
+        try (JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .build();
                 Responder responder = new Responder(infra, topics)) {
             assertThat(client.replyTopic()).isEqualTo(topics.results());
             List<CompletableFuture<JobResult>> futures = client.submitAll(
                     List.of(Job.chat("c-1", "a"), Job.chat("c-2", "b"), Job.chat("c-3", "c")), Priority.LOW);
             responder.answer(3);
 
-            assertThat(futures).extracting(f -> f.get(30, TimeUnit.SECONDS).id()).containsExactly("c-1", "c-2", "c-3");
+            assertThat(futures)
+                    .extracting(f -> f.get(30, TimeUnit.SECONDS).id())
+                    .containsExactly("c-1", "c-2", "c-3");
             assertThat(futures.get(0).get().priority()).isEqualTo(Priority.LOW);
             assertThat(responder.seen).containsEntry("c-1", topics.results());
             assertThat(client.pendingCount()).isZero();
@@ -72,12 +79,18 @@ class JobClientTest {
     void refuses_an_invalid_job_without_sending_it(Infrastructure infra) throws Exception {
         Topics topics = topics("client-bad");
         createJobTopics(infra, topics);
-        try (JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
+        try (JobClient client =
+                JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
             CompletableFuture<JobResult> bad = client.submit(Job.chat("bad id", "x"), Priority.HIGH);
-            assertThatThrownBy(bad::get).cause().isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(bad::get)
+                    .cause()
+                    .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("id must be 1-128 chars");
             CompletableFuture<JobResult> elsewhere = client.submit(
-                    Job.chat("x-1", "x").toBuilder().replyTo("llm.results.other").build(), Priority.HIGH);
+                    Job.chat("x-1", "x").toBuilder()
+                            .replyTo("llm.results.other")
+                            .build(),
+                    Priority.HIGH);
             assertThatThrownBy(elsewhere::get).cause().hasMessageContaining("this client reads results from");
         }
     }
@@ -86,10 +99,14 @@ class JobClientTest {
     void times_out_and_fails_pending_futures_on_close(Infrastructure infra) throws Exception {
         Topics topics = topics("client-timeout");
         createJobTopics(infra, topics);
-        JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build();
-        CompletableFuture<JobResult> quick = client.submit(Job.chat("t-1", "x"), Priority.MEDIUM, Duration.ofMillis(300));
-        assertThatThrownBy(() -> quick.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
-                .cause().isInstanceOf(TimeoutException.class);
+        JobClient client =
+                JobClient.builder(infra.bootstrapServers()).topics(topics).build();
+        CompletableFuture<JobResult> quick =
+                client.submit(Job.chat("t-1", "x"), Priority.MEDIUM, Duration.ofMillis(300));
+        assertThatThrownBy(() -> quick.get(30, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(TimeoutException.class);
         CompletableFuture<JobResult> pending = client.submit(Job.chat("t-2", "x"), Priority.MEDIUM);
         CompletableFuture<JobResult> duplicate = client.submit(Job.chat("t-2", "x"), Priority.MEDIUM);
         assertThatThrownBy(duplicate::get).cause().hasMessageContaining("already waiting");
@@ -99,8 +116,10 @@ class JobClientTest {
 
     @Test
     void names_the_address_when_kafka_is_unreachable() {
-        assertThatThrownBy(() -> JobClient.builder("127.0.0.1:1").kafkaProperty("default.api.timeout.ms", 2000)
-                .kafkaProperty("request.timeout.ms", 1000).build())
+        assertThatThrownBy(() -> JobClient.builder("127.0.0.1:1")
+                        .kafkaProperty("default.api.timeout.ms", 2000)
+                        .kafkaProperty("request.timeout.ms", 1000)
+                        .build())
                 .hasMessageContaining("127.0.0.1:1");
     }
 
@@ -111,13 +130,21 @@ class JobClientTest {
         private final KafkaProducer<String, byte[]> producer;
 
         Responder(Infrastructure infra, Topics topics) {
-            consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers(),
-                    ConsumerConfig.GROUP_ID_CONFIG, "responder-" + topics.high(),
-                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
-                    new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            consumer = new KafkaConsumer<>(
+                    Map.of(
+                            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                            infra.bootstrapServers(),
+                            ConsumerConfig.GROUP_ID_CONFIG,
+                            "responder-" + topics.high(),
+                            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                            "earliest"),
+                    new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer());
             consumer.subscribe(topics.jobTopics());
-            producer = new KafkaProducer<>(Map.of("bootstrap.servers", infra.bootstrapServers()),
-                    new StringSerializer(), new ByteArraySerializer());
+            producer = new KafkaProducer<>(
+                    Map.of("bootstrap.servers", infra.bootstrapServers()),
+                    new StringSerializer(),
+                    new ByteArraySerializer());
         }
 
         void answer(int count) {
@@ -126,10 +153,28 @@ class JobClientTest {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     Job job = JobCodec.read(record.value(), Job.class);
                     seen.put(job.id(), job.replyTo());
-                    assertThat(new String(record.headers().lastHeader(RecordHeaders.CORRELATION_ID).value(),
-                            StandardCharsets.UTF_8)).isEqualTo(job.id());
-                    JobResult result = new JobResult(1, job.id(), JobStatus.SUCCEEDED, Priority.LOW, null, "p", "a",
-                            "m", JobCodec.toTree(Map.of("ok", true)), null, List.of(), false, null, null, Instant.now());
+                    assertThat(new String(
+                                    record.headers()
+                                            .lastHeader(RecordHeaders.CORRELATION_ID)
+                                            .value(),
+                                    StandardCharsets.UTF_8))
+                            .isEqualTo(job.id());
+                    JobResult result = new JobResult(
+                            1,
+                            job.id(),
+                            JobStatus.SUCCEEDED,
+                            Priority.LOW,
+                            null,
+                            "p",
+                            "a",
+                            "m",
+                            JobCodec.toTree(Map.of("ok", true)),
+                            null,
+                            List.of(),
+                            false,
+                            null,
+                            null,
+                            Instant.now());
                     producer.send(new ProducerRecord<>(job.replyTo(), job.id(), JobCodec.toBytes(result)));
                 }
             }

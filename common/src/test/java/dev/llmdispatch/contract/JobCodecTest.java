@@ -12,10 +12,22 @@ class JobCodecTest {
 
     @Test
     void writes_a_result_with_the_contract_field_names() {
-        JobResult result = new JobResult(null, "job-1", JobStatus.FAILED, Priority.HIGH, Tier.TIER_1, null, null, null,
-                null, new JobResult.JobError(ErrorCode.ALL_PROVIDERS_FAILED, "boom", true),
-                List.of(new JobResult.Attempt("nvidia-1", 429, "rate_limited", 83)), false,
-                new JobResult.Timings(12, 0, 2310, 2331), null, Instant.parse("2026-11-26T07:41:03.120Z"));
+        JobResult result = new JobResult(
+                null,
+                "job-1",
+                JobStatus.FAILED,
+                Priority.HIGH,
+                Tier.TIER_1,
+                null,
+                null,
+                null,
+                null,
+                new JobResult.JobError(ErrorCode.ALL_PROVIDERS_FAILED, "boom", true),
+                List.of(new JobResult.Attempt("nvidia-1", 429, "rate_limited", 83)),
+                false,
+                new JobResult.Timings(12, 0, 2310, 2331),
+                null,
+                Instant.parse("2026-11-26T07:41:03.120Z"));
         JsonNode json = JobCodec.toTree(result);
         assertThat(json.path("v").asInt()).isEqualTo(1);
         assertThat(json.path("status").asString()).isEqualTo("FAILED");
@@ -46,7 +58,8 @@ class JobCodecTest {
     @Test
     void names_what_is_wrong_with_unreadable_bytes() {
         assertThatThrownBy(() -> JobCodec.readTree("{not json".getBytes()))
-                .isInstanceOf(JobCodec.UnreadableRecordException.class).hasMessageContaining("not JSON");
+                .isInstanceOf(JobCodec.UnreadableRecordException.class)
+                .hasMessageContaining("not JSON");
         assertThatThrownBy(() -> JobCodec.readTree(null)).hasMessage("record has no value");
     }
 }

@@ -38,7 +38,9 @@ class JobValidatorTest {
 
     @Test
     void defaults_kind_to_chat_and_version_to_1() {
-        Job job = ((JobValidator.Valid) check("{\"id\":\"a\",\"request\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}")).job();
+        Job job = ((JobValidator.Valid)
+                        check("{\"id\":\"a\",\"request\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}"))
+                .job();
         assertThat(job.kind()).isEqualTo(JobKind.CHAT);
         assertThat(job.v()).isEqualTo(1);
     }
@@ -56,7 +58,9 @@ class JobValidatorTest {
         assertThat(invalid.readableId()).isEqualTo("a b!");
         assertThat(invalid.message()).contains("id must be 1-128 chars of [A-Za-z0-9._:-], but was \"a b!\"");
         assertThat(invalid("{\"id\":\"" + "x".repeat(129) + "\",\"request\":{\"messages\":[{\"role\":\"user\"}]}}")
-                .violations()).extracting(Violation::field).containsExactly("id");
+                        .violations())
+                .extracting(Violation::field)
+                .containsExactly("id");
     }
 
     @Test
@@ -80,14 +84,17 @@ class JobValidatorTest {
     @Test
     void rejects_a_reply_topic_that_is_a_job_or_dead_letter_topic_or_not_allowed() {
         for (String topic : List.of("llm.jobs.high", "llm.jobs.low", "llm.jobs.dlt")) {
-            JobValidator.Invalid invalid = invalid("{\"id\":\"r1\",\"replyTo\":\"" + topic
-                    + "\",\"request\":{\"messages\":[{\"role\":\"user\"}]}}");
+            JobValidator.Invalid invalid = invalid(
+                    "{\"id\":\"r1\",\"replyTo\":\"" + topic + "\",\"request\":{\"messages\":[{\"role\":\"user\"}]}}");
             assertThat(invalid.message()).contains("replyTo must not be a job or dead-letter topic");
             assertThat(invalid.usableReplyTo()).isNull();
         }
         assertThat(invalid("{\"id\":\"r2\",\"replyTo\":\"elsewhere\",\"request\":{\"messages\":[{\"role\":\"user\"}]}}")
-                .message()).contains("must match dispatch.reply.allowed-topics [llm.results*]");
-        assertThat(check("{\"id\":\"r3\",\"replyTo\":\"llm.results.team-a\",\"request\":{\"messages\":[{\"role\":\"user\"}]}}"))
+                        .message())
+                .contains("must match dispatch.reply.allowed-topics [llm.results*]");
+        assertThat(
+                        check(
+                                "{\"id\":\"r3\",\"replyTo\":\"llm.results.team-a\",\"request\":{\"messages\":[{\"role\":\"user\"}]}}"))
                 .isInstanceOf(JobValidator.Valid.class);
     }
 
@@ -96,7 +103,8 @@ class JobValidatorTest {
         JobValidator.Invalid invalid = invalid("""
                 {"id":"z","kind":"image","tier":"TIER_9","thinking":"yes","deadline":"tomorrow","request":[1]}
                 """);
-        assertThat(invalid.violations()).extracting(Violation::field)
+        assertThat(invalid.violations())
+                .extracting(Violation::field)
                 .containsExactlyInAnyOrder("kind", "tier", "thinking", "request", "deadline");
     }
 
@@ -104,7 +112,8 @@ class JobValidatorTest {
     void checks_the_request_by_kind() {
         assertThat(invalid("{\"id\":\"c\",\"request\":{\"messages\":[]}}").message())
                 .contains("request.messages must be a non-empty array");
-        assertThat(invalid("{\"id\":\"e\",\"kind\":\"embedding\",\"request\":{\"input\":\"\"}}").message())
+        assertThat(invalid("{\"id\":\"e\",\"kind\":\"embedding\",\"request\":{\"input\":\"\"}}")
+                        .message())
                 .contains("request.input must be a non-empty string or array");
         assertThat(check("{\"id\":\"e2\",\"kind\":\"embedding\",\"request\":{\"input\":[\"a\",\"b\"]}}"))
                 .isInstanceOf(JobValidator.Valid.class);
@@ -118,7 +127,8 @@ class JobValidatorTest {
 
     @Test
     void shortens_huge_bad_values_in_messages() {
-        JobValidator.Invalid invalid = invalid("{\"id\":\"" + "é".repeat(300) + "\",\"request\":{\"messages\":[{\"role\":\"u\"}]}}");
+        JobValidator.Invalid invalid =
+                invalid("{\"id\":\"" + "é".repeat(300) + "\",\"request\":{\"messages\":[{\"role\":\"u\"}]}}");
         assertThat(invalid.message().length()).isLessThan(300);
     }
 }

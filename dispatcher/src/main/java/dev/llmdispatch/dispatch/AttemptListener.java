@@ -15,22 +15,30 @@ public interface AttemptListener {
      * @param attempt     1 for the job's first call, 2 for its second ...
      * @param totalTokens {@code usage.total_tokens} of a successful answer, else 0
      */
-    void attempted(Job job, Priority priority, Tier tier, String account, String model, int status, String outcome,
-            int attempt, long millis, long waitMillis, long totalTokens);
+    void attempted(
+            Job job,
+            Priority priority,
+            Tier tier,
+            String account,
+            String model,
+            int status,
+            String outcome,
+            int attempt,
+            long millis,
+            long waitMillis,
+            long totalTokens);
 
     /**
      * A job's first request is about to leave: {@code overheadMillis} is the time since the dispatcher took the
      * job, less what it waited for capacity (routing, the capacity round trips, building the request).
      */
-    default void dispatching(Job job, Priority priority, long overheadMillis) {
-    }
+    default void dispatching(Job job, Priority priority, long overheadMillis) {}
 
     /**
      * A request was about to be written: its grant was {@code grantAgeNanos} old (at most); {@code sent} is false when
      * that was past the window guard and the request was held back for fresh room.
      */
-    default void written(String account, long grantAgeNanos, boolean sent) {
-    }
+    default void written(String account, long grantAgeNanos, boolean sent) {}
 
-    AttemptListener NONE = (job, priority, tier, account, model, status, outcome, attempt, millis, wait, tokens) -> { };
+    AttemptListener NONE = (job, priority, tier, account, model, status, outcome, attempt, millis, wait, tokens) -> {};
 }

@@ -16,17 +16,41 @@ import tools.jackson.databind.JsonNode;
  * @param providerMs time spent in provider calls, all attempts
  * @param waitMs     time spent waiting for capacity, all attempts
  */
-public record DispatchOutcome(JobStatus status, Tier tier, String provider, String account, String model,
-        JsonNode response, JobResult.JobError error, List<JobResult.Attempt> attempts, long providerMs, long waitMs) {
+public record DispatchOutcome(
+        JobStatus status,
+        Tier tier,
+        String provider,
+        String account,
+        String model,
+        JsonNode response,
+        JobResult.JobError error,
+        List<JobResult.Attempt> attempts,
+        long providerMs,
+        long waitMs) {
 
     public DispatchOutcome {
         attempts = List.copyOf(attempts);
     }
 
-    public static DispatchOutcome failed(Tier tier, ErrorCode code, String message, boolean retryable,
-            List<JobResult.Attempt> attempts, long providerMs, long waitMs) {
+    public static DispatchOutcome failed(
+            Tier tier,
+            ErrorCode code,
+            String message,
+            boolean retryable,
+            List<JobResult.Attempt> attempts,
+            long providerMs,
+            long waitMs) {
         JobStatus status = code == ErrorCode.EXPIRED ? JobStatus.EXPIRED : JobStatus.FAILED;
-        return new DispatchOutcome(status, tier, null, null, null, null,
-                new JobResult.JobError(code, message, retryable), attempts, providerMs, waitMs);
+        return new DispatchOutcome(
+                status,
+                tier,
+                null,
+                null,
+                null,
+                null,
+                new JobResult.JobError(code, message, retryable),
+                attempts,
+                providerMs,
+                waitMs);
     }
 }

@@ -2,33 +2,35 @@ package dev.llmdispatch.dispatch;
 
 import dev.llmdispatch.contract.ErrorCode;
 import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobKind;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
-import dev.llmdispatch.dispatch.provider.ProviderClient;
-import dev.llmdispatch.dispatch.provider.ProviderReply;
-import dev.llmdispatch.dispatch.routing.Route;
-import dev.llmdispatch.dispatch.routing.RoutePlanner;
-import dev.llmdispatch.dispatch.routing.Slot;
-import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.Lease;
+import dev.llmdispatch.dispatch.provider.ProviderClient;
+import dev.llmdispatch.dispatch.provider.ProviderReply;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Outcome;
 import dev.llmdispatch.dispatch.resilience.ReplyClassifier;
 import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
+import dev.llmdispatch.dispatch.routing.Route;
+import dev.llmdispatch.dispatch.routing.RoutePlanner;
+import dev.llmdispatch.dispatch.routing.Slot;
 import io.github.resilience4j.core.IntervalFunction;
 import java.time.Clock;
-import java.util.HashMap;
-import java.util.function.BooleanSupplier;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -66,13 +68,26 @@ public final class JobDispatcher {
     /** Local reads only: the blocks are a local copy kept fresh by Redis pub/sub. */
     private static final long RECOVERY_POLL_MILLIS = 50;
 
-    public JobDispatcher(RoutePlanner planner, ProviderClient client, CapacityGate gate, AccountHealth health,
-            ResilienceSettings resilience, BooleanSupplier emergency, Clock clock) {
+    public JobDispatcher(
+            RoutePlanner planner,
+            ProviderClient client,
+            CapacityGate gate,
+            AccountHealth health,
+            ResilienceSettings resilience,
+            BooleanSupplier emergency,
+            Clock clock) {
         this(planner, client, gate, health, resilience, emergency, clock, AttemptListener.NONE);
     }
 
-    public JobDispatcher(RoutePlanner planner, ProviderClient client, CapacityGate gate, AccountHealth health,
-            ResilienceSettings resilience, BooleanSupplier emergency, Clock clock, AttemptListener listener) {
+    public JobDispatcher(
+            RoutePlanner planner,
+            ProviderClient client,
+            CapacityGate gate,
+            AccountHealth health,
+            ResilienceSettings resilience,
+            BooleanSupplier emergency,
+            Clock clock,
+            AttemptListener listener) {
         this(planner, client, gate, health, resilience, emergency, clock, listener, AttemptLog.NONE);
     }
 
@@ -80,8 +95,15 @@ public final class JobDispatcher {
      * @param attemptLog where a job's failed calls are kept while it runs, so that a job moved to another worker
      *                   keeps its attempt budget
      */
-    public JobDispatcher(RoutePlanner planner, ProviderClient client, CapacityGate gate, AccountHealth health,
-            ResilienceSettings resilience, BooleanSupplier emergency, Clock clock, AttemptListener listener,
+    public JobDispatcher(
+            RoutePlanner planner,
+            ProviderClient client,
+            CapacityGate gate,
+            AccountHealth health,
+            ResilienceSettings resilience,
+            BooleanSupplier emergency,
+            Clock clock,
+            AttemptListener listener,
             AttemptLog attemptLog) {
         this.listener = listener;
         this.attemptLog = attemptLog;
@@ -93,8 +115,8 @@ public final class JobDispatcher {
         this.emergency = emergency;
         this.clock = clock;
         this.classifier = new ReplyClassifier(resilience);
-        this.backoff = IntervalFunction.ofExponentialRandomBackoff(resilience.backoffInitial(), 2.0, 0.5,
-                resilience.backoffMax());
+        this.backoff = IntervalFunction.ofExponentialRandomBackoff(
+                resilience.backoffInitial(), 2.0, 0.5, resilience.backoffMax());
     }
 
     /**
@@ -114,10 +136,17 @@ public final class JobDispatcher {
         long takenNanos = System.nanoTime();
         Route route = planner.planRoute(job);
         if (route.isEmpty()) {
-            return DispatchOutcome.failed(route.tier(), ErrorCode.NO_ROUTE, "no enabled account in chain "
-                    + route.chain() + " can serve this " + job.kind().wireName() + " job"
-                    + (Boolean.TRUE.equals(job.thinking()) ? " with thinking" : "")
-                    + " of about " + route.tokens() + " tokens (capability, context window)", false, List.of(), 0, 0);
+            return DispatchOutcome.failed(
+                    route.tier(),
+                    ErrorCode.NO_ROUTE,
+                    "no enabled account in chain "
+                            + route.chain() + " can serve this " + job.kind().wireName() + " job"
+                            + (Boolean.TRUE.equals(job.thinking()) ? " with thinking" : "")
+                            + " of about " + route.tokens() + " tokens (capability, context window)",
+                    false,
+                    List.of(),
+                    0,
+                    0);
         }
         List<JobResult.Attempt> attempts = new ArrayList<>(before);
         Map<String, Integer> calls = new HashMap<>();
@@ -131,21 +160,41 @@ public final class JobDispatcher {
         long waitMs = 0;
         boolean announced = false;
         while (true) {
-            List<Slot> candidates = route.slots().stream().filter(s -> !excluded.contains(s.accountId())).toList();
-            List<Slot> usable = candidates.stream().filter(s -> health.cooldowns().blocked(s.accountId())
-                    .map(b -> b.reason().brief()).orElse(true)).toList();
-            if (usable.isEmpty() && !candidates.isEmpty() && !emergency.getAsBoolean()
+            List<Slot> candidates = route.slots().stream()
+                    .filter(s -> !excluded.contains(s.accountId()))
+                    .toList();
+            List<Slot> usable = candidates.stream()
+                    .filter(s -> health.cooldowns()
+                            .blocked(s.accountId())
+                            .map(b -> b.reason().brief())
+                            .orElse(true))
+                    .toList();
+            if (usable.isEmpty()
+                    && !candidates.isEmpty()
+                    && !emergency.getAsBoolean()
                     && awaitRecovery(candidates, job)) {
                 continue;
             }
             if (usable.isEmpty()) {
                 String why = summary(attempts, candidates);
                 if (emergency.getAsBoolean()) {
-                    return DispatchOutcome.failed(route.tier(), ErrorCode.EMERGENCY, "every provider is down ("
-                            + why + "); the job is kept as a dead letter for replay", true, attempts, providerMs, waitMs);
+                    return DispatchOutcome.failed(
+                            route.tier(),
+                            ErrorCode.EMERGENCY,
+                            "every provider is down (" + why + "); the job is kept as a dead letter for replay",
+                            true,
+                            attempts,
+                            providerMs,
+                            waitMs);
                 }
-                return DispatchOutcome.failed(route.tier(), ErrorCode.ALL_PROVIDERS_FAILED, "every account of chain "
-                        + route.chain() + " failed or is unavailable: " + why, true, attempts, providerMs, waitMs);
+                return DispatchOutcome.failed(
+                        route.tier(),
+                        ErrorCode.ALL_PROVIDERS_FAILED,
+                        "every account of chain " + route.chain() + " failed or is unavailable: " + why,
+                        true,
+                        attempts,
+                        providerMs,
+                        waitMs);
             }
             Lease lease;
             try {
@@ -153,12 +202,24 @@ public final class JobDispatcher {
             } catch (CapacityGate.NoUsableAccountException e) {
                 continue; // the accounts it waited for were blocked meanwhile: look again
             } catch (CapacityGate.CapacityUnavailableException e) {
-                return DispatchOutcome.failed(route.tier(), ErrorCode.CAPACITY_UNAVAILABLE, e.getMessage()
-                        + "; the job is kept as a dead letter for replay", true, attempts, providerMs, waitMs);
+                return DispatchOutcome.failed(
+                        route.tier(),
+                        ErrorCode.CAPACITY_UNAVAILABLE,
+                        e.getMessage() + "; the job is kept as a dead letter for replay",
+                        true,
+                        attempts,
+                        providerMs,
+                        waitMs);
             }
             if (lease == null) {
-                return DispatchOutcome.failed(route.tier(), ErrorCode.EXPIRED, "deadline " + job.deadline()
-                        + " passed while waiting for capacity", false, attempts, providerMs, waitMs);
+                return DispatchOutcome.failed(
+                        route.tier(),
+                        ErrorCode.EXPIRED,
+                        "deadline " + job.deadline() + " passed while waiting for capacity",
+                        false,
+                        attempts,
+                        providerMs,
+                        waitMs);
             }
             waitMs += lease.waitedMillis();
             Slot slot = lease.slot();
@@ -171,11 +232,19 @@ public final class JobDispatcher {
                 model = body.path("model").asString(null);
                 if (!announced) {
                     announced = true;
-                    listener.dispatching(job, priority,
+                    listener.dispatching(
+                            job,
+                            priority,
                             Math.max(0, (System.nanoTime() - takenNanos) / 1_000_000 - lease.waitedMillis()));
                 }
-                reply = client.post(slot.settings().baseUrl(), job.kind().endpoint(), slot.account().apiKey(), body,
-                        job.id(), slot.settings().timeout(), () -> {
+                reply = client.post(
+                        slot.settings().baseUrl(),
+                        job.kind().endpoint(),
+                        slot.account().apiKey(),
+                        body,
+                        job.id(),
+                        slot.settings().timeout(),
+                        () -> {
                             ageAtWrite[0] = lease.ageNanos();
                             return lease.writable();
                         });
@@ -201,8 +270,8 @@ public final class JobDispatcher {
             if (Thread.currentThread().isInterrupted()) {
                 // stopping or revoked: the cut-off call says nothing about the account
                 lease.closeAfter(reply.mayStillRun());
-                throw new InterruptedException("job " + job.id() + " interrupted during its call to "
-                        + slot.accountId());
+                throw new InterruptedException(
+                        "job " + job.id() + " interrupted during its call to " + slot.accountId());
             }
             try {
                 // recorded before the room is given back: a 429's rest must be in force before the next grant
@@ -212,26 +281,53 @@ public final class JobDispatcher {
                 lease.closeAfter(reply.mayStillRun()); // a provider that may still be generating: it still counts
             }
             providerMs += reply.millis();
-            listener.attempted(job, priority, route.tier(), slot.accountId(), model, reply.status(),
-                    outcome.error() == null ? "ok" : outcome.error(), attempts.size() + 1, reply.millis(),
-                    lease.waitedMillis(), outcome instanceof Outcome.Success ok
-                            ? ok.body().path("usage").path("total_tokens").asLong(0) : 0);
+            listener.attempted(
+                    job,
+                    priority,
+                    route.tier(),
+                    slot.accountId(),
+                    model,
+                    reply.status(),
+                    outcome.error() == null ? "ok" : outcome.error(),
+                    attempts.size() + 1,
+                    reply.millis(),
+                    lease.waitedMillis(),
+                    outcome instanceof Outcome.Success ok
+                            ? ok.body().path("usage").path("total_tokens").asLong(0)
+                            : 0);
             if (outcome instanceof Outcome.Success success) {
-                return new DispatchOutcome(JobStatus.SUCCEEDED, route.tier(), slot.provider(), slot.accountId(), model,
-                        success.body(), null, attempts, providerMs, waitMs);
+                return new DispatchOutcome(
+                        JobStatus.SUCCEEDED,
+                        route.tier(),
+                        slot.provider(),
+                        slot.accountId(),
+                        model,
+                        success.body(),
+                        null,
+                        attempts,
+                        providerMs,
+                        waitMs);
             }
-            JobResult.Attempt failed = new JobResult.Attempt(slot.accountId(), reply.answered() ? reply.status() : null,
-                    outcome.error(), reply.millis());
+            JobResult.Attempt failed = new JobResult.Attempt(
+                    slot.accountId(), reply.answered() ? reply.status() : null, outcome.error(), reply.millis());
             attempts.add(failed);
             attemptLog.failed(job.id(), failed);
             int n = calls.merge(slot.accountId(), 1, Integer::sum);
             switch (outcome) {
                 case Outcome.Rejected rejected -> {
-                    return DispatchOutcome.failed(route.tier(), ErrorCode.PROVIDER_REJECTED, slot.accountId()
-                            + " refused the request: " + rejected.message(), false, attempts, providerMs, waitMs);
+                    return DispatchOutcome.failed(
+                            route.tier(),
+                            ErrorCode.PROVIDER_REJECTED,
+                            slot.accountId() + " refused the request: " + rejected.message(),
+                            false,
+                            attempts,
+                            providerMs,
+                            waitMs);
                 }
-                case Outcome.NextProvider next -> route.slots().stream().filter(s -> s.provider().equals(slot.provider()))
-                        .forEach(s -> excluded.add(s.accountId()));
+                case Outcome.NextProvider next ->
+                    route.slots().stream()
+                            .filter(s -> s.provider().equals(slot.provider()))
+                            .forEach(s -> excluded.add(s.accountId()));
                 case Outcome.Unauthorized u -> excluded.add(slot.accountId());
                 case Outcome.QuotaExhausted q -> excluded.add(slot.accountId());
                 case Outcome.RateLimited r -> {
@@ -243,9 +339,15 @@ public final class JobDispatcher {
                     if (n >= resilience.attemptsPerAccount()) {
                         excluded.add(slot.accountId());
                     } else if (!sleepBefore(job, backoff.apply(n))) {
-                        return DispatchOutcome.failed(route.tier(), ErrorCode.EXPIRED, "deadline " + job.deadline()
-                                + " passed while retrying: " + summary(attempts, List.of()), false, attempts,
-                                providerMs, waitMs);
+                        return DispatchOutcome.failed(
+                                route.tier(),
+                                ErrorCode.EXPIRED,
+                                "deadline " + job.deadline() + " passed while retrying: "
+                                        + summary(attempts, List.of()),
+                                false,
+                                attempts,
+                                providerMs,
+                                waitMs);
                     }
                 }
                 case Outcome.Success s -> throw new IllegalStateException("unreachable");
@@ -265,8 +367,11 @@ public final class JobDispatcher {
             until = Math.min(until, job.deadline().toEpochMilli());
         }
         while (clock.millis() < until && !emergency.getAsBoolean()) {
-            if (candidates.stream().anyMatch(s -> health.cooldowns().blocked(s.accountId())
-                    .map(b -> b.reason().brief()).orElse(true))) {
+            if (candidates.stream()
+                    .anyMatch(s -> health.cooldowns()
+                            .blocked(s.accountId())
+                            .map(b -> b.reason().brief())
+                            .orElse(true))) {
                 return true;
             }
             Thread.sleep(RECOVERY_POLL_MILLIS);
@@ -293,7 +398,8 @@ public final class JobDispatcher {
     static ObjectNode requestBody(Job job, Slot slot) {
         ObjectNode body = job.request().deepCopy();
         body.remove("stream");
-        String kindKey = job.kind() == JobKind.EMBEDDING ? "embedding"
+        String kindKey = job.kind() == JobKind.EMBEDDING
+                ? "embedding"
                 : Boolean.TRUE.equals(job.thinking()) ? "thinking" : "chat";
         String requested = body.path("model").isString() ? body.path("model").stringValue() : null;
         String model = slot.settings().modelFor(requested, kindKey);
@@ -316,21 +422,28 @@ public final class JobDispatcher {
 
     /** "nvidia-1: 503 server_error x3; nvidia-2: circuit open" for messages and dead letters. */
     private String summary(List<JobResult.Attempt> attempts, List<Slot> blocked) {
-        Map<String, List<String>> byAccount = new java.util.LinkedHashMap<>();
+        Map<String, List<String>> byAccount = new LinkedHashMap<>();
         for (JobResult.Attempt a : attempts) {
-            byAccount.computeIfAbsent(a.account(), k -> new ArrayList<>())
+            byAccount
+                    .computeIfAbsent(a.account(), k -> new ArrayList<>())
                     .add(a.status() == null ? a.error() : a.status() + " " + a.error());
         }
         List<String> parts = new ArrayList<>();
         byAccount.forEach((account, errors) -> {
-            Map<String, Long> counts = errors.stream().collect(java.util.stream.Collectors.groupingBy(e -> e,
-                    java.util.LinkedHashMap::new, java.util.stream.Collectors.counting()));
-            parts.add(account + ": " + String.join(", ", counts.entrySet().stream()
-                    .map(e -> e.getKey() + (e.getValue() > 1 ? " x" + e.getValue() : "")).toList()));
+            Map<String, Long> counts =
+                    errors.stream().collect(Collectors.groupingBy(e -> e, LinkedHashMap::new, Collectors.counting()));
+            parts.add(account + ": "
+                    + String.join(
+                            ", ",
+                            counts.entrySet().stream()
+                                    .map(e -> e.getKey() + (e.getValue() > 1 ? " x" + e.getValue() : ""))
+                                    .toList()));
         });
         for (Slot s : blocked) {
-            health.cooldowns().blocked(s.accountId()).ifPresent(b -> parts.add(s.accountId() + ": "
-                    + b.reason().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')));
+            health.cooldowns()
+                    .blocked(s.accountId())
+                    .ifPresent(b -> parts.add(s.accountId() + ": "
+                            + b.reason().name().toLowerCase(Locale.ROOT).replace('_', ' ')));
         }
         return parts.isEmpty() ? "no account available" : String.join("; ", parts);
     }

@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -55,8 +56,15 @@ class CapacityGateTest {
     }
 
     private static DispatchSettings oneAccount(Limits limits, Duration timeout) {
-        ProviderSettings p = new ProviderSettings("http://127.0.0.1:9/v1", Set.of(Capability.CHAT),
-                null, Map.of("chat", "m"), null, null, Balance.ORDERED, timeout,
+        ProviderSettings p = new ProviderSettings(
+                "http://127.0.0.1:9/v1",
+                Set.of(Capability.CHAT),
+                null,
+                Map.of("chat", "m"),
+                null,
+                null,
+                Balance.ORDERED,
+                timeout,
                 List.of(new AccountSettings("acct-1", "k", limits, null)));
         return new DispatchSettings(null, null, Map.of("p", p), Map.of("TIER_1", List.of("p")), null, 0);
     }
@@ -83,6 +91,7 @@ class CapacityGateTest {
                 .withQuietOnNewState(false);
     }
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void never_exceeds_an_account_concurrency_across_three_gates() throws Exception {
         DispatchSettings settings = oneAccount(new Limits(null, null, 3, null, null), Duration.ofSeconds(5));
@@ -93,25 +102,28 @@ class CapacityGateTest {
         List<CompletableFuture<Void>> jobs = new ArrayList<>();
         for (int i = 0; i < 45; i++) {
             CapacityGate gate = gates.get(i % 3);
-            jobs.add(CompletableFuture.runAsync(() -> {
-                try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
-                    maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
-                    Thread.sleep(15);
-                    holding.decrementAndGet();
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, pool));
+            jobs.add(CompletableFuture.runAsync(
+                    () -> {
+                        try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                            maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
+                            Thread.sleep(15);
+                            holding.decrementAndGet();
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    },
+                    pool));
         }
         CompletableFuture.allOf(jobs.toArray(CompletableFuture[]::new)).get();
         assertThat(maxHolding.get()).isEqualTo(3);
         assertThat(gates.get(0).availablePermits("acct-1")).isEqualTo(3);
     }
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void never_grants_more_than_the_request_window_allows_across_gates() throws Exception {
-        DispatchSettings settings = oneAccount(new Limits(10, Duration.ofMillis(1000), null, null, null),
-                Duration.ofSeconds(5));
+        DispatchSettings settings =
+                oneAccount(new Limits(10, Duration.ofMillis(1000), null, null, null), Duration.ofSeconds(5));
         // the guard absorbs grant-to-arrival jitter: here, a virtual thread noting its grant time late
         List<CapacityGate> gates = gates(3, settings, capacity(Duration.ofMillis(100)));
         ConcurrentLinkedQueue<Long> grants = new ConcurrentLinkedQueue<>();
@@ -119,13 +131,15 @@ class CapacityGateTest {
         List<CompletableFuture<Void>> jobs = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
             CapacityGate gate = gates.get(i % 3);
-            jobs.add(CompletableFuture.runAsync(() -> {
-                try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
-                    grants.add(System.nanoTime());
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, pool));
+            jobs.add(CompletableFuture.runAsync(
+                    () -> {
+                        try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                            grants.add(System.nanoTime());
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    },
+                    pool));
         }
         CompletableFuture.allOf(jobs.toArray(CompletableFuture[]::new)).get();
         List<Long> times = new ArrayList<>(grants);
@@ -133,12 +147,15 @@ class CapacityGateTest {
         assertThat(times).hasSize(30);
         for (int i = 10; i < times.size(); i++) {
             // the 11th grant after any grant comes at least one window later
-            assertThat(times.get(i) - times.get(i - 10)).isGreaterThanOrEqualTo(Duration.ofMillis(1000).toNanos());
+            assertThat(times.get(i) - times.get(i - 10))
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(1000).toNanos());
         }
         // and it comes soon after the window allows it: waiting is not wasteful
-        assertThat(times.get(29) - times.get(0)).isLessThan(Duration.ofMillis(2 * 1100 + 600).toNanos());
+        assertThat(times.get(29) - times.get(0))
+                .isLessThan(Duration.ofMillis(2 * 1100 + 600).toNanos());
     }
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void serves_high_before_low_when_room_appears() throws Exception {
         DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
@@ -148,13 +165,15 @@ class CapacityGateTest {
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         List<CompletableFuture<Void>> waiting = new ArrayList<>();
         for (Priority p : List.of(Priority.LOW, Priority.LOW, Priority.MEDIUM, Priority.HIGH)) {
-            waiting.add(CompletableFuture.runAsync(() -> {
-                try (Lease lease = gate.acquire(slots(settings), p, null, 0)) {
-                    order.add(p);
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, pool));
+            waiting.add(CompletableFuture.runAsync(
+                    () -> {
+                        try (Lease lease = gate.acquire(slots(settings), p, null, 0)) {
+                            order.add(p);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    },
+                    pool));
             int expected = waiting.size();
             await().until(() -> gate.waiting() == expected);
         }
@@ -163,15 +182,18 @@ class CapacityGateTest {
         assertThat(order).containsExactly(Priority.HIGH, Priority.MEDIUM, Priority.LOW, Priority.LOW);
     }
 
-    private static CompletableFuture<Void> served(CapacityGate gate, List<Slot> slots, Priority priority, String name,
-            List<String> order) {
-        return CompletableFuture.runAsync(() -> {
-            try (Lease lease = gate.acquire(slots, priority, null, 0)) {
-                order.add(name);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        }, Executors.newVirtualThreadPerTaskExecutor());
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
+    private static CompletableFuture<Void> served(
+            CapacityGate gate, List<Slot> slots, Priority priority, String name, List<String> order) {
+        return CompletableFuture.runAsync(
+                () -> {
+                    try (Lease lease = gate.acquire(slots, priority, null, 0)) {
+                        order.add(name);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                },
+                Executors.newVirtualThreadPerTaskExecutor());
     }
 
     @Test
@@ -180,7 +202,7 @@ class CapacityGateTest {
         List<CapacityGate> gates = gates(2, settings, capacity(Duration.ZERO));
         CapacityGate a = gates.get(0);
         CapacityGate b = gates.get(1);
-        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> order = new CopyOnWriteArrayList<>();
         for (int round = 0; round < 5; round++) {
             Lease held = a.acquire(slots(settings), Priority.HIGH, null, 0);
             // worker A has a LOW job waiting; worker B a HIGH one, come later
@@ -197,10 +219,11 @@ class CapacityGateTest {
     @Test
     void a_low_job_that_waited_long_enough_goes_before_a_fresh_high_one_anywhere_in_the_fleet() throws Exception {
         DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
-        List<CapacityGate> gates = gates(2, settings, capacity(Duration.ZERO).withPriorityAging(Duration.ofMillis(100)));
+        List<CapacityGate> gates =
+                gates(2, settings, capacity(Duration.ZERO).withPriorityAging(Duration.ofMillis(100)));
         CapacityGate a = gates.get(0);
         CapacityGate b = gates.get(1);
-        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> order = new CopyOnWriteArrayList<>();
         Lease held = b.acquire(slots(settings), Priority.HIGH, null, 0);
         CompletableFuture<Void> low = served(a, slots(settings), Priority.LOW, "low", order);
         await().until(() -> a.waiting() == 1);
@@ -213,12 +236,15 @@ class CapacityGateTest {
         assertThat(order).containsExactly("low", "high");
     }
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void gives_up_at_the_deadline() throws Exception {
         DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
         try (Lease held = gate.acquire(slots(settings), Priority.HIGH, null, 0)) {
-            assertThat(gate.acquire(slots(settings), Priority.HIGH, Instant.now().plusMillis(200), 0)).isNull();
+            assertThat(gate.acquire(
+                            slots(settings), Priority.HIGH, Instant.now().plusMillis(200), 0))
+                    .isNull();
             assertThat(gate.waiting()).isZero();
         }
     }
@@ -237,7 +263,8 @@ class CapacityGateTest {
 
         CapacityGate survivor = gates(1, settings, capacity).get(0);
         long start = System.nanoTime();
-        Lease lease = survivor.acquire(slots(settings), Priority.HIGH, Instant.now().plusSeconds(10), 0);
+        Lease lease =
+                survivor.acquire(slots(settings), Priority.HIGH, Instant.now().plusSeconds(10), 0);
         long waitedMs = (System.nanoTime() - start) / 1_000_000;
         assertThat(lease).isNotNull();
         // lease = call timeout 500 ms + margin 500 ms
@@ -245,12 +272,14 @@ class CapacityGateTest {
         lease.close();
     }
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void a_permit_handed_to_a_local_waiter_gets_a_fresh_lease_and_no_other_gate_gets_it_meanwhile() throws Exception {
         // lease = call timeout 2 s + margin 1 s; a hand-over needs half the margin of the lease left
         DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(2));
-        CapacitySettings capacity = new CapacitySettings("gate-" + UUID.randomUUID(), Duration.ZERO,
-                Duration.ofSeconds(1), Duration.ofMillis(10)).withQuietOnNewState(false);
+        CapacitySettings capacity = new CapacitySettings(
+                        "gate-" + UUID.randomUUID(), Duration.ZERO, Duration.ofSeconds(1), Duration.ofMillis(10))
+                .withQuietOnNewState(false);
         List<CapacityGate> gates = gates(2, settings, capacity);
         CapacityGate local = gates.get(0);
         CapacityGate other = gates.get(1);
@@ -262,28 +291,32 @@ class CapacityGateTest {
         long firstAt = System.nanoTime();
         holding.incrementAndGet();
         CompletableFuture<Long> handedAt = new CompletableFuture<>();
-        CompletableFuture<Void> next = CompletableFuture.runAsync(() -> {
-            try (Lease lease = local.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
-                maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
-                handedAt.complete(System.nanoTime());
-                // a call of 2.5 s: past the first grant's lease (3 s from its start), within a renewed one
-                Thread.sleep(2500);
-                holding.decrementAndGet();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        }, pool);
+        CompletableFuture<Void> next = CompletableFuture.runAsync(
+                () -> {
+                    try (Lease lease = local.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                        maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
+                        handedAt.complete(System.nanoTime());
+                        // a call of 2.5 s: past the first grant's lease (3 s from its start), within a renewed one
+                        Thread.sleep(2500);
+                        holding.decrementAndGet();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                },
+                pool);
         await().until(() -> local.waiting() == 1);
-        CompletableFuture<Long> otherGot = CompletableFuture.supplyAsync(() -> {
-            // the same priority as the local waiter, and later: the local one is the fleet's most urgent
-            try (Lease lease = other.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
-                maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
-                holding.decrementAndGet();
-                return System.nanoTime();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        }, pool);
+        CompletableFuture<Long> otherGot = CompletableFuture.supplyAsync(
+                () -> {
+                    // the same priority as the local waiter, and later: the local one is the fleet's most urgent
+                    try (Lease lease = other.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                        maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
+                        holding.decrementAndGet();
+                        return System.nanoTime();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                },
+                pool);
         await().until(() -> other.waiting() == 1);
         Thread.sleep(Math.max(0, 1000 - (System.nanoTime() - firstAt) / 1_000_000)); // the first call lasts 1 s
         holding.decrementAndGet();
@@ -293,7 +326,8 @@ class CapacityGateTest {
         long otherAt = otherGot.get();
         assertThat(local.handedOver()).isEqualTo(1);
         assertThat(maxHolding.get()).isEqualTo(1);
-        assertThat(otherAt - handedAt.get()).isGreaterThanOrEqualTo(Duration.ofMillis(2500).toNanos());
+        assertThat(otherAt - handedAt.get())
+                .isGreaterThanOrEqualTo(Duration.ofMillis(2500).toNanos());
         assertThat(local.availablePermits("acct-1")).isEqualTo(1);
     }
 }

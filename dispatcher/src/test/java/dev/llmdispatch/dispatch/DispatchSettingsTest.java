@@ -32,36 +32,47 @@ class DispatchSettingsTest {
         Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
         ProviderSettings nvidia = providers.get("nvidia");
         List<AccountSettings> accounts = new ArrayList<>(nvidia.accounts());
-        accounts.set(1, new AccountSettings("nvidia-2", "k", new Limits(-1, Duration.ofSeconds(6), 0, null, null), null));
+        accounts.set(
+                1, new AccountSettings("nvidia-2", "k", new Limits(-1, Duration.ofSeconds(6), 0, null, null), null));
         providers.put("nvidia", withAccounts(nvidia, accounts));
 
         assertThatThrownBy(() -> TestSettings.settings(providers))
                 .isInstanceOf(InvalidConfigurationException.class)
                 .hasMessageContaining("dispatch.providers.nvidia.accounts[1].limits.requests must be > 0, but was -1")
-                .hasMessageContaining("dispatch.providers.nvidia.accounts[1].limits.concurrency must be > 0, but was 0");
+                .hasMessageContaining(
+                        "dispatch.providers.nvidia.accounts[1].limits.concurrency must be > 0, but was 0");
     }
 
     @Test
     void names_an_unknown_account_in_a_chain() {
-        assertThatThrownBy(() -> new DispatchSettings(null, null, TestSettings.mission(URL),
-                Map.of("TIER_1", List.of("nvidia", "nvidia-9")), null, 0))
+        assertThatThrownBy(() -> new DispatchSettings(
+                        null,
+                        null,
+                        TestSettings.mission(URL),
+                        Map.of("TIER_1", List.of("nvidia", "nvidia-9")),
+                        null,
+                        0))
                 .hasMessageContaining("dispatch.routing.chains.TIER_1[1] names no provider or account: nvidia-9");
     }
 
     @Test
     void names_duplicate_account_ids() {
         Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
-        providers.put("hunyuan", withAccounts(providers.get("hunyuan"), List.of(TestSettings.account("nvidia-1", "k"))));
+        providers.put(
+                "hunyuan", withAccounts(providers.get("hunyuan"), List.of(TestSettings.account("nvidia-1", "k"))));
         assertThatThrownBy(() -> TestSettings.settings(providers))
-                .hasMessageContaining("dispatch.providers.hunyuan.accounts[0].id must be unique across providers, but nvidia-1 appears twice");
+                .hasMessageContaining(
+                        "dispatch.providers.hunyuan.accounts[0].id must be unique across providers, but nvidia-1 appears twice");
     }
 
     @Test
     void names_a_bad_base_url_and_redis_url() {
         Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
         ProviderSettings h = providers.get("hunyuan");
-        providers.put("hunyuan", new ProviderSettings("ftp://x", h.capabilities(), null, h.models(), null, null, null,
-                null, h.accounts()));
+        providers.put(
+                "hunyuan",
+                new ProviderSettings(
+                        "ftp://x", h.capabilities(), null, h.models(), null, null, null, null, h.accounts()));
         assertThatThrownBy(() -> new DispatchSettings("localhost:6379", null, providers, null, null, 0))
                 .hasMessageContaining("dispatch.providers.hunyuan.base-url must be an http(s) URL, but was ftp://x")
                 .hasMessageContaining("dispatch.redis.url must start with redis:// or rediss://");
@@ -69,21 +80,32 @@ class DispatchSettingsTest {
 
     @Test
     void redacts_keys_and_passwords_when_described() {
-        DispatchSettings settings = new DispatchSettings("redis://app:s3cret@redis:6379", null,
-                TestSettings.mission(URL), null, null, 0);
+        DispatchSettings settings =
+                new DispatchSettings("redis://app:s3cret@redis:6379", null, TestSettings.mission(URL), null, null, 0);
         String text = settings.describe();
-        assertThat(text).doesNotContain("sim-nvidia-1", "s3cret").contains("apiKey=****", "redis://app:****@redis:6379");
+        assertThat(text)
+                .doesNotContain("sim-nvidia-1", "s3cret")
+                .contains("apiKey=****", "redis://app:****@redis:6379");
     }
 
     @Test
     void lists_accounts_without_a_key_as_disabled() {
         Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
-        providers.put("hunyuan", withAccounts(providers.get("hunyuan"), List.of(TestSettings.account("hunyuan-1", ""))));
+        providers.put(
+                "hunyuan", withAccounts(providers.get("hunyuan"), List.of(TestSettings.account("hunyuan-1", ""))));
         assertThat(TestSettings.settings(providers).disabledAccounts()).containsExactly("hunyuan-1");
     }
 
     private static ProviderSettings withAccounts(ProviderSettings p, List<AccountSettings> accounts) {
-        return new ProviderSettings(p.baseUrl(), p.capabilities(), p.contextWindow(), p.models(), p.modelAliases(),
-                p.thinkingParams(), p.balance(), p.timeout(), accounts);
+        return new ProviderSettings(
+                p.baseUrl(),
+                p.capabilities(),
+                p.contextWindow(),
+                p.models(),
+                p.modelAliases(),
+                p.thinkingParams(),
+                p.balance(),
+                p.timeout(),
+                accounts);
     }
 }

@@ -10,30 +10,39 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.CapacitySettings;
+import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
+import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.HealthEvents;
 import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
-import java.time.Duration;
-import dev.llmdispatch.dispatch.capacity.RedisConnections;
-import dev.llmdispatch.testkit.Infrastructure;
-import dev.llmdispatch.testkit.IntegrationTest;
-import java.time.Clock;
-import org.redisson.api.RedissonClient;
-import dev.llmdispatch.dispatch.config.DispatchSettings;
-import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.simulator.CallLog;
-import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.simulator.Fault;
 import dev.llmdispatch.simulator.LatencyModel;
 import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.redisson.api.RedissonClient;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -65,12 +74,21 @@ class JobDispatcherTest {
         dispatcher = dispatcher(settings);
     }
 
-    private static final ResilienceSettings RESILIENCE = new ResilienceSettings(3, Duration.ofMillis(20),
-            Duration.ofMillis(100), Duration.ofSeconds(5), null, null, null, 5, null, Duration.ofSeconds(2));
+    private static final ResilienceSettings RESILIENCE = new ResilienceSettings(
+            3,
+            Duration.ofMillis(20),
+            Duration.ofMillis(100),
+            Duration.ofSeconds(5),
+            null,
+            null,
+            null,
+            5,
+            null,
+            Duration.ofSeconds(2));
 
     private JobDispatcher dispatcher(DispatchSettings settings) {
-        return new JobDispatcher(new RoutePlanner(settings), client, gate, health, RESILIENCE, () -> false,
-                Clock.systemUTC());
+        return new JobDispatcher(
+                new RoutePlanner(settings), client, gate, health, RESILIENCE, () -> false, Clock.systemUTC());
     }
 
     @AfterEach
@@ -88,23 +106,34 @@ class JobDispatcherTest {
 
     @Test
     void sends_tier_1_to_nvidia_with_its_model_and_thinking_flags() throws Exception {
-        DispatchOutcome outcome = dispatch(Job.chat("t1", "prove it").toBuilder().thinking(true).build());
+        DispatchOutcome outcome =
+                dispatch(Job.chat("t1", "prove it").toBuilder().thinking(true).build());
         assertThat(outcome.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(outcome.tier()).isEqualTo(Tier.TIER_1);
         assertThat(outcome.account()).isEqualTo("nvidia-1");
         assertThat(outcome.model()).isEqualTo("deepseek-ai/deepseek-v3.1");
-        assertThat(outcome.response().path("choices").get(0).path("message").path("reasoning_content").asString())
+        assertThat(outcome.response()
+                        .path("choices")
+                        .get(0)
+                        .path("message")
+                        .path("reasoning_content")
+                        .asString())
                 .isNotEmpty();
-        assertThat(simulator.calls().all()).singleElement().extracting(CallLog.Call::jobId).isEqualTo("t1");
+        assertThat(simulator.calls().all())
+                .singleElement()
+                .extracting(CallLog.Call::jobId)
+                .isEqualTo("t1");
     }
 
     @Test
     void calls_cut_off_by_a_shutdown_count_nothing_against_the_account_and_keep_their_permits() throws Exception {
-        simulator.inject(dev.llmdispatch.simulator.Fault.slow("nvidia-1", 10_000));
-        List<Thread> jobs = new java.util.ArrayList<>();
-        java.util.concurrent.atomic.AtomicInteger interrupted = new java.util.concurrent.atomic.AtomicInteger();
+        simulator.inject(Fault.slow("nvidia-1", 10_000));
+        List<Thread> jobs = new ArrayList<>();
+        AtomicInteger interrupted = new AtomicInteger();
         for (int i = 0; i < 5; i++) {
-            Job job = Job.chat("cut-" + i, "prove it").toBuilder().tier(Tier.TIER_1).build();
+            Job job = Job.chat("cut-" + i, "prove it").toBuilder()
+                    .tier(Tier.TIER_1)
+                    .build();
             jobs.add(Thread.ofVirtual().start(() -> {
                 try {
                     dispatch(job);
@@ -113,16 +142,15 @@ class JobDispatcherTest {
                 }
             }));
         }
-        org.awaitility.Awaitility.await().until(() -> (int) simulator.stats().get("nvidia-1").get("inFlight") == 5);
+        Awaitility.await().until(() -> (int) simulator.stats().get("nvidia-1").get("inFlight") == 5);
         jobs.forEach(Thread::interrupt); // a worker shutting down, or losing the partitions of these jobs
         for (Thread t : jobs) {
             t.join();
         }
         assertThat(interrupted).hasValue(5);
         // five cut-off calls are not five failures: no open circuit, no fleet-wide block
-        assertThat(health.circuitStates().getOrDefault("nvidia-1",
-                io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED))
-                .isEqualTo(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED);
+        assertThat(health.circuitStates().getOrDefault("nvidia-1", CircuitBreaker.State.CLOSED))
+                .isEqualTo(CircuitBreaker.State.CLOSED);
         assertThat(cooldowns.isBlocked("nvidia-1")).isFalse();
         // the provider is still generating them: their permits keep counting until their leases end
         assertThat(gate.inFlight("nvidia-1")).isEqualTo(5);
@@ -139,21 +167,25 @@ class JobDispatcherTest {
     @Test
     void puts_tier_1_on_nvidia_while_it_has_room_then_on_hunyuan() throws Exception {
         simulator.close();
-        simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(500)).withPort(0));
+        simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(500))
+                .withPort(0));
         DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
         JobDispatcher slow = dispatcher(settings);
-        var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
-        List<java.util.concurrent.Future<DispatchOutcome>> outcomes = new java.util.ArrayList<>();
+        var pool = Executors.newVirtualThreadPerTaskExecutor();
+        List<Future<DispatchOutcome>> outcomes = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             Job job = Job.chat("spill-" + i, "x").toBuilder().tier(Tier.TIER_1).build();
             outcomes.add(pool.submit(() -> slow.dispatch(job, Priority.MEDIUM)));
         }
-        java.util.Map<String, Integer> byAccount = new java.util.TreeMap<>();
+        Map<String, Integer> byAccount = new TreeMap<>();
         for (var f : outcomes) {
             byAccount.merge(f.get().account(), 1, Integer::sum);
         }
         // 5 in flight on each NVIDIA account, the rest on Hunyuan: nobody waits while an account has room
-        assertThat(byAccount).containsEntry("nvidia-1", 5).containsEntry("nvidia-2", 5).containsEntry("hunyuan-1", 2);
+        assertThat(byAccount)
+                .containsEntry("nvidia-1", 5)
+                .containsEntry("nvidia-2", 5)
+                .containsEntry("hunyuan-1", 2);
         pool.shutdown();
     }
 
@@ -182,11 +214,22 @@ class JobDispatcherTest {
     @Test
     void fails_with_every_attempt_when_the_whole_chain_fails() throws Exception {
         simulator.inject(Fault.of("*", "malformed", 1.0));
-        DispatchOutcome outcome = dispatch(Job.chat("a1", "hi").toBuilder().tier(Tier.TIER_3).build());
+        DispatchOutcome outcome =
+                dispatch(Job.chat("a1", "hi").toBuilder().tier(Tier.TIER_3).build());
         assertThat(outcome.status()).isEqualTo(JobStatus.FAILED);
         assertThat(outcome.error().code()).isEqualTo(ErrorCode.ALL_PROVIDERS_FAILED);
-        assertThat(outcome.attempts()).extracting(a -> a.account()).containsExactly("hunyuan-1", "hunyuan-1",
-                "hunyuan-1", "nvidia-1", "nvidia-1", "nvidia-1", "nvidia-2", "nvidia-2", "nvidia-2");
+        assertThat(outcome.attempts())
+                .extracting(a -> a.account())
+                .containsExactly(
+                        "hunyuan-1",
+                        "hunyuan-1",
+                        "hunyuan-1",
+                        "nvidia-1",
+                        "nvidia-1",
+                        "nvidia-1",
+                        "nvidia-2",
+                        "nvidia-2",
+                        "nvidia-2");
         assertThat(outcome.attempts()).extracting(a -> a.error()).containsOnly("malformed_response");
         assertThat(outcome.error().message()).contains("hunyuan-1: 200 malformed_response x3");
     }
@@ -202,8 +245,13 @@ class JobDispatcherTest {
 
     @Test
     void answers_no_route_when_no_account_has_the_capability() throws Exception {
-        DispatchSettings noEmbeddings = new DispatchSettings(null, null, TestSettings.mission(simulator.baseUrl()),
-                java.util.Map.of("EMBEDDING", List.of("hunyuan")), null, 0);
+        DispatchSettings noEmbeddings = new DispatchSettings(
+                null,
+                null,
+                TestSettings.mission(simulator.baseUrl()),
+                Map.of("EMBEDDING", List.of("hunyuan")),
+                null,
+                0);
         DispatchOutcome outcome = dispatcher(noEmbeddings).dispatch(Job.embedding("nr", "x"), Priority.LOW);
         assertThat(outcome.error().code()).isEqualTo(ErrorCode.NO_ROUTE);
         assertThat(simulator.calls().all()).isEmpty();
@@ -221,24 +269,35 @@ class JobDispatcherTest {
     @Test
     void a_job_tried_before_on_another_worker_goes_on_with_the_attempts_it_has_left() throws Exception {
         DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
-        AttemptLog log = AttemptLog.redis(redis, "attempts-" + java.util.UUID.randomUUID());
-        JobDispatcher resuming = new JobDispatcher(new RoutePlanner(settings), client, gate, health, RESILIENCE,
-                () -> false, Clock.systemUTC(), AttemptListener.NONE, log);
+        AttemptLog log = AttemptLog.redis(redis, "attempts-" + UUID.randomUUID());
+        JobDispatcher resuming = new JobDispatcher(
+                new RoutePlanner(settings),
+                client,
+                gate,
+                health,
+                RESILIENCE,
+                () -> false,
+                Clock.systemUTC(),
+                AttemptListener.NONE,
+                log);
         // the first worker made two failed calls on nvidia-1, then lost the job's partition
         log.failed("moved-1", new JobResult.Attempt("nvidia-1", 500, "server_error", 12));
         log.failed("moved-1", new JobResult.Attempt("nvidia-1", 500, "server_error", 15));
-        org.awaitility.Awaitility.await().until(() -> log.load("moved-1").size() == 2);
+        Awaitility.await().until(() -> log.load("moved-1").size() == 2);
         simulator.inject(Fault.of("nvidia-1", "flaky", 1.0));
 
-        DispatchOutcome outcome = resuming.dispatch(Job.chat("moved-1", "x").toBuilder().tier(Tier.TIER_1).build(),
-                Priority.MEDIUM);
+        DispatchOutcome outcome = resuming.dispatch(
+                Job.chat("moved-1", "x").toBuilder().tier(Tier.TIER_1).build(), Priority.MEDIUM);
 
         assertThat(outcome.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(outcome.account()).isEqualTo("nvidia-2");
         // one call left on nvidia-1 (3 in all), then the next account
-        assertThat(simulator.calls().all()).filteredOn(c -> "nvidia-1".equals(c.account())).hasSize(1);
-        assertThat(outcome.attempts()).extracting(JobResult.Attempt::account)
+        assertThat(simulator.calls().all())
+                .filteredOn(c -> "nvidia-1".equals(c.account()))
+                .hasSize(1);
+        assertThat(outcome.attempts())
+                .extracting(JobResult.Attempt::account)
                 .containsExactly("nvidia-1", "nvidia-1", "nvidia-1");
-        org.awaitility.Awaitility.await().until(() -> log.load("moved-1").isEmpty());
+        Awaitility.await().until(() -> log.load("moved-1").isEmpty());
     }
 }

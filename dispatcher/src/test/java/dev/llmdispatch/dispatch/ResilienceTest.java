@@ -12,6 +12,7 @@ import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
@@ -24,6 +25,7 @@ import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.Fault;
 import dev.llmdispatch.simulator.LatencyModel;
 import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -33,10 +35,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.redisson.api.RedissonClient;
@@ -48,8 +54,17 @@ import org.redisson.api.RedissonClient;
 @IntegrationTest
 class ResilienceTest {
 
-    private static final ResilienceSettings RESILIENCE = new ResilienceSettings(3, Duration.ofMillis(20),
-            Duration.ofMillis(200), Duration.ofSeconds(5), null, null, null, 5, null, Duration.ofMillis(500));
+    private static final ResilienceSettings RESILIENCE = new ResilienceSettings(
+            3,
+            Duration.ofMillis(20),
+            Duration.ofMillis(200),
+            Duration.ofSeconds(5),
+            null,
+            null,
+            null,
+            5,
+            null,
+            Duration.ofMillis(500));
 
     private final Infrastructure infra;
     private final List<AutoCloseable> toClose = new ArrayList<>();
@@ -62,17 +77,22 @@ class ResilienceTest {
     }
 
     /** One worker's dispatch stack. */
-    private record Worker(JobDispatcher dispatcher, AccountHealth health, HealthProber prober, EmergencyMonitor emergency,
+    private record Worker(
+            JobDispatcher dispatcher,
+            AccountHealth health,
+            HealthProber prober,
+            EmergencyMonitor emergency,
             Cooldowns cooldowns) {}
 
     private Worker worker() {
         return worker(null);
     }
 
-    private Worker worker(dev.llmdispatch.dispatch.config.Limits limits) {
+    private Worker worker(Limits limits) {
         DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl(), limits));
-        CapacitySettings capacity = new CapacitySettings(keyPrefix, Duration.ofMillis(50), Duration.ofSeconds(1),
-                Duration.ofMillis(10)).withQuietOnNewState(false);
+        CapacitySettings capacity = new CapacitySettings(
+                        keyPrefix, Duration.ofMillis(50), Duration.ofSeconds(1), Duration.ofMillis(10))
+                .withQuietOnNewState(false);
         RedissonClient redis = RedisConnections.create(infra.redisUrl());
         toClose.add(redis::shutdown);
         ProviderClient client = new ProviderClient();
@@ -94,10 +114,10 @@ class ResilienceTest {
         CapacityGate gate = new CapacityGate(redis, settings, capacity, Clock.systemUTC(), cooldowns);
         toClose.add(gate);
         EmergencyMonitor emergency = new EmergencyMonitor(settings, cooldowns, redis, keyPrefix, events);
-        HealthProber prober = new HealthProber(settings, client, health, redis, keyPrefix, Duration.ofMillis(300),
-                events, gate, RESILIENCE);
-        JobDispatcher dispatcher = new JobDispatcher(new RoutePlanner(settings), client, gate, health, RESILIENCE,
-                emergency::active, Clock.systemUTC());
+        HealthProber prober = new HealthProber(
+                settings, client, health, redis, keyPrefix, Duration.ofMillis(300), events, gate, RESILIENCE);
+        JobDispatcher dispatcher = new JobDispatcher(
+                new RoutePlanner(settings), client, gate, health, RESILIENCE, emergency::active, Clock.systemUTC());
         return new Worker(dispatcher, health, prober, emergency, cooldowns);
     }
 
@@ -108,7 +128,7 @@ class ResilienceTest {
     private void startSimulator(SimulatorConfig config) {
         simulator = Simulator.start(config);
         toClose.add(simulator);
-        keyPrefix = "resilience-" + java.util.UUID.randomUUID();
+        keyPrefix = "resilience-" + UUID.randomUUID();
     }
 
     @AfterEach
@@ -138,7 +158,8 @@ class ResilienceTest {
     private static List<Job> jobs(String prefix, int n, Tier tier) {
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            jobs.add(Job.chat(prefix + i, "question " + i).toBuilder().tier(tier).build());
+            jobs.add(
+                    Job.chat(prefix + i, "question " + i).toBuilder().tier(tier).build());
         }
         return jobs;
     }
@@ -153,19 +174,35 @@ class ResilienceTest {
 
         assertThat(outcomes).allSatisfy(o -> assertThat(o.status()).isEqualTo(JobStatus.SUCCEEDED));
         List<CallLog.Call> hunyuan = simulator.calls().all().stream()
-                .filter(c -> "hunyuan-1".equals(c.account())).toList();
-        long firstStorm = hunyuan.stream().filter(c -> c.status() == 429).mapToLong(CallLog.Call::atMillis).min()
+                .filter(c -> "hunyuan-1".equals(c.account()))
+                .toList();
+        long firstStorm = hunyuan.stream()
+                .filter(c -> c.status() == 429)
+                .mapToLong(CallLog.Call::atMillis)
+                .min()
                 .orElseThrow();
         // calls already on their way when the first 429 came back may still arrive; none starts after it
         assertThat(hunyuan.stream().filter(c -> c.atMillis() > firstStorm + 50 && c.atMillis() < firstStorm + 1450))
-                .as("calls to hunyuan-1 while it rests").isEmpty();
-        assertThat(outcomes.stream().filter(o -> o.account().startsWith("nvidia")).count()).isGreaterThan(30);
+                .as("calls to hunyuan-1 while it rests")
+                .isEmpty();
+        assertThat(outcomes.stream()
+                        .filter(o -> o.account().startsWith("nvidia"))
+                        .count())
+                .isGreaterThan(30);
 
         // the rest ends by itself: once it is over, the account takes work again
         simulator.clearFaults(null);
-        await().atMost(Duration.ofSeconds(5)).until(() -> !fleet.get(1).cooldowns().isBlocked("hunyuan-1"));
-        assertThat(fleet.get(1).dispatcher().dispatch(Job.chat("after-storm", "x").toBuilder().tier(Tier.TIER_2)
-                .build(), Priority.MEDIUM).account()).isEqualTo("hunyuan-1");
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> !fleet.get(1).cooldowns().isBlocked("hunyuan-1"));
+        assertThat(fleet.get(1)
+                        .dispatcher()
+                        .dispatch(
+                                Job.chat("after-storm", "x").toBuilder()
+                                        .tier(Tier.TIER_2)
+                                        .build(),
+                                Priority.MEDIUM)
+                        .account())
+                .isEqualTo("hunyuan-1");
     }
 
     @Test
@@ -174,15 +211,20 @@ class ResilienceTest {
         List<Worker> fleet = List.of(worker(), worker());
         simulator.inject(Fault.status("hunyuan-1", 401));
         // one job first, so that the refusal is known before the rest start
-        assertThat(runAll(fleet, jobs("key-first-", 1, Tier.TIER_2)).get(0).account()).startsWith("nvidia");
+        assertThat(runAll(fleet, jobs("key-first-", 1, Tier.TIER_2)).get(0).account())
+                .startsWith("nvidia");
 
         List<DispatchOutcome> outcomes = runAll(fleet, jobs("key-", 20, Tier.TIER_2));
 
         assertThat(outcomes).allSatisfy(o -> assertThat(o.status()).isEqualTo(JobStatus.SUCCEEDED));
-        assertThat(simulator.calls().all()).filteredOn(c -> "hunyuan-1".equals(c.account())).hasSize(1);
+        assertThat(simulator.calls().all())
+                .filteredOn(c -> "hunyuan-1".equals(c.account()))
+                .hasSize(1);
         assertThat(alerts).containsExactly("disabled hunyuan-1");
-        assertThat(fleet.get(1).cooldowns().blocked("hunyuan-1")).get()
-                .extracting(Cooldowns.Block::reason).isEqualTo(Cooldowns.Reason.UNAUTHORIZED);
+        assertThat(fleet.get(1).cooldowns().blocked("hunyuan-1"))
+                .get()
+                .extracting(Cooldowns.Block::reason)
+                .isEqualTo(Cooldowns.Reason.UNAUTHORIZED);
     }
 
     @Test
@@ -193,7 +235,8 @@ class ResilienceTest {
         List<Job> first = jobs("down-a-", 4, Tier.TIER_1);
         for (Job job : first) {
             // one by one: the circuit opens after 5 consecutive failures, on whichever worker sees them
-            assertThat(fleet.get(0).dispatcher().dispatch(job, Priority.HIGH).status()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(fleet.get(0).dispatcher().dispatch(job, Priority.HIGH).status())
+                    .isEqualTo(JobStatus.SUCCEEDED);
         }
         assertThat(alerts).contains("circuit nvidia-1");
         long openedAt = System.currentTimeMillis();
@@ -207,8 +250,10 @@ class ResilienceTest {
         assertThat(fleet.get(0).cooldowns().isBlocked("nvidia-1")).isTrue();
         // the probe is a real one-token completion: the catalogue (GET /models) answers, the completion does not,
         // so the account stays blocked; nothing but probes reached it
-        assertThat(simulator.calls().all()).filteredOn(c -> "nvidia-1".equals(c.account()) && c.atMillis() > openedAt)
-                .isNotEmpty().allSatisfy(c -> {
+        assertThat(simulator.calls().all())
+                .filteredOn(c -> "nvidia-1".equals(c.account()) && c.atMillis() > openedAt)
+                .isNotEmpty()
+                .allSatisfy(c -> {
                     assertThat(c.jobId()).isEqualTo("probe-nvidia-1");
                     assertThat(c.path()).isEqualTo("/v1/chat/completions");
                     assertThat(c.status()).isEqualTo(503);
@@ -219,30 +264,43 @@ class ResilienceTest {
             fleet.get(0).prober().probeOnce();
             return !fleet.get(1).cooldowns().isBlocked("nvidia-1");
         });
-        assertThat(fleet.get(1).dispatcher().dispatch(Job.chat("back", "x").toBuilder().tier(Tier.TIER_1).build(),
-                Priority.HIGH).account()).isEqualTo("nvidia-1");
+        assertThat(fleet.get(1)
+                        .dispatcher()
+                        .dispatch(
+                                Job.chat("back", "x").toBuilder()
+                                        .tier(Tier.TIER_1)
+                                        .build(),
+                                Priority.HIGH)
+                        .account())
+                .isEqualTo("nvidia-1");
     }
 
     @Test
     void succeeds_for_999_in_1000_of_2000_jobs_when_30_percent_of_answers_are_500() throws Exception {
         // limits out of the way (concurrency only): this is about failures, and 2000 jobs should run in seconds
-        startSimulator(SimulatorConfig.of(MissionAccounts.accounts(0.1).stream()
-                .map(a -> new dev.llmdispatch.simulator.SimAccount(a.id(), a.key(), 0, null, 10, 0, a.style())).toList(),
+        startSimulator(SimulatorConfig.of(
+                MissionAccounts.accounts(0.1).stream()
+                        .map(a -> new SimAccount(a.id(), a.key(), 0, null, 10, 0, a.style()))
+                        .toList(),
                 LatencyModel.uniform(1, 5)));
-        var limits = new dev.llmdispatch.dispatch.config.Limits(null, null, 10, null, null);
+        var limits = new Limits(null, null, 10, null, null);
         List<Worker> fleet = List.of(worker(limits), worker(limits));
         simulator.inject(Fault.of("*", "flaky", 0.3));
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < 2000; i++) {
             Tier tier = Tier.values()[i % 3];
-            jobs.add(i % 5 == 4 ? Job.embedding("flaky-" + i, "text " + i)
-                    : Job.chat("flaky-" + i, "question " + i).toBuilder().tier(tier).build());
+            jobs.add(
+                    i % 5 == 4
+                            ? Job.embedding("flaky-" + i, "text " + i)
+                            : Job.chat("flaky-" + i, "question " + i).toBuilder()
+                                    .tier(tier)
+                                    .build());
         }
         // with 30% failures a run of five happens now and then: circuits open, and the probes (as each worker
         // runs them) bring the accounts back
         var probes = Executors.newSingleThreadScheduledExecutor();
-        probes.scheduleWithFixedDelay(() -> fleet.forEach(w -> w.prober().probeOnce()), 100, 100,
-                java.util.concurrent.TimeUnit.MILLISECONDS);
+        probes.scheduleWithFixedDelay(
+                () -> fleet.forEach(w -> w.prober().probeOnce()), 100, 100, TimeUnit.MILLISECONDS);
         List<DispatchOutcome> outcomes;
         try {
             outcomes = runAll(fleet, jobs);
@@ -250,15 +308,18 @@ class ResilienceTest {
             probes.shutdownNow();
         }
 
-        long succeeded = outcomes.stream().filter(o -> o.status() == JobStatus.SUCCEEDED).count();
+        long succeeded =
+                outcomes.stream().filter(o -> o.status() == JobStatus.SUCCEEDED).count();
         assertThat(succeeded).isGreaterThanOrEqualTo(1998);
         // the attempt budget: at most 3 calls per account of the route (3 accounts for chat and embeddings)
         assertThat(outcomes).allSatisfy(o -> assertThat(o.attempts().size()).isLessThanOrEqualTo(3 * 3));
-        assertThat(outcomes).allSatisfy(o -> assertThat(o.attempts()).allSatisfy(a -> {
-            java.util.Map<String, Long> perAccount = o.attempts().stream().collect(
-                    java.util.stream.Collectors.groupingBy(x -> x.account(), java.util.stream.Collectors.counting()));
-            assertThat(perAccount.values()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(3));
-        }));
+        assertThat(outcomes)
+                .allSatisfy(o -> assertThat(o.attempts()).allSatisfy(a -> {
+                    Map<String, Long> perAccount = o.attempts().stream()
+                            .collect(Collectors.groupingBy(x -> x.account(), Collectors.counting()));
+                    assertThat(perAccount.values())
+                            .allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(3));
+                }));
     }
 
     @Test
@@ -272,7 +333,9 @@ class ResilienceTest {
             assertThat(o.status()).isEqualTo(JobStatus.SUCCEEDED);
             assertThat(o.response().path("choices").isArray()).isTrue();
         });
-        assertThat(outcomes).flatExtracting(DispatchOutcome::attempts).extracting(a -> a.error())
+        assertThat(outcomes)
+                .flatExtracting(DispatchOutcome::attempts)
+                .extracting(a -> a.error())
                 .containsOnly("malformed_response");
     }
 

@@ -31,11 +31,23 @@ class RoutePlannerTest {
     private static DispatchSettings settingsWithWindows() {
         Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
         ProviderSettings n = providers.get("nvidia");
-        providers.put("nvidia", new ProviderSettings(n.baseUrl(), n.capabilities(), 128_000, n.models(), null,
-                n.thinkingParams(), null, null, n.accounts()));
+        providers.put(
+                "nvidia",
+                new ProviderSettings(
+                        n.baseUrl(),
+                        n.capabilities(),
+                        128_000,
+                        n.models(),
+                        null,
+                        n.thinkingParams(),
+                        null,
+                        null,
+                        n.accounts()));
         ProviderSettings h = providers.get("hunyuan");
-        providers.put("hunyuan", new ProviderSettings(h.baseUrl(), h.capabilities(), 256_000, h.models(), null, null,
-                null, null, h.accounts()));
+        providers.put(
+                "hunyuan",
+                new ProviderSettings(
+                        h.baseUrl(), h.capabilities(), 256_000, h.models(), null, null, null, null, h.accounts()));
         return TestSettings.settings(providers);
     }
 
@@ -45,48 +57,66 @@ class RoutePlannerTest {
 
     @Test
     void routes_each_tier_down_its_chain() {
-        assertThat(accounts(planner.planRoute(Job.chat("a", "x").toBuilder().tier(Tier.TIER_1).build())))
+        assertThat(accounts(planner.planRoute(
+                        Job.chat("a", "x").toBuilder().tier(Tier.TIER_1).build())))
                 .containsExactly("nvidia-1", "nvidia-2", "hunyuan-1");
-        assertThat(accounts(planner.planRoute(Job.chat("b", "x").toBuilder().tier(Tier.TIER_2).build())))
+        assertThat(accounts(planner.planRoute(
+                        Job.chat("b", "x").toBuilder().tier(Tier.TIER_2).build())))
                 .containsExactly("hunyuan-1", "nvidia-1", "nvidia-2");
-        assertThat(accounts(planner.planRoute(Job.embedding("c", "x")))).containsExactly("siliconflow-1", "nvidia-1",
-                "nvidia-2");
+        assertThat(accounts(planner.planRoute(Job.embedding("c", "x"))))
+                .containsExactly("siliconflow-1", "nvidia-1", "nvidia-2");
     }
 
     @Test
     void sends_thinking_jobs_only_where_the_capability_is() {
-        Route route = planner.planRoute(Job.chat("t", "x").toBuilder().tier(Tier.TIER_3).thinking(true).build());
+        Route route = planner.planRoute(
+                Job.chat("t", "x").toBuilder().tier(Tier.TIER_3).thinking(true).build());
         assertThat(accounts(route)).containsExactly("nvidia-1", "nvidia-2");
     }
 
     @Test
     void classifies_jobs_without_a_tier() {
-        assertThat(planner.settleTier(Job.chat("a", "Prove that the square root of 2 is irrational"))).isEqualTo(Tier.TIER_1);
+        assertThat(planner.settleTier(Job.chat("a", "Prove that the square root of 2 is irrational")))
+                .isEqualTo(Tier.TIER_1);
         assertThat(planner.settleTier(Job.chat("b", "Hi there"))).isEqualTo(Tier.TIER_3);
         assertThat(planner.settleTier(Job.chat("c", "Summarise this text: " + "lorem ipsum ".repeat(50))))
                 .isEqualTo(Tier.TIER_2);
-        assertThat(planner.settleTier(Job.chat("d", "hi").toBuilder().thinking(true).build())).isEqualTo(Tier.TIER_1);
-        assertThat(planner.settleTier(Job.chat("e", "prove it").toBuilder().tier(Tier.TIER_3).build())).isEqualTo(Tier.TIER_3);
-        RoutePlanner byLength = new RoutePlanner(settings, new RoutingRules(List.of(), 100, 10, null), Clock.systemUTC());
+        assertThat(planner.settleTier(
+                        Job.chat("d", "hi").toBuilder().thinking(true).build()))
+                .isEqualTo(Tier.TIER_1);
+        assertThat(planner.settleTier(
+                        Job.chat("e", "prove it").toBuilder().tier(Tier.TIER_3).build()))
+                .isEqualTo(Tier.TIER_3);
+        RoutePlanner byLength =
+                new RoutePlanner(settings, new RoutingRules(List.of(), 100, 10, null), Clock.systemUTC());
         assertThat(byLength.settleTier(Job.chat("f", "word ".repeat(200)))).isEqualTo(Tier.TIER_1);
     }
 
     @Test
     void skips_accounts_whose_context_window_cannot_hold_the_prompt() {
         String big = "x".repeat(4 * 150_000);
-        assertThat(accounts(planner.planRoute(Job.chat("big", big).toBuilder().tier(Tier.TIER_1).build())))
+        assertThat(accounts(planner.planRoute(
+                        Job.chat("big", big).toBuilder().tier(Tier.TIER_1).build())))
                 .containsExactly("hunyuan-1");
-        assertThat(planner.planRoute(Job.chat("huge", "x".repeat(4 * 300_000))).isEmpty()).isTrue();
+        assertThat(planner.planRoute(Job.chat("huge", "x".repeat(4 * 300_000))).isEmpty())
+                .isTrue();
         ObjectNode request = JsonNodeFactory.instance.objectNode().put("max_tokens", 130_000);
         request.putArray("messages").addObject().put("role", "user").put("content", "short");
-        assertThat(accounts(planner.planRoute(Job.builder("long-answer").request(request).tier(Tier.TIER_1).build())))
+        assertThat(accounts(planner.planRoute(Job.builder("long-answer")
+                        .request(request)
+                        .tier(Tier.TIER_1)
+                        .build())))
                 .containsExactly("hunyuan-1");
     }
 
     @Test
     void puts_the_preferred_provider_first_in_peak_hours() {
-        RoutingRules peak = new RoutingRules(null, 0, 64, new RoutingRules.PeakHours(LocalTime.of(9, 0),
-                LocalTime.of(18, 0), ZoneId.of("Asia/Shanghai"), List.of("hunyuan")));
+        RoutingRules peak = new RoutingRules(
+                null,
+                0,
+                64,
+                new RoutingRules.PeakHours(
+                        LocalTime.of(9, 0), LocalTime.of(18, 0), ZoneId.of("Asia/Shanghai"), List.of("hunyuan")));
         Job tier1 = Job.chat("p", "x").toBuilder().tier(Tier.TIER_1).build();
         Clock noonShanghai = Clock.fixed(Instant.parse("2026-11-26T04:00:00Z"), ZoneOffset.UTC);
         Clock nightShanghai = Clock.fixed(Instant.parse("2026-11-26T15:00:00Z"), ZoneOffset.UTC);

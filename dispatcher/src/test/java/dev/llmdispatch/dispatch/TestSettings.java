@@ -1,5 +1,6 @@
 package dev.llmdispatch.dispatch;
 
+import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.Balance;
 import dev.llmdispatch.dispatch.config.Capability;
@@ -12,16 +13,28 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 
 /** The mission's providers, pointed at one base URL (a simulator), for tests. */
 final class TestSettings {
     private TestSettings() {}
 
-    static ProviderSettings provider(String baseUrl, Set<Capability> caps, int contextWindow, Map<String, String> models,
-            Map<String, Object> thinking, AccountSettings... accounts) {
-        return new ProviderSettings(baseUrl, caps, contextWindow, models, Map.of(), thinking, Balance.ORDERED,
-                Duration.ofSeconds(5), List.of(accounts));
+    static ProviderSettings provider(
+            String baseUrl,
+            Set<Capability> caps,
+            int contextWindow,
+            Map<String, String> models,
+            Map<String, Object> thinking,
+            AccountSettings... accounts) {
+        return new ProviderSettings(
+                baseUrl,
+                caps,
+                contextWindow,
+                models,
+                Map.of(),
+                thinking,
+                Balance.ORDERED,
+                Duration.ofSeconds(5),
+                List.of(accounts));
     }
 
     static AccountSettings account(String id, String key) {
@@ -39,21 +52,45 @@ final class TestSettings {
     /** The mission's providers, every account with {@code limits} (null: the mission's NVIDIA-like 40/6s, 5). */
     static Map<String, ProviderSettings> mission(String baseUrl, Limits limits) {
         Map<String, ProviderSettings> providers = new LinkedHashMap<>();
-        providers.put("nvidia", provider(baseUrl, Set.of(Capability.CHAT, Capability.THINKING, Capability.EMBEDDING), 128_000,
-                Map.of("chat", "deepseek-ai/deepseek-v3.1", "embedding", "nvidia/nv-embedqa-e5-v5"),
-                Map.of("chat_template_kwargs", Map.of("thinking", true)),
-                account("nvidia-1", "sim-nvidia-1", limits), account("nvidia-2", "sim-nvidia-2", limits)));
-        providers.put("hunyuan", provider(baseUrl, Set.of(Capability.CHAT), 256_000, Map.of("chat", "hunyuan-turbos-latest"),
-                Map.of(), account("hunyuan-1", "sim-hunyuan-1", limits)));
-        providers.put("siliconflow", provider(baseUrl, Set.of(Capability.EMBEDDING), 8_192, Map.of("embedding", "BAAI/bge-m3"),
-                Map.of(), account("siliconflow-1", "sim-siliconflow-1", limits)));
+        providers.put(
+                "nvidia",
+                provider(
+                        baseUrl,
+                        Set.of(Capability.CHAT, Capability.THINKING, Capability.EMBEDDING),
+                        128_000,
+                        Map.of("chat", "deepseek-ai/deepseek-v3.1", "embedding", "nvidia/nv-embedqa-e5-v5"),
+                        Map.of("chat_template_kwargs", Map.of("thinking", true)),
+                        account("nvidia-1", "sim-nvidia-1", limits),
+                        account("nvidia-2", "sim-nvidia-2", limits)));
+        providers.put(
+                "hunyuan",
+                provider(
+                        baseUrl,
+                        Set.of(Capability.CHAT),
+                        256_000,
+                        Map.of("chat", "hunyuan-turbos-latest"),
+                        Map.of(),
+                        account("hunyuan-1", "sim-hunyuan-1", limits)));
+        providers.put(
+                "siliconflow",
+                provider(
+                        baseUrl,
+                        Set.of(Capability.EMBEDDING),
+                        8_192,
+                        Map.of("embedding", "BAAI/bge-m3"),
+                        Map.of(),
+                        account("siliconflow-1", "sim-siliconflow-1", limits)));
         return providers;
     }
 
     /** Capacity keys of a test's own, so tests sharing one Redis do not share limits. */
     static CapacitySettings capacity() {
-        return new CapacitySettings("test-" + UUID.randomUUID(), Duration.ofMillis(50), Duration.ofSeconds(1),
-                Duration.ofMillis(10)).withQuietOnNewState(false);
+        return new CapacitySettings(
+                        "test-" + UUID.randomUUID(),
+                        Duration.ofMillis(50),
+                        Duration.ofSeconds(1),
+                        Duration.ofMillis(10))
+                .withQuietOnNewState(false);
     }
 
     static DispatchSettings settings(Map<String, ProviderSettings> providers) {

@@ -1,6 +1,7 @@
 package dev.llmdispatch.simulator;
 
 import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -12,7 +13,10 @@ import java.util.TreeMap;
 final class AccountState {
 
     /** Why a call was refused by the account's limits. */
-    enum Refusal { RATE_LIMIT, CONCURRENCY }
+    enum Refusal {
+        RATE_LIMIT,
+        CONCURRENCY
+    }
 
     /** The admission decision: admitted, or refused with a wait hint. */
     record Admission(Refusal refusal, long retryAfterNanos) {
@@ -67,10 +71,11 @@ final class AccountState {
     }
 
     synchronized Map<String, Object> stats() {
-        long admitted = received - outcomes.getOrDefault(CallLog.RATE_LIMITED, 0L)
+        long admitted = received
+                - outcomes.getOrDefault(CallLog.RATE_LIMITED, 0L)
                 - outcomes.getOrDefault(CallLog.CONCURRENCY_LIMITED, 0L)
                 - outcomes.getOrDefault(CallLog.UNAUTHORIZED, 0L);
-        Map<String, Object> s = new java.util.LinkedHashMap<>();
+        Map<String, Object> s = new LinkedHashMap<>();
         s.put("requestsLimit", account.requests());
         s.put("per", account.requests() > 0 ? account.window().toMillis() + "ms" : null);
         s.put("concurrencyLimit", account.concurrency());

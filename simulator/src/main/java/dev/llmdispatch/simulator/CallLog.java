@@ -30,8 +30,17 @@ public final class CallLog {
      * @param latencyMs time from arrival until the answer was ready (the call is in flight for this long)
      * @param client    the caller's {@code User-Agent} (a worker names its process there), or null
      */
-    public record Call(long seq, long atMillis, String account, String path, String model, String jobId, int status,
-            String outcome, long latencyMs, String client) {}
+    public record Call(
+            long seq,
+            long atMillis,
+            String account,
+            String path,
+            String model,
+            String jobId,
+            int status,
+            String outcome,
+            long latencyMs,
+            String client) {}
 
     private final int capacity;
     private final ArrayDeque<Call> calls = new ArrayDeque<>();

@@ -1,13 +1,15 @@
 package dev.llmdispatch.simulator;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 
 /** Figures over a stretch of the call log: how much of an account's limits the callers used. */
 public final class CallLogStats {
 
-    private static final Set<String> REFUSED = Set.of(CallLog.RATE_LIMITED, CallLog.CONCURRENCY_LIMITED,
-            CallLog.UNAUTHORIZED);
+    private static final Set<String> REFUSED =
+            Set.of(CallLog.RATE_LIMITED, CallLog.CONCURRENCY_LIMITED, CallLog.UNAUTHORIZED);
 
     private final List<CallLog.Call> calls;
 
@@ -27,25 +29,36 @@ public final class CallLogStats {
 
     /** Arrival of the account's first admitted call, epoch ms, or -1. */
     public long firstAdmitted(String account) {
-        return calls.stream().filter(c -> counted(c, account)).mapToLong(CallLog.Call::atMillis).min().orElse(-1);
+        return calls.stream()
+                .filter(c -> counted(c, account))
+                .mapToLong(CallLog.Call::atMillis)
+                .min()
+                .orElse(-1);
     }
 
     /** Arrival of the account's first admitted call at or after {@code fromMillis}, epoch ms, or -1. */
     public long firstAdmittedAfter(String account, long fromMillis) {
-        return calls.stream().filter(c -> counted(c, account) && c.atMillis() >= fromMillis)
-                .mapToLong(CallLog.Call::atMillis).min().orElse(-1);
+        return calls.stream()
+                .filter(c -> counted(c, account) && c.atMillis() >= fromMillis)
+                .mapToLong(CallLog.Call::atMillis)
+                .min()
+                .orElse(-1);
     }
 
     /** Admitted calls of an account (not {@code GET /models}) arriving in {@code [fromMillis, toMillis)}. */
     public long admittedIn(String account, long fromMillis, long toMillis) {
-        return calls.stream().filter(c -> counted(c, account) && c.atMillis() >= fromMillis && c.atMillis() < toMillis)
+        return calls.stream()
+                .filter(c -> counted(c, account) && c.atMillis() >= fromMillis && c.atMillis() < toMillis)
                 .count();
     }
 
     /** Calls of an account refused by its limits (429 from the limits, not injected). */
     public long refusedByLimits(String account) {
-        return calls.stream().filter(c -> account.equals(c.account())
-                && (c.outcome().equals(CallLog.RATE_LIMITED) || c.outcome().equals(CallLog.CONCURRENCY_LIMITED))).count();
+        return calls.stream()
+                .filter(c -> account.equals(c.account())
+                        && (c.outcome().equals(CallLog.RATE_LIMITED)
+                                || c.outcome().equals(CallLog.CONCURRENCY_LIMITED)))
+                .count();
     }
 
     /**
@@ -70,16 +83,21 @@ public final class CallLogStats {
      * the call that took its slot. Sorted, in ms.
      */
     public List<Long> refillGapsMillis(String account, int concurrency, long fromMillis, long toMillis) {
-        List<CallLog.Call> admitted = calls.stream().filter(c -> counted(c, account)).toList();
-        long[] arrivals = admitted.stream().mapToLong(CallLog.Call::atMillis).sorted().toArray();
-        long[] ends = admitted.stream().mapToLong(c -> c.atMillis() + c.latencyMs()).sorted().toArray();
-        List<Long> gaps = new java.util.ArrayList<>();
+        List<CallLog.Call> admitted =
+                calls.stream().filter(c -> counted(c, account)).toList();
+        long[] arrivals =
+                admitted.stream().mapToLong(CallLog.Call::atMillis).sorted().toArray();
+        long[] ends = admitted.stream()
+                .mapToLong(c -> c.atMillis() + c.latencyMs())
+                .sorted()
+                .toArray();
+        List<Long> gaps = new ArrayList<>();
         for (int k = 0; k + concurrency < arrivals.length; k++) {
             if (ends[k] >= fromMillis && ends[k] < toMillis) {
                 gaps.add(Math.max(0, arrivals[k + concurrency] - ends[k]));
             }
         }
-        java.util.Collections.sort(gaps);
+        Collections.sort(gaps);
         return gaps;
     }
 }

@@ -28,7 +28,8 @@ final class DurationText {
         try {
             return Duration.parse(text.trim());
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException(field + " must be a duration such as 6s, 500ms or 1m, but was '" + text + "'");
+            throw new IllegalArgumentException(
+                    field + " must be a duration such as 6s, 500ms or 1m, but was '" + text + "'");
         }
     }
 }

@@ -14,7 +14,8 @@ package dev.llmdispatch.simulator;
  *       answered on {@code GET /models} too (a refused key is refused everywhere)</li>
  * </ul>
  */
-public record Fault(String account, String mode, Double probability, Long latencyMs, Long retryAfterMs, Integer status) {
+public record Fault(
+        String account, String mode, Double probability, Long latencyMs, Long retryAfterMs, Integer status) {
 
     public Fault {
         account = account == null ? "*" : account;
@@ -22,9 +23,10 @@ public record Fault(String account, String mode, Double probability, Long latenc
             throw new IllegalArgumentException("fault.mode is required: down, flaky, slow, storm, malformed or status");
         }
         switch (mode) {
-            case "down", "flaky", "slow", "storm", "malformed", "status" -> { }
-            default -> throw new IllegalArgumentException(
-                    "fault.mode must be down, flaky, slow, storm, malformed or status, but was " + mode);
+            case "down", "flaky", "slow", "storm", "malformed", "status" -> {}
+            default ->
+                throw new IllegalArgumentException(
+                        "fault.mode must be down, flaky, slow, storm, malformed or status, but was " + mode);
         }
         probability = probability == null ? 1.0 : probability;
         if (probability < 0 || probability > 1) {
@@ -33,7 +35,8 @@ public record Fault(String account, String mode, Double probability, Long latenc
         latencyMs = latencyMs == null ? 0L : latencyMs;
         retryAfterMs = retryAfterMs == null ? 1000L : retryAfterMs;
         if (mode.equals("status") && (status == null || status < 100 || status > 599)) {
-            throw new IllegalArgumentException("fault.status must be an HTTP status with mode status, but was " + status);
+            throw new IllegalArgumentException(
+                    "fault.status must be an HTTP status with mode status, but was " + status);
         }
     }
 

@@ -13,16 +13,17 @@ import java.util.random.RandomGenerator;
  * @param medianMs lognormal median
  * @param sigma    lognormal shape
  */
-public record LatencyModel(String type, long ms, long minMs, long maxMs, long medianMs, double sigma,
-        double perOutputTokenMs) {
+public record LatencyModel(
+        String type, long ms, long minMs, long maxMs, long medianMs, double sigma, double perOutputTokenMs) {
 
     public static final LatencyModel NONE = fixed(0);
 
     public LatencyModel {
         type = type == null ? "fixed" : type;
         switch (type) {
-            case "fixed", "uniform", "lognormal" -> { }
-            default -> throw new IllegalArgumentException("latency.type must be fixed, uniform or lognormal, but was " + type);
+            case "fixed", "uniform", "lognormal" -> {}
+            default ->
+                throw new IllegalArgumentException("latency.type must be fixed, uniform or lognormal, but was " + type);
         }
         if (ms < 0 || minMs < 0 || maxMs < minMs || medianMs < 0 || sigma < 0 || perOutputTokenMs < 0) {
             throw new IllegalArgumentException("latency values must be >= 0 (and maxMs >= minMs): " + this);

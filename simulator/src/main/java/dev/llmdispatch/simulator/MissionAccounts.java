@@ -27,8 +27,8 @@ public final class MissionAccounts {
                 new SimAccount("nvidia-1", NVIDIA_1_KEY, 40, minute.toMillis() + "ms", 5, 128_000, "nvidia"),
                 new SimAccount("nvidia-2", NVIDIA_2_KEY, 40, minute.toMillis() + "ms", 5, 128_000, "nvidia"),
                 new SimAccount("hunyuan-1", HUNYUAN_1_KEY, 0, null, 5, 256_000, "openai"),
-                new SimAccount("siliconflow-1", SILICONFLOW_1_KEY, 2000, minute.toMillis() + "ms", 20, 8_192,
-                        "siliconflow"));
+                new SimAccount(
+                        "siliconflow-1", SILICONFLOW_1_KEY, 2000, minute.toMillis() + "ms", 20, 8_192, "siliconflow"));
     }
 
     /**
@@ -44,12 +44,13 @@ public final class MissionAccounts {
                 // a simulator starts with empty windows: no request of an earlier fleet is still counted there, so a
                 // limit state missing at the start need not wait a window (after a loss it still does)
                 "--dispatch.capacity.quiet-on-new-state=false"));
-        Map<String, String> providerOf = Map.of("nvidia-1", "nvidia", "nvidia-2", "nvidia", "hunyuan-1", "hunyuan",
-                "siliconflow-1", "siliconflow");
+        Map<String, String> providerOf = Map.of(
+                "nvidia-1", "nvidia", "nvidia-2", "nvidia", "hunyuan-1", "hunyuan", "siliconflow-1", "siliconflow");
         Map<String, Integer> index = new HashMap<>();
         for (SimAccount a : accounts(timeScale)) {
             String provider = providerOf.get(a.id());
-            String p = "--dispatch.providers." + provider + ".accounts[" + (index.merge(provider, 1, Integer::sum) - 1) + "].";
+            String p = "--dispatch.providers." + provider + ".accounts[" + (index.merge(provider, 1, Integer::sum) - 1)
+                    + "].";
             args.add(p + "id=" + a.id());
             args.add(p + "api-key=" + a.key());
             args.add(p + "limits.concurrency=" + a.concurrency());
@@ -63,6 +64,7 @@ public final class MissionAccounts {
 
     /** The mission's accounts with a log-normal latency around 400 ms plus 5 ms per output token. */
     public static SimulatorConfig config(double timeScale) {
-        return SimulatorConfig.of(accounts(timeScale), LatencyModel.logNormal(400, 0.4).plusPerOutputToken(5));
+        return SimulatorConfig.of(
+                accounts(timeScale), LatencyModel.logNormal(400, 0.4).plusPerOutputToken(5));
     }
 }

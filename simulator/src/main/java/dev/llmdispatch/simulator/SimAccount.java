@@ -13,8 +13,8 @@ import java.time.Duration;
  * @param contextWindow prompts estimated above this many tokens get a 400 context_length_exceeded (0: none)
  * @param style         the shape of error bodies: {@code openai}, {@code nvidia} or {@code siliconflow}
  */
-public record SimAccount(String id, String key, int requests, String per, int concurrency, int contextWindow,
-        String style) {
+public record SimAccount(
+        String id, String key, int requests, String per, int concurrency, int contextWindow, String style) {
 
     public SimAccount {
         if (id == null || id.isBlank()) {
@@ -24,16 +24,16 @@ public record SimAccount(String id, String key, int requests, String per, int co
             throw new IllegalArgumentException("accounts[" + id + "].key is required");
         }
         if (requests < 0 || concurrency < 0 || contextWindow < 0) {
-            throw new IllegalArgumentException("accounts[" + id + "] limits must be >= 0, but were requests="
-                    + requests + " concurrency=" + concurrency + " contextWindow=" + contextWindow);
+            throw new IllegalArgumentException("accounts[" + id + "] limits must be >= 0, but were requests=" + requests
+                    + " concurrency=" + concurrency + " contextWindow=" + contextWindow);
         }
         if (requests > 0 && DurationText.parse("accounts[" + id + "].per", per) == null) {
             throw new IllegalArgumentException("accounts[" + id + "].per is required with requests");
         }
         style = style == null ? "openai" : style;
         if (!style.equals("openai") && !style.equals("nvidia") && !style.equals("siliconflow")) {
-            throw new IllegalArgumentException("accounts[" + id + "].style must be openai, nvidia or siliconflow, but was "
-                    + style);
+            throw new IllegalArgumentException(
+                    "accounts[" + id + "].style must be openai, nvidia or siliconflow, but was " + style);
         }
     }
 

@@ -8,11 +8,13 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -147,15 +149,27 @@ public final class Simulator implements AutoCloseable {
             }
             boolean chat = path.equals("/v1/chat/completions");
             if (!exchange.getRequestMethod().equals("POST") || !(chat || path.equals("/v1/embeddings"))) {
-                record(seqNo, atMillis, account, path, null, jobId, client(exchange), 404, CallLog.BAD_REQUEST, arrival);
-                respondError(exchange, account, 404, "not_found", "no route " + exchange.getRequestMethod() + " " + path);
+                record(
+                        seqNo,
+                        atMillis,
+                        account,
+                        path,
+                        null,
+                        jobId,
+                        client(exchange),
+                        404,
+                        CallLog.BAD_REQUEST,
+                        arrival);
+                respondError(
+                        exchange, account, 404, "not_found", "no route " + exchange.getRequestMethod() + " " + path);
                 return;
             }
             byte[] body = readBody(exchange.getRequestBody());
             AccountState.Admission admission = account.admit(arrival);
             if (!admission.admitted()) {
                 String outcome = admission.refusal() == AccountState.Refusal.RATE_LIMIT
-                        ? CallLog.RATE_LIMITED : CallLog.CONCURRENCY_LIMITED;
+                        ? CallLog.RATE_LIMITED
+                        : CallLog.CONCURRENCY_LIMITED;
                 record(seqNo, atMillis, account, path, null, jobId, client(exchange), 429, outcome, arrival);
                 refuse(exchange, account, admission);
                 return;
@@ -167,7 +181,17 @@ public final class Simulator implements AutoCloseable {
                 account.finish();
             }
             // logged before it is answered: a caller that saw the answer finds the call in the log
-            record(seqNo, atMillis, account, path, answer.model, jobId, client(exchange), answer.status, answer.outcome, arrival);
+            record(
+                    seqNo,
+                    atMillis,
+                    account,
+                    path,
+                    answer.model,
+                    jobId,
+                    client(exchange),
+                    answer.status,
+                    answer.outcome,
+                    arrival);
             send(exchange, answer);
         }
     }
@@ -183,40 +207,67 @@ public final class Simulator implements AutoCloseable {
         try {
             request = JSON.readTree(body);
         } catch (JacksonException e) {
-            return error(account, 400, "invalid_request_error", "body is not JSON: " + e.getOriginalMessage(),
-                    CallLog.BAD_REQUEST, null);
+            return error(
+                    account,
+                    400,
+                    "invalid_request_error",
+                    "body is not JSON: " + e.getOriginalMessage(),
+                    CallLog.BAD_REQUEST,
+                    null);
         }
         String model = request.path("model").isString() ? request.path("model").stringValue() : null;
         if (!request.isObject()) {
-            return error(account, 400, "invalid_request_error", "body must be a JSON object", CallLog.BAD_REQUEST, model);
+            return error(
+                    account, 400, "invalid_request_error", "body must be a JSON object", CallLog.BAD_REQUEST, model);
         }
         if (model == null) {
             return error(account, 400, "invalid_request_error", "model is required", CallLog.BAD_REQUEST, null);
         }
         if (!config.models().isEmpty() && !config.models().contains(model)) {
-            return error(account, 404, "model_not_found", "The model `" + model + "` does not exist",
-                    CallLog.NOT_FOUND, model);
+            return error(
+                    account,
+                    404,
+                    "model_not_found",
+                    "The model `" + model + "` does not exist",
+                    CallLog.NOT_FOUND,
+                    model);
         }
-        int completionTokens = Math.max(1, Math.min(config.completionTokens(),
-                request.path("max_tokens").asInt(config.completionTokens())));
+        int completionTokens = Math.max(
+                1,
+                Math.min(config.completionTokens(), request.path("max_tokens").asInt(config.completionTokens())));
         int promptTokens;
         if (chat) {
             JsonNode messages = request.path("messages");
             if (!messages.isArray() || messages.isEmpty()) {
-                return error(account, 400, "invalid_request_error", "messages must be a non-empty array",
-                        CallLog.BAD_REQUEST, model);
+                return error(
+                        account,
+                        400,
+                        "invalid_request_error",
+                        "messages must be a non-empty array",
+                        CallLog.BAD_REQUEST,
+                        model);
             }
             promptTokens = estimateTokens(messages);
             if (account.account.contextWindow() > 0 && promptTokens > account.account.contextWindow()) {
-                return error(account, 400, "context_length_exceeded", "This model's maximum context length is "
-                        + account.account.contextWindow() + " tokens, your messages resulted in " + promptTokens,
-                        CallLog.CONTEXT_TOO_LONG, model);
+                return error(
+                        account,
+                        400,
+                        "context_length_exceeded",
+                        "This model's maximum context length is " + account.account.contextWindow()
+                                + " tokens, your messages resulted in " + promptTokens,
+                        CallLog.CONTEXT_TOO_LONG,
+                        model);
             }
         } else {
             JsonNode input = request.path("input");
             if (!(input.isString() || (input.isArray() && !input.isEmpty()))) {
-                return error(account, 400, "invalid_request_error", "input must be a string or a non-empty array",
-                        CallLog.BAD_REQUEST, model);
+                return error(
+                        account,
+                        400,
+                        "invalid_request_error",
+                        "input must be a string or a non-empty array",
+                        CallLog.BAD_REQUEST,
+                        model);
             }
             promptTokens = estimateTokens(input);
             completionTokens = 0;
@@ -229,8 +280,13 @@ public final class Simulator implements AutoCloseable {
         if (hit) {
             switch (fault.mode()) {
                 case "down" -> {
-                    return error(account, 503, "service_unavailable", "The service is temporarily unavailable",
-                            "fault:down", model);
+                    return error(
+                            account,
+                            503,
+                            "service_unavailable",
+                            "The service is temporarily unavailable",
+                            "fault:down",
+                            model);
                 }
                 case "flaky" -> {
                     return error(account, 500, "internal_error", "Internal server error", "fault:flaky", model);
@@ -240,8 +296,13 @@ public final class Simulator implements AutoCloseable {
                     return new Answer(a.status, a.body, a.headers, "fault:storm", model);
                 }
                 case "status" -> {
-                    return error(account, fault.status(), "injected", "injected status " + fault.status(),
-                            "fault:status", model);
+                    return error(
+                            account,
+                            fault.status(),
+                            "injected",
+                            "injected status " + fault.status(),
+                            "fault:status",
+                            model);
                 }
                 case "malformed" -> {
                     byte[] broken = random.nextBoolean()
@@ -250,7 +311,7 @@ public final class Simulator implements AutoCloseable {
                                     .getBytes(StandardCharsets.UTF_8);
                     return new Answer(200, broken, Map.of(), "fault:malformed", model);
                 }
-                default -> { }
+                default -> {}
             }
         }
         ObjectNode response = chat
@@ -259,21 +320,26 @@ public final class Simulator implements AutoCloseable {
         return new Answer(200, JSON.writeValueAsBytes(response), Map.of(), CallLog.OK, model);
     }
 
-    private ObjectNode chatResponse(JsonNode request, String model, long seqNo, int promptTokens, int completionTokens,
-            String accountId) {
+    private ObjectNode chatResponse(
+            JsonNode request, String model, long seqNo, int promptTokens, int completionTokens, String accountId) {
         ObjectNode response = JSON.createObjectNode();
         response.put("id", "chatcmpl-sim-" + seqNo);
         response.put("object", "chat.completion");
         response.put("created", clock.instant().getEpochSecond());
         response.put("model", model);
-        ObjectNode message = response.putArray("choices").addObject().put("index", 0).putObject("message");
+        ObjectNode message =
+                response.putArray("choices").addObject().put("index", 0).putObject("message");
         message.put("role", "assistant");
         JsonNode messages = request.path("messages");
         String last = messages.get(messages.size() - 1).path("content").asString("");
-        message.put("content", "Simulated answer from " + accountId + " (" + completionTokens + " tokens) to: "
-                + (last.length() > 60 ? last.substring(0, 60) + "..." : last));
+        message.put(
+                "content",
+                "Simulated answer from " + accountId + " (" + completionTokens + " tokens) to: "
+                        + (last.length() > 60 ? last.substring(0, 60) + "..." : last));
         if (wantsThinking(request)) {
-            message.put("reasoning_content", "Simulated reasoning about: " + (last.length() > 30 ? last.substring(0, 30) : last));
+            message.put(
+                    "reasoning_content",
+                    "Simulated reasoning about: " + (last.length() > 30 ? last.substring(0, 30) : last));
         }
         ((ObjectNode) response.path("choices").get(0)).put("finish_reason", "stop");
         ObjectNode usage = response.putObject("usage");
@@ -285,7 +351,8 @@ public final class Simulator implements AutoCloseable {
 
     private static boolean wantsThinking(JsonNode request) {
         JsonNode kwargs = request.path("chat_template_kwargs");
-        return kwargs.path("thinking").asBoolean(false) || kwargs.path("enable_thinking").asBoolean(false)
+        return kwargs.path("thinking").asBoolean(false)
+                || kwargs.path("enable_thinking").asBoolean(false)
                 || request.path("enable_thinking").asBoolean(false);
     }
 
@@ -299,7 +366,7 @@ public final class Simulator implements AutoCloseable {
             String text = input.isArray() ? input.get(i).asString("") : input.asString("");
             ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
             ArrayNode vector = item.putArray("embedding");
-            java.util.Random seeded = new java.util.Random(text.hashCode());
+            Random seeded = new Random(text.hashCode());
             for (int d = 0; d < config.embeddingDimensions(); d++) {
                 vector.add(Math.round(seeded.nextGaussian() * 1e4) / 1e4);
             }
@@ -316,14 +383,17 @@ public final class Simulator implements AutoCloseable {
             chars = node.stringValue().length();
         } else {
             for (JsonNode child : node) {
-                chars += child.isString() ? child.stringValue().length() : child.path("content").asString("").length();
+                chars += child.isString()
+                        ? child.stringValue().length()
+                        : child.path("content").asString("").length();
             }
         }
         return Math.max(1, (chars + 3) / 4);
     }
 
-    private void handleModels(HttpExchange exchange, AccountState account, long seqNo, long atMillis, String jobId,
-            long arrival) throws IOException {
+    private void handleModels(
+            HttpExchange exchange, AccountState account, long seqNo, long atMillis, String jobId, long arrival)
+            throws IOException {
         ObjectNode body = JSON.createObjectNode().put("object", "list");
         ArrayNode data = body.putArray("data");
         for (String model : config.models().isEmpty() ? List.of(DEFAULT_MODEL) : config.models()) {
@@ -332,16 +402,31 @@ public final class Simulator implements AutoCloseable {
         Fault fault = faults.getOrDefault(account.account.id(), faults.get("*"));
         Answer answer;
         if (fault != null && fault.mode().equals("down")) {
-            answer = error(account, 503, "service_unavailable", "The service is temporarily unavailable", "fault:down",
-                    null);
+            answer = error(
+                    account, 503, "service_unavailable", "The service is temporarily unavailable", "fault:down", null);
         } else if (fault != null && fault.mode().equals("status") && (fault.status() == 401 || fault.status() == 403)) {
             // a refused key is refused on every endpoint
-            answer = error(account, fault.status(), "invalid_api_key", "injected status " + fault.status(),
-                    "fault:status", null);
+            answer = error(
+                    account,
+                    fault.status(),
+                    "invalid_api_key",
+                    "injected status " + fault.status(),
+                    "fault:status",
+                    null);
         } else {
             answer = new Answer(200, JSON.writeValueAsBytes(body), Map.of(), CallLog.OK, null);
         }
-        record(seqNo, atMillis, account, "/v1/models", null, jobId, client(exchange), answer.status, answer.outcome, arrival);
+        record(
+                seqNo,
+                atMillis,
+                account,
+                "/v1/models",
+                null,
+                jobId,
+                client(exchange),
+                answer.status,
+                answer.outcome,
+                arrival);
         send(exchange, answer);
     }
 
@@ -350,35 +435,62 @@ public final class Simulator implements AutoCloseable {
         if (admission.refusal() == AccountState.Refusal.RATE_LIMIT) {
             send(exchange, rateLimited(account, admission.retryAfterNanos()));
         } else {
-            send(exchange, error(account, 429, "concurrency_limit_exceeded", "Too many concurrent requests (limit "
-                    + account.account.concurrency() + ")", CallLog.CONCURRENCY_LIMITED, null));
+            send(
+                    exchange,
+                    error(
+                            account,
+                            429,
+                            "concurrency_limit_exceeded",
+                            "Too many concurrent requests (limit " + account.account.concurrency() + ")",
+                            CallLog.CONCURRENCY_LIMITED,
+                            null));
         }
     }
 
     private Answer rateLimited(AccountState account, long retryAfterNanos) {
         long retryAfterMs = Math.max(1, (retryAfterNanos + 999_999) / 1_000_000);
-        Answer a = error(account, 429, "rate_limit_exceeded", "Rate limit reached: " + account.account.requests()
-                + " requests per " + account.account.per(), CallLog.RATE_LIMITED, null);
-        return new Answer(429, a.body, Map.of("Retry-After", Long.toString((retryAfterMs + 999) / 1000),
-                "retry-after-ms", Long.toString(retryAfterMs)), a.outcome, null);
+        Answer a = error(
+                account,
+                429,
+                "rate_limit_exceeded",
+                "Rate limit reached: " + account.account.requests() + " requests per " + account.account.per(),
+                CallLog.RATE_LIMITED,
+                null);
+        return new Answer(
+                429,
+                a.body,
+                Map.of(
+                        "Retry-After",
+                        Long.toString((retryAfterMs + 999) / 1000),
+                        "retry-after-ms",
+                        Long.toString(retryAfterMs)),
+                a.outcome,
+                null);
     }
 
     /** An error body in the account's provider style. */
-    private static Answer error(AccountState account, int status, String code, String message, String outcome,
-            String model) {
+    private static Answer error(
+            AccountState account, int status, String code, String message, String outcome, String model) {
         String style = account == null ? "openai" : account.account.style();
         ObjectNode body = JSON.createObjectNode();
         switch (style) {
-            case "nvidia" -> body.put("status", status).put("title", status == 429 ? "Too Many Requests" : message)
-                    .put("detail", message);
-            case "siliconflow" -> body.put("code", status).put("message", message).putNull("data");
-            default -> body.putObject("error").put("message", message).put("type", code).put("code", code);
+            case "nvidia" ->
+                body.put("status", status)
+                        .put("title", status == 429 ? "Too Many Requests" : message)
+                        .put("detail", message);
+            case "siliconflow" ->
+                body.put("code", status).put("message", message).putNull("data");
+            default ->
+                body.putObject("error")
+                        .put("message", message)
+                        .put("type", code)
+                        .put("code", code);
         }
         return new Answer(status, JSON.writeValueAsBytes(body), Map.of(), outcome, model);
     }
 
-    private static void respondError(HttpExchange exchange, AccountState account, int status, String code,
-            String message) throws IOException {
+    private static void respondError(
+            HttpExchange exchange, AccountState account, int status, String code, String message) throws IOException {
         send(exchange, error(account, status, code, message, null, null));
     }
 
@@ -391,13 +503,31 @@ public final class Simulator implements AutoCloseable {
         }
     }
 
-    private void record(long seqNo, long atMillis, AccountState account, String path, String model, String jobId,
-            String client, int status, String outcome, long arrivalNanos) {
+    private void record(
+            long seqNo,
+            long atMillis,
+            AccountState account,
+            String path,
+            String model,
+            String jobId,
+            String client,
+            int status,
+            String outcome,
+            long arrivalNanos) {
         if (account != null) {
             account.count(outcome);
         }
-        callLog.add(new CallLog.Call(seqNo, atMillis, account == null ? null : account.account.id(), path, model, jobId,
-                status, outcome, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrivalNanos), client));
+        callLog.add(new CallLog.Call(
+                seqNo,
+                atMillis,
+                account == null ? null : account.account.id(),
+                path,
+                model,
+                jobId,
+                status,
+                outcome,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrivalNanos),
+                client));
     }
 
     /** Who called: the caller's {@code User-Agent}. */
@@ -477,8 +607,9 @@ public final class Simulator implements AutoCloseable {
         for (String pair : raw.split("&")) {
             int eq = pair.indexOf('=');
             if (eq > 0) {
-                out.put(java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                out.put(
+                        URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
             }
         }
         return out;

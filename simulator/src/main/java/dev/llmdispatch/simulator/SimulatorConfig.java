@@ -22,8 +22,14 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * @param embeddingDimensions length of each embedding vector
  * @param callLogCapacity     how many calls the log keeps (oldest dropped first)
  */
-public record SimulatorConfig(int port, List<SimAccount> accounts, List<String> models, LatencyModel latency,
-        int completionTokens, int embeddingDimensions, int callLogCapacity) {
+public record SimulatorConfig(
+        int port,
+        List<SimAccount> accounts,
+        List<String> models,
+        LatencyModel latency,
+        int completionTokens,
+        int embeddingDimensions,
+        int callLogCapacity) {
 
     public SimulatorConfig {
         accounts = accounts == null ? List.of() : List.copyOf(accounts);
@@ -52,14 +58,17 @@ public record SimulatorConfig(int port, List<SimAccount> accounts, List<String> 
     }
 
     public SimulatorConfig withPort(int port) {
-        return new SimulatorConfig(port, accounts, models, latency, completionTokens, embeddingDimensions,
-                callLogCapacity);
+        return new SimulatorConfig(
+                port, accounts, models, latency, completionTokens, embeddingDimensions, callLogCapacity);
     }
 
     /** Reads a YAML (or JSON) file. */
     public static SimulatorConfig load(Path file) {
         try {
-            return YAMLMapper.builder().disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).build().readValue(Files.readAllBytes(file), SimulatorConfig.class);
+            return YAMLMapper.builder()
+                    .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                    .build()
+                    .readValue(Files.readAllBytes(file), SimulatorConfig.class);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read simulator config " + file, e);
         } catch (JacksonException e) {

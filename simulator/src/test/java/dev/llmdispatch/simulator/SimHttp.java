@@ -15,7 +15,9 @@ final class SimHttp {
     static final JsonMapper JSON = JsonMapper.builder().build();
     static final String CHAT = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
-    private final HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .executor(Executors.newVirtualThreadPerTaskExecutor())
+            .build();
     private final Simulator simulator;
 
     SimHttp(Simulator simulator) {
@@ -24,8 +26,10 @@ final class SimHttp {
 
     HttpResponse<String> post(String path, String key, String body) {
         return send(HttpRequest.newBuilder(URI.create(simulator.baseUrl() + path))
-                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+                .header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build());
     }
 
     HttpResponse<String> chat(String key) {
@@ -34,13 +38,17 @@ final class SimHttp {
 
     HttpResponse<String> get(String path, String key) {
         return send(HttpRequest.newBuilder(URI.create(simulator.baseUrl() + path))
-                .header("Authorization", "Bearer " + key).GET().build());
+                .header("Authorization", "Bearer " + key)
+                .GET()
+                .build());
     }
 
     HttpResponse<String> admin(String method, String path, String body) {
         String base = simulator.baseUrl().replace("/v1", "");
         return send(HttpRequest.newBuilder(URI.create(base + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
                 .build());
     }
 

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -43,18 +44,22 @@ class SimulatorLimitsTest {
         assertThat(statuses.get(40)).isEqualTo(429);
         assertThat(refused.statusCode()).isEqualTo(429);
         assertThat(refused.headers().firstValue("Retry-After")).isPresent();
-        long retryAfterMs = Long.parseLong(refused.headers().firstValue("retry-after-ms").orElseThrow());
+        long retryAfterMs =
+                Long.parseLong(refused.headers().firstValue("retry-after-ms").orElseThrow());
         assertThat(retryAfterMs).isBetween(1L, 6001L);
         assertThat(SimHttp.json(refused).path("error").path("code").asString()).isEqualTo("rate_limit_exceeded");
         Map<String, Object> stats = simulator.stats().get("nvidia-1");
-        assertThat(stats).containsEntry("succeeded", 40L).containsEntry("rejectedRateLimit", 2L)
-                .containsEntry("maxInWindow", 40).containsEntry("received", 42L);
+        assertThat(stats)
+                .containsEntry("succeeded", 40L)
+                .containsEntry("rejectedRateLimit", 2L)
+                .containsEntry("maxInWindow", 40)
+                .containsEntry("received", 42L);
     }
 
     @Test
     void admits_again_once_the_oldest_request_leaves_the_window() {
-        simulator = Simulator.start(SimulatorConfig.of(
-                List.of(SimAccount.of("a", "k", 3, Duration.ofMillis(400), 0)), LatencyModel.NONE));
+        simulator = Simulator.start(
+                SimulatorConfig.of(List.of(SimAccount.of("a", "k", 3, Duration.ofMillis(400), 0)), LatencyModel.NONE));
         SimHttp http = new SimHttp(simulator);
         for (int i = 0; i < 3; i++) {
             assertThat(http.chat("k").statusCode()).isEqualTo(200);
@@ -68,15 +73,16 @@ class SimulatorLimitsTest {
 
     @Test
     void refuses_the_6th_concurrent_request_on_a_5_in_flight_account() throws Exception {
-        simulator = Simulator.start(SimulatorConfig.of(
-                List.of(SimAccount.of("hunyuan-1", "kh", 0, null, 5)), LatencyModel.fixed(1500)));
+        simulator = Simulator.start(
+                SimulatorConfig.of(List.of(SimAccount.of("hunyuan-1", "kh", 0, null, 5)), LatencyModel.fixed(1500)));
         SimHttp http = new SimHttp(simulator);
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         List<CompletableFuture<HttpResponse<String>>> first = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             first.add(CompletableFuture.supplyAsync(() -> http.chat("kh"), pool));
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> (int) simulator.stats().get("hunyuan-1").get("inFlight") == 5);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> (int) simulator.stats().get("hunyuan-1").get("inFlight") == 5);
 
         HttpResponse<String> sixth = http.chat("kh");
 
@@ -85,16 +91,19 @@ class SimulatorLimitsTest {
         for (CompletableFuture<HttpResponse<String>> f : first) {
             assertThat(f.get().statusCode()).isEqualTo(200);
         }
-        assertThat(simulator.stats().get("hunyuan-1")).containsEntry("maxInFlight", 5)
-                .containsEntry("rejectedConcurrency", 1L).containsEntry("succeeded", 5L).containsEntry("inFlight", 0);
+        assertThat(simulator.stats().get("hunyuan-1"))
+                .containsEntry("maxInFlight", 5)
+                .containsEntry("rejectedConcurrency", 1L)
+                .containsEntry("succeeded", 5L)
+                .containsEntry("inFlight", 0);
         pool.shutdown();
     }
 
     @Test
     void stats_match_the_call_log_under_concurrent_load() throws Exception {
-        simulator = Simulator.start(SimulatorConfig.of(List.of(
-                SimAccount.of("a", "ka", 30, Duration.ofSeconds(2), 4),
-                SimAccount.of("b", "kb", 0, null, 3)), LatencyModel.uniform(1, 15)));
+        simulator = Simulator.start(SimulatorConfig.of(
+                List.of(SimAccount.of("a", "ka", 30, Duration.ofSeconds(2), 4), SimAccount.of("b", "kb", 0, null, 3)),
+                LatencyModel.uniform(1, 15)));
         simulator.inject(Fault.of("b", "flaky", 0.2));
         SimHttp http = new SimHttp(simulator);
         ExecutorService pool = Executors.newFixedThreadPool(16);
@@ -114,10 +123,13 @@ class SimulatorLimitsTest {
         }
         for (String account : List.of("a", "b")) {
             Map<String, Object> stats = simulator.stats().get(account);
-            assertThat(stats.get("outcomes")).isEqualTo(new java.util.TreeMap<>(fromLog.get(account)));
-            long received = fromLog.get(account).values().stream().mapToLong(Long::longValue).sum();
+            assertThat(stats.get("outcomes")).isEqualTo(new TreeMap<>(fromLog.get(account)));
+            long received = fromLog.get(account).values().stream()
+                    .mapToLong(Long::longValue)
+                    .sum();
             assertThat(stats.get("received")).isEqualTo(received);
-            assertThat(stats.get("rejectedRateLimit")).isEqualTo(fromLog.get(account).getOrDefault(CallLog.RATE_LIMITED, 0L));
+            assertThat(stats.get("rejectedRateLimit"))
+                    .isEqualTo(fromLog.get(account).getOrDefault(CallLog.RATE_LIMITED, 0L));
         }
         assertThat(simulator.calls().all()).hasSize(400);
         assertThat((int) simulator.stats().get("a").get("maxInWindow")).isLessThanOrEqualTo(30);

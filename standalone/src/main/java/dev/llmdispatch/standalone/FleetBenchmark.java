@@ -1,7 +1,6 @@
 package dev.llmdispatch.standalone;
 
 import dev.llmdispatch.client.JobClient;
-import dev.llmdispatch.worker.consume.PriorityConsumer;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
@@ -16,10 +15,8 @@ import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.LocalKafka;
 import dev.llmdispatch.testkit.LocalRedis;
 import dev.llmdispatch.worker.WorkerApplication;
+import dev.llmdispatch.worker.consume.PriorityConsumer;
 import java.time.Duration;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.apache.kafka.common.GroupState;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -28,8 +25,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.common.GroupState;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import picocli.CommandLine;
@@ -42,7 +43,9 @@ import picocli.CommandLine.Option;
  * capacity free; phase 2 saturates every account with mixed tiers and priorities and measures utilisation,
  * limit violations, throughput and queue wait by priority. Not a test: it prints figures.
  */
-@Command(name = "benchmark", mixinStandardHelpOptions = true,
+@Command(
+        name = "benchmark",
+        mixinStandardHelpOptions = true,
         description = "Measures llm-dispatch against the provider simulator on this machine.")
 public final class FleetBenchmark implements Callable<Integer> {
 
@@ -52,17 +55,23 @@ public final class FleetBenchmark implements Callable<Integer> {
     @Option(names = "--jobs", description = "jobs in the saturation phase (default ${DEFAULT-VALUE})")
     int jobs = 1500;
 
-    @Option(names = "--time-scale", description = "account windows compressed by this factor (default ${DEFAULT-VALUE}: 40/min becomes 40/6s)")
+    @Option(
+            names = "--time-scale",
+            description = "account windows compressed by this factor (default ${DEFAULT-VALUE}: 40/min becomes 40/6s)")
     double timeScale = 0.1;
 
     @Option(names = "--latency-ms", description = "median provider latency, log-normal (default ${DEFAULT-VALUE})")
     long latencyMs = 400;
 
-    @Option(names = "--overhead-jobs", description = "jobs in the overhead phase, 5 a second (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--overhead-jobs",
+            description = "jobs in the overhead phase, 5 a second (default ${DEFAULT-VALUE})")
     int overheadJobs = 100;
 
-    @Option(names = "--commit-interval-ms", description = "the workers' dispatch.consumer.commit-interval: how often "
-            + "outcomes and offsets are committed in a transaction, ms (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--commit-interval-ms",
+            description = "the workers' dispatch.consumer.commit-interval: how often "
+                    + "outcomes and offsets are committed in a transaction, ms (default ${DEFAULT-VALUE})")
     long commitIntervalMs = 50;
 
     private final List<ConfigurableApplicationContext> fleet = new ArrayList<>();
@@ -76,23 +85,27 @@ public final class FleetBenchmark implements Callable<Integer> {
         List<SimAccount> accounts = MissionAccounts.accounts(timeScale);
         try (LocalRedis redis = LocalRedis.start(0);
                 LocalKafka kafka = LocalKafka.start();
-                Simulator simulator = Simulator.start(SimulatorConfig.of(accounts,
-                        LatencyModel.logNormal(latencyMs, 0.25)))) {
+                Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(accounts, LatencyModel.logNormal(latencyMs, 0.25)))) {
             try {
                 for (int i = 0; i < workers; i++) {
                     List<String> args = new ArrayList<>(List.of(
                             "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
-                            "--dispatch.redis.url=" + redis.url(), "--server.port=0",
-                            "--spring.main.banner-mode=off", "--logging.level.root=WARN",
+                            "--dispatch.redis.url=" + redis.url(),
+                            "--server.port=0",
+                            "--spring.main.banner-mode=off",
+                            "--logging.level.root=WARN",
                             "--dispatch.consumer.commit-interval=" + commitIntervalMs + "ms"));
                     args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), timeScale));
                     fleet.add(new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new)));
                 }
                 try (JobClient client = JobClient.builder(kafka.bootstrapServers())
-                        .defaultTimeout(Duration.ofMinutes(30)).build()) {
-                    System.out.printf("%nllm-dispatch fleet benchmark: %d workers, %d jobs, time scale %.2f, "
-                            + "provider latency log-normal median %d ms, outcomes committed every %d ms%n", workers,
-                            jobs, timeScale, latencyMs, commitIntervalMs);
+                        .defaultTimeout(Duration.ofMinutes(30))
+                        .build()) {
+                    System.out.printf(
+                            "%nllm-dispatch fleet benchmark: %d workers, %d jobs, time scale %.2f, "
+                                    + "provider latency log-normal median %d ms, outcomes committed every %d ms%n",
+                            workers, jobs, timeScale, latencyMs, commitIntervalMs);
                     warmUp(client);
                     awaitStableGroup(kafka.bootstrapServers());
                     overhead(client, simulator);
@@ -109,7 +122,9 @@ public final class FleetBenchmark implements Callable<Integer> {
     private static void warmUp(JobClient client) throws Exception {
         List<Job> warm = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
-            warm.add(Job.chat("warm-" + i, "warm up").toBuilder().tier(Tier.TIER_2).build());
+            warm.add(Job.chat("warm-" + i, "warm up").toBuilder()
+                    .tier(Tier.TIER_2)
+                    .build());
         }
         CompletableFuture.allOf(client.submitAll(warm, Priority.MEDIUM).toArray(CompletableFuture[]::new))
                 .get(10, TimeUnit.MINUTES);
@@ -121,9 +136,13 @@ public final class FleetBenchmark implements Callable<Integer> {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (System.nanoTime() < deadline) {
                 ConsumerGroupDescription group = admin.describeConsumerGroups(List.of("llm-dispatch-workers"))
-                        .all().get().get("llm-dispatch-workers");
-                if (group.groupState() == GroupState.STABLE && group.members().size() == workers
-                        && group.members().stream().noneMatch(m -> m.assignment().topicPartitions().isEmpty())) {
+                        .all()
+                        .get()
+                        .get("llm-dispatch-workers");
+                if (group.groupState() == GroupState.STABLE
+                        && group.members().size() == workers
+                        && group.members().stream()
+                                .noneMatch(m -> m.assignment().topicPartitions().isEmpty())) {
                     return;
                 }
                 TimeUnit.MILLISECONDS.sleep(200);
@@ -136,7 +155,7 @@ public final class FleetBenchmark implements Callable<Integer> {
     private void overhead(JobClient client, Simulator simulator) throws Exception {
         simulator.reset();
         Map<String, Long> producedAt = new HashMap<>();
-        Map<String, Long> receivedAt = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, Long> receivedAt = new ConcurrentHashMap<>();
         List<CompletableFuture<JobResult>> futures = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < overheadJobs; i++) {
@@ -145,7 +164,9 @@ public final class FleetBenchmark implements Callable<Integer> {
             if (sleep > 0) {
                 TimeUnit.NANOSECONDS.sleep(sleep);
             }
-            Job job = Job.chat("overhead-" + i, "hello " + i).toBuilder().tier(Tier.TIER_2).build();
+            Job job = Job.chat("overhead-" + i, "hello " + i).toBuilder()
+                    .tier(Tier.TIER_2)
+                    .build();
             producedAt.put(job.id(), System.currentTimeMillis());
             futures.add(client.submit(job, Priority.MEDIUM).thenApply(r -> {
                 receivedAt.put(r.id(), System.currentTimeMillis());
@@ -164,9 +185,13 @@ public final class FleetBenchmark implements Callable<Integer> {
                 }
             }
         });
-        System.out.printf("%nphase 1 — dispatch overhead with capacity free (%d jobs, produced → request at the "
-                + "provider):%n  p50 %d ms   p99 %d ms   max %d ms%n", overhead.getTotalCount(),
-                overhead.getValueAtPercentile(50), overhead.getValueAtPercentile(99), overhead.getMaxValue());
+        System.out.printf(
+                "%nphase 1 — dispatch overhead with capacity free (%d jobs, produced → request at the "
+                        + "provider):%n  p50 %d ms   p99 %d ms   max %d ms%n",
+                overhead.getTotalCount(),
+                overhead.getValueAtPercentile(50),
+                overhead.getValueAtPercentile(99),
+                overhead.getMaxValue());
         if (!slow.isEmpty()) {
             System.out.println("  over 250 ms: " + slow);
         }
@@ -179,9 +204,13 @@ public final class FleetBenchmark implements Callable<Integer> {
                 back.recordValue(Math.max(0, received - (c.atMillis() + c.latencyMs())));
             }
         }
-        System.out.printf("  answer ready at the provider → result read (read_committed): p50 %d ms   p99 %d ms   "
-                + "max %d ms%n", back.getValueAtPercentile(50), back.getValueAtPercentile(99), back.getMaxValue());
-        long transactions = fleet.stream().mapToLong(w -> w.getBean(PriorityConsumer.class).transactions()).sum();
+        System.out.printf(
+                "  answer ready at the provider → result read (read_committed): p50 %d ms   p99 %d ms   "
+                        + "max %d ms%n",
+                back.getValueAtPercentile(50), back.getValueAtPercentile(99), back.getMaxValue());
+        long transactions = fleet.stream()
+                .mapToLong(w -> w.getBean(PriorityConsumer.class).transactions())
+                .sum();
         System.out.printf("  transactions committed by the fleet so far (warm-up included): %d%n", transactions);
     }
 
@@ -193,14 +222,17 @@ public final class FleetBenchmark implements Callable<Integer> {
         simulator.reset();
         Random random = new Random(42);
         Map<Priority, List<Job>> byPriority = new EnumMap<>(Priority.class);
-        Map<String, Long> producedAt = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, Long> producedAt = new ConcurrentHashMap<>();
         Map<String, Priority> priorityOf = new HashMap<>();
         for (int i = 0; i < jobs; i++) {
-            Priority priority = i % 10 == 0 ? Priority.HIGH : random.nextDouble() < 0.25 ? Priority.MEDIUM : Priority.LOW;
+            Priority priority =
+                    i % 10 == 0 ? Priority.HIGH : random.nextDouble() < 0.25 ? Priority.MEDIUM : Priority.LOW;
             double k = random.nextDouble();
-            Job job = k < 0.15 ? Job.embedding("sat-" + i, "text " + i)
+            Job job = k < 0.15
+                    ? Job.embedding("sat-" + i, "text " + i)
                     : Job.chat("sat-" + i, "question " + i).toBuilder()
-                            .tier(k < 0.5 ? Tier.TIER_1 : k < 0.8 ? Tier.TIER_2 : Tier.TIER_3).build();
+                            .tier(k < 0.5 ? Tier.TIER_1 : k < 0.8 ? Tier.TIER_2 : Tier.TIER_3)
+                            .build();
             byPriority.computeIfAbsent(priority, p -> new ArrayList<>()).add(job);
             priorityOf.put(job.id(), priority);
         }
@@ -215,8 +247,10 @@ public final class FleetBenchmark implements Callable<Integer> {
         // HIGH jobs trickle in at 2 a second while the flood is still there
         List<CompletableFuture<JobResult>> flood = List.copyOf(futures);
         List<Job> high = byPriority.getOrDefault(Priority.HIGH, List.of());
-        for (int h = 0; h < high.size()
-                && flood.stream().filter(CompletableFuture::isDone).count() < flood.size() * 0.9; h++) {
+        for (int h = 0;
+                h < high.size()
+                        && flood.stream().filter(CompletableFuture::isDone).count() < flood.size() * 0.9;
+                h++) {
             TimeUnit.MILLISECONDS.sleep(500);
             producedAt.put(high.get(h).id(), System.currentTimeMillis());
             futures.add(client.submit(high.get(h), Priority.HIGH));
@@ -230,11 +264,17 @@ public final class FleetBenchmark implements Callable<Integer> {
 
         List<CallLog.Call> calls = simulator.calls().all();
         CallLogStats stats = new CallLogStats(calls);
-        System.out.printf("%nphase 2 — saturation: %d jobs in %.1f s = %.1f jobs/s, %d not SUCCEEDED; utilisation "
-                + "over the %.1f s the MEDIUM/LOW flood lasted%n", futures.size(), (end - start) / 1000.0,
-                futures.size() * 1000.0 / (end - start), failed, (saturatedUntil - start) / 1000.0);
-        System.out.printf("  %-14s %-24s %9s %8s %15s %14s %10s %6s%n", "account", "limits", "admitted", "span s",
-                "of max (burst)", "of max (rate)", "busy", "429s");
+        System.out.printf(
+                "%nphase 2 — saturation: %d jobs in %.1f s = %.1f jobs/s, %d not SUCCEEDED; utilisation "
+                        + "over the %.1f s the MEDIUM/LOW flood lasted%n",
+                futures.size(),
+                (end - start) / 1000.0,
+                futures.size() * 1000.0 / (end - start),
+                failed,
+                (saturatedUntil - start) / 1000.0);
+        System.out.printf(
+                "  %-14s %-24s %9s %8s %15s %14s %10s %6s%n",
+                "account", "limits", "admitted", "span s", "of max (burst)", "of max (rate)", "busy", "429s");
         long violations = 0;
         for (SimAccount a : accounts) {
             long first = stats.firstAdmitted(a.id());
@@ -258,8 +298,9 @@ public final class FleetBenchmark implements Callable<Integer> {
                 limit += (limit.isEmpty() ? "" : ", ") + a.concurrency() + " in flight";
                 busy = pct(stats.meanInFlight(a.id(), first, last), a.concurrency());
             }
-            System.out.printf("  %-14s %-24s %9d %8.1f %15s %14s %10s %6d%n", a.id(), limit, admitted,
-                    span / 1000.0, burst, rate, busy, refused);
+            System.out.printf(
+                    "  %-14s %-24s %9d %8.1f %15s %14s %10s %6d%n",
+                    a.id(), limit, admitted, span / 1000.0, burst, rate, busy, refused);
         }
         System.out.printf("  429s from the limits, all accounts: %d%n", violations);
 
@@ -271,8 +312,9 @@ public final class FleetBenchmark implements Callable<Integer> {
             }
         });
         System.out.println("  queue wait by priority (produced → request at the provider):");
-        wait.forEach((p, h) -> System.out.printf("    %-6s n=%-5d p50 %6d ms   p99 %6d ms%n", p, h.getTotalCount(),
-                h.getValueAtPercentile(50), h.getValueAtPercentile(99)));
+        wait.forEach((p, h) -> System.out.printf(
+                "    %-6s n=%-5d p50 %6d ms   p99 %6d ms%n",
+                p, h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(99)));
     }
 
     private static String pct(double part, double whole) {
@@ -288,5 +330,4 @@ public final class FleetBenchmark implements Callable<Integer> {
         }
         return first;
     }
-
 }

@@ -23,14 +23,14 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 public final class StandaloneMain {
 
-    static final List<String> KEY_VARIABLES = List.of("NVIDIA_API_KEY_1", "NVIDIA_API_KEY_2", "HUNYUAN_API_KEY",
-            "SILICONFLOW_API_KEY");
+    static final List<String> KEY_VARIABLES =
+            List.of("NVIDIA_API_KEY_1", "NVIDIA_API_KEY_2", "HUNYUAN_API_KEY", "SILICONFLOW_API_KEY");
 
     private StandaloneMain() {}
 
     public static void main(String[] args) {
-        Map<String, Integer> ports = new LinkedHashMap<>(Map.of("--redis-port", 6379,
-                "--http-port", 8080, "--simulator-port", 8090));
+        Map<String, Integer> ports =
+                new LinkedHashMap<>(Map.of("--redis-port", 6379, "--http-port", 8080, "--simulator-port", 8090));
         List<String> springArgs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (ports.containsKey(args[i]) && i + 1 < args.length) {
@@ -41,8 +41,8 @@ public final class StandaloneMain {
         }
         List<AutoCloseable> started = new ArrayList<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(started), "standalone-stop"));
-        System.out.println("llm-dispatch standalone: starting Kafka, Redis" + (usesRealProviders() ? "" : ", the simulator")
-                + " and a worker ...");
+        System.out.println("llm-dispatch standalone: starting Kafka, Redis"
+                + (usesRealProviders() ? "" : ", the simulator") + " and a worker ...");
         LocalRedis redis = LocalRedis.start(ports.get("--redis-port"));
         started.add(redis);
         LocalKafka kafka = LocalKafka.start();
@@ -53,11 +53,15 @@ public final class StandaloneMain {
                 "--server.port=" + ports.get("--http-port")));
         String providers;
         if (usesRealProviders()) {
-            providers = "real providers (keys from " + KEY_VARIABLES.stream().filter(v -> System.getenv(v) != null
-                    && !System.getenv(v).isBlank()).toList() + ")";
+            providers = "real providers (keys from "
+                    + KEY_VARIABLES.stream()
+                            .filter(v -> System.getenv(v) != null
+                                    && !System.getenv(v).isBlank())
+                            .toList()
+                    + ")";
         } else {
-            Simulator simulator = Simulator.start(MissionAccounts.config(MissionAccounts.REAL_TIME)
-                    .withPort(ports.get("--simulator-port")));
+            Simulator simulator = Simulator.start(
+                    MissionAccounts.config(MissionAccounts.REAL_TIME).withPort(ports.get("--simulator-port")));
             started.add(simulator);
             workerArgs.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), MissionAccounts.REAL_TIME));
             providers = "the provider simulator at " + simulator.baseUrl()
@@ -65,8 +69,8 @@ public final class StandaloneMain {
                     + simulator.baseUrl().replace("/v1", "/admin/stats") + ")";
         }
         workerArgs.addAll(springArgs);
-        ConfigurableApplicationContext worker = new SpringApplicationBuilder(WorkerApplication.class)
-                .run(workerArgs.toArray(String[]::new));
+        ConfigurableApplicationContext worker =
+                new SpringApplicationBuilder(WorkerApplication.class).run(workerArgs.toArray(String[]::new));
         started.add(worker::close);
         int http = ports.get("--http-port");
         System.out.printf("""
@@ -87,7 +91,8 @@ public final class StandaloneMain {
     }
 
     static boolean usesRealProviders() {
-        return KEY_VARIABLES.stream().anyMatch(v -> System.getenv(v) != null && !System.getenv(v).isBlank());
+        return KEY_VARIABLES.stream()
+                .anyMatch(v -> System.getenv(v) != null && !System.getenv(v).isBlank());
     }
 
     private static void stopAll(List<AutoCloseable> started) {

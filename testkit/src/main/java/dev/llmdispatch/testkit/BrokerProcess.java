@@ -7,6 +7,8 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -37,33 +39,43 @@ public final class BrokerProcess implements AutoCloseable {
             int port = FreePorts.next();
             int controllerPort = FreePorts.next();
             Path config = dir.resolve("server.properties");
-            Files.writeString(config, String.join("\n",
-                    "process.roles=broker,controller",
-                    "node.id=1",
-                    "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                    "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
-                    "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    "log.dirs=" + dir.resolve("data"),
-                    "num.partitions=1",
-                    "auto.create.topics.enable=false",
-                    "offsets.topic.replication.factor=1",
-                    "offsets.topic.num.partitions=3",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "transaction.state.log.num.partitions=3",
-                    "group.initial.rebalance.delay.ms=0",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
-                    "") );
-            Process format = java("kafka.tools.StorageTool", "format", "-t", Uuid.randomUuid().toString(), "-c",
-                    config.toString()).redirectOutput(dir.resolve("format.log").toFile())
-                    .redirectErrorStream(true).start();
+            Files.writeString(
+                    config,
+                    String.join(
+                            "\n",
+                            "process.roles=broker,controller",
+                            "node.id=1",
+                            "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
+                            "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                            "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                            "controller.listener.names=CONTROLLER",
+                            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                            "inter.broker.listener.name=PLAINTEXT",
+                            "log.dirs=" + dir.resolve("data"),
+                            "num.partitions=1",
+                            "auto.create.topics.enable=false",
+                            "offsets.topic.replication.factor=1",
+                            "offsets.topic.num.partitions=3",
+                            "transaction.state.log.replication.factor=1",
+                            "transaction.state.log.min.isr=1",
+                            "transaction.state.log.num.partitions=3",
+                            "group.initial.rebalance.delay.ms=0",
+                            "share.coordinator.state.topic.replication.factor=1",
+                            "share.coordinator.state.topic.min.isr=1",
+                            ""));
+            Process format = java(
+                            "kafka.tools.StorageTool",
+                            "format",
+                            "-t",
+                            Uuid.randomUuid().toString(),
+                            "-c",
+                            config.toString())
+                    .redirectOutput(dir.resolve("format.log").toFile())
+                    .redirectErrorStream(true)
+                    .start();
             if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
-                throw new IllegalStateException("formatting the broker's storage failed: "
-                        + Files.readString(dir.resolve("format.log")));
+                throw new IllegalStateException(
+                        "formatting the broker's storage failed: " + Files.readString(dir.resolve("format.log")));
             }
             BrokerProcess broker = new BrokerProcess(dir, config, port);
             broker.launch();
@@ -100,8 +112,10 @@ public final class BrokerProcess implements AutoCloseable {
     private void launch() {
         try {
             process = java("kafka.Kafka", config.toString())
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()))
-                    .redirectErrorStream(true).start();
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                            dir.resolve("broker.log").toFile()))
+                    .redirectErrorStream(true)
+                    .start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -127,8 +141,14 @@ public final class BrokerProcess implements AutoCloseable {
 
     private static ProcessBuilder java(String main, String... args) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new java.util.ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), main));
+        List<String> command = new ArrayList<>(List.of(
+                java,
+                "-Xmx512m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                main));
         command.addAll(List.of(args));
         return new ProcessBuilder(command);
     }
@@ -137,7 +157,7 @@ public final class BrokerProcess implements AutoCloseable {
     public void close() {
         kill();
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             // a temp directory
         }
@@ -145,7 +165,7 @@ public final class BrokerProcess implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "broker process at " + bootstrapServers() + " (" + UUID.nameUUIDFromBytes(dir.toString().getBytes())
-                + ")";
+        return "broker process at " + bootstrapServers() + " ("
+                + UUID.nameUUIDFromBytes(dir.toString().getBytes()) + ")";
     }
 }

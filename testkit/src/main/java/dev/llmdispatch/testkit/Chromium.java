@@ -34,8 +34,9 @@ public final class Chromium {
             return;
         }
         if (!Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
-            throw new IllegalStateException("the browser test needs " + BROWSER + " and " + DRIVER
-                    + " (Debian packages chromium and chromium-driver), and this machine has no apt-get to install them");
+            throw new IllegalStateException(
+                    "the browser test needs " + BROWSER + " and " + DRIVER
+                            + " (Debian packages chromium and chromium-driver), and this machine has no apt-get to install them");
         }
         List<String> sudo = isRoot() ? List.of() : List.of("sudo", "-n");
         log.info("installing Debian's chromium and chromium-driver for the browser test (takes a minute or two)");
@@ -60,7 +61,8 @@ public final class Chromium {
         argv.addAll(List.of(command));
         try {
             Path output = Files.createTempFile("apt-", ".log");
-            ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(output.toFile());
+            ProcessBuilder pb =
+                    new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(output.toFile());
             pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
             Process p = pb.start();
             if (!p.waitFor(INSTALL_MINUTES, TimeUnit.MINUTES)) {
@@ -86,8 +88,17 @@ public final class Chromium {
      * fresh profile in {@code userDataDir}.
      */
     public static List<String> headlessFlags(Path userDataDir) {
-        return List.of("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--user-data-dir=" + userDataDir, "--window-size=1400,1000");
+        return List.of(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--user-data-dir=" + userDataDir,
+                "--window-size=1400,1000");
     }
 }

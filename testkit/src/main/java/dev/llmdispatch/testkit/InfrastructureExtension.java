@@ -11,8 +11,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class InfrastructureExtension implements ParameterResolver {
 
-    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(
-            InfrastructureExtension.class);
+    private static final ExtensionContext.Namespace NAMESPACE =
+            ExtensionContext.Namespace.create(InfrastructureExtension.class);
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -21,7 +21,8 @@ public final class InfrastructureExtension implements ParameterResolver {
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return context.getRoot().getStore(NAMESPACE)
+        return context.getRoot()
+                .getStore(NAMESPACE)
                 .computeIfAbsent(Running.class, k -> Running.start(), Running.class)
                 .infrastructure();
     }

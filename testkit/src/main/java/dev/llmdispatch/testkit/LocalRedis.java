@@ -33,8 +33,7 @@ public final class LocalRedis implements AutoCloseable {
     public static LocalRedis start(int port) {
         int redisPort = port > 0 ? port : FreePorts.next();
         try {
-            ExecutableProvider executable = onPath()
-                    .<ExecutableProvider>map(file -> () -> file)
+            ExecutableProvider executable = onPath().<ExecutableProvider>map(file -> () -> file)
                     .orElseGet(ExecutableProvider::newJarResourceProvider);
             RedisServer server = RedisServer.newRedisServer()
                     .executableProvider(executable)
@@ -45,7 +44,9 @@ public final class LocalRedis implements AutoCloseable {
                     .setting("maxclients 1000")
                     .build();
             server.start();
-            log.info("redis-server ({}) at 127.0.0.1:{}", onPath().map(File::getPath).orElse("embedded binary"),
+            log.info(
+                    "redis-server ({}) at 127.0.0.1:{}",
+                    onPath().map(File::getPath).orElse("embedded binary"),
                     redisPort);
             return new LocalRedis(server, redisPort);
         } catch (IOException e) {
@@ -59,7 +60,10 @@ public final class LocalRedis implements AutoCloseable {
             return Optional.empty();
         }
         List<String> dirs = Arrays.asList(path.split(File.pathSeparator));
-        return dirs.stream().map(d -> Path.of(d, "redis-server")).filter(Files::isExecutable).map(Path::toFile)
+        return dirs.stream()
+                .map(d -> Path.of(d, "redis-server"))
+                .filter(Files::isExecutable)
+                .map(Path::toFile)
                 .findFirst();
     }
 

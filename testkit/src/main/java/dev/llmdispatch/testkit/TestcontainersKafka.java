@@ -11,8 +11,8 @@ final class TestcontainersKafka {
         if (!DockerClientFactory.instance().isDockerAvailable()) {
             throw new IllegalStateException("Docker is not available");
         }
-        KafkaContainer container = new KafkaContainer(LocalKafka.TESTCONTAINERS_IMAGE)
-                .withEnv("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false");
+        KafkaContainer container =
+                new KafkaContainer(LocalKafka.TESTCONTAINERS_IMAGE).withEnv("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false");
         container.start();
         return LocalKafka.of(container::stop, container.getBootstrapServers());
     }

@@ -29,12 +29,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
-import tools.jackson.databind.JsonNode;
 
 /** The failure-rate and latency alerts fire once and resolve, delivered to a local webhook receiver. */
 @IntegrationTest
 class AlertsTest {
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void failure_rate_and_latency_alerts_fire_once_and_resolve(Infrastructure infra) throws Exception {
         ConcurrentLinkedQueue<String> generic = new ConcurrentLinkedQueue<>();
@@ -54,17 +54,25 @@ class AlertsTest {
         String hooks = "http://127.0.0.1:" + receiver.getAddress().getPort();
         String ns = "alerts";
         Topics topics = WorkerHarness.topics(ns);
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.fixed(20)));
-                ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(),
-                        "--dispatch.alerts.window=2s", "--dispatch.alerts.min-calls=5",
-                        "--dispatch.alerts.check-interval=200ms", "--dispatch.alerts.mean-latency=300ms",
+        try (Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(20)));
+                ConfigurableApplicationContext worker = WorkerHarness.startWorker(
+                        infra,
+                        ns,
+                        simulator.baseUrl(),
+                        "--dispatch.alerts.window=2s",
+                        "--dispatch.alerts.min-calls=5",
+                        "--dispatch.alerts.check-interval=200ms",
+                        "--dispatch.alerts.mean-latency=300ms",
                         "--dispatch.alerts.webhooks[0].url=" + hooks + "/generic",
                         "--dispatch.alerts.webhooks[1].url=" + hooks + "/slack",
                         "--dispatch.alerts.webhooks[1].format=slack",
-                        "--dispatch.resilience.backoff-initial=20ms", "--dispatch.resilience.circuit-failures=50",
+                        "--dispatch.resilience.backoff-initial=20ms",
+                        "--dispatch.resilience.circuit-failures=50",
                         "--dispatch.health.probe-interval=500ms");
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .build()) {
             // half the answers fail: the failure-rate alert fires
             simulator.inject(Fault.of("*", "flaky", 0.5));
             run(client, "bad-", 40);
@@ -76,8 +84,10 @@ class AlertsTest {
                 return count(generic, "failure-rate", "RESOLVED") == 1;
             });
             assertThat(count(generic, "failure-rate", "FIRING")).isEqualTo(1);
-            assertThat(slack).anySatisfy(m -> assertThat(JobCodec.mapper().readTree(m).path("text").asString())
-                    .startsWith("[llm-dispatch] ALERT failure-rate"));
+            assertThat(slack)
+                    .anySatisfy(m -> assertThat(
+                                    JobCodec.mapper().readTree(m).path("text").asString())
+                            .startsWith("[llm-dispatch] ALERT failure-rate"));
 
             // slow answers: the latency alert fires, then resolves
             simulator.inject(Fault.slow("*", 500));
@@ -95,6 +105,7 @@ class AlertsTest {
         }
     }
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void a_token_quota_nearly_spent_alerts_once_and_resolves_when_the_window_moves_on(Infrastructure infra)
             throws Exception {
@@ -108,15 +119,20 @@ class AlertsTest {
         receiver.start();
         String ns = "quota";
         Topics topics = WorkerHarness.topics(ns);
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.fixed(5)));
-                ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(),
+        try (Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(5)));
+                ConfigurableApplicationContext worker = WorkerHarness.startWorker(
+                        infra,
+                        ns,
+                        simulator.baseUrl(),
                         "--dispatch.providers.siliconflow.accounts[0].limits.tokens=100",
                         "--dispatch.providers.siliconflow.accounts[0].limits.tokens-per=4s",
                         "--dispatch.alerts.check-interval=200ms",
-                        "--dispatch.alerts.webhooks[0].url=http://127.0.0.1:" + receiver.getAddress().getPort()
-                                + "/generic");
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
+                        "--dispatch.alerts.webhooks[0].url=http://127.0.0.1:"
+                                + receiver.getAddress().getPort() + "/generic");
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .build()) {
             // eleven inputs of 36 characters, 9 tokens each: 99 of the 100 tokens spent
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < 11; i++) {
@@ -126,8 +142,10 @@ class AlertsTest {
             CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(1, TimeUnit.MINUTES);
             assertThat(results).allSatisfy(f -> assertThat(f.join().account()).isEqualTo("siliconflow-1"));
 
-            await().atMost(Duration.ofSeconds(10)).until(() -> count(generic, "quota-low:siliconflow-1", "FIRING") == 1);
-            await().atMost(Duration.ofSeconds(20)).until(() -> count(generic, "quota-low:siliconflow-1", "RESOLVED") == 1);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> count(generic, "quota-low:siliconflow-1", "FIRING") == 1);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> count(generic, "quota-low:siliconflow-1", "RESOLVED") == 1);
             assertThat(count(generic, "quota-low:siliconflow-1", "FIRING")).isEqualTo(1);
         } finally {
             receiver.stop(0);
@@ -137,15 +155,18 @@ class AlertsTest {
     private static void run(JobClient client, String prefix, int n) throws Exception {
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            jobs.add(Job.chat(prefix + i, "q " + i).toBuilder().tier(Tier.TIER_2).build());
+            jobs.add(
+                    Job.chat(prefix + i, "q " + i).toBuilder().tier(Tier.TIER_2).build());
         }
         List<CompletableFuture<JobResult>> results = client.submitAll(jobs, Priority.MEDIUM);
         CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
     }
 
     private static long count(ConcurrentLinkedQueue<String> messages, String alert, String state) {
-        return messages.stream().map(m -> JobCodec.mapper().readTree(m))
-                .filter(m -> alert.equals(m.path("alert").asString()) && state.equals(m.path("state").asString()))
+        return messages.stream()
+                .map(m -> JobCodec.mapper().readTree(m))
+                .filter(m -> alert.equals(m.path("alert").asString())
+                        && state.equals(m.path("state").asString()))
                 .count();
     }
 }

@@ -41,12 +41,14 @@ class BadInputTest {
         return "{\"id\":\"" + id + "\",\"request\":{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}";
     }
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void answers_or_dead_letters_every_bad_record_and_keeps_consuming(Infrastructure infra) {
         String ns = "bad";
         Topics topics = WorkerHarness.topics(ns);
-        String bigMetadata = "{\"id\":\"big-meta\",\"request\":{\"messages\":[{\"role\":\"user\"}]},\"metadata\":{\"blob\":\""
-                + "x".repeat(5000) + "\"}}";
+        String bigMetadata =
+                "{\"id\":\"big-meta\",\"request\":{\"messages\":[{\"role\":\"user\"}]},\"metadata\":{\"blob\":\""
+                        + "x".repeat(5000) + "\"}}";
         List<ProducerRecord<String, byte[]>> records = List.of(
                 record(topics.high(), "ok-1", valid("ok-1")),
                 record(topics.high(), null, "{this is not json"),
@@ -54,13 +56,19 @@ class BadInputTest {
                 record(topics.medium(), null, "{\"request\":{\"messages\":[{\"role\":\"user\"}]}}"),
                 record(topics.low(), "big-meta", bigMetadata),
                 record(topics.low(), "ok-3", valid("ok-3")),
-                record(topics.high(), "loop", "{\"id\":\"loop\",\"replyTo\":\"" + topics.high()
-                        + "\",\"request\":{\"messages\":[{\"role\":\"user\"}]}}"),
-                record(topics.medium(), "streamer", "{\"id\":\"streamer\",\"request\":{\"stream\":true,"
-                        + "\"messages\":[{\"role\":\"user\"}]}}"),
+                record(
+                        topics.high(),
+                        "loop",
+                        "{\"id\":\"loop\",\"replyTo\":\"" + topics.high()
+                                + "\",\"request\":{\"messages\":[{\"role\":\"user\"}]}}"),
+                record(
+                        topics.medium(),
+                        "streamer",
+                        "{\"id\":\"streamer\",\"request\":{\"stream\":true," + "\"messages\":[{\"role\":\"user\"}]}}"),
                 new ProducerRecord<>(topics.low(), "tombstone", null),
                 record(topics.high(), "ok-4", valid("ok-4")));
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.NONE));
+        try (Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.NONE));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, ns, simulator.baseUrl());
                 KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra)) {
             ProducerRecord<String, byte[]> first = records.get(0);
@@ -74,10 +82,11 @@ class BadInputTest {
             });
 
             List<ConsumerRecord<byte[], byte[]>> resultRecords = WorkerHarness.readAll(infra, topics.results());
-            Map<String, JobResult> results = resultRecords.stream().map(r -> JobCodec.readResult(r.value()))
+            Map<String, JobResult> results = resultRecords.stream()
+                    .map(r -> JobCodec.readResult(r.value()))
                     .collect(Collectors.toMap(JobResult::id, Function.identity()));
-            assertThat(results.keySet()).containsExactlyInAnyOrder("ok-1", "ok-2", "ok-3", "ok-4", "big-meta", "loop",
-                    "streamer");
+            assertThat(results.keySet())
+                    .containsExactlyInAnyOrder("ok-1", "ok-2", "ok-3", "ok-4", "big-meta", "loop", "streamer");
             for (String ok : List.of("ok-1", "ok-2", "ok-3", "ok-4")) {
                 assertThat(results.get(ok).status()).isEqualTo(JobStatus.SUCCEEDED);
             }
@@ -85,28 +94,44 @@ class BadInputTest {
             assertRejected(results.get("loop"), "replyTo must not be a job or dead-letter topic");
             assertRejected(results.get("streamer"), "request.stream is not supported");
             ConsumerRecord<byte[], byte[]> okRecord = resultRecords.stream()
-                    .filter(r -> JobCodec.readResult(r.value()).id().equals("ok-1")).findFirst().orElseThrow();
-            assertThat(new String(okRecord.headers().lastHeader(RecordHeaders.CORRELATION_ID).value(),
-                    StandardCharsets.UTF_8)).isEqualTo("corr-1");
-            assertThat(new String(okRecord.headers().lastHeader(RecordHeaders.JOB_ID).value(), StandardCharsets.UTF_8))
+                    .filter(r -> JobCodec.readResult(r.value()).id().equals("ok-1"))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(new String(
+                            okRecord.headers()
+                                    .lastHeader(RecordHeaders.CORRELATION_ID)
+                                    .value(),
+                            StandardCharsets.UTF_8))
+                    .isEqualTo("corr-1");
+            assertThat(new String(
+                            okRecord.headers().lastHeader(RecordHeaders.JOB_ID).value(), StandardCharsets.UTF_8))
                     .isEqualTo("ok-1");
 
             List<DeadLetter> deadLetters = WorkerHarness.readAll(infra, topics.deadLetter()).stream()
-                    .map(r -> JobCodec.readDeadLetter(r.value())).toList();
-            Map<DeadLetterReason, Long> reasons = deadLetters.stream()
-                    .collect(Collectors.groupingBy(DeadLetter::reason, Collectors.counting()));
-            assertThat(reasons).containsEntry(DeadLetterReason.UNPARSABLE, 2L).containsEntry(DeadLetterReason.INVALID_JOB, 4L);
-            DeadLetter unparsable = deadLetters.stream().filter(d -> d.reason() == DeadLetterReason.UNPARSABLE
-                    && d.raw() != null).findFirst().orElseThrow();
+                    .map(r -> JobCodec.readDeadLetter(r.value()))
+                    .toList();
+            Map<DeadLetterReason, Long> reasons =
+                    deadLetters.stream().collect(Collectors.groupingBy(DeadLetter::reason, Collectors.counting()));
+            assertThat(reasons)
+                    .containsEntry(DeadLetterReason.UNPARSABLE, 2L)
+                    .containsEntry(DeadLetterReason.INVALID_JOB, 4L);
+            DeadLetter unparsable = deadLetters.stream()
+                    .filter(d -> d.reason() == DeadLetterReason.UNPARSABLE && d.raw() != null)
+                    .findFirst()
+                    .orElseThrow();
             assertThat(new String(Base64.getDecoder().decode(unparsable.raw()), StandardCharsets.UTF_8))
                     .isEqualTo("{this is not json");
             assertThat(unparsable.job()).isNull();
             assertThat(unparsable.source().topic()).isEqualTo(topics.high());
             assertThat(unparsable.message()).contains("not JSON");
-            DeadLetter noId = deadLetters.stream().filter(d -> d.reason() == DeadLetterReason.INVALID_JOB
-                    && d.message().contains("id is required")).findFirst().orElseThrow();
+            DeadLetter noId = deadLetters.stream()
+                    .filter(d -> d.reason() == DeadLetterReason.INVALID_JOB
+                            && d.message().contains("id is required"))
+                    .findFirst()
+                    .orElseThrow();
             assertThat(noId.job().path("request").isObject()).isTrue();
-            assertThat(deadLetters).filteredOn(d -> d.message() != null && d.message().contains("record has no value"))
+            assertThat(deadLetters)
+                    .filteredOn(d -> d.message() != null && d.message().contains("record has no value"))
                     .hasSize(1);
 
             // nothing was ever written to a job topic by the worker: only the records this test produced

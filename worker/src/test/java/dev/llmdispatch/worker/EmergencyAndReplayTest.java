@@ -25,6 +25,8 @@ import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,112 +46,159 @@ class EmergencyAndReplayTest {
 
     private static final int JOBS = 60;
     private static final String[] FAST_HEALTH = {
-            "--dispatch.health.probe-interval=500ms", "--dispatch.health.check-interval=200ms",
-            "--dispatch.resilience.recovery-wait=500ms", "--dispatch.resilience.backoff-initial=20ms",
-            "--dispatch.resilience.backoff-max=100ms", "--dispatch.consumer.max-in-flight=8"};
+        "--dispatch.health.probe-interval=500ms", "--dispatch.health.check-interval=200ms",
+        "--dispatch.resilience.recovery-wait=500ms", "--dispatch.resilience.backoff-initial=20ms",
+        "--dispatch.resilience.backoff-max=100ms", "--dispatch.consumer.max-in-flight=8"
+    };
 
     @Test
     void survives_every_provider_down_and_replays_what_failed(Infrastructure infra) throws Exception {
         String ns = "emergency";
         Topics topics = WorkerHarness.topics(ns);
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.fixed(20)));
+        try (Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(20)));
                 WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST_HEALTH);
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build();
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .build();
                 Admin admin = Admin.create(Map.of("bootstrap.servers", infra.bootstrapServers()))) {
             simulator.inject(Fault.of("*", "down", 1.0));
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < JOBS; i++) {
-                jobs.add(i % 6 == 5 ? Job.embedding("dark-" + i, "text")
-                        : Job.chat("dark-" + i, "question " + i).toBuilder().tier(Tier.values()[i % 3]).build());
+                jobs.add(
+                        i % 6 == 5
+                                ? Job.embedding("dark-" + i, "text")
+                                : Job.chat("dark-" + i, "question " + i).toBuilder()
+                                        .tier(Tier.values()[i % 3])
+                                        .build());
             }
             client.submitAll(jobs, Priority.MEDIUM);
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> fleet.get(0).getBean(EmergencyMonitor.class).active()
-                    && fleet.get(1).getBean(EmergencyMonitor.class).active());
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> fleet.get(0).getBean(EmergencyMonitor.class).active()
+                            && fleet.get(1).getBean(EmergencyMonitor.class).active());
             // consumption paused everywhere: after the jobs already under way, only health probes reach providers
-            long mark = simulator.calls().all().stream().mapToLong(CallLog.Call::seq).max().orElse(0) ;
-            await().atMost(Duration.ofSeconds(10)).until(() -> simulator.calls().since(mark).stream()
-                    .anyMatch(c -> !AccountFailuresTest.isJobCall(c)));
-            long quiet = simulator.calls().all().stream().mapToLong(CallLog.Call::seq).max().orElse(0);
-            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> simulator.calls()
-                    .since(quiet).stream().noneMatch(AccountFailuresTest::isJobCall));
+            long mark = simulator.calls().all().stream()
+                    .mapToLong(CallLog.Call::seq)
+                    .max()
+                    .orElse(0);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() ->
+                            simulator.calls().since(mark).stream().anyMatch(c -> !AccountFailuresTest.isJobCall(c)));
+            long quiet = simulator.calls().all().stream()
+                    .mapToLong(CallLog.Call::seq)
+                    .max()
+                    .orElse(0);
+            await().during(Duration.ofSeconds(2))
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> simulator.calls().since(quiet).stream().noneMatch(AccountFailuresTest::isJobCall));
             // the probes are real completions that keep failing (GET /models would answer): emergency mode holds,
             // and each down account sees at most one probe per probe interval across the fleet (fewer as they back off)
-            long probesFrom = simulator.calls().all().stream().mapToLong(CallLog.Call::seq).max().orElse(0);
+            long probesFrom = simulator.calls().all().stream()
+                    .mapToLong(CallLog.Call::seq)
+                    .max()
+                    .orElse(0);
             long spanStart = System.currentTimeMillis();
-            await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).until(() ->
-                    fleet.get(0).getBean(EmergencyMonitor.class).active()
+            await().during(Duration.ofSeconds(4))
+                    .atMost(Duration.ofSeconds(6))
+                    .until(() -> fleet.get(0).getBean(EmergencyMonitor.class).active()
                             && fleet.get(1).getBean(EmergencyMonitor.class).active());
             long span = System.currentTimeMillis() - spanStart;
-            Map<String, Long> probes = simulator.calls().since(probesFrom).stream().filter(c -> c.account() != null)
+            Map<String, Long> probes = simulator.calls().since(probesFrom).stream()
+                    .filter(c -> c.account() != null)
                     .collect(Collectors.groupingBy(CallLog.Call::account, Collectors.counting()));
             assertThat(probes).isNotEmpty();
             assertThat(probes.values()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(span / 500 + 1));
 
             // nothing lost: every job has a terminal result or is still waiting, uncommitted, in Kafka; what
             // failed is exactly what went to the dead-letter topic
-            Set<String> failed = new java.util.HashSet<>();
+            Set<String> failed = new HashSet<>();
             await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
                 Set<String> answered = resultIds(infra, topics, null);
                 assertThat(answered.size() + lag(admin, ns, topics)).isEqualTo(JOBS);
                 Set<String> failedNow = WorkerHarness.readAll(infra, topics.results()).stream()
-                        .map(r -> JobCodec.readResult(r.value())).filter(r -> !r.succeeded()).map(JobResult::id)
+                        .map(r -> JobCodec.readResult(r.value()))
+                        .filter(r -> !r.succeeded())
+                        .map(JobResult::id)
                         .collect(Collectors.toSet());
                 List<DeadLetters.Entry> dead;
                 try (DeadLetters dlq = new DeadLetters(infra.bootstrapServers(), topics)) {
                     dead = dlq.list(DeadLetters.Filter.ALL);
                 }
-                assertThat(dead).isNotEmpty().allSatisfy(d -> assertThat(d.deadLetter().reason())
-                        .isIn(DeadLetterReason.EMERGENCY, DeadLetterReason.ALL_PROVIDERS_FAILED));
-                assertThat(dead.stream().map(DeadLetters.Entry::jobId).collect(Collectors.toSet())).isEqualTo(failedNow);
+                assertThat(dead)
+                        .isNotEmpty()
+                        .allSatisfy(d -> assertThat(d.deadLetter().reason())
+                                .isIn(DeadLetterReason.EMERGENCY, DeadLetterReason.ALL_PROVIDERS_FAILED));
+                assertThat(dead.stream().map(DeadLetters.Entry::jobId).collect(Collectors.toSet()))
+                        .isEqualTo(failedNow);
                 failed.clear();
                 failed.addAll(failedNow);
             });
-            assertThat(WorkerHarness.readAll(infra, topics.results()).stream().map(r -> JobCodec.readResult(r.value()))
-                    .filter(r -> r.error() != null).map(r -> r.error().code()).distinct().toList())
+            assertThat(WorkerHarness.readAll(infra, topics.results()).stream()
+                            .map(r -> JobCodec.readResult(r.value()))
+                            .filter(r -> r.error() != null)
+                            .map(r -> r.error().code())
+                            .distinct()
+                            .toList())
                     .isSubsetOf(ErrorCode.EMERGENCY, ErrorCode.ALL_PROVIDERS_FAILED);
 
             // recovery: the probes find the providers well, consumption resumes, the queue drains by itself
             simulator.clearFaults(null);
-            await().atMost(Duration.ofSeconds(30)).until(() -> !fleet.get(0).getBean(EmergencyMonitor.class).active()
-                    && !fleet.get(1).getBean(EmergencyMonitor.class).active());
-            await().atMost(Duration.ofSeconds(60)).until(() -> resultIds(infra, topics, null).size() == JOBS
-                    && lag(admin, ns, topics) == 0);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> !fleet.get(0).getBean(EmergencyMonitor.class).active()
+                            && !fleet.get(1).getBean(EmergencyMonitor.class).active());
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> resultIds(infra, topics, null).size() == JOBS && lag(admin, ns, topics) == 0);
 
             DeadLetters.Report report;
             try (DeadLetters dlq = new DeadLetters(infra.bootstrapServers(), topics)) {
                 report = dlq.replay(DeadLetters.Filter.ALL, false, null);
             }
             assertThat(report.replayed()).containsExactlyInAnyOrderElementsOf(failed);
-            await().atMost(Duration.ofSeconds(60)).until(() -> resultIds(infra, topics, JobStatus.SUCCEEDED).size() == JOBS);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> resultIds(infra, topics, JobStatus.SUCCEEDED).size() == JOBS);
             Map<String, Long> succeededPerJob = WorkerHarness.readAll(infra, topics.results()).stream()
-                    .map(r -> JobCodec.readResult(r.value())).filter(JobResult::succeeded)
+                    .map(r -> JobCodec.readResult(r.value()))
+                    .filter(JobResult::succeeded)
                     .collect(Collectors.groupingBy(JobResult::id, Collectors.counting()));
-            assertThat(succeededPerJob).hasSize(JOBS).allSatisfy((id, n) -> assertThat(n).isEqualTo(1L));
+            assertThat(succeededPerJob)
+                    .hasSize(JOBS)
+                    .allSatisfy((id, n) -> assertThat(n).isEqualTo(1L));
 
             // replaying again is idempotent: the stored answers come back, no provider is called for them
-            long before = simulator.calls().all().stream().filter(AccountFailuresTest::isJobCall).count();
+            long before = simulator.calls().all().stream()
+                    .filter(AccountFailuresTest::isJobCall)
+                    .count();
             try (DeadLetters dlq = new DeadLetters(infra.bootstrapServers(), topics)) {
                 dlq.replay(DeadLetters.Filter.ALL, false, null);
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> WorkerHarness.readAll(infra, topics.results()).stream()
-                    .map(r -> JobCodec.readResult(r.value())).filter(JobResult::cached).count() == failed.size());
-            assertThat(simulator.calls().all().stream().filter(AccountFailuresTest::isJobCall).count())
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> WorkerHarness.readAll(infra, topics.results()).stream()
+                                    .map(r -> JobCodec.readResult(r.value()))
+                                    .filter(JobResult::cached)
+                                    .count()
+                            == failed.size());
+            assertThat(simulator.calls().all().stream()
+                            .filter(AccountFailuresTest::isJobCall)
+                            .count())
                     .isEqualTo(before);
         }
     }
 
     private static Set<String> resultIds(Infrastructure infra, Topics topics, JobStatus status) {
-        return WorkerHarness.readAll(infra, topics.results()).stream().map(r -> JobCodec.readResult(r.value()))
-                .filter(r -> status == null || r.status() == status).map(JobResult::id).collect(Collectors.toSet());
+        return WorkerHarness.readAll(infra, topics.results()).stream()
+                .map(r -> JobCodec.readResult(r.value()))
+                .filter(r -> status == null || r.status() == status)
+                .map(JobResult::id)
+                .collect(Collectors.toSet());
     }
 
     /** Job records not yet committed by the workers' group. */
     private static long lag(Admin admin, String ns, Topics topics) throws Exception {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(ns + "-workers")
-                .partitionsToOffsetAndMetadata().get();
-        Map<TopicPartition, OffsetSpec> ends = new java.util.HashMap<>();
+                .partitionsToOffsetAndMetadata()
+                .get();
+        Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
         for (String topic : topics.jobTopics()) {
             for (int p = 0; p < topics.partitions(); p++) {
                 ends.put(new TopicPartition(topic, p), OffsetSpec.latest());

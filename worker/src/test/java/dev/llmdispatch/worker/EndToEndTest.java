@@ -41,6 +41,7 @@ class EndToEndTest {
 
     private static final int JOBS = 300;
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void answers_300_mixed_jobs_exactly_once_with_metadata_echoed(Infrastructure infra) throws Exception {
         // limits generous enough that this test is about the path, not the limits (those are enforced fleet-wide later)
@@ -52,22 +53,30 @@ class EndToEndTest {
         Topics topics = WorkerHarness.topics("e2e");
         try (Simulator simulator = Simulator.start(SimulatorConfig.of(accounts, LatencyModel.uniform(5, 40)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, "e2e", simulator.baseUrl());
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
-                        .replyTopic(topics.results()).defaultTimeout(Duration.ofMinutes(2)).build()) {
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .replyTopic(topics.results())
+                        .defaultTimeout(Duration.ofMinutes(2))
+                        .build()) {
 
             Map<Priority, List<Job>> byPriority = new EnumMap<>(Priority.class);
             Map<String, Job> jobs = new HashMap<>();
             for (int i = 0; i < JOBS; i++) {
                 Job job = job(i);
                 jobs.put(job.id(), job);
-                byPriority.computeIfAbsent(Priority.values()[i % 3], p -> new ArrayList<>()).add(job);
+                byPriority
+                        .computeIfAbsent(Priority.values()[i % 3], p -> new ArrayList<>())
+                        .add(job);
             }
             List<CompletableFuture<JobResult>> futures = new ArrayList<>();
             byPriority.forEach((priority, list) -> futures.addAll(client.submitAll(list, priority)));
             CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(3, TimeUnit.MINUTES);
 
-            List<JobResult> results = futures.stream().map(CompletableFuture::join).toList();
-            assertThat(results).hasSize(JOBS).allSatisfy(r -> assertThat(r.status()).isEqualTo(JobStatus.SUCCEEDED));
+            List<JobResult> results =
+                    futures.stream().map(CompletableFuture::join).toList();
+            assertThat(results)
+                    .hasSize(JOBS)
+                    .allSatisfy(r -> assertThat(r.status()).isEqualTo(JobStatus.SUCCEEDED));
             assertThat(results).extracting(JobResult::id).containsExactlyInAnyOrderElementsOf(jobs.keySet());
             for (JobResult r : results) {
                 Job job = jobs.get(r.id());
@@ -81,11 +90,21 @@ class EndToEndTest {
                     // only nvidia has the thinking capability, whatever the tier; its configured
                     // chat_template_kwargs reached the provider
                     assertThat(r.provider()).isEqualTo("nvidia");
-                    assertThat(r.response().path("choices").get(0).path("message").has("reasoning_content")).isTrue();
+                    assertThat(r.response()
+                                    .path("choices")
+                                    .get(0)
+                                    .path("message")
+                                    .has("reasoning_content"))
+                            .isTrue();
                 } else if (job.tier() == Tier.TIER_1) {
                     // NVIDIA while it has room (5 in flight per account), then Hunyuan
                     assertThat(r.provider()).isIn("nvidia", "hunyuan");
-                    assertThat(r.response().path("choices").get(0).path("message").has("reasoning_content")).isFalse();
+                    assertThat(r.response()
+                                    .path("choices")
+                                    .get(0)
+                                    .path("message")
+                                    .has("reasoning_content"))
+                            .isFalse();
                 } else {
                     assertThat(r.provider()).isIn("hunyuan", "nvidia");
                 }
@@ -93,12 +112,15 @@ class EndToEndTest {
 
             // none twice: the reply topic holds exactly one record per job, and each job reached a provider once
             List<String> onTopic = WorkerHarness.readAll(infra, topics.results()).stream()
-                    .map(rec -> JobCodec.readResult(rec.value()).id()).toList();
+                    .map(rec -> JobCodec.readResult(rec.value()).id())
+                    .toList();
             assertThat(onTopic).hasSize(JOBS).doesNotHaveDuplicates();
             Map<String, Long> callsPerJob = simulator.calls().all().stream()
                     .filter(c -> c.outcome().equals(CallLog.OK) && !c.path().endsWith("/models")) // startup checks
                     .collect(Collectors.groupingBy(CallLog.Call::jobId, Collectors.counting()));
-            assertThat(callsPerJob).hasSize(JOBS).allSatisfy((id, n) -> assertThat(n).isEqualTo(1L));
+            assertThat(callsPerJob)
+                    .hasSize(JOBS)
+                    .allSatisfy((id, n) -> assertThat(n).isEqualTo(1L));
         }
     }
 
@@ -106,7 +128,9 @@ class EndToEndTest {
         String id = "job-" + i;
         var metadata = JsonNodeFactory.instance.objectNode().put("n", i).put("session", "s-" + (i % 7));
         if (i % 5 == 4) {
-            return Job.embedding(id, "text number " + i).toBuilder().metadata(metadata).build();
+            return Job.embedding(id, "text number " + i).toBuilder()
+                    .metadata(metadata)
+                    .build();
         }
         Tier tier = switch (i % 4) {
             case 0 -> Tier.TIER_1;
@@ -114,7 +138,10 @@ class EndToEndTest {
             case 2 -> Tier.TIER_3;
             default -> null;
         };
-        return Job.chat(id, "question " + i).toBuilder().tier(tier).thinking(i % 10 == 0 ? true : null)
-                .metadata(metadata).build();
+        return Job.chat(id, "question " + i).toBuilder()
+                .tier(tier)
+                .thinking(i % 10 == 0 ? true : null)
+                .metadata(metadata)
+                .build();
     }
 }

@@ -19,6 +19,7 @@ import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -42,8 +43,9 @@ import org.junit.jupiter.api.Test;
 class ExactlyOnceTest {
 
     private static final String[] FAST_FAILOVER = {
-            "--spring.kafka.consumer.properties.session.timeout.ms=6000",
-            "--spring.kafka.consumer.properties.heartbeat.interval.ms=1000"};
+        "--spring.kafka.consumer.properties.session.timeout.ms=6000",
+        "--spring.kafka.consumer.properties.heartbeat.interval.ms=1000"
+    };
 
     @Test
     void a_flood_through_a_killed_worker_a_joining_one_and_a_broker_restart_gives_one_result_per_job(
@@ -54,20 +56,22 @@ class ExactlyOnceTest {
         Topics topics = WorkerHarness.topics(ns);
         List<Process> workers = new ArrayList<>();
         try (BrokerProcess broker = BrokerProcess.start();
-                Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.fixed(latencyMs)))) {
+                Simulator simulator = Simulator.start(
+                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(latencyMs)))) {
             Infrastructure own = new Infrastructure(broker.bootstrapServers(), infra.redisUrl());
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    broker.bootstrapServers()))) {
+            try (Admin admin =
+                    Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
                 for (int i = 0; i < 3; i++) {
-                    workers.add(WorkerHarness.startWorkerProcess("once-worker-" + i,
-                            WorkerHarness.workerArgs(own, ns, simulator.baseUrl(), FAST_FAILOVER)));
+                    workers.add(WorkerHarness.startWorkerProcess(
+                            "once-worker-" + i, WorkerHarness.workerArgs(own, ns, simulator.baseUrl(), FAST_FAILOVER)));
                 }
                 WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
                 try (KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(own)) {
                     for (int i = 0; i < jobs; i++) {
                         Tier tier = i % 10 == 0 ? Tier.TIER_1 : i % 2 == 0 ? Tier.TIER_2 : Tier.TIER_3;
-                        Job job = Job.chat("once-" + i, "question " + i).toBuilder().tier(tier).build();
+                        Job job = Job.chat("once-" + i, "question " + i).toBuilder()
+                                .tier(tier)
+                                .build();
                         String topic = i % 3 == 0 ? topics.high() : i % 3 == 1 ? topics.medium() : topics.low();
                         producer.send(new ProducerRecord<>(topic, job.id(), JobCodec.toBytes(job)));
                     }
@@ -75,30 +79,38 @@ class ExactlyOnceTest {
                 }
 
                 // a worker dies in the middle of the flood, a fresh one joins
-                await().atMost(Duration.ofMinutes(2)).until(() -> jobCalls(simulator).size() > jobs / 4);
+                await().atMost(Duration.ofMinutes(2))
+                        .until(() -> jobCalls(simulator).size() > jobs / 4);
                 workers.get(0).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
                 long killedAt = System.currentTimeMillis();
-                workers.add(WorkerHarness.startWorkerProcess("once-worker-3",
-                        WorkerHarness.workerArgs(own, ns, simulator.baseUrl(), FAST_FAILOVER), true));
+                workers.add(WorkerHarness.startWorkerProcess(
+                        "once-worker-3", WorkerHarness.workerArgs(own, ns, simulator.baseUrl(), FAST_FAILOVER), true));
 
                 // later the broker dies too; the workers go on with the jobs they hold, then it comes back
-                await().atMost(Duration.ofMinutes(2)).until(() -> jobCalls(simulator).size() > jobs / 2);
+                await().atMost(Duration.ofMinutes(2))
+                        .until(() -> jobCalls(simulator).size() > jobs / 2);
                 broker.kill();
                 int atBrokerKill = jobCalls(simulator).size();
-                await().atMost(Duration.ofMinutes(1)).until(() -> jobCalls(simulator).size() > atBrokerKill + 20);
+                await().atMost(Duration.ofMinutes(1))
+                        .until(() -> jobCalls(simulator).size() > atBrokerKill + 20);
                 broker.restart();
 
                 // every job answered and every job offset committed: nothing is left to be written twice
-                await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+                await().atMost(Duration.ofMinutes(5))
+                        .pollInterval(Duration.ofSeconds(2))
+                        .ignoreExceptions()
                         .until(() -> answered(own, topics).size() == jobs && allCommitted(admin, ns, topics));
 
                 Map<String, List<JobResult>> results = answered(own, topics);
-                List<String> twice = results.entrySet().stream().filter(e -> e.getValue().size() != 1)
-                        .map(e -> e.getKey() + "=" + e.getValue().stream().map(JobResult::status).toList()).toList();
+                List<String> twice = results.entrySet().stream()
+                        .filter(e -> e.getValue().size() != 1)
+                        .map(e -> e.getKey() + "="
+                                + e.getValue().stream().map(JobResult::status).toList())
+                        .toList();
                 assertThat(twice).as("jobs with other than one result record").isEmpty();
                 assertThat(results.values().stream().mapToInt(List::size).sum()).isEqualTo(jobs);
-                assertThat(results.values()).allSatisfy(r -> assertThat(r.getFirst().status())
-                        .isEqualTo(JobStatus.SUCCEEDED));
+                assertThat(results.values())
+                        .allSatisfy(r -> assertThat(r.getFirst().status()).isEqualTo(JobStatus.SUCCEEDED));
 
                 // a job is called twice only if its first call was made by the killed worker (which died before the
                 // outcome was stored): each worker names its process in the calls' User-Agent
@@ -107,14 +119,26 @@ class ExactlyOnceTest {
                 Map<String, List<CallLog.Call>> calls = jobCalls(simulator).stream()
                         .filter(c -> c.outcome().equals(CallLog.OK))
                         .collect(Collectors.groupingBy(CallLog.Call::jobId));
-                List<String> calledTwice = calls.entrySet().stream().filter(e -> e.getValue().size() > 1)
-                        .map(Map.Entry::getKey).toList();
-                System.out.printf("%d jobs, %d calls (%d refused by a limit); called twice:%n", jobs,
-                        jobCalls(simulator).size(), jobCalls(simulator).stream()
-                                .filter(c -> !c.outcome().equals(CallLog.OK)).count());
-                calledTwice.forEach(id -> System.out.printf("  %s: %s%n", id, calls.get(id).stream().map(c -> c.account()
-                        + " at " + (c.atMillis() - killedAt) + " ms from the kill, " + c.latencyMs() + " ms, by "
-                        + c.client()).toList()));
+                List<String> calledTwice = calls.entrySet().stream()
+                        .filter(e -> e.getValue().size() > 1)
+                        .map(Map.Entry::getKey)
+                        .toList();
+                System.out.printf(
+                        "%d jobs, %d calls (%d refused by a limit); called twice:%n",
+                        jobs,
+                        jobCalls(simulator).size(),
+                        jobCalls(simulator).stream()
+                                .filter(c -> !c.outcome().equals(CallLog.OK))
+                                .count());
+                calledTwice.forEach(id -> System.out.printf(
+                        "  %s: %s%n",
+                        id,
+                        calls.get(id).stream()
+                                .map(c -> c.account()
+                                        + " at " + (c.atMillis() - killedAt) + " ms from the kill, " + c.latencyMs()
+                                        + " ms, by "
+                                        + c.client())
+                                .toList()));
                 assertThat(calls).hasSize(jobs);
                 assertThat(calledTwice).allSatisfy(id -> {
                     List<CallLog.Call> these = calls.get(id);
@@ -134,39 +158,46 @@ class ExactlyOnceTest {
         String ns = "scaleout";
         Topics topics = WorkerHarness.topics(ns);
         List<Process> workers = new ArrayList<>();
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.fixed(45_000)));
-                Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        infra.bootstrapServers()))) {
+        try (Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(45_000)));
+                Admin admin =
+                        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers()))) {
             List<String> args = new ArrayList<>(WorkerHarness.workerArgs(infra, ns, simulator.baseUrl()));
             // calls take 45 s: the providers' timeout must allow them
-            args.replaceAll(a -> a.matches("--dispatch\\.providers\\.\\w+\\.timeout=.*") ? a.replaceFirst("=.*", "=60s")
-                    : a);
+            args.replaceAll(
+                    a -> a.matches("--dispatch\\.providers\\.\\w+\\.timeout=.*") ? a.replaceFirst("=.*", "=60s") : a);
             for (int i = 0; i < 2; i++) {
                 workers.add(WorkerHarness.startWorkerProcess("scaleout-worker-" + i, args));
             }
             WorkerHarness.awaitGroup(admin, ns + "-workers", 2);
             try (KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra)) {
                 for (int i = 0; i < jobs; i++) {
-                    Job job = Job.chat("long-" + i, "question " + i).toBuilder().tier(Tier.TIER_2).build();
+                    Job job = Job.chat("long-" + i, "question " + i).toBuilder()
+                            .tier(Tier.TIER_2)
+                            .build();
                     producer.send(new ProducerRecord<>(topics.medium(), job.id(), JobCodec.toBytes(job)));
                 }
                 producer.flush();
             }
             // every account busy with 45 s calls (5 + 5 + 5 in flight), the rest waiting: two more workers join
-            await().atMost(Duration.ofSeconds(60)).until(() -> jobCalls(simulator).size() == 15);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> jobCalls(simulator).size() == 15);
             for (int i = 2; i < 4; i++) {
                 workers.add(WorkerHarness.startWorkerProcess("scaleout-worker-" + i, args, true));
             }
 
-            await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+            await().atMost(Duration.ofMinutes(4))
+                    .pollInterval(Duration.ofSeconds(2))
+                    .ignoreExceptions()
                     .until(() -> answered(infra, topics).size() == jobs && allCommitted(admin, ns, topics));
             // the new workers took partitions (the test is about a real move)
             WorkerHarness.awaitGroup(admin, ns + "-workers", 4);
 
             Map<String, List<JobResult>> results = answered(infra, topics);
-            assertThat(results.values()).allSatisfy(r -> assertThat(r).singleElement()
-                    .satisfies(x -> assertThat(x.status()).isEqualTo(JobStatus.SUCCEEDED)));
+            assertThat(results.values())
+                    .allSatisfy(r -> assertThat(r)
+                            .singleElement()
+                            .satisfies(x -> assertThat(x.status()).isEqualTo(JobStatus.SUCCEEDED)));
             Map<String, Long> callsPerJob = jobCalls(simulator).stream()
                     .collect(Collectors.groupingBy(CallLog.Call::jobId, Collectors.counting()));
             assertThat(callsPerJob).hasSize(jobs);
@@ -177,21 +208,25 @@ class ExactlyOnceTest {
     }
 
     private static List<CallLog.Call> jobCalls(Simulator simulator) {
-        return simulator.calls().all().stream().filter(AccountFailuresTest::isJobCall).toList();
+        return simulator.calls().all().stream()
+                .filter(AccountFailuresTest::isJobCall)
+                .toList();
     }
 
     /** Result records by job id, as a {@code read_committed} reader sees them. */
     private static Map<String, List<JobResult>> answered(Infrastructure infra, Topics topics) {
-        return WorkerHarness.readAll(infra, topics.results()).stream().map(r -> JobCodec.readResult(r.value()))
-                .collect(Collectors.groupingBy(JobResult::id, Collectors.mapping(Function.identity(),
-                        Collectors.toList())));
+        return WorkerHarness.readAll(infra, topics.results()).stream()
+                .map(r -> JobCodec.readResult(r.value()))
+                .collect(Collectors.groupingBy(
+                        JobResult::id, Collectors.mapping(Function.identity(), Collectors.toList())));
     }
 
     /** The workers' group has committed every job record (its committed offsets are the topics' ends). */
     private static boolean allCommitted(Admin admin, String ns, Topics topics) throws Exception {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(ns + "-workers")
-                .partitionsToOffsetAndMetadata().get();
-        Map<TopicPartition, OffsetSpec> request = new java.util.HashMap<>();
+                .partitionsToOffsetAndMetadata()
+                .get();
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
         for (String topic : topics.jobTopics()) {
             for (int p = 0; p < topics.partitions(); p++) {
                 request.put(new TopicPartition(topic, p), OffsetSpec.latest());
@@ -199,7 +234,8 @@ class ExactlyOnceTest {
         }
         return admin.listOffsets(request).all().get().entrySet().stream().allMatch(e -> {
             OffsetAndMetadata c = committed.get(e.getKey());
-            return e.getValue().offset() == 0 || (c != null && c.offset() >= e.getValue().offset());
+            return e.getValue().offset() == 0
+                    || (c != null && c.offset() >= e.getValue().offset());
         });
     }
 }

@@ -30,25 +30,35 @@ import org.junit.jupiter.api.Test;
 @IntegrationTest
 class FaultToleranceTest {
 
-    private static final String[] FAST = {"--dispatch.health.probe-interval=500ms",
-            "--dispatch.resilience.backoff-initial=20ms", "--dispatch.resilience.backoff-max=200ms"};
+    private static final String[] FAST = {
+        "--dispatch.health.probe-interval=500ms",
+        "--dispatch.resilience.backoff-initial=20ms",
+        "--dispatch.resilience.backoff-max=200ms"
+    };
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void serves_999_in_1000_of_2000_jobs_when_30_percent_of_answers_are_500_or_malformed(Infrastructure infra)
             throws Exception {
         String ns = "flaky";
         Topics topics = WorkerHarness.topics(ns);
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.uniform(5, 25)));
+        try (Simulator simulator = Simulator.start(
+                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.uniform(5, 25)));
                 WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST);
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
-                        .defaultTimeout(Duration.ofMinutes(5)).build()) {
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .defaultTimeout(Duration.ofMinutes(5))
+                        .build()) {
             simulator.inject(Fault.of("*", "flaky", 0.3));
             simulator.inject(Fault.of("hunyuan-1", "malformed", 0.3));
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < 2000; i++) {
-                jobs.add(i % 5 == 4 ? Job.embedding("f-" + i, "text " + i)
-                        : Job.chat("f-" + i, "question " + i).toBuilder().tier(Tier.values()[i % 3]).build());
+                jobs.add(
+                        i % 5 == 4
+                                ? Job.embedding("f-" + i, "text " + i)
+                                : Job.chat("f-" + i, "question " + i).toBuilder()
+                                        .tier(Tier.values()[i % 3])
+                                        .build());
             }
             List<CompletableFuture<JobResult>> results = client.submitAll(jobs, Priority.MEDIUM);
             CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
@@ -56,54 +66,74 @@ class FaultToleranceTest {
             long succeeded = results.stream().filter(f -> f.join().succeeded()).count();
             assertThat(succeeded).isGreaterThanOrEqualTo(1998);
             // the attempt budget: at most 3 calls on each account of the job's chain, also in the provider's log
-            assertThat(results).allSatisfy(f -> assertThat(f.join().attempts().stream()
-                    .collect(Collectors.groupingBy(JobResult.Attempt::account, Collectors.counting())).values())
-                    .allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(3)));
+            assertThat(results)
+                    .allSatisfy(f -> assertThat(f.join().attempts().stream()
+                                    .collect(Collectors.groupingBy(JobResult.Attempt::account, Collectors.counting()))
+                                    .values())
+                            .allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(3)));
             Map<String, Map<String, Long>> callsPerJobAndAccount = simulator.calls().all().stream()
-                    .filter(c -> c.jobId() != null && AccountFailuresTest.isJobCall(c)).collect(Collectors.groupingBy(CallLog.Call::jobId,
-                            Collectors.groupingBy(CallLog.Call::account, Collectors.counting())));
-            assertThat(callsPerJobAndAccount.values()).allSatisfy(perAccount ->
-                    assertThat(perAccount.values()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(3)));
+                    .filter(c -> c.jobId() != null && AccountFailuresTest.isJobCall(c))
+                    .collect(Collectors.groupingBy(
+                            CallLog.Call::jobId, Collectors.groupingBy(CallLog.Call::account, Collectors.counting())));
+            assertThat(callsPerJobAndAccount.values())
+                    .allSatisfy(perAccount -> assertThat(perAccount.values())
+                            .allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(3)));
             // every job answered, once
             assertThat(WorkerHarness.readAll(infra, topics.results()).stream()
-                    .map(r -> JobCodec.readResult(r.value()).id()).toList()).hasSize(2000).doesNotHaveDuplicates();
+                            .map(r -> JobCodec.readResult(r.value()).id())
+                            .toList())
+                    .hasSize(2000)
+                    .doesNotHaveDuplicates();
             for (String account : List.of("nvidia-1", "nvidia-2", "hunyuan-1", "siliconflow-1")) {
-                assertThat(simulator.stats().get(account)).containsEntry("rejectedRateLimit", 0L)
+                assertThat(simulator.stats().get(account))
+                        .containsEntry("rejectedRateLimit", 0L)
                         .containsEntry("rejectedConcurrency", 0L);
             }
         }
     }
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void a_429_storm_stops_the_whole_fleet_sending_to_that_account_for_its_retry_after(Infrastructure infra)
             throws Exception {
         String ns = "storm";
         Topics topics = WorkerHarness.topics(ns);
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.fixed(50)));
+        try (Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(50)));
                 WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST);
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .build()) {
             simulator.inject(Fault.storm("hunyuan-1", 3000));
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < 150; i++) {
-                jobs.add(Job.chat("s-" + i, "question " + i).toBuilder().tier(Tier.TIER_2).build());
+                jobs.add(Job.chat("s-" + i, "question " + i).toBuilder()
+                        .tier(Tier.TIER_2)
+                        .build());
             }
             List<CompletableFuture<JobResult>> results = client.submitAll(jobs, Priority.MEDIUM);
             CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(3, TimeUnit.MINUTES);
 
             assertThat(results).allSatisfy(f -> assertThat(f.join().succeeded()).isTrue());
             List<CallLog.Call> storm = simulator.calls().all().stream()
-                    .filter(c -> "hunyuan-1".equals(c.account()) && c.status() == 429).toList();
+                    .filter(c -> "hunyuan-1".equals(c.account()) && c.status() == 429)
+                    .toList();
             assertThat(storm).isNotEmpty();
             // after each 429 (Retry-After 3 s) nothing new reaches hunyuan-1 until the rest is over, from either
             // worker: only calls already on their way in the first moments
             for (CallLog.Call refused : storm) {
-                assertThat(simulator.calls().all()).filteredOn(c -> "hunyuan-1".equals(c.account())
-                        && c.atMillis() > refused.atMillis() + 200 && c.atMillis() < refused.atMillis() + 2900)
-                        .as("calls to hunyuan-1 during the rest after the 429 at %d", refused.atMillis()).isEmpty();
+                assertThat(simulator.calls().all())
+                        .filteredOn(c -> "hunyuan-1".equals(c.account())
+                                && c.atMillis() > refused.atMillis() + 200
+                                && c.atMillis() < refused.atMillis() + 2900)
+                        .as("calls to hunyuan-1 during the rest after the 429 at %d", refused.atMillis())
+                        .isEmpty();
             }
             // the others absorbed the load
-            assertThat(results.stream().filter(f -> f.join().account().startsWith("nvidia")).count()).isGreaterThan(100);
+            assertThat(results.stream()
+                            .filter(f -> f.join().account().startsWith("nvidia"))
+                            .count())
+                    .isGreaterThan(100);
         }
     }
 }

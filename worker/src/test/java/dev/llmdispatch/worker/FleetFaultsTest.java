@@ -54,15 +54,18 @@ class FleetFaultsTest {
         String ns = "faults";
         Topics topics = WorkerHarness.topics(ns);
         List<Process> workers = new ArrayList<>();
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.logNormal(400, 0.25)));
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
-                        .defaultTimeout(Duration.ofMinutes(4)).build();
-                Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers()))) {
+        try (Simulator simulator = Simulator.start(
+                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.logNormal(400, 0.25)));
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .defaultTimeout(Duration.ofMinutes(4))
+                        .build();
+                Admin admin =
+                        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers()))) {
             String guard = "--dispatch.capacity.window-guard=100ms";
             for (int i = 0; i < 3; i++) {
-                List<String> args = WorkerHarness.workerArgs(infra, ns, simulator.baseUrl(), guard,
-                        "--dispatch.clock-offset=" + (i == 2 ? "2s" : "0s"));
+                List<String> args = WorkerHarness.workerArgs(
+                        infra, ns, simulator.baseUrl(), guard, "--dispatch.clock-offset=" + (i == 2 ? "2s" : "0s"));
                 workers.add(WorkerHarness.startWorkerProcess("faults-worker-" + i, args));
             }
             WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
@@ -70,24 +73,28 @@ class FleetFaultsTest {
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < JOBS; i++) {
                 Tier tier = i % 10 < 4 ? Tier.TIER_1 : i % 10 < 7 ? Tier.TIER_2 : Tier.TIER_3;
-                jobs.add(Job.chat("faults-" + i, "question " + i).toBuilder().tier(tier).build());
+                jobs.add(Job.chat("faults-" + i, "question " + i).toBuilder()
+                        .tier(tier)
+                        .build());
             }
             List<CompletableFuture<JobResult>> futures = client.submitAll(jobs, Priority.MEDIUM);
 
             // a fourth worker joins mid-flood, with NVIDIA at 44 per window: the fleet's 40 must hold while both run
-            await().atMost(Duration.ofSeconds(30)).until(() -> simulator.calls().all().size() > 50);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> simulator.calls().all().size() > 50);
             List<String> looser = new ArrayList<>(WorkerHarness.workerArgs(infra, ns, simulator.baseUrl(), guard));
             looser.replaceAll(a -> a.matches("--dispatch\\.providers\\.nvidia\\.accounts\\[\\d]\\.limits\\.requests=.*")
                     ? a.replaceFirst("=.*", "=44")
                     // the production default: should this worker be the first to find the state missing (after the
                     // restart), it must not take it for a fresh deployment
-                    : a.equals("--dispatch.capacity.quiet-on-new-state=false") ? "--dispatch.capacity.quiet-on-new-state=true"
-                    : a);
+                    : a.equals("--dispatch.capacity.quiet-on-new-state=false")
+                            ? "--dispatch.capacity.quiet-on-new-state=true"
+                            : a);
             workers.add(WorkerHarness.startWorkerProcess("faults-worker-3", looser, true));
 
             // two full NVIDIA windows from the first call, then Redis dies and comes back empty
-            long t0 = await().atMost(Duration.ofSeconds(30)).until(
-                    () -> new CallLogStats(simulator.calls().all()).firstAdmitted("nvidia-1"), at -> at > 0);
+            long t0 = await().atMost(Duration.ofSeconds(30))
+                    .until(() -> new CallLogStats(simulator.calls().all()).firstAdmitted("nvidia-1"), at -> at > 0);
             await().atMost(Duration.ofSeconds(60)).until(() -> System.currentTimeMillis() > t0 + 2 * WINDOW_MS + 1500);
             redis.close();
             long restartedAt = System.currentTimeMillis();
@@ -97,11 +104,16 @@ class FleetFaultsTest {
             CallLogStats stats = new CallLogStats(simulator.calls().all());
             System.out.println("simulator stats: " + simulator.stats());
 
-            simulator.calls().all().stream().filter(c -> c.outcome().equals(CallLog.RATE_LIMITED)
-                    || c.outcome().equals(CallLog.CONCURRENCY_LIMITED)).forEach(c -> System.out.printf(
-                    "refused: %s %s at %+d ms from the restart%n", c.account(), c.outcome(), c.atMillis() - restartedAt));
+            simulator.calls().all().stream()
+                    .filter(c -> c.outcome().equals(CallLog.RATE_LIMITED)
+                            || c.outcome().equals(CallLog.CONCURRENCY_LIMITED))
+                    .forEach(c -> System.out.printf(
+                            "refused: %s %s at %+d ms from the restart%n",
+                            c.account(), c.outcome(), c.atMillis() - restartedAt));
             for (String account : List.of("nvidia-1", "nvidia-2", "hunyuan-1")) {
-                assertThat(stats.refusedByLimits(account)).as("429s from the limits of %s", account).isZero();
+                assertThat(stats.refusedByLimits(account))
+                        .as("429s from the limits of %s", account)
+                        .isZero();
             }
             // exactly one result record per job (records counted, not ids collected)
             Map<String, Long> results = WorkerHarness.readAll(infra, topics.results()).stream()
@@ -109,30 +121,40 @@ class FleetFaultsTest {
                     .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
             assertThat(results).hasSize(JOBS);
             assertThat(results.values()).allMatch(n -> n == 1);
-            assertThat(futures).allSatisfy(f -> assertThat(f.join().status().name()).isEqualTo("SUCCEEDED"));
+            assertThat(futures)
+                    .allSatisfy(f -> assertThat(f.join().status().name()).isEqualTo("SUCCEEDED"));
 
             for (String nvidia : List.of("nvidia-1", "nvidia-2")) {
                 long first = stats.firstAdmitted(nvidia);
                 long before = stats.admittedIn(nvidia, first, first + 2 * WINDOW_MS);
                 System.out.printf("%s: %d admitted in its first two windows%n", nvidia, before);
-                assertThat(before / 80.0).as("request use of %s before the restart", nvidia).isGreaterThanOrEqualTo(0.95);
+                assertThat(before / 80.0)
+                        .as("request use of %s before the restart", nvidia)
+                        .isGreaterThanOrEqualTo(0.95);
                 // after the restart the windows wait one whole window (requests sent before may still count), then
                 // the account is used to the full again
                 long back = stats.firstAdmittedAfter(nvidia, restartedAt + 500);
                 System.out.printf("%s: first admitted %d ms after the restart%n", nvidia, back - restartedAt);
-                assertThat(back - restartedAt).as("%s back within a window (and Redisson's reconnection)", nvidia)
+                assertThat(back - restartedAt)
+                        .as("%s back within a window (and Redisson's reconnection)", nvidia)
                         .isLessThan(WINDOW_MS + 4_000);
                 long after = stats.admittedIn(nvidia, back, back + WINDOW_MS);
                 System.out.printf("%s: %d admitted in its first window after the restart%n", nvidia, after);
-                assertThat(after / 40.0).as("request use of %s after the restart", nvidia).isGreaterThanOrEqualTo(0.95);
+                assertThat(after / 40.0)
+                        .as("request use of %s after the restart", nvidia)
+                        .isGreaterThanOrEqualTo(0.95);
             }
             // Hunyuan (no request window) over the flood before the restart, and from one window after it
             long h0 = stats.firstAdmitted("hunyuan-1") + 1000;
             double before = stats.meanInFlight("hunyuan-1", h0, restartedAt - 1000);
             double after = stats.meanInFlight("hunyuan-1", restartedAt + WINDOW_MS, restartedAt + 2 * WINDOW_MS);
             System.out.printf("hunyuan-1: mean in flight %.3f of 5 before the restart, %.3f after%n", before, after);
-            assertThat(before / 5).as("concurrency use of hunyuan-1 before the restart").isGreaterThanOrEqualTo(0.95);
-            assertThat(after / 5).as("concurrency use of hunyuan-1 after the restart").isGreaterThanOrEqualTo(0.95);
+            assertThat(before / 5)
+                    .as("concurrency use of hunyuan-1 before the restart")
+                    .isGreaterThanOrEqualTo(0.95);
+            assertThat(after / 5)
+                    .as("concurrency use of hunyuan-1 after the restart")
+                    .isGreaterThanOrEqualTo(0.95);
         } finally {
             for (Process p : workers) {
                 p.destroyForcibly();

@@ -41,18 +41,23 @@ class FleetLimitsTest {
      */
     private static final String GUARD = "--dispatch.capacity.window-guard=100ms";
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void three_workers_never_exceed_any_limit_and_use_at_least_95_percent(Infrastructure infra) throws Exception {
         Topics topics = WorkerHarness.topics("fleet");
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.logNormal(400, 0.25)));
+        try (Simulator simulator = Simulator.start(
+                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.logNormal(400, 0.25)));
                 WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, "fleet", simulator.baseUrl(), 3, GUARD);
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
-                        .defaultTimeout(Duration.ofMinutes(3)).build()) {
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .defaultTimeout(Duration.ofMinutes(3))
+                        .build()) {
             List<Job> chat = new ArrayList<>();
             for (int i = 0; i < CHAT_JOBS; i++) {
                 Tier tier = i % 10 < 4 ? Tier.TIER_1 : i % 10 < 7 ? Tier.TIER_2 : Tier.TIER_3;
-                chat.add(Job.chat("fleet-" + i, "question " + i).toBuilder().tier(tier).build());
+                chat.add(Job.chat("fleet-" + i, "question " + i).toBuilder()
+                        .tier(tier)
+                        .build());
             }
             List<Job> embeddings = new ArrayList<>();
             for (int i = 0; i < EMBEDDING_JOBS; i++) {
@@ -64,17 +69,22 @@ class FleetLimitsTest {
 
             assertThat(futures).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
             List<String> answered = WorkerHarness.readAll(infra, topics.results()).stream()
-                    .map(r -> JobCodec.readResult(r.value()).id()).toList();
+                    .map(r -> JobCodec.readResult(r.value()).id())
+                    .toList();
             assertThat(answered).hasSize(CHAT_JOBS + EMBEDDING_JOBS).doesNotHaveDuplicates();
 
             CallLogStats stats = new CallLogStats(simulator.calls().all());
             System.out.println("simulator stats: " + simulator.stats());
             for (String account : List.of("nvidia-1", "nvidia-2", "hunyuan-1", "siliconflow-1")) {
-                assertThat(stats.refusedByLimits(account)).as("429s from the limits of %s", account).isZero();
-                assertThat(simulator.stats().get(account)).containsEntry("rejectedRateLimit", 0L)
+                assertThat(stats.refusedByLimits(account))
+                        .as("429s from the limits of %s", account)
+                        .isZero();
+                assertThat(simulator.stats().get(account))
+                        .containsEntry("rejectedRateLimit", 0L)
                         .containsEntry("rejectedConcurrency", 0L);
             }
-            assertThat((int) simulator.stats().get("nvidia-1").get("maxInWindow")).isEqualTo(40);
+            assertThat((int) simulator.stats().get("nvidia-1").get("maxInWindow"))
+                    .isEqualTo(40);
             for (String nvidia : List.of("nvidia-1", "nvidia-2")) {
                 long t0 = stats.firstAdmitted(nvidia);
                 long used = stats.admittedIn(nvidia, t0, t0 + MEASURED_MS);
@@ -86,9 +96,12 @@ class FleetLimitsTest {
             double meanInFlight = stats.meanInFlight("hunyuan-1", h0, h0 + MEASURED_MS);
             System.out.printf("hunyuan-1: mean in flight %.3f of 5%n", meanInFlight);
             List<Long> gaps = stats.refillGapsMillis("hunyuan-1", 5, h0, h0 + MEASURED_MS);
-            System.out.printf("hunyuan-1: a freed slot refilled after p50 %d ms, p90 %d ms, max %d ms (%d refills)%n",
+            System.out.printf(
+                    "hunyuan-1: a freed slot refilled after p50 %d ms, p90 %d ms, max %d ms (%d refills)%n",
                     gaps.get(gaps.size() / 2), gaps.get(gaps.size() * 9 / 10), gaps.getLast(), gaps.size());
-            assertThat(meanInFlight / 5).as("concurrency utilisation of hunyuan-1").isGreaterThanOrEqualTo(0.95);
+            assertThat(meanInFlight / 5)
+                    .as("concurrency utilisation of hunyuan-1")
+                    .isGreaterThanOrEqualTo(0.95);
         }
     }
 }

@@ -25,7 +25,9 @@ class JobClaimsTest {
             JobClaims.Claim first = here.tryClaim("job-1");
             assertThat(first).isNotNull();
             assertThat(there.tryClaim("job-1")).as("another worker").isNull();
-            assertThat(here.tryClaim("job-1")).as("a second run of the job on the same worker").isNull();
+            assertThat(here.tryClaim("job-1"))
+                    .as("a second run of the job on the same worker")
+                    .isNull();
             assertThat(there.tryClaim("job-2")).as("another job").isNotNull();
 
             // renewed while it runs: still held after several leases

@@ -45,50 +45,71 @@ class MetricsAndRequestLogTest {
         Logger requestLog = (Logger) LoggerFactory.getLogger("llm-dispatch.requests");
         ListAppender<ILoggingEvent> lines = new ListAppender<>();
         lines.start();
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.uniform(5, 20)));
+        try (Simulator simulator = Simulator.start(
+                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.uniform(5, 20)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, ns, simulator.baseUrl());
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics).build()) {
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .build()) {
             // attached once the worker runs: Spring Boot sets logging up afresh when it starts (the test logging
             // config keeps the request log quiet for the load tests)
             requestLog.setLevel(ch.qos.logback.classic.Level.INFO);
             requestLog.addAppender(lines);
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
-                jobs.add(i % 5 == 4 ? Job.embedding("m-" + i, "secret text " + i)
-                        : Job.chat("m-" + i, "secret question " + i).toBuilder().tier(Tier.values()[i % 3]).build());
+                jobs.add(
+                        i % 5 == 4
+                                ? Job.embedding("m-" + i, "secret text " + i)
+                                : Job.chat("m-" + i, "secret question " + i).toBuilder()
+                                        .tier(Tier.values()[i % 3])
+                                        .build());
             }
             List<CompletableFuture<JobResult>> results = client.submitAll(jobs, Priority.HIGH);
             CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
 
             String port = worker.getEnvironment().getProperty("local.server.port");
             String scrape = scrape(port);
-            long providerCalls = simulator.calls().all().stream().filter(c -> c.jobId() != null).count();
-            assertThat(sum(scrape, "llm_dispatch_provider_calls_total", "outcome=\"ok\"")).isEqualTo(50);
-            assertThat(sum(scrape, "llm_dispatch_provider_latency_seconds_count", "")).isEqualTo(providerCalls);
+            long providerCalls = simulator.calls().all().stream()
+                    .filter(c -> c.jobId() != null)
+                    .count();
+            assertThat(sum(scrape, "llm_dispatch_provider_calls_total", "outcome=\"ok\""))
+                    .isEqualTo(50);
+            assertThat(sum(scrape, "llm_dispatch_provider_latency_seconds_count", ""))
+                    .isEqualTo(providerCalls);
             for (String account : List.of("nvidia-1", "nvidia-2", "hunyuan-1", "siliconflow-1")) {
-                long ok = simulator.calls().all().stream().filter(c -> account.equals(c.account())
-                        && c.outcome().equals(CallLog.OK) && c.jobId() != null).count();
+                long ok = simulator.calls().all().stream()
+                        .filter(c -> account.equals(c.account()) && c.outcome().equals(CallLog.OK) && c.jobId() != null)
+                        .count();
                 assertThat(sum(scrape, "llm_dispatch_provider_calls_total", "account=\"" + account + "\""))
-                        .as("calls to %s", account).isEqualTo(ok);
+                        .as("calls to %s", account)
+                        .isEqualTo(ok);
                 assertThat(scrape).contains("llm_dispatch_account_in_flight{account=\"" + account + "\"}");
             }
             assertThat(sum(scrape, "llm_dispatch_emergency", "")).isZero();
-            assertThat(sum(scrape, "llm_dispatch_job_queue_wait_seconds_count", "priority=\"HIGH\"")).isEqualTo(50);
+            assertThat(sum(scrape, "llm_dispatch_job_queue_wait_seconds_count", "priority=\"HIGH\""))
+                    .isEqualTo(50);
             assertThat(sum(scrape, "llm_dispatch_account_window_remaining", "account=\"nvidia-1\""))
                     .isBetween(0.0, 40.0);
-            assertThat(sum(scrape, "llm_dispatch_dispatch_overhead_seconds_count", "")).isEqualTo(50);
-            assertThat(scrape).contains("llm_dispatch_queue_lag{priority=\"HIGH\"}",
-                    "llm_dispatch_circuit_state{account=\"hunyuan-1\"}", "llm_dispatch_capacity_handovers_total");
+            assertThat(sum(scrape, "llm_dispatch_dispatch_overhead_seconds_count", ""))
+                    .isEqualTo(50);
+            assertThat(scrape)
+                    .contains(
+                            "llm_dispatch_queue_lag{priority=\"HIGH\"}",
+                            "llm_dispatch_circuit_state{account=\"hunyuan-1\"}",
+                            "llm_dispatch_capacity_handovers_total");
 
             // a job answered before is answered from the store: a cache hit, no provider call
             long before = simulator.calls().all().size();
-            assertThat(client.submit(jobs.get(0), Priority.HIGH).get(1, TimeUnit.MINUTES).cached()).isTrue();
+            assertThat(client.submit(jobs.get(0), Priority.HIGH)
+                            .get(1, TimeUnit.MINUTES)
+                            .cached())
+                    .isTrue();
             assertThat(simulator.calls().all()).hasSize((int) before);
-            await().atMost(Duration.ofSeconds(10)).until(() -> sum(scrape(port), "llm_dispatch_cache_hits_total", "") == 1);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> sum(scrape(port), "llm_dispatch_cache_hits_total", "") == 1);
             // queue lag comes from Kafka every 5 s: nothing is left on the HIGH topic
-            await().atMost(Duration.ofSeconds(15)).until(() ->
-                    sum(scrape(port), "llm_dispatch_queue_lag", "priority=\"HIGH\"") == 0);
+            await().atMost(Duration.ofSeconds(15))
+                    .until(() -> sum(scrape(port), "llm_dispatch_queue_lag", "priority=\"HIGH\"") == 0);
 
             // the request log: one JSON line per provider call, no prompt, no key
             requestLog.detachAppender(lines);
@@ -104,8 +125,13 @@ class MetricsAndRequestLogTest {
                 assertThat(line.has("latencyMs")).isTrue();
                 assertThat(e.getFormattedMessage()).doesNotContain("secret", "sim-");
             }
-            assertThat(lines.list.stream().mapToLong(e -> JobCodec.mapper().readTree(e.getFormattedMessage())
-                    .path("tokens").asLong()).sum()).isPositive();
+            assertThat(lines.list.stream()
+                            .mapToLong(e -> JobCodec.mapper()
+                                    .readTree(e.getFormattedMessage())
+                                    .path("tokens")
+                                    .asLong())
+                            .sum())
+                    .isPositive();
         } finally {
             requestLog.detachAppender(lines);
         }
@@ -126,8 +152,11 @@ class MetricsAndRequestLogTest {
     }
 
     private static String scrape(String port) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/prometheus"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 }

@@ -18,6 +18,7 @@ import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
+import dev.llmdispatch.worker.publish.OutcomeRecords;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,69 +38,93 @@ import org.springframework.context.ConfigurableApplicationContext;
 @IntegrationTest
 class PoisonRecordsTest {
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void oversized_records_and_results_end_in_one_clear_outcome_and_the_partition_moves_on(Infrastructure infra)
             throws Exception {
         Topics topics = WorkerHarness.topics("poison");
         // 1024-dimension vectors: 200 inputs make an answer of well over 1 MiB
-        SimulatorConfig config = new SimulatorConfig(0, MissionAccounts.accounts(0.1), null, LatencyModel.fixed(10), 0,
-                1024, 0);
+        SimulatorConfig config =
+                new SimulatorConfig(0, MissionAccounts.accounts(0.1), null, LatencyModel.fixed(10), 0, 1024, 0);
         try (Simulator simulator = Simulator.start(config);
-                ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, "poison", simulator.baseUrl());
+                ConfigurableApplicationContext worker =
+                        WorkerHarness.startWorker(infra, "poison", simulator.baseUrl());
                 KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra)) {
             byte[] garbage = new byte[800 * 1024];
             Arrays.fill(garbage, (byte) '#');
-            producer.send(new ProducerRecord<>(topics.medium(), "lane", garbage)).get();
+            producer.send(new ProducerRecord<>(topics.medium(), "lane", garbage))
+                    .get();
             // a reply topic that is allowed but does not exist (and the broker creates no topics): never writable
-            Job nowhere = Job.chat("reply-nowhere", "hi").toBuilder().tier(Tier.TIER_2)
-                    .replyTo("llm.results.nowhere").build();
-            producer.send(new ProducerRecord<>(topics.medium(), "lane", JobCodec.toBytes(nowhere))).get();
-            Job after = Job.chat("after-poison", "hi").toBuilder().tier(Tier.TIER_2).build();
-            producer.send(new ProducerRecord<>(topics.medium(), "lane", JobCodec.toBytes(after))).get();
+            Job nowhere = Job.chat("reply-nowhere", "hi").toBuilder()
+                    .tier(Tier.TIER_2)
+                    .replyTo("llm.results.nowhere")
+                    .build();
+            producer.send(new ProducerRecord<>(topics.medium(), "lane", JobCodec.toBytes(nowhere)))
+                    .get();
+            Job after =
+                    Job.chat("after-poison", "hi").toBuilder().tier(Tier.TIER_2).build();
+            producer.send(new ProducerRecord<>(topics.medium(), "lane", JobCodec.toBytes(after)))
+                    .get();
             List<String> inputs = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
                 inputs.add("text " + i);
             }
             Job huge = Job.embedding("huge-batch", "x").toBuilder()
-                    .request(JobCodec.mapper().createObjectNode().set("input", JobCodec.toTree(inputs))).build();
-            producer.send(new ProducerRecord<>(topics.medium(), huge.id(), JobCodec.toBytes(huge))).get();
+                    .request(JobCodec.mapper().createObjectNode().set("input", JobCodec.toTree(inputs)))
+                    .build();
+            producer.send(new ProducerRecord<>(topics.medium(), huge.id(), JobCodec.toBytes(huge)))
+                    .get();
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> results(infra, topics, "after-poison").size() == 1
-                    && results(infra, topics, "huge-batch").size() == 1
-                    && deadLetters(infra, topics).size() == 2);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> results(infra, topics, "after-poison").size() == 1
+                            && results(infra, topics, "huge-batch").size() == 1
+                            && deadLetters(infra, topics).size() == 2);
 
             // the job behind the poison on its partition was answered: the partition moved on
-            assertThat(results(infra, topics, "after-poison")).singleElement()
-                    .extracting(JobResult::status).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(results(infra, topics, "after-poison"))
+                    .singleElement()
+                    .extracting(JobResult::status)
+                    .isEqualTo(JobStatus.SUCCEEDED);
             // the poison: one dead letter, cut to what a record may hold, saying so
             DeadLetter poison = deadLetters(infra, topics).stream()
-                    .filter(d -> d.reason() == DeadLetterReason.UNPARSABLE).findFirst().orElseThrow();
+                    .filter(d -> d.reason() == DeadLetterReason.UNPARSABLE)
+                    .findFirst()
+                    .orElseThrow();
             assertThat(poison.reason()).isEqualTo(DeadLetterReason.UNPARSABLE);
             assertThat(poison.message()).contains("819200 bytes").contains("raw holds its first 262144");
-            assertThat(Base64.getDecoder().decode(poison.raw())).hasSize(dev.llmdispatch.worker.publish.OutcomeRecords.RAW_KEEP_BYTES);
+            assertThat(Base64.getDecoder().decode(poison.raw())).hasSize(OutcomeRecords.RAW_KEEP_BYTES);
             // the job whose answer could never be delivered: a dead letter naming it and where it was, no provider call
-            assertThat(deadLetters(infra, topics)).filteredOn(d -> d.reason() == DeadLetterReason.UNDELIVERABLE)
-                    .singleElement().satisfies(d -> {
+            assertThat(deadLetters(infra, topics))
+                    .filteredOn(d -> d.reason() == DeadLetterReason.UNDELIVERABLE)
+                    .singleElement()
+                    .satisfies(d -> {
                         assertThat(d.message()).contains("llm.results.nowhere");
                         assertThat(d.source().topic()).isEqualTo(topics.medium());
                     });
-            assertThat(simulator.calls().all()).filteredOn(c -> "reply-nowhere".equals(c.jobId())).isEmpty();
+            assertThat(simulator.calls().all())
+                    .filteredOn(c -> "reply-nowhere".equals(c.jobId()))
+                    .isEmpty();
             // the huge answer: one FAILED result saying why, after one provider call
             JobResult tooLarge = results(infra, topics, "huge-batch").getFirst();
             assertThat(tooLarge.status()).isEqualTo(JobStatus.FAILED);
             assertThat(tooLarge.error().code()).isEqualTo(ErrorCode.RESULT_TOO_LARGE);
             assertThat(tooLarge.error().message()).contains("max.request.size");
-            assertThat(simulator.calls().all()).filteredOn(c -> "huge-batch".equals(c.jobId())).hasSize(1);
+            assertThat(simulator.calls().all())
+                    .filteredOn(c -> "huge-batch".equals(c.jobId()))
+                    .hasSize(1);
         }
     }
 
     private static List<JobResult> results(Infrastructure infra, Topics topics, String jobId) {
-        return WorkerHarness.readAll(infra, topics.results()).stream().map(r -> JobCodec.readResult(r.value()))
-                .filter(r -> r.id().equals(jobId)).toList();
+        return WorkerHarness.readAll(infra, topics.results()).stream()
+                .map(r -> JobCodec.readResult(r.value()))
+                .filter(r -> r.id().equals(jobId))
+                .toList();
     }
 
     private static List<DeadLetter> deadLetters(Infrastructure infra, Topics topics) {
         return WorkerHarness.readAll(infra, topics.deadLetter()).stream()
-                .map(r -> JobCodec.readDeadLetter(r.value())).toList();
+                .map(r -> JobCodec.readDeadLetter(r.value()))
+                .toList();
     }
 }

@@ -33,35 +33,53 @@ class PriorityTest {
 
     private static final long SERVICE_MS = 300;
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
-    void high_jobs_reach_a_provider_within_a_few_service_times_under_a_low_flood(Infrastructure infra) throws Exception {
+    void high_jobs_reach_a_provider_within_a_few_service_times_under_a_low_flood(Infrastructure infra)
+            throws Exception {
         Topics topics = WorkerHarness.topics("prio");
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.fixed(SERVICE_MS)));
+        try (Simulator simulator = Simulator.start(
+                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(SERVICE_MS)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, "prio", simulator.baseUrl());
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
-                        .defaultTimeout(Duration.ofMinutes(3)).build()) {
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .defaultTimeout(Duration.ofMinutes(3))
+                        .build()) {
             // the chat accounts serve about 30 jobs a second here: 400 LOW jobs are 10 s of work
             List<Job> low = new ArrayList<>();
             for (int i = 0; i < 400; i++) {
-                low.add(Job.chat("low-" + i, "routine " + i).toBuilder().tier(Tier.TIER_2).build());
+                low.add(Job.chat("low-" + i, "routine " + i).toBuilder()
+                        .tier(Tier.TIER_2)
+                        .build());
             }
             List<CompletableFuture<JobResult>> lowResults = client.submitAll(low, Priority.LOW);
             await().atMost(Duration.ofSeconds(60))
-                    .until(() -> lowResults.stream().filter(CompletableFuture::isDone).count() >= 40);
+                    .until(() -> lowResults.stream()
+                                    .filter(CompletableFuture::isDone)
+                                    .count()
+                            >= 40);
 
             Map<String, Long> producedAt = new HashMap<>();
             List<CompletableFuture<JobResult>> highResults = new ArrayList<>();
-            long lowDoneBefore = lowResults.stream().filter(CompletableFuture::isDone).count();
+            long lowDoneBefore =
+                    lowResults.stream().filter(CompletableFuture::isDone).count();
             for (int i = 0; i < 10; i++) {
-                Job job = Job.chat("high-" + i, "urgent " + i).toBuilder().tier(Tier.TIER_2).build();
+                Job job = Job.chat("high-" + i, "urgent " + i).toBuilder()
+                        .tier(Tier.TIER_2)
+                        .build();
                 producedAt.put(job.id(), System.currentTimeMillis());
                 highResults.add(client.submit(job, Priority.HIGH));
             }
-            CompletableFuture.allOf(highResults.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-            long lowDoneAfterHigh = lowResults.stream().filter(CompletableFuture::isDone).count();
-            assertThat(lowDoneAfterHigh).as("LOW jobs kept finishing while HIGH ones ran").isGreaterThan(lowDoneBefore);
-            assertThat(lowDoneAfterHigh).as("HIGH finished long before the LOW flood").isLessThan(low.size());
+            CompletableFuture.allOf(highResults.toArray(CompletableFuture[]::new))
+                    .get(60, TimeUnit.SECONDS);
+            long lowDoneAfterHigh =
+                    lowResults.stream().filter(CompletableFuture::isDone).count();
+            assertThat(lowDoneAfterHigh)
+                    .as("LOW jobs kept finishing while HIGH ones ran")
+                    .isGreaterThan(lowDoneBefore);
+            assertThat(lowDoneAfterHigh)
+                    .as("HIGH finished long before the LOW flood")
+                    .isLessThan(low.size());
 
             Map<String, Long> firstCall = new HashMap<>();
             for (CallLog.Call call : simulator.calls().all()) {
@@ -71,44 +89,65 @@ class PriorityTest {
             }
             assertThat(firstCall).hasSize(10);
             firstCall.forEach((id, at) -> assertThat(at - producedAt.get(id))
-                    .as("time from produced to provider of %s", id).isLessThan(5 * SERVICE_MS));
-            assertThat(highResults).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
+                    .as("time from produced to provider of %s", id)
+                    .isLessThan(5 * SERVICE_MS));
+            assertThat(highResults)
+                    .allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
 
-            CompletableFuture.allOf(lowResults.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
+            CompletableFuture.allOf(lowResults.toArray(CompletableFuture[]::new))
+                    .get(2, TimeUnit.MINUTES);
             assertThat(lowResults).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
         }
     }
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void low_jobs_still_start_within_the_aging_bound_under_a_sustained_high_load_over_two_workers(Infrastructure infra)
             throws Exception {
         Topics topics = WorkerHarness.topics("aging");
         // one account, Hunyuan's 5 in flight, for everything: a flood of HIGH jobs keeps both workers' gates full
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.fixed(SERVICE_MS)));
-                WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, "aging", simulator.baseUrl(), 2,
-                        "--dispatch.capacity.priority-aging=1s", "--dispatch.routing.chains.TIER_2=hunyuan",
+        try (Simulator simulator = Simulator.start(
+                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(SERVICE_MS)));
+                WorkerHarness.Fleet fleet = WorkerHarness.startFleet(
+                        infra,
+                        "aging",
+                        simulator.baseUrl(),
+                        2,
+                        "--dispatch.capacity.priority-aging=1s",
+                        "--dispatch.routing.chains.TIER_2=hunyuan",
                         // few jobs in each gate (those ahead of a LOW job are served first, being older and HIGH),
                         // and LOW jobs leave Kafka at a quarter of the starts (the consumer's own anti-starvation)
-                        "--dispatch.consumer.max-in-flight=8", "--dispatch.consumer.min-share-low=0.25");
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
-                        .defaultTimeout(Duration.ofMinutes(3)).build()) {
+                        "--dispatch.consumer.max-in-flight=8",
+                        "--dispatch.consumer.min-share-low=0.25");
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .defaultTimeout(Duration.ofMinutes(3))
+                        .build()) {
             List<Job> high = new ArrayList<>();
             for (int i = 0; i < 240; i++) { // 240 x 300 ms over 5 in flight: 14 s of work
-                high.add(Job.chat("flood-" + i, "urgent " + i).toBuilder().tier(Tier.TIER_2).build());
+                high.add(Job.chat("flood-" + i, "urgent " + i).toBuilder()
+                        .tier(Tier.TIER_2)
+                        .build());
             }
             List<CompletableFuture<JobResult>> highResults = client.submitAll(high, Priority.HIGH);
             await().atMost(Duration.ofSeconds(30))
-                    .until(() -> highResults.stream().filter(CompletableFuture::isDone).count() >= 20);
+                    .until(() -> highResults.stream()
+                                    .filter(CompletableFuture::isDone)
+                                    .count()
+                            >= 20);
             Map<String, Long> producedAt = new HashMap<>();
             List<CompletableFuture<JobResult>> lowResults = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
-                Job job = Job.chat("patient-" + i, "routine " + i).toBuilder().tier(Tier.TIER_2).build();
+                Job job = Job.chat("patient-" + i, "routine " + i).toBuilder()
+                        .tier(Tier.TIER_2)
+                        .build();
                 producedAt.put(job.id(), System.currentTimeMillis());
                 lowResults.add(client.submit(job, Priority.LOW));
             }
-            CompletableFuture.allOf(lowResults.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-            CompletableFuture.allOf(highResults.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            CompletableFuture.allOf(lowResults.toArray(CompletableFuture[]::new))
+                    .get(60, TimeUnit.SECONDS);
+            CompletableFuture.allOf(highResults.toArray(CompletableFuture[]::new))
+                    .get(60, TimeUnit.SECONDS);
 
             Map<String, Long> firstCall = new HashMap<>();
             long lastHigh = 0;
@@ -120,13 +159,17 @@ class PriorityTest {
                 }
             }
             assertThat(firstCall).hasSize(6);
-            long lastLowStart = firstCall.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+            long lastLowStart =
+                    firstCall.values().stream().mapToLong(Long::longValue).max().orElseThrow();
             // a LOW job rises a level per second of waiting: after two seconds in the gate only the HIGH jobs that
             // were there before it are ahead; add its turn to leave Kafka, and it runs while HIGH jobs keep coming
             // (with strict priority it would wait for the end of the flood, some 12 s later)
             firstCall.forEach((id, at) -> assertThat(at - producedAt.get(id))
-                    .as("time from produced to provider of %s", id).isLessThan(6_000));
-            assertThat(lastHigh).as("the HIGH flood went on after the LOW jobs started").isGreaterThan(lastLowStart + 2_000);
+                    .as("time from produced to provider of %s", id)
+                    .isLessThan(6_000));
+            assertThat(lastHigh)
+                    .as("the HIGH flood went on after the LOW jobs started")
+                    .isGreaterThan(lastLowStart + 2_000);
             assertThat(lowResults).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
         }
     }

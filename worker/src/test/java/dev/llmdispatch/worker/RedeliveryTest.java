@@ -33,34 +33,45 @@ import org.springframework.context.ConfigurableApplicationContext;
 @IntegrationTest
 class RedeliveryTest {
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void a_redelivered_job_gets_its_stored_outcome_whatever_its_deadline_says_and_a_replay_runs_it_again(
             Infrastructure infra) throws Exception {
         Topics topics = WorkerHarness.topics("redeliver");
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.fixed(20)));
-                ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, "redeliver",
-                        simulator.baseUrl());
+        try (Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(20)));
+                ConfigurableApplicationContext worker =
+                        WorkerHarness.startWorker(infra, "redeliver", simulator.baseUrl());
                 KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra)) {
-            Job answered = Job.chat("again-ok", "hi").toBuilder().tier(Tier.TIER_2)
-                    .deadline(Instant.now().plusSeconds(3)).build();
-            Job expired = Job.chat("again-late", "hi").toBuilder().tier(Tier.TIER_2)
-                    .deadline(Instant.now().minusSeconds(1)).build();
-            producer.send(new ProducerRecord<>(topics.high(), answered.id(), JobCodec.toBytes(answered))).get();
-            producer.send(new ProducerRecord<>(topics.high(), expired.id(), JobCodec.toBytes(expired))).get();
-            await().atMost(Duration.ofSeconds(30)).until(() -> results(infra, topics, "again-ok").size() == 1
-                    && results(infra, topics, "again-late").size() == 1);
+            Job answered = Job.chat("again-ok", "hi").toBuilder()
+                    .tier(Tier.TIER_2)
+                    .deadline(Instant.now().plusSeconds(3))
+                    .build();
+            Job expired = Job.chat("again-late", "hi").toBuilder()
+                    .tier(Tier.TIER_2)
+                    .deadline(Instant.now().minusSeconds(1))
+                    .build();
+            producer.send(new ProducerRecord<>(topics.high(), answered.id(), JobCodec.toBytes(answered)))
+                    .get();
+            producer.send(new ProducerRecord<>(topics.high(), expired.id(), JobCodec.toBytes(expired)))
+                    .get();
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> results(infra, topics, "again-ok").size() == 1
+                            && results(infra, topics, "again-late").size() == 1);
 
             // the same records again once the first job's deadline has passed too, then a replay of the late one
             await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(answered.deadline()));
-            producer.send(new ProducerRecord<>(topics.high(), answered.id(), JobCodec.toBytes(answered))).get();
-            producer.send(new ProducerRecord<>(topics.high(), expired.id(), JobCodec.toBytes(expired))).get();
-            ProducerRecord<String, byte[]> replay = new ProducerRecord<>(topics.high(), expired.id(),
-                    JobCodec.toBytes(expired));
+            producer.send(new ProducerRecord<>(topics.high(), answered.id(), JobCodec.toBytes(answered)))
+                    .get();
+            producer.send(new ProducerRecord<>(topics.high(), expired.id(), JobCodec.toBytes(expired)))
+                    .get();
+            ProducerRecord<String, byte[]> replay =
+                    new ProducerRecord<>(topics.high(), expired.id(), JobCodec.toBytes(expired));
             replay.headers().add(RecordHeaders.REPLAY_COUNT, "1".getBytes(StandardCharsets.UTF_8));
             producer.send(replay).get();
-            await().atMost(Duration.ofSeconds(30)).until(() -> results(infra, topics, "again-ok").size() == 2
-                    && results(infra, topics, "again-late").size() == 3);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> results(infra, topics, "again-ok").size() == 2
+                            && results(infra, topics, "again-late").size() == 3);
 
             // records counted, in the order of their partition (one key, one partition)
             List<JobResult> ok = results(infra, topics, "again-ok");
@@ -68,17 +79,24 @@ class RedeliveryTest {
             assertThat(ok).extracting(JobResult::cached).containsExactly(false, true);
             assertThat(ok.get(1).response()).isEqualTo(ok.get(0).response());
             List<JobResult> late = results(infra, topics, "again-late");
-            assertThat(late).extracting(JobResult::status)
+            assertThat(late)
+                    .extracting(JobResult::status)
                     .containsExactly(JobStatus.EXPIRED, JobStatus.EXPIRED, JobStatus.EXPIRED);
             // stored and given again to the redelivery; worked out anew for the replay
             assertThat(late).extracting(JobResult::cached).containsExactly(false, true, false);
-            assertThat(simulator.calls().all()).filteredOn(c -> "again-ok".equals(c.jobId())).hasSize(1);
-            assertThat(simulator.calls().all()).filteredOn(c -> "again-late".equals(c.jobId())).isEmpty();
+            assertThat(simulator.calls().all())
+                    .filteredOn(c -> "again-ok".equals(c.jobId()))
+                    .hasSize(1);
+            assertThat(simulator.calls().all())
+                    .filteredOn(c -> "again-late".equals(c.jobId()))
+                    .isEmpty();
         }
     }
 
     private static List<JobResult> results(Infrastructure infra, Topics topics, String jobId) {
-        return WorkerHarness.readAll(infra, topics.results()).stream().map(r -> JobCodec.readResult(r.value()))
-                .filter(r -> r.id().equals(jobId)).toList();
+        return WorkerHarness.readAll(infra, topics.results()).stream()
+                .map(r -> JobCodec.readResult(r.value()))
+                .filter(r -> r.id().equals(jobId))
+                .toList();
     }
 }

@@ -11,6 +11,8 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.dispatch.capacity.AccountKeys;
+import dev.llmdispatch.dispatch.capacity.RedisCapacityStore;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.LatencyModel;
@@ -27,8 +29,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import dev.llmdispatch.dispatch.capacity.AccountKeys;
-import dev.llmdispatch.dispatch.capacity.RedisCapacityStore;
 import org.redisson.api.RedissonClient;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -41,30 +41,36 @@ class WorkerCrashTest {
 
     private static final int JOBS = 40;
     private static final String[] FAST_FAILOVER = {
-            "--spring.kafka.consumer.properties.session.timeout.ms=6000",
-            "--spring.kafka.consumer.properties.heartbeat.interval.ms=1000"};
+        "--spring.kafka.consumer.properties.session.timeout.ms=6000",
+        "--spring.kafka.consumer.properties.heartbeat.interval.ms=1000"
+    };
 
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void a_killed_worker_loses_no_job_and_its_permits_come_back(Infrastructure infra) throws Exception {
         String ns = "crash";
         Topics topics = WorkerHarness.topics(ns);
         RedissonClient redis = RedisConnections.create(infra.redisUrl());
-        try (Simulator simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1),
-                        LatencyModel.fixed(1500)));
-                JobClient client = JobClient.builder(infra.bootstrapServers()).topics(topics)
-                        .defaultTimeout(Duration.ofMinutes(3)).build()) {
-            Process doomed = WorkerHarness.startWorkerProcess("crash-worker",
-                    WorkerHarness.workerArgs(infra, ns, simulator.baseUrl(), FAST_FAILOVER));
+        try (Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(1500)));
+                JobClient client = JobClient.builder(infra.bootstrapServers())
+                        .topics(topics)
+                        .defaultTimeout(Duration.ofMinutes(3))
+                        .build()) {
+            Process doomed = WorkerHarness.startWorkerProcess(
+                    "crash-worker", WorkerHarness.workerArgs(infra, ns, simulator.baseUrl(), FAST_FAILOVER));
             List<CompletableFuture<JobResult>> results = new ArrayList<>();
             try {
                 List<Job> jobs = new ArrayList<>();
                 for (int i = 0; i < JOBS; i++) {
-                    jobs.add(Job.chat("crash-" + i, "question " + i).toBuilder().tier(Tier.TIER_2).build());
+                    jobs.add(Job.chat("crash-" + i, "question " + i).toBuilder()
+                            .tier(Tier.TIER_2)
+                            .build());
                 }
                 results.addAll(client.submitAll(jobs, Priority.MEDIUM));
                 // the doomed worker is at full use of hunyuan-1 when it dies
-                await().atMost(Duration.ofSeconds(90)).until(() ->
-                        (int) simulator.stats().get("hunyuan-1").get("inFlight") == 5);
+                await().atMost(Duration.ofSeconds(90))
+                        .until(() -> (int) simulator.stats().get("hunyuan-1").get("inFlight") == 5);
             } finally {
                 doomed.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             }
@@ -72,27 +78,35 @@ class WorkerCrashTest {
             RedisCapacityStore store = new RedisCapacityStore(redis, ns);
             AccountKeys hunyuan = AccountKeys.of(ns, "hunyuan-1");
             AccountKeys.Declaration limits = new AccountKeys.Declaration(5, -1, -1, -1, -1);
-            assertThat(store.usage(hunyuan, limits).inFlight()).as("the dead worker's permits are still leased")
+            assertThat(store.usage(hunyuan, limits).inFlight())
+                    .as("the dead worker's permits are still leased")
                     .isEqualTo(5);
 
-            try (ConfigurableApplicationContext survivor = WorkerHarness.startWorker(infra, ns, simulator.baseUrl(),
-                    FAST_FAILOVER)) {
-                CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
-                assertThat(results).allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
+            try (ConfigurableApplicationContext survivor =
+                    WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_FAILOVER)) {
+                CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+                        .get(2, TimeUnit.MINUTES);
+                assertThat(results)
+                        .allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
                 // one result record per job: records counted, not ids collected
                 Map<String, Long> answered = WorkerHarness.readAll(infra, topics.results()).stream()
-                        .collect(Collectors.groupingBy(r -> JobCodec.readResult(r.value()).id(), Collectors.counting()));
+                        .collect(Collectors.groupingBy(
+                                r -> JobCodec.readResult(r.value()).id(), Collectors.counting()));
                 assertThat(answered).hasSize(JOBS);
                 assertThat(answered.values()).allMatch(n -> n == 1);
 
                 // lease = call timeout 10 s + margin 2 s: the permits are back by then, and all free at the end
                 long firstHunyuanAfter = simulator.calls().all().stream()
                         .filter(c -> "hunyuan-1".equals(c.account()) && c.atMillis() > killedAt + 100)
-                        .mapToLong(CallLog.Call::atMillis).min().orElseThrow();
+                        .mapToLong(CallLog.Call::atMillis)
+                        .min()
+                        .orElseThrow();
                 assertThat(firstHunyuanAfter - killedAt).isLessThan(12_000 + 3_000);
-                await().atMost(Duration.ofSeconds(15)).until(() -> store.usage(hunyuan, limits).inFlight() == 0);
+                await().atMost(Duration.ofSeconds(15))
+                        .until(() -> store.usage(hunyuan, limits).inFlight() == 0);
                 for (String account : List.of("nvidia-1", "nvidia-2", "hunyuan-1")) {
-                    assertThat(simulator.stats().get(account)).containsEntry("rejectedConcurrency", 0L)
+                    assertThat(simulator.stats().get(account))
+                            .containsEntry("rejectedConcurrency", 0L)
                             .containsEntry("rejectedRateLimit", 0L);
                 }
             }

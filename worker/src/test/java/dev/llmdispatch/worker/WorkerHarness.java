@@ -3,11 +3,19 @@ package dev.llmdispatch.worker;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.worker.consume.PriorityConsumer;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -17,6 +25,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -29,23 +38,22 @@ public final class WorkerHarness {
     private WorkerHarness() {}
 
     public static Topics topics(String ns) {
-        return new Topics(ns + ".jobs.high", ns + ".jobs.medium", ns + ".jobs.low", "llm.results." + ns,
-                ns + ".jobs.dlt", 3);
+        return new Topics(
+                ns + ".jobs.high", ns + ".jobs.medium", ns + ".jobs.low", "llm.results." + ns, ns + ".jobs.dlt", 3);
     }
 
-    public static ConfigurableApplicationContext startWorker(Infrastructure infra, String ns, String simulatorBaseUrl,
-            String... extra) {
+    public static ConfigurableApplicationContext startWorker(
+            Infrastructure infra, String ns, String simulatorBaseUrl, String... extra) {
         return startWorker(infra, ns, simulatorBaseUrl, 0.1, extra);
     }
 
     /** A worker whose accounts are the mission's at {@code timeScale} ({@link MissionAccounts#accounts}). */
-    public static ConfigurableApplicationContext startWorker(Infrastructure infra, String ns, String simulatorBaseUrl,
-            double timeScale, String... extra) {
+    public static ConfigurableApplicationContext startWorker(
+            Infrastructure infra, String ns, String simulatorBaseUrl, double timeScale, String... extra) {
         return new SpringApplicationBuilder(WorkerApplication.class)
                 .run(workerArgs(infra, ns, simulatorBaseUrl, timeScale, extra).toArray(String[]::new));
     }
 
-    /** The command-line arguments of a worker on the test's namespace. */
     /** Several workers of one namespace, closed together (the last started first). */
     public static final class Fleet implements AutoCloseable {
         private final List<ConfigurableApplicationContext> workers;
@@ -91,22 +99,31 @@ public final class WorkerHarness {
      */
     public static void awaitBalanced(Topics topics, ConfigurableApplicationContext... workers) {
         int partitions = topics.jobTopics().size() * topics.partitions();
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> {
-            List<java.util.Set<org.apache.kafka.common.TopicPartition>> owned = java.util.Arrays.stream(workers)
-                    .map(w -> w.getBean(dev.llmdispatch.worker.consume.PriorityConsumer.class).assignment()).toList();
-            long total = owned.stream().mapToInt(java.util.Set::size).sum();
-            long distinct = owned.stream().flatMap(java.util.Set::stream).distinct().count();
-            return owned.stream().noneMatch(java.util.Set::isEmpty) && total == partitions && distinct == partitions;
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+            List<Set<TopicPartition>> owned = Arrays.stream(workers)
+                    .map(w -> w.getBean(PriorityConsumer.class).assignment())
+                    .toList();
+            long total = owned.stream().mapToInt(Set::size).sum();
+            long distinct = owned.stream().flatMap(Set::stream).distinct().count();
+            return owned.stream().noneMatch(Set::isEmpty) && total == partitions && distinct == partitions;
         });
     }
 
     /** Waits until the consumer group has {@code n} members, each of them owning some partitions. */
-    public static void awaitGroup(org.apache.kafka.clients.admin.Admin admin, String group, int n) {
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(120))
-                .pollInterval(java.time.Duration.ofMillis(500)).ignoreExceptions().until(() -> {
-                    var d = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+    public static void awaitGroup(Admin admin, String group, int n) {
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(120))
+                .pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions()
+                .until(() -> {
+                    var d = admin.describeConsumerGroups(List.of(group))
+                            .all()
+                            .get()
+                            .get(group);
                     return d.members().size() == n
-                            && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+                            && d.members().stream()
+                                    .allMatch(m ->
+                                            !m.assignment().topicPartitions().isEmpty());
                 });
     }
 
@@ -114,8 +131,8 @@ public final class WorkerHarness {
         return workerArgs(infra, ns, simulatorBaseUrl, 0.1, extra);
     }
 
-    public static List<String> workerArgs(Infrastructure infra, String ns, String simulatorBaseUrl, double timeScale,
-            String... extra) {
+    public static List<String> workerArgs(
+            Infrastructure infra, String ns, String simulatorBaseUrl, double timeScale, String... extra) {
         Topics t = topics(ns);
         List<String> args = new ArrayList<>(List.of(
                 "--spring.kafka.bootstrap-servers=" + infra.bootstrapServers(),
@@ -124,11 +141,16 @@ public final class WorkerHarness {
                 "--dispatch.capacity.key-prefix=" + ns,
                 "--server.port=0",
                 "--spring.main.banner-mode=off",
-                "--dispatch.topics.high=" + t.high(), "--dispatch.topics.medium=" + t.medium(),
-                "--dispatch.topics.low=" + t.low(), "--dispatch.topics.results=" + t.results(),
-                "--dispatch.topics.dead-letter=" + t.deadLetter(), "--dispatch.topics.partitions=" + t.partitions(),
-                "--dispatch.providers.nvidia.timeout=10s", "--dispatch.providers.hunyuan.timeout=10s",
-                "--dispatch.providers.siliconflow.timeout=10s", "--dispatch.capacity.lease-margin=2s"));
+                "--dispatch.topics.high=" + t.high(),
+                "--dispatch.topics.medium=" + t.medium(),
+                "--dispatch.topics.low=" + t.low(),
+                "--dispatch.topics.results=" + t.results(),
+                "--dispatch.topics.dead-letter=" + t.deadLetter(),
+                "--dispatch.topics.partitions=" + t.partitions(),
+                "--dispatch.providers.nvidia.timeout=10s",
+                "--dispatch.providers.hunyuan.timeout=10s",
+                "--dispatch.providers.siliconflow.timeout=10s",
+                "--dispatch.capacity.lease-margin=2s"));
         // the mission's accounts, by default at compressed time (0.1): NVIDIA 40 per 6 s and 5 in flight each,
         // Hunyuan 5 in flight, SiliconFlow 2000 per 6 s and 20 in flight, as MissionAccounts.accounts(0.1) serves them
         args.addAll(MissionAccounts.workerProperties(simulatorBaseUrl, timeScale));
@@ -140,7 +162,7 @@ public final class WorkerHarness {
      * A worker in a JVM of its own (this test JVM's classpath), so that a test can kill it outright.
      * Its output goes to {@code target/NAME.log}.
      */
-    public static Process startWorkerProcess(String name, List<String> args) throws java.io.IOException {
+    public static Process startWorkerProcess(String name, List<String> args) throws IOException {
         return startWorkerProcess(name, args, false);
     }
 
@@ -150,21 +172,27 @@ public final class WorkerHarness {
      * start would otherwise take the CPU from the running workers and from the simulator, whose late arrival stamps
      * then measure this machine, not the fleet.
      */
-    public static Process startWorkerProcess(String name, List<String> args, boolean joining)
-            throws java.io.IOException {
+    public static Process startWorkerProcess(String name, List<String> args, boolean joining) throws IOException {
         List<String> command = new ArrayList<>();
-        if (joining && java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/nice"))) {
+        if (joining && Files.isExecutable(Path.of("/usr/bin/nice"))) {
             command.addAll(List.of("/usr/bin/nice", "-n", "10"));
         }
         command.addAll(List.of(
-                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // sized for a 2-core machine running several workers, a broker and a simulator: the C1 compiler alone
                 // and one GC thread, so that a worker starting under load does not take both cores for seconds
-                "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), WorkerApplication.class.getName()));
+                "-Xmx512m",
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-cp",
+                System.getProperty("java.class.path"),
+                WorkerApplication.class.getName()));
         command.addAll(args);
-        java.io.File log = java.nio.file.Path.of("target", name + ".log").toFile();
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+        File log = Path.of("target", name + ".log").toFile();
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log)
+                .start();
     }
 
     public static KafkaProducer<String, byte[]> rawProducer(Infrastructure infra) {
@@ -180,10 +208,11 @@ public final class WorkerHarness {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // what a reader sees: committed transactions only
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);

@@ -24,7 +24,13 @@ final class AccountCapacity {
     private static final long MAX_RETRY_MILLIS = 1_000;
 
     /** Why an account had no room. */
-    enum Refusal { CONCURRENCY, REQUESTS, TOKENS, REBUILDING, PRIORITY }
+    enum Refusal {
+        CONCURRENCY,
+        REQUESTS,
+        TOKENS,
+        REBUILDING,
+        PRIORITY
+    }
 
     /**
      * Room for one request, or the refusal.
@@ -36,8 +42,14 @@ final class AccountCapacity {
      * @param windowed    whether the request sits in a request window of the limits in force (any live worker's):
      *                    its age then matters when it is written, and its place moves to when it was
      */
-    record Grant(String permitId, String requestId, String tokenEntry, long askedNanos, Refusal refusal,
-            long retryMillis, boolean windowed) {
+    record Grant(
+            String permitId,
+            String requestId,
+            String tokenEntry,
+            long askedNanos,
+            Refusal refusal,
+            long retryMillis,
+            boolean windowed) {
         boolean granted() {
             return refusal == null;
         }
@@ -55,10 +67,15 @@ final class AccountCapacity {
     private volatile String epoch = "";
     /** Permits this worker holds: id to the end of its lease ({@link System#nanoTime()}). */
     private final Map<String, Long> held = new ConcurrentHashMap<>();
+
     private long declaredAtNanos;
     private long idleTicks;
 
-    AccountCapacity(CapacityStore store, CapacitySettings settings, AccountSettings account, Duration callTimeout,
+    AccountCapacity(
+            CapacityStore store,
+            CapacitySettings settings,
+            AccountSettings account,
+            Duration callTimeout,
             String workerId) {
         this.accountId = account.id();
         this.limits = account.limits();
@@ -91,18 +108,37 @@ final class AccountCapacity {
         store.publishWaiting(keys, workerId, waiting);
     }
 
-    private Grant ask(String permitId, boolean renew, long estimatedTokens, CapacityStore.Sent sent,
+    private Grant ask(
+            String permitId,
+            boolean renew,
+            long estimatedTokens,
+            CapacityStore.Sent sent,
             CapacityStore.Waiting waiting) {
         String requestId = workerId + "-r" + ids.incrementAndGet();
         // the raw estimate: the store clamps it to the strictest quota in force (another worker's, maybe)
         long tokens = Math.max(0, estimatedTokens);
         long asked = System.nanoTime();
-        CapacityStore.Decision d = store.acquire(keys, declaration, new CapacityStore.Ask(permitId, renew, leaseMillis,
-                requestId, tokens, epoch, newEpoch(), settings.quietOnNewState(), settings.restoreWait().toMillis(),
-                sent, waiting));
+        CapacityStore.Decision d = store.acquire(
+                keys,
+                declaration,
+                new CapacityStore.Ask(
+                        permitId,
+                        renew,
+                        leaseMillis,
+                        requestId,
+                        tokens,
+                        epoch,
+                        newEpoch(),
+                        settings.quietOnNewState(),
+                        settings.restoreWait().toMillis(),
+                        sent,
+                        waiting));
         if (d.reason() == CapacityStore.Reason.EPOCH) {
-            log.warn("account {}: its limit state vanished from Redis and was remade; putting back this worker's {} "
-                    + "permits, no request is granted until the state has rebuilt", accountId, held.size());
+            log.warn(
+                    "account {}: its limit state vanished from Redis and was remade; putting back this worker's {} "
+                            + "permits, no request is granted until the state has rebuilt",
+                    accountId,
+                    held.size());
             restore(); // puts back what this worker holds under the new epoch
             return refused(Refusal.REBUILDING, 1);
         }
@@ -110,8 +146,14 @@ final class AccountCapacity {
         return switch (d.reason()) {
             case GRANTED -> {
                 held.put(permitId, asked + TimeUnit.MILLISECONDS.toNanos(leaseMillis));
-                yield new Grant(permitId, requestId, d.tokens() > 0 ? requestId + ":" + d.tokens() : null, asked, null,
-                        0, d.windowed());
+                yield new Grant(
+                        permitId,
+                        requestId,
+                        d.tokens() > 0 ? requestId + ":" + d.tokens() : null,
+                        asked,
+                        null,
+                        0,
+                        d.windowed());
             }
             case CONCURRENCY -> refused(Refusal.CONCURRENCY, 0);
             case LOST_PERMIT -> {
@@ -139,8 +181,12 @@ final class AccountCapacity {
         if (!keepPermit) {
             held.remove(grant.permitId());
         }
-        store.release(keys, keepPermit ? null : grant.permitId(), unsent ? grant.requestId() : null,
-                unsent ? grant.tokenEntry() : null, unsent || !grant.windowed() ? null : sent);
+        store.release(
+                keys,
+                keepPermit ? null : grant.permitId(),
+                unsent ? grant.requestId() : null,
+                unsent ? grant.tokenEntry() : null,
+                unsent || !grant.windowed() ? null : sent);
     }
 
     /**
@@ -149,7 +195,8 @@ final class AccountCapacity {
      */
     void sync() {
         long now = System.nanoTime();
-        if (declaredAtNanos == 0 || now - declaredAtNanos > TimeUnit.MILLISECONDS.toNanos(declaration.ttlMillis() / 3)) {
+        if (declaredAtNanos == 0
+                || now - declaredAtNanos > TimeUnit.MILLISECONDS.toNanos(declaration.ttlMillis() / 3)) {
             store.declare(keys, declaration);
             declaredAtNanos = now;
         }
@@ -171,7 +218,13 @@ final class AccountCapacity {
             }
         });
         String before = epoch;
-        String current = store.restore(keys, declaration, before, newEpoch(), left, settings.restoreWait().toMillis());
+        String current = store.restore(
+                keys,
+                declaration,
+                before,
+                newEpoch(),
+                left,
+                settings.restoreWait().toMillis());
         if (!current.equals(before)) {
             // a call that ended while its permit was being put back gave it back before: give it back again
             for (String id : left.keySet()) {
@@ -179,7 +232,9 @@ final class AccountCapacity {
                     store.release(keys, id, null, null, null);
                 }
             }
-            log.warn("account {}: limit state lost from Redis; put back {} in-flight permits of this worker", accountId,
+            log.warn(
+                    "account {}: limit state lost from Redis; put back {} in-flight permits of this worker",
+                    accountId,
                     left.size());
         }
         epoch = current;

@@ -7,13 +7,29 @@ import java.time.Duration;
  * The Redis keys of one account's limit state, all in one hash slot ({@code {account}}) so that a script can
  * use them together on a Redis Cluster.
  */
-public record AccountKeys(String accountId, String state, String inFlight, String requests, String tokens,
-        String limits, String waiting, String waitingUntil, String releasedChannel) {
+public record AccountKeys(
+        String accountId,
+        String state,
+        String inFlight,
+        String requests,
+        String tokens,
+        String limits,
+        String waiting,
+        String waitingUntil,
+        String releasedChannel) {
 
     public static AccountKeys of(String keyPrefix, String accountId) {
         String base = keyPrefix + ":{" + accountId + "}:";
-        return new AccountKeys(accountId, base + "state", base + "in-flight", base + "requests", base + "tokens",
-                base + "limits", base + "waiting", base + "waiting-until", keyPrefix + ":released");
+        return new AccountKeys(
+                accountId,
+                base + "state",
+                base + "in-flight",
+                base + "requests",
+                base + "tokens",
+                base + "limits",
+                base + "waiting",
+                base + "waiting-until",
+                keyPrefix + ":released");
     }
 
     /**
@@ -21,8 +37,8 @@ public record AccountKeys(String accountId, String state, String inFlight, Strin
      * holds, so during a rolling change of a limit the stricter value is kept. Windows include the guard.
      * A limit that is not set is -1.
      */
-    public record Declaration(int concurrency, long requests, long requestWindowMillis, long tokens,
-            long tokenWindowMillis) {
+    public record Declaration(
+            int concurrency, long requests, long requestWindowMillis, long tokens, long tokenWindowMillis) {
 
         public static Declaration of(Limits limits, Duration guard) {
             return new Declaration(

@@ -51,13 +51,18 @@ final class AccountOrder {
 
     private void order(String provider, List<Slot> pool) {
         switch (providers.get(provider).balance()) {
-            case ORDERED -> { }
-            case ROUND_ROBIN -> Collections.rotate(pool, -(int) (roundRobin.get(provider).getAndIncrement() % pool.size()));
+            case ORDERED -> {}
+            case ROUND_ROBIN ->
+                Collections.rotate(pool, -(int) (roundRobin.get(provider).getAndIncrement() % pool.size()));
             case WEIGHTED -> {
                 // weighted random order (Efraimidis-Spirakis): key u^(1/w), largest first
                 Map<Slot, Double> keys = new HashMap<>();
                 for (Slot s : pool) {
-                    keys.put(s, Math.pow(ThreadLocalRandom.current().nextDouble(), 1.0 / s.account().weight()));
+                    keys.put(
+                            s,
+                            Math.pow(
+                                    ThreadLocalRandom.current().nextDouble(),
+                                    1.0 / s.account().weight()));
                 }
                 pool.sort(Comparator.comparingDouble((Slot s) -> keys.get(s)).reversed());
             }

@@ -72,6 +72,7 @@ public final class CapacityGate implements AutoCloseable {
     private final AtomicLong handedOver = new AtomicLong();
     /** The nanoTime since which every call to the store failed; 0 while it answers. */
     private final AtomicLong storeFailingSince = new AtomicLong();
+
     private volatile String lastStoreError = "";
     private final Thread granter;
     private final ScheduledExecutorService syncer;
@@ -81,12 +82,20 @@ public final class CapacityGate implements AutoCloseable {
         this(redis, dispatch, settings, clock, null);
     }
 
-    public CapacityGate(RedissonClient redis, DispatchSettings dispatch, CapacitySettings settings, Clock clock,
+    public CapacityGate(
+            RedissonClient redis,
+            DispatchSettings dispatch,
+            CapacitySettings settings,
+            Clock clock,
             Cooldowns cooldowns) {
         this(new RedisCapacityStore(redis, settings.keyPrefix()), dispatch, settings, clock, cooldowns);
     }
 
-    public CapacityGate(CapacityStore store, DispatchSettings dispatch, CapacitySettings settings, Clock clock,
+    public CapacityGate(
+            CapacityStore store,
+            DispatchSettings dispatch,
+            CapacitySettings settings,
+            Clock clock,
             Cooldowns cooldowns) {
         this(store, dispatch, settings, clock, cooldowns, System::nanoTime);
     }
@@ -96,8 +105,13 @@ public final class CapacityGate implements AutoCloseable {
      *                  for more than a brief rest is let go ({@link NoUsableAccountException}); null for none
      * @param nanoTime  the gate's ticker (waiting, aging, how long an account is left alone); tests set it by hand
      */
-    CapacityGate(CapacityStore store, DispatchSettings dispatch, CapacitySettings settings, Clock clock,
-            Cooldowns cooldowns, LongSupplier nanoTime) {
+    CapacityGate(
+            CapacityStore store,
+            DispatchSettings dispatch,
+            CapacitySettings settings,
+            Clock clock,
+            Cooldowns cooldowns,
+            LongSupplier nanoTime) {
         this.settings = settings;
         this.clock = clock;
         this.nanoTime = nanoTime;
@@ -108,8 +122,8 @@ public final class CapacityGate implements AutoCloseable {
         dispatch.providers().forEach((name, provider) -> {
             for (AccountSettings account : provider.accounts()) {
                 if (account.enabled()) {
-                    accounts.put(account.id(),
-                            new AccountCapacity(store, settings, account, provider.timeout(), workerId));
+                    accounts.put(
+                            account.id(), new AccountCapacity(store, settings, account, provider.timeout(), workerId));
                 }
             }
         });
@@ -124,8 +138,8 @@ public final class CapacityGate implements AutoCloseable {
         });
         this.releaseListener = store.onRelease(this::released);
         this.granter = Thread.ofPlatform().name("capacity-granter").daemon().start(this::grantLoop);
-        this.syncer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("capacity-sync").daemon()
-                .factory());
+        this.syncer = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("capacity-sync").daemon().factory());
         long every = settings.syncInterval().toMillis();
         syncer.scheduleWithFixedDelay(this::syncAll, every, every, TimeUnit.MILLISECONDS);
     }
@@ -140,12 +154,20 @@ public final class CapacityGate implements AutoCloseable {
      * @throws WaitCancelledException       {@link #cancelWaits} stopped the wait
      * @throws CapacityUnavailableException the store (Redis) failed for the whole of the outage wait
      */
-    public Lease acquire(List<Slot> slots, Priority priority, Instant deadline, long tokens) throws InterruptedException {
+    public Lease acquire(List<Slot> slots, Priority priority, Instant deadline, long tokens)
+            throws InterruptedException {
         if (slots.isEmpty()) {
             throw new IllegalArgumentException("no slots to acquire");
         }
-        Waiter waiter = new Waiter(List.copyOf(slots), priority, seq.incrementAndGet(), deadline, tokens,
-                nanoTime.getAsLong(), originNanos, settings.priorityAging().toNanos());
+        Waiter waiter = new Waiter(
+                List.copyOf(slots),
+                priority,
+                seq.incrementAndGet(),
+                deadline,
+                tokens,
+                nanoTime.getAsLong(),
+                originNanos,
+                settings.priorityAging().toNanos());
         queue.add(waiter);
         signal();
         try {
@@ -200,6 +222,8 @@ public final class CapacityGate implements AutoCloseable {
 
     /** Every account the waiter could use is blocked for more than a brief rest (open circuit, refused key). */
     public static final class NoUsableAccountException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         public NoUsableAccountException() {
             super("every account of the job is blocked", null, false, false);
         }
@@ -207,6 +231,8 @@ public final class CapacityGate implements AutoCloseable {
 
     /** A capacity wait was cancelled by {@link #cancelWaits}: the job did not run and is not finished. */
     public static final class WaitCancelledException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         public WaitCancelledException() {
             super("capacity wait cancelled", null, false, false);
         }
@@ -214,9 +240,15 @@ public final class CapacityGate implements AutoCloseable {
 
     /** The capacity store (Redis) failed every call for as long as the job waited. */
     public static final class CapacityUnavailableException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         CapacityUnavailableException(long waitedMillis, String lastError) {
-            super("the limit store (Redis) failed every call for " + waitedMillis + " ms while the job waited for "
-                    + "capacity; last error: " + lastError, null, false, false);
+            super(
+                    "the limit store (Redis) failed every call for " + waitedMillis + " ms while the job waited for "
+                            + "capacity; last error: " + lastError,
+                    null,
+                    false,
+                    false);
         }
     }
 
@@ -246,8 +278,10 @@ public final class CapacityGate implements AutoCloseable {
                 return null;
             });
         } catch (RuntimeException e) {
-            log.warn("account {}: could not give back room in Redis ({}); the permit comes back when its lease ends",
-                    accountId, e.toString());
+            log.warn(
+                    "account {}: could not give back room in Redis ({}); the permit comes back when its lease ends",
+                    accountId,
+                    e.toString());
         } finally {
             if (!keepPermit) {
                 released(accountId);
@@ -267,7 +301,8 @@ public final class CapacityGate implements AutoCloseable {
     private boolean handOver(Lease finished) {
         String accountId = finished.slot().accountId();
         AccountCapacity capacity = accounts.get(accountId);
-        long safe = TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis()) - settings.leaseMargin().toNanos() / 2;
+        long safe = TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis())
+                - settings.leaseMargin().toNanos() / 2;
         if (!running || System.nanoTime() - finished.askedNanos() > safe || room.windowFullOrBlocked(accountId)) {
             return false; // too little lease left to renew safely, or no room to hand on
         }
@@ -286,8 +321,8 @@ public final class CapacityGate implements AutoCloseable {
         }
         AccountCapacity.Grant grant;
         try {
-            grant = stored(() -> capacity.reuse(finished.permitId(), waiter.tokens, finished.sent(),
-                    fleetWaiting.of(waiter)));
+            grant = stored(
+                    () -> capacity.reuse(finished.permitId(), waiter.tokens, finished.sent(), fleetWaiting.of(waiter)));
             fleetWaiting.asked(accountId);
         } catch (RuntimeException e) {
             waiter.claimed.set(false);
@@ -346,20 +381,25 @@ public final class CapacityGate implements AutoCloseable {
     /** Fleet-wide free concurrency permits of an account, from Redis (Integer.MAX_VALUE without a limit). */
     public int availablePermits(String accountId) {
         AccountCapacity c = accounts.get(accountId);
-        return c.concurrencyLimit() == Integer.MAX_VALUE ? Integer.MAX_VALUE
+        return c.concurrencyLimit() == Integer.MAX_VALUE
+                ? Integer.MAX_VALUE
                 : (int) Math.max(0, c.concurrencyLimit() - c.usage().inFlight());
     }
 
     /** Request permits left in the account's current window, from Redis (Long.MAX_VALUE without a limit). */
     public long requestPermitsLeft(String accountId) {
         AccountCapacity c = accounts.get(accountId);
-        return c.requestLimit() == null ? Long.MAX_VALUE : Math.max(0, c.requestLimit() - c.usage().requestsInWindow());
+        return c.requestLimit() == null
+                ? Long.MAX_VALUE
+                : Math.max(0, c.requestLimit() - c.usage().requestsInWindow());
     }
 
     /** Tokens left in the account's token window, from Redis (Long.MAX_VALUE without a token quota). */
     public long tokenPermitsLeft(String accountId) {
         AccountCapacity c = accounts.get(accountId);
-        return c.tokenQuota() == null ? Long.MAX_VALUE : Math.max(0, c.tokenQuota() - c.usage().tokensInWindow());
+        return c.tokenQuota() == null
+                ? Long.MAX_VALUE
+                : Math.max(0, c.tokenQuota() - c.usage().tokensInWindow());
     }
 
     /** The account's token quota per window, or null without one. */
@@ -460,8 +500,8 @@ public final class CapacityGate implements AutoCloseable {
             }
             if (failingSince != 0 && nowNanos - failingSince > outage && nowNanos - waiter.enqueuedNanos > outage) {
                 queue.remove(waiter);
-                waiter.future.completeExceptionally(new CapacityUnavailableException(waitedMillis(waiter),
-                        lastStoreError));
+                waiter.future.completeExceptionally(
+                        new CapacityUnavailableException(waitedMillis(waiter), lastStoreError));
                 continue;
             }
             if (full.size() < accounts.size()) {

@@ -26,8 +26,15 @@ import java.time.Duration;
  *                         before HIGH jobs arriving two of these after it); 0: strict priority, a LOW job may wait
  *                         as long as HIGH jobs keep coming
  */
-public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll,
-        Duration restoreWait, Boolean quietOnNewState, Duration redisOutageWait, Duration priorityAging) {
+public record CapacitySettings(
+        String keyPrefix,
+        Duration windowGuard,
+        Duration leaseMargin,
+        Duration ratePoll,
+        Duration restoreWait,
+        Boolean quietOnNewState,
+        Duration redisOutageWait,
+        Duration priorityAging) {
 
     public static final String DEFAULT_KEY_PREFIX = "llm-dispatch";
     public static final Duration DEFAULT_WINDOW_GUARD = Duration.ofMillis(500);
@@ -35,6 +42,7 @@ public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration 
     public static final Duration DEFAULT_RATE_POLL = Duration.ofMillis(25);
     /** Redisson's reconnection (at most 1 s), a sync tick (a quarter of this) and a retried call fit in it. */
     public static final Duration DEFAULT_RESTORE_WAIT = Duration.ofSeconds(2);
+
     public static final boolean DEFAULT_QUIET_ON_NEW_STATE = true;
     public static final Duration DEFAULT_REDIS_OUTAGE_WAIT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_PRIORITY_AGING = Duration.ofSeconds(30);
@@ -63,12 +71,13 @@ public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration 
             throw new IllegalArgumentException("dispatch.capacity.rate-poll must be >= 1ms, but was " + ratePoll);
         }
         if (restoreWait.toMillis() < 1_000) {
-            throw new IllegalArgumentException("dispatch.capacity.restore-wait must be >= 1s (live workers reconnect to "
-                    + "Redis and put back their permits in that time), but was " + restoreWait);
+            throw new IllegalArgumentException(
+                    "dispatch.capacity.restore-wait must be >= 1s (live workers reconnect to "
+                            + "Redis and put back their permits in that time), but was " + restoreWait);
         }
         if (redisOutageWait.isNegative() || redisOutageWait.isZero()) {
-            throw new IllegalArgumentException("dispatch.capacity.redis-outage-wait must be > 0, but was "
-                    + redisOutageWait);
+            throw new IllegalArgumentException(
+                    "dispatch.capacity.redis-outage-wait must be > 0, but was " + redisOutageWait);
         }
     }
 
@@ -78,14 +87,14 @@ public record CapacitySettings(String keyPrefix, Duration windowGuard, Duration 
 
     /** These settings with {@link #quietOnNewState} set. */
     public CapacitySettings withQuietOnNewState(boolean quiet) {
-        return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quiet, redisOutageWait,
-                priorityAging);
+        return new CapacitySettings(
+                keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quiet, redisOutageWait, priorityAging);
     }
 
     /** These settings with {@link #priorityAging} set. */
     public CapacitySettings withPriorityAging(Duration aging) {
-        return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quietOnNewState,
-                redisOutageWait, aging);
+        return new CapacitySettings(
+                keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quietOnNewState, redisOutageWait, aging);
     }
 
     /** How often a worker holding permits checks that the limit state is still there (a quarter of the restore wait). */

@@ -41,8 +41,18 @@ public interface CapacityStore {
      * @param sent         with {@code held}: the request that ended on the permit, to count from its writing
      * @param waiting      the asking job as the fleet's waiting jobs see it, or null to ignore them
      */
-    record Ask(String permitId, boolean held, long leaseMillis, String requestId, long tokens, String knownEpoch,
-            String newEpoch, boolean quietOnNew, long restoreMillis, Sent sent, Waiting waiting) {}
+    record Ask(
+            String permitId,
+            boolean held,
+            long leaseMillis,
+            String requestId,
+            long tokens,
+            String knownEpoch,
+            String newEpoch,
+            boolean quietOnNew,
+            long restoreMillis,
+            Sent sent,
+            Waiting waiting) {}
 
     /**
      * A worker's most urgent job waiting for an account: its rank is the store's now plus {@code urgencyMillis}
@@ -94,8 +104,13 @@ public interface CapacityStore {
      *
      * @return the epoch now in force
      */
-    String restore(AccountKeys account, AccountKeys.Declaration limits, String knownEpoch, String newEpoch,
-            Map<String, Long> permits, long restoreMillis);
+    String restore(
+            AccountKeys account,
+            AccountKeys.Declaration limits,
+            String knownEpoch,
+            String newEpoch,
+            Map<String, Long> permits,
+            long restoreMillis);
 
     Usage usage(AccountKeys account, AccountKeys.Declaration limits);
 

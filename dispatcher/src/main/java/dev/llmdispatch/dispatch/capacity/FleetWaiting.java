@@ -39,8 +39,8 @@ final class FleetWaiting {
     /** The waiter as the other workers see it. */
     CapacityStore.Waiting of(Waiter waiter) {
         long waited = TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - waiter.enqueuedNanos);
-        return new CapacityStore.Waiting(workerId, waiter.priority.ordinal() * stepMillis - waited, TTL_MILLIS,
-                toleranceMillis);
+        return new CapacityStore.Waiting(
+                workerId, waiter.priority.ordinal() * stepMillis - waited, TTL_MILLIS, toleranceMillis);
     }
 
     /** An ask for the account carried this worker's entry. */
@@ -57,8 +57,8 @@ final class FleetWaiting {
      * the others (with the job now most urgent) every third of their life. One caller at a time: the granter and
      * the sync thread both call it, and a renewal must not follow a withdrawal it did not see.
      */
-    synchronized void sync(Supplier<Map<String, Waiter>> waiting, Function<String, AccountCapacity> accounts,
-            boolean renew) {
+    synchronized void sync(
+            Supplier<Map<String, Waiter>> waiting, Function<String, AccountCapacity> accounts, boolean renew) {
         Map<String, Waiter> mostUrgent = waiting.get(); // read inside: a job granted since is not renewed
         long now = nanoTime.getAsLong();
         for (Map.Entry<String, Long> e : published.entrySet()) {

@@ -70,7 +70,8 @@ public final class Lease implements AutoCloseable {
     /** The request as written, for its window place to count from then; null when it was not let go. */
     CapacityStore.Sent sent() {
         long at = writtenNanos;
-        return at == 0 ? null
+        return at == 0
+                ? null
                 : new CapacityStore.Sent(grant.requestId(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - at));
     }
 

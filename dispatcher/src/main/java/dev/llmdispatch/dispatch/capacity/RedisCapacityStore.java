@@ -39,11 +39,23 @@ public final class RedisCapacityStore implements CapacityStore {
 
     @Override
     public Decision acquire(AccountKeys a, AccountKeys.Declaration limits, Ask ask) {
-        List<Object> r = scripts.eval(a.state(), RScript.Mode.READ_WRITE, ACQUIRE, RScript.ReturnType.LIST,
+        List<Object> r = scripts.eval(
+                a.state(),
+                RScript.Mode.READ_WRITE,
+                ACQUIRE,
+                RScript.ReturnType.LIST,
                 List.of(a.state(), a.inFlight(), a.requests(), a.tokens(), a.limits(), a.waiting(), a.waitingUntil()),
-                ask.knownEpoch(), ask.newEpoch(), ask.quietOnNew() ? "1" : "0", Long.toString(ask.restoreMillis()),
-                ask.permitId(), ask.held() ? "1" : "0", Long.toString(ask.leaseMillis()), ask.requestId(),
-                Long.toString(ask.tokens()), limits.wire(), Long.toString(limits.ttlMillis()),
+                ask.knownEpoch(),
+                ask.newEpoch(),
+                ask.quietOnNew() ? "1" : "0",
+                Long.toString(ask.restoreMillis()),
+                ask.permitId(),
+                ask.held() ? "1" : "0",
+                Long.toString(ask.leaseMillis()),
+                ask.requestId(),
+                Long.toString(ask.tokens()),
+                limits.wire(),
+                Long.toString(limits.ttlMillis()),
                 ask.sent() == null ? "" : ask.sent().requestId(),
                 ask.sent() == null ? "0" : Long.toString(ask.sent().millisAgo()),
                 ask.waiting() == null ? "" : ask.waiting().workerId(),
@@ -51,50 +63,93 @@ public final class RedisCapacityStore implements CapacityStore {
                 ask.waiting() == null ? "0" : Long.toString(ask.waiting().ttlMillis()),
                 ask.waiting() == null ? "0" : Long.toString(ask.waiting().toleranceMillis()));
         boolean granted = r.size() > 6;
-        return new Decision(Reason.valueOf((String) r.get(1)), (Long) r.get(2), (String) r.get(3), (Long) r.get(4),
-                granted && (Long) r.get(5) == 1, granted ? (Long) r.get(6) : 0);
+        return new Decision(
+                Reason.valueOf((String) r.get(1)),
+                (Long) r.get(2),
+                (String) r.get(3),
+                (Long) r.get(4),
+                granted && (Long) r.get(5) == 1,
+                granted ? (Long) r.get(6) : 0);
     }
 
     @Override
     public void release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
-        scripts.eval(a.state(), RScript.Mode.READ_WRITE, RELEASE, RScript.ReturnType.LONG,
-                List.of(a.inFlight(), a.requests(), a.tokens()), nonNull(permitId), nonNull(unsentRequestId),
-                nonNull(unsentTokenEntry), a.releasedChannel(), a.accountId(), sent == null ? "" : sent.requestId(),
+        scripts.eval(
+                a.state(),
+                RScript.Mode.READ_WRITE,
+                RELEASE,
+                RScript.ReturnType.LONG,
+                List.of(a.inFlight(), a.requests(), a.tokens()),
+                nonNull(permitId),
+                nonNull(unsentRequestId),
+                nonNull(unsentTokenEntry),
+                a.releasedChannel(),
+                a.accountId(),
+                sent == null ? "" : sent.requestId(),
                 sent == null ? "0" : Long.toString(sent.millisAgo()));
     }
 
     @Override
-    public String restore(AccountKeys a, AccountKeys.Declaration limits, String knownEpoch, String newEpoch,
-            Map<String, Long> permits, long restoreMillis) {
-        List<Object> args = new ArrayList<>(List.of(knownEpoch, newEpoch, Long.toString(restoreMillis),
+    public String restore(
+            AccountKeys a,
+            AccountKeys.Declaration limits,
+            String knownEpoch,
+            String newEpoch,
+            Map<String, Long> permits,
+            long restoreMillis) {
+        List<Object> args = new ArrayList<>(List.of(
+                knownEpoch,
+                newEpoch,
+                Long.toString(restoreMillis),
                 Long.toString(Math.max(0, limits.requestWindowMillis()))));
         permits.forEach((id, left) -> {
             args.add(id);
             args.add(Long.toString(left));
         });
-        List<Object> r = scripts.eval(a.state(), RScript.Mode.READ_WRITE, RESTORE, RScript.ReturnType.LIST,
-                List.of(a.state(), a.inFlight()), args.toArray());
+        List<Object> r = scripts.eval(
+                a.state(),
+                RScript.Mode.READ_WRITE,
+                RESTORE,
+                RScript.ReturnType.LIST,
+                List.of(a.state(), a.inFlight()),
+                args.toArray());
         return (String) r.get(0);
     }
 
     @Override
     public Usage usage(AccountKeys a, AccountKeys.Declaration limits) {
-        List<Object> r = scripts.eval(a.state(), RScript.Mode.READ_ONLY, USAGE, RScript.ReturnType.LIST,
+        List<Object> r = scripts.eval(
+                a.state(),
+                RScript.Mode.READ_ONLY,
+                USAGE,
+                RScript.ReturnType.LIST,
                 List.of(a.state(), a.inFlight(), a.requests(), a.tokens()),
-                Long.toString(limits.requestWindowMillis()), Long.toString(limits.tokenWindowMillis()));
+                Long.toString(limits.requestWindowMillis()),
+                Long.toString(limits.tokenWindowMillis()));
         return new Usage((Long) r.get(0), (Long) r.get(1), (Long) r.get(2), (Long) r.get(3));
     }
 
     @Override
     public void declare(AccountKeys a, AccountKeys.Declaration limits) {
-        scripts.eval(a.state(), RScript.Mode.READ_WRITE, DECLARE, RScript.ReturnType.LONG, List.of(a.limits()),
-                limits.wire(), Long.toString(limits.ttlMillis()));
+        scripts.eval(
+                a.state(),
+                RScript.Mode.READ_WRITE,
+                DECLARE,
+                RScript.ReturnType.LONG,
+                List.of(a.limits()),
+                limits.wire(),
+                Long.toString(limits.ttlMillis()));
     }
 
     @Override
     public void publishWaiting(AccountKeys a, String workerId, Waiting waiting) {
-        scripts.eval(a.state(), RScript.Mode.READ_WRITE, WAITING, RScript.ReturnType.LONG,
-                List.of(a.waiting(), a.waitingUntil()), workerId,
+        scripts.eval(
+                a.state(),
+                RScript.Mode.READ_WRITE,
+                WAITING,
+                RScript.ReturnType.LONG,
+                List.of(a.waiting(), a.waitingUntil()),
+                workerId,
                 waiting == null ? "" : Long.toString(waiting.urgencyMillis()),
                 waiting == null ? "0" : Long.toString(waiting.ttlMillis()));
     }

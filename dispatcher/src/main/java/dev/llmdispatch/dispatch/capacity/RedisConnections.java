@@ -22,15 +22,12 @@ public final class RedisConnections {
                 // back within a second of Redis: a restarted Redis is noticed, and the limit state rebuilt, at once
                 .setReconnectionDelay(new EqualJitterDelay(Duration.ofMillis(100), Duration.ofSeconds(1)));
         if (uri.getUserInfo() != null) {
+            // redis://password@host (AUTH password) or redis://user:password@host (an ACL user)
             String[] parts = uri.getUserInfo().split(":", 2);
-            if (parts.length == 2) {
-                if (!parts[0].isEmpty()) {
-                    server.setUsername(parts[0]);
-                }
-                server.setPassword(parts[1]);
-            } else {
-                server.setPassword(parts[0]);
+            if (parts.length == 2 && !parts[0].isEmpty()) {
+                config.setUsername(parts[0]);
             }
+            config.setPassword(parts[parts.length - 1]);
         }
         return Redisson.create(config);
     }

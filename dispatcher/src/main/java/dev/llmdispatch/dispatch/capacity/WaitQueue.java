@@ -12,8 +12,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /** The jobs of this worker waiting for capacity, the most urgent first ({@link Waiter#rank}, then arrival). */
 final class WaitQueue {
 
-    static final Comparator<Waiter> MOST_URGENT_FIRST = Comparator.comparingLong((Waiter w) -> w.rank)
-            .thenComparingLong(w -> w.seq);
+    static final Comparator<Waiter> MOST_URGENT_FIRST =
+            Comparator.comparingLong((Waiter w) -> w.rank).thenComparingLong(w -> w.seq);
 
     private final ReentrantLock lock = new ReentrantLock();
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(MOST_URGENT_FIRST);
@@ -83,7 +83,8 @@ final class WaitQueue {
         lock.lock();
         try {
             for (Waiter w : waiters) {
-                if (w.indexOf(accountId) >= 0 && !w.future.isDone()
+                if (w.indexOf(accountId) >= 0
+                        && !w.future.isDone()
                         && (w.deadline == null || w.deadline.toEpochMilli() > nowMillis)
                         && (best == null || w.before(best))) {
                     best = w;

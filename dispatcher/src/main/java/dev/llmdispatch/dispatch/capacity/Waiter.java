@@ -30,8 +30,15 @@ final class Waiter {
      * @param originNanos   the gate's start on the same ticker, so that ranks stay small
      * @param agingNanos    how long a waiter waits to rise one priority level (0: never, strict priority)
      */
-    Waiter(List<Slot> slots, Priority priority, long seq, Instant deadline, long tokens, long enqueuedNanos,
-            long originNanos, long agingNanos) {
+    Waiter(
+            List<Slot> slots,
+            Priority priority,
+            long seq,
+            Instant deadline,
+            long tokens,
+            long enqueuedNanos,
+            long originNanos,
+            long agingNanos) {
         this.enqueuedNanos = enqueuedNanos;
         this.rank = (enqueuedNanos - originNanos) + priority.ordinal() * (agingNanos > 0 ? agingNanos : 1L << 55);
         this.slots = slots;

@@ -4,6 +4,7 @@ import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.contract.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,13 +17,19 @@ import java.util.Set;
  * and bad value ("dispatch.providers.nvidia.accounts[1].limits.concurrency must be > 0, but was 0"), and
  * all errors are reported together.
  */
-public record DispatchSettings(String redisUrl, Topics topics, Map<String, ProviderSettings> providers,
-        Map<String, List<String>> chains, List<String> allowedReplyTopics, int maxJobBytes) {
+public record DispatchSettings(
+        String redisUrl,
+        Topics topics,
+        Map<String, ProviderSettings> providers,
+        Map<String, List<String>> chains,
+        List<String> allowedReplyTopics,
+        int maxJobBytes) {
 
     public static final String DEFAULT_REDIS_URL = "redis://localhost:6379";
     public static final int DEFAULT_MAX_JOB_BYTES = 1024 * 1024;
     /** Chain names: the tiers and EMBEDDING. */
     public static final List<String> CHAIN_NAMES = List.of("TIER_1", "TIER_2", "TIER_3", "EMBEDDING");
+
     public static final Map<String, List<String>> DEFAULT_CHAINS = Map.of(
             "TIER_1", List.of("nvidia", "hunyuan"),
             "TIER_2", List.of("hunyuan", "nvidia"),
@@ -32,10 +39,11 @@ public record DispatchSettings(String redisUrl, Topics topics, Map<String, Provi
     public DispatchSettings {
         redisUrl = redisUrl == null || redisUrl.isBlank() ? DEFAULT_REDIS_URL : redisUrl;
         topics = topics == null ? Topics.DEFAULTS : topics;
-        providers = providers == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(providers));
+        providers = providers == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(providers));
         chains = normalise(chains == null || chains.isEmpty() ? DEFAULT_CHAINS : chains);
         allowedReplyTopics = allowedReplyTopics == null || allowedReplyTopics.isEmpty()
-                ? JobValidator.DEFAULT_ALLOWED_REPLY_TOPICS : List.copyOf(allowedReplyTopics);
+                ? JobValidator.DEFAULT_ALLOWED_REPLY_TOPICS
+                : List.copyOf(allowedReplyTopics);
         maxJobBytes = maxJobBytes == 0 ? DEFAULT_MAX_JOB_BYTES : maxJobBytes;
         List<String> errors = validate(redisUrl, providers, chains, maxJobBytes);
         if (!errors.isEmpty()) {
@@ -45,12 +53,16 @@ public record DispatchSettings(String redisUrl, Topics topics, Map<String, Provi
 
     private static Map<String, List<String>> normalise(Map<String, List<String>> chains) {
         Map<String, List<String>> out = new LinkedHashMap<>();
-        chains.forEach((k, v) -> out.put(k.toUpperCase(Locale.ROOT).replace('-', '_'), v == null ? List.of() : List.copyOf(v)));
-        return java.util.Collections.unmodifiableMap(out);
+        chains.forEach((k, v) ->
+                out.put(k.toUpperCase(Locale.ROOT).replace('-', '_'), v == null ? List.of() : List.copyOf(v)));
+        return Collections.unmodifiableMap(out);
     }
 
-    private static List<String> validate(String redisUrl, Map<String, ProviderSettings> providers,
-            Map<String, List<String>> chains, int maxJobBytes) {
+    private static List<String> validate(
+            String redisUrl,
+            Map<String, ProviderSettings> providers,
+            Map<String, List<String>> chains,
+            int maxJobBytes) {
         List<String> errors = new ArrayList<>();
         if (!redisUrl.matches("rediss?://.+")) {
             errors.add("dispatch.redis.url must start with redis:// or rediss://, but was " + redactUrl(redisUrl));
@@ -80,7 +92,8 @@ public record DispatchSettings(String redisUrl, Topics topics, Map<String, Provi
             for (Capability c : p.capabilities()) {
                 String kindKey = c == Capability.EMBEDDING ? "embedding" : "chat";
                 if (p.models().get(kindKey) == null && p.models().get(c.name().toLowerCase(Locale.ROOT)) == null) {
-                    errors.add(key + ".models." + kindKey + " is required for capability " + c.name().toLowerCase(Locale.ROOT));
+                    errors.add(key + ".models." + kindKey + " is required for capability "
+                            + c.name().toLowerCase(Locale.ROOT));
                 }
             }
             if (p.accounts().isEmpty()) {
@@ -136,7 +149,9 @@ public record DispatchSettings(String redisUrl, Topics topics, Map<String, Provi
             if (l.tokens() <= 0) {
                 errors.add(key + ".tokens must be > 0, but was " + l.tokens());
             }
-            if (l.tokensPer() == null || l.tokensPer().isNegative() || l.tokensPer().isZero()) {
+            if (l.tokensPer() == null
+                    || l.tokensPer().isNegative()
+                    || l.tokensPer().isZero()) {
                 errors.add(key + ".tokens-per must be > 0 with tokens, but was " + l.tokensPer());
             }
         }
@@ -157,20 +172,37 @@ public record DispatchSettings(String redisUrl, Topics topics, Map<String, Provi
     /** Accounts that have no API key and so take no work. */
     public List<String> disabledAccounts() {
         List<String> out = new ArrayList<>();
-        providers.values().forEach(p -> p.accounts().stream().filter(a -> !a.enabled()).forEach(a -> out.add(a.id())));
+        providers
+                .values()
+                .forEach(p -> p.accounts().stream().filter(a -> !a.enabled()).forEach(a -> out.add(a.id())));
         return out;
     }
 
     /** A one-paragraph description for the startup log: no key appears in it. */
     public String describe() {
-        StringBuilder sb = new StringBuilder("redis=").append(redactUrl(redisUrl)).append(", topics=").append(topics);
+        StringBuilder sb = new StringBuilder("redis=")
+                .append(redactUrl(redisUrl))
+                .append(", topics=")
+                .append(topics);
         providers.forEach((name, p) -> {
-            sb.append("\n  provider ").append(name).append(" ").append(p.baseUrl()).append(" ").append(p.capabilities())
-                    .append(" models=").append(p.models()).append(" balance=").append(p.balance())
-                    .append(" timeout=").append(p.timeout());
+            sb.append("\n  provider ")
+                    .append(name)
+                    .append(" ")
+                    .append(p.baseUrl())
+                    .append(" ")
+                    .append(p.capabilities())
+                    .append(" models=")
+                    .append(p.models())
+                    .append(" balance=")
+                    .append(p.balance())
+                    .append(" timeout=")
+                    .append(p.timeout());
             p.accounts().forEach(a -> sb.append("\n    ").append(a));
         });
-        sb.append("\n  chains=").append(chains).append(", reply topics allowed=").append(allowedReplyTopics);
+        sb.append("\n  chains=")
+                .append(chains)
+                .append(", reply topics allowed=")
+                .append(allowedReplyTopics);
         return sb.toString();
     }
 
@@ -180,7 +212,9 @@ public record DispatchSettings(String redisUrl, Topics topics, Map<String, Provi
     }
 
     public Duration longestTimeout() {
-        return providers.values().stream().map(ProviderSettings::timeout).max(Duration::compareTo)
+        return providers.values().stream()
+                .map(ProviderSettings::timeout)
+                .max(Duration::compareTo)
                 .orElse(ProviderSettings.DEFAULT_TIMEOUT);
     }
 }

@@ -17,14 +17,22 @@ import java.util.Set;
  * @param balance        how its accounts share the work
  * @param timeout        per-call timeout
  */
-public record ProviderSettings(String baseUrl, Set<Capability> capabilities, Integer contextWindow,
-        Map<String, String> models, Map<String, String> modelAliases, Map<String, Object> thinkingParams,
-        Balance balance, Duration timeout, List<AccountSettings> accounts) {
+public record ProviderSettings(
+        String baseUrl,
+        Set<Capability> capabilities,
+        Integer contextWindow,
+        Map<String, String> models,
+        Map<String, String> modelAliases,
+        Map<String, Object> thinkingParams,
+        Balance balance,
+        Duration timeout,
+        List<AccountSettings> accounts) {
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(120);
 
     public ProviderSettings {
-        capabilities = capabilities == null || capabilities.isEmpty() ? Set.of(Capability.CHAT) : Set.copyOf(capabilities);
+        capabilities =
+                capabilities == null || capabilities.isEmpty() ? Set.of(Capability.CHAT) : Set.copyOf(capabilities);
         models = models == null ? Map.of() : Map.copyOf(models);
         modelAliases = modelAliases == null ? Map.of() : Map.copyOf(modelAliases);
         thinkingParams = thinkingParams == null ? Map.of() : Map.copyOf(thinkingParams);

@@ -2,13 +2,14 @@ package dev.llmdispatch.dispatch.provider;
 
 import dev.llmdispatch.contract.JobCodec;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
@@ -25,14 +26,15 @@ public final class ProviderClient implements AutoCloseable {
     private static final int EXCERPT_CHARS = 200;
 
     /** Names this process to providers (and in their logs): host and pid. */
-    public static final String USER_AGENT = "llm-dispatch (" + host() + "; pid " + ProcessHandle.current().pid() + ")";
+    public static final String USER_AGENT =
+            "llm-dispatch (" + host() + "; pid " + ProcessHandle.current().pid() + ")";
 
     private final HttpClient http;
 
     private static String host() {
         try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
             return "unknown-host";
         }
     }
@@ -52,8 +54,14 @@ public final class ProviderClient implements AutoCloseable {
      *
      * @param requestId sent as {@code X-Request-Id} (the job id), for the provider's and the simulator's logs
      */
-    public ProviderReply post(String baseUrl, String path, String apiKey, ObjectNode body, String requestId,
-            Duration timeout, BooleanSupplier mayWrite) {
+    public ProviderReply post(
+            String baseUrl,
+            String path,
+            String apiKey,
+            ObjectNode body,
+            String requestId,
+            Duration timeout,
+            BooleanSupplier mayWrite) {
         SendCheck check = new SendCheck(HttpRequest.BodyPublishers.ofByteArray(JobCodec.toBytes(body)), mayWrite);
         HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/" + path))
                 .timeout(timeout)
@@ -67,8 +75,14 @@ public final class ProviderClient implements AutoCloseable {
         if (check.refused) {
             return new ProviderReply(0, null, null, null, ProviderReply.NOT_SENT, reply.millis(), false);
         }
-        return new ProviderReply(reply.status(), reply.json(), reply.bodyExcerpt(), reply.retryAfter(),
-                reply.transportError(), reply.millis(), check.asked);
+        return new ProviderReply(
+                reply.status(),
+                reply.json(),
+                reply.bodyExcerpt(),
+                reply.retryAfter(),
+                reply.transportError(),
+                reply.millis(),
+                check.asked);
     }
 
     /**
@@ -128,10 +142,14 @@ public final class ProviderClient implements AutoCloseable {
             JsonNode json = parse(bytes);
             return new ProviderReply(response.statusCode(), json, excerpt(bytes), retryAfter(response), null, millis);
         } catch (HttpTimeoutException e) {
-            return failed(start, "timeout after " + request.timeout().map(Duration::toString).orElse("?"));
+            return failed(
+                    start,
+                    "timeout after " + request.timeout().map(Duration::toString).orElse("?"));
         } catch (IOException e) {
-            return failed(start, "connection error: " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : " " + e.getMessage()));
+            return failed(
+                    start,
+                    "connection error: " + e.getClass().getSimpleName()
+                            + (e.getMessage() == null ? "" : " " + e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return failed(start, "interrupted");
@@ -158,7 +176,8 @@ public final class ProviderClient implements AutoCloseable {
             return "";
         }
         String text = new String(bytes, 0, Math.min(bytes.length, EXCERPT_CHARS * 4), StandardCharsets.UTF_8)
-                .replaceAll("\\s+", " ").trim();
+                .replaceAll("\\s+", " ")
+                .trim();
         return text.length() <= EXCERPT_CHARS ? text : text.substring(0, EXCERPT_CHARS) + "...";
     }
 
@@ -171,7 +190,8 @@ public final class ProviderClient implements AutoCloseable {
             }
             var seconds = response.headers().firstValue("retry-after");
             if (seconds.isPresent()) {
-                return Duration.ofMillis((long) (Double.parseDouble(seconds.get().trim()) * 1000));
+                return Duration.ofMillis(
+                        (long) (Double.parseDouble(seconds.get().trim()) * 1000));
             }
         } catch (NumberFormatException e) {
             // an HTTP-date or garbage: treated as no hint

@@ -15,15 +15,21 @@ import tools.jackson.databind.JsonNode;
  * @param written        whether the request left for the provider (its headers were written): false when the
  *                       connection failed first, or when the send check refused it at the last moment
  */
-public record ProviderReply(int status, JsonNode json, String bodyExcerpt, Duration retryAfter, String transportError,
-        long millis, boolean written) {
+public record ProviderReply(
+        int status,
+        JsonNode json,
+        String bodyExcerpt,
+        Duration retryAfter,
+        String transportError,
+        long millis,
+        boolean written) {
 
     /** The error of a request the send check held back: it never reached the provider. */
-    public static final String NOT_SENT = "not sent: the grant was older than the window guard when the request "
-            + "was about to be written";
+    public static final String NOT_SENT =
+            "not sent: the grant was older than the window guard when the request " + "was about to be written";
 
-    public ProviderReply(int status, JsonNode json, String bodyExcerpt, Duration retryAfter, String transportError,
-            long millis) {
+    public ProviderReply(
+            int status, JsonNode json, String bodyExcerpt, Duration retryAfter, String transportError, long millis) {
         this(status, json, bodyExcerpt, retryAfter, transportError, millis, true);
     }
 

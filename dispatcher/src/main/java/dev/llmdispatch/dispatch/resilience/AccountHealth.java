@@ -5,6 +5,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import java.time.Duration;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,8 +61,11 @@ public final class AccountHealth {
                     if (cooldowns.outage(account, OPEN_CIRCUIT_BLOCK)) {
                         // one alert per outage for the whole fleet: other workers' circuits opening on the same
                         // outage, or a probe finding it still down, say nothing new
-                        log.warn("ALERT account {}: circuit opened after {} consecutive failures (last: {}); the fleet "
-                                + "skips it until a health probe succeeds", account, settings.circuitFailures(),
+                        log.warn(
+                                "ALERT account {}: circuit opened after {} consecutive failures (last: {}); the fleet "
+                                        + "skips it until a health probe succeeds",
+                                account,
+                                settings.circuitFailures(),
                                 r.error());
                         events.circuitOpened(account, r.error());
                     } else {
@@ -76,8 +80,11 @@ public final class AccountHealth {
             }
             case Outcome.Unauthorized u -> {
                 cooldowns.block(account, settings.disableFor(), Cooldowns.Reason.UNAUTHORIZED);
-                log.error("ALERT account {}: API key refused (401/403); disabled fleet-wide for {} or until a probe "
-                        + "succeeds", account, settings.disableFor());
+                log.error(
+                        "ALERT account {}: API key refused (401/403); disabled fleet-wide for {} or until a probe "
+                                + "succeeds",
+                        account,
+                        settings.disableFor());
                 events.accountDisabled(account, "API key refused");
             }
         }
@@ -97,13 +104,13 @@ public final class AccountHealth {
      */
     public void stillDown(String account, Cooldowns.Reason reason) {
         cooldowns.outage(account, OPEN_CIRCUIT_BLOCK);
-        cooldowns.block(account, reason == Cooldowns.Reason.UNAUTHORIZED ? settings.disableFor() : OPEN_CIRCUIT_BLOCK,
-                reason);
+        cooldowns.block(
+                account, reason == Cooldowns.Reason.UNAUTHORIZED ? settings.disableFor() : OPEN_CIRCUIT_BLOCK, reason);
     }
 
     /** The local circuit states, for health and metrics. */
     public Map<String, CircuitBreaker.State> circuitStates() {
-        Map<String, CircuitBreaker.State> out = new java.util.TreeMap<>();
+        Map<String, CircuitBreaker.State> out = new TreeMap<>();
         circuits.getAllCircuitBreakers().forEach(c -> out.put(c.getName(), c.getState()));
         return out;
     }
@@ -114,6 +121,8 @@ public final class AccountHealth {
 
     /** The failure a circuit breaker counts (never thrown). */
     static final class ProviderFault extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         ProviderFault(String error) {
             super(error, null, false, false);
         }

@@ -36,12 +36,10 @@ public interface AttemptLog {
         }
 
         @Override
-        public void failed(String jobId, JobResult.Attempt attempt) {
-        }
+        public void failed(String jobId, JobResult.Attempt attempt) {}
 
         @Override
-        public void ended(String jobId) {
-        }
+        public void ended(String jobId) {}
     };
 
     /** In Redis: one list of JSON attempts per job, {@code <prefix>:attempts:{<jobId>}}. */
@@ -61,8 +59,7 @@ public interface AttemptLog {
             @Override
             public void failed(String jobId, JobResult.Attempt attempt) {
                 RList<String> list = list(jobId);
-                list.addAsync(JobCodec.toJson(attempt))
-                        .thenCompose(added -> list.expireAsync(KEEP));
+                list.addAsync(JobCodec.toJson(attempt)).thenCompose(added -> list.expireAsync(KEEP));
             }
 
             @Override

@@ -21,7 +21,10 @@ public final class Cooldowns implements AutoCloseable {
 
     /** Why an account is blocked; all but RATE_LIMITED end early only when a health probe succeeds. */
     public enum Reason {
-        RATE_LIMITED, QUOTA_EXHAUSTED, UNAUTHORIZED, CIRCUIT_OPEN;
+        RATE_LIMITED,
+        QUOTA_EXHAUSTED,
+        UNAUTHORIZED,
+        CIRCUIT_OPEN;
 
         /** Whether a job should wait for the block to end (a short rest) rather than look elsewhere. */
         public boolean brief() {
@@ -92,7 +95,8 @@ public final class Cooldowns implements AutoCloseable {
 
     /** Lifts an account's block (a health probe found it well), and ends its outage. */
     public void unblock(String account) {
-        redis.getBucket(keyPrefix + ":{" + account + "}:outage", StringCodec.INSTANCE).delete();
+        redis.getBucket(keyPrefix + ":{" + account + "}:outage", StringCodec.INSTANCE)
+                .delete();
         blocks.fastRemove(account);
         local.remove(account);
         changes.publish(account + "=");

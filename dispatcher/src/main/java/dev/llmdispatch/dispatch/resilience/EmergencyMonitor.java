@@ -25,10 +25,17 @@ public final class EmergencyMonitor {
     private final HealthEvents events;
     private volatile boolean active;
 
-    public EmergencyMonitor(DispatchSettings settings, Cooldowns cooldowns, RedissonClient redis, String keyPrefix,
+    public EmergencyMonitor(
+            DispatchSettings settings,
+            Cooldowns cooldowns,
+            RedissonClient redis,
+            String keyPrefix,
             HealthEvents events) {
-        this.accounts = settings.providers().values().stream().flatMap(p -> p.accounts().stream())
-                .filter(a -> a.enabled()).map(a -> a.id()).toList();
+        this.accounts = settings.providers().values().stream()
+                .flatMap(p -> p.accounts().stream())
+                .filter(a -> a.enabled())
+                .map(a -> a.id())
+                .toList();
         this.cooldowns = cooldowns;
         this.flag = redis.getBucket(keyPrefix + ":emergency", StringCodec.INSTANCE);
         this.events = events;
@@ -41,7 +48,8 @@ public final class EmergencyMonitor {
             return false;
         }
         Map<String, Cooldowns.Block> blocks = cooldowns.all();
-        return accounts.stream().allMatch(a -> blocks.containsKey(a) && !blocks.get(a).reason().brief());
+        return accounts.stream()
+                .allMatch(a -> blocks.containsKey(a) && !blocks.get(a).reason().brief());
     }
 
     /** Raises or lowers the fleet-wide flag to match the blocks; returns whether emergency mode is on. */
@@ -56,8 +64,10 @@ public final class EmergencyMonitor {
         if (now != active) {
             active = now;
             if (now) {
-                log.error("ALERT emergency mode: every provider is unavailable {}; consumption paused fleet-wide, "
-                        + "health probes continue", cooldowns.all());
+                log.error(
+                        "ALERT emergency mode: every provider is unavailable {}; consumption paused fleet-wide, "
+                                + "health probes continue",
+                        cooldowns.all());
             } else {
                 log.warn("emergency mode over: a provider recovered; consumption resumes");
             }

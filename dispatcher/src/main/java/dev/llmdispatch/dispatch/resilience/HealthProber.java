@@ -1,18 +1,21 @@
 package dev.llmdispatch.dispatch.resilience;
 
-import dev.llmdispatch.dispatch.config.AccountSettings;
-import dev.llmdispatch.dispatch.config.DispatchSettings;
-import dev.llmdispatch.dispatch.config.ProviderSettings;
-import dev.llmdispatch.dispatch.provider.ProviderClient;
-import dev.llmdispatch.dispatch.provider.ProviderReply;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobKind;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.Lease;
+import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.Capability;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.config.ProviderSettings;
+import dev.llmdispatch.dispatch.provider.ProviderClient;
+import dev.llmdispatch.dispatch.provider.ProviderReply;
 import dev.llmdispatch.dispatch.routing.Slot;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.redisson.api.RAtomicLong;
 import org.redisson.api.RBucket;
 import org.redisson.api.RedissonClient;
@@ -50,8 +53,16 @@ public final class HealthProber {
     /**
      * @param gate where a probe takes its room, like a job (null: probes take none, for tests of the prober alone)
      */
-    public HealthProber(DispatchSettings settings, ProviderClient client, AccountHealth health, RedissonClient redis,
-            String keyPrefix, Duration interval, HealthEvents events, CapacityGate gate, ResilienceSettings resilience) {
+    public HealthProber(
+            DispatchSettings settings,
+            ProviderClient client,
+            AccountHealth health,
+            RedissonClient redis,
+            String keyPrefix,
+            Duration interval,
+            HealthEvents events,
+            CapacityGate gate,
+            ResilienceSettings resilience) {
         this.gate = gate;
         this.classifier = new ReplyClassifier(resilience);
         this.settings = settings;
@@ -106,34 +117,55 @@ public final class HealthProber {
      * @return per provider, "ok" or what went wrong (never a key)
      */
     public Map<String, String> checkProviders(Duration within) {
-        Map<String, java.util.concurrent.Future<String>> pending = new java.util.LinkedHashMap<>();
-        try (var exec = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            settings.providers().forEach((name, provider) -> provider.accounts().stream().filter(AccountSettings::enabled)
-                    .findFirst().ifPresent(account -> {
-                        Duration timeout = provider.timeout().compareTo(within) < 0 ? provider.timeout() : within;
-                        // as many requests at once as the provider's jobs may have in flight (at most 16), so that
-                        // the first jobs find their connections open
-                        int connections = Math.clamp(provider.accounts().stream().filter(AccountSettings::enabled)
-                                .mapToInt(a -> a.limits().hasConcurrencyLimit() ? a.limits().concurrency() : 1).sum(),
-                                1, 16);
-                        for (int i = 1; i < connections; i++) {
-                            exec.submit(() -> client.get(provider.baseUrl(), "models", account.apiKey(), timeout));
-                        }
-                        pending.put(name, exec.submit(() -> {
-                            ProviderReply reply = client.get(provider.baseUrl(), "models", account.apiKey(), timeout);
-                            boolean ok = reply.status() >= 200 && reply.status() < 300;
-                            String found = ok ? "ok" : reply.describe();
-                            if (ok) {
-                                log.info("provider {} answers at {} ({} ms)", name, provider.baseUrl(), reply.millis());
-                            } else {
-                                log.warn("provider {} at {} did not answer well with the key of {}: {}", name,
-                                        provider.baseUrl(), account.id(), found);
-                            }
-                            return found;
-                        }));
-                    }));
+        Map<String, Future<String>> pending = new LinkedHashMap<>();
+        try (var exec = Executors.newVirtualThreadPerTaskExecutor()) {
+            settings.providers()
+                    .forEach((name, provider) -> provider.accounts().stream()
+                            .filter(AccountSettings::enabled)
+                            .findFirst()
+                            .ifPresent(account -> {
+                                Duration timeout =
+                                        provider.timeout().compareTo(within) < 0 ? provider.timeout() : within;
+                                // as many requests at once as the provider's jobs may have in flight (at most 16), so
+                                // that
+                                // the first jobs find their connections open
+                                int connections = Math.clamp(
+                                        provider.accounts().stream()
+                                                .filter(AccountSettings::enabled)
+                                                .mapToInt(a -> a.limits().hasConcurrencyLimit()
+                                                        ? a.limits().concurrency()
+                                                        : 1)
+                                                .sum(),
+                                        1,
+                                        16);
+                                for (int i = 1; i < connections; i++) {
+                                    exec.submit(
+                                            () -> client.get(provider.baseUrl(), "models", account.apiKey(), timeout));
+                                }
+                                pending.put(name, exec.submit(() -> {
+                                    ProviderReply reply =
+                                            client.get(provider.baseUrl(), "models", account.apiKey(), timeout);
+                                    boolean ok = reply.status() >= 200 && reply.status() < 300;
+                                    String found = ok ? "ok" : reply.describe();
+                                    if (ok) {
+                                        log.info(
+                                                "provider {} answers at {} ({} ms)",
+                                                name,
+                                                provider.baseUrl(),
+                                                reply.millis());
+                                    } else {
+                                        log.warn(
+                                                "provider {} at {} did not answer well with the key of {}: {}",
+                                                name,
+                                                provider.baseUrl(),
+                                                account.id(),
+                                                found);
+                                    }
+                                    return found;
+                                }));
+                            }));
         }
-        Map<String, String> found = new java.util.LinkedHashMap<>();
+        Map<String, String> found = new LinkedHashMap<>();
         pending.forEach((name, f) -> {
             try {
                 found.put(name, f.get());
@@ -155,7 +187,9 @@ public final class HealthProber {
             return null;
         }
         ProviderSettings provider = settings.providers().get(providerName);
-        AccountSettings account = provider.accounts().stream().filter(a -> a.id().equals(accountId)).findFirst()
+        AccountSettings account = provider.accounts().stream()
+                .filter(a -> a.id().equals(accountId))
+                .findFirst()
                 .orElseThrow();
         boolean chat = provider.can(Capability.CHAT);
         ObjectNode body = JobCodec.mapper().createObjectNode();
@@ -176,8 +210,14 @@ public final class HealthProber {
         Duration timeout = provider.timeout().compareTo(PROBE_TIMEOUT) < 0 ? provider.timeout() : PROBE_TIMEOUT;
         ProviderReply reply = null;
         try {
-            reply = client.post(provider.baseUrl(), (chat ? JobKind.CHAT : JobKind.EMBEDDING).endpoint(),
-                    account.apiKey(), body, "probe-" + accountId, timeout, lease == null ? () -> true : lease::writable);
+            reply = client.post(
+                    provider.baseUrl(),
+                    (chat ? JobKind.CHAT : JobKind.EMBEDDING).endpoint(),
+                    account.apiKey(),
+                    body,
+                    "probe-" + accountId,
+                    timeout,
+                    lease == null ? () -> true : lease::writable);
         } finally {
             if (lease != null) {
                 if (reply != null && reply.heldBack()) {

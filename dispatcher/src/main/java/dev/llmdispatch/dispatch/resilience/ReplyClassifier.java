@@ -26,11 +26,15 @@ public final class ReplyClassifier {
         }
         int status = reply.status();
         if (status >= 200 && status < 300) {
-            return usable(reply.json(), kind) ? new Outcome.Success(reply.json()) : new Outcome.Retry("malformed_response");
+            return usable(reply.json(), kind)
+                    ? new Outcome.Success(reply.json())
+                    : new Outcome.Retry("malformed_response");
         }
         String text = errorText(reply).toLowerCase(Locale.ROOT);
         if (status == 429) {
-            if (text.contains("insufficient_quota") || text.contains("quota") || text.contains("tpd")
+            if (text.contains("insufficient_quota")
+                    || text.contains("quota")
+                    || text.contains("tpd")
                     || text.contains("rpd")) {
                 return new Outcome.QuotaExhausted("quota_exhausted", cap(reply.retryAfter(), settings.quotaCooldown()));
             }
@@ -45,7 +49,9 @@ public final class ReplyClassifier {
         if (status == 404) {
             return new Outcome.NextProvider("model_not_found");
         }
-        if (text.contains("context_length") || text.contains("context length") || text.contains("too long")
+        if (text.contains("context_length")
+                || text.contains("context length")
+                || text.contains("too long")
                 || text.contains("maximum context")) {
             return new Outcome.NextProvider("context_length_exceeded");
         }
@@ -64,7 +70,9 @@ public final class ReplyClassifier {
         if (json == null || !json.isObject()) {
             return false;
         }
-        return kind == JobKind.EMBEDDING ? json.path("data").isArray() : json.path("choices").isArray();
+        return kind == JobKind.EMBEDDING
+                ? json.path("data").isArray()
+                : json.path("choices").isArray();
     }
 
     /** The error's code and message, whatever the provider's body shape. */
@@ -76,13 +84,20 @@ public final class ReplyClassifier {
         JsonNode error = json.path("error");
         StringBuilder sb = new StringBuilder();
         if (error.isObject()) {
-            sb.append(error.path("code").asString("")).append(' ').append(error.path("type").asString(""))
-                    .append(' ').append(error.path("message").asString(""));
+            sb.append(error.path("code").asString(""))
+                    .append(' ')
+                    .append(error.path("type").asString(""))
+                    .append(' ')
+                    .append(error.path("message").asString(""));
         } else if (error.isString()) {
             sb.append(error.stringValue());
         }
-        sb.append(' ').append(json.path("title").asString("")).append(' ').append(json.path("detail").asString(""))
-                .append(' ').append(json.path("message").asString(""));
+        sb.append(' ')
+                .append(json.path("title").asString(""))
+                .append(' ')
+                .append(json.path("detail").asString(""))
+                .append(' ')
+                .append(json.path("message").asString(""));
         return sb.toString();
     }
 }

@@ -18,12 +18,20 @@ import java.time.Duration;
  * @param recoveryWait        when every account a job can use is blocked, how long it waits for a probe to
  *                            bring one back before it fails (ALL_PROVIDERS_FAILED, kept as a dead letter)
  */
-public record ResilienceSettings(Integer attemptsPerAccount, Duration backoffInitial, Duration backoffMax,
-        Duration retryAfterCap, Duration rateLimitCooldown, Duration quotaCooldown, Duration disableFor,
-        Integer circuitFailures, Duration circuitOpenFor, Duration recoveryWait) {
+public record ResilienceSettings(
+        Integer attemptsPerAccount,
+        Duration backoffInitial,
+        Duration backoffMax,
+        Duration retryAfterCap,
+        Duration rateLimitCooldown,
+        Duration quotaCooldown,
+        Duration disableFor,
+        Integer circuitFailures,
+        Duration circuitOpenFor,
+        Duration recoveryWait) {
 
-    public static final ResilienceSettings DEFAULTS = new ResilienceSettings(null, null, null, null, null, null, null,
-            null, null, null);
+    public static final ResilienceSettings DEFAULTS =
+            new ResilienceSettings(null, null, null, null, null, null, null, null, null, null);
 
     public ResilienceSettings {
         attemptsPerAccount = attemptsPerAccount == null ? 3 : attemptsPerAccount;
@@ -37,15 +45,23 @@ public record ResilienceSettings(Integer attemptsPerAccount, Duration backoffIni
         circuitOpenFor = circuitOpenFor == null ? Duration.ofSeconds(30) : circuitOpenFor;
         recoveryWait = recoveryWait == null ? Duration.ofSeconds(10) : recoveryWait;
         if (attemptsPerAccount < 1) {
-            throw new IllegalArgumentException("dispatch.resilience.attempts-per-account must be >= 1, but was "
-                    + attemptsPerAccount);
+            throw new IllegalArgumentException(
+                    "dispatch.resilience.attempts-per-account must be >= 1, but was " + attemptsPerAccount);
         }
         if (circuitFailures < 1) {
-            throw new IllegalArgumentException("dispatch.resilience.circuit-failures must be >= 1, but was "
-                    + circuitFailures);
+            throw new IllegalArgumentException(
+                    "dispatch.resilience.circuit-failures must be >= 1, but was " + circuitFailures);
         }
-        for (Duration d : new Duration[] {backoffInitial, backoffMax, retryAfterCap, rateLimitCooldown, quotaCooldown,
-                disableFor, circuitOpenFor, recoveryWait}) {
+        for (Duration d : new Duration[] {
+            backoffInitial,
+            backoffMax,
+            retryAfterCap,
+            rateLimitCooldown,
+            quotaCooldown,
+            disableFor,
+            circuitOpenFor,
+            recoveryWait
+        }) {
             if (d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException("dispatch.resilience durations must be > 0, but one was " + d);
             }

@@ -36,7 +36,9 @@ public final class PromptSize {
         int total = 0;
         for (JsonNode child : node) {
             // content parts ({"type":"text","text":...}) or input arrays
-            total += child.isString() ? tokens(child.stringValue()) : tokens(child.path("text").asString(""));
+            total += child.isString()
+                    ? tokens(child.stringValue())
+                    : tokens(child.path("text").asString(""));
         }
         return total;
     }

@@ -62,9 +62,11 @@ public final class RoutePlanner {
         boolean embedding = job.kind() == JobKind.EMBEDDING;
         Tier tier = embedding ? job.tier() : settleTier(job);
         String chain = embedding ? "EMBEDDING" : tier.name();
-        Set<Capability> needs = embedding ? Set.of(Capability.EMBEDDING)
-                : Boolean.TRUE.equals(job.thinking()) ? Set.of(Capability.CHAT, Capability.THINKING)
-                : Set.of(Capability.CHAT);
+        Set<Capability> needs = embedding
+                ? Set.of(Capability.EMBEDDING)
+                : Boolean.TRUE.equals(job.thinking())
+                        ? Set.of(Capability.CHAT, Capability.THINKING)
+                        : Set.of(Capability.CHAT);
         int tokens = PromptSize.totalTokens(job);
         Set<String> seen = new LinkedHashSet<>();
         List<Slot> slots = new ArrayList<>();
@@ -77,7 +79,9 @@ public final class RoutePlanner {
             } else {
                 String provider = settings.providerOf(entry);
                 ProviderSettings owner = settings.providers().get(provider);
-                owner.accounts().stream().filter(a -> a.id().equals(entry)).findFirst()
+                owner.accounts().stream()
+                        .filter(a -> a.id().equals(entry))
+                        .findFirst()
                         .ifPresent(a -> addIfServes(slots, seen, provider, owner, a, needs, tokens));
             }
         }
@@ -96,8 +100,14 @@ public final class RoutePlanner {
         return ordered;
     }
 
-    private static void addIfServes(List<Slot> slots, Set<String> seen, String provider, ProviderSettings pool,
-            AccountSettings account, Set<Capability> needs, int tokens) {
+    private static void addIfServes(
+            List<Slot> slots,
+            Set<String> seen,
+            String provider,
+            ProviderSettings pool,
+            AccountSettings account,
+            Set<Capability> needs,
+            int tokens) {
         boolean fits = pool.contextWindow() == null || tokens <= pool.contextWindow();
         if (account.enabled() && fits && pool.capabilities().containsAll(needs) && seen.add(account.id())) {
             slots.add(new Slot(provider, pool, account));

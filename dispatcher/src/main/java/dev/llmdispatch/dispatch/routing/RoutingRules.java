@@ -15,14 +15,27 @@ import java.util.Locale;
  */
 public record RoutingRules(List<String> tier1Keywords, int tier1MinTokens, int tier3MaxTokens, PeakHours peak) {
 
-    public static final List<String> DEFAULT_TIER1_KEYWORDS = List.of("prove", "proof", "derive", "step by step",
-            "reason about", "analyze", "analyse", "debug", "algorithm", "theorem", "optimi", "证明", "推理", "分析");
+    public static final List<String> DEFAULT_TIER1_KEYWORDS = List.of(
+            "prove",
+            "proof",
+            "derive",
+            "step by step",
+            "reason about",
+            "analyze",
+            "analyse",
+            "debug",
+            "algorithm",
+            "theorem",
+            "optimi",
+            "证明",
+            "推理",
+            "分析");
     public static final int DEFAULT_TIER3_MAX_TOKENS = 64;
     public static final RoutingRules DEFAULTS = new RoutingRules(null, 0, DEFAULT_TIER3_MAX_TOKENS, null);
 
     public RoutingRules {
-        tier1Keywords = (tier1Keywords == null ? DEFAULT_TIER1_KEYWORDS : tier1Keywords).stream()
-                .map(k -> k.toLowerCase(Locale.ROOT)).toList();
+        tier1Keywords = (tier1Keywords == null ? DEFAULT_TIER1_KEYWORDS : tier1Keywords)
+                .stream().map(k -> k.toLowerCase(Locale.ROOT)).toList();
         if (tier1MinTokens < 0 || tier3MaxTokens < 0) {
             throw new IllegalArgumentException("dispatch.classification token thresholds must be >= 0, but were "
                     + tier1MinTokens + " and " + tier3MaxTokens);
@@ -42,7 +55,8 @@ public record RoutingRules(List<String> tier1Keywords, int tier1MinTokens, int t
         }
 
         public boolean contains(LocalTime time) {
-            return from.isBefore(to) ? !time.isBefore(from) && time.isBefore(to)
+            return from.isBefore(to)
+                    ? !time.isBefore(from) && time.isBefore(to)
                     : !time.isBefore(from) || time.isBefore(to);
         }
     }

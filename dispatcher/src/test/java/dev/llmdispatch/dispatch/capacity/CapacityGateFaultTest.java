@@ -14,6 +14,7 @@ import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.routing.Slot;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -64,8 +65,8 @@ class CapacityGateFaultTest {
         }
 
         @Override
-        public void release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry,
-                Sent sent) {
+        public void release(
+                AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
             if (failRelease) {
                 throw new IllegalStateException("Unable to connect to Redis (injected)");
             }
@@ -75,8 +76,13 @@ class CapacityGateFaultTest {
         }
 
         @Override
-        public String restore(AccountKeys account, AccountKeys.Declaration limits, String knownEpoch, String newEpoch,
-                Map<String, Long> permits, long restoreMillis) {
+        public String restore(
+                AccountKeys account,
+                AccountKeys.Declaration limits,
+                String knownEpoch,
+                String newEpoch,
+                Map<String, Long> permits,
+                long restoreMillis) {
             return "e";
         }
 
@@ -86,12 +92,10 @@ class CapacityGateFaultTest {
         }
 
         @Override
-        public void declare(AccountKeys account, AccountKeys.Declaration limits) {
-        }
+        public void declare(AccountKeys account, AccountKeys.Declaration limits) {}
 
         @Override
-        public void publishWaiting(AccountKeys account, String workerId, Waiting waiting) {
-        }
+        public void publishWaiting(AccountKeys account, String workerId, Waiting waiting) {}
 
         @Override
         public AutoCloseable onRelease(Consumer<String> released) {
@@ -100,19 +104,39 @@ class CapacityGateFaultTest {
         }
     }
 
-    private static final DispatchSettings SETTINGS = new DispatchSettings(null, null, Map.of("p",
-            new ProviderSettings("http://127.0.0.1:9/v1", Set.of(Capability.CHAT), null, Map.of("chat", "m"), null,
-                    null, Balance.ORDERED, Duration.ofSeconds(5),
-                    List.of(new AccountSettings("acct-1", "k", new Limits(null, null, 1, null, null), null)))),
-            Map.of("TIER_1", List.of("p")), null, 0);
-    private static final List<Slot> SLOTS = List.of(new Slot("p", SETTINGS.providers().get("p"),
+    private static final DispatchSettings SETTINGS = new DispatchSettings(
+            null,
+            null,
+            Map.of(
+                    "p",
+                    new ProviderSettings(
+                            "http://127.0.0.1:9/v1",
+                            Set.of(Capability.CHAT),
+                            null,
+                            Map.of("chat", "m"),
+                            null,
+                            null,
+                            Balance.ORDERED,
+                            Duration.ofSeconds(5),
+                            List.of(new AccountSettings("acct-1", "k", new Limits(null, null, 1, null, null), null)))),
+            Map.of("TIER_1", List.of("p")),
+            null,
+            0);
+    private static final List<Slot> SLOTS = List.of(new Slot(
+            "p",
+            SETTINGS.providers().get("p"),
             SETTINGS.providers().get("p").accounts().get(0)));
 
     private CapacityGate gate;
 
     private CapacityGate gate(FlakyStore store, Duration outageWait) {
-        gate = new CapacityGate(store, SETTINGS, new CapacitySettings("t", Duration.ZERO, Duration.ofSeconds(1),
-                Duration.ofMillis(5), null, false, outageWait, null), Clock.systemUTC(), null);
+        gate = new CapacityGate(
+                store,
+                SETTINGS,
+                new CapacitySettings(
+                        "t", Duration.ZERO, Duration.ofSeconds(1), Duration.ofMillis(5), null, false, outageWait, null),
+                Clock.systemUTC(),
+                null);
         return gate;
     }
 
@@ -189,8 +213,10 @@ class CapacityGateFaultTest {
         store.failAcquire = true;
         CapacityGate gate = gate(store, Duration.ofMillis(300));
         CompletableFuture<Lease> waiting = acquireAsync(gate, Priority.HIGH);
-        assertThatThrownBy(() -> waiting.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
-                .cause().isInstanceOf(CapacityGate.CapacityUnavailableException.class)
+        assertThatThrownBy(() -> waiting.get(5, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(CapacityGate.CapacityUnavailableException.class)
                 .hasMessageContaining("Unable to connect to Redis (injected)");
         assertThat(gate.waiting()).isZero();
         assertThat(store.inFlight).isEmpty();
@@ -203,12 +229,24 @@ class CapacityGateFaultTest {
     private List<Priority> lowThenHighServedIn(Duration aging, Duration later) throws Exception {
         FlakyStore store = new FlakyStore(1);
         AtomicLong ticker = new AtomicLong();
-        gate = new CapacityGate(store, SETTINGS, new CapacitySettings("t", Duration.ZERO, Duration.ofSeconds(1),
-                Duration.ofMillis(5), null, false, Duration.ofMinutes(1), aging), Clock.systemUTC(), null,
+        gate = new CapacityGate(
+                store,
+                SETTINGS,
+                new CapacitySettings(
+                        "t",
+                        Duration.ZERO,
+                        Duration.ofSeconds(1),
+                        Duration.ofMillis(5),
+                        null,
+                        false,
+                        Duration.ofMinutes(1),
+                        aging),
+                Clock.systemUTC(),
+                null,
                 ticker::get);
         Lease held = gate.acquire(SLOTS, Priority.HIGH, null, 0);
         List<Priority> order = new CopyOnWriteArrayList<>();
-        List<CompletableFuture<Void>> served = new java.util.ArrayList<>();
+        List<CompletableFuture<Void>> served = new ArrayList<>();
         for (Priority p : List.of(Priority.LOW, Priority.HIGH)) {
             int before = gate.waiting();
             served.add(acquireAsync(gate, p).thenAccept(lease -> {
@@ -241,7 +279,7 @@ class CapacityGateFaultTest {
         CapacityGate gate = gate(store, Duration.ofMinutes(1));
         Lease held = gate.acquire(SLOTS, Priority.LOW, null, 0);
         List<Priority> order = new CopyOnWriteArrayList<>();
-        List<CompletableFuture<Void>> all = new java.util.ArrayList<>();
+        List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Priority p : List.of(Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.LOW)) {
             int before = gate.waiting();
             all.add(acquireAsync(gate, p).thenAccept(lease -> {

@@ -43,8 +43,11 @@ class RedisCapacityStoreTest {
 
     private Decision ask(AccountKeys.Declaration limits, String epoch) {
         long n = ids.incrementAndGet();
-        return store.acquire(keys, limits, new CapacityStore.Ask("p" + n, false, 60_000, "r" + n, 0, epoch,
-                "new-epoch-" + n, false, 500, null, null));
+        return store.acquire(
+                keys,
+                limits,
+                new CapacityStore.Ask(
+                        "p" + n, false, 60_000, "r" + n, 0, epoch, "new-epoch-" + n, false, 500, null, null));
     }
 
     @Test
@@ -64,8 +67,8 @@ class RedisCapacityStoreTest {
     @Test
     void a_refused_request_takes_nothing_and_an_unsent_one_gives_its_place_back() {
         AccountKeys.Declaration limits = limits(1, 2, 60_000);
-        Decision first = store.acquire(keys, limits, new CapacityStore.Ask("p1", false, 60_000, "r1", 0, "", "e",
-                false, 500, null, null));
+        Decision first = store.acquire(
+                keys, limits, new CapacityStore.Ask("p1", false, 60_000, "r1", 0, "", "e", false, 500, null, null));
         assertThat(first.granted()).isTrue();
         assertThat(ask(limits, "").reason()).isEqualTo(Reason.CONCURRENCY);
         assertThat(store.usage(keys, limits).requestsInWindow()).isEqualTo(1); // the refusal took no place
@@ -99,8 +102,8 @@ class RedisCapacityStoreTest {
     @Test
     void a_sent_request_holds_its_place_a_whole_window_from_when_it_was_written() {
         AccountKeys.Declaration limits = limits(-1, 1, 1_500);
-        Decision granted = store.acquire(keys, limits, new CapacityStore.Ask("p1", false, 60_000, "r1", 0, "", "e",
-                false, 500, null, null));
+        Decision granted = store.acquire(
+                keys, limits, new CapacityStore.Ask("p1", false, 60_000, "r1", 0, "", "e", false, 500, null, null));
         assertThat(granted.granted()).isTrue();
         // written a second after its grant (a slow JVM, a new connection): its place moves to then
         await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true);
@@ -117,30 +120,53 @@ class RedisCapacityStoreTest {
         CapacityStore.Waiting patient = new CapacityStore.Waiting("worker-a", 60_000, 2_000, 100);
         store.publishWaiting(keys, "worker-b", urgent); // B waits with a job ranked well before A's
         // two free permits and one worker ahead: A still gets one
-        assertThat(store.acquire(keys, limits, new CapacityStore.Ask("a1", false, 60_000, "r1", 0, "", "e", false,
-                500, null, patient)).reason()).isEqualTo(Reason.GRANTED);
+        assertThat(store.acquire(
+                                keys,
+                                limits,
+                                new CapacityStore.Ask("a1", false, 60_000, "r1", 0, "", "e", false, 500, null, patient))
+                        .reason())
+                .isEqualTo(Reason.GRANTED);
         // the last one is B's
-        assertThat(store.acquire(keys, limits, new CapacityStore.Ask("a2", false, 60_000, "r2", 0, "", "e", false,
-                500, null, patient)).reason()).isEqualTo(Reason.PRIORITY);
-        assertThat(store.acquire(keys, limits, new CapacityStore.Ask("b1", false, 60_000, "r3", 0, "", "e", false,
-                500, null, urgent)).reason()).isEqualTo(Reason.GRANTED);
+        assertThat(store.acquire(
+                                keys,
+                                limits,
+                                new CapacityStore.Ask("a2", false, 60_000, "r2", 0, "", "e", false, 500, null, patient))
+                        .reason())
+                .isEqualTo(Reason.PRIORITY);
+        assertThat(store.acquire(
+                                keys,
+                                limits,
+                                new CapacityStore.Ask("b1", false, 60_000, "r3", 0, "", "e", false, 500, null, urgent))
+                        .reason())
+                .isEqualTo(Reason.GRANTED);
         // B withdraws (nothing more waiting): A is served when room appears
         store.publishWaiting(keys, "worker-b", null);
         store.release(keys, "b1", null, null, null);
-        assertThat(store.acquire(keys, limits, new CapacityStore.Ask("a3", false, 60_000, "r4", 0, "", "e", false,
-                500, null, patient)).reason()).isEqualTo(Reason.GRANTED);
+        assertThat(store.acquire(
+                                keys,
+                                limits,
+                                new CapacityStore.Ask("a3", false, 60_000, "r4", 0, "", "e", false, 500, null, patient))
+                        .reason())
+                .isEqualTo(Reason.GRANTED);
     }
 
     @Test
     void a_held_permit_is_not_renewed_while_more_are_in_flight_than_the_strictest_limit_allows() {
         AccountKeys.Declaration three = limits(3, -1, -1);
         for (int i = 1; i <= 3; i++) {
-            assertThat(store.acquire(keys, three, new CapacityStore.Ask("p" + i, false, 60_000, "r" + i, 0, "", "e",
-                    false, 500, null, null)).granted()).isTrue();
+            assertThat(store.acquire(
+                                    keys,
+                                    three,
+                                    new CapacityStore.Ask(
+                                            "p" + i, false, 60_000, "r" + i, 0, "", "e", false, 500, null, null))
+                            .granted())
+                    .isTrue();
         }
         // a worker holding the account to 2 in flight joins: a finished call's permit is not handed on
-        Decision renewed = store.acquire(keys, limits(2, -1, -1), new CapacityStore.Ask("p1", true, 60_000, "r4", 0,
-                "", "e", false, 500, null, null));
+        Decision renewed = store.acquire(
+                keys,
+                limits(2, -1, -1),
+                new CapacityStore.Ask("p1", true, 60_000, "r4", 0, "", "e", false, 500, null, null));
         assertThat(renewed.reason()).isEqualTo(Reason.CONCURRENCY);
     }
 
@@ -148,19 +174,23 @@ class RedisCapacityStoreTest {
     void another_workers_token_quota_holds_for_a_worker_without_one() {
         store.declare(keys, new AccountKeys.Declaration(-1, -1, -1, 100, 60_000));
         AccountKeys.Declaration none = limits(-1, -1, -1);
-        Decision first = store.acquire(keys, none, new CapacityStore.Ask("p1", false, 60_000, "r1", 80, "", "e",
-                false, 500, null, null));
+        Decision first = store.acquire(
+                keys, none, new CapacityStore.Ask("p1", false, 60_000, "r1", 80, "", "e", false, 500, null, null));
         assertThat(first.granted()).isTrue();
         assertThat(first.tokens()).isEqualTo(80);
-        assertThat(store.acquire(keys, none, new CapacityStore.Ask("p2", false, 60_000, "r2", 30, "", "e", false,
-                500, null, null)).reason()).isEqualTo(Reason.TOKENS);
+        assertThat(store.acquire(
+                                keys,
+                                none,
+                                new CapacityStore.Ask("p2", false, 60_000, "r2", 30, "", "e", false, 500, null, null))
+                        .reason())
+                .isEqualTo(Reason.TOKENS);
     }
 
     @Test
     void in_flight_permits_come_back_when_their_lease_ends() {
         AccountKeys.Declaration limits = limits(1, -1, -1);
-        Decision held = store.acquire(keys, limits, new CapacityStore.Ask("crashed", false, 300, "r", 0, "", "e",
-                false, 500, null, null));
+        Decision held = store.acquire(
+                keys, limits, new CapacityStore.Ask("crashed", false, 300, "r", 0, "", "e", false, 500, null, null));
         assertThat(held.granted()).isTrue();
         assertThat(ask(limits, "").reason()).isEqualTo(Reason.CONCURRENCY);
         await().atMost(Duration.ofSeconds(3)).until(() -> ask(limits, "").granted());
@@ -169,14 +199,17 @@ class RedisCapacityStoreTest {
     @Test
     void a_lost_state_grants_nothing_until_live_workers_put_back_their_permits_and_the_window_has_passed() {
         AccountKeys.Declaration limits = limits(2, 10, 1_500);
-        Decision first = store.acquire(keys, limits, new CapacityStore.Ask("held-1", false, 60_000, "r-held", 0, "",
-                "epoch-1", false, 500, null, null));
+        Decision first = store.acquire(
+                keys,
+                limits,
+                new CapacityStore.Ask("held-1", false, 60_000, "r-held", 0, "", "epoch-1", false, 500, null, null));
         assertThat(first.granted()).isTrue();
         String epoch = first.epoch();
 
         // Redis restarted empty (no persistence, or a failover to a replica that lagged)
         redis.getKeys().deleteByPattern(keys.state().replace(":state", "") + "*");
-        assertThat(redis.getBucket(keys.state(), StringCodec.INSTANCE).isExists()).isFalse();
+        assertThat(redis.getBucket(keys.state(), StringCodec.INSTANCE).isExists())
+                .isFalse();
 
         // a worker that knew the state finds it gone: told to put back its permits, no grant
         Decision lost = ask(limits, epoch);
@@ -197,24 +230,28 @@ class RedisCapacityStoreTest {
     @Test
     void a_worker_that_never_knew_the_state_starts_it_at_once_unless_told_to_wait() {
         AccountKeys.Declaration limits = limits(-1, 10, 60_000);
-        Decision quiet = store.acquire(keys, limits, new CapacityStore.Ask("p", false, 1_000, "r", 0, "", "e1", true,
-                500, null, null));
+        Decision quiet = store.acquire(
+                keys, limits, new CapacityStore.Ask("p", false, 1_000, "r", 0, "", "e1", true, 500, null, null));
         assertThat(quiet.reason()).isEqualTo(Reason.REBUILDING);
         assertThat(store.usage(keys, limits).rebuildingMillis()).isGreaterThan(59_000); // a whole request window
 
         AccountKeys other = AccountKeys.of("store-" + UUID.randomUUID(), "acct");
-        Decision fresh = store.acquire(other, limits, new CapacityStore.Ask("p", false, 1_000, "r", 0, "", "e2", false,
-                500, null, null));
+        Decision fresh = store.acquire(
+                other, limits, new CapacityStore.Ask("p", false, 1_000, "r", 0, "", "e2", false, 500, null, null));
         assertThat(fresh.granted()).isTrue();
     }
 
     @Test
     void a_token_refusal_takes_no_request_place() {
         AccountKeys.Declaration limits = new AccountKeys.Declaration(-1, 10, 60_000, 100, 60_000);
-        assertThat(store.acquire(keys, limits, new CapacityStore.Ask("p1", false, 1_000, "r1", 80, "", "e", false, 500, null, null))
-                .granted()).isTrue();
-        Decision refused = store.acquire(keys, limits, new CapacityStore.Ask("p2", false, 1_000, "r2", 30, "", "e",
-                false, 500, null, null));
+        assertThat(store.acquire(
+                                keys,
+                                limits,
+                                new CapacityStore.Ask("p1", false, 1_000, "r1", 80, "", "e", false, 500, null, null))
+                        .granted())
+                .isTrue();
+        Decision refused = store.acquire(
+                keys, limits, new CapacityStore.Ask("p2", false, 1_000, "r2", 30, "", "e", false, 500, null, null));
         assertThat(refused.reason()).isEqualTo(Reason.TOKENS);
         assertThat(store.usage(keys, limits)).isEqualTo(new CapacityStore.Usage(1, 1, 80, 0));
     }

@@ -14,6 +14,8 @@ class ApiConfiguration {
     @Bean(destroyMethod = "close")
     @Lazy
     JobClient jobClient(KafkaProperties kafka, Topics topics) {
-        return JobClient.builder(String.join(",", kafka.getBootstrapServers())).topics(topics).build();
+        return JobClient.builder(String.join(",", kafka.getBootstrapServers()))
+                .topics(topics)
+                .build();
     }
 }

@@ -36,11 +36,15 @@ public class JobSubmitController {
         this.client = client;
     }
 
-    @PostMapping(path = "/api/jobs", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/api/jobs",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<String> submit(@RequestBody byte[] body,
+    public ResponseEntity<String> submit(
+            @RequestBody byte[] body,
             @RequestParam(defaultValue = "MEDIUM") String priority,
-            @RequestParam(defaultValue = "120") long wait) throws InterruptedException {
+            @RequestParam(defaultValue = "120") long wait)
+            throws InterruptedException {
         Priority p;
         Job job;
         try {
@@ -69,8 +73,10 @@ public class JobSubmitController {
                 return error(HttpStatus.BAD_REQUEST, cause.getMessage());
             }
             if (cause instanceof TimeoutException) {
-                return error(HttpStatus.GATEWAY_TIMEOUT, "no result for job " + job.id() + " within " + timeout.toSeconds()
-                        + " s; it is still queued, and its result will appear on the reply topic");
+                return error(
+                        HttpStatus.GATEWAY_TIMEOUT,
+                        "no result for job " + job.id() + " within " + timeout.toSeconds()
+                                + " s; it is still queued, and its result will appear on the reply topic");
             }
             return error(HttpStatus.SERVICE_UNAVAILABLE, "cannot submit: " + cause.getMessage());
         }

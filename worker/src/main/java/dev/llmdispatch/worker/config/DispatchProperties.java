@@ -1,14 +1,14 @@
 package dev.llmdispatch.worker.config;
 
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.capacity.CapacitySettings;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
 import dev.llmdispatch.dispatch.routing.RoutingRules;
+import java.time.Duration;
 import java.time.LocalTime;
 import java.time.ZoneId;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -18,9 +18,18 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * core's validated, immutable {@link DispatchSettings}.
  */
 @ConfigurationProperties("dispatch")
-public record DispatchProperties(Redis redis, TopicNames topics, Map<String, ProviderSettings> providers,
-        Routing routing, Reply reply, Integer maxJobBytes, Consumption consumer, Capacity capacity,
-        Classification classification, ResilienceSettings resilience, Health health) {
+public record DispatchProperties(
+        Redis redis,
+        TopicNames topics,
+        Map<String, ProviderSettings> providers,
+        Routing routing,
+        Reply reply,
+        Integer maxJobBytes,
+        Consumption consumer,
+        Capacity capacity,
+        Classification classification,
+        ResilienceSettings resilience,
+        Health health) {
 
     /** {@code dispatch.health.*}: how often blocked accounts are probed and emergency mode is checked. */
     public record Health(Duration probeInterval, Duration checkInterval) {
@@ -41,11 +50,25 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
     public record Redis(String url) {}
 
     /** {@code dispatch.capacity.*}: see {@link CapacitySettings}. */
-    public record Capacity(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll,
-            Duration restoreWait, Boolean quietOnNewState, Duration redisOutageWait, Duration priorityAging) {
+    public record Capacity(
+            String keyPrefix,
+            Duration windowGuard,
+            Duration leaseMargin,
+            Duration ratePoll,
+            Duration restoreWait,
+            Boolean quietOnNewState,
+            Duration redisOutageWait,
+            Duration priorityAging) {
         public CapacitySettings toSettings() {
-            return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quietOnNewState,
-                    redisOutageWait, priorityAging);
+            return new CapacitySettings(
+                    keyPrefix,
+                    windowGuard,
+                    leaseMargin,
+                    ratePoll,
+                    restoreWait,
+                    quietOnNewState,
+                    redisOutageWait,
+                    priorityAging);
         }
     }
 
@@ -55,8 +78,8 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
     /** {@code dispatch.routing.peak.*}: during these hours the preferred providers go first. */
     public record Peak(LocalTime from, LocalTime to, ZoneId zone, List<String> prefer) {}
 
-    public record TopicNames(String high, String medium, String low, String results, String deadLetter,
-            Integer partitions) {}
+    public record TopicNames(
+            String high, String medium, String low, String results, String deadLetter, Integer partitions) {}
 
     public record Routing(Map<String, List<String>> chains, Peak peak) {}
 
@@ -72,8 +95,14 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
      * @param pollTimeout       the consumer's poll timeout
      * @param shutdownTimeout   how long a stopping worker waits for jobs in flight
      */
-    public record Consumption(Integer maxInFlight, Integer bufferPerPriority, Double minShareMedium, Double minShareLow,
-            Duration pollTimeout, Duration shutdownTimeout, Duration commitInterval) {
+    public record Consumption(
+            Integer maxInFlight,
+            Integer bufferPerPriority,
+            Double minShareMedium,
+            Double minShareLow,
+            Duration pollTimeout,
+            Duration shutdownTimeout,
+            Duration commitInterval) {
 
         public static final int DEFAULT_MAX_IN_FLIGHT = 64;
         public static final double DEFAULT_MIN_SHARE_MEDIUM = 0.10;
@@ -88,15 +117,16 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
             shutdownTimeout = shutdownTimeout == null ? Duration.ofSeconds(30) : shutdownTimeout;
             commitInterval = commitInterval == null ? Duration.ofMillis(50) : commitInterval;
             if (commitInterval.isNegative() || commitInterval.isZero() || commitInterval.toMillis() > 10_000) {
-                throw new IllegalArgumentException("dispatch.consumer.commit-interval must be within 1ms..10s, but was "
-                        + commitInterval);
+                throw new IllegalArgumentException(
+                        "dispatch.consumer.commit-interval must be within 1ms..10s, but was " + commitInterval);
             }
             if (maxInFlight <= 0) {
-                throw new IllegalArgumentException("dispatch.consumer.max-in-flight must be > 0, but was " + maxInFlight);
+                throw new IllegalArgumentException(
+                        "dispatch.consumer.max-in-flight must be > 0, but was " + maxInFlight);
             }
             if (bufferPerPriority <= 0) {
-                throw new IllegalArgumentException("dispatch.consumer.buffer-per-priority must be > 0, but was "
-                        + bufferPerPriority);
+                throw new IllegalArgumentException(
+                        "dispatch.consumer.buffer-per-priority must be > 0, but was " + bufferPerPriority);
             }
             if (minShareMedium < 0 || minShareMedium > 0.5 || minShareLow < 0 || minShareLow > 0.5) {
                 throw new IllegalArgumentException("dispatch.consumer.min-share-medium and min-share-low must be within"
@@ -115,21 +145,31 @@ public record DispatchProperties(Redis redis, TopicNames topics, Map<String, Pro
 
     public RoutingRules routingRules() {
         Peak peak = routing == null ? null : routing.peak();
-        return new RoutingRules(classification == null ? null : classification.tier1Keywords(),
+        return new RoutingRules(
+                classification == null ? null : classification.tier1Keywords(),
                 classification == null || classification.tier1MinTokens() == null ? 0 : classification.tier1MinTokens(),
                 classification == null || classification.tier3MaxTokens() == null
-                        ? RoutingRules.DEFAULT_TIER3_MAX_TOKENS : classification.tier3MaxTokens(),
+                        ? RoutingRules.DEFAULT_TIER3_MAX_TOKENS
+                        : classification.tier3MaxTokens(),
                 peak == null ? null : new RoutingRules.PeakHours(peak.from(), peak.to(), peak.zone(), peak.prefer()));
     }
 
     public DispatchSettings toSettings() {
-        Topics t = topics == null ? Topics.DEFAULTS : new Topics(
-                or(topics.high(), Topics.DEFAULT_HIGH), or(topics.medium(), Topics.DEFAULT_MEDIUM),
-                or(topics.low(), Topics.DEFAULT_LOW), or(topics.results(), Topics.DEFAULT_RESULTS),
-                or(topics.deadLetter(), Topics.DEFAULT_DEAD_LETTER),
-                topics.partitions() == null ? Topics.DEFAULT_PARTITIONS : topics.partitions());
-        return new DispatchSettings(redis == null ? null : redis.url(), t, providers,
-                routing == null ? null : routing.chains(), reply == null ? null : reply.allowedTopics(),
+        Topics t = topics == null
+                ? Topics.DEFAULTS
+                : new Topics(
+                        or(topics.high(), Topics.DEFAULT_HIGH),
+                        or(topics.medium(), Topics.DEFAULT_MEDIUM),
+                        or(topics.low(), Topics.DEFAULT_LOW),
+                        or(topics.results(), Topics.DEFAULT_RESULTS),
+                        or(topics.deadLetter(), Topics.DEFAULT_DEAD_LETTER),
+                        topics.partitions() == null ? Topics.DEFAULT_PARTITIONS : topics.partitions());
+        return new DispatchSettings(
+                redis == null ? null : redis.url(),
+                t,
+                providers,
+                routing == null ? null : routing.chains(),
+                reply == null ? null : reply.allowedTopics(),
                 maxJobBytes == null ? 0 : maxJobBytes);
     }
 

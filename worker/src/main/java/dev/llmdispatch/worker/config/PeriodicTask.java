@@ -28,14 +28,19 @@ public final class PeriodicTask implements SmartLifecycle {
 
     @Override
     public synchronized void start() {
-        timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name(name).daemon().factory());
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                log.warn("{} failed: {}", name, e.toString());
-            }
-        }, initialDelay.toMillis(), Math.max(1, interval.toMillis()), TimeUnit.MILLISECONDS);
+        timer = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name(name).daemon().factory());
+        timer.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        task.run();
+                    } catch (RuntimeException e) {
+                        log.warn("{} failed: {}", name, e.toString());
+                    }
+                },
+                initialDelay.toMillis(),
+                Math.max(1, interval.toMillis()),
+                TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -5,39 +5,46 @@ import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.JobDispatcher;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
+import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.dispatch.resilience.HealthEvents;
-import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.HealthProber;
-import dev.llmdispatch.dispatch.config.DispatchSettings;
-import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
+import dev.llmdispatch.worker.consume.Handover;
+import dev.llmdispatch.worker.consume.JobHandle;
 import dev.llmdispatch.worker.consume.JobProcessor;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.observe.ProviderCallRecorder;
+import dev.llmdispatch.worker.observe.alert.Alerter;
 import dev.llmdispatch.worker.publish.AnswerStore;
 import dev.llmdispatch.worker.publish.JobClaims;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
 import dev.llmdispatch.worker.publish.ReplyTopics;
-import dev.llmdispatch.worker.consume.Handover;
-import dev.llmdispatch.worker.consume.JobHandle;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.redisson.api.RedissonClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -53,8 +60,8 @@ public class WorkerConfiguration {
     DispatchSettings dispatchSettings(DispatchProperties properties) {
         DispatchSettings settings = properties.toSettings();
         log.info("llm-dispatch configuration: {}", settings.describe());
-        settings.disabledAccounts().forEach(id ->
-                log.warn("account {} has no API key: it is disabled and takes no work", id));
+        settings.disabledAccounts()
+                .forEach(id -> log.warn("account {} has no API key: it is disabled and takes no work", id));
         return settings;
     }
 
@@ -66,8 +73,11 @@ public class WorkerConfiguration {
     @Bean
     KafkaAdmin.NewTopics jobTopics(Topics topics) {
         return new KafkaAdmin.NewTopics(
-                newTopic(topics.high(), topics), newTopic(topics.medium(), topics), newTopic(topics.low(), topics),
-                newTopic(topics.results(), topics), newTopic(topics.deadLetter(), topics));
+                newTopic(topics.high(), topics),
+                newTopic(topics.medium(), topics),
+                newTopic(topics.low(), topics),
+                newTopic(topics.results(), topics),
+                newTopic(topics.deadLetter(), topics));
     }
 
     private static NewTopic newTopic(String name, Topics topics) {
@@ -76,7 +86,8 @@ public class WorkerConfiguration {
 
     @Bean
     JobValidator jobValidator(DispatchSettings settings) {
-        return new JobValidator(settings.topics(), settings.allowedReplyTopics(), JobValidator.DEFAULT_MAX_METADATA_BYTES);
+        return new JobValidator(
+                settings.topics(), settings.allowedReplyTopics(), JobValidator.DEFAULT_MAX_METADATA_BYTES);
     }
 
     @Bean(destroyMethod = "close")
@@ -95,32 +106,69 @@ public class WorkerConfiguration {
     }
 
     @Bean
-    EmergencyMonitor emergencyMonitor(DispatchSettings settings, Cooldowns cooldowns, RedissonClient redisson,
-            DispatchProperties properties, HealthEvents events) {
-        return new EmergencyMonitor(settings, cooldowns, redisson, properties.capacitySettings().keyPrefix(), events);
+    EmergencyMonitor emergencyMonitor(
+            DispatchSettings settings,
+            Cooldowns cooldowns,
+            RedissonClient redisson,
+            DispatchProperties properties,
+            HealthEvents events) {
+        return new EmergencyMonitor(
+                settings, cooldowns, redisson, properties.capacitySettings().keyPrefix(), events);
     }
 
     @Bean
-    HealthProber healthProber(DispatchSettings settings, ProviderClient client, AccountHealth health,
-            RedissonClient redisson, DispatchProperties properties, HealthEvents events, CapacityGate gate) {
-        return new HealthProber(settings, client, health, redisson, properties.capacitySettings().keyPrefix(),
-                properties.healthSettings().probeInterval(), events, gate, properties.resilienceSettings());
+    HealthProber healthProber(
+            DispatchSettings settings,
+            ProviderClient client,
+            AccountHealth health,
+            RedissonClient redisson,
+            DispatchProperties properties,
+            HealthEvents events,
+            CapacityGate gate) {
+        return new HealthProber(
+                settings,
+                client,
+                health,
+                redisson,
+                properties.capacitySettings().keyPrefix(),
+                properties.healthSettings().probeInterval(),
+                events,
+                gate,
+                properties.resilienceSettings());
     }
 
     @Bean(destroyMethod = "close")
-    CapacityGate capacityGate(RedissonClient redisson, DispatchSettings settings, DispatchProperties properties,
-            Clock clock, Cooldowns cooldowns) {
+    CapacityGate capacityGate(
+            RedissonClient redisson,
+            DispatchSettings settings,
+            DispatchProperties properties,
+            Clock clock,
+            Cooldowns cooldowns) {
         return new CapacityGate(redisson, settings, properties.capacitySettings(), clock, cooldowns);
     }
 
     @Bean
-    JobDispatcher jobDispatcher(DispatchSettings settings, DispatchProperties properties, ProviderClient client,
-            CapacityGate gate, AccountHealth health, EmergencyMonitor emergency, Clock clock, MeterRegistry meters,
-            @org.springframework.beans.factory.annotation.Value("${dispatch.request-log.include-prompt:false}")
-            boolean includePrompt, dev.llmdispatch.worker.observe.alert.Alerter alerter, FleetTraffic traffic,
+    JobDispatcher jobDispatcher(
+            DispatchSettings settings,
+            DispatchProperties properties,
+            ProviderClient client,
+            CapacityGate gate,
+            AccountHealth health,
+            EmergencyMonitor emergency,
+            Clock clock,
+            MeterRegistry meters,
+            @Value("${dispatch.request-log.include-prompt:false}") boolean includePrompt,
+            Alerter alerter,
+            FleetTraffic traffic,
             RedissonClient redisson) {
-        return new JobDispatcher(new RoutePlanner(settings, properties.routingRules(), clock), client, gate, health,
-                properties.resilienceSettings(), emergency::active, clock,
+        return new JobDispatcher(
+                new RoutePlanner(settings, properties.routingRules(), clock),
+                client,
+                gate,
+                health,
+                properties.resilienceSettings(),
+                emergency::active,
+                clock,
                 new ProviderCallRecorder(meters, includePrompt, alerter, traffic),
                 AttemptLog.redis(redisson, properties.capacitySettings().keyPrefix()));
     }
@@ -136,10 +184,9 @@ public class WorkerConfiguration {
      * of a worker that lost its partitions comes from the consumer group's generation, sent with the offsets.
      */
     @Bean
-    java.util.function.Supplier<org.apache.kafka.clients.producer.Producer<String, byte[]>> outcomeProducers(
+    Supplier<Producer<String, byte[]>> outcomeProducers(
             KafkaProperties kafka,
-            @org.springframework.beans.factory.annotation.Value("${dispatch.consumer.transactional-id-prefix:llm-dispatch-worker-}")
-            String prefix) {
+            @Value("${dispatch.consumer.transactional-id-prefix:llm-dispatch-worker-}") String prefix) {
         Map<String, Object> props = new HashMap<>(kafka.buildProducerProperties());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -150,7 +197,7 @@ public class WorkerConfiguration {
         props.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
         return () -> {
             Map<String, Object> p = new HashMap<>(props);
-            p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + java.util.UUID.randomUUID());
+            p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + UUID.randomUUID());
             return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         };
     }
@@ -163,8 +210,7 @@ public class WorkerConfiguration {
 
     @Bean(destroyMethod = "close")
     ReplyTopics replyTopics(KafkaAdmin admin) {
-        return new ReplyTopics(org.apache.kafka.clients.admin.Admin.create(admin.getConfigurationProperties()),
-                Duration.ofSeconds(5));
+        return new ReplyTopics(Admin.create(admin.getConfigurationProperties()), Duration.ofSeconds(5));
     }
 
     @Bean
@@ -183,7 +229,7 @@ public class WorkerConfiguration {
      * a worker whose clock is off: no limit depends on it (windows and leases are timed by Redis).
      */
     @Bean
-    Clock clock(@org.springframework.beans.factory.annotation.Value("${dispatch.clock-offset:0s}") Duration offset) {
+    Clock clock(@Value("${dispatch.clock-offset:0s}") Duration offset) {
         return offset.isZero() ? Clock.systemUTC() : Clock.offset(Clock.systemUTC(), offset);
     }
 
@@ -193,11 +239,19 @@ public class WorkerConfiguration {
     }
 
     @Bean
-    JobProcessor jobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
-            OutcomeRecords records, AnswerStore answers, JobClaims claims, ReplyTopics replyTopics, Clock clock,
-            MeterRegistry meters, FleetTraffic traffic) {
-        return new JobProcessor(settings, validator, dispatcher, records, answers, claims, replyTopics, clock, meters,
-                traffic);
+    JobProcessor jobProcessor(
+            DispatchSettings settings,
+            JobValidator validator,
+            JobDispatcher dispatcher,
+            OutcomeRecords records,
+            AnswerStore answers,
+            JobClaims claims,
+            ReplyTopics replyTopics,
+            Clock clock,
+            MeterRegistry meters,
+            FleetTraffic traffic) {
+        return new JobProcessor(
+                settings, validator, dispatcher, records, answers, claims, replyTopics, clock, meters, traffic);
     }
 
     @Bean
@@ -212,11 +266,22 @@ public class WorkerConfiguration {
     }
 
     @Bean
-    PriorityConsumer priorityConsumer(KafkaProperties kafka, DispatchProperties properties, Topics topics,
-            JobProcessor processor, CapacityGate gate, EmergencyMonitor emergency, DispatchSettings settings,
-            java.util.function.Supplier<org.apache.kafka.clients.producer.Producer<String, byte[]>> outcomeProducers) {
-        return new PriorityConsumer(kafka.buildConsumerProperties(), topics, properties.consumption(), processor,
-                emergency::active, new Handover.Waits() {
+    PriorityConsumer priorityConsumer(
+            KafkaProperties kafka,
+            DispatchProperties properties,
+            Topics topics,
+            JobProcessor processor,
+            CapacityGate gate,
+            EmergencyMonitor emergency,
+            DispatchSettings settings,
+            Supplier<Producer<String, byte[]>> outcomeProducers) {
+        return new PriorityConsumer(
+                kafka.buildConsumerProperties(),
+                topics,
+                properties.consumption(),
+                processor,
+                emergency::active,
+                new Handover.Waits() {
                     @Override
                     public boolean waiting(JobHandle job) {
                         return gate.isWaiting(job.thread());
@@ -224,8 +289,10 @@ public class WorkerConfiguration {
 
                     @Override
                     public void cancel(JobHandle job) {
-                        gate.cancelWaits(java.util.List.of(job.thread()));
+                        gate.cancelWaits(List.of(job.thread()));
                     }
-                }, settings.longestTimeout(), outcomeProducers);
+                },
+                settings.longestTimeout(),
+                outcomeProducers);
     }
 }

@@ -61,8 +61,12 @@ public final class Handover {
             awaitEnd(moving, callWait, commit, true);
             List<JobHandle> stuck = starter.running(moving);
             if (!stuck.isEmpty()) {
-                log.warn("{} jobs of {} still at a provider after {}: cancelling them (their calls are interrupted, "
-                        + "the partition's next owner runs them)", stuck.size(), moving, callWait);
+                log.warn(
+                        "{} jobs of {} still at a provider after {}: cancelling them (their calls are interrupted, "
+                                + "the partition's next owner runs them)",
+                        stuck.size(),
+                        moving,
+                        callWait);
                 stuck.forEach(JobHandle::cancel);
                 awaitEnd(moving, CANCEL_WAIT, commit, false);
             }

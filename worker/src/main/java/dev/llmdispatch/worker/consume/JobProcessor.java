@@ -8,7 +8,6 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.JobValidator;
-import dev.llmdispatch.contract.RecordHeaders;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Violation;
 import dev.llmdispatch.dispatch.DispatchOutcome;
@@ -20,16 +19,15 @@ import dev.llmdispatch.worker.publish.AnswerStore;
 import dev.llmdispatch.worker.publish.JobClaims;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
 import dev.llmdispatch.worker.publish.ReplyTopics;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -57,9 +55,17 @@ public final class JobProcessor {
     private static final long REDIS_RETRY_MILLIS = 1_000;
     private static final int REMEMBER_TRIES = 30;
 
-    public JobProcessor(DispatchSettings settings, JobValidator validator, JobDispatcher dispatcher,
-            OutcomeRecords records, AnswerStore answers, JobClaims claims, ReplyTopics replyTopics, Clock clock,
-            MeterRegistry meters, FleetTraffic traffic) {
+    public JobProcessor(
+            DispatchSettings settings,
+            JobValidator validator,
+            JobDispatcher dispatcher,
+            OutcomeRecords records,
+            AnswerStore answers,
+            JobClaims claims,
+            ReplyTopics replyTopics,
+            Clock clock,
+            MeterRegistry meters,
+            FleetTraffic traffic) {
         this.traffic = traffic;
         this.answers = answers;
         this.claims = claims;
@@ -88,8 +94,12 @@ public final class JobProcessor {
         } catch (CapacityGate.WaitCancelledException | HandedOver e) {
             // its partition moved to another worker before it reached a provider: that worker runs it
         } catch (RuntimeException e) {
-            log.warn("job at {}@{} could not be handled ({}); again in {} ms", work.partition(), work.record().offset(),
-                    e.toString(), REDIS_RETRY_MILLIS);
+            log.warn(
+                    "job at {}@{} could not be handled ({}); again in {} ms",
+                    work.partition(),
+                    work.record().offset(),
+                    e.toString(),
+                    REDIS_RETRY_MILLIS);
             try {
                 Thread.sleep(REDIS_RETRY_MILLIS);
             } catch (InterruptedException ie) {
@@ -106,6 +116,8 @@ public final class JobProcessor {
 
     /** The job's partition moved while it waited for another owner's claim. */
     private static final class HandedOver extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         HandedOver() {
             super("handed over", null, false, false);
         }
@@ -123,12 +135,27 @@ public final class JobProcessor {
         } catch (RuntimeException unreadable) {
             // no id to name
         }
-        log.error("job {} at {}@{}: its outcome cannot be written ({}); dead-lettered as UNDELIVERABLE, not run again",
-                jobId, work.partition(), record.offset(), e.getMessage());
-        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNDELIVERABLE.name()).increment();
-        return List.of(records.deadLetter(jobId, new DeadLetter(Job.VERSION, DeadLetterReason.UNDELIVERABLE,
-                "the job's outcome could not be written: " + e.getMessage(), null, null, work.priority(), List.of(),
-                OutcomeRecords.source(record), OutcomeRecords.replayCount(record), clock.instant())));
+        log.error(
+                "job {} at {}@{}: its outcome cannot be written ({}); dead-lettered as UNDELIVERABLE, not run again",
+                jobId,
+                work.partition(),
+                record.offset(),
+                e.getMessage());
+        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNDELIVERABLE.name())
+                .increment();
+        return List.of(records.deadLetter(
+                jobId,
+                new DeadLetter(
+                        Job.VERSION,
+                        DeadLetterReason.UNDELIVERABLE,
+                        "the job's outcome could not be written: " + e.getMessage(),
+                        null,
+                        null,
+                        work.priority(),
+                        List.of(),
+                        OutcomeRecords.source(record),
+                        OutcomeRecords.replayCount(record),
+                        clock.instant())));
     }
 
     private void handle(JobHandle handle, List<ProducerRecord<String, byte[]>> out) throws InterruptedException {
@@ -145,8 +172,13 @@ public final class JobProcessor {
         }
         JobValidator.Check check = validator.check(tree);
         if (value.length > settings.maxJobBytes()) {
-            check = withViolation(check, tree, Violation.of("record", "must be at most " + settings.maxJobBytes()
-                    + " bytes (dispatch.max-job-bytes)", value.length + " bytes"));
+            check = withViolation(
+                    check,
+                    tree,
+                    Violation.of(
+                            "record",
+                            "must be at most " + settings.maxJobBytes() + " bytes (dispatch.max-job-bytes)",
+                            value.length + " bytes"));
         }
         if (check instanceof JobValidator.Invalid invalid) {
             reject(work, invalid, out);
@@ -182,8 +214,14 @@ public final class JobProcessor {
             }
             Instant now = clock.instant();
             if (job.deadline() != null && now.isAfter(job.deadline())) {
-                DispatchOutcome expired = DispatchOutcome.failed(job.tier(), ErrorCode.EXPIRED, "deadline "
-                        + job.deadline() + " passed before the job could start", false, List.of(), 0, 0);
+                DispatchOutcome expired = DispatchOutcome.failed(
+                        job.tier(),
+                        ErrorCode.EXPIRED,
+                        "deadline " + job.deadline() + " passed before the job could start",
+                        false,
+                        List.of(),
+                        0,
+                        0);
                 outcome(work, job, expired, startedMillis, null, out);
                 return;
             }
@@ -196,7 +234,10 @@ public final class JobProcessor {
             try {
                 claims.release(claim);
             } catch (RuntimeException e) {
-                log.warn("job {}: its claim could not be released ({}); it lapses in {}", job.id(), e.toString(),
+                log.warn(
+                        "job {}: its claim could not be released ({}); it lapses in {}",
+                        job.id(),
+                        e.toString(),
                         claims.lease());
             }
         }
@@ -209,11 +250,30 @@ public final class JobProcessor {
             return false;
         }
         JobResult stored = answered.get();
-        JobResult again = new JobResult(stored.v(), stored.id(), stored.status(), work.priority(), stored.tier(),
-                stored.provider(), stored.account(), stored.model(), stored.response(), stored.error(),
-                stored.attempts(), true, stored.timings(), job.metadata(), clock.instant());
-        out.add(records.result(job.replyToOr(settings.topics().results()), again, OutcomeRecords.correlationId(work.record())));
-        meters.counter("llm_dispatch_jobs", "status", "ALREADY_ANSWERED", "priority", work.priority().name())
+        JobResult again = new JobResult(
+                stored.v(),
+                stored.id(),
+                stored.status(),
+                work.priority(),
+                stored.tier(),
+                stored.provider(),
+                stored.account(),
+                stored.model(),
+                stored.response(),
+                stored.error(),
+                stored.attempts(),
+                true,
+                stored.timings(),
+                job.metadata(),
+                clock.instant());
+        out.add(records.result(
+                job.replyToOr(settings.topics().results()), again, OutcomeRecords.correlationId(work.record())));
+        meters.counter(
+                        "llm_dispatch_jobs",
+                        "status",
+                        "ALREADY_ANSWERED",
+                        "priority",
+                        work.priority().name())
                 .increment();
         meters.counter("llm_dispatch_cache_hits").increment();
         return true;
@@ -230,8 +290,11 @@ public final class JobProcessor {
                 return;
             } catch (RuntimeException e) {
                 if (attempt >= REMEMBER_TRIES) {
-                    log.error("job {}: its outcome could not be stored ({}); should its partition move before the "
-                            + "outcome is committed, the next owner asks a provider again", result.id(), e.toString());
+                    log.error(
+                            "job {}: its outcome could not be stored ({}); should its partition move before the "
+                                    + "outcome is committed, the next owner asks a provider again",
+                            result.id(),
+                            e.toString());
                     return;
                 }
                 try {
@@ -256,34 +319,72 @@ public final class JobProcessor {
         };
     }
 
-    private void outcome(Work work, Job job, DispatchOutcome outcome, long startedMillis,
-            DeadLetterReason deadLetter, List<ProducerRecord<String, byte[]>> out) {
+    private void outcome(
+            Work work,
+            Job job,
+            DispatchOutcome outcome,
+            long startedMillis,
+            DeadLetterReason deadLetter,
+            List<ProducerRecord<String, byte[]>> out) {
         ConsumerRecord<byte[], byte[]> record = work.record();
         long now = clock.millis();
         // producer timestamps come from the producer's clock: never report a negative time
         long produced = record.timestamp() > 0 ? Math.min(record.timestamp(), startedMillis) : startedMillis;
-        JobResult result = new JobResult(Job.VERSION, job.id(), outcome.status(), work.priority(), outcome.tier(),
-                outcome.provider(), outcome.account(), outcome.model(), outcome.response(), outcome.error(),
-                outcome.attempts(), false,
-                new JobResult.Timings(startedMillis - produced, outcome.waitMs(), outcome.providerMs(),
-                        Math.max(0, now - produced)),
-                job.metadata(), Instant.ofEpochMilli(now));
+        JobResult result = new JobResult(
+                Job.VERSION,
+                job.id(),
+                outcome.status(),
+                work.priority(),
+                outcome.tier(),
+                outcome.provider(),
+                outcome.account(),
+                outcome.model(),
+                outcome.response(),
+                outcome.error(),
+                outcome.attempts(),
+                false,
+                new JobResult.Timings(
+                        startedMillis - produced, outcome.waitMs(), outcome.providerMs(), Math.max(0, now - produced)),
+                job.metadata(),
+                Instant.ofEpochMilli(now));
         result = records.fitting(result);
         meters.timer("llm_dispatch_job_queue_wait", "priority", work.priority().name())
-                .record(java.time.Duration.ofMillis(result.timings().queuedMs()));
-        meters.timer("llm_dispatch_job_capacity_wait", "priority", work.priority().name())
-                .record(java.time.Duration.ofMillis(result.timings().waitMs()));
+                .record(Duration.ofMillis(result.timings().queuedMs()));
+        meters.timer(
+                        "llm_dispatch_job_capacity_wait",
+                        "priority",
+                        work.priority().name())
+                .record(Duration.ofMillis(result.timings().waitMs()));
         // remembered before it is written, and before the claim is given up: whatever happens to this worker from here,
         // the job is not sent to a provider again for this delivery
         remember(result, OutcomeRecords.replayCount(record));
         if (deadLetter != null) {
-            meters.counter("llm_dispatch_dead_letters", "reason", deadLetter.name()).increment();
-            out.add(records.deadLetter(job.id(), records.fitting(new DeadLetter(Job.VERSION, deadLetter,
-                    outcome.error().message(), JobCodec.toTree(job), null, work.priority(), outcome.attempts(),
-                    OutcomeRecords.source(record), OutcomeRecords.replayCount(record), Instant.ofEpochMilli(now)), record.value())));
+            meters.counter("llm_dispatch_dead_letters", "reason", deadLetter.name())
+                    .increment();
+            out.add(records.deadLetter(
+                    job.id(),
+                    records.fitting(
+                            new DeadLetter(
+                                    Job.VERSION,
+                                    deadLetter,
+                                    outcome.error().message(),
+                                    JobCodec.toTree(job),
+                                    null,
+                                    work.priority(),
+                                    outcome.attempts(),
+                                    OutcomeRecords.source(record),
+                                    OutcomeRecords.replayCount(record),
+                                    Instant.ofEpochMilli(now)),
+                            record.value())));
         }
-        out.add(records.result(job.replyToOr(settings.topics().results()), result, OutcomeRecords.correlationId(record)));
-        meters.counter("llm_dispatch_jobs", "status", result.status().name(), "priority", work.priority().name())
+        out.add(records.result(
+                job.replyToOr(settings.topics().results()), result, OutcomeRecords.correlationId(record)));
+        meters.counter(
+                        "llm_dispatch_jobs",
+                        "status",
+                        result.status().name(),
+                        "priority",
+                        work.priority().name())
                 .increment();
         traffic.jobFinished(result.status(), result.timings().totalMs(), deadLetter != null);
     }
@@ -293,23 +394,55 @@ public final class JobProcessor {
         Instant now = clock.instant();
         String message = invalid.message();
         log.warn("rejected job at {}@{} (id {}): {}", work.partition(), record.offset(), invalid.readableId(), message);
-        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.INVALID_JOB.name()).increment();
-        out.add(records.deadLetter(invalid.readableId(), records.fitting(new DeadLetter(Job.VERSION,
-                DeadLetterReason.INVALID_JOB, message, invalid.tree(), null, work.priority(), List.of(), OutcomeRecords.source(record),
-                OutcomeRecords.replayCount(record), now), record.value())));
+        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.INVALID_JOB.name())
+                .increment();
+        out.add(records.deadLetter(
+                invalid.readableId(),
+                records.fitting(
+                        new DeadLetter(
+                                Job.VERSION,
+                                DeadLetterReason.INVALID_JOB,
+                                message,
+                                invalid.tree(),
+                                null,
+                                work.priority(),
+                                List.of(),
+                                OutcomeRecords.source(record),
+                                OutcomeRecords.replayCount(record),
+                                now),
+                        record.value())));
         if (invalid.readableId() != null) {
             // a reply topic that breaks the rules is never written to: the default reply topic gets the answer
-            String replyTo = invalid.usableReplyTo() != null ? invalid.usableReplyTo() : settings.topics().results();
+            String replyTo = invalid.usableReplyTo() != null
+                    ? invalid.usableReplyTo()
+                    : settings.topics().results();
             JsonNode metadata = invalid.tree().path("metadata");
             boolean metadataOk = metadata.isObject()
                     && invalid.violations().stream().noneMatch(v -> v.field().equals("metadata"));
-            JobResult result = new JobResult(Job.VERSION, invalid.readableId(), JobStatus.REJECTED, work.priority(),
-                    tier(invalid.tree()), null, null, null, null,
-                    new JobResult.JobError(ErrorCode.INVALID_JOB, message, false), List.of(), false,
-                    JobResult.Timings.ZERO, metadataOk ? metadata : null, now);
+            JobResult result = new JobResult(
+                    Job.VERSION,
+                    invalid.readableId(),
+                    JobStatus.REJECTED,
+                    work.priority(),
+                    tier(invalid.tree()),
+                    null,
+                    null,
+                    null,
+                    null,
+                    new JobResult.JobError(ErrorCode.INVALID_JOB, message, false),
+                    List.of(),
+                    false,
+                    JobResult.Timings.ZERO,
+                    metadataOk ? metadata : null,
+                    now);
             out.add(records.result(replyTo, result, OutcomeRecords.correlationId(record)));
         }
-        meters.counter("llm_dispatch_jobs", "status", JobStatus.REJECTED.name(), "priority", work.priority().name())
+        meters.counter(
+                        "llm_dispatch_jobs",
+                        "status",
+                        JobStatus.REJECTED.name(),
+                        "priority",
+                        work.priority().name())
                 .increment();
         if (invalid.readableId() != null) {
             traffic.jobFinished(JobStatus.REJECTED, 0, true);
@@ -322,10 +455,23 @@ public final class JobProcessor {
         ConsumerRecord<byte[], byte[]> record = work.record();
         log.warn("unparsable record at {}@{}: {}", work.partition(), record.offset(), reason);
         String raw = record.value() == null ? null : Base64.getEncoder().encodeToString(record.value());
-        out.add(records.deadLetter(null, records.fitting(new DeadLetter(Job.VERSION, DeadLetterReason.UNPARSABLE, reason,
-                null, raw, work.priority(), List.of(), OutcomeRecords.source(record), OutcomeRecords.replayCount(record), clock.instant()),
-                record.value())));
-        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNPARSABLE.name()).increment();
+        out.add(records.deadLetter(
+                null,
+                records.fitting(
+                        new DeadLetter(
+                                Job.VERSION,
+                                DeadLetterReason.UNPARSABLE,
+                                reason,
+                                null,
+                                raw,
+                                work.priority(),
+                                List.of(),
+                                OutcomeRecords.source(record),
+                                OutcomeRecords.replayCount(record),
+                                clock.instant()),
+                        record.value())));
+        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNPARSABLE.name())
+                .increment();
         traffic.deadLettered();
     }
 

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,7 @@ final class JobStarter {
     private final BooleanSupplier emergency;
     private final Duration emergencyPause;
     private final Function<JobHandle, Finished> job;
-    private final java.util.function.Predicate<Work> startable;
+    private final Predicate<Work> startable;
     private final Set<JobHandle> running = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<Finished> ended = new ConcurrentLinkedQueue<>();
     private final Object handover = new Object();
@@ -41,8 +42,13 @@ final class JobStarter {
      * @param job       runs one job to its end; must not throw
      * @param startable whether a buffered job may still start (its partition still here, and staying)
      */
-    JobStarter(PriorityBuffer<Work> buffer, int maxInFlight, BooleanSupplier emergency, Duration emergencyPause,
-            Function<JobHandle, Finished> job, java.util.function.Predicate<Work> startable) {
+    JobStarter(
+            PriorityBuffer<Work> buffer,
+            int maxInFlight,
+            BooleanSupplier emergency,
+            Duration emergencyPause,
+            Function<JobHandle, Finished> job,
+            Predicate<Work> startable) {
         this.startable = startable;
         this.buffer = buffer;
         this.slots = new Semaphore(maxInFlight);
@@ -108,8 +114,11 @@ final class JobStarter {
         try {
             finished = job.apply(handle);
         } catch (RuntimeException e) {
-            log.error("job at {}@{} could not be finished: {}", handle.work().partition(),
-                    handle.work().record().offset(), e.toString());
+            log.error(
+                    "job at {}@{} could not be finished: {}",
+                    handle.work().partition(),
+                    handle.work().record().offset(),
+                    e.toString());
         } finally {
             ended.add(finished);
             running.remove(handle);
@@ -128,7 +137,9 @@ final class JobStarter {
     }
 
     List<JobHandle> running(Collection<TopicPartition> partitions) {
-        return running.stream().filter(h -> partitions.contains(h.work().partition())).toList();
+        return running.stream()
+                .filter(h -> partitions.contains(h.work().partition()))
+                .toList();
     }
 
     /** Jobs of these partitions still running. */

@@ -1,6 +1,7 @@
 package dev.llmdispatch.worker.consume;
 
 import java.io.ByteArrayOutputStream;
+import java.util.Base64;
 import java.util.BitSet;
 import java.util.Collection;
 import java.util.HashMap;
@@ -31,6 +32,7 @@ final class OffsetLedger {
      * characters even when they do not deflate, inside the broker's default {@code offset.metadata.max.bytes} (4,096).
      */
     static final int MAX_SPAN = 20_000;
+
     static final String PREFIX = "llmd1:";
 
     private static final class Partition {
@@ -42,6 +44,7 @@ final class OffsetLedger {
         long next = -1;
         /** The committed position, from the last commit or the one found on assignment; -1 if none. */
         long base = -1;
+
         OffsetAndMetadata committed;
     }
 
@@ -151,10 +154,6 @@ final class OffsetLedger {
         return partitions.containsKey(tp);
     }
 
-    int unfinished() {
-        return partitions.values().stream().mapToInt(p -> p.unfinished.size()).sum();
-    }
-
     /** One past the highest offset known: polled here, or finished by an earlier owner. */
     private static long end(Partition p) {
         long end = p.next;
@@ -199,7 +198,7 @@ final class OffsetLedger {
             out.write(chunk, 0, deflater.deflate(chunk));
         }
         deflater.end();
-        return PREFIX + java.util.Base64.getEncoder().encodeToString(out.toByteArray());
+        return PREFIX + Base64.getEncoder().encodeToString(out.toByteArray());
     }
 
     /** The offsets a commit's metadata names as finished; none when it names none or is not ours. */
@@ -209,7 +208,7 @@ final class OffsetLedger {
             return done;
         }
         try {
-            byte[] deflated = java.util.Base64.getDecoder().decode(metadata.substring(PREFIX.length()));
+            byte[] deflated = Base64.getDecoder().decode(metadata.substring(PREFIX.length()));
             Inflater inflater = new Inflater();
             inflater.setInput(deflated);
             ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,6 +21,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -54,6 +56,7 @@ public final class PriorityConsumer implements SmartLifecycle {
     private final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
     /** Each partition's current assignment here: see {@link Work#ownership}. */
     private final Map<TopicPartition, Long> ownership = new ConcurrentHashMap<>();
+
     private long assignments;
     private volatile Set<TopicPartition> moving = Set.of();
     private volatile boolean running;
@@ -65,19 +68,35 @@ public final class PriorityConsumer implements SmartLifecycle {
      *                    calls under way
      * @param producers   makes the transactional producer that writes outcomes
      */
-    public PriorityConsumer(Map<String, Object> kafkaProperties, Topics topics,
-            DispatchProperties.Consumption settings, JobProcessor processor, BooleanSupplier emergency,
-            Handover.Waits waits, Duration longestCall, Supplier<Producer<String, byte[]>> producers) {
+    public PriorityConsumer(
+            Map<String, Object> kafkaProperties,
+            Topics topics,
+            DispatchProperties.Consumption settings,
+            JobProcessor processor,
+            BooleanSupplier emergency,
+            Handover.Waits waits,
+            Duration longestCall,
+            Supplier<Producer<String, byte[]>> producers) {
         this.kafkaProperties = new HashMap<>(kafkaProperties);
         this.topics = topics;
         this.settings = settings;
         this.emergency = emergency;
         this.buffer = new PriorityBuffer<>(settings.minShareMedium(), settings.minShareLow());
-        this.starter = new JobStarter(buffer, settings.maxInFlight(), emergency, settings.pollTimeout(),
-                processor::process, w -> current(w) && !moving.contains(w.partition()));
+        this.starter = new JobStarter(
+                buffer,
+                settings.maxInFlight(),
+                emergency,
+                settings.pollTimeout(),
+                processor::process,
+                w -> current(w) && !moving.contains(w.partition()));
         this.handover = new Handover(starter, buffer, waits);
-        this.committer = new ResultCommitter(producers, ledger, settings.commitInterval(), processor::undeliverable,
-                this::current, processor::unwritableNow);
+        this.committer = new ResultCommitter(
+                producers,
+                ledger,
+                settings.commitInterval(),
+                processor::undeliverable,
+                this::current,
+                processor::unwritableNow);
         this.callWait = callWait(longestCall);
     }
 
@@ -92,9 +111,13 @@ public final class PriorityConsumer implements SmartLifecycle {
         }
         Duration room = Duration.ofMillis(Long.parseLong(configured.toString())).minus(POLL_MARGIN);
         if (room.compareTo(wanted) < 0) {
-            log.warn("max.poll.interval.ms ({} ms) leaves {} for calls under way to finish when a partition moves, "
-                    + "less than the longest call timeout and 5 s ({}): longer calls are cancelled and run again on "
-                    + "the partition's next owner", configured, room, wanted);
+            log.warn(
+                    "max.poll.interval.ms ({} ms) leaves {} for calls under way to finish when a partition moves, "
+                            + "less than the longest call timeout and 5 s ({}): longer calls are cancelled and run again on "
+                            + "the partition's next owner",
+                    configured,
+                    room,
+                    wanted);
             return room.isNegative() ? Duration.ofSeconds(1) : room;
         }
         return wanted;
@@ -110,14 +133,20 @@ public final class PriorityConsumer implements SmartLifecycle {
         props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(10, settings.bufferPerPriority()));
         // a worker joining or leaving moves only the partitions it must
-        props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        props.putIfAbsent(
+                ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         running = true;
         starter.start();
         pollThread = Thread.ofPlatform().name("job-consumer").start(this::pollLoop);
-        log.info("consuming {} (max {} jobs in flight, {} buffered per priority, outcomes committed every {}, "
-                + "calls under way get {} when a partition moves)", topics.jobTopics(), settings.maxInFlight(),
-                settings.bufferPerPriority(), settings.commitInterval(), callWait);
+        log.info(
+                "consuming {} (max {} jobs in flight, {} buffered per priority, outcomes committed every {}, "
+                        + "calls under way get {} when a partition moves)",
+                topics.jobTopics(),
+                settings.maxInFlight(),
+                settings.bufferPerPriority(),
+                settings.commitInterval(),
+                callWait);
     }
 
     private void pollLoop() {
@@ -154,7 +183,7 @@ public final class PriorityConsumer implements SmartLifecycle {
             Long owner = ownership.get(tp);
             if (owner != null && ledger.started(tp, record.offset())) {
                 Priority priority = topics.priorityOf(record.topic());
-                buffer.add(priority, new Work(record, priority, System.nanoTime(), owner));
+                buffer.add(priority, new Work(record, priority, owner));
             }
         }
     }
@@ -216,7 +245,8 @@ public final class PriorityConsumer implements SmartLifecycle {
             moving = all;
             int cancelled = handover.revoke(all, settings.shutdownTimeout(), this::commitNow);
             if (cancelled > 0) {
-                log.info("stopped with {} calls cancelled; their jobs run again on the partitions' next owners",
+                log.info(
+                        "stopped with {} calls cancelled; their jobs run again on the partitions' next owners",
                         cancelled);
             }
             ledger.forget(all);
@@ -224,7 +254,7 @@ public final class PriorityConsumer implements SmartLifecycle {
             log.warn("final commit failed: {}", e.toString());
         } finally {
             try {
-                consumer.close(Duration.ofSeconds(5));
+                consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
             } finally {
                 committer.close();
             }
@@ -285,7 +315,7 @@ public final class PriorityConsumer implements SmartLifecycle {
             while (committed == null) {
                 try {
                     committed = consumer.committed(Set.copyOf(assigned));
-                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                } catch (TimeoutException e) {
                     log.warn("reading the committed offsets of {} timed out; asking again", assigned);
                 }
             }

@@ -3,8 +3,10 @@ package dev.llmdispatch.worker.consume;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.function.BiFunction;
@@ -50,6 +52,7 @@ final class ResultCommitter implements AutoCloseable {
     private List<Finished> pending = new ArrayList<>();
     /** A transaction whose commit timed out: its jobs and offsets, until the commit is known. */
     private List<Finished> committing;
+
     private Map<TopicPartition, OffsetAndMetadata> committingOffsets;
     private long lastNanos = System.nanoTime();
     private long retryAtNanos;
@@ -65,8 +68,12 @@ final class ResultCommitter implements AutoCloseable {
      * @param unwritable why a topic can never be written to (asked of the broker), or null: a record whose write timed
      *                   out is checked with it
      */
-    ResultCommitter(Supplier<Producer<String, byte[]>> producers, OffsetLedger ledger, Duration interval,
-            BiFunction<Work, Throwable, List<ProducerRecord<String, byte[]>>> fallback, Predicate<Work> current,
+    ResultCommitter(
+            Supplier<Producer<String, byte[]>> producers,
+            OffsetLedger ledger,
+            Duration interval,
+            BiFunction<Work, Throwable, List<ProducerRecord<String, byte[]>>> fallback,
+            Predicate<Work> current,
             Function<String, String> unwritable) {
         this.producers = producers;
         this.current = current;
@@ -90,7 +97,7 @@ final class ResultCommitter implements AutoCloseable {
     }
 
     /** Forgets the pending jobs of partitions this worker no longer owns: their next owner writes them. */
-    void forget(java.util.Collection<TopicPartition> gone) {
+    void forget(Collection<TopicPartition> gone) {
         pending.removeIf(f -> gone.contains(f.work().partition()));
     }
 
@@ -150,7 +157,8 @@ final class ResultCommitter implements AutoCloseable {
             (ledger.describable(f.work().partition(), f.work().record().offset()) ? batch : later).add(f);
         }
         pending = later;
-        batch.forEach(f -> ledger.finished(f.work().partition(), f.work().record().offset()));
+        batch.forEach(
+                f -> ledger.finished(f.work().partition(), f.work().record().offset()));
         Map<TopicPartition, OffsetAndMetadata> offsets = ledger.changed();
         if (batch.isEmpty() && offsets.isEmpty()) {
             return;
@@ -159,14 +167,15 @@ final class ResultCommitter implements AutoCloseable {
         try {
             producer.beginTransaction();
             for (Finished f : batch) {
-                List<Future<RecordMetadata>> futures = new ArrayList<>(f.records().size());
+                List<Future<RecordMetadata>> futures =
+                        new ArrayList<>(f.records().size());
                 sends.add(futures);
                 for (ProducerRecord<String, byte[]> r : f.records()) {
                     try {
                         futures.add(producer.send(r));
                     } catch (KafkaException e) {
                         // refused before it was sent (serialization, a topic it may not write): this record's verdict
-                        futures.add(java.util.concurrent.CompletableFuture.failedFuture(e));
+                        futures.add(CompletableFuture.failedFuture(e));
                         throw e;
                     }
                 }
@@ -202,7 +211,8 @@ final class ResultCommitter implements AutoCloseable {
 
     private void abort(List<Finished> batch, List<List<Future<RecordMetadata>>> sends, RuntimeException cause) {
         abortTransaction();
-        batch.forEach(f -> ledger.unfinished(f.work().partition(), f.work().record().offset()));
+        batch.forEach(
+                f -> ledger.unfinished(f.work().partition(), f.work().record().offset()));
         boolean replaced = false;
         List<Finished> again = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
@@ -214,13 +224,19 @@ final class ResultCommitter implements AutoCloseable {
             if (failure == null) {
                 again.add(f);
             } else if (!f.fallback()) {
-                log.error("job at {}@{}: its outcome cannot be written ({}); writing a dead letter instead",
-                        f.work().partition(), f.work().record().offset(), failure.getMessage());
+                log.error(
+                        "job at {}@{}: its outcome cannot be written ({}); writing a dead letter instead",
+                        f.work().partition(),
+                        f.work().record().offset(),
+                        failure.getMessage());
                 again.add(new Finished(f.work(), fallback.apply(f.work(), failure), true));
                 replaced = true;
             } else {
-                log.error("job at {}@{}: neither its outcome nor its dead letter can be written ({}); its offset is "
-                        + "committed without them", f.work().partition(), f.work().record().offset(),
+                log.error(
+                        "job at {}@{}: neither its outcome nor its dead letter can be written ({}); its offset is "
+                                + "committed without them",
+                        f.work().partition(),
+                        f.work().record().offset(),
                         failure.getMessage());
                 again.add(new Finished(f.work(), List.of(), true));
                 replaced = true;
@@ -243,8 +259,10 @@ final class ResultCommitter implements AutoCloseable {
                 if (attempt < 3) {
                     continue; // the broker slow or away: the same producer must end its transaction, or readers wait
                 }
-                log.warn("aborting a transaction timed out {} times; making a new producer (readers of what it wrote "
-                        + "wait until the broker aborts it)", attempt);
+                log.warn(
+                        "aborting a transaction timed out {} times; making a new producer (readers of what it wrote "
+                                + "wait until the broker aborts it)",
+                        attempt);
             } catch (RuntimeException e) {
                 log.warn("aborting a transaction failed ({}); making a new producer", e.toString());
             }
@@ -289,8 +307,13 @@ final class ResultCommitter implements AutoCloseable {
         failures++;
         long nanos = Math.min(MAX_BACKOFF_NANOS, Duration.ofMillis(100).toNanos() << Math.min(failures - 1, 10));
         retryAtNanos = System.nanoTime() + nanos;
-        log.warn("{} ({}); {} jobs' outcomes wait, next try in {} ms (try {})", what, e.toString(), pending(),
-                nanos / 1_000_000, failures);
+        log.warn(
+                "{} ({}); {} jobs' outcomes wait, next try in {} ms (try {})",
+                what,
+                e.toString(),
+                pending(),
+                nanos / 1_000_000,
+                failures);
     }
 
     @Override

@@ -10,10 +10,11 @@ import org.apache.kafka.common.TopicPartition;
  * @param ownership which assignment of its partition to this worker it was polled under: an outcome that ends after
  *                  the partition left (and perhaps came back) belongs to no current assignment and is not committed
  */
-public record Work(ConsumerRecord<byte[], byte[]> record, Priority priority, long polledAtNanos, long ownership) {
+public record Work(ConsumerRecord<byte[], byte[]> record, Priority priority, long ownership) {
 
-    public Work(ConsumerRecord<byte[], byte[]> record, Priority priority, long polledAtNanos) {
-        this(record, priority, polledAtNanos, 0);
+    /** A record of no particular assignment (for tests). */
+    public Work(ConsumerRecord<byte[], byte[]> record, Priority priority) {
+        this(record, priority, 0);
     }
 
     public TopicPartition partition() {

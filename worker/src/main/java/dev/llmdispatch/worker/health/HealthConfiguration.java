@@ -7,11 +7,12 @@ import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.dispatch.resilience.HealthEvents;
 import dev.llmdispatch.dispatch.resilience.HealthProber;
 import dev.llmdispatch.worker.config.DispatchProperties;
-import io.micrometer.core.instrument.MeterRegistry;
 import dev.llmdispatch.worker.config.PeriodicTask;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeSet;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.SmartLifecycle;
@@ -22,23 +23,25 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 public class HealthConfiguration {
 
-
     @Bean
     HealthEvents healthEvents(MeterRegistry meters) {
         return new HealthEvents() {
             @Override
             public void accountDisabled(String account, String why) {
-                meters.counter("llm_dispatch_alerts", "kind", "account_disabled", "account", account).increment();
+                meters.counter("llm_dispatch_alerts", "kind", "account_disabled", "account", account)
+                        .increment();
             }
 
             @Override
             public void circuitOpened(String account, String why) {
-                meters.counter("llm_dispatch_alerts", "kind", "circuit_opened", "account", account).increment();
+                meters.counter("llm_dispatch_alerts", "kind", "circuit_opened", "account", account)
+                        .increment();
             }
 
             @Override
             public void accountRecovered(String account) {
-                meters.counter("llm_dispatch_account_recoveries", "account", account).increment();
+                meters.counter("llm_dispatch_account_recoveries", "account", account)
+                        .increment();
             }
 
             @Override
@@ -49,7 +52,8 @@ public class HealthConfiguration {
 
             @Override
             public void emergency(boolean active, String why) {
-                meters.counter("llm_dispatch_alerts", "kind", active ? "emergency" : "emergency_resolved").increment();
+                meters.counter("llm_dispatch_alerts", "kind", active ? "emergency" : "emergency_resolved")
+                        .increment();
             }
         };
     }
@@ -104,15 +108,17 @@ public class HealthConfiguration {
 
     /** {@code /actuator/health}: DOWN in emergency mode; each blocked account with its reason and end. */
     @Bean
-    HealthIndicator providers(AccountHealth health, Cooldowns cooldowns, EmergencyMonitor emergency,
-            CapacityGate gate) {
+    HealthIndicator providers(
+            AccountHealth health, Cooldowns cooldowns, EmergencyMonitor emergency, CapacityGate gate) {
         return () -> {
             Map<String, Object> blocked = new LinkedHashMap<>();
-            cooldowns.all().forEach((account, block) -> blocked.put(account, Map.of("reason", block.reason().name(),
-                    "untilEpochMs", block.untilMillis())));
+            cooldowns
+                    .all()
+                    .forEach((account, block) -> blocked.put(
+                            account, Map.of("reason", block.reason().name(), "untilEpochMs", block.untilMillis())));
             Map<String, Object> rebuilding = new LinkedHashMap<>();
             try {
-                for (String account : new java.util.TreeSet<>(gate.accountIds())) {
+                for (String account : new TreeSet<>(gate.accountIds())) {
                     long left = gate.rebuildingMillis(account);
                     if (left > 0) {
                         rebuilding.put(account, Map.of("msLeft", left));
@@ -123,9 +129,11 @@ public class HealthConfiguration {
             }
             Health.Builder builder = emergency.active() ? Health.down() : Health.up();
             // the limit state rebuilding after it vanished from Redis: those accounts grant nothing until it has
-            return builder.withDetail("emergency", emergency.active()).withDetail("blocked", blocked)
+            return builder.withDetail("emergency", emergency.active())
+                    .withDetail("blocked", blocked)
                     .withDetail("limitStateRebuilding", rebuilding)
-                    .withDetail("circuits", health.circuitStates()).build();
+                    .withDetail("circuits", health.circuitStates())
+                    .build();
         };
     }
 }

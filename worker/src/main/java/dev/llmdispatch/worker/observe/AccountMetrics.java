@@ -22,39 +22,53 @@ import org.springframework.context.annotation.Configuration;
 public class AccountMetrics {
 
     @Bean
-    SmartInitializingSingleton accountGauges(MeterRegistry meters, CapacityGate gate, Cooldowns cooldowns,
-            AccountHealth health, PriorityConsumer consumer) {
+    SmartInitializingSingleton accountGauges(
+            MeterRegistry meters,
+            CapacityGate gate,
+            Cooldowns cooldowns,
+            AccountHealth health,
+            PriorityConsumer consumer) {
         return () -> {
             for (String account : gate.accountIds()) {
                 Gauge.builder("llm_dispatch_account_in_flight", gate, g -> g.inFlight(account))
-                        .description("requests in flight on the account, whole fleet").tag("account", account)
+                        .description("requests in flight on the account, whole fleet")
+                        .tag("account", account)
                         .register(meters);
                 Gauge.builder("llm_dispatch_account_window_remaining", gate, g -> {
-                    long left = g.requestPermitsLeft(account);
-                    return left == Long.MAX_VALUE ? Double.NaN : left;
-                }).description("request permits left in the account's window, whole fleet").tag("account", account)
+                            long left = g.requestPermitsLeft(account);
+                            return left == Long.MAX_VALUE ? Double.NaN : left;
+                        })
+                        .description("request permits left in the account's window, whole fleet")
+                        .tag("account", account)
                         .register(meters);
                 Gauge.builder("llm_dispatch_account_blocked", cooldowns, c -> c.isBlocked(account) ? 1 : 0)
-                        .tag("account", account).register(meters);
+                        .tag("account", account)
+                        .register(meters);
                 Gauge.builder("llm_dispatch_circuit_state", health, h -> switch (h.circuitStates()
-                        .getOrDefault(account, CircuitBreaker.State.CLOSED)) {
-                    case CLOSED -> 0;
-                    case OPEN, FORCED_OPEN -> 1;
-                    default -> 2;
-                }).description("this worker's circuit: 0 closed, 1 open, 2 half-open").tag("account", account)
+                                .getOrDefault(account, CircuitBreaker.State.CLOSED)) {
+                            case CLOSED -> 0;
+                            case OPEN, FORCED_OPEN -> 1;
+                            default -> 2;
+                        })
+                        .description("this worker's circuit: 0 closed, 1 open, 2 half-open")
+                        .tag("account", account)
                         .register(meters);
             }
             for (Priority p : Priority.values()) {
-                Gauge.builder("llm_dispatch_buffered_jobs", consumer, c -> c.buffered(p)).tag("priority", p.name())
+                Gauge.builder("llm_dispatch_buffered_jobs", consumer, c -> c.buffered(p))
+                        .tag("priority", p.name())
                         .register(meters);
             }
-            Gauge.builder("llm_dispatch_jobs_waiting_capacity", gate, CapacityGate::waiting).register(meters);
+            Gauge.builder("llm_dispatch_jobs_waiting_capacity", gate, CapacityGate::waiting)
+                    .register(meters);
             FunctionCounter.builder("llm_dispatch_capacity_handovers", gate, CapacityGate::handedOver)
                     .description("concurrency permits passed from a finished call straight to a waiting job")
                     .register(meters);
-            Gauge.builder("llm_dispatch_jobs_in_flight", consumer, PriorityConsumer::inFlight).register(meters);
+            Gauge.builder("llm_dispatch_jobs_in_flight", consumer, PriorityConsumer::inFlight)
+                    .register(meters);
             FunctionCounter.builder("llm_dispatch_outcome_transactions", consumer, PriorityConsumer::transactions)
-                    .description("Kafka transactions that committed jobs' outcomes with their offsets").register(meters);
+                    .description("Kafka transactions that committed jobs' outcomes with their offsets")
+                    .register(meters);
         };
     }
 }

@@ -4,11 +4,13 @@ import dev.llmdispatch.contract.JobStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.redisson.api.RBatch;
+import org.redisson.api.RFuture;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
@@ -43,12 +45,29 @@ public final class FleetTraffic {
             return 0
             """;
 
-    private static final List<String> FIELDS = List.of("succeeded", "failed", "deadLettered", "jobLatencySum",
-            "jobLatencyMax", "calls", "callErrors", "callLatencySum", "callLatencyMax");
+    private static final List<String> FIELDS = List.of(
+            "succeeded",
+            "failed",
+            "deadLettered",
+            "jobLatencySum",
+            "jobLatencyMax",
+            "calls",
+            "callErrors",
+            "callLatencySum",
+            "callLatencyMax");
 
     /** One bucket's figures, as charted. */
-    public record Bucket(long startMillis, long succeeded, long failed, long deadLettered, long jobLatencySumMs,
-            long jobLatencyMaxMs, long calls, long callErrors, long callLatencySumMs, long callLatencyMaxMs) {
+    public record Bucket(
+            long startMillis,
+            long succeeded,
+            long failed,
+            long deadLettered,
+            long jobLatencySumMs,
+            long jobLatencyMaxMs,
+            long calls,
+            long callErrors,
+            long callLatencySumMs,
+            long callLatencyMaxMs) {
 
         /** Mean end-to-end latency of the jobs finished in the bucket, or -1 without any. */
         public long jobLatencyMeanMs() {
@@ -124,13 +143,21 @@ public final class FleetTraffic {
         List<Object> args = new ArrayList<>();
         for (Map.Entry<Long, Pending> e : pending.entrySet()) {
             Pending p = e.getValue();
-            long[] values = {p.succeeded.getAndSet(0), p.failed.getAndSet(0), p.deadLettered.getAndSet(0),
-                    p.jobLatencySum.getAndSet(0), p.jobLatencyMax.getAndSet(0), p.calls.getAndSet(0),
-                    p.callErrors.getAndSet(0), p.callLatencySum.getAndSet(0), p.callLatencyMax.getAndSet(0)};
+            long[] values = {
+                p.succeeded.getAndSet(0),
+                p.failed.getAndSet(0),
+                p.deadLettered.getAndSet(0),
+                p.jobLatencySum.getAndSet(0),
+                p.jobLatencyMax.getAndSet(0),
+                p.calls.getAndSet(0),
+                p.callErrors.getAndSet(0),
+                p.callLatencySum.getAndSet(0),
+                p.callLatencyMax.getAndSet(0)
+            };
             if (e.getKey() < now - 1) {
                 pending.remove(e.getKey()); // no job still counts into a bucket two buckets old
             }
-            if (java.util.Arrays.stream(values).allMatch(v -> v == 0)) {
+            if (Arrays.stream(values).allMatch(v -> v == 0)) {
                 continue;
             }
             keys.add(key(e.getKey()));
@@ -142,8 +169,8 @@ public final class FleetTraffic {
             args.add(String.valueOf(KEPT.toMillis()));
         }
         if (!keys.isEmpty()) {
-            redis.getScript(StringCodec.INSTANCE).eval(RScript.Mode.READ_WRITE, FLUSH, RScript.ReturnType.LONG,
-                    keys, args.toArray());
+            redis.getScript(StringCodec.INSTANCE)
+                    .eval(RScript.Mode.READ_WRITE, FLUSH, RScript.ReturnType.LONG, keys, args.toArray());
         }
     }
 
@@ -157,7 +184,7 @@ public final class FleetTraffic {
         long last = clock.millis() / bucketMs;
         long count = Math.min(span.toMillis(), KEPT.toMillis()) / bucketMs;
         RBatch batch = redis.createBatch();
-        List<org.redisson.api.RFuture<Map<String, String>>> reads = new ArrayList<>();
+        List<RFuture<Map<String, String>>> reads = new ArrayList<>();
         for (long b = last - count + 1; b <= last; b++) {
             reads.add(batch.<String, String>getMap(key(b), StringCodec.INSTANCE).readAllMapAsync());
         }
@@ -166,9 +193,17 @@ public final class FleetTraffic {
         long b = last - count + 1;
         for (var read : reads) {
             Map<String, String> m = read.toCompletableFuture().join();
-            out.add(new Bucket(b * bucketMs, get(m, "succeeded"), get(m, "failed"), get(m, "deadLettered"),
-                    get(m, "jobLatencySum"), get(m, "jobLatencyMax"), get(m, "calls"), get(m, "callErrors"),
-                    get(m, "callLatencySum"), get(m, "callLatencyMax")));
+            out.add(new Bucket(
+                    b * bucketMs,
+                    get(m, "succeeded"),
+                    get(m, "failed"),
+                    get(m, "deadLettered"),
+                    get(m, "jobLatencySum"),
+                    get(m, "jobLatencyMax"),
+                    get(m, "calls"),
+                    get(m, "callErrors"),
+                    get(m, "callLatencySum"),
+                    get(m, "callLatencyMax")));
             b++;
         }
         return out;

@@ -5,6 +5,7 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.AttemptListener;
+import dev.llmdispatch.worker.observe.alert.Alerter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -26,11 +27,10 @@ public final class ProviderCallRecorder implements AttemptListener {
 
     private final MeterRegistry meters;
     private final boolean includePrompt;
-    private final dev.llmdispatch.worker.observe.alert.Alerter alerter;
+    private final Alerter alerter;
     private final FleetTraffic traffic;
 
-    public ProviderCallRecorder(MeterRegistry meters, boolean includePrompt,
-            dev.llmdispatch.worker.observe.alert.Alerter alerter, FleetTraffic traffic) {
+    public ProviderCallRecorder(MeterRegistry meters, boolean includePrompt, Alerter alerter, FleetTraffic traffic) {
         this.alerter = alerter;
         this.traffic = traffic;
         this.meters = meters;
@@ -41,7 +41,9 @@ public final class ProviderCallRecorder implements AttemptListener {
     public void dispatching(Job job, Priority priority, long overheadMillis) {
         Timer.builder("llm_dispatch_dispatch_overhead")
                 .description("from the dispatcher taking a job to its first request leaving, less the capacity wait")
-                .publishPercentileHistogram().register(meters).record(Duration.ofMillis(overheadMillis));
+                .publishPercentileHistogram()
+                .register(meters)
+                .record(Duration.ofMillis(overheadMillis));
     }
 
     @Override
@@ -49,21 +51,44 @@ public final class ProviderCallRecorder implements AttemptListener {
         Timer.builder("llm_dispatch_grant_age")
                 .description("how old a request's capacity grant was when the request was about to be written; "
                         + "held_back: past the window guard, so it was given back and asked for afresh")
-                .tag("account", account).tag("outcome", sent ? "sent" : "held_back")
-                .publishPercentileHistogram().register(meters).record(Duration.ofNanos(grantAgeNanos));
+                .tag("account", account)
+                .tag("outcome", sent ? "sent" : "held_back")
+                .publishPercentileHistogram()
+                .register(meters)
+                .record(Duration.ofNanos(grantAgeNanos));
     }
 
     @Override
-    public void attempted(Job job, Priority priority, Tier tier, String account, String model, int status,
-            String outcome, int attempt, long millis, long waitMillis, long totalTokens) {
+    public void attempted(
+            Job job,
+            Priority priority,
+            Tier tier,
+            String account,
+            String model,
+            int status,
+            String outcome,
+            int attempt,
+            long millis,
+            long waitMillis,
+            long totalTokens) {
         alerter.called("ok".equals(outcome), millis);
         traffic.providerCalled("ok".equals(outcome), millis);
-        Counter.builder("llm_dispatch_provider_calls").description("provider calls by account and outcome")
-                .tag("account", account).tag("outcome", outcome).register(meters).increment();
-        Timer.builder("llm_dispatch_provider_latency").description("provider call latency")
-                .tag("account", account).publishPercentileHistogram().register(meters).record(Duration.ofMillis(millis));
+        Counter.builder("llm_dispatch_provider_calls")
+                .description("provider calls by account and outcome")
+                .tag("account", account)
+                .tag("outcome", outcome)
+                .register(meters)
+                .increment();
+        Timer.builder("llm_dispatch_provider_latency")
+                .description("provider call latency")
+                .tag("account", account)
+                .publishPercentileHistogram()
+                .register(meters)
+                .record(Duration.ofMillis(millis));
         if (totalTokens > 0) {
-            Counter.builder("llm_dispatch_provider_tokens").tag("account", account).register(meters)
+            Counter.builder("llm_dispatch_provider_tokens")
+                    .tag("account", account)
+                    .register(meters)
                     .increment(totalTokens);
         }
         if (requests.isInfoEnabled()) {

@@ -4,10 +4,12 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.observe.alert.AlertProperties;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -28,8 +30,8 @@ public class DashboardController {
     private final AlertProperties alerts;
     private final Clock clock;
 
-    public DashboardController(FleetStatus status, FleetTraffic traffic, KafkaQueues queues, AlertProperties alerts,
-            Clock clock) {
+    public DashboardController(
+            FleetStatus status, FleetTraffic traffic, KafkaQueues queues, AlertProperties alerts, Clock clock) {
         this.status = status;
         this.traffic = traffic;
         this.queues = queues;
@@ -54,7 +56,7 @@ public class DashboardController {
         }
         try {
             List<Map<String, Object>> buckets = new ArrayList<>();
-            for (FleetTraffic.Bucket b : traffic.history(java.time.Duration.ofMinutes(Math.max(1, minutes)))) {
+            for (FleetTraffic.Bucket b : traffic.history(Duration.ofMinutes(Math.max(1, minutes)))) {
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("t", b.startMillis());
                 row.put("succeeded", b.succeeded());
@@ -72,14 +74,19 @@ public class DashboardController {
         } catch (RuntimeException e) {
             errors.put("traffic", describe(e));
         }
-        out.put("alertThresholds", Map.of("failureRate", alerts.failureRate(), "meanLatencyMs",
-                alerts.meanLatency().toMillis()));
+        out.put(
+                "alertThresholds",
+                Map.of(
+                        "failureRate",
+                        alerts.failureRate(),
+                        "meanLatencyMs",
+                        alerts.meanLatency().toMillis()));
         out.put("errors", errors);
         return JobCodec.toJson(out);
     }
 
     private static String describe(Exception e) {
-        Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
         return cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
     }
 }

@@ -36,9 +36,12 @@ public class DeadLetterController {
     }
 
     @GetMapping(path = "/admin/dead-letters", produces = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<String> list(@RequestParam(required = false) String jobId,
-            @RequestParam(required = false) String reason, @RequestParam(required = false) String from,
-            @RequestParam(required = false) String to, @RequestParam(required = false) String account) {
+    public ResponseEntity<String> list(
+            @RequestParam(required = false) String jobId,
+            @RequestParam(required = false) String reason,
+            @RequestParam(required = false) String from,
+            @RequestParam(required = false) String to,
+            @RequestParam(required = false) String account) {
         try (DeadLetters dlq = new DeadLetters(bootstrapServers, topics)) {
             return ResponseEntity.ok(JobCodec.toJson(dlq.list(filter(jobId, reason, from, to, account))));
         } catch (IllegalArgumentException e) {
@@ -47,28 +50,37 @@ public class DeadLetterController {
     }
 
     @PostMapping(path = "/admin/dead-letters/replay", produces = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<String> replay(@RequestParam(required = false) String jobId,
-            @RequestParam(required = false) String reason, @RequestParam(required = false) String from,
-            @RequestParam(required = false) String to, @RequestParam(required = false) String account,
+    public ResponseEntity<String> replay(
+            @RequestParam(required = false) String jobId,
+            @RequestParam(required = false) String reason,
+            @RequestParam(required = false) String from,
+            @RequestParam(required = false) String to,
+            @RequestParam(required = false) String account,
             @RequestParam(defaultValue = "false") boolean dryRun) {
         try (DeadLetters dlq = new DeadLetters(bootstrapServers, topics)) {
-            return ResponseEntity.ok(JobCodec.toJson(dlq.replay(filter(jobId, reason, from, to, account), dryRun, null)));
+            return ResponseEntity.ok(
+                    JobCodec.toJson(dlq.replay(filter(jobId, reason, from, to, account), dryRun, null)));
         } catch (IllegalArgumentException e) {
             return ResponseEntity.badRequest().body(JobCodec.toJson(Map.of("error", e.getMessage())));
         }
     }
 
     static DeadLetters.Filter filter(String jobId, String reason, String from, String to, String account) {
-        Set<String> ids = jobId == null ? null : Arrays.stream(jobId.split(",")).map(String::trim)
-                .filter(s -> !s.isEmpty()).collect(Collectors.toSet());
+        Set<String> ids = jobId == null
+                ? null
+                : Arrays.stream(jobId.split(","))
+                        .map(String::trim)
+                        .filter(s -> !s.isEmpty())
+                        .collect(Collectors.toSet());
         Set<DeadLetterReason> reasons = null;
         if (reason != null) {
             try {
-                reasons = Arrays.stream(reason.split(",")).map(r -> DeadLetterReason.valueOf(r.trim()
-                        .toUpperCase(Locale.ROOT))).collect(Collectors.toSet());
+                reasons = Arrays.stream(reason.split(","))
+                        .map(r -> DeadLetterReason.valueOf(r.trim().toUpperCase(Locale.ROOT)))
+                        .collect(Collectors.toSet());
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("reason must be among " + Arrays.toString(DeadLetterReason.values())
-                        + ", but was " + reason);
+                throw new IllegalArgumentException(
+                        "reason must be among " + Arrays.toString(DeadLetterReason.values()) + ", but was " + reason);
             }
         }
         return new DeadLetters.Filter(ids, reasons, instant("from", from), instant("to", to), account);
@@ -81,8 +93,8 @@ public class DeadLetterController {
         try {
             return Instant.parse(value);
         } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(name + " must be an ISO-8601 instant such as 2026-11-26T08:00:00Z, "
-                    + "but was " + value);
+            throw new IllegalArgumentException(
+                    name + " must be an ISO-8601 instant such as 2026-11-26T08:00:00Z, " + "but was " + value);
         }
     }
 }

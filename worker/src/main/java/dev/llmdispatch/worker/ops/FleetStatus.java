@@ -9,11 +9,14 @@ import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The fleet as one worker sees it now: per account its limits and live use across the fleet (requests in the
@@ -30,8 +33,14 @@ public final class FleetStatus {
     private final PriorityConsumer consumer;
     private final KafkaQueues queues;
 
-    public FleetStatus(DispatchSettings settings, CapacityGate gate, Cooldowns cooldowns, AccountHealth health,
-            EmergencyMonitor emergency, PriorityConsumer consumer, KafkaQueues queues) {
+    public FleetStatus(
+            DispatchSettings settings,
+            CapacityGate gate,
+            Cooldowns cooldowns,
+            AccountHealth health,
+            EmergencyMonitor emergency,
+            PriorityConsumer consumer,
+            KafkaQueues queues) {
         this.settings = settings;
         this.gate = gate;
         this.cooldowns = cooldowns;
@@ -53,11 +62,15 @@ public final class FleetStatus {
                 row.put("provider", p.getKey());
                 row.put("enabled", a.enabled());
                 row.put("requests", a.limits().requests());
-                row.put("per", a.limits().per() == null ? null : a.limits().per().toString());
+                row.put(
+                        "per",
+                        a.limits().per() == null ? null : a.limits().per().toString());
                 row.put("concurrency", a.limits().concurrency());
                 if (a.enabled()) {
                     long left = gate.requestPermitsLeft(a.id());
-                    row.put("windowUsed", a.limits().requests() == null ? null : a.limits().requests() - left);
+                    row.put(
+                            "windowUsed",
+                            a.limits().requests() == null ? null : a.limits().requests() - left);
                     row.put("inFlight", gate.inFlight(a.id()));
                     long rebuilding = gate.rebuildingMillis(a.id());
                     if (rebuilding > 0) {
@@ -66,13 +79,28 @@ public final class FleetStatus {
                     Long quota = gate.tokenQuota(a.id());
                     if (quota != null) {
                         row.put("tokens", quota);
-                        row.put("tokensPer", a.limits().tokensPer() == null ? null : a.limits().tokensPer().toString());
+                        row.put(
+                                "tokensPer",
+                                a.limits().tokensPer() == null
+                                        ? null
+                                        : a.limits().tokensPer().toString());
                         row.put("tokensUsed", Math.max(0, quota - gate.tokenPermitsLeft(a.id())));
                     }
-                    cooldowns.blocked(a.id()).ifPresent(b -> row.put("blocked", Map.of("reason", b.reason().name(),
-                            "until", Instant.ofEpochMilli(b.untilMillis()).toString())));
-                    row.put("circuit", health.circuitStates().getOrDefault(a.id(),
-                            io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED).name());
+                    cooldowns
+                            .blocked(a.id())
+                            .ifPresent(b -> row.put(
+                                    "blocked",
+                                    Map.of(
+                                            "reason",
+                                            b.reason().name(),
+                                            "until",
+                                            Instant.ofEpochMilli(b.untilMillis())
+                                                    .toString())));
+                    row.put(
+                            "circuit",
+                            health.circuitStates()
+                                    .getOrDefault(a.id(), CircuitBreaker.State.CLOSED)
+                                    .name());
                 }
                 accounts.add(row);
             }
@@ -80,7 +108,7 @@ public final class FleetStatus {
         out.put("accounts", accounts);
         try {
             out.put("queueLag", queues.lag());
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             // Kafka unreachable: the rest (from Redis and this worker) is still worth showing
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             out.put("queueLag", null);
@@ -90,8 +118,9 @@ public final class FleetStatus {
         for (Priority p : Priority.values()) {
             buffered.put(p.name(), consumer.buffered(p));
         }
-        out.put("thisWorker", Map.of("buffered", buffered, "inFlight", consumer.inFlight(), "waitingForCapacity",
-                gate.waiting()));
+        out.put(
+                "thisWorker",
+                Map.of("buffered", buffered, "inFlight", consumer.inFlight(), "waitingForCapacity", gate.waiting()));
         return out;
     }
 }

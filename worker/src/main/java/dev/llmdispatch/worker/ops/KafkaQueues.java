@@ -5,9 +5,6 @@ import dev.llmdispatch.contract.Topics;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +14,12 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * What the job topics hold, read with one long-lived Kafka admin client (a status page polled every few seconds
@@ -49,7 +50,8 @@ public final class KafkaQueues implements AutoCloseable {
     /** Records on each priority's topics not yet committed by the workers' group. */
     public Map<String, Long> lag() throws ExecutionException, InterruptedException, TimeoutException {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
-                .partitionsToOffsetAndMetadata().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                .partitionsToOffsetAndMetadata()
+                .get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
         Map<String, Long> lag = new LinkedHashMap<>();
         for (Priority p : Priority.values()) {
             lag.put(p.name(), 0L);
@@ -77,10 +79,12 @@ public final class KafkaQueues implements AutoCloseable {
         }
         if (!dltReader.assignment().equals(earliest.keySet())) {
             dltReader.assign(earliest.keySet());
-            earliest.keySet().stream().filter(tp -> !deadLetterOffsets.containsKey(tp)).forEach(tp -> {
-                deadLetterOffsets.put(tp, new ArrayDeque<>());
-                dltReader.seek(tp, earliest.get(tp).offset());
-            });
+            earliest.keySet().stream()
+                    .filter(tp -> !deadLetterOffsets.containsKey(tp))
+                    .forEach(tp -> {
+                        deadLetterOffsets.put(tp, new ArrayDeque<>());
+                        dltReader.seek(tp, earliest.get(tp).offset());
+                    });
         }
         Map<TopicPartition, Long> end = dltReader.endOffsets(earliest.keySet(), Duration.ofMillis(TIMEOUT_MS));
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
@@ -88,8 +92,11 @@ public final class KafkaQueues implements AutoCloseable {
             if (System.nanoTime() - deadline > 0) {
                 throw new TimeoutException("reading " + topics.deadLetter() + " took more than " + TIMEOUT_MS + " ms");
             }
-            dltReader.poll(Duration.ofMillis(100)).forEach(r ->
-                    deadLetterOffsets.get(new TopicPartition(r.topic(), r.partition())).add(r.offset()));
+            dltReader
+                    .poll(Duration.ofMillis(100))
+                    .forEach(r -> deadLetterOffsets
+                            .get(new TopicPartition(r.topic(), r.partition()))
+                            .add(r.offset()));
         }
         long held = 0;
         for (var e : deadLetterOffsets.entrySet()) {
@@ -106,16 +113,19 @@ public final class KafkaQueues implements AutoCloseable {
     private Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> offsets(List<String> names, OffsetSpec spec)
             throws ExecutionException, InterruptedException, TimeoutException {
         Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-        admin.describeTopics(names).allTopicNames().get(TIMEOUT_MS, TimeUnit.MILLISECONDS).forEach((name, d) ->
-                d.partitions().forEach(p -> request.put(new TopicPartition(name, p.partition()), spec)));
+        admin.describeTopics(names)
+                .allTopicNames()
+                .get(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                .forEach((name, d) ->
+                        d.partitions().forEach(p -> request.put(new TopicPartition(name, p.partition()), spec)));
         return admin.listOffsets(request).all().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
     }
 
     @Override
     public synchronized void close() {
         if (dltReader != null) {
-            dltReader.close(Duration.ofSeconds(2));
+            dltReader.close(CloseOptions.timeout(Duration.ofSeconds(2)));
         }
-        admin.close(java.time.Duration.ofSeconds(5));
+        admin.close(Duration.ofSeconds(5));
     }
 }

@@ -7,6 +7,7 @@ import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.worker.config.PeriodicTask;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -41,15 +42,16 @@ public class OpsConfiguration implements WebMvcConfigurer {
      * group, read from Kafka every 5 s (NaN while Kafka cannot be read).
      */
     @Bean
-    dev.llmdispatch.worker.config.PeriodicTask queueLagGauges(KafkaQueues queues, MeterRegistry meters) {
+    PeriodicTask queueLagGauges(KafkaQueues queues, MeterRegistry meters) {
         Map<String, Double> lag = new ConcurrentHashMap<>();
         for (Priority p : Priority.values()) {
             lag.put(p.name(), Double.NaN);
             Gauge.builder("llm_dispatch_queue_lag", lag, m -> m.get(p.name()))
                     .description("jobs on the priority's topics not yet answered by the workers' group")
-                    .tag("priority", p.name()).register(meters);
+                    .tag("priority", p.name())
+                    .register(meters);
         }
-        return new dev.llmdispatch.worker.config.PeriodicTask("queue-lag", Duration.ZERO, Duration.ofSeconds(5), () -> {
+        return new PeriodicTask("queue-lag", Duration.ZERO, Duration.ofSeconds(5), () -> {
             try {
                 queues.lag().forEach((priority, n) -> lag.put(priority, n.doubleValue()));
             } catch (Exception e) {
@@ -62,8 +64,14 @@ public class OpsConfiguration implements WebMvcConfigurer {
     }
 
     @Bean
-    FleetStatus fleetStatus(DispatchSettings settings, CapacityGate gate, Cooldowns cooldowns, AccountHealth health,
-            EmergencyMonitor emergency, PriorityConsumer consumer, KafkaQueues queues) {
+    FleetStatus fleetStatus(
+            DispatchSettings settings,
+            CapacityGate gate,
+            Cooldowns cooldowns,
+            AccountHealth health,
+            EmergencyMonitor emergency,
+            PriorityConsumer consumer,
+            KafkaQueues queues) {
         return new FleetStatus(settings, gate, cooldowns, health, emergency, consumer, queues);
     }
 }

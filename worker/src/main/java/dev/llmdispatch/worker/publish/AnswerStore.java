@@ -2,6 +2,7 @@ package dev.llmdispatch.worker.publish;
 
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import org.redisson.api.RBucket;
@@ -42,8 +43,8 @@ public final class AnswerStore {
         int bar = stored.indexOf('|');
         boolean tagged = bar > 0 && bar < 11 && stored.charAt(0) != '{';
         int answeredReplay = tagged ? Integer.parseInt(stored.substring(0, bar)) : 0;
-        JobResult result = JobCodec.readResult((tagged ? stored.substring(bar + 1) : stored)
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        JobResult result =
+                JobCodec.readResult((tagged ? stored.substring(bar + 1) : stored).getBytes(StandardCharsets.UTF_8));
         return result.succeeded() || answeredReplay >= replayCount ? Optional.of(result) : Optional.empty();
     }
 

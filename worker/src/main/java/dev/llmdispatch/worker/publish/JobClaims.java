@@ -80,8 +80,11 @@ public final class JobClaims {
         for (Claim claim : held.values()) {
             try {
                 if (!run(RENEW, claim) && held.containsKey(claim.token())) {
-                    log.warn("job {}: its claim lapsed while it ran (Redis away longer than the {} lease?); another "
-                            + "worker may take it", claim.jobId(), lease);
+                    log.warn(
+                            "job {}: its claim lapsed while it ran (Redis away longer than the {} lease?); another "
+                                    + "worker may take it",
+                            claim.jobId(),
+                            lease);
                 }
             } catch (RuntimeException e) {
                 log.warn("job {}: renewing its claim failed: {}", claim.jobId(), e.toString());
@@ -101,8 +104,15 @@ public final class JobClaims {
 
     private boolean run(String script, Claim claim) {
         String key = keyPrefix + ":claim:" + claim.jobId();
-        Object r = redis.getScript(StringCodec.INSTANCE).eval(key, RScript.Mode.READ_WRITE, script,
-                RScript.ReturnType.LONG, List.of(key), claim.token(), Long.toString(lease.toMillis()));
+        Object r = redis.getScript(StringCodec.INSTANCE)
+                .eval(
+                        key,
+                        RScript.Mode.READ_WRITE,
+                        script,
+                        RScript.ReturnType.LONG,
+                        List.of(key),
+                        claim.token(),
+                        Long.toString(lease.toMillis()));
         return r instanceof Long l && l == 1L;
     }
 }

@@ -1,23 +1,23 @@
 package dev.llmdispatch.worker.publish;
 
 import dev.llmdispatch.contract.DeadLetter;
+import dev.llmdispatch.contract.ErrorCode;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.RecordHeaders;
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.contract.ErrorCode;
-import dev.llmdispatch.contract.JobStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
 
 /**
  * The records a job's outcome is written as: its result on the reply topic and, when it failed for good, a dead
@@ -57,13 +57,15 @@ public final class OutcomeRecords {
 
     /** A dead letter, keyed by job id (null when the job could not be read). */
     public ProducerRecord<String, byte[]> deadLetter(String jobId, DeadLetter deadLetter) {
-        ProducerRecord<String, byte[]> record = new ProducerRecord<>(topics.deadLetter(), jobId,
-                JobCodec.toBytes(deadLetter));
+        ProducerRecord<String, byte[]> record =
+                new ProducerRecord<>(topics.deadLetter(), jobId, JobCodec.toBytes(deadLetter));
         if (jobId != null) {
             record.headers().add(RecordHeaders.JOB_ID, jobId.getBytes(StandardCharsets.UTF_8));
         }
-        record.headers().add(RecordHeaders.REPLAY_COUNT,
-                Integer.toString(deadLetter.replayCount()).getBytes(StandardCharsets.UTF_8));
+        record.headers()
+                .add(
+                        RecordHeaders.REPLAY_COUNT,
+                        Integer.toString(deadLetter.replayCount()).getBytes(StandardCharsets.UTF_8));
         return record;
     }
 
@@ -73,8 +75,10 @@ public final class OutcomeRecords {
      * at all is for {@link ReplyTopics} to say.
      */
     public static boolean permanent(Throwable e) {
-        return e instanceof RecordTooLargeException || e instanceof RecordBatchTooLargeException
-                || e instanceof SerializationException || e instanceof AuthorizationException
+        return e instanceof RecordTooLargeException
+                || e instanceof RecordBatchTooLargeException
+                || e instanceof SerializationException
+                || e instanceof AuthorizationException
                 || e instanceof InvalidTopicException;
     }
 
@@ -87,11 +91,27 @@ public final class OutcomeRecords {
         if (size <= maxValueBytes) {
             return r;
         }
-        return new JobResult(r.v(), r.id(), JobStatus.FAILED, r.priority(), r.tier(), r.provider(), r.account(),
-                r.model(), null, new JobResult.JobError(ErrorCode.RESULT_TOO_LARGE, "the answer of " + r.account()
-                        + " made a result of " + size + " bytes, more than the " + maxValueBytes
-                        + " a result record may have (the producer's max.request.size): it was not delivered", false),
-                r.attempts(), r.cached(), r.timings(), r.metadata(), r.completedAt());
+        return new JobResult(
+                r.v(),
+                r.id(),
+                JobStatus.FAILED,
+                r.priority(),
+                r.tier(),
+                r.provider(),
+                r.account(),
+                r.model(),
+                null,
+                new JobResult.JobError(
+                        ErrorCode.RESULT_TOO_LARGE,
+                        "the answer of " + r.account()
+                                + " made a result of " + size + " bytes, more than the " + maxValueBytes
+                                + " a result record may have (the producer's max.request.size): it was not delivered",
+                        false),
+                r.attempts(),
+                r.cached(),
+                r.timings(),
+                r.metadata(),
+                r.completedAt());
     }
 
     /**
@@ -105,9 +125,18 @@ public final class OutcomeRecords {
         int length = record == null ? 0 : record.length;
         int keep = Math.min(length, RAW_KEEP_BYTES);
         String raw = record == null ? null : Base64.getEncoder().encodeToString(Arrays.copyOf(record, keep));
-        return new DeadLetter(d.v(), d.reason(), d.message() + " (the record was " + length + " bytes, too large to "
-                + "keep whole: raw holds its first " + keep + ")", null, raw, d.priority(), d.attempts(), d.source(),
-                d.replayCount(), d.failedAt());
+        return new DeadLetter(
+                d.v(),
+                d.reason(),
+                d.message() + " (the record was " + length + " bytes, too large to "
+                        + "keep whole: raw holds its first " + keep + ")",
+                null,
+                raw,
+                d.priority(),
+                d.attempts(),
+                d.source(),
+                d.replayCount(),
+                d.failedAt());
     }
 
     /** Where a record was: for a dead letter. */

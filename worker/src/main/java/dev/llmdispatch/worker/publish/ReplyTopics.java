@@ -40,9 +40,11 @@ public final class ReplyTopics implements AutoCloseable {
             return null;
         }
         try {
-            TopicDescription description = admin.describeTopics(List.of(topic),
-                    new DescribeTopicsOptions().includeAuthorizedOperations(true)).allTopicNames()
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(topic);
+            TopicDescription description = admin.describeTopics(
+                            List.of(topic), new DescribeTopicsOptions().includeAuthorizedOperations(true))
+                    .allTopicNames()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .get(topic);
             Set<AclOperation> ops = description.authorizedOperations();
             if (ops != null && !ops.isEmpty() && !ops.contains(AclOperation.WRITE) && !ops.contains(AclOperation.ALL)) {
                 return "this worker may not write to topic " + topic;
@@ -57,7 +59,8 @@ public final class ReplyTopics implements AutoCloseable {
                 return "topic " + topic + " does not exist";
             }
             if (OutcomeRecords.permanent(e.getCause())) {
-                return "topic " + topic + " cannot be written to: " + e.getCause().getMessage();
+                return "topic " + topic + " cannot be written to: "
+                        + e.getCause().getMessage();
             }
             return null; // the broker away: the write will tell
         } catch (TimeoutException e) {

@@ -32,8 +32,7 @@ class HandoverTest {
     private final List<Finished> committed = new ArrayList<>();
 
     private static Work work(TopicPartition tp, long offset) {
-        return new Work(new ConsumerRecord<>(tp.topic(), tp.partition(), offset, null, new byte[0]), Priority.MEDIUM,
-                0);
+        return new Work(new ConsumerRecord<>(tp.topic(), tp.partition(), offset, null, new byte[0]), Priority.MEDIUM);
     }
 
     /**
@@ -83,7 +82,8 @@ class HandoverTest {
         buffer.add(Priority.MEDIUM, work(MOVING, 3));
         starter.start();
         try {
-            await().atMost(Duration.ofSeconds(5)).until(() -> starter.inFlight() == 4 && waitingForCapacity.size() == 1);
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> starter.inFlight() == 4 && waitingForCapacity.size() == 1);
             // the call at offset 1 finishes during the hand-over; the one at 2 never does
             CountDownLatch finishing = releases.computeIfAbsent(1L, o -> new CountDownLatch(1));
             int cancelled = handover.revoke(List.of(MOVING), Duration.ofMillis(600), () -> {
@@ -93,14 +93,21 @@ class HandoverTest {
 
             assertThat(cancelled).as("the call that outlasted the wait").isEqualTo(1);
             assertThat(starter.anyRunning(List.of(MOVING))).isFalse();
-            assertThat(committed).filteredOn(Finished::done).extracting(f -> f.work().record().offset())
+            assertThat(committed)
+                    .filteredOn(Finished::done)
+                    .extracting(f -> f.work().record().offset())
                     .containsExactly(1L);
-            assertThat(committed).filteredOn(f -> !f.done()).extracting(f -> f.work().record().offset())
+            assertThat(committed)
+                    .filteredOn(f -> !f.done())
+                    .extracting(f -> f.work().record().offset())
                     .containsExactlyInAnyOrder(0L, 2L);
-            assertThat(buffer.size(Priority.MEDIUM)).as("the buffered job of the moving partition is dropped")
+            assertThat(buffer.size(Priority.MEDIUM))
+                    .as("the buffered job of the moving partition is dropped")
                     .isZero();
             assertThat(started.get()).isEqualTo(4);
-            assertThat(starter.running(List.of(STAYING))).as("other partitions' jobs go on").hasSize(1);
+            assertThat(starter.running(List.of(STAYING)))
+                    .as("other partitions' jobs go on")
+                    .hasSize(1);
 
             // after the hand-over the starter takes jobs again
             releases.computeIfAbsent(9L, o -> new CountDownLatch(1)).countDown();
@@ -127,13 +134,16 @@ class HandoverTest {
 
             // the wait ends unfinished; the call is not interrupted (the provider has it: its claim keeps the next
             // owner from asking again) and ends when the provider answers; the buffered job is the next owner's
-            await().atMost(Duration.ofSeconds(5)).until(() -> starter.running(List.of(MOVING)).size() == 1);
-            assertThat(starter.running(List.of(MOVING))).singleElement()
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> starter.running(List.of(MOVING)).size() == 1);
+            assertThat(starter.running(List.of(MOVING)))
+                    .singleElement()
                     .satisfies(h -> assertThat(h.work().record().offset()).isEqualTo(5));
             releases.computeIfAbsent(5L, o -> new CountDownLatch(1)).countDown();
             await().atMost(Duration.ofSeconds(5)).until(() -> !starter.anyRunning(List.of(MOVING)));
             starter.drainEnded(committed::add);
-            assertThat(committed).extracting(f -> f.work().record().offset() + ":" + f.done())
+            assertThat(committed)
+                    .extracting(f -> f.work().record().offset() + ":" + f.done())
                     .containsExactlyInAnyOrder("0:false", "5:true");
             assertThat(buffer.size(Priority.MEDIUM)).isZero();
             assertThat(started.get()).isEqualTo(2);
@@ -145,14 +155,16 @@ class HandoverTest {
     @Test
     void no_job_starts_in_emergency_mode() {
         AtomicInteger checks = new AtomicInteger();
-        JobStarter starter = new JobStarter(buffer, 2, () -> checks.incrementAndGet() < 5, Duration.ofMillis(20),
-                this::run, w -> true);
+        JobStarter starter = new JobStarter(
+                buffer, 2, () -> checks.incrementAndGet() < 5, Duration.ofMillis(20), this::run, w -> true);
         buffer.add(Priority.MEDIUM, work(STAYING, 1));
         releases.computeIfAbsent(1L, o -> new CountDownLatch(1)).countDown();
         starter.start();
         try {
             await().atMost(Duration.ofSeconds(5)).until(() -> started.get() == 1);
-            assertThat(checks.get()).as("held back while every provider was down").isGreaterThanOrEqualTo(5);
+            assertThat(checks.get())
+                    .as("held back while every provider was down")
+                    .isGreaterThanOrEqualTo(5);
         } finally {
             starter.stop();
         }

@@ -8,7 +8,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -54,7 +56,7 @@ class ResultCommitterTest {
             }
             if (record.topic().equals("gone")) {
                 failedSend = true;
-                return java.util.concurrent.CompletableFuture.failedFuture(
+                return CompletableFuture.failedFuture(
                         new TimeoutException("Topic gone not present in metadata after 5000 ms."));
             }
             return super.send(record, callback);
@@ -77,26 +79,33 @@ class ResultCommitterTest {
 
     private final Producer producer = new Producer();
     /** The current assignment of the partitions here (one number for all, in this test). */
-    private final java.util.concurrent.atomic.AtomicLong ownership = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong ownership = new AtomicLong();
+
     private final OffsetLedger ledger = new OffsetLedger();
     private final List<Work> fellBack = new ArrayList<>();
-    private final ResultCommitter committer = new ResultCommitter(() -> producer, ledger, Duration.ofMillis(20),
+    private final ResultCommitter committer = new ResultCommitter(
+            () -> producer,
+            ledger,
+            Duration.ofMillis(20),
             (work, e) -> {
                 fellBack.add(work);
-                return List.of(new ProducerRecord<>("llm.jobs.dlt", "undeliverable-" + work.record().offset(),
-                        new byte[0]));
-            }, w -> ledger.tracks(w.partition()) && w.ownership() == ownership.get(),
+                return List.of(new ProducerRecord<>(
+                        "llm.jobs.dlt", "undeliverable-" + work.record().offset(), new byte[0]));
+            },
+            w -> ledger.tracks(w.partition()) && w.ownership() == ownership.get(),
             topic -> topic.equals("gone") ? "topic gone does not exist" : null);
 
     private Work work(TopicPartition tp, long offset) {
-        return new Work(new ConsumerRecord<>(tp.topic(), tp.partition(), offset, null, new byte[0]), Priority.HIGH, 0,
+        return new Work(
+                new ConsumerRecord<>(tp.topic(), tp.partition(), offset, null, new byte[0]),
+                Priority.HIGH,
                 ownership.get());
     }
 
     private Finished ended(TopicPartition tp, long offset, String topic) {
         ledger.started(tp, offset);
-        return new Finished(work(tp, offset), List.of(new ProducerRecord<>(topic, "job-" + offset, new byte[0])),
-                false);
+        return new Finished(
+                work(tp, offset), List.of(new ProducerRecord<>(topic, "job-" + offset, new byte[0])), false);
     }
 
     @Test
@@ -115,12 +124,14 @@ class ResultCommitterTest {
 
         assertThat(producer.commitCount()).isEqualTo(1);
         assertThat(producer.history()).extracting(ProducerRecord::key).containsExactly("job-0", "job-2", "job-7");
-        Map<TopicPartition, OffsetAndMetadata> offsets = producer.consumerGroupOffsetsHistory().getFirst()
-                .get("workers");
+        Map<TopicPartition, OffsetAndMetadata> offsets =
+                producer.consumerGroupOffsetsHistory().getFirst().get("workers");
         assertThat(offsets.get(HIGH0).offset()).as("the lowest unfinished").isEqualTo(1);
         assertThat(OffsetLedger.decode(1, offsets.get(HIGH0).metadata())).containsExactly(2L);
         assertThat(offsets.get(HIGH1).offset()).isEqualTo(8);
-        assertThat(committer.commit(() -> GROUP, true)).as("nothing new: no transaction").isTrue();
+        assertThat(committer.commit(() -> GROUP, true))
+                .as("nothing new: no transaction")
+                .isTrue();
         assertThat(producer.commitCount()).isEqualTo(1);
     }
 
@@ -138,9 +149,15 @@ class ResultCommitterTest {
         assertThat(committer.commit(() -> GROUP, true)).isTrue();
 
         assertThat(producer.commitCount()).isEqualTo(1);
-        assertThat(producer.history()).extracting(ProducerRecord::key)
+        assertThat(producer.history())
+                .extracting(ProducerRecord::key)
                 .containsExactly("job-0", "undeliverable-1", "job-2");
-        assertThat(producer.consumerGroupOffsetsHistory().getLast().get("workers").get(HIGH0).offset()).isEqualTo(3);
+        assertThat(producer.consumerGroupOffsetsHistory()
+                        .getLast()
+                        .get("workers")
+                        .get(HIGH0)
+                        .offset())
+                .isEqualTo(3);
     }
 
     @Test
@@ -174,7 +191,8 @@ class ResultCommitterTest {
             ledger.finished(HIGH0, o);
         }
         assertThat(committer.commit(() -> GROUP, true)).isTrue();
-        assertThat(producer.history()).extracting(ProducerRecord::key)
+        assertThat(producer.history())
+                .extracting(ProducerRecord::key)
                 .containsExactly("job-" + (OffsetLedger.MAX_SPAN + 5));
     }
 
@@ -193,7 +211,9 @@ class ResultCommitterTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> committer.commit(() -> GROUP, true));
         producer.commitTransactionException = null;
         committer.commit(() -> GROUP, true);
-        assertThat(producer.history()).as("the new owner of offset 0 answers it").isEmpty();
+        assertThat(producer.history())
+                .as("the new owner of offset 0 answers it")
+                .isEmpty();
     }
 
     @Test
@@ -210,18 +230,25 @@ class ResultCommitterTest {
         // the first transaction was completed as it was, the second job went in a transaction of its own
         assertThat(producer.commitCount()).isEqualTo(2);
         assertThat(producer.history()).extracting(ProducerRecord::key).containsExactly("job-0", "job-1");
-        assertThat(producer.consumerGroupOffsetsHistory()).extracting(m -> m.get("workers").get(HIGH0).offset())
+        assertThat(producer.consumerGroupOffsetsHistory())
+                .extracting(m -> m.get("workers").get(HIGH0).offset())
                 .containsExactly(1L, 2L);
     }
 
     @Test
     void an_aborted_transaction_is_tried_again_once_and_a_fenced_producer_is_replaced() {
         List<Producer> made = new ArrayList<>();
-        ResultCommitter fresh = new ResultCommitter(() -> {
-            Producer p = new Producer();
-            made.add(p);
-            return p;
-        }, ledger, Duration.ofMillis(20), (w, e) -> List.of(), w -> true, topic -> null);
+        ResultCommitter fresh = new ResultCommitter(
+                () -> {
+                    Producer p = new Producer();
+                    made.add(p);
+                    return p;
+                },
+                ledger,
+                Duration.ofMillis(20),
+                (w, e) -> List.of(),
+                w -> true,
+                topic -> null);
         ledger.seed(HIGH0, null);
         fresh.add(ended(HIGH0, 0, "llm.results"));
         fresh.commit(() -> GROUP, true); // first producer, committed
@@ -235,7 +262,12 @@ class ResultCommitterTest {
 
         assertThat(made).hasSize(2);
         assertThat(made.get(1).history()).extracting(ProducerRecord::key).containsExactly("job-1");
-        assertThat(made.get(1).consumerGroupOffsetsHistory().getLast().get("workers").get(HIGH0).offset())
+        assertThat(made.get(1)
+                        .consumerGroupOffsetsHistory()
+                        .getLast()
+                        .get("workers")
+                        .get(HIGH0)
+                        .offset())
                 .isEqualTo(2);
     }
 
@@ -250,6 +282,7 @@ class ResultCommitterTest {
 
         committer.commit(() -> GROUP, true);
         assertThat(producer.history()).hasSize(1);
-        assertThat(producer.consumerGroupOffsetsHistory().getFirst().get("workers")).containsOnlyKeys(HIGH0);
+        assertThat(producer.consumerGroupOffsetsHistory().getFirst().get("workers"))
+                .containsOnlyKeys(HIGH0);
     }
 }

@@ -46,7 +46,8 @@ class FleetTrafficTest {
             List<FleetTraffic.Bucket> history = later.history(Duration.ofSeconds(15));
             assertThat(history).hasSize(3);
             FleetTraffic.Bucket one = history.get(1);
-            assertThat(one.startMillis()).isEqualTo(Instant.parse("2026-11-26T12:00:00Z").toEpochMilli());
+            assertThat(one.startMillis())
+                    .isEqualTo(Instant.parse("2026-11-26T12:00:00Z").toEpochMilli());
             assertThat(one.succeeded()).isEqualTo(2);
             assertThat(one.failed()).isEqualTo(1);
             assertThat(one.deadLettered()).isEqualTo(1);
@@ -62,7 +63,8 @@ class FleetTrafficTest {
             assertThat(two.callLatencyMeanMs()).isEqualTo(-1);
             assertThat(history.get(0).succeeded() + history.get(0).failed()).isZero();
             // any worker reads the same
-            assertThat(new FleetTraffic(redis, prefix, second).history(Duration.ofSeconds(15))).isEqualTo(history);
+            assertThat(new FleetTraffic(redis, prefix, second).history(Duration.ofSeconds(15)))
+                    .isEqualTo(history);
         } finally {
             redis.shutdown();
         }

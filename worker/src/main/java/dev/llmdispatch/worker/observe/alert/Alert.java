@@ -10,7 +10,10 @@ import java.time.Instant;
  * @param summary a sentence for people
  */
 public record Alert(String key, State state, String summary, Instant at) {
-    public enum State { FIRING, RESOLVED }
+    public enum State {
+        FIRING,
+        RESOLVED
+    }
 
     public String text() {
         return "[llm-dispatch] " + (state == State.FIRING ? "ALERT " : "RESOLVED ") + key + ": " + summary;

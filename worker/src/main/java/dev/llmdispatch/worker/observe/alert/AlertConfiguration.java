@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.observe.alert;
 
+import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.worker.config.DispatchProperties;
@@ -21,13 +22,30 @@ public class AlertConfiguration {
     private static final Logger log = LoggerFactory.getLogger(AlertConfiguration.class);
 
     @Bean
-    Alerter alerter(AlertProperties alerts, EmergencyMonitor emergency, Cooldowns cooldowns,
-            dev.llmdispatch.dispatch.capacity.CapacityGate gate, RedissonClient redisson, DispatchProperties properties,
+    Alerter alerter(
+            AlertProperties alerts,
+            EmergencyMonitor emergency,
+            Cooldowns cooldowns,
+            CapacityGate gate,
+            RedissonClient redisson,
+            DispatchProperties properties,
             Clock clock) {
-        log.info("alerts: failure rate > {}, mean latency > {}, over {}; webhooks {}", alerts.failureRate(),
-                alerts.meanLatency(), alerts.window(), alerts.webhooks());
-        return new Alerter(alerts, new AlertSinks(alerts.webhooks()), emergency, cooldowns, gate, redisson,
-                properties.capacitySettings().keyPrefix(), ManagementFactory.getRuntimeMXBean().getName(), clock);
+        log.info(
+                "alerts: failure rate > {}, mean latency > {}, over {}; webhooks {}",
+                alerts.failureRate(),
+                alerts.meanLatency(),
+                alerts.window(),
+                alerts.webhooks());
+        return new Alerter(
+                alerts,
+                new AlertSinks(alerts.webhooks()),
+                emergency,
+                cooldowns,
+                gate,
+                redisson,
+                properties.capacitySettings().keyPrefix(),
+                ManagementFactory.getRuntimeMXBean().getName(),
+                clock);
     }
 
     @Bean

@@ -19,8 +19,15 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param quotaLeft     alert when an account's token quota has less than this share left in its window
  */
 @ConfigurationProperties("dispatch.alerts")
-public record AlertProperties(Double failureRate, Duration meanLatency, Duration window, Integer minCalls,
-        Duration checkInterval, Duration reAlert, List<Webhook> webhooks, Double quotaLeft) {
+public record AlertProperties(
+        Double failureRate,
+        Duration meanLatency,
+        Duration window,
+        Integer minCalls,
+        Duration checkInterval,
+        Duration reAlert,
+        List<Webhook> webhooks,
+        Double quotaLeft) {
 
     public AlertProperties {
         quotaLeft = quotaLeft == null ? 0.10 : quotaLeft;
@@ -32,8 +39,8 @@ public record AlertProperties(Double failureRate, Duration meanLatency, Duration
         reAlert = reAlert == null ? Duration.ofMinutes(30) : reAlert;
         webhooks = webhooks == null ? List.of() : List.copyOf(webhooks);
         if (failureRate <= 0 || failureRate >= 1) {
-            throw new IllegalArgumentException("dispatch.alerts.failure-rate must be within (0, 1), but was "
-                    + failureRate);
+            throw new IllegalArgumentException(
+                    "dispatch.alerts.failure-rate must be within (0, 1), but was " + failureRate);
         }
     }
 
@@ -41,8 +48,8 @@ public record AlertProperties(Double failureRate, Duration meanLatency, Duration
     public record Webhook(String url, Format format) {
         public Webhook {
             if (url == null || !url.matches("https?://.+")) {
-                throw new IllegalArgumentException("dispatch.alerts.webhooks[].url must be an http(s) URL, but was "
-                        + url);
+                throw new IllegalArgumentException(
+                        "dispatch.alerts.webhooks[].url must be an http(s) URL, but was " + url);
             }
             format = format == null ? Format.GENERIC : format;
         }
@@ -50,11 +57,17 @@ public record AlertProperties(Double failureRate, Duration meanLatency, Duration
         @Override
         public String toString() {
             // webhook URLs often carry a token: never printed whole
-            return "Webhook[" + url.replaceAll("(https?://[^/]+).*", "$1/****") + ", " + format.name()
-                    .toLowerCase(Locale.ROOT) + "]";
+            return "Webhook[" + url.replaceAll("(https?://[^/]+).*", "$1/****") + ", "
+                    + format.name().toLowerCase(Locale.ROOT) + "]";
         }
     }
 
     /** Message formats. */
-    public enum Format { GENERIC, FEISHU, DINGTALK, WECOM, SLACK }
+    public enum Format {
+        GENERIC,
+        FEISHU,
+        DINGTALK,
+        WECOM,
+        SLACK
+    }
 }

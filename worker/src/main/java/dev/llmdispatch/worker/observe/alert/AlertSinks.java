@@ -17,7 +17,8 @@ public final class AlertSinks {
     private static final Logger log = LoggerFactory.getLogger("llm-dispatch.alerts");
 
     private final List<AlertProperties.Webhook> webhooks;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public AlertSinks(List<AlertProperties.Webhook> webhooks) {
         this.webhooks = webhooks;
@@ -30,12 +31,17 @@ public final class AlertSinks {
             log.warn(alert.text());
         }
         for (AlertProperties.Webhook hook : webhooks) {
-            HttpRequest request = HttpRequest.newBuilder(URI.create(hook.url())).timeout(Duration.ofSeconds(10))
+            HttpRequest request = HttpRequest.newBuilder(URI.create(hook.url()))
+                    .timeout(Duration.ofSeconds(10))
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(JobCodec.toJson(body(hook.format(), alert)))).build();
+                    .POST(HttpRequest.BodyPublishers.ofString(JobCodec.toJson(body(hook.format(), alert))))
+                    .build();
             http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
                 if (error != null || response.statusCode() >= 300) {
-                    log.warn("alert {} not delivered to {}: {}", alert.key(), hook,
+                    log.warn(
+                            "alert {} not delivered to {}: {}",
+                            alert.key(),
+                            hook,
                             error != null ? error.toString() : "HTTP " + response.statusCode());
                 }
             });
@@ -45,8 +51,18 @@ public final class AlertSinks {
     static Object body(AlertProperties.Format format, Alert alert) {
         String text = alert.text();
         return switch (format) {
-            case GENERIC -> Map.of("alert", alert.key(), "state", alert.state().name(), "summary", alert.summary(),
-                    "at", alert.at().toString(), "source", "llm-dispatch");
+            case GENERIC ->
+                Map.of(
+                        "alert",
+                        alert.key(),
+                        "state",
+                        alert.state().name(),
+                        "summary",
+                        alert.summary(),
+                        "at",
+                        alert.at().toString(),
+                        "source",
+                        "llm-dispatch");
             case FEISHU -> Map.of("msg_type", "text", "content", Map.of("text", text));
             case DINGTALK, WECOM -> Map.of("msgtype", "text", "text", Map.of("content", text));
             case SLACK -> Map.of("text", text);

@@ -39,8 +39,16 @@ public final class Alerter {
 
     private final CapacityGate gate;
 
-    public Alerter(AlertProperties settings, AlertSinks sinks, EmergencyMonitor emergency, Cooldowns cooldowns,
-            CapacityGate gate, RedissonClient redis, String keyPrefix, String worker, Clock clock) {
+    public Alerter(
+            AlertProperties settings,
+            AlertSinks sinks,
+            EmergencyMonitor emergency,
+            Cooldowns cooldowns,
+            CapacityGate gate,
+            RedissonClient redis,
+            String keyPrefix,
+            String worker,
+            Clock clock) {
         this.gate = gate;
         this.settings = settings;
         this.sinks = sinks;
@@ -62,22 +70,33 @@ public final class Alerter {
         long now = clock.millis();
         Map<String, String> local = new HashMap<>();
         synchronized (this) {
-            while (!calls.isEmpty() && calls.peekFirst().atMillis() < now - settings.window().toMillis()) {
+            while (!calls.isEmpty()
+                    && calls.peekFirst().atMillis() < now - settings.window().toMillis()) {
                 calls.pollFirst();
             }
             if (calls.size() >= settings.minCalls()) {
                 long failed = calls.stream().filter(c -> !c.ok()).count();
                 double rate = failed / (double) calls.size();
                 if (rate > settings.failureRate()) {
-                    local.put("failure-rate", String.format("%.1f%% of %d provider calls from worker %s failed in the "
-                            + "last %s (threshold %.0f%%)", 100 * rate, calls.size(), worker, settings.window(),
-                            100 * settings.failureRate()));
+                    local.put(
+                            "failure-rate",
+                            String.format(
+                                    "%.1f%% of %d provider calls from worker %s failed in the "
+                                            + "last %s (threshold %.0f%%)",
+                                    100 * rate, calls.size(), worker, settings.window(), 100 * settings.failureRate()));
                 }
                 double mean = calls.stream().mapToLong(Call::millis).average().orElse(0);
                 if (mean > settings.meanLatency().toMillis()) {
-                    local.put("mean-latency", String.format("mean provider latency %.0f ms over %d calls from worker "
-                            + "%s in the last %s (threshold %d ms)", mean, calls.size(), worker, settings.window(),
-                            settings.meanLatency().toMillis()));
+                    local.put(
+                            "mean-latency",
+                            String.format(
+                                    "mean provider latency %.0f ms over %d calls from worker "
+                                            + "%s in the last %s (threshold %d ms)",
+                                    mean,
+                                    calls.size(),
+                                    worker,
+                                    settings.window(),
+                                    settings.meanLatency().toMillis()));
                 }
             }
         }
@@ -95,8 +114,10 @@ public final class Alerter {
             if (quota != null) {
                 long left = gate.tokenPermitsLeft(account);
                 if (left < quota * settings.quotaLeft()) {
-                    fleet.put("quota-low:" + account, account + " has " + left + " of its " + quota
-                            + " tokens left in its window (threshold " + Math.round(100 * settings.quotaLeft()) + "%)");
+                    fleet.put(
+                            "quota-low:" + account,
+                            account + " has " + left + " of its " + quota + " tokens left in its window (threshold "
+                                    + Math.round(100 * settings.quotaLeft()) + "%)");
                 }
             }
         }
@@ -113,7 +134,8 @@ public final class Alerter {
                 firingSince.put(key, now);
                 lastSent.put(key, now);
                 sinks.send(new Alert(key, Alert.State.FIRING, summary, clock.instant()));
-            } else if (summary != null && now - lastSent.get(key) >= settings.reAlert().toMillis()) {
+            } else if (summary != null
+                    && now - lastSent.get(key) >= settings.reAlert().toMillis()) {
                 lastSent.put(key, now);
                 sinks.send(new Alert(key, Alert.State.FIRING, summary + " (still)", clock.instant()));
             } else if (summary == null) {
@@ -139,8 +161,10 @@ public final class Alerter {
         for (String key : Set.copyOf(fleetFiring)) {
             if (!firing.containsKey(key)) {
                 fleetFiring.remove(key);
-                if (redis.getBucket(keyPrefix + ":alert:" + key, StringCodec.INSTANCE).delete()) {
-                    redis.getBucket(keyPrefix + ":alert:" + key + ":sent", StringCodec.INSTANCE).delete();
+                if (redis.getBucket(keyPrefix + ":alert:" + key, StringCodec.INSTANCE)
+                        .delete()) {
+                    redis.getBucket(keyPrefix + ":alert:" + key + ":sent", StringCodec.INSTANCE)
+                            .delete();
                     sinks.send(new Alert(key, Alert.State.RESOLVED, "cleared", clock.instant()));
                 }
             }
