@@ -9,6 +9,9 @@ import java.util.Objects;
  */
 public record Topics(String high, String medium, String low, String results, String deadLetter, int partitions) {
 
+    /** The workers' consumer group, unless {@code spring.kafka.consumer.group-id} names another. */
+    public static final String DEFAULT_WORKER_GROUP = "llm-dispatch-workers";
+
     public static final String DEFAULT_HIGH = "llm.jobs.high";
     public static final String DEFAULT_MEDIUM = "llm.jobs.medium";
     public static final String DEFAULT_LOW = "llm.jobs.low";

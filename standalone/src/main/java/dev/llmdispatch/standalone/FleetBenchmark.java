@@ -5,6 +5,7 @@ import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.CallLogStats;
 import dev.llmdispatch.simulator.LatencyModel;
@@ -135,10 +136,10 @@ public final class FleetBenchmark implements Callable<Integer> {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (System.nanoTime() < deadline) {
-                ConsumerGroupDescription group = admin.describeConsumerGroups(List.of("llm-dispatch-workers"))
+                ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(Topics.DEFAULT_WORKER_GROUP))
                         .all()
                         .get()
-                        .get("llm-dispatch-workers");
+                        .get(Topics.DEFAULT_WORKER_GROUP);
                 if (group.groupState() == GroupState.STABLE
                         && group.members().size() == workers
                         && group.members().stream()

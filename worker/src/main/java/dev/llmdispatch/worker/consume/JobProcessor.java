@@ -6,10 +6,7 @@ import dev.llmdispatch.contract.ErrorCode;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
-import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.JobValidator;
-import dev.llmdispatch.contract.Tier;
-import dev.llmdispatch.contract.Violation;
 import dev.llmdispatch.dispatch.DispatchOutcome;
 import dev.llmdispatch.dispatch.JobDispatcher;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
@@ -24,13 +21,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.databind.JsonNode;
 
 /**
  * Takes one job record to its terminal state: an unreadable record to a dead letter, an invalid job to a
@@ -42,7 +37,6 @@ public final class JobProcessor {
     private static final Logger log = LoggerFactory.getLogger(JobProcessor.class);
 
     private final DispatchSettings settings;
-    private final JobValidator validator;
     private final JobDispatcher dispatcher;
     private final OutcomeRecords records;
     private final Clock clock;
@@ -51,6 +45,7 @@ public final class JobProcessor {
     private final AnswerStore answers;
     private final JobClaims claims;
     private final ReplyTopics replyTopics;
+    private final BadRecords bad;
     private static final long CLAIM_POLL_MILLIS = 250;
     private static final long REDIS_RETRY_MILLIS = 1_000;
     private static final int REMEMBER_TRIES = 30;
@@ -66,12 +61,12 @@ public final class JobProcessor {
             Clock clock,
             MeterRegistry meters,
             FleetTraffic traffic) {
+        this.bad = new BadRecords(settings, validator, records, clock, meters, traffic);
         this.traffic = traffic;
         this.answers = answers;
         this.claims = claims;
         this.replyTopics = replyTopics;
         this.settings = settings;
-        this.validator = validator;
         this.dispatcher = dispatcher;
         this.records = records;
         this.clock = clock;
@@ -109,6 +104,14 @@ public final class JobProcessor {
         return Finished.unfinished(work);
     }
 
+    /**
+     * The records that replace an outcome that can never be written: a minimal dead letter naming the job, its
+     * partition and offset and why; the job's outcome stays in the answer store by job id.
+     */
+    public List<ProducerRecord<String, byte[]>> undeliverable(Work work, Throwable e) {
+        return bad.undeliverable(work, e);
+    }
+
     /** Why a topic can never be written to, asked of the broker afresh; null when it can (or the broker is away). */
     public String unwritableNow(String topic) {
         return replyTopics.unwritableNow(topic);
@@ -123,73 +126,19 @@ public final class JobProcessor {
         }
     }
 
-    /**
-     * The records that replace an outcome that can never be written: a minimal dead letter naming the job, its
-     * partition and offset and why; the job's outcome stays in the answer store by job id.
-     */
-    public List<ProducerRecord<String, byte[]>> undeliverable(Work work, Throwable e) {
-        ConsumerRecord<byte[], byte[]> record = work.record();
-        String jobId = null;
-        try {
-            jobId = JobCodec.readTree(record.value()).path("id").asString(null);
-        } catch (RuntimeException unreadable) {
-            // no id to name
-        }
-        log.error(
-                "job {} at {}@{}: its outcome cannot be written ({}); dead-lettered as UNDELIVERABLE, not run again",
-                jobId,
-                work.partition(),
-                record.offset(),
-                e.getMessage());
-        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNDELIVERABLE.name())
-                .increment();
-        return List.of(records.deadLetter(
-                jobId,
-                new DeadLetter(
-                        Job.VERSION,
-                        DeadLetterReason.UNDELIVERABLE,
-                        "the job's outcome could not be written: " + e.getMessage(),
-                        null,
-                        null,
-                        work.priority(),
-                        List.of(),
-                        OutcomeRecords.source(record),
-                        OutcomeRecords.replayCount(record),
-                        clock.instant())));
-    }
-
     private void handle(JobHandle handle, List<ProducerRecord<String, byte[]>> out) throws InterruptedException {
         Work work = handle.work();
         ConsumerRecord<byte[], byte[]> record = work.record();
         long startedMillis = clock.millis();
-        byte[] value = record.value();
-        JsonNode tree;
-        try {
-            tree = JobCodec.readTree(value);
-        } catch (JobCodec.UnreadableRecordException e) {
-            deadLetterUnparsable(work, e.getMessage(), out);
-            return;
+        Job job = bad.read(work, out);
+        if (job == null) {
+            return; // unreadable or invalid: its dead letter (and REJECTED result) are in out
         }
-        JobValidator.Check check = validator.check(tree);
-        if (value.length > settings.maxJobBytes()) {
-            check = withViolation(
-                    check,
-                    tree,
-                    Violation.of(
-                            "record",
-                            "must be at most " + settings.maxJobBytes() + " bytes (dispatch.max-job-bytes)",
-                            value.length + " bytes"));
-        }
-        if (check instanceof JobValidator.Invalid invalid) {
-            reject(work, invalid, out);
-            return;
-        }
-        Job job = ((JobValidator.Valid) check).job();
         String replyTo = job.replyToOr(settings.topics().results());
         String unwritable = replyTopics.unwritable(replyTo);
         if (unwritable != null) {
             // its answer could never be delivered: no provider is asked
-            out.addAll(undeliverable(work, new IllegalStateException(unwritable)));
+            out.addAll(bad.undeliverable(work, new IllegalStateException(unwritable)));
             return;
         }
         // read before the deadline: a redelivered job that was answered gets its answer, not a second outcome
@@ -387,113 +336,5 @@ public final class JobProcessor {
                         work.priority().name())
                 .increment();
         traffic.jobFinished(result.status(), result.timings().totalMs(), deadLetter != null);
-    }
-
-    private void reject(Work work, JobValidator.Invalid invalid, List<ProducerRecord<String, byte[]>> out) {
-        ConsumerRecord<byte[], byte[]> record = work.record();
-        Instant now = clock.instant();
-        String message = invalid.message();
-        log.warn("rejected job at {}@{} (id {}): {}", work.partition(), record.offset(), invalid.readableId(), message);
-        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.INVALID_JOB.name())
-                .increment();
-        out.add(records.deadLetter(
-                invalid.readableId(),
-                records.fitting(
-                        new DeadLetter(
-                                Job.VERSION,
-                                DeadLetterReason.INVALID_JOB,
-                                message,
-                                invalid.tree(),
-                                null,
-                                work.priority(),
-                                List.of(),
-                                OutcomeRecords.source(record),
-                                OutcomeRecords.replayCount(record),
-                                now),
-                        record.value())));
-        if (invalid.readableId() != null) {
-            // a reply topic that breaks the rules is never written to: the default reply topic gets the answer
-            String replyTo = invalid.usableReplyTo() != null
-                    ? invalid.usableReplyTo()
-                    : settings.topics().results();
-            JsonNode metadata = invalid.tree().path("metadata");
-            boolean metadataOk = metadata.isObject()
-                    && invalid.violations().stream().noneMatch(v -> v.field().equals("metadata"));
-            JobResult result = new JobResult(
-                    Job.VERSION,
-                    invalid.readableId(),
-                    JobStatus.REJECTED,
-                    work.priority(),
-                    tier(invalid.tree()),
-                    null,
-                    null,
-                    null,
-                    null,
-                    new JobResult.JobError(ErrorCode.INVALID_JOB, message, false),
-                    List.of(),
-                    false,
-                    JobResult.Timings.ZERO,
-                    metadataOk ? metadata : null,
-                    now);
-            out.add(records.result(replyTo, result, OutcomeRecords.correlationId(record)));
-        }
-        meters.counter(
-                        "llm_dispatch_jobs",
-                        "status",
-                        JobStatus.REJECTED.name(),
-                        "priority",
-                        work.priority().name())
-                .increment();
-        if (invalid.readableId() != null) {
-            traffic.jobFinished(JobStatus.REJECTED, 0, true);
-        } else {
-            traffic.deadLettered();
-        }
-    }
-
-    private void deadLetterUnparsable(Work work, String reason, List<ProducerRecord<String, byte[]>> out) {
-        ConsumerRecord<byte[], byte[]> record = work.record();
-        log.warn("unparsable record at {}@{}: {}", work.partition(), record.offset(), reason);
-        String raw = record.value() == null ? null : Base64.getEncoder().encodeToString(record.value());
-        out.add(records.deadLetter(
-                null,
-                records.fitting(
-                        new DeadLetter(
-                                Job.VERSION,
-                                DeadLetterReason.UNPARSABLE,
-                                reason,
-                                null,
-                                raw,
-                                work.priority(),
-                                List.of(),
-                                OutcomeRecords.source(record),
-                                OutcomeRecords.replayCount(record),
-                                clock.instant()),
-                        record.value())));
-        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNPARSABLE.name())
-                .increment();
-        traffic.deadLettered();
-    }
-
-    private static JobValidator.Check withViolation(JobValidator.Check check, JsonNode tree, Violation extra) {
-        if (check instanceof JobValidator.Invalid invalid) {
-            List<Violation> all = new ArrayList<>(invalid.violations());
-            all.add(extra);
-            return new JobValidator.Invalid(tree, invalid.readableId(), invalid.usableReplyTo(), all);
-        }
-        Job job = ((JobValidator.Valid) check).job();
-        return new JobValidator.Invalid(tree, job.id(), job.replyTo(), List.of(extra));
-    }
-
-    private static Tier tier(JsonNode tree) {
-        JsonNode t = tree.path("tier");
-        if (t.isString()) {
-            for (Tier tier : Tier.values()) {
-                if (tier.name().equals(t.stringValue())) {
-                    return tier;
-                }
-            }
-        }
-        return null;
     }
 }

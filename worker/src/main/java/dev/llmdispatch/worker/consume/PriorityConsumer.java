@@ -129,7 +129,7 @@ public final class PriorityConsumer implements SmartLifecycle {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // jobs of an aborted transaction (a replay that failed half-way) are never run
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.putIfAbsent(ConsumerConfig.GROUP_ID_CONFIG, "llm-dispatch-workers");
+        props.putIfAbsent(ConsumerConfig.GROUP_ID_CONFIG, Topics.DEFAULT_WORKER_GROUP);
         props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(10, settings.bufferPerPriority()));
         // a worker joining or leaving moves only the partitions it must

@@ -33,7 +33,8 @@ public class OpsConfiguration implements WebMvcConfigurer {
 
     @Bean(destroyMethod = "close")
     KafkaQueues kafkaQueues(KafkaProperties kafka, Topics topics) {
-        String group = String.valueOf(kafka.buildConsumerProperties().getOrDefault("group.id", "llm-dispatch-workers"));
+        String group =
+                String.valueOf(kafka.buildConsumerProperties().getOrDefault("group.id", Topics.DEFAULT_WORKER_GROUP));
         return new KafkaQueues(kafka.buildAdminProperties(), topics, group);
     }
 

@@ -1,0 +1,230 @@
+package dev.llmdispatch.worker.consume;
+
+import dev.llmdispatch.contract.DeadLetter;
+import dev.llmdispatch.contract.DeadLetterReason;
+import dev.llmdispatch.contract.ErrorCode;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.contract.JobValidator;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.contract.Violation;
+import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.worker.observe.FleetTraffic;
+import dev.llmdispatch.worker.publish.OutcomeRecords;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Records that are not jobs to run, and what becomes of them: an unreadable record becomes an UNPARSABLE dead letter;
+ * an invalid job (the contract's rules, the size limit) a REJECTED result, when its id can be read, and an INVALID_JOB
+ * dead letter; a job whose outcome can never be written an UNDELIVERABLE dead letter. Nothing here throws for bad
+ * input.
+ */
+final class BadRecords {
+
+    private static final Logger log = LoggerFactory.getLogger(BadRecords.class);
+
+    private final DispatchSettings settings;
+    private final JobValidator validator;
+    private final OutcomeRecords records;
+    private final Clock clock;
+    private final MeterRegistry meters;
+    private final FleetTraffic traffic;
+
+    BadRecords(
+            DispatchSettings settings,
+            JobValidator validator,
+            OutcomeRecords records,
+            Clock clock,
+            MeterRegistry meters,
+            FleetTraffic traffic) {
+        this.settings = settings;
+        this.validator = validator;
+        this.records = records;
+        this.clock = clock;
+        this.meters = meters;
+        this.traffic = traffic;
+    }
+
+    /** The job in the work's record; null when it holds none that may run, and then {@code out} has its outcome. */
+    Job read(Work work, List<ProducerRecord<String, byte[]>> out) {
+        ConsumerRecord<byte[], byte[]> record = work.record();
+        byte[] value = record.value();
+        JsonNode tree;
+        try {
+            tree = JobCodec.readTree(value);
+        } catch (JobCodec.UnreadableRecordException e) {
+            deadLetterUnparsable(work, e.getMessage(), out);
+            return null;
+        }
+        JobValidator.Check check = validator.check(tree);
+        if (value.length > settings.maxJobBytes()) {
+            check = withViolation(
+                    check,
+                    tree,
+                    Violation.of(
+                            "record",
+                            "must be at most " + settings.maxJobBytes() + " bytes (dispatch.max-job-bytes)",
+                            value.length + " bytes"));
+        }
+        if (check instanceof JobValidator.Invalid invalid) {
+            reject(work, invalid, out);
+            return null;
+        }
+        return ((JobValidator.Valid) check).job();
+    }
+
+    /**
+     * The records that replace an outcome that can never be written: a minimal dead letter naming the job, its
+     * partition and offset and why; the job's outcome stays in the answer store by job id.
+     */
+    List<ProducerRecord<String, byte[]>> undeliverable(Work work, Throwable e) {
+        ConsumerRecord<byte[], byte[]> record = work.record();
+        String jobId = null;
+        try {
+            jobId = JobCodec.readTree(record.value()).path("id").asString(null);
+        } catch (RuntimeException unreadable) {
+            // no id to name
+        }
+        log.error(
+                "job {} at {}@{}: its outcome cannot be written ({}); dead-lettered as UNDELIVERABLE, not run again",
+                jobId,
+                work.partition(),
+                record.offset(),
+                e.getMessage());
+        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNDELIVERABLE.name())
+                .increment();
+        return List.of(records.deadLetter(
+                jobId,
+                new DeadLetter(
+                        Job.VERSION,
+                        DeadLetterReason.UNDELIVERABLE,
+                        "the job's outcome could not be written: " + e.getMessage(),
+                        null,
+                        null,
+                        work.priority(),
+                        List.of(),
+                        OutcomeRecords.source(record),
+                        OutcomeRecords.replayCount(record),
+                        clock.instant())));
+    }
+
+    private void reject(Work work, JobValidator.Invalid invalid, List<ProducerRecord<String, byte[]>> out) {
+        ConsumerRecord<byte[], byte[]> record = work.record();
+        Instant now = clock.instant();
+        String message = invalid.message();
+        log.warn("rejected job at {}@{} (id {}): {}", work.partition(), record.offset(), invalid.readableId(), message);
+        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.INVALID_JOB.name())
+                .increment();
+        out.add(records.deadLetter(
+                invalid.readableId(),
+                records.fitting(
+                        new DeadLetter(
+                                Job.VERSION,
+                                DeadLetterReason.INVALID_JOB,
+                                message,
+                                invalid.tree(),
+                                null,
+                                work.priority(),
+                                List.of(),
+                                OutcomeRecords.source(record),
+                                OutcomeRecords.replayCount(record),
+                                now),
+                        record.value())));
+        if (invalid.readableId() != null) {
+            // a reply topic that breaks the rules is never written to: the default reply topic gets the answer
+            String replyTo = invalid.usableReplyTo() != null
+                    ? invalid.usableReplyTo()
+                    : settings.topics().results();
+            JsonNode metadata = invalid.tree().path("metadata");
+            boolean metadataOk = metadata.isObject()
+                    && invalid.violations().stream().noneMatch(v -> v.field().equals("metadata"));
+            JobResult result = new JobResult(
+                    Job.VERSION,
+                    invalid.readableId(),
+                    JobStatus.REJECTED,
+                    work.priority(),
+                    tier(invalid.tree()),
+                    null,
+                    null,
+                    null,
+                    null,
+                    new JobResult.JobError(ErrorCode.INVALID_JOB, message, false),
+                    List.of(),
+                    false,
+                    JobResult.Timings.ZERO,
+                    metadataOk ? metadata : null,
+                    now);
+            out.add(records.result(replyTo, result, OutcomeRecords.correlationId(record)));
+        }
+        meters.counter(
+                        "llm_dispatch_jobs",
+                        "status",
+                        JobStatus.REJECTED.name(),
+                        "priority",
+                        work.priority().name())
+                .increment();
+        if (invalid.readableId() != null) {
+            traffic.jobFinished(JobStatus.REJECTED, 0, true);
+        } else {
+            traffic.deadLettered();
+        }
+    }
+
+    private void deadLetterUnparsable(Work work, String reason, List<ProducerRecord<String, byte[]>> out) {
+        ConsumerRecord<byte[], byte[]> record = work.record();
+        log.warn("unparsable record at {}@{}: {}", work.partition(), record.offset(), reason);
+        String raw = record.value() == null ? null : Base64.getEncoder().encodeToString(record.value());
+        out.add(records.deadLetter(
+                null,
+                records.fitting(
+                        new DeadLetter(
+                                Job.VERSION,
+                                DeadLetterReason.UNPARSABLE,
+                                reason,
+                                null,
+                                raw,
+                                work.priority(),
+                                List.of(),
+                                OutcomeRecords.source(record),
+                                OutcomeRecords.replayCount(record),
+                                clock.instant()),
+                        record.value())));
+        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNPARSABLE.name())
+                .increment();
+        traffic.deadLettered();
+    }
+
+    private static JobValidator.Check withViolation(JobValidator.Check check, JsonNode tree, Violation extra) {
+        if (check instanceof JobValidator.Invalid invalid) {
+            List<Violation> all = new ArrayList<>(invalid.violations());
+            all.add(extra);
+            return new JobValidator.Invalid(tree, invalid.readableId(), invalid.usableReplyTo(), all);
+        }
+        Job job = ((JobValidator.Valid) check).job();
+        return new JobValidator.Invalid(tree, job.id(), job.replyTo(), List.of(extra));
+    }
+
+    private static Tier tier(JsonNode tree) {
+        JsonNode t = tree.path("tier");
+        if (t.isString()) {
+            for (Tier tier : Tier.values()) {
+                if (tier.name().equals(t.stringValue())) {
+                    return tier;
+                }
+            }
+        }
+        return null;
+    }
+}
