@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +36,7 @@ final class AccountCapacity {
     /**
      * Room for one request, or the refusal.
      *
-     * @param askedNanos  when it was asked for ({@link System#nanoTime()}), before the store decided: the grant is
+     * @param askedNanos  when it was asked for (the gate's ticker), before the store decided: the grant is
      *                    at most this old
      * @param tokenEntry  its entry in the token window, or null
      * @param retryMillis for a refusal: how long until room may appear, on the store's word (0: unknown)
@@ -57,6 +58,9 @@ final class AccountCapacity {
 
     final String accountId;
     private final Limits limits;
+    /** The gate's ticker: when room was asked for (a grant's age is measured on it). */
+    private final LongSupplier nanoTime;
+
     private final CapacityStore store;
     private final AccountKeys keys;
     private final AccountKeys.Declaration declaration;
@@ -76,7 +80,9 @@ final class AccountCapacity {
             CapacitySettings settings,
             AccountSettings account,
             Duration callTimeout,
-            String workerId) {
+            String workerId,
+            LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
         this.accountId = account.id();
         this.limits = account.limits();
         this.store = store;
@@ -117,7 +123,7 @@ final class AccountCapacity {
         String requestId = workerId + "-r" + ids.incrementAndGet();
         // the raw estimate: the store clamps it to the strictest quota in force (another worker's, maybe)
         long tokens = Math.max(0, estimatedTokens);
-        long asked = System.nanoTime();
+        long asked = nanoTime.getAsLong();
         CapacityStore.Decision d = store.acquire(
                 keys,
                 declaration,

@@ -123,7 +123,8 @@ public final class CapacityGate implements AutoCloseable {
             for (AccountSettings account : provider.accounts()) {
                 if (account.enabled()) {
                     accounts.put(
-                            account.id(), new AccountCapacity(store, settings, account, provider.timeout(), workerId));
+                            account.id(),
+                            new AccountCapacity(store, settings, account, provider.timeout(), workerId, nanoTime));
                 }
             }
         });
@@ -303,7 +304,7 @@ public final class CapacityGate implements AutoCloseable {
         AccountCapacity capacity = accounts.get(accountId);
         long safe = TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis())
                 - settings.leaseMargin().toNanos() / 2;
-        if (!running || System.nanoTime() - finished.askedNanos() > safe || room.windowFullOrBlocked(accountId)) {
+        if (!running || nanoTime.getAsLong() - finished.askedNanos() > safe || room.windowFullOrBlocked(accountId)) {
             return false; // too little lease left to renew safely, or no room to hand on
         }
         Waiter waiter = queue.mostUrgentFor(accountId, clock.millis());
@@ -366,6 +367,11 @@ public final class CapacityGate implements AutoCloseable {
     /** Concurrency permits handed from a finished call straight to a waiting job of this worker. */
     public long handedOver() {
         return handedOver.get();
+    }
+
+    /** The gate's ticker (waiting, aging, grant ages). */
+    long nanos() {
+        return nanoTime.getAsLong();
     }
 
     /** The window guard in nanoseconds: the oldest a grant may be when its request is written. */

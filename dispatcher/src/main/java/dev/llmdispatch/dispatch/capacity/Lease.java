@@ -16,7 +16,7 @@ public final class Lease implements AutoCloseable {
     private final CapacityGate gate;
     private final long waitedMillis;
     private boolean ended;
-    /** When the request was let go to be written ({@link System#nanoTime()}), 0 before. */
+    /** When the request was let go to be written (the gate's ticker), 0 before. */
     private volatile long writtenNanos;
 
     Lease(Slot slot, AccountCapacity.Grant grant, CapacityGate gate, long waitedMillis) {
@@ -34,7 +34,7 @@ public final class Lease implements AutoCloseable {
         return grant.permitId();
     }
 
-    /** When the room was asked for ({@link System#nanoTime()}): the grant is no older than this. */
+    /** When the room was asked for (the gate's ticker): the grant is no older than this. */
     long askedNanos() {
         return grant.askedNanos();
     }
@@ -50,7 +50,7 @@ public final class Lease implements AutoCloseable {
 
     /** How old the grant is now, at most (nanoseconds). */
     public long ageNanos() {
-        return System.nanoTime() - grant.askedNanos();
+        return gate.nanos() - grant.askedNanos();
     }
 
     /**
@@ -62,7 +62,7 @@ public final class Lease implements AutoCloseable {
         // in a request window of any live worker's limits, not only this worker's
         boolean writable = !grant.windowed() || ageNanos() <= gate.windowGuardNanos();
         if (writable) {
-            writtenNanos = System.nanoTime();
+            writtenNanos = gate.nanos();
         }
         return writable;
     }
@@ -72,7 +72,7 @@ public final class Lease implements AutoCloseable {
         long at = writtenNanos;
         return at == 0
                 ? null
-                : new CapacityStore.Sent(grant.requestId(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - at));
+                : new CapacityStore.Sent(grant.requestId(), TimeUnit.NANOSECONDS.toMillis(gate.nanos() - at));
     }
 
     /** The call is over: the permit goes back (or straight to a waiting job); the request keeps its window place. */

@@ -43,6 +43,8 @@ class CapacityGateFaultTest {
         final AtomicInteger acquireCalls = new AtomicInteger();
         volatile boolean failAcquire;
         volatile boolean failRelease;
+        /** Grants sit in a request window (their age at writing is then checked against the window guard). */
+        volatile boolean windowed;
 
         FlakyStore(int limit) {
             this.limit = limit;
@@ -61,7 +63,7 @@ class CapacityGateFaultTest {
                 return new Decision(Reason.CONCURRENCY, 0, "e", 0);
             }
             inFlight.add(ask.permitId());
-            return new Decision(Reason.GRANTED, 0, "e", 0);
+            return new Decision(Reason.GRANTED, 0, "e", 0, windowed, 0);
         }
 
         @Override
@@ -291,5 +293,40 @@ class CapacityGateFaultTest {
         held.close();
         CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
         assertThat(order).containsExactly(Priority.HIGH, Priority.MEDIUM, Priority.LOW, Priority.LOW);
+    }
+
+    @Test
+    void a_grant_older_than_the_window_guard_when_its_request_is_written_may_not_be_written() throws Exception {
+        FlakyStore store = new FlakyStore(2);
+        store.windowed = true;
+        AtomicLong ticker = new AtomicLong();
+        gate = new CapacityGate(
+                store,
+                SETTINGS,
+                new CapacitySettings(
+                        "t",
+                        Duration.ofMillis(100),
+                        Duration.ofSeconds(1),
+                        Duration.ofMillis(5),
+                        null,
+                        false,
+                        Duration.ofMinutes(1),
+                        null),
+                Clock.systemUTC(),
+                null,
+                ticker::get);
+        try (Lease fresh = gate.acquire(SLOTS, Priority.HIGH, null, 0);
+                Lease stale = gate.acquire(SLOTS, Priority.HIGH, null, 0)) {
+            ticker.addAndGet(Duration.ofMillis(100).toNanos());
+            assertThat(fresh.writable()).as("exactly the guard old").isTrue();
+            ticker.addAndGet(1);
+            assertThat(stale.writable()).as("a nanosecond past the guard").isFalse();
+        }
+        // outside a request window the age does not matter
+        store.windowed = false;
+        try (Lease unwindowed = gate.acquire(SLOTS, Priority.HIGH, null, 0)) {
+            ticker.addAndGet(Duration.ofDays(1).toNanos());
+            assertThat(unwindowed.writable()).isTrue();
+        }
     }
 }

@@ -4,7 +4,6 @@ import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import java.time.Clock;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -22,8 +21,6 @@ import org.redisson.client.codec.StringCodec;
  */
 public final class Alerter {
 
-    private record Call(long atMillis, boolean ok, long millis) {}
-
     private final AlertProperties settings;
     private final AlertSinks sinks;
     private final EmergencyMonitor emergency;
@@ -32,9 +29,7 @@ public final class Alerter {
     private final String keyPrefix;
     private final String worker;
     private final Clock clock;
-    private final ArrayDeque<Call> calls = new ArrayDeque<>();
-    private final Map<String, Long> firingSince = new HashMap<>();
-    private final Map<String, Long> lastSent = new HashMap<>();
+    private final LocalAlertRules local;
     private final Set<String> fleetFiring = new HashSet<>();
 
     private final CapacityGate gate;
@@ -58,48 +53,17 @@ public final class Alerter {
         this.keyPrefix = keyPrefix;
         this.worker = worker;
         this.clock = clock;
+        this.local = new LocalAlertRules(settings, worker, clock);
     }
 
     /** A provider call ended (from the request path: cheap). */
-    public synchronized void called(boolean ok, long millis) {
-        calls.addLast(new Call(clock.millis(), ok, millis));
+    public void called(boolean ok, long millis) {
+        local.called(ok, millis);
     }
 
     /** Checks every rule once. */
     public void check() {
-        long now = clock.millis();
-        Map<String, String> local = new HashMap<>();
-        synchronized (this) {
-            while (!calls.isEmpty()
-                    && calls.peekFirst().atMillis() < now - settings.window().toMillis()) {
-                calls.pollFirst();
-            }
-            if (calls.size() >= settings.minCalls()) {
-                long failed = calls.stream().filter(c -> !c.ok()).count();
-                double rate = failed / (double) calls.size();
-                if (rate > settings.failureRate()) {
-                    local.put(
-                            "failure-rate",
-                            String.format(
-                                    "%.1f%% of %d provider calls from worker %s failed in the "
-                                            + "last %s (threshold %.0f%%)",
-                                    100 * rate, calls.size(), worker, settings.window(), 100 * settings.failureRate()));
-                }
-                double mean = calls.stream().mapToLong(Call::millis).average().orElse(0);
-                if (mean > settings.meanLatency().toMillis()) {
-                    local.put(
-                            "mean-latency",
-                            String.format(
-                                    "mean provider latency %.0f ms over %d calls from worker "
-                                            + "%s in the last %s (threshold %d ms)",
-                                    mean,
-                                    calls.size(),
-                                    worker,
-                                    settings.window(),
-                                    settings.meanLatency().toMillis()));
-                }
-            }
-        }
+        local.check().forEach(sinks::send);
         Map<String, String> fleet = new HashMap<>();
         if (emergency.active()) {
             fleet.put("emergency", "every provider is unavailable: consumption is paused, health probes continue");
@@ -121,29 +85,7 @@ public final class Alerter {
                 }
             }
         }
-        checkLocal(local, now);
         checkFleet(fleet);
-    }
-
-    private void checkLocal(Map<String, String> firing, long now) {
-        Set<String> keys = new HashSet<>(firing.keySet());
-        keys.addAll(firingSince.keySet());
-        for (String key : keys) {
-            String summary = firing.get(key);
-            if (summary != null && !firingSince.containsKey(key)) {
-                firingSince.put(key, now);
-                lastSent.put(key, now);
-                sinks.send(new Alert(key, Alert.State.FIRING, summary, clock.instant()));
-            } else if (summary != null
-                    && now - lastSent.get(key) >= settings.reAlert().toMillis()) {
-                lastSent.put(key, now);
-                sinks.send(new Alert(key, Alert.State.FIRING, summary + " (still)", clock.instant()));
-            } else if (summary == null) {
-                firingSince.remove(key);
-                lastSent.remove(key);
-                sinks.send(new Alert(key, Alert.State.RESOLVED, "cleared on worker " + worker, clock.instant()));
-            }
-        }
     }
 
     private void checkFleet(Map<String, String> firing) {
