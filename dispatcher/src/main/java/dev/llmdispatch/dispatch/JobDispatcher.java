@@ -2,8 +2,6 @@ package dev.llmdispatch.dispatch;
 
 import dev.llmdispatch.contract.ErrorCode;
 import dev.llmdispatch.contract.Job;
-import dev.llmdispatch.contract.JobCodec;
-import dev.llmdispatch.contract.JobKind;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
@@ -11,6 +9,7 @@ import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.Lease;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.provider.ProviderReply;
+import dev.llmdispatch.dispatch.provider.ProviderRequests;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Outcome;
@@ -22,16 +21,12 @@ import dev.llmdispatch.dispatch.routing.Slot;
 import io.github.resilience4j.core.IntervalFunction;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -149,20 +144,12 @@ public final class JobDispatcher {
                     0);
         }
         List<JobResult.Attempt> attempts = new ArrayList<>(before);
-        Map<String, Integer> calls = new HashMap<>();
-        Set<String> excluded = new HashSet<>();
-        for (JobResult.Attempt a : before) {
-            if (calls.merge(a.account(), 1, Integer::sum) >= resilience.attemptsPerAccount()) {
-                excluded.add(a.account());
-            }
-        }
+        AttemptBudget budget = new AttemptBudget(resilience.attemptsPerAccount(), before);
         long providerMs = 0;
         long waitMs = 0;
         boolean announced = false;
         while (true) {
-            List<Slot> candidates = route.slots().stream()
-                    .filter(s -> !excluded.contains(s.accountId()))
-                    .toList();
+            List<Slot> candidates = budget.allowed(route.slots());
             List<Slot> usable = candidates.stream()
                     .filter(s -> health.cooldowns()
                             .blocked(s.accountId())
@@ -228,7 +215,7 @@ public final class JobDispatcher {
             Outcome outcome;
             long[] ageAtWrite = {-1};
             try {
-                ObjectNode body = requestBody(job, slot);
+                ObjectNode body = ProviderRequests.body(job, slot);
                 model = body.path("model").asString(null);
                 if (!announced) {
                     announced = true;
@@ -312,33 +299,19 @@ public final class JobDispatcher {
                     slot.accountId(), reply.answered() ? reply.status() : null, outcome.error(), reply.millis());
             attempts.add(failed);
             attemptLog.failed(job.id(), failed);
-            int n = calls.merge(slot.accountId(), 1, Integer::sum);
-            switch (outcome) {
-                case Outcome.Rejected rejected -> {
+            switch (budget.failed(slot, outcome, route.slots())) {
+                case GIVE_UP -> {
                     return DispatchOutcome.failed(
                             route.tier(),
                             ErrorCode.PROVIDER_REJECTED,
-                            slot.accountId() + " refused the request: " + rejected.message(),
+                            slot.accountId() + " refused the request: " + ((Outcome.Rejected) outcome).message(),
                             false,
                             attempts,
                             providerMs,
                             waitMs);
                 }
-                case Outcome.NextProvider next ->
-                    route.slots().stream()
-                            .filter(s -> s.provider().equals(slot.provider()))
-                            .forEach(s -> excluded.add(s.accountId()));
-                case Outcome.Unauthorized u -> excluded.add(slot.accountId());
-                case Outcome.QuotaExhausted q -> excluded.add(slot.accountId());
-                case Outcome.RateLimited r -> {
-                    if (n >= resilience.attemptsPerAccount()) {
-                        excluded.add(slot.accountId());
-                    }
-                }
-                case Outcome.Retry r -> {
-                    if (n >= resilience.attemptsPerAccount()) {
-                        excluded.add(slot.accountId());
-                    } else if (!sleepBefore(job, backoff.apply(n))) {
+                case RETRY_AFTER_BACKOFF -> {
+                    if (!sleepBefore(job, backoff.apply(budget.calls(slot.accountId())))) {
                         return DispatchOutcome.failed(
                                 route.tier(),
                                 ErrorCode.EXPIRED,
@@ -350,7 +323,9 @@ public final class JobDispatcher {
                                 waitMs);
                     }
                 }
-                case Outcome.Success s -> throw new IllegalStateException("unreachable");
+                case MOVE_ON -> {
+                    // the accounts still allowed are tried next
+                }
             }
         }
     }
@@ -392,32 +367,6 @@ public final class JobDispatcher {
         }
         Thread.sleep(millis);
         return true;
-    }
-
-    /** The job's request as this slot's provider wants it: its model, its thinking flags. */
-    static ObjectNode requestBody(Job job, Slot slot) {
-        ObjectNode body = job.request().deepCopy();
-        body.remove("stream");
-        String kindKey = job.kind() == JobKind.EMBEDDING
-                ? "embedding"
-                : Boolean.TRUE.equals(job.thinking()) ? "thinking" : "chat";
-        String requested = body.path("model").isString() ? body.path("model").stringValue() : null;
-        String model = slot.settings().modelFor(requested, kindKey);
-        if (model != null) {
-            body.put("model", model);
-        }
-        if (Boolean.TRUE.equals(job.thinking())) {
-            for (Map.Entry<String, Object> e : slot.settings().thinkingParams().entrySet()) {
-                JsonNode value = JobCodec.toTree(e.getValue());
-                JsonNode existing = body.get(e.getKey());
-                if (existing instanceof ObjectNode target && value instanceof ObjectNode extra) {
-                    target.setAll(extra);
-                } else {
-                    body.set(e.getKey(), value);
-                }
-            }
-        }
-        return body;
     }
 
     /** "nvidia-1: 503 server_error x3; nvidia-2: circuit open" for messages and dead letters. */

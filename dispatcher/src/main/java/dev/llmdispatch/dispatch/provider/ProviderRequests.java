@@ -1,0 +1,41 @@
+package dev.llmdispatch.dispatch.provider;
+
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobKind;
+import dev.llmdispatch.dispatch.routing.Slot;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/** A job's request as a provider's OpenAI-compatible API wants it. */
+public final class ProviderRequests {
+
+    private ProviderRequests() {}
+
+    /** The job's request as this slot's provider wants it: its model, its thinking flags. */
+    public static ObjectNode body(Job job, Slot slot) {
+        ObjectNode body = job.request().deepCopy();
+        body.remove("stream");
+        String kindKey = job.kind() == JobKind.EMBEDDING
+                ? "embedding"
+                : Boolean.TRUE.equals(job.thinking()) ? "thinking" : "chat";
+        String requested = body.path("model").isString() ? body.path("model").stringValue() : null;
+        String model = slot.settings().modelFor(requested, kindKey);
+        if (model != null) {
+            body.put("model", model);
+        }
+        if (Boolean.TRUE.equals(job.thinking())) {
+            for (Map.Entry<String, Object> e : slot.settings().thinkingParams().entrySet()) {
+                JsonNode value = JobCodec.toTree(e.getValue());
+                JsonNode existing = body.get(e.getKey());
+                if (existing instanceof ObjectNode target && value instanceof ObjectNode extra) {
+                    target.setAll(extra);
+                } else {
+                    body.set(e.getKey(), value);
+                }
+            }
+        }
+        return body;
+    }
+}
