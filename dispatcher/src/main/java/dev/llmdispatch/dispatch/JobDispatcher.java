@@ -6,7 +6,9 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.capacity.CapacityUnavailableException;
 import dev.llmdispatch.dispatch.capacity.Lease;
+import dev.llmdispatch.dispatch.capacity.NoUsableAccountException;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.provider.ProviderReply;
 import dev.llmdispatch.dispatch.provider.ProviderRequests;
@@ -186,9 +188,9 @@ public final class JobDispatcher {
             Lease lease;
             try {
                 lease = gate.acquire(usable, priority, job.deadline(), route.tokens());
-            } catch (CapacityGate.NoUsableAccountException e) {
+            } catch (NoUsableAccountException e) {
                 continue; // the accounts it waited for were blocked meanwhile: look again
-            } catch (CapacityGate.CapacityUnavailableException e) {
+            } catch (CapacityUnavailableException e) {
                 return DispatchOutcome.failed(
                         route.tier(),
                         ErrorCode.CAPACITY_UNAVAILABLE,

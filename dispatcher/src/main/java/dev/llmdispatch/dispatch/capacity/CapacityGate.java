@@ -20,8 +20,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.redisson.api.RedissonClient;
@@ -53,30 +51,26 @@ import org.slf4j.LoggerFactory;
 public final class CapacityGate implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CapacityGate.class);
-    private static final long IDLE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    private final Map<String, AccountCapacity> accounts = new HashMap<>();
-    private final AccountOrder order;
-    private final CapacitySettings settings;
-    private final Clock clock;
-    private final LongSupplier nanoTime;
+    final Map<String, AccountCapacity> accounts = new HashMap<>();
+    final AccountOrder order;
+    final CapacitySettings settings;
+    final Clock clock;
+    final LongSupplier nanoTime;
     private final long originNanos;
-    private final WaitQueue queue = new WaitQueue();
-    private final AccountRoom room;
-    private final FleetWaiting fleetWaiting;
+    final WaitQueue queue = new WaitQueue();
+    final AccountRoom room;
+    final FleetWaiting fleetWaiting;
     private final AutoCloseable releaseListener;
-    private final ReentrantLock wakeLock = new ReentrantLock();
-    private final Condition wake = wakeLock.newCondition();
-    private boolean signalled;
     private final AtomicLong seq = new AtomicLong();
     private final AtomicLong handedOver = new AtomicLong();
     /** The nanoTime since which every call to the store failed; 0 while it answers. */
-    private final AtomicLong storeFailingSince = new AtomicLong();
+    final AtomicLong storeFailingSince = new AtomicLong();
 
-    private volatile String lastStoreError = "";
-    private final Thread granter;
+    volatile String lastStoreError = "";
+    private final Granter granter;
     private final ScheduledExecutorService syncer;
-    private volatile boolean running = true;
+    volatile boolean running = true;
 
     public CapacityGate(RedissonClient redis, DispatchSettings dispatch, CapacitySettings settings, Clock clock) {
         this(redis, dispatch, settings, clock, null);
@@ -137,8 +131,9 @@ public final class CapacityGate implements AutoCloseable {
                 return 1.0;
             }
         });
+        // the granter first: a release announced as soon as the listener is in place wakes it
+        this.granter = new Granter(this);
         this.releaseListener = store.onRelease(this::released);
-        this.granter = Thread.ofPlatform().name("capacity-granter").daemon().start(this::grantLoop);
         this.syncer = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("capacity-sync").daemon().factory());
         long every = settings.syncInterval().toMillis();
@@ -170,7 +165,7 @@ public final class CapacityGate implements AutoCloseable {
                 originNanos,
                 settings.priorityAging().toNanos());
         queue.add(waiter);
-        signal();
+        granter.signal();
         try {
             if (deadline == null) {
                 return waiter.future.get();
@@ -219,38 +214,6 @@ public final class CapacityGate implements AutoCloseable {
     /** Whether this thread is waiting in {@link #acquire} now. */
     public boolean isWaiting(Thread thread) {
         return queue.isWaiting(thread);
-    }
-
-    /** Every account the waiter could use is blocked for more than a brief rest (open circuit, refused key). */
-    public static final class NoUsableAccountException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        public NoUsableAccountException() {
-            super("every account of the job is blocked", null, false, false);
-        }
-    }
-
-    /** A capacity wait was cancelled by {@link #cancelWaits}: the job did not run and is not finished. */
-    public static final class WaitCancelledException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        public WaitCancelledException() {
-            super("capacity wait cancelled", null, false, false);
-        }
-    }
-
-    /** The capacity store (Redis) failed every call for as long as the job waited. */
-    public static final class CapacityUnavailableException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        CapacityUnavailableException(long waitedMillis, String lastError) {
-            super(
-                    "the limit store (Redis) failed every call for " + waitedMillis + " ms while the job waited for "
-                            + "capacity; last error: " + lastError,
-                    null,
-                    false,
-                    false);
-        }
     }
 
     /** Stops waiting; a lease granted in the meantime is handed back to the caller. */
@@ -345,13 +308,13 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     /** Runs a store call, keeping track of whether the store answers at all. */
-    private <T> T stored(Supplier<T> call) {
+    <T> T stored(Supplier<T> call) {
         T result = call.get();
         storeFailingSince.set(0);
         return result;
     }
 
-    private void storeError(String accountId, RuntimeException e) {
+    void storeError(String accountId, RuntimeException e) {
         if (storeFailingSince.compareAndSet(0, nanoTime.getAsLong())) {
             log.warn("capacity store (Redis) failed for account {}: {}; jobs keep waiting", accountId, e.toString());
         }
@@ -361,7 +324,7 @@ public final class CapacityGate implements AutoCloseable {
 
     private void released(String accountId) {
         room.released(accountId);
-        signal();
+        granter.signal();
     }
 
     /** Concurrency permits handed from a finished call straight to a waiting job of this worker. */
@@ -430,16 +393,6 @@ public final class CapacityGate implements AutoCloseable {
         return queue.size();
     }
 
-    private void signal() {
-        wakeLock.lock();
-        try {
-            signalled = true;
-            wake.signal();
-        } finally {
-            wakeLock.unlock();
-        }
-    }
-
     private void syncAll() {
         fleetWaiting.sync(queue::mostUrgentPerAccount, accounts::get, true);
         for (AccountCapacity capacity : accounts.values()) {
@@ -451,124 +404,14 @@ public final class CapacityGate implements AutoCloseable {
         }
     }
 
-    private void grantLoop() {
-        while (running) {
-            try {
-                long wait = grantRound();
-                wakeLock.lock();
-                try {
-                    if (!signalled && running && wait > 0) {
-                        wake.awaitNanos(wait);
-                    }
-                    signalled = false;
-                } finally {
-                    wakeLock.unlock();
-                }
-            } catch (InterruptedException e) {
-                return;
-            } catch (RuntimeException e) {
-                log.warn("capacity round failed: {}", e.toString());
-                try {
-                    Thread.sleep(settings.ratePoll().toMillis() * 4);
-                } catch (InterruptedException ie) {
-                    return;
-                }
-            }
-        }
-    }
-
-    /** One pass over the waiters, most urgent first; returns how long to wait before the next (nanoseconds). */
-    private long grantRound() {
-        AccountRoom.View view = room.view();
-        Set<String> full = view.full();
-        long nowNanos = nanoTime.getAsLong();
-        long failingSince = storeFailingSince.get();
-        long outage = settings.redisOutageWait().toNanos();
-        long nanosToDeadline = Long.MAX_VALUE;
-        long now = clock.millis();
-        for (Waiter waiter : queue.snapshot()) {
-            if (waiter.future.isDone()) {
-                queue.remove(waiter);
-                continue;
-            }
-            if (waiter.deadline != null) {
-                long left = waiter.deadline.toEpochMilli() - now;
-                if (left <= 0) {
-                    continue; // its own thread times out and leaves
-                }
-                nanosToDeadline = Math.min(nanosToDeadline, TimeUnit.MILLISECONDS.toNanos(left));
-            }
-            if (!view.longBlocked().isEmpty()
-                    && waiter.slots.stream().allMatch(sl -> view.longBlocked().contains(sl.accountId()))) {
-                queue.remove(waiter);
-                waiter.future.completeExceptionally(new NoUsableAccountException());
-                continue;
-            }
-            if (failingSince != 0 && nowNanos - failingSince > outage && nowNanos - waiter.enqueuedNanos > outage) {
-                queue.remove(waiter);
-                waiter.future.completeExceptionally(
-                        new CapacityUnavailableException(waitedMillis(waiter), lastStoreError));
-                continue;
-            }
-            if (full.size() < accounts.size()) {
-                serve(waiter, full);
-            }
-        }
-        if (fleetWaiting.any()) {
-            fleetWaiting.sync(queue::mostUrgentPerAccount, accounts::get, false);
-        }
-        return Math.min(room.nanosUntilNextAsk(IDLE_WAIT_NANOS, view.briefRest()), nanosToDeadline);
-    }
-
-    /** Tries the waiter's slots that are not known full, best first; an account found full joins {@code full}. */
-    private void serve(Waiter waiter, Set<String> full) {
-        if (!waiter.claimed.compareAndSet(false, true)) {
-            return; // a finished call is handing it a permit right now
-        }
-        boolean granted = false;
-        try {
-            for (Slot slot : order.balanced(waiter.slots)) {
-                String accountId = slot.accountId();
-                if (full.contains(accountId)) {
-                    continue;
-                }
-                AccountCapacity capacity = accounts.get(accountId);
-                AccountCapacity.Grant grant;
-                try {
-                    grant = stored(() -> capacity.tryAcquire(waiter.tokens, fleetWaiting.of(waiter)));
-                    fleetWaiting.asked(accountId);
-                } catch (RuntimeException e) {
-                    storeError(accountId, e);
-                    full.add(accountId);
-                    continue;
-                }
-                if (grant.granted()) {
-                    Lease lease = new Lease(slot, grant, this, waitedMillis(waiter));
-                    queue.remove(waiter);
-                    granted = true;
-                    if (!waiter.future.complete(lease)) {
-                        lease.unsend();
-                    }
-                    return;
-                }
-                full.add(accountId);
-                room.refused(accountId, grant);
-            }
-        } finally {
-            if (!granted) {
-                waiter.claimed.set(false);
-            }
-        }
-    }
-
-    private long waitedMillis(Waiter waiter) {
+    long waitedMillis(Waiter waiter) {
         return TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - waiter.enqueuedNanos);
     }
 
     @Override
     public void close() {
         running = false;
-        granter.interrupt();
+        granter.stop();
         syncer.shutdownNow();
         try {
             releaseListener.close();

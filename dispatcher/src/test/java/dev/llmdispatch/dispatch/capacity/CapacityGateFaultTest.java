@@ -218,7 +218,7 @@ class CapacityGateFaultTest {
         assertThatThrownBy(() -> waiting.get(5, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
                 .cause()
-                .isInstanceOf(CapacityGate.CapacityUnavailableException.class)
+                .isInstanceOf(CapacityUnavailableException.class)
                 .hasMessageContaining("Unable to connect to Redis (injected)");
         assertThat(gate.waiting()).isZero();
         assertThat(store.inFlight).isEmpty();

@@ -9,7 +9,7 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.dispatch.DispatchOutcome;
 import dev.llmdispatch.dispatch.JobDispatcher;
-import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.capacity.WaitCancelledException;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.publish.AnswerStore;
@@ -86,7 +86,7 @@ public final class JobProcessor {
         } catch (InterruptedException e) {
             // stopping, or cancelled while its partition moved: it runs again here or on the partition's next owner
             Thread.currentThread().interrupt();
-        } catch (CapacityGate.WaitCancelledException | HandedOver e) {
+        } catch (WaitCancelledException | HandedOver e) {
             // its partition moved to another worker before it reached a provider: that worker runs it
         } catch (RuntimeException e) {
             log.warn(
