@@ -4,17 +4,14 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,7 +30,7 @@ import tools.jackson.databind.node.ObjectNode;
  * An OpenAI-compatible provider simulator: {@code POST /v1/chat/completions}, {@code POST /v1/embeddings},
  * {@code GET /v1/models}, with accounts selected by API key and held to exact limits. A call over a limit
  * gets 429 (with Retry-After on window limits) and is counted. Admin endpoints: {@code GET /admin/stats},
- * {@code GET /admin/calls?after=SEQ}, {@code GET|POST|DELETE /admin/faults}, {@code POST /admin/reset}.
+ * {@code GET /admin/calls?after=SEQ}, {@code GET|POST|DELETE /admin/faults}, {@code POST /admin/reset} ({@link AdminApi}).
  *
  * <p>Each request runs on its own virtual thread; latency is slept, not spun.
  */
@@ -50,11 +47,13 @@ public final class Simulator implements AutoCloseable {
     private final CallLog callLog;
     private final AtomicLong seq = new AtomicLong();
     private final Clock clock = Clock.systemUTC();
+    private final ResponseBodies bodies;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpServer server;
 
     private Simulator(SimulatorConfig config) throws IOException {
         this.config = config;
+        this.bodies = new ResponseBodies(clock, config.embeddingDimensions());
         for (SimAccount account : config.accounts()) {
             AccountState state = new AccountState(account);
             byKey.put(account.key(), state);
@@ -64,7 +63,7 @@ public final class Simulator implements AutoCloseable {
         this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), config.port()), 4096);
         server.setExecutor(executor);
         server.createContext("/v1/", this::handleApi);
-        server.createContext("/admin/", this::handleAdmin);
+        server.createContext("/admin/", new AdminApi(this)::handle);
     }
 
     /** Starts a simulator on the config's port (0: a free one). */
@@ -105,6 +104,11 @@ public final class Simulator implements AutoCloseable {
             throw new IllegalArgumentException("fault.account: no account '" + fault.account() + "'");
         }
         faults.put(fault.account(), fault);
+    }
+
+    /** The faults in force, by account. */
+    Collection<Fault> faults() {
+        return faults.values();
     }
 
     /** Removes the faults of one account, or every fault when {@code account} is null. */
@@ -186,19 +190,17 @@ public final class Simulator implements AutoCloseable {
                     atMillis,
                     account,
                     path,
-                    answer.model,
+                    answer.model(),
                     jobId,
                     client(exchange),
-                    answer.status,
-                    answer.outcome,
+                    answer.status(),
+                    answer.outcome(),
                     arrival);
-            send(exchange, answer);
+            Answer.send(exchange, answer);
         }
     }
 
     /** What an admitted call answers, computed (and slept for) while the call is in flight. */
-    private record Answer(int status, byte[] body, Map<String, String> headers, String outcome, String model) {}
-
     private Answer answer(AccountState account, boolean chat, byte[] body, long seqNo) {
         Fault fault = faults.getOrDefault(account.account.id(), faults.get("*"));
         ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -207,7 +209,7 @@ public final class Simulator implements AutoCloseable {
         try {
             request = JSON.readTree(body);
         } catch (JacksonException e) {
-            return error(
+            return Answer.error(
                     account,
                     400,
                     "invalid_request_error",
@@ -217,14 +219,14 @@ public final class Simulator implements AutoCloseable {
         }
         String model = request.path("model").isString() ? request.path("model").stringValue() : null;
         if (!request.isObject()) {
-            return error(
+            return Answer.error(
                     account, 400, "invalid_request_error", "body must be a JSON object", CallLog.BAD_REQUEST, model);
         }
         if (model == null) {
-            return error(account, 400, "invalid_request_error", "model is required", CallLog.BAD_REQUEST, null);
+            return Answer.error(account, 400, "invalid_request_error", "model is required", CallLog.BAD_REQUEST, null);
         }
         if (!config.models().isEmpty() && !config.models().contains(model)) {
-            return error(
+            return Answer.error(
                     account,
                     404,
                     "model_not_found",
@@ -239,7 +241,7 @@ public final class Simulator implements AutoCloseable {
         if (chat) {
             JsonNode messages = request.path("messages");
             if (!messages.isArray() || messages.isEmpty()) {
-                return error(
+                return Answer.error(
                         account,
                         400,
                         "invalid_request_error",
@@ -247,9 +249,9 @@ public final class Simulator implements AutoCloseable {
                         CallLog.BAD_REQUEST,
                         model);
             }
-            promptTokens = estimateTokens(messages);
+            promptTokens = ResponseBodies.estimateTokens(messages);
             if (account.account.contextWindow() > 0 && promptTokens > account.account.contextWindow()) {
-                return error(
+                return Answer.error(
                         account,
                         400,
                         "context_length_exceeded",
@@ -261,7 +263,7 @@ public final class Simulator implements AutoCloseable {
         } else {
             JsonNode input = request.path("input");
             if (!(input.isString() || (input.isArray() && !input.isEmpty()))) {
-                return error(
+                return Answer.error(
                         account,
                         400,
                         "invalid_request_error",
@@ -269,7 +271,7 @@ public final class Simulator implements AutoCloseable {
                         CallLog.BAD_REQUEST,
                         model);
             }
-            promptTokens = estimateTokens(input);
+            promptTokens = ResponseBodies.estimateTokens(input);
             completionTokens = 0;
         }
         long latency = config.latency().sampleMillis(random, completionTokens);
@@ -280,7 +282,7 @@ public final class Simulator implements AutoCloseable {
         if (hit) {
             switch (fault.mode()) {
                 case "down" -> {
-                    return error(
+                    return Answer.error(
                             account,
                             503,
                             "service_unavailable",
@@ -289,14 +291,14 @@ public final class Simulator implements AutoCloseable {
                             model);
                 }
                 case "flaky" -> {
-                    return error(account, 500, "internal_error", "Internal server error", "fault:flaky", model);
+                    return Answer.error(account, 500, "internal_error", "Internal server error", "fault:flaky", model);
                 }
                 case "storm" -> {
-                    Answer a = rateLimited(account, fault.retryAfterMs() * 1_000_000L);
-                    return new Answer(a.status, a.body, a.headers, "fault:storm", model);
+                    Answer a = Answer.rateLimited(account, fault.retryAfterMs() * 1_000_000L);
+                    return new Answer(a.status(), a.body(), a.headers(), "fault:storm", model);
                 }
                 case "status" -> {
-                    return error(
+                    return Answer.error(
                             account,
                             fault.status(),
                             "injected",
@@ -315,80 +317,9 @@ public final class Simulator implements AutoCloseable {
             }
         }
         ObjectNode response = chat
-                ? chatResponse(request, model, seqNo, promptTokens, completionTokens, account.account.id())
-                : embeddingResponse(request, model, promptTokens);
+                ? bodies.chat(request, model, seqNo, promptTokens, completionTokens, account.account.id())
+                : bodies.embedding(request, model, promptTokens);
         return new Answer(200, JSON.writeValueAsBytes(response), Map.of(), CallLog.OK, model);
-    }
-
-    private ObjectNode chatResponse(
-            JsonNode request, String model, long seqNo, int promptTokens, int completionTokens, String accountId) {
-        ObjectNode response = JSON.createObjectNode();
-        response.put("id", "chatcmpl-sim-" + seqNo);
-        response.put("object", "chat.completion");
-        response.put("created", clock.instant().getEpochSecond());
-        response.put("model", model);
-        ObjectNode message =
-                response.putArray("choices").addObject().put("index", 0).putObject("message");
-        message.put("role", "assistant");
-        JsonNode messages = request.path("messages");
-        String last = messages.get(messages.size() - 1).path("content").asString("");
-        message.put(
-                "content",
-                "Simulated answer from " + accountId + " (" + completionTokens + " tokens) to: "
-                        + (last.length() > 60 ? last.substring(0, 60) + "..." : last));
-        if (wantsThinking(request)) {
-            message.put(
-                    "reasoning_content",
-                    "Simulated reasoning about: " + (last.length() > 30 ? last.substring(0, 30) : last));
-        }
-        ((ObjectNode) response.path("choices").get(0)).put("finish_reason", "stop");
-        ObjectNode usage = response.putObject("usage");
-        usage.put("prompt_tokens", promptTokens);
-        usage.put("completion_tokens", completionTokens);
-        usage.put("total_tokens", promptTokens + completionTokens);
-        return response;
-    }
-
-    private static boolean wantsThinking(JsonNode request) {
-        JsonNode kwargs = request.path("chat_template_kwargs");
-        return kwargs.path("thinking").asBoolean(false)
-                || kwargs.path("enable_thinking").asBoolean(false)
-                || request.path("enable_thinking").asBoolean(false);
-    }
-
-    private ObjectNode embeddingResponse(JsonNode request, String model, int promptTokens) {
-        ObjectNode response = JSON.createObjectNode();
-        response.put("object", "list");
-        ArrayNode data = response.putArray("data");
-        JsonNode input = request.path("input");
-        int count = input.isArray() ? input.size() : 1;
-        for (int i = 0; i < count; i++) {
-            String text = input.isArray() ? input.get(i).asString("") : input.asString("");
-            ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
-            ArrayNode vector = item.putArray("embedding");
-            Random seeded = new Random(text.hashCode());
-            for (int d = 0; d < config.embeddingDimensions(); d++) {
-                vector.add(Math.round(seeded.nextGaussian() * 1e4) / 1e4);
-            }
-        }
-        response.put("model", model);
-        response.putObject("usage").put("prompt_tokens", promptTokens).put("total_tokens", promptTokens);
-        return response;
-    }
-
-    private static int estimateTokens(JsonNode node) {
-        // about four characters a token, as the providers' own rough guides say
-        int chars = 0;
-        if (node.isString()) {
-            chars = node.stringValue().length();
-        } else {
-            for (JsonNode child : node) {
-                chars += child.isString()
-                        ? child.stringValue().length()
-                        : child.path("content").asString("").length();
-            }
-        }
-        return Math.max(1, (chars + 3) / 4);
     }
 
     private void handleModels(
@@ -402,11 +333,11 @@ public final class Simulator implements AutoCloseable {
         Fault fault = faults.getOrDefault(account.account.id(), faults.get("*"));
         Answer answer;
         if (fault != null && fault.mode().equals("down")) {
-            answer = error(
+            answer = Answer.error(
                     account, 503, "service_unavailable", "The service is temporarily unavailable", "fault:down", null);
         } else if (fault != null && fault.mode().equals("status") && (fault.status() == 401 || fault.status() == 403)) {
             // a refused key is refused on every endpoint
-            answer = error(
+            answer = Answer.error(
                     account,
                     fault.status(),
                     "invalid_api_key",
@@ -424,20 +355,20 @@ public final class Simulator implements AutoCloseable {
                 null,
                 jobId,
                 client(exchange),
-                answer.status,
-                answer.outcome,
+                answer.status(),
+                answer.outcome(),
                 arrival);
-        send(exchange, answer);
+        Answer.send(exchange, answer);
     }
 
     private void refuse(HttpExchange exchange, AccountState account, AccountState.Admission admission)
             throws IOException {
         if (admission.refusal() == AccountState.Refusal.RATE_LIMIT) {
-            send(exchange, rateLimited(account, admission.retryAfterNanos()));
+            Answer.send(exchange, Answer.rateLimited(account, admission.retryAfterNanos()));
         } else {
-            send(
+            Answer.send(
                     exchange,
-                    error(
+                    Answer.error(
                             account,
                             429,
                             "concurrency_limit_exceeded",
@@ -447,60 +378,9 @@ public final class Simulator implements AutoCloseable {
         }
     }
 
-    private Answer rateLimited(AccountState account, long retryAfterNanos) {
-        long retryAfterMs = Math.max(1, (retryAfterNanos + 999_999) / 1_000_000);
-        Answer a = error(
-                account,
-                429,
-                "rate_limit_exceeded",
-                "Rate limit reached: " + account.account.requests() + " requests per " + account.account.per(),
-                CallLog.RATE_LIMITED,
-                null);
-        return new Answer(
-                429,
-                a.body,
-                Map.of(
-                        "Retry-After",
-                        Long.toString((retryAfterMs + 999) / 1000),
-                        "retry-after-ms",
-                        Long.toString(retryAfterMs)),
-                a.outcome,
-                null);
-    }
-
-    /** An error body in the account's provider style. */
-    private static Answer error(
-            AccountState account, int status, String code, String message, String outcome, String model) {
-        String style = account == null ? "openai" : account.account.style();
-        ObjectNode body = JSON.createObjectNode();
-        switch (style) {
-            case "nvidia" ->
-                body.put("status", status)
-                        .put("title", status == 429 ? "Too Many Requests" : message)
-                        .put("detail", message);
-            case "siliconflow" ->
-                body.put("code", status).put("message", message).putNull("data");
-            default ->
-                body.putObject("error")
-                        .put("message", message)
-                        .put("type", code)
-                        .put("code", code);
-        }
-        return new Answer(status, JSON.writeValueAsBytes(body), Map.of(), outcome, model);
-    }
-
     private static void respondError(
             HttpExchange exchange, AccountState account, int status, String code, String message) throws IOException {
-        send(exchange, error(account, status, code, message, null, null));
-    }
-
-    private static void send(HttpExchange exchange, Answer answer) throws IOException {
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        answer.headers.forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
-        exchange.sendResponseHeaders(answer.status, answer.body.length == 0 ? -1 : answer.body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(answer.body);
-        }
+        Answer.send(exchange, Answer.error(account, status, code, message, null, null));
     }
 
     private void record(
@@ -553,65 +433,5 @@ public final class Simulator implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    // ---- admin ----
-
-    private void handleAdmin(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String path = exchange.getRequestURI().getPath();
-            String method = exchange.getRequestMethod();
-            Map<String, String> query = query(exchange.getRequestURI());
-            Object body;
-            int status = 200;
-            try {
-                switch (method + " " + path) {
-                    case "GET /admin/stats" -> body = stats();
-                    case "GET /admin/calls" -> body = callLog.since(Long.parseLong(query.getOrDefault("after", "0")));
-                    case "GET /admin/faults" -> body = faults.values();
-                    case "POST /admin/faults" -> {
-                        Fault fault = JSON.readValue(readBody(exchange.getRequestBody()), Fault.class);
-                        inject(fault);
-                        body = fault;
-                    }
-                    case "DELETE /admin/faults" -> {
-                        clearFaults(query.get("account"));
-                        body = faults.values();
-                    }
-                    case "POST /admin/reset" -> {
-                        reset();
-                        body = Map.of("reset", true);
-                    }
-                    default -> {
-                        status = 404;
-                        body = Map.of("error", "no admin route " + method + " " + path);
-                    }
-                }
-            } catch (JacksonException e) {
-                status = 400;
-                body = Map.of("error", e.getOriginalMessage());
-            } catch (IllegalArgumentException e) {
-                status = 400;
-                body = Map.of("error", String.valueOf(e.getMessage()));
-            }
-            send(exchange, new Answer(status, JSON.writeValueAsBytes(body), Map.of(), null, null));
-        }
-    }
-
-    private static Map<String, String> query(URI uri) {
-        Map<String, String> out = new LinkedHashMap<>();
-        String raw = uri.getRawQuery();
-        if (raw == null) {
-            return out;
-        }
-        for (String pair : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                out.put(
-                        URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return out;
     }
 }
