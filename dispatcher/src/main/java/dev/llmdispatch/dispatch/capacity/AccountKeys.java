@@ -1,10 +1,11 @@
 package dev.llmdispatch.dispatch.capacity;
 
+import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.config.Limits;
 import java.time.Duration;
 
 /**
- * The Redis keys of one account's limit state, all in one hash slot ({@code {account}}) so that a script can
+ * The Redis keys of one account's limit state (see {@link RedisKeys} for all of a deployment's), all in one hash slot ({@code {account}}) so that a script can
  * use them together on a Redis Cluster.
  */
 public record AccountKeys(
@@ -29,7 +30,7 @@ public record AccountKeys(
                 base + "limits",
                 base + "waiting",
                 base + "waiting-until",
-                keyPrefix + ":released");
+                RedisKeys.of(keyPrefix).released());
     }
 
     /**

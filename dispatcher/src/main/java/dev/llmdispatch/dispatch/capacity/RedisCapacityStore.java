@@ -1,5 +1,6 @@
 package dev.llmdispatch.dispatch.capacity;
 
+import dev.llmdispatch.dispatch.RedisKeys;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -156,7 +157,7 @@ public final class RedisCapacityStore implements CapacityStore {
 
     @Override
     public AutoCloseable onRelease(Consumer<String> released) {
-        RTopic topic = redis.getTopic(keyPrefix + ":released", StringCodec.INSTANCE);
+        RTopic topic = redis.getTopic(RedisKeys.of(keyPrefix).released(), StringCodec.INSTANCE);
         int id = topic.addListener(String.class, (channel, accountId) -> released.accept(accountId));
         return () -> topic.removeListener(id);
     }

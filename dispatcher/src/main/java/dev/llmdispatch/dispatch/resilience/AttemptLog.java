@@ -2,6 +2,7 @@ package dev.llmdispatch.dispatch.resilience;
 
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.dispatch.RedisKeys;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -46,7 +47,7 @@ public interface AttemptLog {
     static AttemptLog redis(RedissonClient redis, String keyPrefix) {
         return new AttemptLog() {
             private RList<String> list(String jobId) {
-                return redis.getList(keyPrefix + ":attempts:{" + jobId + "}", StringCodec.INSTANCE);
+                return redis.getList(RedisKeys.of(keyPrefix).attempts(jobId), StringCodec.INSTANCE);
             }
 
             @Override

@@ -1,5 +1,6 @@
 package dev.llmdispatch.dispatch.resilience;
 
+import dev.llmdispatch.dispatch.RedisKeys;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -59,8 +60,8 @@ public final class Cooldowns implements AutoCloseable {
         this.clock = clock;
         this.redis = redis;
         this.keyPrefix = keyPrefix;
-        this.blocks = redis.getMap(keyPrefix + ":cooldowns", StringCodec.INSTANCE);
-        this.changes = redis.getTopic(keyPrefix + ":cooldowns-changed", StringCodec.INSTANCE);
+        this.blocks = redis.getMap(RedisKeys.of(keyPrefix).cooldowns(), StringCodec.INSTANCE);
+        this.changes = redis.getTopic(RedisKeys.of(keyPrefix).cooldownsChanged(), StringCodec.INSTANCE);
         // the message carries the change itself: no Redis call on Redisson's event-loop thread
         this.listenerId = changes.addListener(String.class, (channel, message) -> apply(message));
         refresh();
@@ -85,7 +86,7 @@ public final class Cooldowns implements AutoCloseable {
      * @return true for the call that started it (the one worker that announces it), false while it is known
      */
     public boolean outage(String account, Duration lasting) {
-        var known = redis.getBucket(keyPrefix + ":{" + account + "}:outage", StringCodec.INSTANCE);
+        var known = redis.getBucket(RedisKeys.of(keyPrefix).outage(account), StringCodec.INSTANCE);
         if (known.setIfAbsent("down", lasting)) {
             return true;
         }
@@ -95,7 +96,7 @@ public final class Cooldowns implements AutoCloseable {
 
     /** Lifts an account's block (a health probe found it well), and ends its outage. */
     public void unblock(String account) {
-        redis.getBucket(keyPrefix + ":{" + account + "}:outage", StringCodec.INSTANCE)
+        redis.getBucket(RedisKeys.of(keyPrefix).outage(account), StringCodec.INSTANCE)
                 .delete();
         blocks.fastRemove(account);
         local.remove(account);

@@ -1,5 +1,6 @@
 package dev.llmdispatch.dispatch.resilience;
 
+import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +38,7 @@ public final class EmergencyMonitor {
                 .map(a -> a.id())
                 .toList();
         this.cooldowns = cooldowns;
-        this.flag = redis.getBucket(keyPrefix + ":emergency", StringCodec.INSTANCE);
+        this.flag = redis.getBucket(RedisKeys.of(keyPrefix).emergency(), StringCodec.INSTANCE);
         this.events = events;
         this.active = flag.isExists();
     }

@@ -2,6 +2,7 @@ package dev.llmdispatch.dispatch.resilience;
 
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobKind;
+import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.Lease;
 import dev.llmdispatch.dispatch.config.AccountSettings;
@@ -83,11 +84,11 @@ public final class HealthProber {
                 continue; // rate limits and quotas end by time
             }
             String account = e.getKey();
-            RBucket<String> turn = redis.getBucket(keyPrefix + ":{" + account + "}:probe", StringCodec.INSTANCE);
+            RBucket<String> turn = redis.getBucket(RedisKeys.of(keyPrefix).probeTurn(account), StringCodec.INSTANCE);
             if (!turn.setIfAbsent("probing", interval)) {
                 continue; // another worker probes it this interval
             }
-            RAtomicLong failures = redis.getAtomicLong(keyPrefix + ":{" + account + "}:probe-failures");
+            RAtomicLong failures = redis.getAtomicLong(RedisKeys.of(keyPrefix).probeFailures(account));
             Boolean well = probe(account);
             if (well == null) {
                 continue; // no room on the account now: nothing was sent

@@ -1,6 +1,7 @@
 package dev.llmdispatch.worker.observe;
 
 import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.dispatch.RedisKeys;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -175,7 +176,7 @@ public final class FleetTraffic {
     }
 
     private String key(long bucket) {
-        return keyPrefix + ":{traffic}:" + bucket; // one hash slot: a flush is one script call
+        return RedisKeys.of(keyPrefix).traffic(Long.toString(bucket)); // one hash slot: a flush is one script call
     }
 
     /** The fleet's buckets over the last {@code span} (at most {@link #KEPT}), oldest first, empty ones included. */

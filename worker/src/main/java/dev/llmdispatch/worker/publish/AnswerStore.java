@@ -2,6 +2,7 @@ package dev.llmdispatch.worker.publish;
 
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.dispatch.RedisKeys;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
@@ -54,6 +55,6 @@ public final class AnswerStore {
     }
 
     private RBucket<String> bucket(String jobId) {
-        return redis.getBucket(keyPrefix + ":answer:" + jobId, StringCodec.INSTANCE);
+        return redis.getBucket(RedisKeys.of(keyPrefix).answer(jobId), StringCodec.INSTANCE);
     }
 }

@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.publish;
 
+import dev.llmdispatch.dispatch.RedisKeys;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +104,7 @@ public final class JobClaims {
     }
 
     private boolean run(String script, Claim claim) {
-        String key = keyPrefix + ":claim:" + claim.jobId();
+        String key = RedisKeys.of(keyPrefix).claim(claim.jobId());
         Object r = redis.getScript(StringCodec.INSTANCE)
                 .eval(
                         key,

@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.observe.alert;
 
+import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
@@ -90,8 +91,9 @@ public final class Alerter {
 
     private void checkFleet(Map<String, String> firing) {
         for (Map.Entry<String, String> e : firing.entrySet()) {
-            RBucket<String> state = redis.getBucket(keyPrefix + ":alert:" + e.getKey(), StringCodec.INSTANCE);
-            RBucket<String> again = redis.getBucket(keyPrefix + ":alert:" + e.getKey() + ":sent", StringCodec.INSTANCE);
+            RBucket<String> state = redis.getBucket(RedisKeys.of(keyPrefix).alert(e.getKey()), StringCodec.INSTANCE);
+            RBucket<String> again =
+                    redis.getBucket(RedisKeys.of(keyPrefix).alertSent(e.getKey()), StringCodec.INSTANCE);
             if (state.setIfAbsent("firing")) {
                 again.set("sent", settings.reAlert());
                 sinks.send(new Alert(e.getKey(), Alert.State.FIRING, e.getValue(), clock.instant()));
@@ -103,9 +105,9 @@ public final class Alerter {
         for (String key : Set.copyOf(fleetFiring)) {
             if (!firing.containsKey(key)) {
                 fleetFiring.remove(key);
-                if (redis.getBucket(keyPrefix + ":alert:" + key, StringCodec.INSTANCE)
+                if (redis.getBucket(RedisKeys.of(keyPrefix).alert(key), StringCodec.INSTANCE)
                         .delete()) {
-                    redis.getBucket(keyPrefix + ":alert:" + key + ":sent", StringCodec.INSTANCE)
+                    redis.getBucket(RedisKeys.of(keyPrefix).alertSent(key), StringCodec.INSTANCE)
                             .delete();
                     sinks.send(new Alert(key, Alert.State.RESOLVED, "cleared", clock.instant()));
                 }

@@ -1,0 +1,93 @@
+package dev.llmdispatch.dispatch;
+
+import dev.llmdispatch.dispatch.capacity.AccountKeys;
+
+/**
+ * Every Redis key of a deployment, under its prefix ({@code dispatch.capacity.key-prefix}, default
+ * {@code llm-dispatch}). Keys an account's scripts use together share the account's hash slot ({@code {account}}),
+ * so a Redis Cluster serves them.
+ *
+ * <table>
+ * <caption>The keys, for {@code prefix} = llm-dispatch</caption>
+ * <tr><th>key</th><th>what</th><th>kept</th></tr>
+ * <tr><td>{@code llm-dispatch:{nvidia-1}:state|in-flight|requests|tokens|limits|waiting|waiting-until}</td>
+ *     <td>an account's limit state ({@link AccountKeys})</td><td>while used</td></tr>
+ * <tr><td>{@code llm-dispatch:released}</td><td>pub/sub: room was given back</td><td>-</td></tr>
+ * <tr><td>{@code llm-dispatch:cooldowns}, {@code :cooldowns-changed}</td><td>accounts kept out of use, and
+ *     pub/sub of changes</td><td>until each block ends</td></tr>
+ * <tr><td>{@code llm-dispatch:{nvidia-1}:outage}</td><td>one alert per account outage</td><td>the outage</td></tr>
+ * <tr><td>{@code llm-dispatch:{nvidia-1}:probe}, {@code :probe-failures}</td><td>whose turn it is to probe a blocked
+ *     account, and its failed probes in a row</td><td>a probe interval</td></tr>
+ * <tr><td>{@code llm-dispatch:emergency}</td><td>emergency mode</td><td>while every provider is down</td></tr>
+ * <tr><td>{@code llm-dispatch:attempts:{job}}</td><td>a job's failed attempts, for a replay's budget</td>
+ *     <td>an hour</td></tr>
+ * <tr><td>{@code llm-dispatch:answer:job}</td><td>a job's terminal outcome</td><td>7 days</td></tr>
+ * <tr><td>{@code llm-dispatch:claim:job}</td><td>who runs a job now</td><td>a claim lease (15 s), renewed</td></tr>
+ * <tr><td>{@code llm-dispatch:alert:key}, {@code :alert:key:sent}</td><td>a fleet-wide alert firing, and its
+ *     re-alert timer</td><td>while it fires</td></tr>
+ * <tr><td>{@code llm-dispatch:{traffic}:bucket}</td><td>the fleet's traffic figures, per 5 s
+ *     <td>15 minutes</td></tr>
+ * </table>
+ */
+public record RedisKeys(String prefix) {
+
+    public static RedisKeys of(String prefix) {
+        return new RedisKeys(prefix);
+    }
+
+    public AccountKeys account(String accountId) {
+        return AccountKeys.of(prefix, accountId);
+    }
+
+    public String released() {
+        return prefix + ":released";
+    }
+
+    public String cooldowns() {
+        return prefix + ":cooldowns";
+    }
+
+    public String cooldownsChanged() {
+        return prefix + ":cooldowns-changed";
+    }
+
+    public String outage(String accountId) {
+        return prefix + ":{" + accountId + "}:outage";
+    }
+
+    public String probeTurn(String accountId) {
+        return prefix + ":{" + accountId + "}:probe";
+    }
+
+    public String probeFailures(String accountId) {
+        return prefix + ":{" + accountId + "}:probe-failures";
+    }
+
+    public String emergency() {
+        return prefix + ":emergency";
+    }
+
+    public String attempts(String jobId) {
+        return prefix + ":attempts:{" + jobId + "}";
+    }
+
+    public String answer(String jobId) {
+        return prefix + ":answer:" + jobId;
+    }
+
+    public String claim(String jobId) {
+        return prefix + ":claim:" + jobId;
+    }
+
+    public String alert(String alertKey) {
+        return prefix + ":alert:" + alertKey;
+    }
+
+    public String alertSent(String alertKey) {
+        return prefix + ":alert:" + alertKey + ":sent";
+    }
+
+    public String traffic(String bucket) {
+        return prefix + ":{traffic}:" + bucket;
+    }
+}
