@@ -18,6 +18,7 @@ import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
+import dev.llmdispatch.worker.observe.Metrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -177,14 +178,14 @@ class AccountFailuresTest {
     }
 
     private static double probes(ConfigurableApplicationContext worker) {
-        return worker.getBean(MeterRegistry.class).find("llm_dispatch_health_probes").counters().stream()
+        return worker.getBean(MeterRegistry.class).find(Metrics.HEALTH_PROBES).counters().stream()
                 .mapToDouble(c -> c.count())
                 .sum();
     }
 
     /** Alerts of a kind a worker raised, from its metrics. */
     private static double alerts(ConfigurableApplicationContext worker, String kind) {
-        return worker.getBean(MeterRegistry.class).find("llm_dispatch_alerts").tag("kind", kind).counters().stream()
+        return worker.getBean(MeterRegistry.class).find(Metrics.ALERTS).tag("kind", kind).counters().stream()
                 .mapToDouble(c -> c.count())
                 .sum();
     }

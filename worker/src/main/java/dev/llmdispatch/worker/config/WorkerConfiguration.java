@@ -19,6 +19,7 @@ import dev.llmdispatch.worker.consume.JobHandle;
 import dev.llmdispatch.worker.consume.JobProcessor;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import dev.llmdispatch.worker.observe.FleetTraffic;
+import dev.llmdispatch.worker.observe.Metrics;
 import dev.llmdispatch.worker.observe.ProviderCallRecorder;
 import dev.llmdispatch.worker.observe.alert.Alerter;
 import dev.llmdispatch.worker.publish.AnswerStore;
@@ -82,6 +83,12 @@ public class WorkerConfiguration {
 
     private static NewTopic newTopic(String name, Topics topics) {
         return new NewTopic(name, Optional.of(topics.partitions()), Optional.empty());
+    }
+
+    /** Every metric of the worker, made once. */
+    @Bean
+    Metrics metrics(MeterRegistry meters) {
+        return new Metrics(meters);
     }
 
     @Bean
@@ -156,7 +163,7 @@ public class WorkerConfiguration {
             AccountHealth health,
             EmergencyMonitor emergency,
             Clock clock,
-            MeterRegistry meters,
+            Metrics metrics,
             @Value("${dispatch.request-log.include-prompt:false}") boolean includePrompt,
             Alerter alerter,
             FleetTraffic traffic,
@@ -169,7 +176,7 @@ public class WorkerConfiguration {
                 properties.resilienceSettings(),
                 emergency::active,
                 clock,
-                new ProviderCallRecorder(meters, includePrompt, alerter, traffic),
+                new ProviderCallRecorder(metrics, includePrompt, alerter, traffic),
                 AttemptLog.redis(redisson, properties.capacitySettings().keyPrefix()));
     }
 
@@ -248,10 +255,10 @@ public class WorkerConfiguration {
             JobClaims claims,
             ReplyTopics replyTopics,
             Clock clock,
-            MeterRegistry meters,
+            Metrics metrics,
             FleetTraffic traffic) {
         return new JobProcessor(
-                settings, validator, dispatcher, records, answers, claims, replyTopics, clock, meters, traffic);
+                settings, validator, dispatcher, records, answers, claims, replyTopics, clock, metrics, traffic);
     }
 
     @Bean

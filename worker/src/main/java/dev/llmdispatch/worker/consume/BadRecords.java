@@ -12,8 +12,8 @@ import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Violation;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.worker.observe.FleetTraffic;
+import dev.llmdispatch.worker.observe.Metrics;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,7 +39,7 @@ final class BadRecords {
     private final JobValidator validator;
     private final OutcomeRecords records;
     private final Clock clock;
-    private final MeterRegistry meters;
+    private final Metrics metrics;
     private final FleetTraffic traffic;
 
     BadRecords(
@@ -47,13 +47,13 @@ final class BadRecords {
             JobValidator validator,
             OutcomeRecords records,
             Clock clock,
-            MeterRegistry meters,
+            Metrics metrics,
             FleetTraffic traffic) {
         this.settings = settings;
         this.validator = validator;
         this.records = records;
         this.clock = clock;
-        this.meters = meters;
+        this.metrics = metrics;
         this.traffic = traffic;
     }
 
@@ -103,8 +103,7 @@ final class BadRecords {
                 work.partition(),
                 record.offset(),
                 e.getMessage());
-        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNDELIVERABLE.name())
-                .increment();
+        metrics.deadLettered(DeadLetterReason.UNDELIVERABLE);
         return List.of(records.deadLetter(
                 jobId,
                 new DeadLetter(
@@ -125,8 +124,7 @@ final class BadRecords {
         Instant now = clock.instant();
         String message = invalid.message();
         log.warn("rejected job at {}@{} (id {}): {}", work.partition(), record.offset(), invalid.readableId(), message);
-        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.INVALID_JOB.name())
-                .increment();
+        metrics.deadLettered(DeadLetterReason.INVALID_JOB);
         out.add(records.deadLetter(
                 invalid.readableId(),
                 records.fitting(
@@ -168,13 +166,7 @@ final class BadRecords {
                     now);
             out.add(records.result(replyTo, result, OutcomeRecords.correlationId(record)));
         }
-        meters.counter(
-                        "llm_dispatch_jobs",
-                        "status",
-                        JobStatus.REJECTED.name(),
-                        "priority",
-                        work.priority().name())
-                .increment();
+        metrics.jobEnded(JobStatus.REJECTED.name(), work.priority());
         if (invalid.readableId() != null) {
             traffic.jobFinished(JobStatus.REJECTED, 0, true);
         } else {
@@ -201,8 +193,7 @@ final class BadRecords {
                                 OutcomeRecords.replayCount(record),
                                 clock.instant()),
                         record.value())));
-        meters.counter("llm_dispatch_dead_letters", "reason", DeadLetterReason.UNPARSABLE.name())
-                .increment();
+        metrics.deadLettered(DeadLetterReason.UNPARSABLE);
         traffic.deadLettered();
     }
 

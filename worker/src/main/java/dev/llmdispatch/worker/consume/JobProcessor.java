@@ -12,13 +12,12 @@ import dev.llmdispatch.dispatch.JobDispatcher;
 import dev.llmdispatch.dispatch.capacity.WaitCancelledException;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.worker.observe.FleetTraffic;
+import dev.llmdispatch.worker.observe.Metrics;
 import dev.llmdispatch.worker.publish.AnswerStore;
 import dev.llmdispatch.worker.publish.JobClaims;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
 import dev.llmdispatch.worker.publish.ReplyTopics;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +39,7 @@ public final class JobProcessor {
     private final JobDispatcher dispatcher;
     private final OutcomeRecords records;
     private final Clock clock;
-    private final MeterRegistry meters;
+    private final Metrics metrics;
     private final FleetTraffic traffic;
     private final AnswerStore answers;
     private final JobClaims claims;
@@ -59,9 +58,9 @@ public final class JobProcessor {
             JobClaims claims,
             ReplyTopics replyTopics,
             Clock clock,
-            MeterRegistry meters,
+            Metrics metrics,
             FleetTraffic traffic) {
-        this.bad = new BadRecords(settings, validator, records, clock, meters, traffic);
+        this.bad = new BadRecords(settings, validator, records, clock, metrics, traffic);
         this.traffic = traffic;
         this.answers = answers;
         this.claims = claims;
@@ -70,7 +69,7 @@ public final class JobProcessor {
         this.dispatcher = dispatcher;
         this.records = records;
         this.clock = clock;
-        this.meters = meters;
+        this.metrics = metrics;
     }
 
     /**
@@ -217,14 +216,7 @@ public final class JobProcessor {
                 clock.instant());
         out.add(records.result(
                 job.replyToOr(settings.topics().results()), again, OutcomeRecords.correlationId(work.record())));
-        meters.counter(
-                        "llm_dispatch_jobs",
-                        "status",
-                        "ALREADY_ANSWERED",
-                        "priority",
-                        work.priority().name())
-                .increment();
-        meters.counter("llm_dispatch_cache_hits").increment();
+        metrics.answeredAgain(work.priority());
         return true;
     }
 
@@ -297,19 +289,13 @@ public final class JobProcessor {
                 job.metadata(),
                 Instant.ofEpochMilli(now));
         result = records.fitting(result);
-        meters.timer("llm_dispatch_job_queue_wait", "priority", work.priority().name())
-                .record(Duration.ofMillis(result.timings().queuedMs()));
-        meters.timer(
-                        "llm_dispatch_job_capacity_wait",
-                        "priority",
-                        work.priority().name())
-                .record(Duration.ofMillis(result.timings().waitMs()));
+        metrics.waited(
+                work.priority(), result.timings().queuedMs(), result.timings().waitMs());
         // remembered before it is written, and before the claim is given up: whatever happens to this worker from here,
         // the job is not sent to a provider again for this delivery
         remember(result, OutcomeRecords.replayCount(record));
         if (deadLetter != null) {
-            meters.counter("llm_dispatch_dead_letters", "reason", deadLetter.name())
-                    .increment();
+            metrics.deadLettered(deadLetter);
             out.add(records.deadLetter(
                     job.id(),
                     records.fitting(
@@ -328,13 +314,7 @@ public final class JobProcessor {
         }
         out.add(records.result(
                 job.replyToOr(settings.topics().results()), result, OutcomeRecords.correlationId(record)));
-        meters.counter(
-                        "llm_dispatch_jobs",
-                        "status",
-                        result.status().name(),
-                        "priority",
-                        work.priority().name())
-                .increment();
+        metrics.jobEnded(result.status().name(), work.priority());
         traffic.jobFinished(result.status(), result.timings().totalMs(), deadLetter != null);
     }
 }

@@ -8,6 +8,7 @@ import dev.llmdispatch.dispatch.resilience.HealthEvents;
 import dev.llmdispatch.dispatch.resilience.HealthProber;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.config.PeriodicTask;
+import dev.llmdispatch.worker.observe.Metrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -24,36 +25,31 @@ import org.springframework.context.annotation.Configuration;
 public class HealthConfiguration {
 
     @Bean
-    HealthEvents healthEvents(MeterRegistry meters) {
+    HealthEvents healthEvents(Metrics metrics) {
         return new HealthEvents() {
             @Override
             public void accountDisabled(String account, String why) {
-                meters.counter("llm_dispatch_alerts", "kind", "account_disabled", "account", account)
-                        .increment();
+                metrics.alert("account_disabled", account);
             }
 
             @Override
             public void circuitOpened(String account, String why) {
-                meters.counter("llm_dispatch_alerts", "kind", "circuit_opened", "account", account)
-                        .increment();
+                metrics.alert("circuit_opened", account);
             }
 
             @Override
             public void accountRecovered(String account) {
-                meters.counter("llm_dispatch_account_recoveries", "account", account)
-                        .increment();
+                metrics.accountRecovered(account);
             }
 
             @Override
             public void probed(String account, boolean ok) {
-                meters.counter("llm_dispatch_health_probes", "account", account, "result", ok ? "ok" : "failed")
-                        .increment();
+                metrics.probed(account, ok);
             }
 
             @Override
             public void emergency(boolean active, String why) {
-                meters.counter("llm_dispatch_alerts", "kind", active ? "emergency" : "emergency_resolved")
-                        .increment();
+                metrics.alert(active ? "emergency" : "emergency_resolved", null);
             }
         };
     }
@@ -61,7 +57,7 @@ public class HealthConfiguration {
     /** Checks for emergency mode on a schedule while the worker runs. */
     @Bean
     PeriodicTask emergencyCheck(EmergencyMonitor emergency, DispatchProperties properties, MeterRegistry meters) {
-        meters.gauge("llm_dispatch_emergency", emergency, e -> e.active() ? 1 : 0);
+        meters.gauge(Metrics.EMERGENCY, emergency, e -> e.active() ? 1 : 0);
         Duration every = properties.healthSettings().checkInterval();
         return new PeriodicTask("emergency-check", Duration.ZERO, every, emergency::check);
     }

@@ -30,21 +30,21 @@ public class AccountMetrics {
             PriorityConsumer consumer) {
         return () -> {
             for (String account : gate.accountIds()) {
-                Gauge.builder("llm_dispatch_account_in_flight", gate, g -> g.inFlight(account))
+                Gauge.builder(Metrics.ACCOUNT_IN_FLIGHT, gate, g -> g.inFlight(account))
                         .description("requests in flight on the account, whole fleet")
                         .tag("account", account)
                         .register(meters);
-                Gauge.builder("llm_dispatch_account_window_remaining", gate, g -> {
+                Gauge.builder(Metrics.ACCOUNT_WINDOW_REMAINING, gate, g -> {
                             long left = g.requestPermitsLeft(account);
                             return left == Long.MAX_VALUE ? Double.NaN : left;
                         })
                         .description("request permits left in the account's window, whole fleet")
                         .tag("account", account)
                         .register(meters);
-                Gauge.builder("llm_dispatch_account_blocked", cooldowns, c -> c.isBlocked(account) ? 1 : 0)
+                Gauge.builder(Metrics.ACCOUNT_BLOCKED, cooldowns, c -> c.isBlocked(account) ? 1 : 0)
                         .tag("account", account)
                         .register(meters);
-                Gauge.builder("llm_dispatch_circuit_state", health, h -> switch (h.circuitStates()
+                Gauge.builder(Metrics.CIRCUIT_STATE, health, h -> switch (h.circuitStates()
                                 .getOrDefault(account, CircuitBreaker.State.CLOSED)) {
                             case CLOSED -> 0;
                             case OPEN, FORCED_OPEN -> 1;
@@ -55,18 +55,18 @@ public class AccountMetrics {
                         .register(meters);
             }
             for (Priority p : Priority.values()) {
-                Gauge.builder("llm_dispatch_buffered_jobs", consumer, c -> c.buffered(p))
+                Gauge.builder(Metrics.BUFFERED_JOBS, consumer, c -> c.buffered(p))
                         .tag("priority", p.name())
                         .register(meters);
             }
-            Gauge.builder("llm_dispatch_jobs_waiting_capacity", gate, CapacityGate::waiting)
+            Gauge.builder(Metrics.JOBS_WAITING_CAPACITY, gate, CapacityGate::waiting)
                     .register(meters);
-            FunctionCounter.builder("llm_dispatch_capacity_handovers", gate, CapacityGate::handedOver)
+            FunctionCounter.builder(Metrics.CAPACITY_HANDOVERS, gate, CapacityGate::handedOver)
                     .description("concurrency permits passed from a finished call straight to a waiting job")
                     .register(meters);
-            Gauge.builder("llm_dispatch_jobs_in_flight", consumer, PriorityConsumer::inFlight)
+            Gauge.builder(Metrics.JOBS_IN_FLIGHT, consumer, PriorityConsumer::inFlight)
                     .register(meters);
-            FunctionCounter.builder("llm_dispatch_outcome_transactions", consumer, PriorityConsumer::transactions)
+            FunctionCounter.builder(Metrics.OUTCOME_TRANSACTIONS, consumer, PriorityConsumer::transactions)
                     .description("Kafka transactions that committed jobs' outcomes with their offsets")
                     .register(meters);
         };

@@ -6,10 +6,6 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.AttemptListener;
 import dev.llmdispatch.worker.observe.alert.Alerter;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -25,37 +21,26 @@ public final class ProviderCallRecorder implements AttemptListener {
 
     private static final Logger requests = LoggerFactory.getLogger("llm-dispatch.requests");
 
-    private final MeterRegistry meters;
+    private final Metrics metrics;
     private final boolean includePrompt;
     private final Alerter alerter;
     private final FleetTraffic traffic;
 
-    public ProviderCallRecorder(MeterRegistry meters, boolean includePrompt, Alerter alerter, FleetTraffic traffic) {
+    public ProviderCallRecorder(Metrics metrics, boolean includePrompt, Alerter alerter, FleetTraffic traffic) {
         this.alerter = alerter;
         this.traffic = traffic;
-        this.meters = meters;
+        this.metrics = metrics;
         this.includePrompt = includePrompt;
     }
 
     @Override
     public void dispatching(Job job, Priority priority, long overheadMillis) {
-        Timer.builder("llm_dispatch_dispatch_overhead")
-                .description("from the dispatcher taking a job to its first request leaving, less the capacity wait")
-                .publishPercentileHistogram()
-                .register(meters)
-                .record(Duration.ofMillis(overheadMillis));
+        metrics.dispatchOverhead(overheadMillis);
     }
 
     @Override
     public void written(String account, long grantAgeNanos, boolean sent) {
-        Timer.builder("llm_dispatch_grant_age")
-                .description("how old a request's capacity grant was when the request was about to be written; "
-                        + "held_back: past the window guard, so it was given back and asked for afresh")
-                .tag("account", account)
-                .tag("outcome", sent ? "sent" : "held_back")
-                .publishPercentileHistogram()
-                .register(meters)
-                .record(Duration.ofNanos(grantAgeNanos));
+        metrics.grantAge(account, sent, grantAgeNanos);
     }
 
     @Override
@@ -73,24 +58,7 @@ public final class ProviderCallRecorder implements AttemptListener {
             long totalTokens) {
         alerter.called("ok".equals(outcome), millis);
         traffic.providerCalled("ok".equals(outcome), millis);
-        Counter.builder("llm_dispatch_provider_calls")
-                .description("provider calls by account and outcome")
-                .tag("account", account)
-                .tag("outcome", outcome)
-                .register(meters)
-                .increment();
-        Timer.builder("llm_dispatch_provider_latency")
-                .description("provider call latency")
-                .tag("account", account)
-                .publishPercentileHistogram()
-                .register(meters)
-                .record(Duration.ofMillis(millis));
-        if (totalTokens > 0) {
-            Counter.builder("llm_dispatch_provider_tokens")
-                    .tag("account", account)
-                    .register(meters)
-                    .increment(totalTokens);
-        }
+        metrics.providerCalled(account, outcome, millis, totalTokens);
         if (requests.isInfoEnabled()) {
             Map<String, Object> line = new LinkedHashMap<>();
             line.put("jobId", job.id());

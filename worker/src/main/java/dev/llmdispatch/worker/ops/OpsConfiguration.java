@@ -9,6 +9,7 @@ import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.worker.config.PeriodicTask;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
+import dev.llmdispatch.worker.observe.Metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -47,7 +48,7 @@ public class OpsConfiguration implements WebMvcConfigurer {
         Map<String, Double> lag = new ConcurrentHashMap<>();
         for (Priority p : Priority.values()) {
             lag.put(p.name(), Double.NaN);
-            Gauge.builder("llm_dispatch_queue_lag", lag, m -> m.get(p.name()))
+            Gauge.builder(Metrics.QUEUE_LAG, lag, m -> m.get(p.name()))
                     .description("jobs on the priority's topics not yet answered by the workers' group")
                     .tag("priority", p.name())
                     .register(meters);

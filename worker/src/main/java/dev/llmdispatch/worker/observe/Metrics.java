@@ -1,0 +1,152 @@
+package dev.llmdispatch.worker.observe;
+
+import dev.llmdispatch.contract.DeadLetterReason;
+import dev.llmdispatch.contract.Priority;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every metric of a worker: the names (Micrometer's dotted names; Prometheus shows {@code llm.dispatch.jobs} as
+ * {@code llm_dispatch_jobs_total}) and the recording of each event. Meters are made once, on their first use, and
+ * kept. The gauges, which read state rather than count events, are registered with these names where that state
+ * lives ({@link AccountMetrics}, the queue-lag and emergency tasks).
+ */
+public final class Metrics {
+
+    public static final String JOBS = "llm.dispatch.jobs";
+    public static final String CACHE_HITS = "llm.dispatch.cache.hits";
+    public static final String DEAD_LETTERS = "llm.dispatch.dead.letters";
+    public static final String JOB_QUEUE_WAIT = "llm.dispatch.job.queue.wait";
+    public static final String JOB_CAPACITY_WAIT = "llm.dispatch.job.capacity.wait";
+    public static final String DISPATCH_OVERHEAD = "llm.dispatch.dispatch.overhead";
+    public static final String GRANT_AGE = "llm.dispatch.grant.age";
+    public static final String PROVIDER_CALLS = "llm.dispatch.provider.calls";
+    public static final String PROVIDER_LATENCY = "llm.dispatch.provider.latency";
+    public static final String PROVIDER_TOKENS = "llm.dispatch.provider.tokens";
+    public static final String ALERTS = "llm.dispatch.alerts";
+    public static final String ACCOUNT_RECOVERIES = "llm.dispatch.account.recoveries";
+    public static final String HEALTH_PROBES = "llm.dispatch.health.probes";
+    // gauges and function counters, registered where their state lives
+    public static final String EMERGENCY = "llm.dispatch.emergency";
+    public static final String QUEUE_LAG = "llm.dispatch.queue.lag";
+    public static final String ACCOUNT_IN_FLIGHT = "llm.dispatch.account.in.flight";
+    public static final String ACCOUNT_WINDOW_REMAINING = "llm.dispatch.account.window.remaining";
+    public static final String ACCOUNT_BLOCKED = "llm.dispatch.account.blocked";
+    public static final String CIRCUIT_STATE = "llm.dispatch.circuit.state";
+    public static final String BUFFERED_JOBS = "llm.dispatch.buffered.jobs";
+    public static final String JOBS_WAITING_CAPACITY = "llm.dispatch.jobs.waiting.capacity";
+    public static final String JOBS_IN_FLIGHT = "llm.dispatch.jobs.in.flight";
+    public static final String CAPACITY_HANDOVERS = "llm.dispatch.capacity.handovers";
+    public static final String OUTCOME_TRANSACTIONS = "llm.dispatch.outcome.transactions";
+
+    private final MeterRegistry meters;
+    private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
+
+    public Metrics(MeterRegistry meters) {
+        this.meters = meters;
+    }
+
+    /** A job ended with this status ({@code ALREADY_ANSWERED}: its stored outcome was given again). */
+    public void jobEnded(String status, Priority priority) {
+        counter(JOBS, "jobs by how they ended", "status", status, "priority", priority.name())
+                .increment();
+    }
+
+    /** A job answered from the answer store, without a provider call. */
+    public void answeredAgain(Priority priority) {
+        jobEnded("ALREADY_ANSWERED", priority);
+        counter(CACHE_HITS, "jobs answered from the answer store, without a provider call")
+                .increment();
+    }
+
+    public void deadLettered(DeadLetterReason reason) {
+        counter(DEAD_LETTERS, "dead letters written, by reason", "reason", reason.name())
+                .increment();
+    }
+
+    /** Produced to taken, and the wait for capacity, of a job that ran. */
+    public void waited(Priority priority, long queuedMillis, long capacityMillis) {
+        timer(JOB_QUEUE_WAIT, "job produced to taken by a worker", false, "priority", priority.name())
+                .record(Duration.ofMillis(queuedMillis));
+        timer(JOB_CAPACITY_WAIT, "a job's wait for capacity", false, "priority", priority.name())
+                .record(Duration.ofMillis(capacityMillis));
+    }
+
+    public void dispatchOverhead(long millis) {
+        timer(
+                        DISPATCH_OVERHEAD,
+                        "from the dispatcher taking a job to its first request leaving, less the capacity wait",
+                        true)
+                .record(Duration.ofMillis(millis));
+    }
+
+    public void grantAge(String account, boolean sent, long nanos) {
+        timer(
+                        GRANT_AGE,
+                        "how old a request's capacity grant was when the request was about to be written; "
+                                + "held_back: past the window guard, so it was given back and asked for afresh",
+                        true,
+                        "account",
+                        account,
+                        "outcome",
+                        sent ? "sent" : "held_back")
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void providerCalled(String account, String outcome, long millis, long totalTokens) {
+        counter(PROVIDER_CALLS, "provider calls by account and outcome", "account", account, "outcome", outcome)
+                .increment();
+        timer(PROVIDER_LATENCY, "provider call latency", true, "account", account)
+                .record(Duration.ofMillis(millis));
+        if (totalTokens > 0) {
+            counter(PROVIDER_TOKENS, "tokens the providers reported used", "account", account)
+                    .increment(totalTokens);
+        }
+    }
+
+    /** An alert-worthy event of this worker: {@code account} null for one of no account (tagged "-"). */
+    public void alert(String kind, String account) {
+        counter(ALERTS, "alert-worthy events", "kind", kind, "account", account == null ? "-" : account)
+                .increment();
+    }
+
+    public void accountRecovered(String account) {
+        counter(ACCOUNT_RECOVERIES, "blocked accounts back in use", "account", account)
+                .increment();
+    }
+
+    public void probed(String account, boolean ok) {
+        counter(HEALTH_PROBES, "health probes of blocked accounts", "account", account, "result", ok ? "ok" : "failed")
+                .increment();
+    }
+
+    private Counter counter(String name, String description, String... tags) {
+        return counters.computeIfAbsent(
+                key(name, tags),
+                k -> Counter.builder(name).description(description).tags(tags).register(meters));
+    }
+
+    private Timer timer(String name, String description, boolean histogram, String... tags) {
+        return timers.computeIfAbsent(key(name, tags), k -> {
+            Timer.Builder b = Timer.builder(name).description(description).tags(tags);
+            if (histogram) {
+                b.publishPercentileHistogram();
+            }
+            return b.register(meters);
+        });
+    }
+
+    private static List<String> key(String name, String... tags) {
+        String[] all = new String[tags.length + 1];
+        all[0] = name;
+        System.arraycopy(tags, 0, all, 1, tags.length);
+        return List.of(all);
+    }
+}
