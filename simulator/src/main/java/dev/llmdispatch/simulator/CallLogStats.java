@@ -100,4 +100,51 @@ public final class CallLogStats {
         Collections.sort(gaps);
         return gaps;
     }
+
+    /**
+     * The most of the account's admitted calls that arrived within one window of {@code windowMillis}, over the windows
+     * starting in {@code [fromMillis, toMillis)}: whether the fleet reached a request limit there.
+     */
+    public long mostAdmittedInAWindow(String account, long windowMillis, long fromMillis, long toMillis) {
+        long[] arrivals = calls.stream()
+                .filter(c -> counted(c, account))
+                .mapToLong(CallLog.Call::atMillis)
+                .sorted()
+                .toArray();
+        long most = 0;
+        int end = 0;
+        for (int start = 0; start < arrivals.length; start++) {
+            if (arrivals[start] < fromMillis || arrivals[start] >= toMillis) {
+                continue;
+            }
+            end = Math.max(end, start);
+            while (end < arrivals.length && arrivals[end] < arrivals[start] + windowMillis) {
+                end++;
+            }
+            most = Math.max(most, end - start);
+        }
+        return most;
+    }
+
+    /** The most of the account's admitted calls in flight at once at any moment of {@code [fromMillis, toMillis)}. */
+    public int mostInFlight(String account, long fromMillis, long toMillis) {
+        List<long[]> edges = new ArrayList<>();
+        for (CallLog.Call c : calls) {
+            if (counted(c, account)) {
+                edges.add(new long[] {c.atMillis(), 1});
+                edges.add(new long[] {c.atMillis() + c.latencyMs(), -1});
+            }
+        }
+        // an end before a start at the same millisecond: a slot handed on is not two calls at once
+        edges.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+        int now = 0;
+        int most = 0;
+        for (long[] e : edges) {
+            now += (int) e[1];
+            if (e[0] >= fromMillis && e[0] < toMillis) {
+                most = Math.max(most, now);
+            }
+        }
+        return most;
+    }
 }

@@ -35,7 +35,7 @@ class PriorityTest {
 
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
-    void high_jobs_reach_a_provider_within_a_few_service_times_under_a_low_flood(Infrastructure infra)
+    void high_jobs_overtake_the_low_flood_queued_before_them(Infrastructure infra)
             throws Exception {
         Topics topics = WorkerHarness.topics("prio");
         try (Simulator simulator = Simulator.start(
@@ -59,7 +59,6 @@ class PriorityTest {
                                     .count()
                             >= 40);
 
-            Map<String, Long> producedAt = new HashMap<>();
             List<CompletableFuture<JobResult>> highResults = new ArrayList<>();
             long lowDoneBefore =
                     lowResults.stream().filter(CompletableFuture::isDone).count();
@@ -67,7 +66,6 @@ class PriorityTest {
                 Job job = Job.chat("high-" + i, "urgent " + i).toBuilder()
                         .tier(Tier.TIER_2)
                         .build();
-                producedAt.put(job.id(), System.currentTimeMillis());
                 highResults.add(client.submit(job, Priority.HIGH));
             }
             CompletableFuture.allOf(highResults.toArray(CompletableFuture[]::new))
@@ -81,16 +79,28 @@ class PriorityTest {
                     .as("HIGH finished long before the LOW flood")
                     .isLessThan(low.size());
 
+            // the LOW flood runs to its end, so that every LOW job has its first call in the log
+            CompletableFuture.allOf(lowResults.toArray(CompletableFuture[]::new))
+                    .get(2, TimeUnit.MINUTES);
             Map<String, Long> firstCall = new HashMap<>();
+            Map<String, Long> lowFirstCall = new HashMap<>();
             for (CallLog.Call call : simulator.calls().all()) {
                 if (call.jobId() != null && call.jobId().startsWith("high-")) {
                     firstCall.merge(call.jobId(), call.atMillis(), Math::min);
+                } else if (call.jobId() != null && call.jobId().startsWith("low-")) {
+                    lowFirstCall.merge(call.jobId(), call.atMillis(), Math::min);
                 }
             }
             assertThat(firstCall).hasSize(10);
-            firstCall.forEach((id, at) -> assertThat(at - producedAt.get(id))
-                    .as("time from produced to provider of %s", id)
-                    .isLessThan(5 * SERVICE_MS));
+            // the HIGH jobs overtook the LOW work queued before them: at least 100 LOW jobs, all produced before any
+            // HIGH one, reached a provider after every HIGH job had (how soon is the benchmark's business)
+            long lastHighStart =
+                    firstCall.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+            assertThat(lowFirstCall.values().stream()
+                            .filter(at -> at > lastHighStart)
+                            .count())
+                    .as("LOW jobs produced earlier that started after the last HIGH one")
+                    .isGreaterThanOrEqualTo(100);
             assertThat(highResults)
                     .allSatisfy(f -> assertThat(f.join().status()).isEqualTo(JobStatus.SUCCEEDED));
 
@@ -135,13 +145,11 @@ class PriorityTest {
                                     .filter(CompletableFuture::isDone)
                                     .count()
                             >= 20);
-            Map<String, Long> producedAt = new HashMap<>();
             List<CompletableFuture<JobResult>> lowResults = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
                 Job job = Job.chat("patient-" + i, "routine " + i).toBuilder()
                         .tier(Tier.TIER_2)
                         .build();
-                producedAt.put(job.id(), System.currentTimeMillis());
                 lowResults.add(client.submit(job, Priority.LOW));
             }
             CompletableFuture.allOf(lowResults.toArray(CompletableFuture[]::new))
@@ -162,11 +170,8 @@ class PriorityTest {
             long lastLowStart =
                     firstCall.values().stream().mapToLong(Long::longValue).max().orElseThrow();
             // a LOW job rises a level per second of waiting: after two seconds in the gate only the HIGH jobs that
-            // were there before it are ahead; add its turn to leave Kafka, and it runs while HIGH jobs keep coming
-            // (with strict priority it would wait for the end of the flood, some 12 s later)
-            firstCall.forEach((id, at) -> assertThat(at - producedAt.get(id))
-                    .as("time from produced to provider of %s", id)
-                    .isLessThan(6_000));
+            // were there before it are ahead, and it runs while HIGH jobs keep coming (with strict priority it would
+            // wait for the end of the flood); how soon is the benchmark's business
             assertThat(lastHigh)
                     .as("the HIGH flood went on after the LOW jobs started")
                     .isGreaterThan(lastLowStart + 2_000);
