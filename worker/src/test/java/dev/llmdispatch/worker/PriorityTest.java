@@ -35,8 +35,7 @@ class PriorityTest {
 
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
-    void high_jobs_overtake_the_low_flood_queued_before_them(Infrastructure infra)
-            throws Exception {
+    void high_jobs_overtake_the_low_flood_queued_before_them(Infrastructure infra) throws Exception {
         Topics topics = WorkerHarness.topics("prio");
         try (Simulator simulator = Simulator.start(
                         SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(SERVICE_MS)));
