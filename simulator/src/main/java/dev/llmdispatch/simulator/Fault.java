@@ -1,5 +1,9 @@
 package dev.llmdispatch.simulator;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
+
 /**
  * A fault injected on an account (or on every account, {@code "*"}), applied to calls that pass the
  * account's limits (a provider counts every request that reaches it).
@@ -14,19 +18,38 @@ package dev.llmdispatch.simulator;
  *       answered on {@code GET /models} too (a refused key is refused everywhere)</li>
  * </ul>
  */
-public record Fault(
-        String account, String mode, Double probability, Long latencyMs, Long retryAfterMs, Integer status) {
+public record Fault(String account, Mode mode, Double probability, Long latencyMs, Long retryAfterMs, Integer status) {
+
+    /** What a fault does to a call; written in lower case in JSON ({@code "mode": "down"}). */
+    public enum Mode {
+        DOWN,
+        FLAKY,
+        SLOW,
+        STORM,
+        MALFORMED,
+        STATUS;
+
+        @JsonCreator
+        public static Mode parse(String text) {
+            for (Mode m : values()) {
+                if (m.wire().equals(text)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException(
+                    "fault.mode must be down, flaky, slow, storm, malformed or status, but was " + text);
+        }
+
+        @JsonValue
+        public String wire() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     public Fault {
         account = account == null ? "*" : account;
         if (mode == null) {
             throw new IllegalArgumentException("fault.mode is required: down, flaky, slow, storm, malformed or status");
-        }
-        switch (mode) {
-            case "down", "flaky", "slow", "storm", "malformed", "status" -> {}
-            default ->
-                throw new IllegalArgumentException(
-                        "fault.mode must be down, flaky, slow, storm, malformed or status, but was " + mode);
         }
         probability = probability == null ? 1.0 : probability;
         if (probability < 0 || probability > 1) {
@@ -34,25 +57,26 @@ public record Fault(
         }
         latencyMs = latencyMs == null ? 0L : latencyMs;
         retryAfterMs = retryAfterMs == null ? 1000L : retryAfterMs;
-        if (mode.equals("status") && (status == null || status < 100 || status > 599)) {
+        if (mode == Mode.STATUS && (status == null || status < 100 || status > 599)) {
             throw new IllegalArgumentException(
                     "fault.status must be an HTTP status with mode status, but was " + status);
         }
     }
 
+    /** A fault of {@code mode} (its JSON name: down, flaky, ...) on the account, hitting with {@code probability}. */
     public static Fault of(String account, String mode, double probability) {
-        return new Fault(account, mode, probability, null, null, null);
+        return new Fault(account, Mode.parse(mode), probability, null, null, null);
     }
 
     public static Fault storm(String account, long retryAfterMs) {
-        return new Fault(account, "storm", 1.0, null, retryAfterMs, null);
+        return new Fault(account, Mode.STORM, 1.0, null, retryAfterMs, null);
     }
 
     public static Fault status(String account, int status) {
-        return new Fault(account, "status", 1.0, null, null, status);
+        return new Fault(account, Mode.STATUS, 1.0, null, null, status);
     }
 
     public static Fault slow(String account, long latencyMs) {
-        return new Fault(account, "slow", 1.0, latencyMs, null, null);
+        return new Fault(account, Mode.SLOW, 1.0, latencyMs, null, null);
     }
 }

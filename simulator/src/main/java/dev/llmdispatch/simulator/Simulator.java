@@ -275,13 +275,13 @@ public final class Simulator implements AutoCloseable {
             completionTokens = 0;
         }
         long latency = config.latency().sampleMillis(random, completionTokens);
-        if (hit && fault.mode().equals("slow")) {
+        if (hit && fault.mode() == Fault.Mode.SLOW) {
             latency += fault.latencyMs();
         }
         sleep(latency);
         if (hit) {
             switch (fault.mode()) {
-                case "down" -> {
+                case DOWN -> {
                     return Answer.error(
                             account,
                             503,
@@ -290,14 +290,14 @@ public final class Simulator implements AutoCloseable {
                             "fault:down",
                             model);
                 }
-                case "flaky" -> {
+                case FLAKY -> {
                     return Answer.error(account, 500, "internal_error", "Internal server error", "fault:flaky", model);
                 }
-                case "storm" -> {
+                case STORM -> {
                     Answer a = Answer.rateLimited(account, fault.retryAfterMs() * 1_000_000L);
                     return new Answer(a.status(), a.body(), a.headers(), "fault:storm", model);
                 }
-                case "status" -> {
+                case STATUS -> {
                     return Answer.error(
                             account,
                             fault.status(),
@@ -306,14 +306,16 @@ public final class Simulator implements AutoCloseable {
                             "fault:status",
                             model);
                 }
-                case "malformed" -> {
+                case MALFORMED -> {
                     byte[] broken = random.nextBoolean()
                             ? "<html><body>502 Bad Gateway</body></html>".getBytes(StandardCharsets.UTF_8)
                             : "{\"id\":\"chatcmpl-trunc\",\"choices\":[{\"message\":{\"content\":\"Hal"
                                     .getBytes(StandardCharsets.UTF_8);
                     return new Answer(200, broken, Map.of(), "fault:malformed", model);
                 }
-                default -> {}
+                case SLOW -> {
+                    // only slower: answered as usual below
+                }
             }
         }
         ObjectNode response = chat
@@ -332,10 +334,12 @@ public final class Simulator implements AutoCloseable {
         }
         Fault fault = faults.getOrDefault(account.account.id(), faults.get("*"));
         Answer answer;
-        if (fault != null && fault.mode().equals("down")) {
+        if (fault != null && fault.mode() == Fault.Mode.DOWN) {
             answer = Answer.error(
                     account, 503, "service_unavailable", "The service is temporarily unavailable", "fault:down", null);
-        } else if (fault != null && fault.mode().equals("status") && (fault.status() == 401 || fault.status() == 403)) {
+        } else if (fault != null
+                && fault.mode() == Fault.Mode.STATUS
+                && (fault.status() == 401 || fault.status() == 403)) {
             // a refused key is refused on every endpoint
             answer = Answer.error(
                     account,
