@@ -3,7 +3,7 @@ package dev.llmdispatch.cli;
 import dev.llmdispatch.client.DeadLetters;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.JobCodec;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -17,8 +17,10 @@ import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code dlq list | show | replay | purge}: the dead-letter topic for on-call engineers. */
 @Command(
@@ -33,9 +35,12 @@ import picocli.CommandLine.Parameters;
         })
 final class DlqCommand implements Runnable {
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public void run() {
-        new picocli.CommandLine(this).usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     /** Where Kafka is, and which dead letters. */
@@ -63,16 +68,16 @@ final class DlqCommand implements Runnable {
         }
     }
 
-    static PrintStream out = System.out;
-    static PrintStream err = System.err;
-
-    static int unreachable(String bootstrap, RuntimeException e) {
+    static int unreachable(PrintWriter err, String bootstrap, RuntimeException e) {
         err.println("llm-dispatch: cannot read the dead-letter topic at " + bootstrap + ": " + e.getMessage());
         return 2;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "One line per dead letter, oldest first.")
     static final class ListCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Mixin
         Selection selection;
 
@@ -81,6 +86,8 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
             try (DeadLetters dlq = selection.kafka.deadLetters()) {
                 List<DeadLetters.Entry> entries = dlq.list(selection.filter());
                 if (!json) {
@@ -109,13 +116,16 @@ final class DlqCommand implements Runnable {
                 }
                 return 0;
             } catch (RuntimeException e) {
-                return unreachable(selection.kafka.bootstrap, e);
+                return unreachable(err, selection.kafka.bootstrap, e);
             }
         }
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Every dead letter of a job, whole.")
     static final class ShowCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Parameters(paramLabel = "JOB_ID")
         String jobId;
 
@@ -124,6 +134,8 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
             try (DeadLetters dlq = kafka.deadLetters()) {
                 List<DeadLetters.Entry> entries =
                         dlq.list(new DeadLetters.Filter(Set.of(jobId), null, null, null, null));
@@ -135,7 +147,7 @@ final class DlqCommand implements Runnable {
                         JobCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(e.deadLetter())));
                 return 0;
             } catch (RuntimeException e) {
-                return unreachable(kafka.bootstrap, e);
+                return unreachable(err, kafka.bootstrap, e);
             }
         }
     }
@@ -146,6 +158,9 @@ final class DlqCommand implements Runnable {
             description = "Put the selected jobs back on their priority topics (idempotent: answered jobs are not sent "
                     + "to a provider again).")
     static final class ReplayCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Mixin
         Selection selection;
 
@@ -154,6 +169,8 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
             try (DeadLetters dlq = selection.kafka.deadLetters()) {
                 DeadLetters.Report report = dlq.replay(selection.filter(), dryRun, line -> err.println(line));
                 report.skipped().forEach((what, why) -> err.println("skipped " + what + ": " + why));
@@ -161,7 +178,7 @@ final class DlqCommand implements Runnable {
                         + report.replayed().size() + " of " + report.matched() + " matching dead letters");
                 return 0;
             } catch (RuntimeException e) {
-                return unreachable(selection.kafka.bootstrap, e);
+                return unreachable(err, selection.kafka.bootstrap, e);
             }
         }
     }
@@ -172,6 +189,9 @@ final class DlqCommand implements Runnable {
             description = "Delete dead letters older than --before (Kafka deletes records only from the start of a "
                     + "partition, so this is by time, not by filter).")
     static final class PurgeCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Mixin
         KafkaAddress kafka;
 
@@ -183,6 +203,8 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
             String topic = kafka.topics().deadLetter();
             try (Admin admin = Admin.create(Map.of(
                     "bootstrap.servers",

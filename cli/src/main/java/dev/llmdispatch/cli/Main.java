@@ -2,6 +2,8 @@ package dev.llmdispatch.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code llm-dispatch}: the command line for batch owners and on-call engineers. */
 @Command(
@@ -16,8 +18,11 @@ public final class Main implements Runnable {
         System.exit(new CommandLine(new Main()).execute(args));
     }
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 }

@@ -1,7 +1,7 @@
 package dev.llmdispatch.cli;
 
 import dev.llmdispatch.contract.JobCodec;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -9,7 +9,9 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
 
 /** {@code status}: per account limits and live use, circuits and cooldowns, queue lag, emergency flag. */
@@ -25,11 +27,13 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--json", description = "the raw JSON, for scripts")
     boolean json;
 
-    static PrintStream out = System.out;
-    static PrintStream err = System.err;
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         String body;
         try {
             HttpResponse<String> response = HttpClient.newBuilder()

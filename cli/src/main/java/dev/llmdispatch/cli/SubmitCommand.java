@@ -10,7 +10,7 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -28,7 +28,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -70,10 +72,14 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress line")
     boolean quiet;
 
-    PrintStream err = System.err;
+    @Spec
+    CommandSpec spec;
+
+    private PrintWriter err;
 
     @Override
     public Integer call() throws Exception {
+        err = spec.commandLine().getErr();
         if (!Files.isReadable(file)) {
             err.println("llm-dispatch: cannot read " + file);
             return 2;
@@ -271,7 +277,7 @@ final class SubmitCommand implements Callable<Integer> {
             this.total = Math.max(0, total);
         }
 
-        void print(PrintStream err, boolean last) {
+        void print(PrintWriter err, boolean last) {
             double seconds = Math.max(0.001, (System.nanoTime() - startNanos) / 1e9);
             long finished = answered.get() + failed.get();
             double rate = finished / seconds;

@@ -13,7 +13,8 @@ import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -173,9 +174,13 @@ class DlqCommandTest {
     private int run(String... args) {
         out.reset();
         err.reset();
-        DlqCommand.out = new PrintStream(out, true, StandardCharsets.UTF_8);
-        DlqCommand.err = new PrintStream(err, true, StandardCharsets.UTF_8);
-        return new CommandLine(new Main()).execute(args);
+        PrintWriter outWriter = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+        PrintWriter errWriter = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+        int exit =
+                new CommandLine(new Main()).setOut(outWriter).setErr(errWriter).execute(args);
+        outWriter.flush();
+        errWriter.flush();
+        return exit;
     }
 
     private static DeadLetter failed(String id, DeadLetterReason reason, Instant at) {

@@ -17,7 +17,8 @@ import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import dev.llmdispatch.worker.WorkerApplication;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,9 +94,13 @@ class StatusCommandTest {
     private int run(String... args) {
         out.reset();
         err.reset();
-        StatusCommand.out = new PrintStream(out, true, StandardCharsets.UTF_8);
-        StatusCommand.err = new PrintStream(err, true, StandardCharsets.UTF_8);
-        return new CommandLine(new Main()).execute(args);
+        PrintWriter outWriter = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+        PrintWriter errWriter = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+        int exit =
+                new CommandLine(new Main()).setOut(outWriter).setErr(errWriter).execute(args);
+        outWriter.flush();
+        errWriter.flush();
+        return exit;
     }
 
     private static ConfigurableApplicationContext startWorker(Infrastructure infra, Simulator simulator, Topics t) {

@@ -11,7 +11,8 @@ import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import dev.llmdispatch.worker.WorkerApplication;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -120,10 +121,11 @@ class SubmitCommandTest {
         Path batch = dir.resolve("b.jsonl");
         Files.writeString(batch, "{\"custom_id\":\"x\",\"body\":{\"messages\":[{\"role\":\"user\"}]}}\n");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        SubmitCommand command = new SubmitCommand();
-        command.err = new PrintStream(err, true, StandardCharsets.UTF_8);
-        int exit =
-                new CommandLine(command).execute("--file", batch.toString(), "--bootstrap", "127.0.0.1:1", "--quiet");
+        PrintWriter errWriter = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+        int exit = new CommandLine(new SubmitCommand())
+                .setErr(errWriter)
+                .execute("--file", batch.toString(), "--bootstrap", "127.0.0.1:1", "--quiet");
+        errWriter.flush();
         assertThat(exit).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8).strip())
                 .startsWith("llm-dispatch: cannot reach Kafka at 127.0.0.1:1")
@@ -131,9 +133,9 @@ class SubmitCommandTest {
     }
 
     private static int submit(Path batch, Path out, Infrastructure infra, ByteArrayOutputStream progress) {
-        SubmitCommand command = new SubmitCommand();
-        command.err = new PrintStream(progress, true, StandardCharsets.UTF_8);
-        return new CommandLine(command)
+        PrintWriter errWriter = new PrintWriter(new OutputStreamWriter(progress, StandardCharsets.UTF_8), true);
+        return new CommandLine(new SubmitCommand())
+                .setErr(errWriter)
                 .execute(
                         "--file",
                         batch.toString(),
