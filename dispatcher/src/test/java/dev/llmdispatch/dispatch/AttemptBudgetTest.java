@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.dispatch.AttemptBudget.Next;
-import dev.llmdispatch.dispatch.config.AccountSettings;
-import dev.llmdispatch.dispatch.config.Balance;
 import dev.llmdispatch.dispatch.config.Capability;
-import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.resilience.Outcome;
 import dev.llmdispatch.dispatch.routing.Slot;
@@ -23,16 +20,13 @@ import tools.jackson.databind.node.JsonNodeFactory;
 class AttemptBudgetTest {
 
     private static Slot slot(String provider, String account) {
-        ProviderSettings settings = new ProviderSettings(
+        ProviderSettings settings = TestSettings.provider(
                 "http://127.0.0.1:9/v1",
                 Set.of(Capability.CHAT),
-                null,
+                8_000,
                 Map.of("chat", "m"),
-                null,
-                null,
-                Balance.ORDERED,
-                Duration.ofSeconds(5),
-                List.of(new AccountSettings(account, "k", new Limits(null, null, 1, null, null), null)));
+                Map.of(),
+                TestSettings.account(account, "k"));
         return new Slot(provider, settings, settings.accounts().getFirst());
     }
 
