@@ -4,6 +4,7 @@ import dev.llmdispatch.client.DeadLetters;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.JobCodec;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -14,7 +15,11 @@ import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -231,7 +236,7 @@ final class DlqCommand implements Runnable {
                 var start = admin.listOffsets(earliest).all().get();
                 var end = admin.listOffsets(latest).all().get();
                 Map<TopicPartition, RecordsToDelete> delete = new HashMap<>();
-                long count = 0;
+                Map<TopicPartition, long[]> ranges = new HashMap<>();
                 for (TopicPartition tp : atTime.keySet()) {
                     // no record at or after the time: everything in the partition is older
                     long upTo = cut.get(tp).offset() < 0
@@ -239,9 +244,11 @@ final class DlqCommand implements Runnable {
                             : cut.get(tp).offset();
                     if (upTo > start.get(tp).offset()) {
                         delete.put(tp, RecordsToDelete.beforeOffset(upTo));
-                        count += upTo - start.get(tp).offset();
+                        ranges.put(tp, new long[] {start.get(tp).offset(), upTo});
                     }
                 }
+                // dead letters are written in transactions: offsets also hold their markers, so records are counted
+                long count = countDeadLetters(kafka.bootstrap, ranges);
                 if (!dryRun && !delete.isEmpty()) {
                     admin.deleteRecords(delete).all().get();
                 }
@@ -251,6 +258,40 @@ final class DlqCommand implements Runnable {
                 err.println("llm-dispatch: cannot purge " + topic + " at " + kafka.bootstrap + ": "
                         + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
                 return 2;
+            }
+        }
+
+        /** The committed dead letters in each partition's {@code [from, upTo)}, read once. */
+        private static long countDeadLetters(String bootstrap, Map<TopicPartition, long[]> ranges) {
+            if (ranges.isEmpty()) {
+                return 0;
+            }
+            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
+                    Map.of(
+                            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                            bootstrap,
+                            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                            false,
+                            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                            "read_committed"),
+                    new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer())) {
+                consumer.assign(ranges.keySet());
+                ranges.forEach((tp, range) -> consumer.seek(tp, range[0]));
+                long count = 0;
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (ranges.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue()[1])) {
+                    if (System.nanoTime() - deadline > 0) {
+                        throw new IllegalStateException("counting the dead letters took more than 60 s");
+                    }
+                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                        long[] range = ranges.get(new TopicPartition(r.topic(), r.partition()));
+                        if (r.offset() < range[1]) {
+                            count++;
+                        }
+                    }
+                }
+                return count;
             }
         }
     }

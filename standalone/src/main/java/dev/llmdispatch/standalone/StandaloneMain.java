@@ -6,11 +6,13 @@ import dev.llmdispatch.testkit.LocalKafka;
 import dev.llmdispatch.testkit.LocalRedis;
 import dev.llmdispatch.worker.WorkerApplication;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Unmatched;
 
 /**
  * The whole system on one machine: a real Kafka broker (KRaft, in this JVM), a real redis-server, the
@@ -21,36 +23,52 @@ import org.springframework.context.ConfigurableApplicationContext;
  * (8090); anything else is passed to the worker as Spring arguments. The broker picks a free port and the
  * banner prints it.
  */
-public final class StandaloneMain {
+@Command(
+        name = "run-local",
+        mixinStandardHelpOptions = true,
+        description =
+                "Kafka, Redis, the provider simulator (or the real providers, when API keys are set) and a "
+                        + "worker, on this machine. Other arguments go to the worker (e.g. --dispatch.consumer.max-in-flight=32).")
+public final class StandaloneMain implements Runnable {
 
     static final List<String> KEY_VARIABLES =
             List.of("NVIDIA_API_KEY_1", "NVIDIA_API_KEY_2", "HUNYUAN_API_KEY", "SILICONFLOW_API_KEY");
 
-    private StandaloneMain() {}
+    @Option(names = "--redis-port", description = "redis-server's port (default ${DEFAULT-VALUE})")
+    int redisPort = 6379;
+
+    @Option(names = "--http-port", description = "the worker's HTTP port (default ${DEFAULT-VALUE})")
+    int httpPort = 8080;
+
+    @Option(names = "--simulator-port", description = "the provider simulator's port (default ${DEFAULT-VALUE})")
+    int simulatorPort = 8090;
+
+    /** Everything else: Spring arguments for the worker. */
+    @Unmatched
+    List<String> springArgs = new ArrayList<>();
 
     public static void main(String[] args) {
-        Map<String, Integer> ports =
-                new LinkedHashMap<>(Map.of("--redis-port", 6379, "--http-port", 8080, "--simulator-port", 8090));
-        List<String> springArgs = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            if (ports.containsKey(args[i]) && i + 1 < args.length) {
-                ports.put(args[i], Integer.parseInt(args[++i]));
-            } else {
-                springArgs.add(args[i]);
-            }
+        CommandLine line = new CommandLine(new StandaloneMain()).setUnmatchedOptionsArePositionalParams(false);
+        int exit = line.execute(args);
+        if (exit != 0) {
+            System.exit(exit);
         }
+    }
+
+    @Override
+    public void run() {
         List<AutoCloseable> started = new ArrayList<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(started), "standalone-stop"));
         System.out.println("llm-dispatch standalone: starting Kafka, Redis"
                 + (usesRealProviders() ? "" : ", the simulator") + " and a worker ...");
-        LocalRedis redis = LocalRedis.start(ports.get("--redis-port"));
+        LocalRedis redis = LocalRedis.start(redisPort);
         started.add(redis);
         LocalKafka kafka = LocalKafka.start();
         started.add(kafka);
         List<String> workerArgs = new ArrayList<>(List.of(
                 "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
                 "--dispatch.redis.url=" + redis.url(),
-                "--server.port=" + ports.get("--http-port")));
+                "--server.port=" + httpPort));
         String providers;
         if (usesRealProviders()) {
             providers = "real providers (keys from "
@@ -61,7 +79,7 @@ public final class StandaloneMain {
                     + ")";
         } else {
             Simulator simulator = Simulator.start(
-                    MissionAccounts.config(MissionAccounts.REAL_TIME).withPort(ports.get("--simulator-port")));
+                    MissionAccounts.config(MissionAccounts.REAL_TIME).withPort(simulatorPort));
             started.add(simulator);
             workerArgs.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), MissionAccounts.REAL_TIME));
             providers = "the provider simulator at " + simulator.baseUrl()
@@ -72,7 +90,7 @@ public final class StandaloneMain {
         ConfigurableApplicationContext worker =
                 new SpringApplicationBuilder(WorkerApplication.class).run(workerArgs.toArray(String[]::new));
         started.add(worker::close);
-        int http = ports.get("--http-port");
+        int http = httpPort;
         System.out.printf("""
 
                 llm-dispatch is running.
