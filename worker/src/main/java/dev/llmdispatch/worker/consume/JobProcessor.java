@@ -140,10 +140,6 @@ public final class JobProcessor {
             out.addAll(bad.undeliverable(work, new IllegalStateException(unwritable)));
             return;
         }
-        // read before the deadline: a redelivered job that was answered gets its answer, not a second outcome
-        if (answered(work, job, out)) {
-            return;
-        }
         // one run at a time: after a rebalance the previous owner may still be finishing this job, or a second record
         // of it may be running here
         JobClaims.Claim claim;
@@ -157,8 +153,10 @@ public final class JobProcessor {
             }
         }
         try {
+            // read once the job is ours, and before the deadline: a job answered before (a redelivery, a producer's
+            // retry) gets its answer, not a second outcome
             if (answered(work, job, out)) {
-                return; // answered between the look and the claim
+                return;
             }
             Instant now = clock.instant();
             if (job.deadline() != null && now.isAfter(job.deadline())) {
