@@ -1,5 +1,7 @@
 package dev.llmdispatch.cli;
 
+import dev.llmdispatch.api.StatusReport;
+import dev.llmdispatch.api.StatusReport.AccountStatus;
 import dev.llmdispatch.contract.JobCodec;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -12,7 +14,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import tools.jackson.databind.JsonNode;
 
 /** {@code status}: per account limits and live use, circuits and cooldowns, queue lag, emergency flag. */
 @Command(
@@ -57,51 +58,37 @@ final class StatusCommand implements Callable<Integer> {
             out.println(body);
             return 0;
         }
-        JsonNode status = JobCodec.mapper().readTree(body);
+        StatusReport status = JobCodec.mapper().readValue(body, StatusReport.class);
         out.println(
-                status.path("emergency").asBoolean()
-                        ? "EMERGENCY MODE: every provider is down, consumption paused"
-                        : "emergency: no");
+                status.emergency() ? "EMERGENCY MODE: every provider is down, consumption paused" : "emergency: no");
         out.printf(
                 "%-15s %-12s %-22s %-12s %-10s %-10s %s%n",
                 "account", "provider", "limits", "window used", "in flight", "circuit", "cooldown");
-        for (JsonNode a : status.path("accounts")) {
-            String limits = (a.path("requests").isNull()
-                            ? ""
-                            : a.path("requests").asInt() + "/" + a.path("per").asString() + " ")
-                    + (a.path("concurrency").isNull()
-                            ? ""
-                            : a.path("concurrency").asInt() + " in flight");
-            String window = a.path("windowUsed").isNull()
-                            || a.path("windowUsed").isMissingNode()
-                    ? "-"
-                    : a.path("windowUsed").asLong() + "/" + a.path("requests").asInt();
-            String inFlight = a.path("inFlight").isMissingNode()
-                    ? "-"
-                    : a.path("inFlight").asInt()
-                            + (a.path("concurrency").isNull()
-                                    ? ""
-                                    : "/" + a.path("concurrency").asInt());
-            String cooldown = a.path("blocked").isObject()
-                    ? a.path("blocked").path("reason").asString() + " until "
-                            + a.path("blocked").path("until").asString()
-                    : "";
+        for (AccountStatus a : status.accounts()) {
+            String limits = (a.requests() == null ? "" : a.requests() + "/" + a.per() + " ")
+                    + (a.concurrency() == null ? "" : a.concurrency() + " in flight");
+            String window = a.windowUsed() == null ? "-" : a.windowUsed() + "/" + a.requests();
+            String inFlight =
+                    a.inFlight() == null ? "-" : a.inFlight() + (a.concurrency() == null ? "" : "/" + a.concurrency());
+            String cooldown = a.cooldown() == null
+                    ? ""
+                    : a.cooldown().reason() + " until " + a.cooldown().until();
             out.printf(
                     "%-15s %-12s %-22s %-12s %-10s %-10s %s%n",
-                    a.path("account").asString(),
-                    a.path("provider").asString(),
-                    a.path("enabled").asBoolean() ? limits : "disabled (no key)",
+                    a.account(),
+                    a.provider(),
+                    a.enabled() ? limits : "disabled (no key)",
                     window,
                     inFlight,
-                    a.path("circuit").asString("-"),
+                    a.circuit() == null ? "-" : a.circuit(),
                     cooldown);
         }
         out.print("queue lag:");
-        status.path("queueLag")
-                .properties()
-                .forEach(e -> out.print(" " + e.getKey() + "=" + e.getValue().asLong()));
-        if (status.hasNonNull("queueLagError")) {
-            out.print(" unknown (" + status.path("queueLagError").asString() + ")");
+        if (status.queueLag() != null) {
+            status.queueLag().forEach((priority, lag) -> out.print(" " + priority + "=" + lag));
+        }
+        if (status.queueLagError() != null) {
+            out.print(" unknown (" + status.queueLagError() + ")");
         }
         out.println();
         return 0;

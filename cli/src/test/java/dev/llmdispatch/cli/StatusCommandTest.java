@@ -3,9 +3,14 @@ package dev.llmdispatch.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.llmdispatch.api.DashboardReport;
+import dev.llmdispatch.api.StatusReport;
+import dev.llmdispatch.api.SubmitAccepted;
 import dev.llmdispatch.client.JobClient;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
@@ -19,6 +24,10 @@ import dev.llmdispatch.worker.WorkerApplication;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,6 +68,10 @@ class StatusCommandTest {
 
             assertThat(run("status", "--worker", address, "--json")).isZero();
             JsonNode status = JobCodec.mapper().readTree(out.toString());
+            assertThat(JobCodec.mapper()
+                            .readValue(out.toString(), StatusReport.class)
+                            .accounts())
+                    .hasSize(status.path("accounts").size());
             for (JsonNode a : status.path("accounts")) {
                 String id = a.path("account").asString();
                 assertThat(a.path("inFlight").asInt())
@@ -81,6 +94,80 @@ class StatusCommandTest {
                     .contains("nvidia-2")
                     .contains("queue lag: HIGH=0 MEDIUM=12 LOW=0");
         }
+    }
+
+    @Test
+    void the_http_answers_are_the_shared_records_and_errors_are_problem_details(Infrastructure infra) throws Exception {
+        Topics topics = new Topics("sr.jobs.high", "sr.jobs.medium", "sr.jobs.low", "llm.results.sr", "sr.jobs.dlt", 3);
+        try (Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(10)));
+                ConfigurableApplicationContext worker = startWorker(infra, simulator, topics)) {
+            String address = "http://127.0.0.1:" + worker.getEnvironment().getProperty("local.server.port");
+            HttpClient http = HttpClient.newHttpClient();
+
+            HttpResponse<String> status = get(http, address + "/admin/status");
+            assertThat(status.statusCode()).isEqualTo(200);
+            StatusReport report = JobCodec.mapper().readValue(status.body(), StatusReport.class);
+            assertThat(report.accounts())
+                    .extracting(StatusReport.AccountStatus::account)
+                    .containsExactlyInAnyOrderElementsOf(simulator.stats().keySet());
+            assertThat(report.queueLag()).containsOnlyKeys("HIGH", "MEDIUM", "LOW");
+            assertThat(report.thisWorker().buffered()).containsOnlyKeys("HIGH", "MEDIUM", "LOW");
+
+            HttpResponse<String> dashboard = get(http, address + "/admin/dashboard?minutes=5");
+            assertThat(dashboard.statusCode()).isEqualTo(200);
+            DashboardReport page = JobCodec.mapper().readValue(dashboard.body(), DashboardReport.class);
+            assertThat(page.errors()).isEmpty();
+            assertThat(page.status().accounts()).hasSameSizeAs(report.accounts());
+            assertThat(page.deadLettersHeld()).isZero();
+            assertThat(page.alertThresholds().failureRate()).isEqualTo(0.10);
+            assertThat(page.at()).isNotNull();
+
+            HttpResponse<String> badReason = get(http, address + "/admin/dead-letters?reason=SOMETIMES");
+            assertProblem(badReason, 400, "reason must be among");
+            assertThat(badReason.body()).contains("SOMETIMES");
+
+            HttpResponse<String> badPriority = post(http, address + "/api/jobs?priority=URGENT", job("sr-1"));
+            assertProblem(badPriority, 400, "priority must be HIGH, MEDIUM or LOW, but was URGENT");
+            assertProblem(post(http, address + "/api/jobs", "{not json"), 400, "not a valid Job");
+
+            HttpResponse<String> accepted = post(http, address + "/api/jobs?priority=low&wait=0", job("sr-2"));
+            assertThat(accepted.statusCode()).isEqualTo(202);
+            assertThat(JobCodec.mapper().readValue(accepted.body(), SubmitAccepted.class))
+                    .isEqualTo(new SubmitAccepted("sr-2", "LOW"));
+
+            HttpResponse<String> answered = post(http, address + "/api/jobs?priority=HIGH", job("sr-3"));
+            assertThat(answered.statusCode()).isEqualTo(200);
+            JobResult result = JobCodec.readResult(answered.body().getBytes(StandardCharsets.UTF_8));
+            assertThat(result.id()).isEqualTo("sr-3");
+            assertThat(result.status()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(result.completedAt()).isNotNull();
+        }
+    }
+
+    private static String job(String id) {
+        return JobCodec.toJson(Job.chat(id, "hi"));
+    }
+
+    private static void assertProblem(HttpResponse<String> response, int status, String detail) {
+        assertThat(response.statusCode()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        JsonNode problem = JobCodec.mapper().readTree(response.body());
+        assertThat(problem.path("status").asInt()).isEqualTo(status);
+        assertThat(problem.path("detail").asString()).contains(detail);
+    }
+
+    private static HttpResponse<String> get(HttpClient http, String uri) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(HttpClient http, String uri, String json) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create(uri))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(json))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.api;
 
+import dev.llmdispatch.api.SubmitAccepted;
 import dev.llmdispatch.client.JobClient;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
@@ -7,7 +8,6 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -19,11 +19,14 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ResponseStatusException;
 
 /**
  * A convenience for people and scripts without a Kafka client: {@code POST /api/jobs?priority=HIGH} with a
  * Job body puts the job on its topic through the producer SDK and, unless {@code wait=0}, answers with its
- * result. Producers at volume write to Kafka directly.
+ * result ({@link JobResult}), or with {@code 202} and {@link SubmitAccepted} when not waiting. Errors are {@code
+ * ProblemDetail}s: 400 for a bad job or priority, 504 when the result did not come in time (the job stays queued),
+ * 503 when Kafka cannot take it. Producers at volume write to Kafka directly.
  */
 @RestController
 public class JobSubmitController {
@@ -40,7 +43,7 @@ public class JobSubmitController {
             path = "/api/jobs",
             consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<String> submit(
+    public ResponseEntity<?> submit(
             @RequestBody byte[] body,
             @RequestParam(defaultValue = "MEDIUM") String priority,
             @RequestParam(defaultValue = "120") long wait)
@@ -50,39 +53,40 @@ public class JobSubmitController {
         try {
             p = Priority.valueOf(priority.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            return error(HttpStatus.BAD_REQUEST, "priority must be HIGH, MEDIUM or LOW, but was " + priority);
+            throw problem(HttpStatus.BAD_REQUEST, "priority must be HIGH, MEDIUM or LOW, but was " + priority);
         }
         try {
             job = JobCodec.read(body, Job.class);
         } catch (RuntimeException e) {
-            return error(HttpStatus.BAD_REQUEST, e.getMessage());
+            throw problem(HttpStatus.BAD_REQUEST, e.getMessage());
         }
         if (job.id() == null) {
-            return error(HttpStatus.BAD_REQUEST, "id is required");
+            throw problem(HttpStatus.BAD_REQUEST, "id is required");
         }
         Duration timeout = Duration.ofSeconds(Math.max(1, Math.min(wait, MAX_WAIT.toSeconds())));
         CompletableFuture<JobResult> result = client.getObject().submit(job, p, timeout);
         if (wait <= 0) {
-            return ResponseEntity.accepted().body(JobCodec.toJson(Map.of("id", job.id(), "priority", p.name())));
+            return ResponseEntity.accepted().body(new SubmitAccepted(job.id(), p.name()));
         }
         try {
-            return ResponseEntity.ok(JobCodec.toJson(result.get()));
+            return ResponseEntity.ok(result.get());
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException) {
-                return error(HttpStatus.BAD_REQUEST, cause.getMessage());
+                throw problem(HttpStatus.BAD_REQUEST, cause.getMessage());
             }
             if (cause instanceof TimeoutException) {
-                return error(
+                throw problem(
                         HttpStatus.GATEWAY_TIMEOUT,
                         "no result for job " + job.id() + " within " + timeout.toSeconds()
                                 + " s; it is still queued, and its result will appear on the reply topic");
             }
-            return error(HttpStatus.SERVICE_UNAVAILABLE, "cannot submit: " + cause.getMessage());
+            throw problem(HttpStatus.SERVICE_UNAVAILABLE, "cannot submit: " + cause.getMessage());
         }
     }
 
-    private static ResponseEntity<String> error(HttpStatus status, String message) {
-        return ResponseEntity.status(status).body(JobCodec.toJson(Map.of("error", message == null ? "" : message)));
+    /** Answered as a {@code ProblemDetail} (RFC 9457) whose {@code detail} says what was wrong. */
+    private static ResponseStatusException problem(HttpStatus status, String detail) {
+        return new ResponseStatusException(status, detail == null ? status.getReasonPhrase() : detail);
     }
 }

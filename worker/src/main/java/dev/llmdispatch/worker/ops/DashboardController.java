@@ -1,6 +1,10 @@
 package dev.llmdispatch.worker.ops;
 
-import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.api.DashboardReport;
+import dev.llmdispatch.api.DashboardReport.AlertThresholds;
+import dev.llmdispatch.api.DashboardReport.Bucket;
+import dev.llmdispatch.api.DashboardReport.Traffic;
+import dev.llmdispatch.api.StatusReport;
 import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.observe.alert.AlertProperties;
 import java.time.Clock;
@@ -40,49 +44,47 @@ public class DashboardController {
     }
 
     @GetMapping(path = "/admin/dashboard", produces = MediaType.APPLICATION_JSON_VALUE)
-    public String dashboard(@RequestParam(name = "minutes", defaultValue = "15") int minutes) {
-        Map<String, Object> out = new LinkedHashMap<>();
+    public DashboardReport dashboard(@RequestParam(name = "minutes", defaultValue = "15") int minutes) {
         Map<String, String> errors = new LinkedHashMap<>();
-        out.put("at", clock.instant().toString());
+        StatusReport statusNow = null;
         try {
-            out.put("status", status.snapshot());
+            statusNow = status.snapshot();
         } catch (Exception e) {
             errors.put("status", describe(e));
         }
+        Long deadLettersHeld = null;
         try {
-            out.put("deadLettersHeld", queues.deadLettersHeld());
+            deadLettersHeld = queues.deadLettersHeld();
         } catch (Exception e) {
             errors.put("deadLettersHeld", describe(e));
         }
+        Traffic trafficNow = null;
         try {
-            List<Map<String, Object>> buckets = new ArrayList<>();
+            List<Bucket> buckets = new ArrayList<>();
             for (FleetTraffic.Bucket b : traffic.history(Duration.ofMinutes(Math.max(1, minutes)))) {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("t", b.startMillis());
-                row.put("succeeded", b.succeeded());
-                row.put("failed", b.failed());
-                row.put("deadLettered", b.deadLettered());
-                row.put("jobMeanMs", b.jobLatencyMeanMs());
-                row.put("jobMaxMs", b.jobLatencyMaxMs());
-                row.put("calls", b.calls());
-                row.put("callErrors", b.callErrors());
-                row.put("callMeanMs", b.callLatencyMeanMs());
-                row.put("callMaxMs", b.callLatencyMaxMs());
-                buckets.add(row);
+                buckets.add(new Bucket(
+                        b.startMillis(),
+                        b.succeeded(),
+                        b.failed(),
+                        b.deadLettered(),
+                        b.jobLatencyMeanMs(),
+                        b.jobLatencyMaxMs(),
+                        b.calls(),
+                        b.callErrors(),
+                        b.callLatencyMeanMs(),
+                        b.callLatencyMaxMs()));
             }
-            out.put("traffic", Map.of("bucketMs", FleetTraffic.BUCKET.toMillis(), "buckets", buckets));
+            trafficNow = new Traffic(FleetTraffic.BUCKET.toMillis(), buckets);
         } catch (RuntimeException e) {
             errors.put("traffic", describe(e));
         }
-        out.put(
-                "alertThresholds",
-                Map.of(
-                        "failureRate",
-                        alerts.failureRate(),
-                        "meanLatencyMs",
-                        alerts.meanLatency().toMillis()));
-        out.put("errors", errors);
-        return JobCodec.toJson(out);
+        return new DashboardReport(
+                clock.instant(),
+                statusNow,
+                deadLettersHeld,
+                trafficNow,
+                new AlertThresholds(alerts.failureRate(), alerts.meanLatency().toMillis()),
+                errors);
     }
 
     private static String describe(Exception e) {

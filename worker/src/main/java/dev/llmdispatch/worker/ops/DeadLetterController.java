@@ -2,27 +2,28 @@ package dev.llmdispatch.worker.ops;
 
 import dev.llmdispatch.client.DeadLetters;
 import dev.llmdispatch.contract.DeadLetterReason;
-import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.Topics;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ResponseStatusException;
 
 /**
  * Dead letters for on-call engineers: {@code GET /admin/dead-letters} lists, {@code POST
  * /admin/dead-letters/replay} replays; both filter by {@code jobId} (comma-separated), {@code reason},
- * {@code from}/{@code to} (ISO-8601) and {@code account}; replay takes {@code dryRun=true}.
+ * {@code from}/{@code to} (ISO-8601) and {@code account}; replay takes {@code dryRun=true}. A bad filter is answered
+ * 400 with a {@code ProblemDetail} naming it.
  */
 @RestController
 public class DeadLetterController {
@@ -36,32 +37,29 @@ public class DeadLetterController {
     }
 
     @GetMapping(path = "/admin/dead-letters", produces = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<String> list(
+    public List<DeadLetters.Entry> list(
             @RequestParam(required = false) String jobId,
             @RequestParam(required = false) String reason,
             @RequestParam(required = false) String from,
             @RequestParam(required = false) String to,
             @RequestParam(required = false) String account) {
+        DeadLetters.Filter filter = filter(jobId, reason, from, to, account);
         try (DeadLetters dlq = new DeadLetters(bootstrapServers, topics)) {
-            return ResponseEntity.ok(JobCodec.toJson(dlq.list(filter(jobId, reason, from, to, account))));
-        } catch (IllegalArgumentException e) {
-            return ResponseEntity.badRequest().body(JobCodec.toJson(Map.of("error", e.getMessage())));
+            return dlq.list(filter);
         }
     }
 
     @PostMapping(path = "/admin/dead-letters/replay", produces = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<String> replay(
+    public DeadLetters.Report replay(
             @RequestParam(required = false) String jobId,
             @RequestParam(required = false) String reason,
             @RequestParam(required = false) String from,
             @RequestParam(required = false) String to,
             @RequestParam(required = false) String account,
             @RequestParam(defaultValue = "false") boolean dryRun) {
+        DeadLetters.Filter filter = filter(jobId, reason, from, to, account);
         try (DeadLetters dlq = new DeadLetters(bootstrapServers, topics)) {
-            return ResponseEntity.ok(
-                    JobCodec.toJson(dlq.replay(filter(jobId, reason, from, to, account), dryRun, null)));
-        } catch (IllegalArgumentException e) {
-            return ResponseEntity.badRequest().body(JobCodec.toJson(Map.of("error", e.getMessage())));
+            return dlq.replay(filter, dryRun, null);
         }
     }
 
@@ -79,11 +77,16 @@ public class DeadLetterController {
                         .map(r -> DeadLetterReason.valueOf(r.trim().toUpperCase(Locale.ROOT)))
                         .collect(Collectors.toSet());
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(
+                throw badRequest(
                         "reason must be among " + Arrays.toString(DeadLetterReason.values()) + ", but was " + reason);
             }
         }
         return new DeadLetters.Filter(ids, reasons, instant("from", from), instant("to", to), account);
+    }
+
+    /** Answered as a {@code ProblemDetail} (RFC 9457) naming what was wrong. */
+    static ResponseStatusException badRequest(String detail) {
+        return new ResponseStatusException(HttpStatus.BAD_REQUEST, detail);
     }
 
     private static Instant instant(String name, String value) {
@@ -93,8 +96,7 @@ public class DeadLetterController {
         try {
             return Instant.parse(value);
         } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(
-                    name + " must be an ISO-8601 instant such as 2026-11-26T08:00:00Z, " + "but was " + value);
+            throw badRequest(name + " must be an ISO-8601 instant such as 2026-11-26T08:00:00Z, " + "but was " + value);
         }
     }
 }

@@ -1,9 +1,14 @@
 package dev.llmdispatch.worker.ops;
 
+import dev.llmdispatch.api.StatusReport;
+import dev.llmdispatch.api.StatusReport.AccountStatus;
+import dev.llmdispatch.api.StatusReport.Cooldown;
+import dev.llmdispatch.api.StatusReport.WorkerLoad;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
@@ -50,77 +55,79 @@ public final class FleetStatus {
         this.queues = queues;
     }
 
-    /** The status as JSON-ready maps and lists (what {@code GET /admin/status} answers). */
-    public Map<String, Object> snapshot() throws InterruptedException {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("emergency", emergency.active());
-        List<Map<String, Object>> accounts = new ArrayList<>();
+    /** The status now (what {@code GET /admin/status} answers). */
+    public StatusReport snapshot() throws InterruptedException {
+        List<AccountStatus> accounts = new ArrayList<>();
         for (Map.Entry<String, ProviderSettings> p : settings.providers().entrySet()) {
             for (AccountSettings a : p.getValue().accounts()) {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("account", a.id());
-                row.put("provider", p.getKey());
-                row.put("enabled", a.enabled());
-                row.put("requests", a.limits().requests());
-                row.put(
-                        "per",
-                        a.limits().per() == null ? null : a.limits().per().toString());
-                row.put("concurrency", a.limits().concurrency());
-                if (a.enabled()) {
-                    long left = gate.requestPermitsLeft(a.id());
-                    row.put(
-                            "windowUsed",
-                            a.limits().requests() == null ? null : a.limits().requests() - left);
-                    row.put("inFlight", gate.inFlight(a.id()));
-                    long rebuilding = gate.rebuildingMillis(a.id());
-                    if (rebuilding > 0) {
-                        row.put("limitStateRebuildingMs", rebuilding); // after the state vanished from Redis
-                    }
-                    Long quota = gate.tokenQuota(a.id());
-                    if (quota != null) {
-                        row.put("tokens", quota);
-                        row.put(
-                                "tokensPer",
-                                a.limits().tokensPer() == null
-                                        ? null
-                                        : a.limits().tokensPer().toString());
-                        row.put("tokensUsed", Math.max(0, quota - gate.tokenPermitsLeft(a.id())));
-                    }
-                    cooldowns
-                            .blocked(a.id())
-                            .ifPresent(b -> row.put(
-                                    "blocked",
-                                    Map.of(
-                                            "reason",
-                                            b.reason().name(),
-                                            "until",
-                                            Instant.ofEpochMilli(b.untilMillis())
-                                                    .toString())));
-                    row.put(
-                            "circuit",
-                            health.circuitStates()
-                                    .getOrDefault(a.id(), CircuitBreaker.State.CLOSED)
-                                    .name());
-                }
-                accounts.add(row);
+                accounts.add(account(p.getKey(), a));
             }
         }
-        out.put("accounts", accounts);
+        Map<String, Long> lag = null;
+        String lagError = null;
         try {
-            out.put("queueLag", queues.lag());
+            lag = queues.lag();
         } catch (ExecutionException | TimeoutException e) {
             // Kafka unreachable: the rest (from Redis and this worker) is still worth showing
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            out.put("queueLag", null);
-            out.put("queueLagError", cause.getClass().getSimpleName() + ": " + cause.getMessage());
+            lagError = cause.getClass().getSimpleName() + ": " + cause.getMessage();
         }
         Map<String, Integer> buffered = new LinkedHashMap<>();
         for (Priority p : Priority.values()) {
             buffered.put(p.name(), consumer.buffered(p));
         }
-        out.put(
-                "thisWorker",
-                Map.of("buffered", buffered, "inFlight", consumer.inFlight(), "waitingForCapacity", gate.waiting()));
-        return out;
+        return new StatusReport(
+                emergency.active(),
+                accounts,
+                lag,
+                lagError,
+                new WorkerLoad(buffered, consumer.inFlight(), gate.waiting()));
+    }
+
+    private AccountStatus account(String provider, AccountSettings a) {
+        Limits limits = a.limits();
+        String per = limits.per() == null ? null : limits.per().toString();
+        if (!a.enabled()) {
+            return new AccountStatus(
+                    a.id(),
+                    provider,
+                    false,
+                    limits.requests(),
+                    per,
+                    limits.concurrency(),
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null);
+        }
+        Long windowUsed = limits.requests() == null ? null : limits.requests() - gate.requestPermitsLeft(a.id());
+        long rebuilding = gate.rebuildingMillis(a.id());
+        Long quota = gate.tokenQuota(a.id());
+        return new AccountStatus(
+                a.id(),
+                provider,
+                true,
+                limits.requests(),
+                per,
+                limits.concurrency(),
+                windowUsed,
+                gate.inFlight(a.id()),
+                rebuilding > 0 ? rebuilding : null, // after the state vanished from Redis
+                quota,
+                quota == null || limits.tokensPer() == null
+                        ? null
+                        : limits.tokensPer().toString(),
+                quota == null ? null : Math.max(0, quota - gate.tokenPermitsLeft(a.id())),
+                cooldowns
+                        .blocked(a.id())
+                        .map(b -> new Cooldown(b.reason().name(), Instant.ofEpochMilli(b.untilMillis())))
+                        .orElse(null),
+                health.circuitStates()
+                        .getOrDefault(a.id(), CircuitBreaker.State.CLOSED)
+                        .name());
     }
 }

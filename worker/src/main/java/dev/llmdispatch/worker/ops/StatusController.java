@@ -1,6 +1,6 @@
 package dev.llmdispatch.worker.ops;
 
-import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.api.StatusReport;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -20,7 +20,7 @@ public class StatusController {
     }
 
     @GetMapping(path = "/admin/status", produces = MediaType.APPLICATION_JSON_VALUE)
-    public String status() throws Exception {
-        return JobCodec.toJson(status.snapshot());
+    public StatusReport status() throws InterruptedException {
+        return status.snapshot();
     }
 }
