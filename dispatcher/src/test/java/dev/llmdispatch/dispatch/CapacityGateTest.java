@@ -87,7 +87,7 @@ class CapacityGateTest {
     }
 
     private static CapacitySettings capacity(Duration guard) {
-        return new CapacitySettings("gate-" + UUID.randomUUID(), guard, Duration.ofMillis(500), Duration.ofMillis(10))
+        return CapacitySettings.of("gate-" + UUID.randomUUID(), guard, Duration.ofMillis(500), Duration.ofMillis(10))
                 .withQuietOnNewState(false);
     }
 
@@ -274,7 +274,7 @@ class CapacityGateTest {
     void a_permit_handed_to_a_local_waiter_gets_a_fresh_lease_and_no_other_gate_gets_it_meanwhile() throws Exception {
         // lease = call timeout 2 s + margin 1 s; a hand-over needs half the margin of the lease left
         DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(2));
-        CapacitySettings capacity = new CapacitySettings(
+        CapacitySettings capacity = CapacitySettings.of(
                         "gate-" + UUID.randomUUID(), Duration.ZERO, Duration.ofSeconds(1), Duration.ofMillis(10))
                 .withQuietOnNewState(false);
         List<CapacityGate> gates = gates(2, settings, capacity);

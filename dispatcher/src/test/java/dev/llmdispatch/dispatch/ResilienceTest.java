@@ -90,7 +90,7 @@ class ResilienceTest {
 
     private Worker worker(Limits limits) {
         DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl(), limits));
-        CapacitySettings capacity = new CapacitySettings(
+        CapacitySettings capacity = CapacitySettings.of(
                         keyPrefix, Duration.ofMillis(50), Duration.ofSeconds(1), Duration.ofMillis(10))
                 .withQuietOnNewState(false);
         RedissonClient redis = RedisConnections.create(infra.redisUrl());

@@ -85,7 +85,7 @@ final class TestSettings {
 
     /** Capacity keys of a test's own, so tests sharing one Redis do not share limits. */
     static CapacitySettings capacity() {
-        return new CapacitySettings(
+        return CapacitySettings.of(
                         "test-" + UUID.randomUUID(),
                         Duration.ofMillis(50),
                         Duration.ofSeconds(1),

@@ -46,7 +46,8 @@ public record CapacitySettings(
     public static final boolean DEFAULT_QUIET_ON_NEW_STATE = true;
     public static final Duration DEFAULT_REDIS_OUTAGE_WAIT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_PRIORITY_AGING = Duration.ofSeconds(30);
-    public static final CapacitySettings DEFAULTS = new CapacitySettings(null, null, null, null);
+    public static final CapacitySettings DEFAULTS =
+            new CapacitySettings(null, null, null, null, null, null, null, null);
 
     public CapacitySettings {
         keyPrefix = keyPrefix == null || keyPrefix.isBlank() ? DEFAULT_KEY_PREFIX : keyPrefix;
@@ -81,8 +82,9 @@ public record CapacitySettings(
         }
     }
 
-    public CapacitySettings(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll) {
-        this(keyPrefix, windowGuard, leaseMargin, ratePoll, null, null, null, null);
+    /** The settings that tests and benchmarks vary, the rest at their defaults. */
+    public static CapacitySettings of(String keyPrefix, Duration windowGuard, Duration leaseMargin, Duration ratePoll) {
+        return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll, null, null, null, null);
     }
 
     /** These settings with {@link #quietOnNewState} set. */

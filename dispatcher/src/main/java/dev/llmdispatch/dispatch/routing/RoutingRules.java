@@ -31,7 +31,11 @@ public record RoutingRules(List<String> tier1Keywords, int tier1MinTokens, int t
             "推理",
             "分析");
     public static final int DEFAULT_TIER3_MAX_TOKENS = 64;
-    public static final RoutingRules DEFAULTS = new RoutingRules(null, 0, DEFAULT_TIER3_MAX_TOKENS, null);
+    /** 0: length alone never makes a prompt TIER_1. */
+    public static final int DEFAULT_TIER1_MIN_TOKENS = 0;
+
+    public static final RoutingRules DEFAULTS =
+            new RoutingRules(null, DEFAULT_TIER1_MIN_TOKENS, DEFAULT_TIER3_MAX_TOKENS, null);
 
     public RoutingRules {
         tier1Keywords = (tier1Keywords == null ? DEFAULT_TIER1_KEYWORDS : tier1Keywords)

@@ -12,65 +12,53 @@ import java.time.ZoneId;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.NestedConfigurationProperty;
+import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
  * The {@code dispatch.*} keys of CONTRACT.md as Spring binds them; {@link #toSettings()} turns them into the
  * core's validated, immutable {@link DispatchSettings}.
+ *
+ * <p>Every default has one home: the record that uses the setting ({@link CapacitySettings}, {@link
+ * ResilienceSettings}, {@link Topics}, {@link RoutingRules}, {@link DispatchSettings}, and {@link Consumption} and
+ * {@link Health} here), applied in its compact constructor when a key is left out. {@code application.yml} sets only
+ * what has no default (the providers' catalogue); {@code ConfigurationDefaultsTest} holds CONTRACT.md's reference to
+ * these defaults. Nested groups are never null ({@code @DefaultValue}: a group left out is bound empty).
  */
 @ConfigurationProperties("dispatch")
 public record DispatchProperties(
-        Redis redis,
-        TopicNames topics,
+        @DefaultValue Redis redis,
+        @DefaultValue TopicNames topics,
         Map<String, ProviderSettings> providers,
-        Routing routing,
-        Reply reply,
+        @DefaultValue Routing routing,
+        @DefaultValue Reply reply,
         Integer maxJobBytes,
-        Consumption consumer,
-        Capacity capacity,
-        Classification classification,
-        ResilienceSettings resilience,
-        Health health) {
+        @DefaultValue Consumption consumer,
+        @DefaultValue @NestedConfigurationProperty CapacitySettings capacity,
+        @DefaultValue Classification classification,
+        @DefaultValue @NestedConfigurationProperty ResilienceSettings resilience,
+        @DefaultValue Health health,
+        @DefaultValue RequestLog requestLog,
+        @DefaultValue("0s") Duration clockOffset) {
 
-    /** {@code dispatch.health.*}: how often blocked accounts are probed and emergency mode is checked. */
-    public record Health(Duration probeInterval, Duration checkInterval) {
-        public Health {
-            probeInterval = probeInterval == null ? Duration.ofSeconds(5) : probeInterval;
-            checkInterval = checkInterval == null ? Duration.ofMillis(500) : checkInterval;
-        }
-    }
+    /**
+     * {@code dispatch.request-log.*}: the JSON line per provider call on logger {@code llm-dispatch.requests}.
+     *
+     * @param includePrompt whether the line carries the job's messages (never a key): off by default
+     */
+    public record RequestLog(boolean includePrompt) {}
 
-    public Health healthSettings() {
-        return health == null ? new Health(null, null) : health;
-    }
-
-    public ResilienceSettings resilienceSettings() {
-        return resilience == null ? ResilienceSettings.DEFAULTS : resilience;
-    }
+    /**
+     * {@code dispatch.health.*}.
+     *
+     * @param probeInterval how often an account in cooldown is probed, fleet-wide (doubling from the second failure)
+     * @param checkInterval how often emergency mode (every enabled account in cooldown) is checked
+     */
+    public record Health(
+            @DefaultValue("5s") Duration probeInterval,
+            @DefaultValue("500ms") Duration checkInterval) {}
 
     public record Redis(String url) {}
-
-    /** {@code dispatch.capacity.*}: see {@link CapacitySettings}. */
-    public record Capacity(
-            String keyPrefix,
-            Duration windowGuard,
-            Duration leaseMargin,
-            Duration ratePoll,
-            Duration restoreWait,
-            Boolean quietOnNewState,
-            Duration redisOutageWait,
-            Duration priorityAging) {
-        public CapacitySettings toSettings() {
-            return new CapacitySettings(
-                    keyPrefix,
-                    windowGuard,
-                    leaseMargin,
-                    ratePoll,
-                    restoreWait,
-                    quietOnNewState,
-                    redisOutageWait,
-                    priorityAging);
-        }
-    }
 
     /** {@code dispatch.classification.*}: see {@link RoutingRules}. */
     public record Classification(List<String> tier1Keywords, Integer tier1MinTokens, Integer tier3MaxTokens) {}
@@ -94,28 +82,21 @@ public record DispatchProperties(
      * @param minShareLow       the least share of starts LOW gets while higher priorities have work
      * @param pollTimeout       the consumer's poll timeout
      * @param shutdownTimeout   how long a stopping worker waits for jobs in flight
+     * @param commitInterval    how often outcomes and their offsets are committed, in one transaction
+     * @param transactionalIdPrefix the start of each worker's {@code transactional.id} (a random part follows)
      */
     public record Consumption(
-            Integer maxInFlight,
+            @DefaultValue("64") int maxInFlight,
             Integer bufferPerPriority,
-            Double minShareMedium,
-            Double minShareLow,
-            Duration pollTimeout,
-            Duration shutdownTimeout,
-            Duration commitInterval) {
-
-        public static final int DEFAULT_MAX_IN_FLIGHT = 64;
-        public static final double DEFAULT_MIN_SHARE_MEDIUM = 0.10;
-        public static final double DEFAULT_MIN_SHARE_LOW = 0.05;
+            @DefaultValue("0.10") double minShareMedium,
+            @DefaultValue("0.05") double minShareLow,
+            @DefaultValue("100ms") Duration pollTimeout,
+            @DefaultValue("30s") Duration shutdownTimeout,
+            @DefaultValue("50ms") Duration commitInterval,
+            @DefaultValue("llm-dispatch-worker-") String transactionalIdPrefix) {
 
         public Consumption {
-            maxInFlight = maxInFlight == null ? DEFAULT_MAX_IN_FLIGHT : maxInFlight;
             bufferPerPriority = bufferPerPriority == null ? 2 * maxInFlight : bufferPerPriority;
-            minShareMedium = minShareMedium == null ? DEFAULT_MIN_SHARE_MEDIUM : minShareMedium;
-            minShareLow = minShareLow == null ? DEFAULT_MIN_SHARE_LOW : minShareLow;
-            pollTimeout = pollTimeout == null ? Duration.ofMillis(100) : pollTimeout;
-            shutdownTimeout = shutdownTimeout == null ? Duration.ofSeconds(30) : shutdownTimeout;
-            commitInterval = commitInterval == null ? Duration.ofMillis(50) : commitInterval;
             if (commitInterval.isNegative() || commitInterval.isZero() || commitInterval.toMillis() > 10_000) {
                 throw new IllegalArgumentException(
                         "dispatch.consumer.commit-interval must be within 1ms..10s, but was " + commitInterval);
@@ -135,41 +116,33 @@ public record DispatchProperties(
         }
     }
 
-    public Consumption consumption() {
-        return consumer == null ? new Consumption(null, null, null, null, null, null, null) : consumer;
-    }
-
-    public CapacitySettings capacitySettings() {
-        return capacity == null ? CapacitySettings.DEFAULTS : capacity.toSettings();
-    }
-
     public RoutingRules routingRules() {
-        Peak peak = routing == null ? null : routing.peak();
+        Peak peak = routing.peak();
         return new RoutingRules(
-                classification == null ? null : classification.tier1Keywords(),
-                classification == null || classification.tier1MinTokens() == null ? 0 : classification.tier1MinTokens(),
-                classification == null || classification.tier3MaxTokens() == null
+                classification.tier1Keywords(),
+                classification.tier1MinTokens() == null
+                        ? RoutingRules.DEFAULT_TIER1_MIN_TOKENS
+                        : classification.tier1MinTokens(),
+                classification.tier3MaxTokens() == null
                         ? RoutingRules.DEFAULT_TIER3_MAX_TOKENS
                         : classification.tier3MaxTokens(),
                 peak == null ? null : new RoutingRules.PeakHours(peak.from(), peak.to(), peak.zone(), peak.prefer()));
     }
 
     public DispatchSettings toSettings() {
-        Topics t = topics == null
-                ? Topics.DEFAULTS
-                : new Topics(
-                        or(topics.high(), Topics.DEFAULT_HIGH),
-                        or(topics.medium(), Topics.DEFAULT_MEDIUM),
-                        or(topics.low(), Topics.DEFAULT_LOW),
-                        or(topics.results(), Topics.DEFAULT_RESULTS),
-                        or(topics.deadLetter(), Topics.DEFAULT_DEAD_LETTER),
-                        topics.partitions() == null ? Topics.DEFAULT_PARTITIONS : topics.partitions());
+        Topics t = new Topics(
+                or(topics.high(), Topics.DEFAULT_HIGH),
+                or(topics.medium(), Topics.DEFAULT_MEDIUM),
+                or(topics.low(), Topics.DEFAULT_LOW),
+                or(topics.results(), Topics.DEFAULT_RESULTS),
+                or(topics.deadLetter(), Topics.DEFAULT_DEAD_LETTER),
+                topics.partitions() == null ? Topics.DEFAULT_PARTITIONS : topics.partitions());
         return new DispatchSettings(
-                redis == null ? null : redis.url(),
+                redis.url(),
                 t,
                 providers,
-                routing == null ? null : routing.chains(),
-                reply == null ? null : reply.allowedTopics(),
+                routing.chains(),
+                reply.allowedTopics(),
                 maxJobBytes == null ? 0 : maxJobBytes);
     }
 

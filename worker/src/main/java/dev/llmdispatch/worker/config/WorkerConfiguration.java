@@ -45,7 +45,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.redisson.api.RedissonClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -104,12 +103,12 @@ public class WorkerConfiguration {
 
     @Bean(destroyMethod = "close")
     Cooldowns cooldowns(RedissonClient redisson, DispatchProperties properties, Clock clock) {
-        return new Cooldowns(redisson, properties.capacitySettings().keyPrefix(), clock);
+        return new Cooldowns(redisson, properties.capacity().keyPrefix(), clock);
     }
 
     @Bean
     AccountHealth accountHealth(DispatchProperties properties, Cooldowns cooldowns, HealthEvents events) {
-        return new AccountHealth(properties.resilienceSettings(), cooldowns, events);
+        return new AccountHealth(properties.resilience(), cooldowns, events);
     }
 
     @Bean
@@ -120,7 +119,7 @@ public class WorkerConfiguration {
             DispatchProperties properties,
             HealthEvents events) {
         return new EmergencyMonitor(
-                settings, cooldowns, redisson, properties.capacitySettings().keyPrefix(), events);
+                settings, cooldowns, redisson, properties.capacity().keyPrefix(), events);
     }
 
     @Bean
@@ -137,11 +136,11 @@ public class WorkerConfiguration {
                 client,
                 health,
                 redisson,
-                properties.capacitySettings().keyPrefix(),
-                properties.healthSettings().probeInterval(),
+                properties.capacity().keyPrefix(),
+                properties.health().probeInterval(),
                 events,
                 gate,
-                properties.resilienceSettings());
+                properties.resilience());
     }
 
     @Bean(destroyMethod = "close")
@@ -151,7 +150,7 @@ public class WorkerConfiguration {
             DispatchProperties properties,
             Clock clock,
             Cooldowns cooldowns) {
-        return new CapacityGate(redisson, settings, properties.capacitySettings(), clock, cooldowns);
+        return new CapacityGate(redisson, settings, properties.capacity(), clock, cooldowns);
     }
 
     @Bean
@@ -164,7 +163,6 @@ public class WorkerConfiguration {
             EmergencyMonitor emergency,
             Clock clock,
             Metrics metrics,
-            @Value("${dispatch.request-log.include-prompt:false}") boolean includePrompt,
             Alerter alerter,
             FleetTraffic traffic,
             RedissonClient redisson) {
@@ -173,11 +171,11 @@ public class WorkerConfiguration {
                 client,
                 gate,
                 health,
-                properties.resilienceSettings(),
+                properties.resilience(),
                 emergency::active,
                 clock,
-                new ProviderCallRecorder(metrics, includePrompt, alerter, traffic),
-                AttemptLog.redis(redisson, properties.capacitySettings().keyPrefix()));
+                new ProviderCallRecorder(metrics, properties.requestLog().includePrompt(), alerter, traffic),
+                AttemptLog.redis(redisson, properties.capacity().keyPrefix()));
     }
 
     @Bean(destroyMethod = "shutdown")
@@ -191,9 +189,8 @@ public class WorkerConfiguration {
      * of a worker that lost its partitions comes from the consumer group's generation, sent with the offsets.
      */
     @Bean
-    Supplier<Producer<String, byte[]>> outcomeProducers(
-            KafkaProperties kafka,
-            @Value("${dispatch.consumer.transactional-id-prefix:llm-dispatch-worker-}") String prefix) {
+    Supplier<Producer<String, byte[]>> outcomeProducers(KafkaProperties kafka, DispatchProperties properties) {
+        String prefix = properties.consumer().transactionalIdPrefix();
         Map<String, Object> props = new HashMap<>(kafka.buildProducerProperties());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -222,7 +219,7 @@ public class WorkerConfiguration {
 
     @Bean
     JobClaims jobClaims(RedissonClient redisson, DispatchProperties properties) {
-        return new JobClaims(redisson, properties.capacitySettings().keyPrefix(), JobClaims.DEFAULT_LEASE);
+        return new JobClaims(redisson, properties.capacity().keyPrefix(), JobClaims.DEFAULT_LEASE);
     }
 
     /** The leases of the jobs this worker handles are renewed while it lives. */
@@ -236,13 +233,14 @@ public class WorkerConfiguration {
      * a worker whose clock is off: no limit depends on it (windows and leases are timed by Redis).
      */
     @Bean
-    Clock clock(@Value("${dispatch.clock-offset:0s}") Duration offset) {
+    Clock clock(DispatchProperties properties) {
+        Duration offset = properties.clockOffset();
         return offset.isZero() ? Clock.systemUTC() : Clock.offset(Clock.systemUTC(), offset);
     }
 
     @Bean
     AnswerStore answerStore(RedissonClient redisson, DispatchProperties properties) {
-        return new AnswerStore(redisson, properties.capacitySettings().keyPrefix(), AnswerStore.DEFAULT_KEEP);
+        return new AnswerStore(redisson, properties.capacity().keyPrefix(), AnswerStore.DEFAULT_KEEP);
     }
 
     @Bean
@@ -263,7 +261,7 @@ public class WorkerConfiguration {
 
     @Bean
     FleetTraffic fleetTraffic(RedissonClient redisson, DispatchProperties properties, Clock clock) {
-        return new FleetTraffic(redisson, properties.capacitySettings().keyPrefix(), clock);
+        return new FleetTraffic(redisson, properties.capacity().keyPrefix(), clock);
     }
 
     /** This worker's share of the fleet's traffic figures goes to Redis about once a second. */
@@ -285,7 +283,7 @@ public class WorkerConfiguration {
         return new PriorityConsumer(
                 kafka.buildConsumerProperties(),
                 topics,
-                properties.consumption(),
+                properties.consumer(),
                 processor,
                 emergency::active,
                 new Handover.Waits() {

@@ -58,7 +58,7 @@ public class HealthConfiguration {
     @Bean
     PeriodicTask emergencyCheck(EmergencyMonitor emergency, DispatchProperties properties, MeterRegistry meters) {
         meters.gauge(Metrics.EMERGENCY, emergency, e -> e.active() ? 1 : 0);
-        Duration every = properties.healthSettings().checkInterval();
+        Duration every = properties.health().checkInterval();
         return new PeriodicTask("emergency-check", Duration.ZERO, every, emergency::check);
     }
 
@@ -97,7 +97,7 @@ public class HealthConfiguration {
     /** Probes blocked accounts on a schedule (each account once per probe interval across the fleet). */
     @Bean
     PeriodicTask healthProbes(HealthProber prober, DispatchProperties properties) {
-        Duration interval = properties.healthSettings().probeInterval();
+        Duration interval = properties.health().probeInterval();
         Duration every = Duration.ofMillis(Math.max(100, interval.toMillis() / 4));
         return new PeriodicTask("health-probes", interval, every, prober::probeOnce);
     }

@@ -43,7 +43,7 @@ public class AlertConfiguration {
                 cooldowns,
                 gate,
                 redisson,
-                properties.capacitySettings().keyPrefix(),
+                properties.capacity().keyPrefix(),
                 ManagementFactory.getRuntimeMXBean().getName(),
                 clock);
     }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
  * {@code dispatch.alerts.*}: the mission's rules (failure rate over 10%, mean latency over 5 s, emergency
@@ -20,23 +21,16 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  */
 @ConfigurationProperties("dispatch.alerts")
 public record AlertProperties(
-        Double failureRate,
-        Duration meanLatency,
-        Duration window,
-        Integer minCalls,
-        Duration checkInterval,
-        Duration reAlert,
+        @DefaultValue("0.10") double failureRate,
+        @DefaultValue("5s") Duration meanLatency,
+        @DefaultValue("5m") Duration window,
+        @DefaultValue("20") int minCalls,
+        @DefaultValue("10s") Duration checkInterval,
+        @DefaultValue("30m") Duration reAlert,
         List<Webhook> webhooks,
-        Double quotaLeft) {
+        @DefaultValue("0.10") double quotaLeft) {
 
     public AlertProperties {
-        quotaLeft = quotaLeft == null ? 0.10 : quotaLeft;
-        failureRate = failureRate == null ? 0.10 : failureRate;
-        meanLatency = meanLatency == null ? Duration.ofSeconds(5) : meanLatency;
-        window = window == null ? Duration.ofMinutes(5) : window;
-        minCalls = minCalls == null ? 20 : minCalls;
-        checkInterval = checkInterval == null ? Duration.ofSeconds(10) : checkInterval;
-        reAlert = reAlert == null ? Duration.ofMinutes(30) : reAlert;
         webhooks = webhooks == null ? List.of() : List.copyOf(webhooks);
         if (failureRate <= 0 || failureRate >= 1) {
             throw new IllegalArgumentException(

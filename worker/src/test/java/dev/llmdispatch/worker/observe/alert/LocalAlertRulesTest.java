@@ -9,6 +9,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
 
 /** The alert windows on a clock set by hand: what fires, when it fires again, when it resolves. */
 class LocalAlertRulesTest {
@@ -38,9 +39,10 @@ class LocalAlertRulesTest {
     }
 
     private final HandClock clock = new HandClock();
-    // failure rate > 10%, mean latency > 5 s, over 5 minutes, at least 20 calls, again every 30 minutes
+    // the defaults, bound as Spring binds them: failure rate > 10%, mean latency > 5 s, over 5 minutes, at least 20
+    // calls, again every 30 minutes
     private final LocalAlertRules rules =
-            new LocalAlertRules(new AlertProperties(null, null, null, null, null, null, null, null), "w-1", clock);
+            new LocalAlertRules(new Binder().bindOrCreate("dispatch.alerts", AlertProperties.class), "w-1", clock);
 
     private static List<String> said(List<Alert> alerts) {
         return alerts.stream().map(a -> a.key() + " " + a.state()).toList();
