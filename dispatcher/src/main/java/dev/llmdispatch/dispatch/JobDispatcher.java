@@ -65,30 +65,8 @@ public final class JobDispatcher {
     /** Local reads only: the blocks are a local copy kept fresh by Redis pub/sub. */
     private static final long RECOVERY_POLL_MILLIS = 50;
 
-    public JobDispatcher(
-            RoutePlanner planner,
-            ProviderClient client,
-            CapacityGate gate,
-            AccountHealth health,
-            ResilienceSettings resilience,
-            BooleanSupplier emergency,
-            Clock clock) {
-        this(planner, client, gate, health, resilience, emergency, clock, AttemptListener.NONE);
-    }
-
-    public JobDispatcher(
-            RoutePlanner planner,
-            ProviderClient client,
-            CapacityGate gate,
-            AccountHealth health,
-            ResilienceSettings resilience,
-            BooleanSupplier emergency,
-            Clock clock,
-            AttemptListener listener) {
-        this(planner, client, gate, health, resilience, emergency, clock, listener, AttemptLog.NONE);
-    }
-
     /**
+     * @param listener   told of every provider call ({@link AttemptListener#NONE}: nobody)
      * @param attemptLog where a job's failed calls are kept while it runs, so that a job moved to another worker
      *                   keeps its attempt budget
      */

@@ -74,7 +74,7 @@ class CapacityGateTest {
         for (int i = 0; i < n; i++) {
             RedissonClient redis = RedisConnections.create(infra.redisUrl());
             toClose.add(redis::shutdown);
-            CapacityGate gate = new CapacityGate(redis, settings, capacity, Clock.systemUTC());
+            CapacityGate gate = CapacityGate.onRedis(redis, settings, capacity, Clock.systemUTC(), null);
             toClose.add(gate);
             gates.add(gate);
         }
@@ -116,7 +116,7 @@ class CapacityGateTest {
         }
         CompletableFuture.allOf(jobs.toArray(CompletableFuture[]::new)).get();
         assertThat(maxHolding.get()).isEqualTo(3);
-        assertThat(gates.get(0).availablePermits("acct-1")).isEqualTo(3);
+        assertThat(gates.get(0).usage("acct-1").availablePermits()).isEqualTo(3);
     }
 
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
@@ -254,7 +254,7 @@ class CapacityGateTest {
         DispatchSettings settings = oneAccount(new Limits(null, null, 2, null, null), Duration.ofMillis(500));
         CapacitySettings capacity = capacity(Duration.ZERO);
         RedissonClient crashing = RedisConnections.create(infra.redisUrl());
-        CapacityGate doomed = new CapacityGate(crashing, settings, capacity, Clock.systemUTC());
+        CapacityGate doomed = CapacityGate.onRedis(crashing, settings, capacity, Clock.systemUTC(), null);
         doomed.acquire(slots(settings), Priority.HIGH, null, 0);
         doomed.acquire(slots(settings), Priority.HIGH, null, 0);
         // the worker dies: no release, its Redis connection gone
@@ -325,6 +325,6 @@ class CapacityGateTest {
         assertThat(maxHolding.get()).isEqualTo(1);
         assertThat(otherAt - handedAt.get())
                 .isGreaterThanOrEqualTo(Duration.ofMillis(2500).toNanos());
-        assertThat(local.availablePermits("acct-1")).isEqualTo(1);
+        assertThat(local.usage("acct-1").availablePermits()).isEqualTo(1);
     }
 }

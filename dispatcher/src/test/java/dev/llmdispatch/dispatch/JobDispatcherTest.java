@@ -70,7 +70,7 @@ class JobDispatcherTest {
         CapacitySettings capacity = TestSettings.capacity();
         cooldowns = new Cooldowns(redis, capacity.keyPrefix(), Clock.systemUTC());
         health = new AccountHealth(RESILIENCE, cooldowns, HealthEvents.NONE);
-        gate = new CapacityGate(redis, settings, capacity, Clock.systemUTC(), cooldowns);
+        gate = CapacityGate.onRedis(redis, settings, capacity, Clock.systemUTC(), cooldowns);
         dispatcher = dispatcher(settings);
     }
 
@@ -88,7 +88,15 @@ class JobDispatcherTest {
 
     private JobDispatcher dispatcher(DispatchSettings settings) {
         return new JobDispatcher(
-                new RoutePlanner(settings), client, gate, health, RESILIENCE, () -> false, Clock.systemUTC());
+                new RoutePlanner(settings),
+                client,
+                gate,
+                health,
+                RESILIENCE,
+                () -> false,
+                Clock.systemUTC(),
+                AttemptListener.NONE,
+                AttemptLog.NONE);
     }
 
     @AfterEach
@@ -153,7 +161,7 @@ class JobDispatcherTest {
                 .isEqualTo(CircuitBreaker.State.CLOSED);
         assertThat(cooldowns.isBlocked("nvidia-1")).isFalse();
         // the provider is still generating them: their permits keep counting until their leases end
-        assertThat(gate.inFlight("nvidia-1")).isEqualTo(5);
+        assertThat(gate.usage("nvidia-1").inFlight()).isEqualTo(5);
     }
 
     @Test

@@ -15,6 +15,7 @@ import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
+import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.dispatch.resilience.HealthEvents;
@@ -111,13 +112,21 @@ class ResilienceTest {
             }
         };
         AccountHealth health = new AccountHealth(RESILIENCE, cooldowns, events);
-        CapacityGate gate = new CapacityGate(redis, settings, capacity, Clock.systemUTC(), cooldowns);
+        CapacityGate gate = CapacityGate.onRedis(redis, settings, capacity, Clock.systemUTC(), cooldowns);
         toClose.add(gate);
         EmergencyMonitor emergency = new EmergencyMonitor(settings, cooldowns, redis, keyPrefix, events);
         HealthProber prober = new HealthProber(
                 settings, client, health, redis, keyPrefix, Duration.ofMillis(300), events, gate, RESILIENCE);
         JobDispatcher dispatcher = new JobDispatcher(
-                new RoutePlanner(settings), client, gate, health, RESILIENCE, emergency::active, Clock.systemUTC());
+                new RoutePlanner(settings),
+                client,
+                gate,
+                health,
+                RESILIENCE,
+                emergency::active,
+                Clock.systemUTC(),
+                AttemptListener.NONE,
+                AttemptLog.NONE);
         return new Worker(dispatcher, health, prober, emergency, cooldowns);
     }
 

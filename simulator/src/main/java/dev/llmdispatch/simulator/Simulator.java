@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -15,13 +14,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -48,12 +44,14 @@ public final class Simulator implements AutoCloseable {
     private final AtomicLong seq = new AtomicLong();
     private final Clock clock = Clock.systemUTC();
     private final ResponseBodies bodies;
+    private final Answers answers;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpServer server;
 
     private Simulator(SimulatorConfig config) throws IOException {
         this.config = config;
         this.bodies = new ResponseBodies(clock, config.embeddingDimensions());
+        this.answers = new Answers(config, bodies, faults);
         for (SimAccount account : config.accounts()) {
             AccountState state = new AccountState(account);
             byKey.put(account.key(), state);
@@ -180,7 +178,7 @@ public final class Simulator implements AutoCloseable {
             }
             Answer answer;
             try {
-                answer = answer(account, chat, body, seqNo);
+                answer = answers.answer(account, chat, body, seqNo);
             } finally {
                 account.finish();
             }
@@ -198,130 +196,6 @@ public final class Simulator implements AutoCloseable {
                     arrival);
             Answer.send(exchange, answer);
         }
-    }
-
-    /** What an admitted call answers, computed (and slept for) while the call is in flight. */
-    private Answer answer(AccountState account, boolean chat, byte[] body, long seqNo) {
-        Fault fault = faults.getOrDefault(account.account.id(), faults.get("*"));
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        boolean hit = fault != null && random.nextDouble() < fault.probability();
-        JsonNode request;
-        try {
-            request = JSON.readTree(body);
-        } catch (JacksonException e) {
-            return Answer.error(
-                    account,
-                    400,
-                    "invalid_request_error",
-                    "body is not JSON: " + e.getOriginalMessage(),
-                    CallLog.BAD_REQUEST,
-                    null);
-        }
-        String model = request.path("model").isString() ? request.path("model").stringValue() : null;
-        if (!request.isObject()) {
-            return Answer.error(
-                    account, 400, "invalid_request_error", "body must be a JSON object", CallLog.BAD_REQUEST, model);
-        }
-        if (model == null) {
-            return Answer.error(account, 400, "invalid_request_error", "model is required", CallLog.BAD_REQUEST, null);
-        }
-        if (!config.models().isEmpty() && !config.models().contains(model)) {
-            return Answer.error(
-                    account,
-                    404,
-                    "model_not_found",
-                    "The model `" + model + "` does not exist",
-                    CallLog.NOT_FOUND,
-                    model);
-        }
-        int completionTokens = Math.max(
-                1,
-                Math.min(config.completionTokens(), request.path("max_tokens").asInt(config.completionTokens())));
-        int promptTokens;
-        if (chat) {
-            JsonNode messages = request.path("messages");
-            if (!messages.isArray() || messages.isEmpty()) {
-                return Answer.error(
-                        account,
-                        400,
-                        "invalid_request_error",
-                        "messages must be a non-empty array",
-                        CallLog.BAD_REQUEST,
-                        model);
-            }
-            promptTokens = ResponseBodies.estimateTokens(messages);
-            if (account.account.contextWindow() > 0 && promptTokens > account.account.contextWindow()) {
-                return Answer.error(
-                        account,
-                        400,
-                        "context_length_exceeded",
-                        "This model's maximum context length is " + account.account.contextWindow()
-                                + " tokens, your messages resulted in " + promptTokens,
-                        CallLog.CONTEXT_TOO_LONG,
-                        model);
-            }
-        } else {
-            JsonNode input = request.path("input");
-            if (!(input.isString() || (input.isArray() && !input.isEmpty()))) {
-                return Answer.error(
-                        account,
-                        400,
-                        "invalid_request_error",
-                        "input must be a string or a non-empty array",
-                        CallLog.BAD_REQUEST,
-                        model);
-            }
-            promptTokens = ResponseBodies.estimateTokens(input);
-            completionTokens = 0;
-        }
-        long latency = config.latency().sampleMillis(random, completionTokens);
-        if (hit && fault.mode() == Fault.Mode.SLOW) {
-            latency += fault.latencyMs();
-        }
-        sleep(latency);
-        if (hit) {
-            switch (fault.mode()) {
-                case DOWN -> {
-                    return Answer.error(
-                            account,
-                            503,
-                            "service_unavailable",
-                            "The service is temporarily unavailable",
-                            "fault:down",
-                            model);
-                }
-                case FLAKY -> {
-                    return Answer.error(account, 500, "internal_error", "Internal server error", "fault:flaky", model);
-                }
-                case STORM -> {
-                    Answer a = Answer.rateLimited(account, fault.retryAfterMs() * 1_000_000L);
-                    return new Answer(a.status(), a.body(), a.headers(), "fault:storm", model);
-                }
-                case STATUS -> {
-                    return Answer.error(
-                            account,
-                            fault.status(),
-                            "injected",
-                            "injected status " + fault.status(),
-                            "fault:status",
-                            model);
-                }
-                case MALFORMED -> {
-                    byte[] broken = random.nextBoolean()
-                            ? "<html><body>502 Bad Gateway</body></html>".getBytes(StandardCharsets.UTF_8)
-                            : "{\"id\":\"chatcmpl-trunc\",\"choices\":[{\"message\":{\"content\":\"Hal"
-                                    .getBytes(StandardCharsets.UTF_8);
-                    return new Answer(200, broken, Map.of(), "fault:malformed", model);
-                }
-                case SLOW -> {
-                    // only slower: answered as usual below
-                }
-            }
-        }
-        ObjectNode response = chat
-                ? bodies.chat(request, model, seqNo, promptTokens, completionTokens, account.account.id())
-                : bodies.embedding(request, model, promptTokens);
-        return new Answer(200, JSON.writeValueAsBytes(response), Map.of(), CallLog.OK, model);
     }
 
     private void handleModels(
@@ -426,16 +300,5 @@ public final class Simulator implements AutoCloseable {
 
     private static byte[] readBody(InputStream in) throws IOException {
         return in.readAllBytes();
-    }
-
-    private static void sleep(long millis) {
-        if (millis <= 0) {
-            return;
-        }
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -72,17 +72,15 @@ public final class CapacityGate implements AutoCloseable {
     private final ScheduledExecutorService syncer;
     volatile boolean running = true;
 
-    public CapacityGate(RedissonClient redis, DispatchSettings dispatch, CapacitySettings settings, Clock clock) {
-        this(redis, dispatch, settings, clock, null);
-    }
-
-    public CapacityGate(
+    /** A gate over the fleet's limit state in this Redis. */
+    public static CapacityGate onRedis(
             RedissonClient redis,
             DispatchSettings dispatch,
             CapacitySettings settings,
             Clock clock,
             Cooldowns cooldowns) {
-        this(new RedisCapacityStore(redis, settings.keyPrefix()), dispatch, settings, clock, cooldowns);
+        return new CapacityGate(
+                new RedisCapacityStore(redis, settings.keyPrefix()), dispatch, settings, clock, cooldowns);
     }
 
     public CapacityGate(
@@ -342,45 +340,18 @@ public final class CapacityGate implements AutoCloseable {
         return settings.windowGuard().toNanos();
     }
 
-    /** Fleet-wide requests in flight on an account, from Redis. */
-    public int inFlight(String accountId) {
-        return (int) accounts.get(accountId).usage().inFlight();
-    }
-
-    /** Fleet-wide free concurrency permits of an account, from Redis (Integer.MAX_VALUE without a limit). */
-    public int availablePermits(String accountId) {
+    /** An account's limits and fleet-wide use now, from Redis (one call). */
+    public AccountUsage usage(String accountId) {
         AccountCapacity c = accounts.get(accountId);
-        return c.concurrencyLimit() == Integer.MAX_VALUE
-                ? Integer.MAX_VALUE
-                : (int) Math.max(0, c.concurrencyLimit() - c.usage().inFlight());
-    }
-
-    /** Request permits left in the account's current window, from Redis (Long.MAX_VALUE without a limit). */
-    public long requestPermitsLeft(String accountId) {
-        AccountCapacity c = accounts.get(accountId);
-        return c.requestLimit() == null
-                ? Long.MAX_VALUE
-                : Math.max(0, c.requestLimit() - c.usage().requestsInWindow());
-    }
-
-    /** Tokens left in the account's token window, from Redis (Long.MAX_VALUE without a token quota). */
-    public long tokenPermitsLeft(String accountId) {
-        AccountCapacity c = accounts.get(accountId);
-        return c.tokenQuota() == null
-                ? Long.MAX_VALUE
-                : Math.max(0, c.tokenQuota() - c.usage().tokensInWindow());
-    }
-
-    /** The account's token quota per window, or null without one. */
-    public Long tokenQuota(String accountId) {
-        return accounts.get(accountId).tokenQuota();
-    }
-
-    /**
-     * How long the account's limit state still rebuilds after it vanished from Redis (0: it is whole), from Redis.
-     */
-    public long rebuildingMillis(String accountId) {
-        return accounts.get(accountId).usage().rebuildingMillis();
+        CapacityStore.Usage u = c.usage();
+        return new AccountUsage(
+                c.concurrencyLimit() == Integer.MAX_VALUE ? null : c.concurrencyLimit(),
+                c.requestLimit(),
+                c.tokenQuota(),
+                u.inFlight(),
+                u.requestsInWindow(),
+                u.tokensInWindow(),
+                u.rebuildingMillis());
     }
 
     /** The enabled accounts this gate hands out room on. */

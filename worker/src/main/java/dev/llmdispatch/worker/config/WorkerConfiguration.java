@@ -150,7 +150,7 @@ public class WorkerConfiguration {
             DispatchProperties properties,
             Clock clock,
             Cooldowns cooldowns) {
-        return new CapacityGate(redisson, settings, properties.capacity(), clock, cooldowns);
+        return CapacityGate.onRedis(redisson, settings, properties.capacity(), clock, cooldowns);
     }
 
     @Bean

@@ -115,7 +115,7 @@ public class HealthConfiguration {
             Map<String, Object> rebuilding = new LinkedHashMap<>();
             try {
                 for (String account : new TreeSet<>(gate.accountIds())) {
-                    long left = gate.rebuildingMillis(account);
+                    long left = gate.usage(account).rebuildingMillis();
                     if (left > 0) {
                         rebuilding.put(account, Map.of("msLeft", left));
                     }

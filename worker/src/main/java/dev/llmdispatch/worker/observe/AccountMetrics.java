@@ -30,12 +30,15 @@ public class AccountMetrics {
             PriorityConsumer consumer) {
         return () -> {
             for (String account : gate.accountIds()) {
-                Gauge.builder(Metrics.ACCOUNT_IN_FLIGHT, gate, g -> g.inFlight(account))
+                Gauge.builder(
+                                Metrics.ACCOUNT_IN_FLIGHT,
+                                gate,
+                                g -> g.usage(account).inFlight())
                         .description("requests in flight on the account, whole fleet")
                         .tag("account", account)
                         .register(meters);
                 Gauge.builder(Metrics.ACCOUNT_WINDOW_REMAINING, gate, g -> {
-                            long left = g.requestPermitsLeft(account);
+                            long left = g.usage(account).requestsLeft();
                             return left == Long.MAX_VALUE ? Double.NaN : left;
                         })
                         .description("request permits left in the account's window, whole fleet")

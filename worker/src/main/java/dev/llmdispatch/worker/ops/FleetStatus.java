@@ -5,6 +5,7 @@ import dev.llmdispatch.api.StatusReport.AccountStatus;
 import dev.llmdispatch.api.StatusReport.Cooldown;
 import dev.llmdispatch.api.StatusReport.WorkerLoad;
 import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.dispatch.capacity.AccountUsage;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
@@ -104,9 +105,7 @@ public final class FleetStatus {
                     null,
                     null);
         }
-        Long windowUsed = limits.requests() == null ? null : limits.requests() - gate.requestPermitsLeft(a.id());
-        long rebuilding = gate.rebuildingMillis(a.id());
-        Long quota = gate.tokenQuota(a.id());
+        AccountUsage usage = gate.usage(a.id());
         return new AccountStatus(
                 a.id(),
                 provider,
@@ -114,14 +113,14 @@ public final class FleetStatus {
                 limits.requests(),
                 per,
                 limits.concurrency(),
-                windowUsed,
-                gate.inFlight(a.id()),
-                rebuilding > 0 ? rebuilding : null, // after the state vanished from Redis
-                quota,
-                quota == null || limits.tokensPer() == null
+                usage.requestLimit() == null ? null : usage.requestsInWindow(),
+                (int) usage.inFlight(),
+                usage.rebuildingMillis() > 0 ? usage.rebuildingMillis() : null, // after the state vanished from Redis
+                usage.tokenQuota(),
+                usage.tokenQuota() == null || limits.tokensPer() == null
                         ? null
                         : limits.tokensPer().toString(),
-                quota == null ? null : Math.max(0, quota - gate.tokenPermitsLeft(a.id())),
+                usage.tokenQuota() == null ? null : usage.tokensInWindow(),
                 cooldowns
                         .blocked(a.id())
                         .map(b -> new Cooldown(b.reason().name(), Instant.ofEpochMilli(b.untilMillis())))

@@ -1,6 +1,7 @@
 package dev.llmdispatch.worker.observe.alert;
 
 import dev.llmdispatch.dispatch.RedisKeys;
+import dev.llmdispatch.dispatch.capacity.AccountUsage;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
@@ -75,9 +76,10 @@ public final class Alerter {
             }
         });
         for (String account : gate.accountIds()) {
-            Long quota = gate.tokenQuota(account);
+            AccountUsage usage = gate.usage(account);
+            Long quota = usage.tokenQuota();
             if (quota != null) {
-                long left = gate.tokenPermitsLeft(account);
+                long left = usage.tokensLeft();
                 if (left < quota * settings.quotaLeft()) {
                     fleet.put(
                             "quota-low:" + account,

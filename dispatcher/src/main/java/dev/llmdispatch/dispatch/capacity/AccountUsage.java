@@ -1,0 +1,37 @@
+package dev.llmdispatch.dispatch.capacity;
+
+/**
+ * An account's limits and its fleet-wide use at one moment, read from Redis in one call.
+ *
+ * @param concurrencyLimit calls allowed in flight at once, or null without a limit
+ * @param requestLimit requests allowed per window, or null without a limit
+ * @param tokenQuota tokens allowed per token window, or null without a quota
+ * @param inFlight calls in flight across the fleet
+ * @param requestsInWindow requests admitted in the current window
+ * @param tokensInWindow tokens charged in the current token window
+ * @param rebuildingMillis how long admission still waits after the limit state vanished from Redis (0: it is whole)
+ */
+public record AccountUsage(
+        Integer concurrencyLimit,
+        Integer requestLimit,
+        Long tokenQuota,
+        long inFlight,
+        long requestsInWindow,
+        long tokensInWindow,
+        long rebuildingMillis) {
+
+    /** Free concurrency permits (Integer.MAX_VALUE without a limit). */
+    public int availablePermits() {
+        return concurrencyLimit == null ? Integer.MAX_VALUE : (int) Math.max(0, concurrencyLimit - inFlight);
+    }
+
+    /** Requests left in the current window (Long.MAX_VALUE without a limit). */
+    public long requestsLeft() {
+        return requestLimit == null ? Long.MAX_VALUE : Math.max(0, requestLimit - requestsInWindow);
+    }
+
+    /** Tokens left in the token window (Long.MAX_VALUE without a quota). */
+    public long tokensLeft() {
+        return tokenQuota == null ? Long.MAX_VALUE : Math.max(0, tokenQuota - tokensInWindow);
+    }
+}
