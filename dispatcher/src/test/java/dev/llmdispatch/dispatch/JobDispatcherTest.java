@@ -68,7 +68,7 @@ class JobDispatcherTest {
         DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
         client = new ProviderClient();
         CapacitySettings capacity = TestSettings.capacity();
-        cooldowns = new Cooldowns(redis, capacity.keyPrefix(), Clock.systemUTC());
+        cooldowns = Cooldowns.onRedis(redis, capacity.keyPrefix(), Clock.systemUTC());
         health = new AccountHealth(RESILIENCE, cooldowns, HealthEvents.NONE);
         gate = CapacityGate.onRedis(redis, settings, capacity, Clock.systemUTC(), cooldowns);
         dispatcher = dispatcher(settings);

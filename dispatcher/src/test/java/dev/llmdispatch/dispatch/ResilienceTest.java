@@ -98,7 +98,7 @@ class ResilienceTest {
         toClose.add(redis::shutdown);
         ProviderClient client = new ProviderClient();
         toClose.add(client);
-        Cooldowns cooldowns = new Cooldowns(redis, keyPrefix, Clock.systemUTC());
+        Cooldowns cooldowns = Cooldowns.onRedis(redis, keyPrefix, Clock.systemUTC());
         toClose.add(cooldowns);
         HealthEvents events = new HealthEvents() {
             @Override

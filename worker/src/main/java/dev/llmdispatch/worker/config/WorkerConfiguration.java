@@ -103,7 +103,7 @@ public class WorkerConfiguration {
 
     @Bean(destroyMethod = "close")
     Cooldowns cooldowns(RedissonClient redisson, DispatchProperties properties, Clock clock) {
-        return new Cooldowns(redisson, properties.capacity().keyPrefix(), clock);
+        return Cooldowns.onRedis(redisson, properties.capacity().keyPrefix(), clock);
     }
 
     @Bean

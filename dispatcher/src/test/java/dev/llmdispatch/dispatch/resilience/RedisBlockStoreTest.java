@@ -1,0 +1,54 @@
+package dev.llmdispatch.dispatch.resilience;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.dispatch.resilience.Cooldowns.Reason;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.redisson.api.RedissonClient;
+
+/** Cooldowns set by one worker reach every other worker's local copy, over a real Redis. */
+@IntegrationTest
+class RedisBlockStoreTest {
+
+    private final String prefix = "blocks-" + UUID.randomUUID();
+    private final RedissonClient first;
+    private final RedissonClient second;
+
+    RedisBlockStoreTest(Infrastructure infra) {
+        first = RedisConnections.create(infra.redisUrl());
+        second = RedisConnections.create(infra.redisUrl());
+    }
+
+    @AfterEach
+    void close() {
+        first.shutdown();
+        second.shutdown();
+    }
+
+    @Test
+    void a_block_and_its_lifting_reach_the_other_worker_and_a_worker_that_starts_later_sees_it() {
+        try (Cooldowns one = Cooldowns.onRedis(first, prefix, Clock.systemUTC());
+                Cooldowns two = Cooldowns.onRedis(second, prefix, Clock.systemUTC())) {
+            one.block("nvidia-1", Duration.ofMinutes(1), Reason.CIRCUIT_OPEN);
+            assertThat(one.isBlocked("nvidia-1")).isTrue(); // at once where it was set
+            await().atMost(Duration.ofSeconds(5)).until(() -> two.isBlocked("nvidia-1"));
+            assertThat(two.blocked("nvidia-1").orElseThrow().reason()).isEqualTo(Reason.CIRCUIT_OPEN);
+
+            try (Cooldowns late = Cooldowns.onRedis(first, prefix, Clock.systemUTC())) {
+                assertThat(late.all()).containsOnlyKeys("nvidia-1"); // read when it starts, before any change
+            }
+
+            two.unblock("nvidia-1");
+            await().atMost(Duration.ofSeconds(5)).until(() -> !one.isBlocked("nvidia-1"));
+            assertThat(one.all()).isEmpty();
+        }
+    }
+}
