@@ -13,8 +13,8 @@ import dev.llmdispatch.dispatch.capacity.AccountKeys;
  * <tr><td>{@code llm-dispatch:{nvidia-1}:state|in-flight|requests|tokens|limits|waiting|waiting-until}</td>
  *     <td>an account's limit state ({@link AccountKeys})</td><td>while used</td></tr>
  * <tr><td>{@code llm-dispatch:released}</td><td>pub/sub: room was given back</td><td>-</td></tr>
- * <tr><td>{@code llm-dispatch:cooldowns}</td><td>accounts kept out of use (a Redisson local cached map: its
- *     companions {@code {llm-dispatch:cooldowns}:*} carry the changes to every worker's copy)</td><td>until each block ends</td></tr>
+ * <tr><td>{@code llm-dispatch:cooldowns}, {@code :cooldowns-changed}</td><td>accounts kept out of use, and
+ *     pub/sub of changes</td><td>until each block ends</td></tr>
  * <tr><td>{@code llm-dispatch:{nvidia-1}:outage}</td><td>one alert per account outage</td><td>the outage</td></tr>
  * <tr><td>{@code llm-dispatch:{nvidia-1}:probe}, {@code :probe-failures}</td><td>whose turn it is to probe a blocked
  *     account, and its failed probes in a row</td><td>a probe interval</td></tr>
@@ -45,6 +45,10 @@ public record RedisKeys(String prefix) {
 
     public String cooldowns() {
         return prefix + ":cooldowns";
+    }
+
+    public String cooldownsChanged() {
+        return prefix + ":cooldowns-changed";
     }
 
     public String outage(String accountId) {

@@ -33,6 +33,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.redisson.api.RedissonClient;
 
@@ -42,6 +43,10 @@ class CapacityGateTest {
 
     private final Infrastructure infra;
     private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    /** The jobs' threads; closed (waiting for them) after each test. */
+    @AutoClose
+    private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
 
     CapacityGateTest(Infrastructure infra) {
         this.infra = infra;
@@ -98,7 +103,6 @@ class CapacityGateTest {
         List<CapacityGate> gates = gates(3, settings, capacity(Duration.ZERO));
         AtomicInteger holding = new AtomicInteger();
         AtomicInteger maxHolding = new AtomicInteger();
-        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         List<CompletableFuture<Void>> jobs = new ArrayList<>();
         for (int i = 0; i < 45; i++) {
             CapacityGate gate = gates.get(i % 3);
@@ -127,7 +131,6 @@ class CapacityGateTest {
         // the guard absorbs grant-to-arrival jitter: here, a virtual thread noting its grant time late
         List<CapacityGate> gates = gates(3, settings, capacity(Duration.ofMillis(100)));
         ConcurrentLinkedQueue<Long> grants = new ConcurrentLinkedQueue<>();
-        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         List<CompletableFuture<Void>> jobs = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
             CapacityGate gate = gates.get(i % 3);
@@ -162,7 +165,6 @@ class CapacityGateTest {
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
         Lease held = gate.acquire(slots(settings), Priority.LOW, null, 0);
         ConcurrentLinkedQueue<Priority> order = new ConcurrentLinkedQueue<>();
-        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         List<CompletableFuture<Void>> waiting = new ArrayList<>();
         for (Priority p : List.of(Priority.LOW, Priority.LOW, Priority.MEDIUM, Priority.HIGH)) {
             waiting.add(CompletableFuture.runAsync(
@@ -183,7 +185,7 @@ class CapacityGateTest {
     }
 
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
-    private static CompletableFuture<Void> served(
+    private CompletableFuture<Void> served(
             CapacityGate gate, List<Slot> slots, Priority priority, String name, List<String> order) {
         return CompletableFuture.runAsync(
                 () -> {
@@ -193,7 +195,7 @@ class CapacityGateTest {
                         throw new IllegalStateException(e);
                     }
                 },
-                Executors.newVirtualThreadPerTaskExecutor());
+                pool);
     }
 
     @Test
@@ -282,7 +284,6 @@ class CapacityGateTest {
         CapacityGate other = gates.get(1);
         AtomicInteger holding = new AtomicInteger();
         AtomicInteger maxHolding = new AtomicInteger();
-        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
 
         Lease first = local.acquire(slots(settings), Priority.MEDIUM, null, 0);
         long firstAt = System.nanoTime();

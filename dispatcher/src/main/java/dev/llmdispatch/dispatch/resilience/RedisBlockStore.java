@@ -3,58 +3,76 @@ package dev.llmdispatch.dispatch.resilience;
 import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.resilience.Cooldowns.Block;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
-import org.redisson.api.RLocalCachedMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.redisson.api.RMap;
+import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
-import org.redisson.api.options.LocalCachedMapOptions;
-import org.redisson.api.options.LocalCachedMapOptions.ReconnectionStrategy;
-import org.redisson.api.options.LocalCachedMapOptions.SyncStrategy;
 import org.redisson.client.codec.StringCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The fleet's cooldowns in one Redis hash, cached in every worker by Redisson's {@link RLocalCachedMap}: a change
- * made by any worker is pushed to the others' copies at once ({@link SyncStrategy#UPDATE}), and a worker that lost
- * its connection reloads what changed meanwhile ({@link ReconnectionStrategy#LOAD}). Reads never leave the JVM. A
- * block is stored as {@code untilEpochMillis|REASON}.
+ * The fleet's cooldowns in one Redis hash ({@code untilEpochMillis|REASON} per account), copied in every worker: a
+ * change is published with its value (pub/sub), so the other workers' copies take it without a Redis read, and a copy
+ * older than a second is read again whole on the next look, which bounds what a lost message (a reconnect, a Redis
+ * restarted empty) can leave stale to one second.
+ *
+ * <p>Redisson's {@code RLocalCachedMap} looks made for this and was tried: on a reconnect it only invalidates or
+ * clears its copy and never reloads it, a change published while a worker was disconnected never reaches that
+ * worker, and its copy is updated before the Redis write, so a failed write diverges silently (read in Redisson
+ * 4.3.1's {@code LocalCacheListener} and {@code RedissonLocalCachedMap}). For marks read on every job's path, stale
+ * for at most a second is the promise kept here.
  */
 public final class RedisBlockStore implements BlockStore {
 
+    private static final Logger log = LoggerFactory.getLogger(RedisBlockStore.class);
+    private static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final RedissonClient redis;
     private final RedisKeys keys;
-    private final RLocalCachedMap<String, String> blocks;
+    private final RMap<String, String> blocks;
+    private final RTopic changes;
+    private final int listenerId;
+    private final Map<String, Block> local = new ConcurrentHashMap<>();
+    private volatile long refreshedAt;
 
     public RedisBlockStore(RedissonClient redis, String keyPrefix) {
         this.redis = redis;
         this.keys = RedisKeys.of(keyPrefix);
-        this.blocks = redis.getLocalCachedMap(LocalCachedMapOptions.<String, String>name(keys.cooldowns())
-                .codec(StringCodec.INSTANCE)
-                .syncStrategy(SyncStrategy.UPDATE)
-                .reconnectionStrategy(ReconnectionStrategy.LOAD));
-        blocks.preloadCache();
+        this.blocks = redis.getMap(keys.cooldowns(), StringCodec.INSTANCE);
+        this.changes = redis.getTopic(keys.cooldownsChanged(), StringCodec.INSTANCE);
+        // the message carries the change itself: no Redis call on Redisson's event-loop thread
+        this.listenerId = changes.addListener(String.class, (channel, message) -> apply(message));
+        refresh();
     }
 
     @Override
     public Map<String, Block> blocks() {
-        Map<String, Block> out = new HashMap<>();
-        blocks.getCachedMap().forEach((account, value) -> out.put(account, parse(value)));
-        return out;
+        refreshIfStale();
+        return Map.copyOf(local);
     }
 
     @Override
     public Block get(String account) {
-        String value = blocks.getCachedMap().get(account);
-        return value == null ? null : parse(value);
+        refreshIfStale();
+        return local.get(account);
     }
 
     @Override
     public void put(String account, Block block) {
-        blocks.fastPut(account, block.untilMillis() + "|" + block.reason().name());
+        String value = block.untilMillis() + "|" + block.reason().name();
+        blocks.fastPut(account, value); // Redis first: a failed write leaves no local-only block
+        local.put(account, block);
+        changes.publish(account + "=" + value);
     }
 
     @Override
     public void remove(String account) {
         blocks.fastRemove(account);
+        local.remove(account);
+        changes.publish(account + "=");
     }
 
     @Override
@@ -74,7 +92,43 @@ public final class RedisBlockStore implements BlockStore {
 
     @Override
     public void close() {
-        blocks.destroy(); // this worker's cache and its listeners; the hash stays
+        changes.removeListener(listenerId);
+    }
+
+    /** A change another worker announced: {@code account=until|REASON}, or {@code account=} when lifted. */
+    private void apply(String message) {
+        int eq = message.indexOf('=');
+        if (eq <= 0) {
+            refreshedAt = 0; // unknown shape: read the hash again on the next look
+            return;
+        }
+        String account = message.substring(0, eq);
+        String value = message.substring(eq + 1);
+        if (value.isEmpty()) {
+            local.remove(account);
+        } else {
+            local.put(account, parse(value));
+        }
+    }
+
+    private void refreshIfStale() {
+        if (System.nanoTime() - refreshedAt > REFRESH_NANOS) {
+            try {
+                refresh();
+            } catch (RuntimeException e) {
+                // Redis away: the copy stays as it is (and is tried again in a second); a job's path never waits
+                // on every look for a Redis that does not answer
+                refreshedAt = System.nanoTime();
+                log.debug("cooldowns: could not read them again from Redis: {}", e.toString());
+            }
+        }
+    }
+
+    private synchronized void refresh() {
+        Map<String, String> all = blocks.readAllMap();
+        local.keySet().retainAll(all.keySet());
+        all.forEach((account, value) -> local.put(account, parse(value)));
+        refreshedAt = System.nanoTime();
     }
 
     private static Block parse(String value) {

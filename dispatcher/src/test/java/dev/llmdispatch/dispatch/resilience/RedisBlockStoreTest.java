@@ -3,6 +3,7 @@ package dev.llmdispatch.dispatch.resilience;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.dispatch.resilience.Cooldowns.Reason;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -12,7 +13,9 @@ import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.redisson.api.RMap;
 import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
 
 /** Cooldowns set by one worker reach every other worker's local copy, over a real Redis. */
 @IntegrationTest
@@ -49,6 +52,20 @@ class RedisBlockStoreTest {
             two.unblock("nvidia-1");
             await().atMost(Duration.ofSeconds(5)).until(() -> !one.isBlocked("nvidia-1"));
             assertThat(one.all()).isEmpty();
+        }
+    }
+
+    @Test
+    void a_change_whose_message_was_lost_is_read_within_a_second_or_so() {
+        try (Cooldowns worker = Cooldowns.onRedis(first, prefix, Clock.systemUTC())) {
+            RMap<String, String> hash = second.getMap(RedisKeys.of(prefix).cooldowns(), StringCodec.INSTANCE);
+            // written without an announcement, as when the worker was disconnected while another one wrote it
+            hash.fastPut("hunyuan-1", (System.currentTimeMillis() + 60_000) + "|QUOTA_EXHAUSTED");
+            await().atMost(Duration.ofSeconds(5)).until(() -> worker.isBlocked("hunyuan-1"));
+            assertThat(worker.blocked("hunyuan-1").orElseThrow().reason()).isEqualTo(Reason.QUOTA_EXHAUSTED);
+
+            hash.delete(); // Redis restarted empty
+            await().atMost(Duration.ofSeconds(5)).until(() -> worker.all().isEmpty());
         }
     }
 }

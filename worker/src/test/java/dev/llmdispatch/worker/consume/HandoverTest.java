@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,7 +25,9 @@ class HandoverTest {
     private static final TopicPartition STAYING = new TopicPartition("llm.jobs.medium", 1);
 
     private final PriorityBuffer<Work> buffer = new PriorityBuffer<>(0.1, 0.05);
-    private final Set<JobHandle> waitingForCapacity = ConcurrentHashMap.newKeySet();
+    /** Jobs waiting for capacity, each until its latch opens (its wait cancelled). */
+    private final Map<JobHandle, CountDownLatch> waitingForCapacity = new ConcurrentHashMap<>();
+
     private final Map<Long, CountDownLatch> releases = new ConcurrentHashMap<>();
     private final AtomicInteger started = new AtomicInteger();
     private final List<Finished> committed = new ArrayList<>();
@@ -44,10 +45,9 @@ class HandoverTest {
         long offset = job.work().record().offset();
         try {
             if (offset == 0) {
-                waitingForCapacity.add(job);
-                while (waitingForCapacity.contains(job)) {
-                    Thread.sleep(5);
-                }
+                CountDownLatch cancelled = new CountDownLatch(1);
+                waitingForCapacity.put(job, cancelled);
+                cancelled.await();
                 return Finished.unfinished(job.work()); // a cancelled wait: not done
             }
             releases.computeIfAbsent(offset, o -> new CountDownLatch(1)).await();
@@ -60,12 +60,15 @@ class HandoverTest {
     private final Handover.Waits waits = new Handover.Waits() {
         @Override
         public boolean waiting(JobHandle job) {
-            return waitingForCapacity.contains(job);
+            return waitingForCapacity.containsKey(job);
         }
 
         @Override
         public void cancel(JobHandle job) {
-            waitingForCapacity.remove(job);
+            CountDownLatch cancelled = waitingForCapacity.remove(job);
+            if (cancelled != null) {
+                cancelled.countDown();
+            }
         }
     };
 
