@@ -75,7 +75,7 @@ final class AttemptBudget {
                 yield Next.MOVE_ON;
             }
             case Outcome.RateLimited r -> {
-                // its rest is kept by the cooldowns; here only the count
+                // its cooldown is kept by Cooldowns; here only the count
                 if (n >= attemptsPerAccount) {
                     excluded.add(slot.accountId());
                 }

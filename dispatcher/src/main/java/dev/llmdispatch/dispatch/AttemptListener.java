@@ -36,7 +36,7 @@ public interface AttemptListener {
 
     /**
      * A request was about to be written: its grant was {@code grantAgeNanos} old (at most); {@code sent} is false when
-     * that was past the window guard and the request was held back for fresh room.
+     * that was past the window guard and the request was held back for fresh capacity.
      */
     default void written(String account, long grantAgeNanos, boolean sent) {}
 

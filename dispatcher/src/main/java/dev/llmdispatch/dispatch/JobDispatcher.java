@@ -32,9 +32,9 @@ import java.util.stream.Collectors;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Runs one job against its route, with three layers of fault tolerance. Each attempt first takes room on an
+ * Runs one job against its route, with three layers of fault tolerance. Each attempt first takes capacity on an
  * account from the fleet-wide {@link CapacityGate} (waiting, in priority order, for the earliest free slot
- * until the job's deadline), calls the provider, gives the room back, and classifies the answer
+ * until the job's deadline), calls the provider, gives the capacity back, and classifies the answer
  * ({@link ReplyClassifier}):
  * <ul>
  *   <li>a passing fault is retried on the same account with exponential backoff and jitter, up to
@@ -216,7 +216,7 @@ public final class JobDispatcher {
                             return lease.writable();
                         });
             } catch (RuntimeException e) {
-                // nothing must keep the room: unsent unless the request had been let go
+                // nothing must keep the capacity: unsent unless the request had been let go
                 if (ageAtWrite[0] >= 0) {
                     lease.close();
                 } else {
@@ -241,7 +241,7 @@ public final class JobDispatcher {
                         "job " + job.id() + " interrupted during its call to " + slot.accountId());
             }
             try {
-                // recorded before the room is given back: a 429's rest must be in force before the next grant
+                // recorded before the capacity is given back: a 429's cooldown must be in force before the next grant
                 outcome = classifier.classify(reply, job.kind());
                 health.record(slot.accountId(), outcome, reply.millis());
             } finally {

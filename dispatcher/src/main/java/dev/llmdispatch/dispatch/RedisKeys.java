@@ -12,7 +12,7 @@ import dev.llmdispatch.dispatch.capacity.AccountKeys;
  * <tr><th>key</th><th>what</th><th>kept</th></tr>
  * <tr><td>{@code llm-dispatch:{nvidia-1}:state|in-flight|requests|tokens|limits|waiting|waiting-until}</td>
  *     <td>an account's limit state ({@link AccountKeys})</td><td>while used</td></tr>
- * <tr><td>{@code llm-dispatch:released}</td><td>pub/sub: room was given back</td><td>-</td></tr>
+ * <tr><td>{@code llm-dispatch:released}</td><td>pub/sub: capacity was given back</td><td>-</td></tr>
  * <tr><td>{@code llm-dispatch:cooldowns}, {@code :cooldowns-changed}</td><td>accounts kept out of use, and
  *     pub/sub of changes</td><td>until each block ends</td></tr>
  * <tr><td>{@code llm-dispatch:{nvidia-1}:outage}</td><td>one alert per account outage</td><td>the outage</td></tr>

@@ -61,7 +61,7 @@ final class AccountState {
         return Admission.ADMITTED;
     }
 
-    /** Ends an admitted call: called before its answer is written, so a client that saw the answer finds room. */
+    /** Ends an admitted call: called before its answer is written, so a client that saw the answer finds capacity. */
     synchronized void finish() {
         inFlight--;
     }

@@ -24,7 +24,7 @@ final class AccountCapacity {
     /** The longest a refused account is left alone on the store's word, so that a changed limit is seen soon. */
     private static final long MAX_RETRY_MILLIS = 1_000;
 
-    /** Why an account had no room. */
+    /** Why an account had no capacity. */
     enum Refusal {
         CONCURRENCY,
         REQUESTS,
@@ -39,7 +39,7 @@ final class AccountCapacity {
      * @param askedNanos  when it was asked for (the gate's ticker), before the store decided: the grant is
      *                    at most this old
      * @param tokenEntry  its entry in the token window, or null
-     * @param retryMillis for a refusal: how long until room may appear, on the store's word (0: unknown)
+     * @param retryMillis for a refusal: how long until capacity may appear, on the store's word (0: unknown)
      * @param windowed    whether the request sits in a request window of the limits in force (any live worker's):
      *                    its age then matters when it is written, and its place moves to when it was
      */
@@ -58,7 +58,7 @@ final class AccountCapacity {
 
     final String accountId;
     private final Limits limits;
-    /** The gate's ticker: when room was asked for (a grant's age is measured on it). */
+    /** The gate's ticker: when capacity was asked for (a grant's age is measured on it). */
     private final LongSupplier nanoTime;
 
     private final CapacityStore store;
@@ -93,13 +93,13 @@ final class AccountCapacity {
         this.leaseMillis = callTimeout.plus(settings.leaseMargin()).toMillis();
     }
 
-    /** Takes room for one request without waiting: a new in-flight permit and places in the windows. */
+    /** Takes capacity for one request without waiting: a new in-flight permit and places in the windows. */
     Grant tryAcquire(long estimatedTokens, CapacityStore.Waiting waiting) {
         return ask(workerId + "-p" + ids.incrementAndGet(), false, estimatedTokens, null, waiting);
     }
 
     /**
-     * Takes room for one more request on an in-flight permit already held (handed from a finished call to a
+     * Takes capacity for one more request on an in-flight permit already held (handed from a finished call to a
      * waiting job): places in the windows and a fresh lease, in one step. A permit the store no longer has (lost
      * with the state) is refused as {@link Refusal#CONCURRENCY}: it must not be used.
      *
@@ -179,7 +179,7 @@ final class AccountCapacity {
     }
 
     /**
-     * Gives back a request's room: its permit (unless {@code keepPermit}: a call that may still run at the provider
+     * Gives back a request's capacity: its permit (unless {@code keepPermit}: a call that may still run at the provider
      * keeps counting until its lease ends) and, for a request never sent, its places in the windows; a request that
      * was sent has its window place moved to when it was written.
      */

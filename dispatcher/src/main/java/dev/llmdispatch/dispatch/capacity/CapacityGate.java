@@ -27,21 +27,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hands out room on provider accounts, shared by the whole fleet through a {@link CapacityStore} (Redis), to the
+ * Hands out capacity on provider accounts, shared by the whole fleet through a {@link CapacityStore} (Redis), to the
  * jobs of this worker in priority order (HIGH, then MEDIUM, then LOW; first come first served within a priority),
  * a waiting job rising one level for every {@link CapacitySettings#priorityAging()} it waits, so that a LOW job
  * under a sustained HIGH load is still served. The order holds across the fleet: each worker keeps in Redis the
- * rank of its most urgent job waiting for each account, and while an account has room for no more than the workers
+ * rank of its most urgent job waiting for each account, and while an account has capacity for no more than the workers
  * holding more urgent jobs for it, a less urgent job is refused there (also when a finished call would hand its
  * permit on locally), so a freed permit goes to the most urgent job anywhere.
  *
- * <p>A job that finds no room waits without polling Redis in a loop: one granter thread per worker retries
- * the waiting jobs when room may have appeared — when a permit is released here, when another worker
+ * <p>A job that finds no capacity waits without polling Redis in a loop: one granter thread per worker retries
+ * the waiting jobs when capacity may have appeared — when a permit is released here, when another worker
  * announces a release (Redis pub/sub), or, for an account refused for its request or token window, when the
- * store said room would appear. In a round, an account found full is not asked again for a job of lower
+ * store said capacity would appear. In a round, an account found full is not asked again for a job of lower
  * priority, so a round costs at most one refused call per account. Between rounds the gate remembers which
  * accounts were full: one without a free concurrency permit until a release of that account is announced (or a
- * second passes: a crashed worker's lease expires silently), one without window room until the store's time.
+ * second passes: a crashed worker's lease expires silently), one without window capacity until the store's time.
  *
  * <p>Every path out of a wait gives back what it took: a store error leaves the waiter unclaimed and the account
  * alone for a moment; a job that waited {@link CapacitySettings#redisOutageWait()} while every store call failed
@@ -59,7 +59,7 @@ public final class CapacityGate implements AutoCloseable {
     final LongSupplier nanoTime;
     private final long originNanos;
     final WaitQueue queue = new WaitQueue();
-    final AccountRoom room;
+    final AccountAvailability availability;
     final FleetWaiting fleetWaiting;
     private final AutoCloseable releaseListener;
     private final AtomicLong seq = new AtomicLong();
@@ -94,7 +94,7 @@ public final class CapacityGate implements AutoCloseable {
 
     /**
      * @param cooldowns fleet-wide blocks: a blocked account gets no job; a waiter whose every account is blocked
-     *                  for more than a brief rest is let go ({@link NoUsableAccountException}); null for none
+     *                  for more than a brief cooldown is let go ({@link NoUsableAccountException}); null for none
      * @param nanoTime  the gate's ticker (waiting, aging, how long an account is left alone); tests set it by hand
      */
     CapacityGate(
@@ -108,7 +108,8 @@ public final class CapacityGate implements AutoCloseable {
         this.clock = clock;
         this.nanoTime = nanoTime;
         this.originNanos = nanoTime.getAsLong();
-        this.room = new AccountRoom(cooldowns, nanoTime, settings.ratePoll().toNanos());
+        this.availability =
+                new AccountAvailability(cooldowns, nanoTime, settings.ratePoll().toNanos());
         String workerId = UUID.randomUUID().toString().substring(0, 8);
         this.fleetWaiting = new FleetWaiting(workerId, settings.priorityAging().toMillis(), nanoTime);
         dispatch.providers().forEach((name, provider) -> {
@@ -139,12 +140,12 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     /**
-     * Waits for room on one of {@code slots} (tried in order, each provider's accounts in its balance order).
+     * Waits for capacity on one of {@code slots} (tried in order, each provider's accounts in its balance order).
      *
      * @param deadline give up at this instant (null: wait as long as it takes)
      * @param tokens   estimated tokens, for accounts with a token quota
      * @return the lease, or null when the deadline passed first
-     * @throws NoUsableAccountException     every account of the slots is blocked for more than a brief rest
+     * @throws NoUsableAccountException     every account of the slots is blocked for more than a brief cooldown
      * @throws WaitCancelledException       {@link #cancelWaits} stopped the wait
      * @throws CapacityUnavailableException the store (Redis) failed for the whole of the outage wait
      */
@@ -189,7 +190,7 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     /**
-     * Takes room on exactly this slot's account if there is some now, without waiting and ahead of any waiting job
+     * Takes capacity on exactly this slot's account if there is some now, without waiting and ahead of any waiting job
      * (a health probe's one request); null when there is none.
      */
     public Lease tryAcquireNow(Slot slot, long tokens) {
@@ -241,7 +242,7 @@ public final class CapacityGate implements AutoCloseable {
             });
         } catch (RuntimeException e) {
             log.warn(
-                    "account {}: could not give back room in Redis ({}); the permit comes back when its lease ends",
+                    "account {}: could not give back capacity in Redis ({}); the permit comes back when its lease ends",
                     accountId,
                     e.toString());
         } finally {
@@ -255,7 +256,7 @@ public final class CapacityGate implements AutoCloseable {
      * Gives the concurrency permit of a finished call straight to the waiter the granter would serve next on
      * that account, in one store call that also takes its window places and renews the lease: the most urgent waiter
      * that has the account among its slots, provided every slot it prefers to this one is known to be full and no
-     * more urgent job waits for the account on another worker. Otherwise, or when the account's window has no room,
+     * more urgent job waits for the account on another worker. Otherwise, or when the account's window has no capacity,
      * the permit is released as usual.
      *
      * @return true when the permit went to a waiter
@@ -265,8 +266,10 @@ public final class CapacityGate implements AutoCloseable {
         AccountCapacity capacity = accounts.get(accountId);
         long safe = TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis())
                 - settings.leaseMargin().toNanos() / 2;
-        if (!running || nanoTime.getAsLong() - finished.askedNanos() > safe || room.windowFullOrBlocked(accountId)) {
-            return false; // too little lease left to renew safely, or no room to hand on
+        if (!running
+                || nanoTime.getAsLong() - finished.askedNanos() > safe
+                || availability.windowFullOrBlocked(accountId)) {
+            return false; // too little lease left to renew safely, or no capacity to hand on
         }
         Waiter waiter = queue.mostUrgentFor(accountId, clock.millis());
         if (waiter == null) {
@@ -274,7 +277,7 @@ public final class CapacityGate implements AutoCloseable {
         }
         int slotIndex = waiter.indexOf(accountId);
         for (int i = 0; i < slotIndex; i++) {
-            if (!room.knownFull(waiter.slots.get(i).accountId())) {
+            if (!availability.knownFull(waiter.slots.get(i).accountId())) {
                 return false; // it may get a slot it prefers: the granter decides
             }
         }
@@ -292,7 +295,7 @@ public final class CapacityGate implements AutoCloseable {
             return false;
         }
         if (!grant.granted()) {
-            room.refused(accountId, grant);
+            availability.refused(accountId, grant);
             waiter.claimed.set(false);
             return false;
         }
@@ -317,11 +320,11 @@ public final class CapacityGate implements AutoCloseable {
             log.warn("capacity store (Redis) failed for account {}: {}; jobs keep waiting", accountId, e.toString());
         }
         lastStoreError = e.toString();
-        room.storeFailed(accountId);
+        availability.storeFailed(accountId);
     }
 
     private void released(String accountId) {
-        room.released(accountId);
+        availability.released(accountId);
         granter.signal();
     }
 
@@ -354,12 +357,12 @@ public final class CapacityGate implements AutoCloseable {
                 u.rebuildingMillis());
     }
 
-    /** The enabled accounts this gate hands out room on. */
+    /** The enabled accounts this gate hands out capacity on. */
     public Set<String> accountIds() {
         return Set.copyOf(accounts.keySet());
     }
 
-    /** Jobs of this worker waiting for room. */
+    /** Jobs of this worker waiting for capacity. */
     public int waiting() {
         return queue.size();
     }

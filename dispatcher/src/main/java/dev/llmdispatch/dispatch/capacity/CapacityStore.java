@@ -9,7 +9,7 @@ import java.util.function.Consumer;
  */
 public interface CapacityStore {
 
-    /** Why a request got no room, or that it got some. */
+    /** Why a request got no capacity, or that it got some. */
     enum Reason {
         GRANTED,
         /** every in-flight permit is taken */
@@ -24,7 +24,7 @@ public interface CapacityStore {
         EPOCH,
         /** a permit this worker held is gone from the store (lost with the state): it must not be used */
         LOST_PERMIT,
-        /** the room left is owed to more urgent jobs waiting on other workers */
+        /** the capacity left is owed to more urgent jobs waiting on other workers */
         PRIORITY
     }
 
@@ -70,7 +70,7 @@ public interface CapacityStore {
     /**
      * The store's answer.
      *
-     * @param retryMillis  when refused for a window or a rebuild: how long until room may appear (0: unknown)
+     * @param retryMillis  when refused for a window or a rebuild: how long until capacity may appear (0: unknown)
      * @param serverMillis the store's clock at the decision
      * @param windowed     granted: whether the request sits in a request window (of any live worker's limits)
      * @param tokens       granted: the tokens it holds in the token window (clamped to the strictest quota), or 0
@@ -124,6 +124,6 @@ public interface CapacityStore {
     /** Publishes this worker's most urgent job waiting for the account ({@code waiting}), or withdraws it (null). */
     void publishWaiting(AccountKeys account, String workerId, Waiting waiting);
 
-    /** Calls {@code released} with the account id whenever any worker gives back room; returns a handle to remove. */
+    /** Calls {@code released} with the account id whenever any worker gives back capacity; returns a handle to remove. */
     AutoCloseable onRelease(Consumer<String> released);
 }

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This worker's entries among the fleet's waiting jobs: per account, the rank of its most urgent job waiting for it,
- * which the store compares against the other workers' before it grants scarce room (fleet-wide priority). A job's
+ * which the store compares against the other workers' before it grants scarce capacity (fleet-wide priority). A job's
  * rank is the store's now plus its urgency: one aging step per priority level below HIGH, less what it has waited,
  * so ranks compare across workers without their clocks.
  */

@@ -9,7 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gate's granter thread: a round over the waiting jobs, most urgent first, whenever room may have appeared (a
+ * The gate's granter thread: a round over the waiting jobs, most urgent first, whenever capacity may have appeared (a
  * release here or elsewhere, a window's time, a signal), and otherwise at the latest after a second. In a round, an
  * account found full is not asked again for a less urgent job; a waiter whose every account is blocked for long, or
  * who waited through a whole store outage, is let go.
@@ -34,7 +34,7 @@ final class Granter {
         thread.interrupt();
     }
 
-    /** Wakes the granter: room may have appeared. */
+    /** Wakes the granter: capacity may have appeared. */
     void signal() {
         wakeLock.lock();
         try {
@@ -73,7 +73,7 @@ final class Granter {
 
     /** One pass over the waiters, most urgent first; returns how long to wait before the next (nanoseconds). */
     private long grantRound() {
-        AccountRoom.View view = gate.room.view();
+        AccountAvailability.View view = gate.availability.view();
         Set<String> full = view.full();
         long nowNanos = gate.nanoTime.getAsLong();
         long failingSince = gate.storeFailingSince.get();
@@ -111,7 +111,7 @@ final class Granter {
         if (gate.fleetWaiting.any()) {
             gate.fleetWaiting.sync(gate.queue::mostUrgentPerAccount, gate.accounts::get, false);
         }
-        return Math.min(gate.room.nanosUntilNextAsk(IDLE_WAIT_NANOS, view.briefRest()), nanosToDeadline);
+        return Math.min(gate.availability.nanosUntilNextAsk(IDLE_WAIT_NANOS, view.briefCooldown()), nanosToDeadline);
     }
 
     /** Tries the waiter's slots that are not known full, best first; an account found full joins {@code full}. */
@@ -146,7 +146,7 @@ final class Granter {
                     return;
                 }
                 full.add(accountId);
-                gate.room.refused(accountId, grant);
+                gate.availability.refused(accountId, grant);
             }
         } finally {
             if (!granted) {

@@ -34,7 +34,7 @@ public final class Lease implements AutoCloseable {
         return grant.permitId();
     }
 
-    /** When the room was asked for (the gate's ticker): the grant is no older than this. */
+    /** When the capacity was asked for (the gate's ticker): the grant is no older than this. */
     long askedNanos() {
         return grant.askedNanos();
     }
@@ -43,7 +43,7 @@ public final class Lease implements AutoCloseable {
         return slot;
     }
 
-    /** How long the job waited for this room. */
+    /** How long the job waited for this capacity. */
     public long waitedMillis() {
         return waitedMillis;
     }

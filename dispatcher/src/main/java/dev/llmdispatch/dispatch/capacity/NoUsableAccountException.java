@@ -1,6 +1,6 @@
 package dev.llmdispatch.dispatch.capacity;
 
-/** Every account the waiter could use is blocked for more than a brief rest (open circuit, refused key). */
+/** Every account the waiter could use is blocked for more than a brief cooldown (open circuit, refused key). */
 public final class NoUsableAccountException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

@@ -8,7 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A job waiting in the {@link CapacityGate} for room on one of its slots. Waiters are served by {@link #rank}: the
+ * A job waiting in the {@link CapacityGate} for capacity on one of its slots. Waiters are served by {@link #rank}: the
  * time it arrived plus one aging step per priority level below HIGH, so a waiting job rises one level for each step
  * it waits (a LOW job is served before HIGH jobs that arrive two steps after it), then by arrival.
  */
@@ -22,7 +22,7 @@ final class Waiter {
     final long rank;
     final Thread thread = Thread.currentThread();
     final CompletableFuture<Lease> future = new CompletableFuture<>();
-    /** Held by whoever is taking room for it (the granter or a hand-over), so that room is taken once. */
+    /** Held by whoever is taking capacity for it (the granter or a hand-over), so that capacity is taken once. */
     final AtomicBoolean claimed = new AtomicBoolean();
 
     /**

@@ -33,7 +33,7 @@ public record ProviderReply(
         this(status, json, bodyExcerpt, retryAfter, transportError, millis, true);
     }
 
-    /** Held back by the send check: nothing reached the provider, the job needs fresh room. */
+    /** Held back by the send check: nothing reached the provider, the job needs fresh capacity. */
     public boolean heldBack() {
         return NOT_SENT.equals(transportError);
     }

@@ -90,7 +90,7 @@ public final class AccountHealth {
         }
     }
 
-    /** A probe found a blocked account well: lift its block and close its circuit here. */
+    /** A probe found a blocked account healthy: lift its block and close its circuit here. */
     public void recovered(String account) {
         cooldowns.unblock(account);
         circuits.circuitBreaker(account).transitionToClosedState();

@@ -22,7 +22,7 @@ public final class Cooldowns implements AutoCloseable {
         UNAUTHORIZED,
         CIRCUIT_OPEN;
 
-        /** Whether a job should wait for the block to end (a short rest) rather than look elsewhere. */
+        /** Whether a job should wait for the block to end (a short cooldown) rather than look elsewhere. */
         public boolean brief() {
             return this == RATE_LIMITED;
         }

@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Emergency mode: every enabled account blocked for more than a brief rest (open circuit, refused key,
+ * Emergency mode: every enabled account blocked for more than a brief cooldown (open circuit, refused key,
  * spent quota) means no provider can serve anything. {@link #check()} keeps a fleet-wide flag in Redis in
  * step with that; every worker pauses consumption while the flag is up (jobs wait safely in Kafka) and
  * resumes when it comes down.

@@ -12,7 +12,7 @@ public interface HealthEvents {
     /** A blocked account answered a probe: it takes work again. */
     default void accountRecovered(String account) {}
 
-    /** A health probe of a blocked account was answered well (true) or not. */
+    /** A health probe of a blocked account found the account healthy (true) or not. */
     default void probed(String account, boolean ok) {}
 
     /** Every provider is unavailable (true), or one came back (false). */

@@ -52,7 +52,7 @@ public final class HealthProber {
     private final ReplyClassifier classifier;
 
     /**
-     * @param gate where a probe takes its room, like a job (null: probes take none, for tests of the prober alone)
+     * @param gate where a probe takes its capacity, like a job (null: probes take none, for tests of the prober alone)
      */
     public HealthProber(
             DispatchSettings settings,
@@ -89,12 +89,12 @@ public final class HealthProber {
                 continue; // another worker probes it this interval
             }
             RAtomicLong failures = redis.getAtomicLong(RedisKeys.of(keyPrefix).probeFailures(account));
-            Boolean well = probe(account);
-            if (well == null) {
-                continue; // no room on the account now: nothing was sent
+            Boolean healthy = probe(account);
+            if (healthy == null) {
+                continue; // no capacity on the account now: nothing was sent
             }
             sent++;
-            if (well) {
+            if (healthy) {
                 failures.delete();
                 health.recovered(account);
             } else {
@@ -156,7 +156,7 @@ public final class HealthProber {
                                                 reply.millis());
                                     } else {
                                         log.warn(
-                                                "provider {} at {} did not answer well with the key of {}: {}",
+                                                "provider {} at {} did not answer healthily with the key of {}: {}",
                                                 name,
                                                 provider.baseUrl(),
                                                 account.id(),
@@ -178,9 +178,9 @@ public final class HealthProber {
     }
 
     /**
-     * Sends one minimal real request to the account, with room taken from its limits.
+     * Sends one minimal real request to the account, with capacity taken from its limits.
      *
-     * @return whether it answered well, or null when there was no room to send it now
+     * @return whether it answered healthily, or null when there was no capacity to send it now
      */
     private Boolean probe(String accountId) {
         String providerName = settings.providerOf(accountId);
@@ -232,7 +232,7 @@ public final class HealthProber {
             return null;
         }
         boolean ok = classifier.classify(reply, chat ? JobKind.CHAT : JobKind.EMBEDDING) instanceof Outcome.Success;
-        log.info("health probe of {}: {}", accountId, ok ? "answers well" : reply.describe());
+        log.info("health probe of {}: {}", accountId, ok ? "healthy" : reply.describe());
         events.probed(accountId, ok);
         return ok;
     }

@@ -58,7 +58,7 @@ final class BadRecords {
     }
 
     /** The job in the work's record; null when it holds none that may run, and then {@code out} has its outcome. */
-    Job read(Work work, List<ProducerRecord<String, byte[]>> out) {
+    Job read(PolledJob work, List<ProducerRecord<String, byte[]>> out) {
         ConsumerRecord<byte[], byte[]> record = work.record();
         byte[] value = record.value();
         JsonNode tree;
@@ -89,7 +89,7 @@ final class BadRecords {
      * The records that replace an outcome that can never be written: a minimal dead letter naming the job, its
      * partition and offset and why; the job's outcome stays in the answer store by job id.
      */
-    List<ProducerRecord<String, byte[]>> undeliverable(Work work, Throwable e) {
+    List<ProducerRecord<String, byte[]>> undeliverable(PolledJob work, Throwable e) {
         ConsumerRecord<byte[], byte[]> record = work.record();
         String jobId = null;
         try {
@@ -119,7 +119,7 @@ final class BadRecords {
                         clock.instant())));
     }
 
-    private void reject(Work work, JobValidator.Invalid invalid, List<ProducerRecord<String, byte[]>> out) {
+    private void reject(PolledJob work, JobValidator.Invalid invalid, List<ProducerRecord<String, byte[]>> out) {
         ConsumerRecord<byte[], byte[]> record = work.record();
         Instant now = clock.instant();
         String message = invalid.message();
@@ -174,7 +174,7 @@ final class BadRecords {
         }
     }
 
-    private void deadLetterUnparsable(Work work, String reason, List<ProducerRecord<String, byte[]>> out) {
+    private void deadLetterUnparsable(PolledJob work, String reason, List<ProducerRecord<String, byte[]>> out) {
         ConsumerRecord<byte[], byte[]> record = work.record();
         log.warn("unparsable record at {}@{}: {}", work.partition(), record.offset(), reason);
         String raw = record.value() == null ? null : Base64.getEncoder().encodeToString(record.value());

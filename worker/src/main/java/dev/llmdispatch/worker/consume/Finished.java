@@ -9,9 +9,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  *
  * @param fallback whether these records are already the last resort (an UNDELIVERABLE dead letter)
  */
-record Finished(Work work, List<ProducerRecord<String, byte[]>> records, boolean fallback) {
+record Finished(PolledJob work, List<ProducerRecord<String, byte[]>> records, boolean fallback) {
 
-    static Finished unfinished(Work work) {
+    static Finished unfinished(PolledJob work) {
         return new Finished(work, null, false);
     }
 

@@ -36,10 +36,10 @@ public final class Handover {
     }
 
     private final JobStarter starter;
-    private final PriorityBuffer<Work> buffer;
+    private final PriorityBuffer<PolledJob> buffer;
     private final Waits waits;
 
-    Handover(JobStarter starter, PriorityBuffer<Work> buffer, Waits waits) {
+    Handover(JobStarter starter, PriorityBuffer<PolledJob> buffer, Waits waits) {
         this.starter = starter;
         this.buffer = buffer;
         this.waits = waits;

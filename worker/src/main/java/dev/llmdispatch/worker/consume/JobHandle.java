@@ -7,16 +7,16 @@ package dev.llmdispatch.worker.consume;
  */
 public final class JobHandle {
 
-    private final Work work;
+    private final PolledJob work;
     private volatile Thread thread;
     private volatile boolean handedOver;
 
-    JobHandle(Work work) {
+    JobHandle(PolledJob work) {
         this.work = work;
         this.thread = null;
     }
 
-    public Work work() {
+    public PolledJob work() {
         return work;
     }
 

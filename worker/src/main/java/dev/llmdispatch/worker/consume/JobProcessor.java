@@ -77,7 +77,7 @@ public final class JobProcessor {
      * was stopped first (its partition moving, the worker stopping) or its state could not be read (Redis away).
      */
     public Finished process(JobHandle handle) {
-        Work work = handle.work();
+        PolledJob work = handle.work();
         List<ProducerRecord<String, byte[]>> out = new ArrayList<>(2);
         try {
             handle(handle, out);
@@ -107,7 +107,7 @@ public final class JobProcessor {
      * The records that replace an outcome that can never be written: a minimal dead letter naming the job, its
      * partition and offset and why; the job's outcome stays in the answer store by job id.
      */
-    public List<ProducerRecord<String, byte[]>> undeliverable(Work work, Throwable e) {
+    public List<ProducerRecord<String, byte[]>> undeliverable(PolledJob work, Throwable e) {
         return bad.undeliverable(work, e);
     }
 
@@ -126,7 +126,7 @@ public final class JobProcessor {
     }
 
     private void handle(JobHandle handle, List<ProducerRecord<String, byte[]>> out) throws InterruptedException {
-        Work work = handle.work();
+        PolledJob work = handle.work();
         ConsumerRecord<byte[], byte[]> record = work.record();
         long startedMillis = clock.millis();
         Job job = bad.read(work, out);
@@ -190,7 +190,7 @@ public final class JobProcessor {
     }
 
     /** The stored outcome of a job answered before (a producer's retry, a redelivery): true when there is one. */
-    private boolean answered(Work work, Job job, List<ProducerRecord<String, byte[]>> out) {
+    private boolean answered(PolledJob work, Job job, List<ProducerRecord<String, byte[]>> out) {
         var answered = answers.find(job.id(), OutcomeRecords.replayCount(work.record()));
         if (answered.isEmpty()) {
             return false;
@@ -259,7 +259,7 @@ public final class JobProcessor {
     }
 
     private void outcome(
-            Work work,
+            PolledJob work,
             Job job,
             DispatchOutcome outcome,
             long startedMillis,

@@ -25,12 +25,12 @@ final class JobStarter {
 
     private static final Logger log = LoggerFactory.getLogger(JobStarter.class);
 
-    private final PriorityBuffer<Work> buffer;
+    private final PriorityBuffer<PolledJob> buffer;
     private final Semaphore slots;
     private final BooleanSupplier emergency;
     private final Duration emergencyPause;
     private final Function<JobHandle, Finished> job;
-    private final Predicate<Work> startable;
+    private final Predicate<PolledJob> startable;
     private final Set<JobHandle> running = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<Finished> ended = new ConcurrentLinkedQueue<>();
     private final Object handover = new Object();
@@ -43,12 +43,12 @@ final class JobStarter {
      * @param startable whether a buffered job may still start (its partition still here, and staying)
      */
     JobStarter(
-            PriorityBuffer<Work> buffer,
+            PriorityBuffer<PolledJob> buffer,
             int maxInFlight,
             BooleanSupplier emergency,
             Duration emergencyPause,
             Function<JobHandle, Finished> job,
-            Predicate<Work> startable) {
+            Predicate<PolledJob> startable) {
         this.startable = startable;
         this.buffer = buffer;
         this.slots = new Semaphore(maxInFlight);
@@ -76,7 +76,7 @@ final class JobStarter {
             } catch (InterruptedException e) {
                 return;
             }
-            Work work;
+            PolledJob work;
             try {
                 if (emergency.getAsBoolean()) {
                     // every provider is down: buffered jobs wait here, uncommitted, until one comes back
@@ -95,7 +95,7 @@ final class JobStarter {
         }
     }
 
-    private boolean launch(Work work) {
+    private boolean launch(PolledJob work) {
         synchronized (handover) {
             if (refused.contains(work.partition()) || stopped || !startable.test(work)) {
                 return false;

@@ -46,7 +46,7 @@ public final class PriorityConsumer implements SmartLifecycle {
     private final Map<String, Object> kafkaProperties;
     private final Topics topics;
     private final DispatchProperties.Consumption settings;
-    private final PriorityBuffer<Work> buffer;
+    private final PriorityBuffer<PolledJob> buffer;
     private final OffsetLedger ledger = new OffsetLedger();
     private final JobStarter starter;
     private final Handover handover;
@@ -54,7 +54,7 @@ public final class PriorityConsumer implements SmartLifecycle {
     private final BooleanSupplier emergency;
     private final Duration callWait;
     private final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
-    /** Each partition's current assignment here: see {@link Work#ownership}. */
+    /** Each partition's current assignment here: see {@link PolledJob#ownership}. */
     private final Map<TopicPartition, Long> ownership = new ConcurrentHashMap<>();
 
     private long assignments;
@@ -183,7 +183,7 @@ public final class PriorityConsumer implements SmartLifecycle {
             Long owner = ownership.get(tp);
             if (owner != null && ledger.started(tp, record.offset())) {
                 Priority priority = topics.priorityOf(record.topic());
-                buffer.add(priority, new Work(record, priority, owner));
+                buffer.add(priority, new PolledJob(record, priority, owner));
             }
         }
     }
@@ -204,7 +204,7 @@ public final class PriorityConsumer implements SmartLifecycle {
     }
 
     /** Whether the job was polled under its partition's current assignment here. */
-    private boolean current(Work work) {
+    private boolean current(PolledJob work) {
         Long now = ownership.get(work.partition());
         return now != null && now == work.ownership() && owned.contains(work.partition());
     }

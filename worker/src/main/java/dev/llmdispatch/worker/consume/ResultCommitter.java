@@ -43,8 +43,8 @@ final class ResultCommitter implements AutoCloseable {
     private static final long MAX_BACKOFF_NANOS = Duration.ofSeconds(10).toNanos();
 
     private final Supplier<Producer<String, byte[]>> producers;
-    private final BiFunction<Work, Throwable, List<ProducerRecord<String, byte[]>>> fallback;
-    private final Predicate<Work> current;
+    private final BiFunction<PolledJob, Throwable, List<ProducerRecord<String, byte[]>>> fallback;
+    private final Predicate<PolledJob> current;
     private final Function<String, String> unwritable;
     private final long intervalNanos;
     private final OffsetLedger ledger;
@@ -72,8 +72,8 @@ final class ResultCommitter implements AutoCloseable {
             Supplier<Producer<String, byte[]>> producers,
             OffsetLedger ledger,
             Duration interval,
-            BiFunction<Work, Throwable, List<ProducerRecord<String, byte[]>>> fallback,
-            Predicate<Work> current,
+            BiFunction<PolledJob, Throwable, List<ProducerRecord<String, byte[]>>> fallback,
+            Predicate<PolledJob> current,
             Function<String, String> unwritable) {
         this.producers = producers;
         this.current = current;

@@ -30,12 +30,12 @@ public class DashboardController {
 
     private final FleetStatus status;
     private final FleetTraffic traffic;
-    private final KafkaQueues queues;
+    private final BacklogReader queues;
     private final AlertProperties alerts;
     private final Clock clock;
 
     public DashboardController(
-            FleetStatus status, FleetTraffic traffic, KafkaQueues queues, AlertProperties alerts, Clock clock) {
+            FleetStatus status, FleetTraffic traffic, BacklogReader queues, AlertProperties alerts, Clock clock) {
         this.status = status;
         this.traffic = traffic;
         this.queues = queues;

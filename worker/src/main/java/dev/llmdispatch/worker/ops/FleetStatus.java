@@ -37,7 +37,7 @@ public final class FleetStatus {
     private final AccountHealth health;
     private final EmergencyMonitor emergency;
     private final PriorityConsumer consumer;
-    private final KafkaQueues queues;
+    private final BacklogReader queues;
 
     public FleetStatus(
             DispatchSettings settings,
@@ -46,7 +46,7 @@ public final class FleetStatus {
             AccountHealth health,
             EmergencyMonitor emergency,
             PriorityConsumer consumer,
-            KafkaQueues queues) {
+            BacklogReader queues) {
         this.settings = settings;
         this.gate = gate;
         this.cooldowns = cooldowns;

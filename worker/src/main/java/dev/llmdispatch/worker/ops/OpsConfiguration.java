@@ -33,10 +33,10 @@ public class OpsConfiguration implements WebMvcConfigurer {
     }
 
     @Bean(destroyMethod = "close")
-    KafkaQueues kafkaQueues(KafkaProperties kafka, Topics topics) {
+    BacklogReader kafkaQueues(KafkaProperties kafka, Topics topics) {
         String group =
                 String.valueOf(kafka.buildConsumerProperties().getOrDefault("group.id", Topics.DEFAULT_WORKER_GROUP));
-        return new KafkaQueues(kafka.buildAdminProperties(), topics, group);
+        return new BacklogReader(kafka.buildAdminProperties(), topics, group);
     }
 
     /**
@@ -44,7 +44,7 @@ public class OpsConfiguration implements WebMvcConfigurer {
      * group, read from Kafka every 5 s (NaN while Kafka cannot be read).
      */
     @Bean
-    PeriodicTask queueLagGauges(KafkaQueues queues, MeterRegistry meters) {
+    PeriodicTask queueLagGauges(BacklogReader queues, MeterRegistry meters) {
         Map<String, Double> lag = new ConcurrentHashMap<>();
         for (Priority p : Priority.values()) {
             lag.put(p.name(), Double.NaN);
@@ -73,7 +73,7 @@ public class OpsConfiguration implements WebMvcConfigurer {
             AccountHealth health,
             EmergencyMonitor emergency,
             PriorityConsumer consumer,
-            KafkaQueues queues) {
+            BacklogReader queues) {
         return new FleetStatus(settings, gate, cooldowns, health, emergency, consumer, queues);
     }
 }

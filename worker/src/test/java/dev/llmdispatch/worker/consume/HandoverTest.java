@@ -24,7 +24,7 @@ class HandoverTest {
     private static final TopicPartition MOVING = new TopicPartition("llm.jobs.medium", 0);
     private static final TopicPartition STAYING = new TopicPartition("llm.jobs.medium", 1);
 
-    private final PriorityBuffer<Work> buffer = new PriorityBuffer<>(0.1, 0.05);
+    private final PriorityBuffer<PolledJob> buffer = new PriorityBuffer<>(0.1, 0.05);
     /** Jobs waiting for capacity, each until its latch opens (its wait cancelled). */
     private final Map<JobHandle, CountDownLatch> waitingForCapacity = new ConcurrentHashMap<>();
 
@@ -32,8 +32,9 @@ class HandoverTest {
     private final AtomicInteger started = new AtomicInteger();
     private final List<Finished> committed = new ArrayList<>();
 
-    private static Work work(TopicPartition tp, long offset) {
-        return new Work(new ConsumerRecord<>(tp.topic(), tp.partition(), offset, null, new byte[0]), Priority.MEDIUM);
+    private static PolledJob work(TopicPartition tp, long offset) {
+        return new PolledJob(
+                new ConsumerRecord<>(tp.topic(), tp.partition(), offset, null, new byte[0]), Priority.MEDIUM);
     }
 
     /**

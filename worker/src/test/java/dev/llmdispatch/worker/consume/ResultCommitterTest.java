@@ -82,7 +82,7 @@ class ResultCommitterTest {
     private final AtomicLong ownership = new AtomicLong();
 
     private final OffsetLedger ledger = new OffsetLedger();
-    private final List<Work> fellBack = new ArrayList<>();
+    private final List<PolledJob> fellBack = new ArrayList<>();
     private final ResultCommitter committer = new ResultCommitter(
             () -> producer,
             ledger,
@@ -95,8 +95,8 @@ class ResultCommitterTest {
             w -> ledger.tracks(w.partition()) && w.ownership() == ownership.get(),
             topic -> topic.equals("gone") ? "topic gone does not exist" : null);
 
-    private Work work(TopicPartition tp, long offset) {
-        return new Work(
+    private PolledJob work(TopicPartition tp, long offset) {
+        return new PolledJob(
                 new ConsumerRecord<>(tp.topic(), tp.partition(), offset, null, new byte[0]),
                 Priority.HIGH,
                 ownership.get());

@@ -9,12 +9,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * What this worker last learned of each account's room, so that a full account is not asked again in vain: one
+ * What this worker last learned of each account's capacity, so that a full account is not asked again in vain: one
  * without a free in-flight permit until a release of it is announced (or a second passes: a crashed worker's
  * lease ends silently), one refused for a window, a rebuild or a more urgent job elsewhere until the time the store
  * gave (or {@code ratePoll}), one whose store call failed for four {@code ratePoll}s; and the fleet-wide blocks.
  */
-final class AccountRoom {
+final class AccountAvailability {
 
     private static final long FORGET_CONCURRENCY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -25,7 +25,7 @@ final class AccountRoom {
     private final long ratePollNanos;
     private long forgotAt;
 
-    AccountRoom(Cooldowns cooldowns, LongSupplier nanoTime, long ratePollNanos) {
+    AccountAvailability(Cooldowns cooldowns, LongSupplier nanoTime, long ratePollNanos) {
         this.cooldowns = cooldowns;
         this.nanoTime = nanoTime;
         this.ratePollNanos = ratePollNanos;
@@ -52,12 +52,12 @@ final class AccountRoom {
         concurrencyFull.remove(accountId);
     }
 
-    /** Known to have no room now: no free permit, a full window or a fleet-wide block. */
+    /** Known to have no capacity now: no free permit, a full window or a fleet-wide block. */
     boolean knownFull(String accountId) {
         return concurrencyFull.contains(accountId) || windowFullOrBlocked(accountId);
     }
 
-    /** Known to have no window room now, or blocked fleet-wide. */
+    /** Known to have a full request window now, or blocked fleet-wide. */
     boolean windowFullOrBlocked(String accountId) {
         Long until = fullUntil.get(accountId);
         if (until != null && until - nanoTime.getAsLong() > 0) {
@@ -67,10 +67,10 @@ final class AccountRoom {
     }
 
     /**
-     * The view of a grant round: the accounts not to ask, those blocked for more than a brief rest, and whether a
-     * brief rest (one that ends by time) is under way.
+     * The view of a grant round: the accounts not to ask, those blocked for more than a brief cooldown, and whether a
+     * brief cooldown (one that ends by time) is under way.
      */
-    record View(Set<String> full, Set<String> longBlocked, boolean briefRest) {}
+    record View(Set<String> full, Set<String> longBlocked, boolean briefCooldown) {}
 
     View view() {
         long now = nanoTime.getAsLong();
@@ -85,22 +85,22 @@ final class AccountRoom {
             }
         });
         Set<String> longBlocked = new HashSet<>();
-        boolean briefRest = false;
+        boolean briefCooldown = false;
         if (cooldowns != null) {
             for (var e : cooldowns.all().entrySet()) {
                 full.add(e.getKey());
                 if (e.getValue().reason().brief()) {
-                    briefRest = true;
+                    briefCooldown = true;
                 } else {
                     longBlocked.add(e.getKey());
                 }
             }
         }
-        return new View(full, longBlocked, briefRest);
+        return new View(full, longBlocked, briefCooldown);
     }
 
     /** How long until the earliest account refused for a while may be asked again (at most {@code max}). */
-    long nanosUntilNextAsk(long max, boolean briefRest) {
+    long nanosUntilNextAsk(long max, boolean briefCooldown) {
         long now = nanoTime.getAsLong();
         long wait = max;
         for (long until : fullUntil.values()) {
@@ -108,6 +108,6 @@ final class AccountRoom {
                 wait = Math.min(wait, until - now);
             }
         }
-        return briefRest ? Math.min(wait, ratePollNanos) : wait;
+        return briefCooldown ? Math.min(wait, ratePollNanos) : wait;
     }
 }

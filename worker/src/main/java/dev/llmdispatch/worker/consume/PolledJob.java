@@ -10,10 +10,10 @@ import org.apache.kafka.common.TopicPartition;
  * @param ownership which assignment of its partition to this worker it was polled under: an outcome that ends after
  *                  the partition left (and perhaps came back) belongs to no current assignment and is not committed
  */
-public record Work(ConsumerRecord<byte[], byte[]> record, Priority priority, long ownership) {
+public record PolledJob(ConsumerRecord<byte[], byte[]> record, Priority priority, long ownership) {
 
     /** A record of no particular assignment (for tests). */
-    public Work(ConsumerRecord<byte[], byte[]> record, Priority priority) {
+    public PolledJob(ConsumerRecord<byte[], byte[]> record, Priority priority) {
         this(record, priority, 0);
     }
 

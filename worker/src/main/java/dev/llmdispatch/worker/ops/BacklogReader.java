@@ -26,7 +26,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * must not open a connection per look): queue lag per priority for the workers' group, and the dead letters
  * kept on the dead-letter topic.
  */
-public final class KafkaQueues implements AutoCloseable {
+public final class BacklogReader implements AutoCloseable {
 
     private static final long TIMEOUT_MS = 10_000;
 
@@ -37,7 +37,7 @@ public final class KafkaQueues implements AutoCloseable {
     private final Topics topics;
     private final String group;
 
-    public KafkaQueues(Map<String, Object> adminProperties, Topics topics, String group) {
+    public BacklogReader(Map<String, Object> adminProperties, Topics topics, String group) {
         Map<String, Object> props = new HashMap<>(adminProperties);
         props.putIfAbsent("default.api.timeout.ms", (int) TIMEOUT_MS);
         props.putIfAbsent("request.timeout.ms", (int) TIMEOUT_MS);
