@@ -25,6 +25,7 @@ import dev.llmdispatch.worker.observe.alert.Alerter;
 import dev.llmdispatch.worker.publish.AnswerStore;
 import dev.llmdispatch.worker.publish.JobClaims;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
+import dev.llmdispatch.worker.publish.RedisAnswerStore;
 import dev.llmdispatch.worker.publish.ReplyTopics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -240,7 +241,7 @@ public class WorkerConfiguration {
 
     @Bean
     AnswerStore answerStore(RedissonClient redisson, DispatchProperties properties) {
-        return new AnswerStore(redisson, properties.capacity().keyPrefix(), AnswerStore.DEFAULT_KEEP);
+        return new RedisAnswerStore(redisson, properties.capacity().keyPrefix(), AnswerStore.DEFAULT_KEEP);
     }
 
     @Bean
