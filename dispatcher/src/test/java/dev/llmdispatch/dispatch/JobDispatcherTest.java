@@ -87,6 +87,10 @@ class JobDispatcherTest {
             Duration.ofSeconds(2));
 
     private JobDispatcher dispatcher(DispatchSettings settings) {
+        return dispatcher(settings, AttemptLog.NONE);
+    }
+
+    private JobDispatcher dispatcher(DispatchSettings settings, AttemptLog attempts) {
         return new JobDispatcher(
                 new RoutePlanner(settings),
                 client,
@@ -96,7 +100,7 @@ class JobDispatcherTest {
                 () -> false,
                 Clock.systemUTC(),
                 AttemptListener.NONE,
-                AttemptLog.NONE);
+                attempts);
     }
 
     @AfterEach
@@ -278,16 +282,7 @@ class JobDispatcherTest {
     void a_job_tried_before_on_another_worker_goes_on_with_the_attempts_it_has_left() throws Exception {
         DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
         AttemptLog log = AttemptLog.redis(redis, "attempts-" + UUID.randomUUID());
-        JobDispatcher resuming = new JobDispatcher(
-                new RoutePlanner(settings),
-                client,
-                gate,
-                health,
-                RESILIENCE,
-                () -> false,
-                Clock.systemUTC(),
-                AttemptListener.NONE,
-                log);
+        JobDispatcher resuming = dispatcher(settings, log);
         // the first worker made two failed calls on nvidia-1, then lost the job's partition
         log.failed("moved-1", new JobResult.Attempt("nvidia-1", 500, "server_error", 12));
         log.failed("moved-1", new JobResult.Attempt("nvidia-1", 500, "server_error", 15));

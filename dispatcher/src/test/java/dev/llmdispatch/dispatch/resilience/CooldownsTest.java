@@ -4,47 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmdispatch.dispatch.resilience.Cooldowns.Block;
 import dev.llmdispatch.dispatch.resilience.Cooldowns.Reason;
-import java.time.Clock;
+import dev.llmdispatch.testkit.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 /** The cooldown rules on a hand-set clock, over a store in memory. */
 class CooldownsTest {
 
-    private static final class HandClock extends Clock {
-        Instant now = Instant.parse("2026-11-28T03:00:00Z");
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
-    private final HandClock clock = new HandClock();
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-11-28T03:00:00Z"));
     private final Cooldowns cooldowns = new Cooldowns(BlockStore.inMemory(), clock);
 
     @Test
     void a_block_holds_until_its_end_and_not_a_millisecond_longer() {
         cooldowns.block("nvidia-1", Duration.ofSeconds(10), Reason.RATE_LIMITED);
 
-        clock.now = clock.now.plusMillis(9_999);
+        clock.advance(Duration.ofMillis(9_999));
         assertThat(cooldowns.blocked("nvidia-1"))
                 .contains(new Block(Instant.parse("2026-11-28T03:00:10Z").toEpochMilli(), Reason.RATE_LIMITED));
         assertThat(cooldowns.all()).containsOnlyKeys("nvidia-1");
-        clock.now = clock.now.plusMillis(1);
+        clock.advance(Duration.ofMillis(1));
         assertThat(cooldowns.isBlocked("nvidia-1")).isFalse();
         assertThat(cooldowns.all()).isEmpty();
     }

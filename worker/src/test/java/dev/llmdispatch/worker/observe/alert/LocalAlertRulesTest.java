@@ -2,11 +2,9 @@ package dev.llmdispatch.worker.observe.alert;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
+import dev.llmdispatch.testkit.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -15,30 +13,7 @@ import org.springframework.boot.context.properties.bind.Binder;
 class LocalAlertRulesTest {
 
     /** A clock that moves only when told. */
-    private static final class HandClock extends Clock {
-        private Instant now = Instant.parse("2026-11-28T00:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
-    private final HandClock clock = new HandClock();
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-11-28T00:00:00Z"));
     // the defaults, bound as Spring binds them: failure rate > 10%, mean latency > 5 s, over 5 minutes, at least 20
     // calls, again every 30 minutes
     private final LocalAlertRules rules =
