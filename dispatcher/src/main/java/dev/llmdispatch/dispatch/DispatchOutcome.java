@@ -15,6 +15,7 @@ import tools.jackson.databind.JsonNode;
  * @param attempts   every attempt that did not produce the response
  * @param providerMs time spent in provider calls, all attempts
  * @param waitMs     time spent waiting for capacity, all attempts
+ * @param cached     answered from the response cache, without a provider call
  */
 public record DispatchOutcome(
         JobStatus status,
@@ -26,7 +27,8 @@ public record DispatchOutcome(
         JobResult.JobError error,
         List<JobResult.Attempt> attempts,
         long providerMs,
-        long waitMs) {
+        long waitMs,
+        boolean cached) {
 
     public DispatchOutcome {
         attempts = List.copyOf(attempts);
@@ -51,6 +53,7 @@ public record DispatchOutcome(
                 new JobResult.JobError(code, message, retryable),
                 attempts,
                 providerMs,
-                waitMs);
+                waitMs,
+                false);
     }
 }

@@ -49,7 +49,7 @@ import tools.jackson.databind.node.ObjectNode;
  * chain is left the job FAILS with ALL_PROVIDERS_FAILED, or with EMERGENCY when every provider is down.
  * Blocking; call it from a virtual thread.
  */
-public final class JobDispatcher {
+public final class JobDispatcher implements Dispatch {
 
     private final RoutePlanner planner;
     private final ProviderClient client;
@@ -98,6 +98,7 @@ public final class JobDispatcher {
      * Runs the job along its chain until an answer or the end of its attempts. A job tried before (on a worker
      * that lost its partition while the job waited) goes on with the attempts it had left.
      */
+    @Override
     public DispatchOutcome dispatch(Job job, Priority priority) throws InterruptedException {
         DispatchOutcome outcome = run(job, priority, attemptLog.load(job.id()));
         if (!outcome.attempts().isEmpty()) {
@@ -273,7 +274,8 @@ public final class JobDispatcher {
                         null,
                         attempts,
                         providerMs,
-                        waitMs);
+                        waitMs,
+                        false);
             }
             JobResult.Attempt failed = new JobResult.Attempt(
                     slot.accountId(), reply.answered() ? reply.status() : null, outcome.error(), reply.millis());

@@ -25,6 +25,8 @@ import dev.llmdispatch.dispatch.capacity.AccountKeys;
  * <tr><td>{@code llm-dispatch:claim:job}</td><td>who runs a job now</td><td>a claim lease (15 s), renewed</td></tr>
  * <tr><td>{@code llm-dispatch:alert:key}, {@code :alert:key:sent}</td><td>a fleet-wide alert firing, and its
  *     re-alert timer</td><td>while it fires</td></tr>
+ * <tr><td>{@code llm-dispatch:cache:hash}</td><td>a cached answer or embedding vector (SHA-256 of what determines
+ *     it), in {@code dispatch.cache.redis-url} when set</td><td>{@code dispatch.cache.ttl} (1 hour)</td></tr>
  * <tr><td>{@code llm-dispatch:{traffic}:bucket}</td><td>the fleet's traffic figures, per 5 s
  *     <td>15 minutes</td></tr>
  * </table>
@@ -45,6 +47,11 @@ public record RedisKeys(String prefix) {
 
     public String cooldowns() {
         return prefix + ":cooldowns";
+    }
+
+    /** A response cache entry, by the hash of what determines it. */
+    public String cached(String hash) {
+        return prefix + ":cache:" + hash;
     }
 
     public String cooldownsChanged() {

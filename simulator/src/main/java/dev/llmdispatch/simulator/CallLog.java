@@ -3,9 +3,14 @@ package dev.llmdispatch.simulator;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /** The simulator's record of every call, newest last, bounded (the oldest are dropped first). */
 public final class CallLog {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     public static final String OK = "ok";
     public static final String RATE_LIMITED = "rate_limited";
@@ -29,6 +34,8 @@ public final class CallLog {
      *                  context_length_exceeded, or fault:MODE
      * @param latencyMs time from arrival until the answer was ready (the call is in flight for this long)
      * @param client    the caller's {@code User-Agent} (a worker names its process there), or null
+     * @param inputs    an embeddings call's inputs as received (each cut to 200 characters), in order; empty
+     *                  otherwise
      */
     public record Call(
             long seq,
@@ -40,7 +47,33 @@ public final class CallLog {
             int status,
             String outcome,
             long latencyMs,
-            String client) {}
+            String client,
+            List<String> inputs) {
+
+        public Call {
+            inputs = List.copyOf(inputs);
+        }
+    }
+
+    /** The inputs of an embeddings request body (a string or an array of strings), each cut to 200 characters. */
+    static List<String> inputs(byte[] body) {
+        try {
+            JsonNode input = JSON.readTree(body).path("input");
+            List<String> out = new ArrayList<>();
+            if (input.isString()) {
+                out.add(cut(input.stringValue()));
+            } else {
+                input.forEach(i -> out.add(cut(i.asString(""))));
+            }
+            return out;
+        } catch (JacksonException e) {
+            return List.of();
+        }
+    }
+
+    private static String cut(String s) {
+        return s.length() <= 200 ? s : s.substring(0, 200);
+    }
 
     private final int capacity;
     private final ArrayDeque<Call> calls = new ArrayDeque<>();

@@ -141,7 +141,18 @@ public final class Simulator implements AutoCloseable {
         try (exchange) {
             AccountState account = byKey.get(bearer(exchange));
             if (account == null) {
-                record(seqNo, atMillis, null, path, null, jobId, client(exchange), 401, CallLog.UNAUTHORIZED, arrival);
+                record(
+                        seqNo,
+                        atMillis,
+                        null,
+                        path,
+                        null,
+                        jobId,
+                        client(exchange),
+                        401,
+                        CallLog.UNAUTHORIZED,
+                        arrival,
+                        List.of());
                 respondError(exchange, null, 401, "invalid_api_key", "Incorrect API key provided");
                 return;
             }
@@ -161,7 +172,8 @@ public final class Simulator implements AutoCloseable {
                         client(exchange),
                         404,
                         CallLog.BAD_REQUEST,
-                        arrival);
+                        arrival,
+                        List.of());
                 respondError(
                         exchange, account, 404, "not_found", "no route " + exchange.getRequestMethod() + " " + path);
                 return;
@@ -172,7 +184,7 @@ public final class Simulator implements AutoCloseable {
                 String outcome = admission.refusal() == AccountState.Refusal.RATE_LIMIT
                         ? CallLog.RATE_LIMITED
                         : CallLog.CONCURRENCY_LIMITED;
-                record(seqNo, atMillis, account, path, null, jobId, client(exchange), 429, outcome, arrival);
+                record(seqNo, atMillis, account, path, null, jobId, client(exchange), 429, outcome, arrival, List.of());
                 refuse(exchange, account, admission);
                 return;
             }
@@ -193,7 +205,8 @@ public final class Simulator implements AutoCloseable {
                     client(exchange),
                     answer.status(),
                     answer.outcome(),
-                    arrival);
+                    arrival,
+                    chat ? List.of() : CallLog.inputs(body));
             Answer.send(exchange, answer);
         }
     }
@@ -235,7 +248,8 @@ public final class Simulator implements AutoCloseable {
                 client(exchange),
                 answer.status(),
                 answer.outcome(),
-                arrival);
+                arrival,
+                List.of());
         Answer.send(exchange, answer);
     }
 
@@ -271,7 +285,8 @@ public final class Simulator implements AutoCloseable {
             String client,
             int status,
             String outcome,
-            long arrivalNanos) {
+            long arrivalNanos,
+            List<String> inputs) {
         if (account != null) {
             account.count(outcome);
         }
@@ -285,7 +300,8 @@ public final class Simulator implements AutoCloseable {
                 status,
                 outcome,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrivalNanos),
-                client));
+                client,
+                inputs));
     }
 
     /** Who called: the caller's {@code User-Agent}. */

@@ -67,7 +67,8 @@ class EmergencyAndReplayTest {
             for (int i = 0; i < JOBS; i++) {
                 jobs.add(
                         i % 6 == 5
-                                ? Job.embedding("dark-" + i, "text")
+                                ? Job.embedding(
+                                        "dark-" + i, "text " + i) // each its own: none answered by the response cache
                                 : Job.chat("dark-" + i, "question " + i).toBuilder()
                                         .tier(Tier.values()[i % 3])
                                         .build());

@@ -98,7 +98,7 @@ class MetricsAndRequestLogTest {
                             "llm_dispatch_circuit_state{account=\"hunyuan-1\"}",
                             "llm_dispatch_capacity_handovers_total");
 
-            // a job answered before is answered from the store: a cache hit, no provider call
+            // a job answered before is answered from the answer store, no provider call
             long before = simulator.calls().all().size();
             assertThat(client.submit(jobs.get(0), Priority.HIGH)
                             .get(1, TimeUnit.MINUTES)
@@ -106,7 +106,7 @@ class MetricsAndRequestLogTest {
                     .isTrue();
             assertThat(simulator.calls().all()).hasSize((int) before);
             await().atMost(Duration.ofSeconds(10))
-                    .until(() -> sum(scrape(port), "llm_dispatch_cache_hits_total", "") == 1);
+                    .until(() -> sum(scrape(port), "llm_dispatch_answered_again_total", "") == 1);
             // queue lag comes from Kafka every 5 s: nothing is left on the HIGH topic
             await().atMost(Duration.ofSeconds(15))
                     .until(() -> sum(scrape(port), "llm_dispatch_queue_lag", "priority=\"HIGH\"") == 0);

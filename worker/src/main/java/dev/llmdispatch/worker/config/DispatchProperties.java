@@ -1,6 +1,7 @@
 package dev.llmdispatch.worker.config;
 
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.dispatch.cache.CacheSettings;
 import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
@@ -38,6 +39,7 @@ public record DispatchProperties(
         @DefaultValue Classification classification,
         @DefaultValue @NestedConfigurationProperty ResilienceSettings resilience,
         @DefaultValue Health health,
+        @DefaultValue @NestedConfigurationProperty CacheSettings cache,
         @DefaultValue RequestLog requestLog,
         @DefaultValue("0s") Duration clockOffset) {
 

@@ -2,7 +2,11 @@ package dev.llmdispatch.worker.config;
 
 import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.dispatch.Dispatch;
 import dev.llmdispatch.dispatch.JobDispatcher;
+import dev.llmdispatch.dispatch.cache.CachingDispatch;
+import dev.llmdispatch.dispatch.cache.RedisResponseCache;
+import dev.llmdispatch.dispatch.cache.ResponseCache;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
@@ -49,6 +53,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
 import org.springframework.kafka.core.KafkaAdmin;
 
 /** Wires the dispatch core, Kafka and Redis into the worker. */
@@ -244,11 +249,31 @@ public class WorkerConfiguration {
         return new RedisAnswerStore(redisson, properties.capacity().keyPrefix(), AnswerStore.DEFAULT_KEEP);
     }
 
+    /**
+     * The response cache: in its own Redis when {@code dispatch.cache.redis-url} is set (a Redis whose
+     * {@code maxmemory} and {@code allkeys-lru} bound it without touching the limits), else in the limits' Redis.
+     */
+    @Bean(destroyMethod = "close")
+    ResponseCache responseCache(RedissonClient redisson, DispatchProperties properties) {
+        String url = properties.cache().redisUrl();
+        String prefix = properties.capacity().keyPrefix();
+        return url == null
+                ? new RedisResponseCache(redisson, prefix)
+                : RedisResponseCache.ownRedis(RedisConnections.create(url), prefix);
+    }
+
+    /** Jobs go through the response cache, then to the providers ({@link JobDispatcher}). */
+    @Bean
+    @Primary
+    Dispatch dispatch(JobDispatcher dispatcher, ResponseCache cache, DispatchProperties properties, Metrics metrics) {
+        return new CachingDispatch(dispatcher, cache, properties.cache(), metrics.cacheEvents());
+    }
+
     @Bean
     JobProcessor jobProcessor(
             DispatchSettings settings,
             JobValidator validator,
-            JobDispatcher dispatcher,
+            Dispatch dispatcher,
             OutcomeRecords records,
             AnswerStore answers,
             JobClaims claims,

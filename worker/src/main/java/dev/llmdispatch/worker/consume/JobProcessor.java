@@ -7,8 +7,8 @@ import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobValidator;
+import dev.llmdispatch.dispatch.Dispatch;
 import dev.llmdispatch.dispatch.DispatchOutcome;
-import dev.llmdispatch.dispatch.JobDispatcher;
 import dev.llmdispatch.dispatch.capacity.WaitCancelledException;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.worker.observe.FleetTraffic;
@@ -36,7 +36,7 @@ public final class JobProcessor {
     private static final Logger log = LoggerFactory.getLogger(JobProcessor.class);
 
     private final DispatchSettings settings;
-    private final JobDispatcher dispatcher;
+    private final Dispatch dispatcher;
     private final OutcomeRecords records;
     private final Clock clock;
     private final Metrics metrics;
@@ -52,7 +52,7 @@ public final class JobProcessor {
     public JobProcessor(
             DispatchSettings settings,
             JobValidator validator,
-            JobDispatcher dispatcher,
+            Dispatch dispatcher,
             OutcomeRecords records,
             AnswerStore answers,
             JobClaims claims,
@@ -281,7 +281,7 @@ public final class JobProcessor {
                 outcome.response(),
                 outcome.error(),
                 outcome.attempts(),
-                false,
+                outcome.cached(),
                 new JobResult.Timings(
                         startedMillis - produced, outcome.waitMs(), outcome.providerMs(), Math.max(0, now - produced)),
                 job.metadata(),

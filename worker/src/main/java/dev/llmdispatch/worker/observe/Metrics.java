@@ -1,7 +1,9 @@
 package dev.llmdispatch.worker.observe;
 
 import dev.llmdispatch.contract.DeadLetterReason;
+import dev.llmdispatch.contract.JobKind;
 import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.dispatch.cache.CachingDispatch;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -20,7 +22,11 @@ import java.util.concurrent.TimeUnit;
 public final class Metrics {
 
     public static final String JOBS = "llm.dispatch.jobs";
+    public static final String ANSWERED_AGAIN = "llm.dispatch.answered.again";
     public static final String CACHE_HITS = "llm.dispatch.cache.hits";
+    public static final String CACHE_MISSES = "llm.dispatch.cache.misses";
+    public static final String CACHE_HIT_BYTES = "llm.dispatch.cache.hit.bytes";
+    public static final String CACHE_STORED_BYTES = "llm.dispatch.cache.stored.bytes";
     public static final String DEAD_LETTERS = "llm.dispatch.dead.letters";
     public static final String JOB_QUEUE_WAIT = "llm.dispatch.job.queue.wait";
     public static final String JOB_CAPACITY_WAIT = "llm.dispatch.job.capacity.wait";
@@ -59,11 +65,39 @@ public final class Metrics {
                 .increment();
     }
 
-    /** A job answered from the answer store, without a provider call. */
+    /** A job delivered again answered from the answer store, without a provider call. */
     public void answeredAgain(Priority priority) {
         jobEnded("ALREADY_ANSWERED", priority);
-        counter(CACHE_HITS, "jobs answered from the answer store, without a provider call")
+        counter(ANSWERED_AGAIN, "jobs delivered again and answered from the answer store, without a provider call")
                 .increment();
+    }
+
+    /** What the response cache saw: answers (embedding inputs, for embeddings) found, missed, and bytes. */
+    public CachingDispatch.Events cacheEvents() {
+        return new CachingDispatch.Events() {
+            @Override
+            public void hits(JobKind kind, int count, long bytes) {
+                counter(CACHE_HITS, "answers (embedding inputs) served from the response cache", "kind", kind.name())
+                        .increment(count);
+                counter(CACHE_HIT_BYTES, "bytes served from the response cache").increment(bytes);
+            }
+
+            @Override
+            public void misses(JobKind kind, int count) {
+                counter(
+                                CACHE_MISSES,
+                                "answers (embedding inputs) looked for in the response cache and not found",
+                                "kind",
+                                kind.name())
+                        .increment(count);
+            }
+
+            @Override
+            public void stored(long bytes) {
+                counter(CACHE_STORED_BYTES, "bytes written to the response cache")
+                        .increment(bytes);
+            }
+        };
     }
 
     public void deadLettered(DeadLetterReason reason) {

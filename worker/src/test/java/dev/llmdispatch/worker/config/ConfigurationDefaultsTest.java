@@ -32,6 +32,7 @@ class ConfigurationDefaultsTest {
 
         assertThat(documented.consumer()).isEqualTo(shipped.consumer());
         assertThat(documented.capacity()).isEqualTo(shipped.capacity());
+        assertThat(documented.cache()).isEqualTo(shipped.cache());
         DispatchSettings documentedSettings = documented.toSettings();
         DispatchSettings shippedSettings = shipped.toSettings();
         assertThat(documentedSettings.redisUrl()).isEqualTo(shippedSettings.redisUrl());
