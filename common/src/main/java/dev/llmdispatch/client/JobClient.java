@@ -1,5 +1,6 @@
 package dev.llmdispatch.client;
 
+import dev.llmdispatch.api.FleetState;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
@@ -73,6 +74,9 @@ public final class JobClient implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Map<String, CompletableFuture<JobResult>> pending = new ConcurrentHashMap<>();
     private final Thread replyReader;
+    /** The fleet's state, followed when the client fails fast in emergency; null otherwise. */
+    private final FleetStateReader fleetState;
+
     private volatile boolean running = true;
 
     private JobClient(Builder b) {
@@ -121,6 +125,8 @@ public final class JobClient implements AutoCloseable {
                 .name("job-client-replies-" + replyTopic)
                 .daemon()
                 .start(this::readReplies);
+        this.fleetState =
+                b.failFastInEmergency ? new FleetStateReader(b.bootstrapServers, topics.status(), b.kafka) : null;
     }
 
     public static Builder builder(String bootstrapServers) {
@@ -130,6 +136,11 @@ public final class JobClient implements AutoCloseable {
     /** The topic this client reads results from; jobs it submits without a replyTo get this one. */
     public String replyTopic() {
         return replyTopic;
+    }
+
+    /** The fleet's state as the workers last published it, when the client fails fast in emergency; else empty. */
+    public Optional<FleetState> fleetState() {
+        return fleetState == null ? Optional.empty() : Optional.of(fleetState.state());
     }
 
     /** Jobs submitted and not answered yet. */
@@ -144,7 +155,8 @@ public final class JobClient implements AutoCloseable {
 
     /**
      * Puts a job on its priority's topic. The future completes with the job's result, or exceptionally:
-     * {@link IllegalArgumentException} for a job that breaks the contract (nothing sent),
+     * {@link IllegalArgumentException} for a job that breaks the contract (nothing sent), {@link EmergencyException}
+     * when the fleet is in emergency mode and the client was built to fail fast then (nothing sent),
      * {@link TimeoutException} when no result came in time, or the Kafka error when the send failed.
      */
     public CompletableFuture<JobResult> submit(Job job, Priority priority, Duration timeout) {
@@ -158,6 +170,14 @@ public final class JobClient implements AutoCloseable {
             toSend = addressed(job);
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
+        }
+        FleetState fleet = fleetState == null ? null : fleetState.state();
+        if (fleet != null && fleet.emergency()) {
+            return CompletableFuture.failedFuture(new EmergencyException(
+                    toSend.id(),
+                    fleet.reason(),
+                    fleet.since(),
+                    Duration.ofSeconds(Math.max(1, fleet.retryAfterSeconds()))));
         }
         CompletableFuture<JobResult> result = new CompletableFuture<>();
         if (pending.putIfAbsent(toSend.id(), result) != null) {
@@ -279,6 +299,9 @@ public final class JobClient implements AutoCloseable {
             return;
         }
         running = false;
+        if (fleetState != null) {
+            fleetState.close();
+        }
         producer.close(Duration.ofSeconds(10));
         consumer.wakeup();
         try {
@@ -295,6 +318,7 @@ public final class JobClient implements AutoCloseable {
         private String replyTopic;
         private Duration defaultTimeout = DEFAULT_TIMEOUT;
         private boolean createReplyTopic = true;
+        private boolean failFastInEmergency;
         private final Map<String, Object> kafka = new HashMap<>();
 
         private Builder(String bootstrapServers) {
@@ -325,6 +349,16 @@ public final class JobClient implements AutoCloseable {
         /** Whether to create the reply topic when it is missing (default true). */
         public Builder createReplyTopic(boolean create) {
             this.createReplyTopic = create;
+            return this;
+        }
+
+        /**
+         * Whether a job submitted while the fleet is in emergency mode (every provider down) fails at once with
+         * {@link EmergencyException} instead of being sent to wait in Kafka (default false: it waits, and runs when a
+         * provider is back). The client then follows the fleet's status topic.
+         */
+        public Builder failFastInEmergency(boolean failFast) {
+            this.failFastInEmergency = failFast;
             return this;
         }
 

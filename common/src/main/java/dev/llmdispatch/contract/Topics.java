@@ -56,6 +56,15 @@ public record Topics(String high, String medium, String low, String results, Str
         return null;
     }
 
+    /**
+     * The fleet's status topic (one partition, compacted: is the fleet in emergency mode), named after the
+     * dead-letter topic: {@code llm.jobs.dlt} gives {@code llm.jobs.status}.
+     */
+    public String status() {
+        String base = deadLetter.endsWith(".dlt") ? deadLetter.substring(0, deadLetter.length() - 4) : deadLetter;
+        return base + ".status";
+    }
+
     /** The job topics, HIGH first. */
     public List<String> jobTopics() {
         return List.of(high, medium, low);

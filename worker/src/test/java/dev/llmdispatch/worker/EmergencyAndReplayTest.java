@@ -1,9 +1,12 @@
 package dev.llmdispatch.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.llmdispatch.api.FleetState;
 import dev.llmdispatch.client.DeadLetters;
+import dev.llmdispatch.client.EmergencyException;
 import dev.llmdispatch.client.JobClient;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.ErrorCode;
@@ -23,6 +26,10 @@ import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,6 +37,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -38,8 +47,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every provider down, two workers: emergency mode everywhere, only probes reach the providers, no job is
- * lost; on recovery the queue drains by itself; replaying the dead letters answers each of them once.
+ * Every provider down, two workers: emergency mode everywhere, only probes reach the providers, no job is lost, and
+ * producers are told (a fail-fast client fails at once, {@code POST /api/jobs} answers 503); on recovery the queue
+ * drains by itself and the {@code EMERGENCY} dead letters are replayed by themselves; replaying the rest answers each
+ * of them once.
  */
 @IntegrationTest
 class EmergencyAndReplayTest {
@@ -143,19 +154,68 @@ class EmergencyAndReplayTest {
                             .toList())
                     .isSubsetOf(ErrorCode.EMERGENCY, ErrorCode.ALL_PROVIDERS_FAILED);
 
-            // recovery: the probes find the providers well, consumption resumes, the queue drains by itself
+            Set<String> emergencyIds;
+            try (DeadLetters dlq = new DeadLetters(infra.bootstrapServers(), topics)) {
+                emergencyIds = dlq.list(DeadLetters.Filter.ALL).stream()
+                        .filter(d -> d.deadLetter().reason() == DeadLetterReason.EMERGENCY)
+                        .map(DeadLetters.Entry::jobId)
+                        .collect(Collectors.toSet());
+            }
+            assertThat(emergencyIds)
+                    .as("jobs under way when emergency mode began")
+                    .isNotEmpty();
+
+            // producers are told: a client that asks fails at once, without sending; the HTTP way in answers 503
+            try (JobClient failFast = JobClient.builder(infra.bootstrapServers())
+                    .topics(topics)
+                    .failFastInEmergency(true)
+                    .build()) {
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() ->
+                                failFast.fleetState().map(FleetState::emergency).orElse(false));
+                long asked = System.nanoTime();
+                CompletableFuture<JobResult> refused = failFast.submit(Job.chat("ff-1", "anyone?"), Priority.HIGH);
+                assertThatThrownBy(() -> refused.get(1, TimeUnit.SECONDS))
+                        .hasCauseInstanceOf(EmergencyException.class)
+                        .hasMessageContaining("every provider is down");
+                assertThat(Duration.ofNanos(System.nanoTime() - asked)).isLessThan(Duration.ofSeconds(1));
+            }
+            HttpResponse<String> unavailable = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                            + fleet.get(0).getEnvironment().getProperty("local.server.port")
+                                            + "/api/jobs"))
+                                    .header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(
+                                            JobCodec.toJson(Job.chat("http-1", "anyone?"))))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertThat(unavailable.statusCode()).isEqualTo(503);
+            assertThat(unavailable.headers().firstValue("Retry-After"))
+                    .hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isBetween(1L, 300L));
+            assertThat(unavailable.body()).contains("Every provider is down");
+
+            // recovery: the probes find the providers healthy, consumption resumes, the queue drains by itself, and
+            // the EMERGENCY dead letters are replayed by themselves, each once
             simulator.clearFaults(null);
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> !fleet.get(0).getBean(EmergencyMonitor.class).active()
                             && !fleet.get(1).getBean(EmergencyMonitor.class).active());
             await().atMost(Duration.ofSeconds(60))
-                    .until(() -> resultIds(infra, topics, null).size() == JOBS && lag(admin, ns, topics) == 0);
+                    .until(() -> resultIds(infra, topics, JobStatus.SUCCEEDED).containsAll(emergencyIds)
+                            && lag(admin, ns, topics) == 0);
 
+            // what failed otherwise waits for ops
+            Set<String> otherwise = new HashSet<>(failed);
+            otherwise.removeAll(emergencyIds);
             DeadLetters.Report report;
             try (DeadLetters dlq = new DeadLetters(infra.bootstrapServers(), topics)) {
-                report = dlq.replay(DeadLetters.Filter.ALL, false, null);
+                report = dlq.replay(
+                        new DeadLetters.Filter(null, Set.of(DeadLetterReason.ALL_PROVIDERS_FAILED), null, null, null),
+                        false,
+                        null);
             }
-            assertThat(report.replayed()).containsExactlyInAnyOrderElementsOf(failed);
+            assertThat(report.replayed()).containsExactlyInAnyOrderElementsOf(otherwise);
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> resultIds(infra, topics, JobStatus.SUCCEEDED).size() == JOBS);
             Map<String, Long> succeededPerJob = WorkerHarness.readAll(infra, topics.results()).stream()

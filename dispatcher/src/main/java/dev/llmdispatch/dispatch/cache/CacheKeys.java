@@ -15,7 +15,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The cache's keys: SHA-256 of everything that determines an answer, written canonically (object fields sorted at
  * every depth), so two requests that differ only in field order share a key. Fields that do not change the answer
- * ({@code stream}, {@code user}) are left out.
+ * ({@code stream}, {@code user}) are left out. Keys start with their entry's format ({@code r1:} a whole answer,
+ * {@code e1:} one embedding vector), so a format changed later never reads an old entry.
  */
 final class CacheKeys {
 
@@ -25,7 +26,7 @@ final class CacheKeys {
 
     /** The key of a whole answer: kind, tier, thinking and the request. */
     static String whole(Job job) {
-        return "r:" + sha256(header(job) + canonical(request(job)));
+        return "r1:" + sha256(header(job) + canonical(request(job)));
     }
 
     /**
@@ -35,7 +36,7 @@ final class CacheKeys {
     static String item(Job job, String input) {
         ObjectNode rest = request(job);
         rest.remove("input");
-        return "e:" + sha256(header(job) + canonical(rest) + "\n" + input);
+        return "e1:" + sha256(header(job) + canonical(rest) + "\n" + input);
     }
 
     private static String header(Job job) {

@@ -3,6 +3,7 @@ package dev.llmdispatch.dispatch.cache;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobKind;
+import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
@@ -14,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,27 +108,14 @@ public final class CachingDispatch implements Dispatch {
     private DispatchOutcome whole(Job job, Priority priority) throws InterruptedException {
         String key = CacheKeys.whole(job);
         String stored = read(List.of(key)).get(key);
-        if (stored != null) {
-            JsonNode answer = JobCodec.mapper().readTree(stored);
-            events.hits(job.kind(), 1, stored.length());
-            return new DispatchOutcome(
-                    JobStatus.SUCCEEDED,
-                    answer.path("tier").isString()
-                            ? Tier.valueOf(answer.get("tier").stringValue())
-                            : job.tier(),
-                    answer.path("provider").asString(null),
-                    answer.path("account").asString(null),
-                    answer.path("model").asString(null),
-                    answer.get("response"),
-                    null,
-                    List.of(),
-                    0,
-                    0,
-                    true);
+        DispatchOutcome hit = stored == null ? null : answer(stored, job);
+        if (hit != null) {
+            events.hits(job.kind(), 1, bytes(stored));
+            return hit;
         }
         events.misses(job.kind(), 1);
         DispatchOutcome outcome = next.dispatch(job, priority);
-        if (outcome.status() == JobStatus.SUCCEEDED) {
+        if (outcome.status() == JobStatus.SUCCEEDED && outcome.response() != null) {
             ObjectNode answer = JsonNodeFactory.instance.objectNode();
             answer.put("tier", outcome.tier() == null ? null : outcome.tier().name());
             answer.put("provider", outcome.provider());
@@ -138,6 +127,56 @@ public final class CachingDispatch implements Dispatch {
         return outcome;
     }
 
+    /** A stored whole answer as an outcome, or null when the entry cannot be read (then it is a miss). */
+    private static DispatchOutcome answer(String stored, Job job) {
+        try {
+            JsonNode answer = JobCodec.mapper().readTree(stored);
+            JsonNode response = answer.get("response");
+            if (response == null || !response.isObject()) {
+                return null;
+            }
+            return new DispatchOutcome(
+                    JobStatus.SUCCEEDED,
+                    answer.path("tier").isString()
+                            ? Tier.valueOf(answer.get("tier").stringValue())
+                            : job.tier(),
+                    answer.path("provider").asString(null),
+                    answer.path("account").asString(null),
+                    answer.path("model").asString(null),
+                    response,
+                    null,
+                    List.of(),
+                    0,
+                    0,
+                    true);
+        } catch (RuntimeException e) {
+            log.warn("unreadable response cache entry for job {} ({}): asked of a provider", job.id(), e.toString());
+            return null;
+        }
+    }
+
+    /** One cached embedding vector, with the model (and provider) that made it. */
+    private record Item(String model, String provider, JsonNode vector, long bytes) {
+
+        /** The stored item, or null when it cannot be read (then it is a miss). */
+        static Item parse(String stored) {
+            try {
+                JsonNode item = JobCodec.mapper().readTree(stored);
+                JsonNode vector = item.get("embedding");
+                if (vector == null || vector.isNull() || !item.path("model").isString()) {
+                    return null;
+                }
+                return new Item(
+                        item.get("model").stringValue(),
+                        item.path("provider").asString(null),
+                        vector,
+                        CachingDispatch.bytes(stored));
+            } catch (RuntimeException e) {
+                return null;
+            }
+        }
+    }
+
     private DispatchOutcome embeddings(Job job, Priority priority, JsonNode input) throws InterruptedException {
         List<String> inputs = new ArrayList<>();
         if (input.isArray()) {
@@ -147,45 +186,44 @@ public final class CachingDispatch implements Dispatch {
         }
         List<String> keys = inputs.stream().map(i -> CacheKeys.item(job, i)).toList();
         Map<String, String> found = read(keys);
-        // the model most of the cached vectors came from: only those count as found
-        Map<String, Integer> byModel = new HashMap<>();
-        Map<Integer, JsonNode> cached = new HashMap<>();
-        Map<Integer, String> cachedModel = new HashMap<>();
-        Map<String, String> providerOf = new HashMap<>();
+        Map<Integer, Item> items = new HashMap<>();
         for (int i = 0; i < keys.size(); i++) {
-            String stored = found.get(keys.get(i));
-            if (stored != null) {
-                JsonNode item = JobCodec.mapper().readTree(stored);
-                cached.put(i, item.get("embedding"));
-                cachedModel.put(i, item.path("model").asString(""));
-                providerOf.putIfAbsent(
-                        item.path("model").asString(""), item.path("provider").asString(null));
-                byModel.merge(item.path("model").asString(""), 1, Integer::sum);
+            Item item = found.containsKey(keys.get(i)) ? Item.parse(found.get(keys.get(i))) : null;
+            if (item != null) {
+                items.put(i, item);
             }
         }
-        String model = byModel.entrySet().stream()
+        // the model most of the cached vectors came from: only those count as found
+        String model = items.values().stream()
+                .collect(Collectors.groupingBy(Item::model, Collectors.counting()))
+                .entrySet()
+                .stream()
                 .max(Map.Entry.comparingByValue())
                 .map(Map.Entry::getKey)
                 .orElse(null);
-        cached.keySet().removeIf(i -> !cachedModel.get(i).equals(model));
-        long hitBytes = cached.keySet().stream()
-                .mapToLong(i -> found.get(keys.get(i)).length())
-                .sum();
-        List<Integer> unseen = new ArrayList<>();
-        for (int i = 0; i < inputs.size(); i++) {
-            if (!cached.containsKey(i)) {
-                unseen.add(i);
+        Map<Integer, JsonNode> cached = new HashMap<>();
+        long hitBytes = 0;
+        String cachedProvider = null;
+        for (var e : items.entrySet()) {
+            if (e.getValue().model().equals(model)) {
+                cached.put(e.getKey(), e.getValue().vector());
+                hitBytes += e.getValue().bytes();
+                cachedProvider = e.getValue().provider();
             }
         }
+        List<Integer> unseen = IntStream.range(0, inputs.size())
+                .filter(i -> !cached.containsKey(i))
+                .boxed()
+                .toList();
         if (unseen.isEmpty()) {
             events.hits(JobKind.EMBEDDING, cached.size(), hitBytes);
             return new DispatchOutcome(
                     JobStatus.SUCCEEDED,
                     job.tier(),
-                    providerOf.get(model),
+                    cachedProvider,
                     null,
                     model,
-                    embeddingsResponse(inputs.size(), cached, Map.of(), null, model),
+                    embeddingsResponse(inputs.size(), cached, null, model),
                     null,
                     List.of(),
                     0,
@@ -193,47 +231,84 @@ public final class CachingDispatch implements Dispatch {
                     true);
         }
         events.misses(JobKind.EMBEDDING, unseen.size());
-        Job sent = cached.isEmpty()
-                ? job
-                : withInputs(job, unseen.stream().map(inputs::get).toList());
-        DispatchOutcome outcome = next.dispatch(sent, priority);
-        if (outcome.status() != JobStatus.SUCCEEDED) {
-            return outcome;
-        }
-        Map<Integer, JsonNode> fresh = vectors(outcome.response(), unseen);
-        if (fresh == null) {
-            return outcome; // not the shape expected: given back as the provider sent it, and not kept
-        }
-        String answeredBy = answeringModel(outcome);
-        if (!cached.isEmpty() && !answeredBy.equals(model)) {
-            // another model answered (a fallback): its vectors and the cached ones must not be mixed
-            log.debug("job {}: cached vectors of {}, answer of {}: the whole batch again", job.id(), model, answeredBy);
-            DispatchOutcome whole = next.dispatch(job, priority);
-            List<Integer> all = IntStream.range(0, inputs.size()).boxed().toList();
-            Map<Integer, JsonNode> vectors =
-                    whole.status() == JobStatus.SUCCEEDED ? vectors(whole.response(), all) : null;
-            if (vectors != null) {
-                keep(keys, vectors, answeringModel(whole), whole.provider());
-            }
-            return whole;
-        }
-        keep(keys, fresh, answeredBy, outcome.provider());
         if (cached.isEmpty()) {
+            DispatchOutcome outcome = next.dispatch(job, priority);
+            keepAnswer(keys, unseen, outcome);
             return outcome;
         }
-        events.hits(JobKind.EMBEDDING, cached.size(), hitBytes);
+        DispatchOutcome first = next.dispatch(withInputs(job, unseen, inputs), priority);
+        if (first.status() != JobStatus.SUCCEEDED) {
+            return first;
+        }
+        Map<Integer, JsonNode> fresh = vectors(first.response(), unseen);
+        if (fresh == null) {
+            // not one vector per input sent: the whole batch, so that no answer holds fewer vectors than asked
+            return wholeBatch(job, priority, keys, List.of(first));
+        }
+        String answeredBy = answeringModel(first);
+        List<DispatchOutcome> calls = new ArrayList<>(List.of(first));
+        if (!answeredBy.equals(model)) {
+            // another model answered (a fallback): the cached inputs go to it too, so that every vector is of one model
+            List<Integer> resend = cached.keySet().stream().sorted().toList();
+            DispatchOutcome second = next.dispatch(withInputs(job, resend, inputs), priority);
+            calls.add(second);
+            Map<Integer, JsonNode> again = second.status() == JobStatus.SUCCEEDED
+                            && answeringModel(second).equals(answeredBy)
+                    ? vectors(second.response(), resend)
+                    : null;
+            if (again == null) {
+                return wholeBatch(job, priority, keys, calls);
+            }
+            cached.clear();
+            fresh.putAll(again);
+        } else {
+            events.hits(JobKind.EMBEDDING, cached.size(), hitBytes);
+        }
+        keep(keys, fresh, answeredBy, first.provider());
+        cached.putAll(fresh);
+        return combined(calls, embeddingsResponse(inputs.size(), cached, first.response(), answeredBy), false);
+    }
+
+    /** The whole batch sent as asked, after the calls that came before it; its vectors kept. */
+    private DispatchOutcome wholeBatch(Job job, Priority priority, List<String> keys, List<DispatchOutcome> before)
+            throws InterruptedException {
+        DispatchOutcome whole = next.dispatch(job, priority);
+        keepAnswer(keys, IntStream.range(0, keys.size()).boxed().toList(), whole);
+        List<DispatchOutcome> calls = new ArrayList<>(before);
+        calls.add(whole);
+        return combined(calls, whole.response(), false);
+    }
+
+    /** Keeps the vectors of a successful answer to the inputs sent (by their index in the job). */
+    private void keepAnswer(List<String> keys, List<Integer> sent, DispatchOutcome outcome) {
+        if (outcome.status() == JobStatus.SUCCEEDED) {
+            Map<Integer, JsonNode> vectors = vectors(outcome.response(), sent);
+            if (vectors != null) {
+                keep(keys, vectors, answeringModel(outcome), outcome.provider());
+            }
+        }
+    }
+
+    /**
+     * The last call's outcome with this response, and the attempts and times of every call made for the job (a batch
+     * may take more than one).
+     */
+    private static DispatchOutcome combined(List<DispatchOutcome> calls, JsonNode response, boolean cached) {
+        DispatchOutcome last = calls.getLast();
+        List<JobResult.Attempt> attempts = new ArrayList<>();
+        calls.forEach(c -> attempts.addAll(c.attempts()));
         return new DispatchOutcome(
-                outcome.status(),
-                outcome.tier(),
-                outcome.provider(),
-                outcome.account(),
-                outcome.model(),
-                embeddingsResponse(inputs.size(), cached, fresh, outcome.response(), answeredBy),
-                null,
-                outcome.attempts(),
-                outcome.providerMs(),
-                outcome.waitMs(),
-                false);
+                last.status(),
+                last.tier(),
+                last.provider(),
+                last.account(),
+                last.model(),
+                last.status() == JobStatus.SUCCEEDED ? response : last.response(),
+                last.error(),
+                attempts,
+                calls.stream().mapToLong(DispatchOutcome::providerMs).sum(),
+                calls.stream().mapToLong(DispatchOutcome::waitMs).sum(),
+                cached);
     }
 
     private void keep(List<String> keys, Map<Integer, JsonNode> vectors, String model, String provider) {
@@ -263,11 +338,11 @@ public final class CachingDispatch implements Dispatch {
         return true;
     }
 
-    /** The job with only these inputs, in this order. */
-    private static Job withInputs(Job job, List<String> inputs) {
+    /** The job with only the inputs at these indexes, in this order. */
+    private static Job withInputs(Job job, List<Integer> indexes, List<String> inputs) {
         ObjectNode request = job.request().deepCopy();
         ArrayNode array = request.putArray("input");
-        inputs.forEach(array::add);
+        indexes.forEach(i -> array.add(inputs.get(i)));
         return job.toBuilder().request(request).build();
     }
 
@@ -304,14 +379,13 @@ public final class CachingDispatch implements Dispatch {
      * the provider's answer (usage: what was sent) kept.
      */
     private static JsonNode embeddingsResponse(
-            int count, Map<Integer, JsonNode> cached, Map<Integer, JsonNode> fresh, JsonNode template, String model) {
-        ObjectNode response = template == null
-                ? JsonNodeFactory.instance.objectNode().put("object", "list")
-                : ((ObjectNode) template).deepCopy();
+            int count, Map<Integer, JsonNode> vectors, JsonNode template, String model) {
+        ObjectNode response = template instanceof ObjectNode object
+                ? object.deepCopy()
+                : JsonNodeFactory.instance.objectNode().put("object", "list");
         ArrayNode data = response.putArray("data");
         for (int i = 0; i < count; i++) {
-            JsonNode vector = cached.containsKey(i) ? cached.get(i) : fresh.get(i);
-            data.addObject().put("object", "embedding").put("index", i).set("embedding", vector);
+            data.addObject().put("object", "embedding").put("index", i).set("embedding", vectors.get(i));
         }
         if (template == null) {
             response.put("model", model);
@@ -327,6 +401,10 @@ public final class CachingDispatch implements Dispatch {
             log.warn("response cache unreadable ({}): the job goes to a provider", e.toString());
             return Map.of();
         }
+    }
+
+    private static long bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8).length;
     }
 
     private void write(Map<String, String> entries) {

@@ -57,9 +57,13 @@ public final class EmergencyMonitor {
     public boolean check() {
         boolean down = everyProviderDown();
         if (down && !flag.isExists()) {
-            flag.set("every provider is down");
+            if (flag.setIfAbsent("every provider is down")) {
+                events.emergencyFlagChanged(true);
+            }
         } else if (!down && flag.isExists()) {
-            flag.delete();
+            if (flag.delete()) {
+                events.emergencyFlagChanged(false);
+            }
         }
         boolean now = flag.isExists();
         if (now != active) {
@@ -75,6 +79,18 @@ public final class EmergencyMonitor {
             events.emergency(now, now ? "every provider is unavailable" : "a provider recovered");
         }
         return now;
+    }
+
+    /**
+     * When a provider may take work again: the soonest end of the accounts' cooldowns (a probe lifts a cooldown
+     * earlier when the account answers), in whole seconds, at least 1 and at most 300.
+     */
+    public long retryAfterSeconds(long nowMillis) {
+        long soonest = cooldowns.all().values().stream()
+                .mapToLong(Cooldowns.Block::untilMillis)
+                .min()
+                .orElse(nowMillis);
+        return Math.clamp((soonest - nowMillis + 999) / 1000, 1, 300);
     }
 
     /** The flag as last seen by {@link #check()}. */

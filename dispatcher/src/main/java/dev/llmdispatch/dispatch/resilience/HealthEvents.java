@@ -15,8 +15,14 @@ public interface HealthEvents {
     /** A health probe of a blocked account found the account healthy (true) or not. */
     default void probed(String account, boolean ok) {}
 
-    /** Every provider is unavailable (true), or one came back (false). */
+    /** Every provider is unavailable (true), or one came back (false): on every worker that sees it. */
     default void emergency(boolean active, String why) {}
+
+    /**
+     * This worker raised (true) or lowered (false) the fleet-wide emergency flag: on one worker per change, to
+     * announce it to producers and to act on it once for the fleet.
+     */
+    default void emergencyFlagChanged(boolean raised) {}
 
     HealthEvents NONE = new HealthEvents() {};
 }

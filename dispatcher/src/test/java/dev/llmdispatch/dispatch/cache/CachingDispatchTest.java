@@ -154,10 +154,61 @@ class CachingDispatchTest {
         DispatchOutcome answer = cache.dispatch(embedding("e2", "aa", "bbb"), Priority.LOW);
 
         assertThat(provider.sent).hasSize(3);
-        assertThat(provider.sent.get(2).request().get("input")).hasSize(2); // the whole batch, again
+        // the new input went first; the cached one is then asked of the model that answered
+        assertThat(provider.sent.get(1).request().get("input"))
+                .containsExactly(JsonNodeFactory.instance.stringNode("bbb"));
+        assertThat(provider.sent.get(2).request().get("input"))
+                .containsExactly(JsonNodeFactory.instance.stringNode("aa"));
+        assertThat(answer.response().get("data")).hasSize(2);
         assertThat(answer.response().get("data"))
                 .allSatisfy(
                         item -> assertThat(item.get("embedding").get(1).asInt()).isEqualTo("nv-embedqa".length()));
+        assertThat(answer.providerMs()).as("both calls' time").isEqualTo(10);
+        DispatchOutcome later = cache.dispatch(embedding("e3", "aa", "bbb"), Priority.LOW);
+        assertThat(later.cached()).isTrue();
+        assertThat(provider.sent).hasSize(3);
+    }
+
+    @Test
+    void a_partial_batch_answered_with_the_wrong_number_of_vectors_is_sent_whole_never_answered_short()
+            throws Exception {
+        Dispatch shortchanging = (job, priority) -> {
+            DispatchOutcome outcome = provider.dispatch(job, priority);
+            if (job.request().get("input").size() == 1 && job.id().equals("e2")) {
+                ((ArrayNode) outcome.response().get("data")).removeAll(); // no vector for the one input sent
+            }
+            return outcome;
+        };
+        CachingDispatch withShortAnswers = new CachingDispatch(
+                shortchanging, ResponseCache.inMemory(), CacheSettings.DEFAULTS, CachingDispatch.Events.NONE);
+        withShortAnswers.dispatch(embedding("e1", "aa"), Priority.LOW);
+
+        DispatchOutcome answer = withShortAnswers.dispatch(embedding("e2", "aa", "ccc"), Priority.LOW);
+
+        assertThat(provider.sent).hasSize(3);
+        assertThat(provider.sent.get(2).request().get("input"))
+                .as("the whole batch")
+                .hasSize(2);
+        assertThat(answer.response().get("data")).hasSize(2);
+    }
+
+    @Test
+    void an_entry_that_cannot_be_read_is_a_miss() throws Exception {
+        ResponseCache store = ResponseCache.inMemory();
+        CachingDispatch reading =
+                new CachingDispatch(provider, store, CacheSettings.DEFAULTS, CachingDispatch.Events.NONE);
+        Job job = chat("a", 0, null, null);
+        store.putAll(
+                Map.of(CacheKeys.whole(job), "{not json", CacheKeys.item(embedding("x"), "zz"), "{}"),
+                Duration.ofHours(1));
+
+        assertThat(reading.dispatch(job, Priority.LOW).cached()).isFalse();
+        assertThat(reading.dispatch(embedding("e", "zz"), Priority.LOW).cached())
+                .isFalse();
+        assertThat(provider.sent).hasSize(2);
+        assertThat(reading.dispatch(chat("b", 0, null, null), Priority.LOW).cached())
+                .as("written again")
+                .isTrue();
     }
 
     @Test

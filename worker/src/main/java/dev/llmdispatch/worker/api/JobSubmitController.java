@@ -6,14 +6,18 @@ import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -26,7 +30,8 @@ import org.springframework.web.server.ResponseStatusException;
  * Job body puts the job on its topic through the producer SDK and, unless {@code wait=0}, answers with its
  * result ({@link JobResult}), or with {@code 202} and {@link SubmitAccepted} when not waiting. Errors are {@code
  * ProblemDetail}s: 400 for a bad job or priority, 504 when the result did not come in time (the job stays queued),
- * 503 when Kafka cannot take it. Producers at volume write to Kafka directly.
+ * 503 when Kafka cannot take it, and 503 with {@code Retry-After} in emergency mode (every provider down: the job is
+ * not queued). Producers at volume write to Kafka directly.
  */
 @RestController
 public class JobSubmitController {
@@ -34,9 +39,13 @@ public class JobSubmitController {
     private static final Duration MAX_WAIT = Duration.ofMinutes(10);
 
     private final ObjectProvider<JobClient> client;
+    private final EmergencyMonitor emergency;
+    private final Clock clock;
 
-    public JobSubmitController(ObjectProvider<JobClient> client) {
+    public JobSubmitController(ObjectProvider<JobClient> client, EmergencyMonitor emergency, Clock clock) {
         this.client = client;
+        this.emergency = emergency;
+        this.clock = clock;
     }
 
     @PostMapping(
@@ -62,6 +71,18 @@ public class JobSubmitController {
         }
         if (job.id() == null) {
             throw problem(HttpStatus.BAD_REQUEST, "id is required");
+        }
+        if (emergency.active()) {
+            long retryAfter = emergency.retryAfterSeconds(clock.millis());
+            ProblemDetail problem = ProblemDetail.forStatusAndDetail(
+                    HttpStatus.SERVICE_UNAVAILABLE,
+                    "Every provider is down, so the fleet takes no jobs now; job " + job.id() + " was not queued. "
+                            + "Try again in about " + retryAfter + " s.");
+            problem.setTitle("Emergency mode");
+            return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                    .header(HttpHeaders.RETRY_AFTER, Long.toString(retryAfter))
+                    .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                    .body(problem);
         }
         Duration timeout = Duration.ofSeconds(Math.max(1, Math.min(wait, MAX_WAIT.toSeconds())));
         CompletableFuture<JobResult> result = client.getObject().submit(job, p, timeout);

@@ -40,8 +40,17 @@ public record DispatchProperties(
         @DefaultValue @NestedConfigurationProperty ResilienceSettings resilience,
         @DefaultValue Health health,
         @DefaultValue @NestedConfigurationProperty CacheSettings cache,
+        @DefaultValue Emergency emergency,
         @DefaultValue RequestLog requestLog,
         @DefaultValue("0s") Duration clockOffset) {
+
+    /**
+     * {@code dispatch.emergency.*}: what the fleet does about emergency mode (every provider down).
+     *
+     * @param autoReplay when it ends, the jobs dead-lettered as {@code EMERGENCY} go back on their topics by
+     *     themselves, each once (false: they wait for ops)
+     */
+    public record Emergency(@DefaultValue("true") boolean autoReplay) {}
 
     /**
      * {@code dispatch.request-log.*}: the JSON line per provider call on logger {@code llm-dispatch.requests}.

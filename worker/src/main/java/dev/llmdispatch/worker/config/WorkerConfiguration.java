@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.config;
 
+import dev.llmdispatch.client.FleetStateReader;
 import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.Dispatch;
@@ -83,7 +84,8 @@ public class WorkerConfiguration {
                 newTopic(topics.medium(), topics),
                 newTopic(topics.low(), topics),
                 newTopic(topics.results(), topics),
-                newTopic(topics.deadLetter(), topics));
+                newTopic(topics.deadLetter(), topics),
+                FleetStateReader.statusTopic(topics.status()));
     }
 
     private static NewTopic newTopic(String name, Topics topics) {

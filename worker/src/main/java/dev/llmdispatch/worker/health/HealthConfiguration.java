@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.health;
 
+import dev.llmdispatch.api.FleetState;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
@@ -9,11 +10,17 @@ import dev.llmdispatch.dispatch.resilience.HealthProber;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.config.PeriodicTask;
 import dev.llmdispatch.worker.observe.Metrics;
+import dev.llmdispatch.worker.ops.EmergencyReplay;
+import dev.llmdispatch.worker.ops.FleetStatePublisher;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.SmartLifecycle;
@@ -25,8 +32,36 @@ import org.springframework.context.annotation.Configuration;
 public class HealthConfiguration {
 
     @Bean
-    HealthEvents healthEvents(Metrics metrics) {
+    HealthEvents healthEvents(
+            Metrics metrics,
+            DispatchProperties properties,
+            Cooldowns cooldowns,
+            Clock clock,
+            ObjectProvider<EmergencyMonitor> monitor,
+            ObjectProvider<FleetStatePublisher> publisher,
+            ObjectProvider<EmergencyReplay> replay) {
         return new HealthEvents() {
+            @Override
+            public void emergencyFlagChanged(boolean raised) {
+                long now = clock.millis();
+                FleetState state = raised
+                        ? new FleetState(
+                                true,
+                                "every provider is down: "
+                                        + cooldowns.all().entrySet().stream()
+                                                .sorted(Map.Entry.comparingByKey())
+                                                .map(e -> e.getKey() + " "
+                                                        + e.getValue().reason())
+                                                .collect(Collectors.joining(", ")),
+                                Instant.ofEpochMilli(now),
+                                monitor.getObject().retryAfterSeconds(now))
+                        : new FleetState(false, "a provider is available again", Instant.ofEpochMilli(now), 0);
+                publisher.getObject().publish(state);
+                if (!raised && properties.emergency().autoReplay()) {
+                    replay.getObject().start();
+                }
+            }
+
             @Override
             public void accountDisabled(String account, String why) {
                 metrics.alert("account_disabled", account);

@@ -7,6 +7,7 @@ import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.config.PeriodicTask;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import dev.llmdispatch.worker.observe.Metrics;
@@ -15,6 +16,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.redisson.api.RedissonClient;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -63,6 +65,23 @@ public class OpsConfiguration implements WebMvcConfigurer {
                 }
             }
         });
+    }
+
+    /** The fleet's state for producers, on the status topic. */
+    @Bean(destroyMethod = "close")
+    FleetStatePublisher fleetStatePublisher(KafkaProperties kafka, Topics topics) {
+        return new FleetStatePublisher(kafka.buildProducerProperties(), topics.status());
+    }
+
+    /** The {@code EMERGENCY} dead letters, replayed by themselves when emergency mode ends. */
+    @Bean
+    EmergencyReplay emergencyReplay(
+            KafkaProperties kafka, Topics topics, RedissonClient redisson, DispatchProperties properties) {
+        return new EmergencyReplay(
+                String.join(",", kafka.getBootstrapServers()),
+                topics,
+                redisson,
+                properties.capacity().keyPrefix());
     }
 
     @Bean

@@ -33,6 +33,7 @@ class ConfigurationDefaultsTest {
         assertThat(documented.consumer()).isEqualTo(shipped.consumer());
         assertThat(documented.capacity()).isEqualTo(shipped.capacity());
         assertThat(documented.cache()).isEqualTo(shipped.cache());
+        assertThat(documented.emergency()).isEqualTo(shipped.emergency());
         DispatchSettings documentedSettings = documented.toSettings();
         DispatchSettings shippedSettings = shipped.toSettings();
         assertThat(documentedSettings.redisUrl()).isEqualTo(shippedSettings.redisUrl());
