@@ -1,11 +1,15 @@
 package dev.llmdispatch.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.config.InvalidConfigurationException;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
+import dev.llmdispatch.dispatch.routing.ChainSpread;
+import dev.llmdispatch.dispatch.routing.ProviderLoad;
 import dev.llmdispatch.dispatch.routing.Route;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.dispatch.routing.RoutingRules;
@@ -15,9 +19,11 @@ import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -124,5 +130,55 @@ class RoutePlannerTest {
                 .containsExactly("hunyuan-1", "nvidia-1", "nvidia-2");
         assertThat(accounts(new RoutePlanner(settings, peak, nightShanghai).planRoute(tier1)))
                 .containsExactly("nvidia-1", "nvidia-2", "hunyuan-1");
+    }
+
+    @Test
+    void a_weighted_chain_starts_exactly_its_shares_with_the_others_behind_as_fallbacks() {
+        RoutePlanner split = new RoutePlanner(
+                settings,
+                RoutingRules.DEFAULTS,
+                Clock.systemUTC(),
+                new ChainSpread(Map.of("TIER_3", Map.of("hunyuan", 70, "nvidia", 30)), null),
+                ProviderLoad.NONE);
+        Job simple = Job.chat("s", "hi").toBuilder().tier(Tier.TIER_3).build();
+        Map<String, Integer> firsts = new HashMap<>();
+        for (int i = 0; i < 1000; i++) {
+            Route route = split.planRoute(simple);
+            firsts.merge(route.slots().get(0).provider(), 1, Integer::sum);
+            assertThat(route.slots())
+                    .extracting(Slot::provider)
+                    .containsOnly("hunyuan", "nvidia")
+                    .hasSize(3);
+        }
+        assertThat(firsts).containsExactlyInAnyOrderEntriesOf(Map.of("hunyuan", 700, "nvidia", 300));
+        // other chains keep their order
+        assertThat(accounts(split.planRoute(
+                        Job.chat("t", "hi").toBuilder().tier(Tier.TIER_2).build())))
+                .containsExactly("hunyuan-1", "nvidia-1", "nvidia-2");
+    }
+
+    @Test
+    void a_least_busy_chain_starts_with_the_provider_that_has_the_most_room() {
+        Map<String, Double> busy = new HashMap<>(Map.of("nvidia", 0.2, "hunyuan", 0.8));
+        RoutePlanner leastBusy = new RoutePlanner(
+                settings, RoutingRules.DEFAULTS, Clock.systemUTC(), new ChainSpread(null, Set.of("tier-2")), busy::get);
+        Job job = Job.chat("t", "hi").toBuilder().tier(Tier.TIER_2).build();
+        assertThat(accounts(leastBusy.planRoute(job))).containsExactly("nvidia-1", "nvidia-2", "hunyuan-1");
+        busy.put("nvidia", 0.9);
+        assertThat(accounts(leastBusy.planRoute(job))).containsExactly("hunyuan-1", "nvidia-1", "nvidia-2");
+    }
+
+    @Test
+    void a_spread_that_does_not_fit_the_chains_is_refused_naming_each_key() {
+        ChainSpread wrong = new ChainSpread(
+                Map.of("TIER_3", Map.of("siliconflow", 50, "hunyuan", 0), "TIER_9", Map.of("hunyuan", 1)),
+                Set.of("TIER_8"));
+        assertThatThrownBy(() ->
+                        new RoutePlanner(settings, RoutingRules.DEFAULTS, Clock.systemUTC(), wrong, ProviderLoad.NONE))
+                .isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining("dispatch.routing.weights.TIER_3.siliconflow: not in the chain")
+                .hasMessageContaining("dispatch.routing.weights.TIER_3.hunyuan must be > 0")
+                .hasMessageContaining("dispatch.routing.weights.TIER_9: no such chain")
+                .hasMessageContaining("dispatch.routing.least-busy: no such chain TIER_8");
     }
 }

@@ -6,13 +6,17 @@ import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.Capability;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.config.InvalidConfigurationException;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import java.time.Clock;
 import java.time.LocalTime;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -25,15 +29,35 @@ public final class RoutePlanner {
     private final DispatchSettings settings;
     private final RoutingRules rules;
     private final Clock clock;
+    private final ChainSpread spread;
+    private final ProviderLoad load;
+    private final Map<String, SmoothWeights> weighted = new HashMap<>();
 
     public RoutePlanner(DispatchSettings settings) {
         this(settings, RoutingRules.DEFAULTS, Clock.systemUTC());
     }
 
     public RoutePlanner(DispatchSettings settings, RoutingRules rules, Clock clock) {
+        this(settings, rules, clock, ChainSpread.NONE, ProviderLoad.NONE);
+    }
+
+    /**
+     * @param spread how chains spread their first choice (weights, least busy first)
+     * @param load how busy each provider is, for least-busy chains
+     * @throws InvalidConfigurationException naming every key of {@code spread} that does not fit the chains
+     */
+    public RoutePlanner(
+            DispatchSettings settings, RoutingRules rules, Clock clock, ChainSpread spread, ProviderLoad load) {
         this.settings = settings;
         this.rules = rules;
         this.clock = clock;
+        this.spread = spread;
+        this.load = load;
+        List<String> problems = spread.problems(settings.chains());
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigurationException(problems);
+        }
+        spread.weights().forEach((chain, shares) -> weighted.put(chain, new SmoothWeights(shares)));
     }
 
     /**
@@ -88,14 +112,35 @@ public final class RoutePlanner {
         return new Route(chain, tier, slots, tokens);
     }
 
+    /**
+     * The chain's entries in the order they are tried now: a weighted chain starts with the provider whose turn it
+     * is, a least-busy one with the least busy provider, otherwise peak hours put the preferred providers first; the
+     * rest follow in the chain's order.
+     */
     private List<String> chainAt(String chain) {
         List<String> entries = settings.chains().getOrDefault(chain, List.of());
+        SmoothWeights weights = weighted.get(chain);
+        if (weights != null) {
+            return first(List.of(weights.next()), entries);
+        }
+        if (spread.leastBusy().contains(chain)) {
+            List<String> byLoad = new ArrayList<>(entries);
+            Map<String, Double> busy = new HashMap<>();
+            entries.forEach(e -> busy.put(e, load.of(e)));
+            byLoad.sort(Comparator.comparingDouble(busy::get)); // stable: equally busy keep the chain's order
+            return byLoad;
+        }
         RoutingRules.PeakHours peak = rules.peak();
         if (peak == null || !peak.contains(LocalTime.now(clock.withZone(peak.zone())))) {
             return entries;
         }
+        return first(peak.prefer(), entries);
+    }
+
+    /** {@code entries} with those of {@code preferred} that it holds first, in their order. */
+    private static List<String> first(List<String> preferred, List<String> entries) {
         List<String> ordered = new ArrayList<>();
-        peak.prefer().stream().filter(entries::contains).forEach(ordered::add);
+        preferred.stream().filter(entries::contains).forEach(ordered::add);
         entries.stream().filter(e -> !ordered.contains(e)).forEach(ordered::add);
         return ordered;
     }

@@ -6,12 +6,14 @@ import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
+import dev.llmdispatch.dispatch.routing.ChainSpread;
 import dev.llmdispatch.dispatch.routing.RoutingRules;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.NestedConfigurationProperty;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -80,7 +82,24 @@ public record DispatchProperties(
     public record TopicNames(
             String high, String medium, String low, String results, String deadLetter, Integer partitions) {}
 
-    public record Routing(Map<String, List<String>> chains, Peak peak) {}
+    /**
+     * {@code dispatch.routing.*}.
+     *
+     * @param chains per tier (and EMBEDDING), the providers or accounts to try, in order
+     * @param peak during these hours the preferred providers go first
+     * @param weights per chain, its providers' shares of first choices ({@code TIER_3: {hunyuan: 70, nvidia: 30}})
+     * @param leastBusy chains whose providers are tried least busy first
+     */
+    public record Routing(
+            Map<String, List<String>> chains,
+            Peak peak,
+            Map<String, Map<String, Integer>> weights,
+            List<String> leastBusy) {}
+
+    /** How chains spread their first choice over their providers (see {@link ChainSpread}). */
+    public ChainSpread chainSpread() {
+        return new ChainSpread(routing.weights(), routing.leastBusy() == null ? null : Set.copyOf(routing.leastBusy()));
+    }
 
     public record Reply(List<String> allowedTopics) {}
 

@@ -10,7 +10,9 @@ import dev.llmdispatch.dispatch.cache.RedisResponseCache;
 import dev.llmdispatch.dispatch.cache.ResponseCache;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.AttemptLog;
@@ -18,6 +20,7 @@ import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.dispatch.resilience.HealthEvents;
 import dev.llmdispatch.dispatch.resilience.HealthProber;
+import dev.llmdispatch.dispatch.routing.ProviderLoad;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.worker.consume.Handover;
 import dev.llmdispatch.worker.consume.JobHandle;
@@ -175,7 +178,12 @@ public class WorkerConfiguration {
             FleetTraffic traffic,
             RedissonClient redisson) {
         return new JobDispatcher(
-                new RoutePlanner(settings, properties.routingRules(), clock),
+                new RoutePlanner(
+                        settings,
+                        properties.routingRules(),
+                        clock,
+                        properties.chainSpread(),
+                        providerLoad(settings, gate)),
                 client,
                 gate,
                 health,
@@ -184,6 +192,28 @@ public class WorkerConfiguration {
                 clock,
                 new ProviderCallRecorder(metrics, properties.requestLog().includePrompt(), alerter, traffic),
                 AttemptLog.redis(redisson, properties.capacity().keyPrefix()));
+    }
+
+    /**
+     * A provider's share of its accounts' in-flight limits in use across the fleet (one Redis read per account), for
+     * least-busy chains; a provider without an in-flight limit counts as idle.
+     */
+    private static ProviderLoad providerLoad(DispatchSettings settings, CapacityGate gate) {
+        return provider -> {
+            ProviderSettings p = settings.providers().get(provider);
+            if (p == null) {
+                return 1; // an account named in a chain, not a pool: after the pools
+            }
+            long inFlight = 0;
+            long limit = 0;
+            for (AccountSettings a : p.accounts()) {
+                if (a.enabled() && a.limits().concurrency() != null) {
+                    inFlight += gate.usage(a.id()).inFlight();
+                    limit += a.limits().concurrency();
+                }
+            }
+            return limit == 0 ? 0 : inFlight / (double) limit;
+        };
     }
 
     @Bean(destroyMethod = "shutdown")
