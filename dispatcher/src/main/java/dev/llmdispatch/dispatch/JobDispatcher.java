@@ -245,6 +245,12 @@ public final class JobDispatcher implements Dispatch {
                 // recorded before the capacity is given back: a 429's cooldown must be in force before the next grant
                 outcome = classifier.classify(reply, job.kind());
                 health.record(slot.accountId(), outcome, reply.millis());
+                if (outcome instanceof Outcome.Success success) {
+                    long used = ProviderReply.usedTokens(success.body());
+                    if (used >= 0) {
+                        lease.charge(used); // the quota counts what the provider used, not the estimate
+                    }
+                }
             } finally {
                 lease.closeAfter(reply.mayStillRun()); // a provider that may still be generating: it still counts
             }

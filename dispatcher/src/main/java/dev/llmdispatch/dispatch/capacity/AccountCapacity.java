@@ -178,6 +178,14 @@ final class AccountCapacity {
         return new Grant(null, null, null, 0, refusal, Math.min(retryMillis, MAX_RETRY_MILLIS), false);
     }
 
+    /** Charges a request's token quota with the tokens the provider says it used, instead of the estimate. */
+    void charge(Grant grant, long usedTokens) {
+        if (grant.tokenEntry() == null) {
+            return; // no quota in force
+        }
+        store.charge(keys, grant.tokenEntry(), grant.requestId() + ":" + Math.max(0, usedTokens));
+    }
+
     /**
      * Gives back a request's capacity: its permit (unless {@code keepPermit}: a call that may still run at the provider
      * keeps counting until its lease ends) and, for a request never sent, its places in the windows; a request that

@@ -92,6 +92,12 @@ public interface CapacityStore {
     Decision acquire(AccountKeys account, AccountKeys.Declaration limits, Ask ask);
 
     /**
+     * Replaces a request's token entry as granted ({@code id:estimate}) by what the provider used ({@code id:used}),
+     * keeping its place in the token window.
+     */
+    void charge(AccountKeys account, String grantedEntry, String usedEntry);
+
+    /**
      * Gives back what a request took: its permit (unless {@code permitId} is null: it stays until its lease ends),
      * and, for a request that was never sent, its places in the request and token windows; for one that was
      * ({@code sent}, or null), moves its window place to when it was written.

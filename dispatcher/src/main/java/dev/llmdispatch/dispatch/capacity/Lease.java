@@ -2,6 +2,7 @@ package dev.llmdispatch.dispatch.capacity;
 
 import dev.llmdispatch.dispatch.routing.Slot;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 
 /**
  * Room for one provider call on one account, taken from the fleet-wide limits. End it exactly once, in a
@@ -73,6 +74,22 @@ public final class Lease implements AutoCloseable {
         return at == 0
                 ? null
                 : new CapacityStore.Sent(grant.requestId(), TimeUnit.NANOSECONDS.toMillis(gate.nanos() - at));
+    }
+
+    /**
+     * The provider said how many tokens the call used ({@code usage}): the account's token quota counts these instead
+     * of the estimate it was granted with. A store error keeps the estimate.
+     */
+    public void charge(long usedTokens) {
+        try {
+            gate.accounts.get(slot.accountId()).charge(grant, usedTokens);
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(Lease.class)
+                    .warn(
+                            "account {}: tokens used not charged in Redis ({}); the estimate stands",
+                            slot.accountId(),
+                            e.toString());
+        }
     }
 
     /** The call is over: the permit goes back (or straight to a waiting job); the request keeps its window place. */

@@ -27,6 +27,7 @@ public final class RedisCapacityStore implements CapacityStore {
     private static final String USAGE = script("usage.lua");
     private static final String DECLARE = script("declare.lua");
     private static final String WAITING = script("waiting.lua");
+    private static final String CHARGE = script("charge.lua");
 
     private final RedissonClient redis;
     private final RScript scripts;
@@ -88,6 +89,18 @@ public final class RedisCapacityStore implements CapacityStore {
                 a.accountId(),
                 sent == null ? "" : sent.requestId(),
                 sent == null ? "0" : Long.toString(sent.millisAgo()));
+    }
+
+    @Override
+    public void charge(AccountKeys a, String grantedEntry, String usedEntry) {
+        scripts.eval(
+                a.state(),
+                RScript.Mode.READ_WRITE,
+                CHARGE,
+                RScript.ReturnType.LONG,
+                List.of(a.tokens()),
+                grantedEntry,
+                usedEntry);
     }
 
     @Override

@@ -65,4 +65,20 @@ public record ProviderReply(
         }
         return "HTTP " + status + (bodyExcerpt == null || bodyExcerpt.isEmpty() ? "" : ": " + bodyExcerpt);
     }
+
+    /** The tokens an answer says it used ({@code usage.total_tokens}, else prompt + completion), or -1 if it does not. */
+    public static long usedTokens(JsonNode body) {
+        JsonNode usage = body == null ? null : body.get("usage");
+        if (usage == null || !usage.isObject()) {
+            return -1;
+        }
+        if (usage.path("total_tokens").isNumber()) {
+            return usage.get("total_tokens").asLong();
+        }
+        if (usage.path("prompt_tokens").isNumber()) {
+            return usage.get("prompt_tokens").asLong()
+                    + usage.path("completion_tokens").asLong(0);
+        }
+        return -1;
+    }
 }

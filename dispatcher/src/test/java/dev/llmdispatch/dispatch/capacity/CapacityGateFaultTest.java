@@ -97,6 +97,9 @@ class CapacityGateFaultTest {
         public void declare(AccountKeys account, AccountKeys.Declaration limits) {}
 
         @Override
+        public void charge(AccountKeys account, String grantedEntry, String usedEntry) {}
+
+        @Override
         public void publishWaiting(AccountKeys account, String workerId, Waiting waiting) {}
 
         @Override
