@@ -99,7 +99,7 @@ class CapacityGateTest {
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void never_exceeds_an_account_concurrency_across_three_gates() throws Exception {
-        DispatchSettings settings = oneAccount(new Limits(null, null, 3, null, null), Duration.ofSeconds(5));
+        DispatchSettings settings = oneAccount(Limits.of(null, null, 3, null, null), Duration.ofSeconds(5));
         List<CapacityGate> gates = gates(3, settings, capacity(Duration.ZERO));
         AtomicInteger holding = new AtomicInteger();
         AtomicInteger maxHolding = new AtomicInteger();
@@ -127,7 +127,7 @@ class CapacityGateTest {
     @Test
     void never_grants_more_than_the_request_window_allows_across_gates() throws Exception {
         DispatchSettings settings =
-                oneAccount(new Limits(10, Duration.ofMillis(1000), null, null, null), Duration.ofSeconds(5));
+                oneAccount(Limits.of(10, Duration.ofMillis(1000), null, null, null), Duration.ofSeconds(5));
         // the guard absorbs grant-to-arrival jitter: here, a virtual thread noting its grant time late
         List<CapacityGate> gates = gates(3, settings, capacity(Duration.ofMillis(100)));
         ConcurrentLinkedQueue<Long> grants = new ConcurrentLinkedQueue<>();
@@ -161,7 +161,7 @@ class CapacityGateTest {
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void serves_high_before_low_when_room_appears() throws Exception {
-        DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
+        DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
         Lease held = gate.acquire(slots(settings), Priority.LOW, null, 0);
         ConcurrentLinkedQueue<Priority> order = new ConcurrentLinkedQueue<>();
@@ -200,7 +200,7 @@ class CapacityGateTest {
 
     @Test
     void a_freed_permit_goes_to_the_most_urgent_job_in_the_fleet_not_to_a_local_one() throws Exception {
-        DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
+        DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
         List<CapacityGate> gates = gates(2, settings, capacity(Duration.ZERO));
         CapacityGate a = gates.get(0);
         CapacityGate b = gates.get(1);
@@ -220,7 +220,7 @@ class CapacityGateTest {
 
     @Test
     void a_low_job_that_waited_long_enough_goes_before_a_fresh_high_one_anywhere_in_the_fleet() throws Exception {
-        DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
+        DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
         List<CapacityGate> gates =
                 gates(2, settings, capacity(Duration.ZERO).withPriorityAging(Duration.ofMillis(100)));
         CapacityGate a = gates.get(0);
@@ -241,7 +241,7 @@ class CapacityGateTest {
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void gives_up_at_the_deadline() throws Exception {
-        DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(5));
+        DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
         try (Lease held = gate.acquire(slots(settings), Priority.HIGH, null, 0)) {
             assertThat(gate.acquire(
@@ -253,7 +253,7 @@ class CapacityGateTest {
 
     @Test
     void a_crashed_holders_permit_comes_back_when_its_lease_ends() throws Exception {
-        DispatchSettings settings = oneAccount(new Limits(null, null, 2, null, null), Duration.ofMillis(500));
+        DispatchSettings settings = oneAccount(Limits.of(null, null, 2, null, null), Duration.ofMillis(500));
         CapacitySettings capacity = capacity(Duration.ZERO);
         RedissonClient crashing = RedisConnections.create(infra.redisUrl());
         CapacityGate doomed = CapacityGate.onRedis(crashing, settings, capacity, Clock.systemUTC(), null);
@@ -275,7 +275,7 @@ class CapacityGateTest {
     @Test
     void a_permit_handed_to_a_local_waiter_gets_a_fresh_lease_and_no_other_gate_gets_it_meanwhile() throws Exception {
         // lease = call timeout 2 s + margin 1 s; a hand-over needs half the margin of the lease left
-        DispatchSettings settings = oneAccount(new Limits(null, null, 1, null, null), Duration.ofSeconds(2));
+        DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(2));
         CapacitySettings capacity = CapacitySettings.of(
                         "gate-" + UUID.randomUUID(), Duration.ZERO, Duration.ofSeconds(1), Duration.ofMillis(10))
                 .withQuietOnNewState(false);

@@ -9,6 +9,7 @@ import dev.llmdispatch.dispatch.config.InvalidConfigurationException;
 import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,7 +34,7 @@ class DispatchSettingsTest {
         ProviderSettings nvidia = providers.get("nvidia");
         List<AccountSettings> accounts = new ArrayList<>(nvidia.accounts());
         accounts.set(
-                1, new AccountSettings("nvidia-2", "k", new Limits(-1, Duration.ofSeconds(6), 0, null, null), null));
+                1, new AccountSettings("nvidia-2", "k", Limits.of(-1, Duration.ofSeconds(6), 0, null, null), null));
         providers.put("nvidia", withAccounts(nvidia, accounts));
 
         assertThatThrownBy(() -> TestSettings.settings(providers))
@@ -41,6 +42,33 @@ class DispatchSettingsTest {
                 .hasMessageContaining("dispatch.providers.nvidia.accounts[1].limits.requests must be > 0, but was -1")
                 .hasMessageContaining(
                         "dispatch.providers.nvidia.accounts[1].limits.concurrency must be > 0, but was 0");
+    }
+
+    @Test
+    void names_the_key_of_a_daily_token_reset_that_cannot_be_read() {
+        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
+        ProviderSettings nvidia = providers.get("nvidia");
+        List<AccountSettings> accounts = new ArrayList<>(nvidia.accounts());
+        accounts.set(
+                0,
+                new AccountSettings(
+                        "nvidia-1",
+                        "k",
+                        new Limits(null, null, 5, 1000L, Duration.ofHours(6), "midnight Mars/Base"),
+                        null));
+        accounts.set(1, new AccountSettings("nvidia-2", "k", new Limits(null, null, 5, null, null, "00:00 UTC"), null));
+        providers.put("nvidia", withAccounts(nvidia, accounts));
+
+        assertThatThrownBy(() -> TestSettings.settings(providers))
+                .isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining(
+                        "dispatch.providers.nvidia.accounts[0].limits.tokens-reset must be \"HH:mm[:ss] zone\"")
+                .hasMessageContaining("but was midnight Mars/Base")
+                .hasMessageContaining("accounts[0].limits.tokens-per must be 1d (or left out) with tokens-reset")
+                .hasMessageContaining("accounts[1].limits.tokens-reset needs tokens");
+        assertThat(new Limits(null, null, null, 10L, null, "00:00 Asia/Shanghai").tokenDayStartMillis(Instant.now()))
+                .as("Shanghai's midnight is 16:00 UTC")
+                .isEqualTo(Duration.ofHours(16).toMillis());
     }
 
     @Test

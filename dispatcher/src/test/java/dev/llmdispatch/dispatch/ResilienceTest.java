@@ -292,7 +292,7 @@ class ResilienceTest {
                         .map(a -> new SimAccount(a.id(), a.key(), 0, null, 10, 0, a.style()))
                         .toList(),
                 LatencyModel.uniform(1, 5)));
-        var limits = new Limits(null, null, 10, null, null);
+        var limits = Limits.of(null, null, 10, null, null);
         List<Worker> fleet = List.of(worker(limits), worker(limits));
         simulator.inject(Fault.of("*", "flaky", 0.3));
         List<Job> jobs = new ArrayList<>();

@@ -38,7 +38,7 @@ final class TestSettings {
     }
 
     static AccountSettings account(String id, String key) {
-        return new AccountSettings(id, key, new Limits(40, Duration.ofSeconds(6), 5, null, null), null);
+        return new AccountSettings(id, key, Limits.of(40, Duration.ofSeconds(6), 5, null, null), null);
     }
 
     static Map<String, ProviderSettings> mission(String baseUrl) {

@@ -3,6 +3,7 @@ package dev.llmdispatch.dispatch.capacity;
 import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.config.Limits;
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * The Redis keys of one account's limit state (see {@link RedisKeys} for all of a deployment's), all in one hash slot ({@code {account}}) so that a script can
@@ -47,8 +48,18 @@ public record AccountKeys(
                     limits.hasRequestLimit() ? limits.requests() : -1,
                     limits.hasRequestLimit() ? limits.per().plus(guard).toMillis() : -1,
                     limits.tokens() != null ? limits.tokens() : -1,
-                    limits.tokens() != null ? limits.tokensPer().plus(guard).toMillis() : -1);
+                    limits.tokens() == null
+                            ? -1
+                            : limits.tokensReset() != null
+                                    ? DAILY_FROM - limits.tokenDayStartMillis(Instant.now())
+                                    : limits.tokensPer().plus(guard).toMillis());
         }
+
+        /**
+         * A token window of {@code DAILY_FROM - m} (at most this) is a daily quota whose day starts {@code m} ms after
+         * UTC midnight, by the Redis server's clock; -1 is no limit; a positive value is a sliding window.
+         */
+        public static final long DAILY_FROM = -10;
 
         /** How long a declaration stays in force after the last worker holding it asked: a request window, at least 10 s. */
         long ttlMillis() {

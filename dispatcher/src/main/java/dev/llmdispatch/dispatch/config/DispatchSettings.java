@@ -3,6 +3,7 @@ package dev.llmdispatch.dispatch.config;
 import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.contract.Topics;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -145,14 +146,27 @@ public record DispatchSettings(
         if (l.concurrency() != null && l.concurrency() <= 0) {
             errors.add(key + ".concurrency must be > 0, but was " + l.concurrency());
         }
+        if (l.tokens() == null && l.tokensReset() != null) {
+            errors.add(key + ".tokens-reset needs tokens");
+        }
         if (l.tokens() != null) {
             if (l.tokens() <= 0) {
                 errors.add(key + ".tokens must be > 0, but was " + l.tokens());
             }
-            if (l.tokensPer() == null
+            if (l.tokensReset() != null) {
+                try {
+                    l.tokenDayStartMillis(Instant.now());
+                } catch (IllegalArgumentException e) {
+                    errors.add(key + ".tokens-reset " + e.getMessage() + ", but was " + l.tokensReset());
+                }
+                if (l.tokensPer() != null && !l.tokensPer().equals(Duration.ofDays(1))) {
+                    errors.add(
+                            key + ".tokens-per must be 1d (or left out) with tokens-reset, but was " + l.tokensPer());
+                }
+            } else if (l.tokensPer() == null
                     || l.tokensPer().isNegative()
                     || l.tokensPer().isZero()) {
-                errors.add(key + ".tokens-per must be > 0 with tokens, but was " + l.tokensPer());
+                errors.add(key + ".tokens-per (or tokens-reset) must be > 0 with tokens, but was " + l.tokensPer());
             }
         }
     }

@@ -33,7 +33,11 @@ for _, d in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
   c, rn, rw, tn, tw = tonumber(c), tonumber(rn), tonumber(rw), tonumber(tn), tonumber(tw)
   if c >= 0 and (conc < 0 or c < conc) then conc = c end
   if rn >= 0 then table.insert(reqs, {rn, rw}); if rw > maxRw then maxRw = rw end end
-  if tn >= 0 then table.insert(toks, {tn, tw}); if tw > maxTw then maxTw = tw end end
+  if tn >= 0 then
+    table.insert(toks, {tn, tw})
+    local span = tw > 0 and tw or 86400000 -- a daily quota (tw <= -10) keeps a day of entries
+    if span > maxTw then maxTw = span end
+  end
 end
 
 if ARGV[12] ~= '' and #reqs > 0 then
@@ -128,10 +132,18 @@ if #toks > 0 and want > 0 then
     if want > tk[1] then want = tk[1] end
   end
   for _, tk in ipairs(toks) do
-    local entries = redis.call('ZRANGEBYSCORE', KEYS[4], '(' .. ms(now - tk[2]), '+inf', 'WITHSCORES')
+    local daily = tk[2] <= -10
+    -- a sliding window counts the last tk[2] ms; a daily quota counts from the start of its day (-10 - tk[2] ms
+    -- after UTC midnight, by this server's clock)
+    local dayStart = daily and now - ((now - (-10 - tk[2])) % 86400000) or 0
+    local from = daily and ms(dayStart) or '(' .. ms(now - tk[2])
+    local entries = redis.call('ZRANGEBYSCORE', KEYS[4], from, '+inf', 'WITHSCORES')
     local sum = 0
     for i = 1, #entries, 2 do sum = sum + tonumber(string.match(entries[i], ':(%d+)$')) end
     if sum + want > tk[1] then
+      if daily then
+        return {0, 'TOKENS', dayStart + 86400000 - now + 1, epoch, now}
+      end
       local left, at = sum, tk[2]
       for i = 1, #entries, 2 do
         left = left - tonumber(string.match(entries[i], ':(%d+)$'))

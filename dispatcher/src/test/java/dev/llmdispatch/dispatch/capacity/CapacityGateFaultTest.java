@@ -123,7 +123,7 @@ class CapacityGateFaultTest {
                             null,
                             Balance.ORDERED,
                             Duration.ofSeconds(5),
-                            List.of(new AccountSettings("acct-1", "k", new Limits(null, null, 1, null, null), null)))),
+                            List.of(new AccountSettings("acct-1", "k", Limits.of(null, null, 1, null, null), null)))),
             Map.of("TIER_1", List.of("p")),
             null,
             0);

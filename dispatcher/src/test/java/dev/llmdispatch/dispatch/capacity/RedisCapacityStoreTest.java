@@ -5,9 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import dev.llmdispatch.dispatch.capacity.CapacityStore.Decision;
 import dev.llmdispatch.dispatch.capacity.CapacityStore.Reason;
+import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -254,5 +259,34 @@ class RedisCapacityStoreTest {
                 keys, limits, new CapacityStore.Ask("p2", false, 1_000, "r2", 30, "", "e", false, 500, null, null));
         assertThat(refused.reason()).isEqualTo(Reason.TOKENS);
         assertThat(store.usage(keys, limits)).isEqualTo(new CapacityStore.Usage(1, 1, 80, 0));
+    }
+
+    @Test
+    void a_daily_quota_counts_from_the_start_of_its_day_and_starts_afresh_at_the_reset() {
+        // a quota day that ends three seconds from now, by UTC: what is spent now belongs to the day ending then
+        LocalTime resetAt = LocalTime.ofInstant(Instant.now().plusSeconds(3), ZoneOffset.UTC)
+                .truncatedTo(ChronoUnit.SECONDS);
+        AccountKeys.Declaration daily = AccountKeys.Declaration.of(
+                new Limits(null, null, null, 100L, null, resetAt + " UTC"), Duration.ofMillis(500));
+        assertThat(daily.tokenWindowMillis()).isLessThanOrEqualTo(AccountKeys.Declaration.DAILY_FROM);
+
+        assertThat(askTokens(daily, 60).granted()).isTrue();
+        Decision over = askTokens(daily, 50);
+        assertThat(over.reason()).isEqualTo(Reason.TOKENS);
+        assertThat(over.retryMillis()).as("until the reset").isBetween(1L, 3_100L);
+        assertThat(store.usage(keys, daily).tokensInWindow()).isEqualTo(60);
+
+        await().atMost(Duration.ofSeconds(6)).until(() -> askTokens(daily, 50).granted());
+        assertThat(store.usage(keys, daily).tokensInWindow())
+                .as("the new day's only")
+                .isEqualTo(50);
+    }
+
+    private Decision askTokens(AccountKeys.Declaration limits, long tokens) {
+        long n = ids.incrementAndGet();
+        return store.acquire(
+                keys,
+                limits,
+                new CapacityStore.Ask("p" + n, false, 60_000, "r" + n, tokens, "", "e" + n, false, 500, null, null));
     }
 }

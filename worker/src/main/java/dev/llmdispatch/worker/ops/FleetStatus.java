@@ -117,9 +117,9 @@ public final class FleetStatus {
                 (int) usage.inFlight(),
                 usage.rebuildingMillis() > 0 ? usage.rebuildingMillis() : null, // after the state vanished from Redis
                 usage.tokenQuota(),
-                usage.tokenQuota() == null || limits.tokensPer() == null
+                usage.tokenQuota() == null
                         ? null
-                        : limits.tokensPer().toString(),
+                        : limits.tokensReset() != null ? "PT24H" : String.valueOf(limits.tokensPer()),
                 usage.tokenQuota() == null ? null : usage.tokensInWindow(),
                 cooldowns
                         .blocked(a.id())
