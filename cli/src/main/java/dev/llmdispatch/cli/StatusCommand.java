@@ -68,8 +68,14 @@ final class StatusCommand implements Callable<Integer> {
             String limits = (a.requests() == null ? "" : a.requests() + "/" + a.per() + " ")
                     + (a.concurrency() == null ? "" : a.concurrency() + " in flight");
             String window = a.windowUsed() == null ? "-" : a.windowUsed() + "/" + a.requests();
-            String inFlight =
-                    a.inFlight() == null ? "-" : a.inFlight() + (a.concurrency() == null ? "" : "/" + a.concurrency());
+            String inFlight = a.inFlight() == null
+                    ? "-"
+                    : a.inFlight()
+                            + (a.concurrency() == null
+                                    ? ""
+                                    : a.adaptiveLimit() == null
+                                            ? "/" + a.concurrency()
+                                            : "/" + a.adaptiveLimit() + " (cut from " + a.concurrency() + ")");
             String cooldown = a.cooldown() == null
                     ? ""
                     : a.cooldown().reason() + " until " + a.cooldown().until();

@@ -32,6 +32,8 @@ public record StatusReport(
      * @param requests requests allowed per {@code per}; absent without a request limit
      * @param per the request window as an ISO-8601 duration ({@code PT1M})
      * @param concurrency calls allowed in flight at once; absent without a concurrency limit
+     * @param adaptiveLimit the fleet's adaptive limit on calls in flight, when overload has cut it below {@code
+     *     concurrency}
      * @param windowUsed requests admitted in the current window, fleet-wide
      * @param inFlight calls in flight now, fleet-wide
      * @param limitStateRebuildingMs how long admission still waits after the limit state vanished from Redis
@@ -48,6 +50,7 @@ public record StatusReport(
             Integer requests,
             String per,
             Integer concurrency,
+            Integer adaptiveLimit,
             Long windowUsed,
             Integer inFlight,
             Long limitStateRebuildingMs,

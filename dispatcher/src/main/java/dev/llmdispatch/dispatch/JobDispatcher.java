@@ -245,6 +245,11 @@ public final class JobDispatcher implements Dispatch {
                 // recorded before the capacity is given back: a 429's cooldown must be in force before the next grant
                 outcome = classifier.classify(reply, job.kind());
                 health.record(slot.accountId(), outcome, reply.millis());
+                if (outcome instanceof Outcome.RateLimited || (reply.status() == 0 && reply.written())) {
+                    lease.callEnded(true, reply.millis()); // overload: a 429 or a timeout
+                } else if (outcome instanceof Outcome.Success) {
+                    lease.callEnded(false, reply.millis());
+                }
                 if (outcome instanceof Outcome.Success success) {
                     long used = ProviderReply.usedTokens(success.body());
                     if (used >= 0) {

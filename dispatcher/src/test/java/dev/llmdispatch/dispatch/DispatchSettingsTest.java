@@ -54,9 +54,11 @@ class DispatchSettingsTest {
                 new AccountSettings(
                         "nvidia-1",
                         "k",
-                        new Limits(null, null, 5, 1000L, Duration.ofHours(6), "midnight Mars/Base"),
+                        new Limits(null, null, 5, 1000L, Duration.ofHours(6), "midnight Mars/Base", null),
                         null));
-        accounts.set(1, new AccountSettings("nvidia-2", "k", new Limits(null, null, 5, null, null, "00:00 UTC"), null));
+        accounts.set(
+                1,
+                new AccountSettings("nvidia-2", "k", new Limits(null, null, 5, null, null, "00:00 UTC", null), null));
         providers.put("nvidia", withAccounts(nvidia, accounts));
 
         assertThatThrownBy(() -> TestSettings.settings(providers))
@@ -66,7 +68,8 @@ class DispatchSettingsTest {
                 .hasMessageContaining("but was midnight Mars/Base")
                 .hasMessageContaining("accounts[0].limits.tokens-per must be 1d (or left out) with tokens-reset")
                 .hasMessageContaining("accounts[1].limits.tokens-reset needs tokens");
-        assertThat(new Limits(null, null, null, 10L, null, "00:00 Asia/Shanghai").tokenDayStartMillis(Instant.now()))
+        assertThat(new Limits(null, null, null, 10L, null, "00:00 Asia/Shanghai", null)
+                        .tokenDayStartMillis(Instant.now()))
                 .as("Shanghai's midnight is 16:00 UTC")
                 .isEqualTo(Duration.ofHours(16).toMillis());
     }

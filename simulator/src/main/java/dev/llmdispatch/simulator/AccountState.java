@@ -61,6 +61,11 @@ final class AccountState {
         return Admission.ADMITTED;
     }
 
+    /** Calls admitted and not yet answered. */
+    synchronized int inFlight() {
+        return inFlight;
+    }
+
     /** Ends an admitted call: called before its answer is written, so a client that saw the answer finds capacity. */
     synchronized void finish() {
         inFlight--;

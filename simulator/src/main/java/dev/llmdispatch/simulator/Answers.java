@@ -106,6 +106,20 @@ final class Answers {
         if (hit && fault.mode() == Fault.Mode.SLOW) {
             latency += fault.latencyMs();
         }
+        if (hit && fault.mode() == Fault.Mode.CROWDED) {
+            int inFlight = account.inFlight();
+            if (inFlight > fault.limit()) {
+                Answer refused = Answer.error(
+                        account,
+                        429,
+                        "rate_limit_exceeded",
+                        "Too many requests in flight: the service is overloaded",
+                        "fault:crowded",
+                        model);
+                return refused;
+            }
+            latency += fault.latencyMs() * inFlight;
+        }
         sleep(latency);
         if (hit) {
             switch (fault.mode()) {
@@ -141,8 +155,8 @@ final class Answers {
                                     .getBytes(StandardCharsets.UTF_8);
                     return new Answer(200, broken, Map.of(), "fault:malformed", model);
                 }
-                case SLOW -> {
-                    // only slower: answered as usual below
+                case SLOW, CROWDED -> {
+                    // only slower (and refused above past its limit): answered as usual below
                 }
             }
         }

@@ -16,9 +16,18 @@ import java.util.Locale;
  *   <li>{@code malformed}: a call gets 200 with a truncated or non-JSON body, with {@code probability}</li>
  *   <li>{@code status}: a call gets HTTP {@code status} (e.g. 401), with {@code probability}; a 401 or 403 is
  *       answered on {@code GET /models} too (a refused key is refused everywhere)</li>
+ *   <li>{@code crowded}: the account serves at most {@code limit} calls at once, a limit it does not publish (more get
+ *       429), and each call takes {@code latencyMs} longer per call in flight</li>
  * </ul>
  */
-public record Fault(String account, Mode mode, Double probability, Long latencyMs, Long retryAfterMs, Integer status) {
+public record Fault(
+        String account,
+        Mode mode,
+        Double probability,
+        Long latencyMs,
+        Long retryAfterMs,
+        Integer status,
+        Integer limit) {
 
     /** What a fault does to a call; written in lower case in JSON ({@code "mode": "down"}). */
     public enum Mode {
@@ -27,7 +36,8 @@ public record Fault(String account, Mode mode, Double probability, Long latencyM
         SLOW,
         STORM,
         MALFORMED,
-        STATUS;
+        STATUS,
+        CROWDED;
 
         @JsonCreator
         public static Mode parse(String text) {
@@ -37,7 +47,7 @@ public record Fault(String account, Mode mode, Double probability, Long latencyM
                 }
             }
             throw new IllegalArgumentException(
-                    "fault.mode must be down, flaky, slow, storm, malformed or status, but was " + text);
+                    "fault.mode must be down, flaky, slow, storm, malformed, status or crowded, but was " + text);
         }
 
         @JsonValue
@@ -49,7 +59,8 @@ public record Fault(String account, Mode mode, Double probability, Long latencyM
     public Fault {
         account = account == null ? "*" : account;
         if (mode == null) {
-            throw new IllegalArgumentException("fault.mode is required: down, flaky, slow, storm, malformed or status");
+            throw new IllegalArgumentException(
+                    "fault.mode is required: down, flaky, slow, storm, malformed, status or crowded");
         }
         probability = probability == null ? 1.0 : probability;
         if (probability < 0 || probability > 1) {
@@ -57,6 +68,9 @@ public record Fault(String account, Mode mode, Double probability, Long latencyM
         }
         latencyMs = latencyMs == null ? 0L : latencyMs;
         retryAfterMs = retryAfterMs == null ? 1000L : retryAfterMs;
+        if (mode == Mode.CROWDED && (limit == null || limit < 1)) {
+            throw new IllegalArgumentException("fault.limit must be >= 1 with mode crowded, but was " + limit);
+        }
         if (mode == Mode.STATUS && (status == null || status < 100 || status > 599)) {
             throw new IllegalArgumentException(
                     "fault.status must be an HTTP status with mode status, but was " + status);
@@ -65,18 +79,26 @@ public record Fault(String account, Mode mode, Double probability, Long latencyM
 
     /** A fault of {@code mode} (its JSON name: down, flaky, ...) on the account, hitting with {@code probability}. */
     public static Fault of(String account, String mode, double probability) {
-        return new Fault(account, Mode.parse(mode), probability, null, null, null);
+        return new Fault(account, Mode.parse(mode), probability, null, null, null, null);
     }
 
     public static Fault storm(String account, long retryAfterMs) {
-        return new Fault(account, Mode.STORM, 1.0, null, retryAfterMs, null);
+        return new Fault(account, Mode.STORM, 1.0, null, retryAfterMs, null, null);
     }
 
     public static Fault status(String account, int status) {
-        return new Fault(account, Mode.STATUS, 1.0, null, null, status);
+        return new Fault(account, Mode.STATUS, 1.0, null, null, status, null);
     }
 
     public static Fault slow(String account, long latencyMs) {
-        return new Fault(account, Mode.SLOW, 1.0, latencyMs, null, null);
+        return new Fault(account, Mode.SLOW, 1.0, latencyMs, null, null, null);
+    }
+
+    /**
+     * An account that serves at most {@code limit} calls at once without saying so (429 past it), each call
+     * {@code latencyPerCallMs} slower per call in flight.
+     */
+    public static Fault crowded(String account, int limit, long latencyPerCallMs) {
+        return new Fault(account, Mode.CROWDED, 1.0, latencyPerCallMs, null, null, limit);
     }
 }

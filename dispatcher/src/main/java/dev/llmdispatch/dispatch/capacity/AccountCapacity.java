@@ -72,6 +72,14 @@ final class AccountCapacity {
     /** Permits this worker holds: id to the end of its lease ({@link System#nanoTime()}). */
     private final Map<String, Long> held = new ConcurrentHashMap<>();
 
+    /** The fleet's adaptive concurrency limit as this worker last learned it (the ceiling while not cut). */
+    private volatile int adaptiveLimit;
+    /** Latency of healthy calls: a fast and a slow moving average, the first rising well above the second = overload. */
+    private double recentMillis;
+
+    private double usualMillis;
+    private long healthyCalls;
+
     private long declaredAtNanos;
     private long idleTicks;
 
@@ -91,6 +99,47 @@ final class AccountCapacity {
         this.keys = AccountKeys.of(settings.keyPrefix(), account.id());
         this.declaration = AccountKeys.Declaration.of(limits, settings.windowGuard());
         this.leaseMillis = callTimeout.plus(settings.leaseMargin()).toMillis();
+        this.adaptiveLimit = limits.hasConcurrencyLimit() ? limits.concurrency() : -1;
+    }
+
+    /**
+     * A cut takes the limit to 75% of itself, at most once per round trip at one limit fleet-wide (the calls refused
+     * together count once; a limit raised since is cut at once): the overloaded call's own time, twice, within 50 ms
+     * to 1 s.
+     */
+    static final int CUT_PERMILLE = 750;
+    /** Latency counts as rising when its recent average is this many times its usual one. */
+    static final double RISING = 2.0;
+
+    /**
+     * A call on this account ended: {@code overloaded} for a 429 or a timeout, else a success (other failures say
+     * nothing of load and are not reported); a success's latency joins the averages, and counts as overload when it
+     * has risen to {@link #RISING} times the usual. Moves the fleet's adaptive
+     * limit (no store call for a healthy call while the limit is at its ceiling).
+     */
+    void callEnded(boolean overloaded, long millis) {
+        if (!limits.adaptiveConcurrency()) {
+            return;
+        }
+        boolean cut = overloaded;
+        if (!overloaded) {
+            synchronized (this) {
+                healthyCalls++;
+                recentMillis = healthyCalls == 1 ? millis : recentMillis + 0.3 * (millis - recentMillis);
+                usualMillis = healthyCalls == 1 ? millis : usualMillis + 0.02 * (millis - usualMillis);
+                cut = healthyCalls >= 20 && recentMillis > RISING * usualMillis;
+            }
+        }
+        if (!cut && adaptiveLimit >= limits.concurrency()) {
+            return;
+        }
+        long roundTrip = Math.clamp(2 * millis, 50, 1_000);
+        adaptiveLimit = (int) store.adapt(keys, cut, limits.concurrency(), roundTrip, CUT_PERMILLE);
+    }
+
+    /** The fleet's adaptive concurrency limit as last learned here; -1 without a concurrency limit. */
+    int adaptiveLimit() {
+        return adaptiveLimit;
     }
 
     /** Takes capacity for one request without waiting: a new in-flight permit and places in the windows. */
@@ -152,6 +201,9 @@ final class AccountCapacity {
         return switch (d.reason()) {
             case GRANTED -> {
                 held.put(permitId, asked + TimeUnit.MILLISECONDS.toNanos(leaseMillis));
+                if (limits.hasConcurrencyLimit()) {
+                    adaptiveLimit = d.adaptiveLimit() >= 0 ? (int) d.adaptiveLimit() : limits.concurrency();
+                }
                 yield new Grant(
                         permitId,
                         requestId,

@@ -18,6 +18,7 @@ public record AccountKeys(
         String limits,
         String waiting,
         String waitingUntil,
+        String adaptive,
         String releasedChannel) {
 
     public static AccountKeys of(String keyPrefix, String accountId) {
@@ -31,6 +32,7 @@ public record AccountKeys(
                 base + "limits",
                 base + "waiting",
                 base + "waiting-until",
+                base + "adaptive",
                 RedisKeys.of(keyPrefix).released());
     }
 

@@ -10,6 +10,8 @@ package dev.llmdispatch.dispatch.capacity;
  * @param requestsInWindow requests admitted in the current window
  * @param tokensInWindow tokens charged in the current token window
  * @param rebuildingMillis how long admission still waits after the limit state vanished from Redis (0: it is whole)
+ * @param adaptiveLimit the fleet's adaptive concurrency limit as this worker last learned it (the concurrency limit
+ *     while not cut), or null without a concurrency limit
  */
 public record AccountUsage(
         Integer concurrencyLimit,
@@ -18,11 +20,13 @@ public record AccountUsage(
         long inFlight,
         long requestsInWindow,
         long tokensInWindow,
-        long rebuildingMillis) {
+        long rebuildingMillis,
+        Integer adaptiveLimit) {
 
     /** Free concurrency permits (Integer.MAX_VALUE without a limit). */
     public int availablePermits() {
-        return concurrencyLimit == null ? Integer.MAX_VALUE : (int) Math.max(0, concurrencyLimit - inFlight);
+        Integer limit = adaptiveLimit != null ? adaptiveLimit : concurrencyLimit;
+        return limit == null ? Integer.MAX_VALUE : (int) Math.max(0, limit - inFlight);
     }
 
     /** Requests left in the current window (Long.MAX_VALUE without a limit). */

@@ -354,7 +354,8 @@ public final class CapacityGate implements AutoCloseable {
                 u.inFlight(),
                 u.requestsInWindow(),
                 u.tokensInWindow(),
-                u.rebuildingMillis());
+                u.rebuildingMillis(),
+                c.adaptiveLimit() < 0 ? null : c.adaptiveLimit());
     }
 
     /** The enabled accounts this gate hands out capacity on. */

@@ -74,11 +74,24 @@ public interface CapacityStore {
      * @param serverMillis the store's clock at the decision
      * @param windowed     granted: whether the request sits in a request window (of any live worker's limits)
      * @param tokens       granted: the tokens it holds in the token window (clamped to the strictest quota), or 0
+     * @param adaptiveLimit granted: the fleet's adaptive concurrency limit, or -1 when it is not cut
      */
-    record Decision(Reason reason, long retryMillis, String epoch, long serverMillis, boolean windowed, long tokens) {
+    record Decision(
+            Reason reason,
+            long retryMillis,
+            String epoch,
+            long serverMillis,
+            boolean windowed,
+            long tokens,
+            long adaptiveLimit) {
 
         public Decision(Reason reason, long retryMillis, String epoch, long serverMillis) {
-            this(reason, retryMillis, epoch, serverMillis, false, 0);
+            this(reason, retryMillis, epoch, serverMillis, false, 0, -1);
+        }
+
+        public Decision(
+                Reason reason, long retryMillis, String epoch, long serverMillis, boolean windowed, long tokens) {
+            this(reason, retryMillis, epoch, serverMillis, windowed, tokens, -1);
         }
 
         public boolean granted() {
@@ -90,6 +103,12 @@ public interface CapacityStore {
     record Usage(long inFlight, long requestsInWindow, long tokensInWindow, long rebuildingMillis) {}
 
     Decision acquire(AccountKeys account, AccountKeys.Declaration limits, Ask ask);
+
+    /**
+     * Moves the account's adaptive concurrency limit (AIMD, see adapt.lua): a cut ({@code cut}) or one more healthy
+     * call; returns the limit now.
+     */
+    long adapt(AccountKeys account, boolean cut, int ceiling, long cutIntervalMillis, int factorPermille);
 
     /**
      * Replaces a request's token entry as granted ({@code id:estimate}) by what the provider used ({@code id:used}),

@@ -92,6 +92,19 @@ public final class Lease implements AutoCloseable {
         }
     }
 
+    /**
+     * How the call went, for the account's adaptive concurrency: {@code overloaded} for a 429 or a timeout. A store
+     * error leaves the limit as it is.
+     */
+    public void callEnded(boolean overloaded, long millis) {
+        try {
+            gate.accounts.get(slot.accountId()).callEnded(overloaded, millis);
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(Lease.class)
+                    .debug("account {}: adaptive limit not moved ({})", slot.accountId(), e.toString());
+        }
+    }
+
     /** The call is over: the permit goes back (or straight to a waiting job); the request keeps its window place. */
     @Override
     public synchronized void close() {

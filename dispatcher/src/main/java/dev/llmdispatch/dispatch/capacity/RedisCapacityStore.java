@@ -28,6 +28,7 @@ public final class RedisCapacityStore implements CapacityStore {
     private static final String DECLARE = script("declare.lua");
     private static final String WAITING = script("waiting.lua");
     private static final String CHARGE = script("charge.lua");
+    private static final String ADAPT = script("adapt.lua");
 
     private final RedissonClient redis;
     private final RScript scripts;
@@ -46,7 +47,15 @@ public final class RedisCapacityStore implements CapacityStore {
                 RScript.Mode.READ_WRITE,
                 ACQUIRE,
                 RScript.ReturnType.LIST,
-                List.of(a.state(), a.inFlight(), a.requests(), a.tokens(), a.limits(), a.waiting(), a.waitingUntil()),
+                List.of(
+                        a.state(),
+                        a.inFlight(),
+                        a.requests(),
+                        a.tokens(),
+                        a.limits(),
+                        a.waiting(),
+                        a.waitingUntil(),
+                        a.adaptive()),
                 ask.knownEpoch(),
                 ask.newEpoch(),
                 ask.quietOnNew() ? "1" : "0",
@@ -71,7 +80,8 @@ public final class RedisCapacityStore implements CapacityStore {
                 (String) r.get(3),
                 (Long) r.get(4),
                 granted && (Long) r.get(5) == 1,
-                granted ? (Long) r.get(6) : 0);
+                granted ? (Long) r.get(6) : 0,
+                r.size() > 7 ? (Long) r.get(7) : -1);
     }
 
     @Override
@@ -89,6 +99,21 @@ public final class RedisCapacityStore implements CapacityStore {
                 a.accountId(),
                 sent == null ? "" : sent.requestId(),
                 sent == null ? "0" : Long.toString(sent.millisAgo()));
+    }
+
+    @Override
+    public long adapt(AccountKeys a, boolean cut, int ceiling, long cutIntervalMillis, int factorPermille) {
+        return scripts.eval(
+                a.state(),
+                RScript.Mode.READ_WRITE,
+                ADAPT,
+                RScript.ReturnType.LONG,
+                List.of(a.adaptive(), a.inFlight()),
+                cut ? "cut" : "healthy",
+                Integer.toString(ceiling),
+                Long.toString(cutIntervalMillis),
+                Integer.toString(factorPermille),
+                "600000");
     }
 
     @Override

@@ -17,15 +17,29 @@ import java.time.ZonedDateTime;
  * @param tokensPer   the token window (sliding)
  * @param tokensReset when the token quota starts afresh each day, as the provider counts it: {@code "HH:mm[:ss] zone"}
  *                    ({@code "00:00 Asia/Shanghai"}); null: the window slides over {@code tokensPer}
+ * @param adaptive    whether the fleet lowers the account's concurrency below {@code concurrency} when it shows
+ *                    overload (429s, timeouts, rising latency) and raises it back when calls are healthy; null: yes
+ *                    (when it has a concurrency limit)
  */
 public record Limits(
-        Integer requests, Duration per, Integer concurrency, Long tokens, Duration tokensPer, String tokensReset) {
+        Integer requests,
+        Duration per,
+        Integer concurrency,
+        Long tokens,
+        Duration tokensPer,
+        String tokensReset,
+        Boolean adaptive) {
 
-    public static final Limits NONE = new Limits(null, null, null, null, null, null);
+    public static final Limits NONE = new Limits(null, null, null, null, null, null, null);
 
     /** The limits of an account whose token quota slides (or that has none). */
     public static Limits of(Integer requests, Duration per, Integer concurrency, Long tokens, Duration tokensPer) {
-        return new Limits(requests, per, concurrency, tokens, tokensPer, null);
+        return new Limits(requests, per, concurrency, tokens, tokensPer, null, null);
+    }
+
+    /** Whether the account's concurrency adapts to its load (it needs a concurrency limit as its ceiling). */
+    public boolean adaptiveConcurrency() {
+        return concurrency != null && !Boolean.FALSE.equals(adaptive);
     }
 
     /**

@@ -19,7 +19,9 @@
 -- KEYS[7] waiting until  zset: worker id -> server ms until which its entry holds
 -- ARGV[14] this worker's id ('' to ignore the fleet's waiting jobs)  ARGV[15] the asking job's urgency ms (its
 -- rank is now + this)  ARGV[16] entry ttl ms  ARGV[17] ranks closer than this ms count as equal
--- Returns {granted 1|0, reason, retry-after ms, epoch, server ms[, 1 if in a request window, tokens recorded]}
+-- KEYS[8] adaptive   hash: the fleet's adaptive concurrency limit (adapt.lua), when cut below the configured one
+-- Returns {granted 1|0, reason, retry-after ms, epoch, server ms[, 1 if in a request window, tokens recorded,
+-- the adaptive limit or -1]}
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -39,6 +41,10 @@ for _, d in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
     if span > maxTw then maxTw = span end
   end
 end
+
+-- the fleet's adaptive limit (adapt.lua), when it has cut below the configured concurrency
+local adaptive = tonumber(redis.call('HGET', KEYS[8], 'limit'))
+if adaptive and conc >= 0 and adaptive < conc then conc = adaptive end
 
 if ARGV[12] ~= '' and #reqs > 0 then
   -- the place of the request that ended on this permit counts from when it was written, not granted
@@ -175,4 +181,4 @@ end
 local recorded = 0
 if #toks > 0 and want > 0 then recorded = want end
 -- what the limits in force made of this request: whether it sits in a request window, and the tokens it holds
-return {1, 'GRANTED', 0, epoch, now, #reqs > 0 and 1 or 0, recorded}
+return {1, 'GRANTED', 0, epoch, now, #reqs > 0 and 1 or 0, recorded, adaptive or -1}

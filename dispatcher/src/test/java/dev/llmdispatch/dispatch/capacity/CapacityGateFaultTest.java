@@ -100,6 +100,11 @@ class CapacityGateFaultTest {
         public void charge(AccountKeys account, String grantedEntry, String usedEntry) {}
 
         @Override
+        public long adapt(AccountKeys account, boolean cut, int ceiling, long cutIntervalMillis, int factorPermille) {
+            return ceiling;
+        }
+
+        @Override
         public void publishWaiting(AccountKeys account, String workerId, Waiting waiting) {}
 
         @Override

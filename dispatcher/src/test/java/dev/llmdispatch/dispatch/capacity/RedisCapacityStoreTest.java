@@ -267,7 +267,7 @@ class RedisCapacityStoreTest {
         LocalTime resetAt = LocalTime.ofInstant(Instant.now().plusSeconds(3), ZoneOffset.UTC)
                 .truncatedTo(ChronoUnit.SECONDS);
         AccountKeys.Declaration daily = AccountKeys.Declaration.of(
-                new Limits(null, null, null, 100L, null, resetAt + " UTC"), Duration.ofMillis(500));
+                new Limits(null, null, null, 100L, null, resetAt + " UTC", null), Duration.ofMillis(500));
         assertThat(daily.tokenWindowMillis()).isLessThanOrEqualTo(AccountKeys.Declaration.DAILY_FROM);
 
         assertThat(askTokens(daily, 60).granted()).isTrue();

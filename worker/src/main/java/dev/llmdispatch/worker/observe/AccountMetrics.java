@@ -37,6 +37,14 @@ public class AccountMetrics {
                         .description("requests in flight on the account, whole fleet")
                         .tag("account", account)
                         .register(meters);
+                Gauge.builder(Metrics.ACCOUNT_ADAPTIVE_LIMIT, gate, g -> {
+                            Integer limit = g.usage(account).adaptiveLimit();
+                            return limit == null ? Double.NaN : limit;
+                        })
+                        .description("the fleet's adaptive limit on the account's calls in flight (its concurrency"
+                                + " limit while not cut)")
+                        .tag("account", account)
+                        .register(meters);
                 Gauge.builder(Metrics.ACCOUNT_WINDOW_REMAINING, gate, g -> {
                             long left = g.usage(account).requestsLeft();
                             return left == Long.MAX_VALUE ? Double.NaN : left;

@@ -42,6 +42,7 @@ public final class Metrics {
     public static final String EMERGENCY = "llm.dispatch.emergency";
     public static final String QUEUE_LAG = "llm.dispatch.queue.lag";
     public static final String ACCOUNT_IN_FLIGHT = "llm.dispatch.account.in.flight";
+    public static final String ACCOUNT_ADAPTIVE_LIMIT = "llm.dispatch.account.adaptive.limit";
     public static final String ACCOUNT_WINDOW_REMAINING = "llm.dispatch.account.window.remaining";
     public static final String ACCOUNT_BLOCKED = "llm.dispatch.account.blocked";
     public static final String CIRCUIT_STATE = "llm.dispatch.circuit.state";

@@ -103,6 +103,7 @@ public final class FleetStatus {
                     null,
                     null,
                     null,
+                    null,
                     null);
         }
         AccountUsage usage = gate.usage(a.id());
@@ -113,6 +114,11 @@ public final class FleetStatus {
                 limits.requests(),
                 per,
                 limits.concurrency(),
+                usage.adaptiveLimit() != null
+                                && usage.concurrencyLimit() != null
+                                && usage.adaptiveLimit() < usage.concurrencyLimit()
+                        ? usage.adaptiveLimit()
+                        : null,
                 usage.requestLimit() == null ? null : usage.requestsInWindow(),
                 (int) usage.inFlight(),
                 usage.rebuildingMillis() > 0 ? usage.rebuildingMillis() : null, // after the state vanished from Redis
