@@ -246,9 +246,9 @@ public final class JobDispatcher implements Dispatch {
                 outcome = classifier.classify(reply, job.kind());
                 health.record(slot.accountId(), outcome, reply.millis());
                 if (outcome instanceof Outcome.RateLimited || (reply.status() == 0 && reply.written())) {
-                    lease.callEnded(true, reply.millis()); // overload: a 429 or a timeout
+                    lease.callEnded(true, reply.millis(), job.kind().name()); // overload: a 429 or a timeout
                 } else if (outcome instanceof Outcome.Success) {
-                    lease.callEnded(false, reply.millis());
+                    lease.callEnded(false, reply.millis(), job.kind().name());
                 }
                 if (outcome instanceof Outcome.Success success) {
                     long used = ProviderReply.usedTokens(success.body());

@@ -36,8 +36,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * An account configured for 10 calls in flight that serves only 3 (more get 429) and slows down with each call in
- * flight: the fleet's adaptive limit comes down below the hidden limit, the 429s stop being a storm, and once the
- * account recovers the limit climbs back to the configured 10.
+ * flight: the fleet's adaptive limit comes down to the hidden limit (a sawtooth from it to one or two above), the 429s
+ * stop being a storm, and once the account recovers the limit climbs back to the configured 10.
  */
 @IntegrationTest
 class AdaptiveConcurrencyTest {
@@ -96,11 +96,16 @@ class AdaptiveConcurrencyTest {
                 List<CallLog.Call> secondHalf = calls.subList(calls.size() / 2, calls.size());
                 long refusedLater =
                         secondHalf.stream().filter(c -> c.status() == 429).count();
-                assertThat(gate.usage("hunyuan-1").adaptiveLimit())
-                        .as("settled below the hidden limit")
+                List<Integer> settled = new ArrayList<>(limits.subList(limits.size() / 2, limits.size()));
+                Collections.sort(settled);
+                // AIMD: a sawtooth between the hidden limit and one or two above it (where the next 429 cuts it back),
+                // never near the configured 10
+                assertThat(settled.get(settled.size() / 2))
+                        .as("median limit, second half of the flood")
                         .isLessThanOrEqualTo(4);
+                assertThat(settled.getLast()).as("highest limit, second half").isLessThanOrEqualTo(5);
                 assertThat(refusedLater)
-                        .as("429s in the second half of the flood (without adapting, about 7 of every 10 calls)")
+                        .as("429s in the second half of the flood")
                         .isLessThanOrEqualTo(secondHalf.size() / 5);
                 assertThat(new CallLogStats(secondHalf)
                                 .mostInFlight("hunyuan-1", secondHalf.get(0).atMillis(), Long.MAX_VALUE))

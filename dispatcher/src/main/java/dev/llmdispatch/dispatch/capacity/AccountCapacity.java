@@ -50,7 +50,8 @@ final class AccountCapacity {
             long askedNanos,
             Refusal refusal,
             long retryMillis,
-            boolean windowed) {
+            boolean windowed,
+            long serverMillis) {
         boolean granted() {
             return refusal == null;
         }
@@ -102,39 +103,46 @@ final class AccountCapacity {
         this.adaptiveLimit = limits.hasConcurrencyLimit() ? limits.concurrency() : -1;
     }
 
-    /**
-     * A cut takes the limit to 75% of itself, at most once per round trip at one limit fleet-wide (the calls refused
-     * together count once; a limit raised since is cut at once): the overloaded call's own time, twice, within 50 ms
-     * to 1 s.
-     */
+    /** A cut takes the limit to 75% of itself (at least 1). */
     static final int CUT_PERMILLE = 750;
     /** Latency counts as rising when its recent average is this many times its usual one. */
     static final double RISING = 2.0;
 
+    /** Latency of successful calls of one kind: a fast and a slow moving average, and how many there were. */
+    private static final class Latency {
+        double recent;
+        double usual;
+        long calls;
+    }
+
+    private final Map<String, Latency> latencies = new ConcurrentHashMap<>();
+
     /**
      * A call on this account ended: {@code overloaded} for a 429 or a timeout, else a success (other failures say
-     * nothing of load and are not reported); a success's latency joins the averages, and counts as overload when it
-     * has risen to {@link #RISING} times the usual. Moves the fleet's adaptive
-     * limit (no store call for a healthy call while the limit is at its ceiling).
+     * nothing of load and are not reported). A success's latency joins the averages of its kind ({@code kind}: chat and
+     * embeddings take different times), and counts as overload when the recent average (a tenth each call, so one slow
+     * answer does not make it) has risen to {@link #RISING} times the usual one over at least 50 calls. Moves the
+     * fleet's adaptive limit: a signal from a call granted before the last cut is not counted again (one cut per round
+     * of calls); no store call for a success while the limit is at its ceiling.
      */
-    void callEnded(boolean overloaded, long millis) {
+    void callEnded(Grant grant, boolean overloaded, long millis, String kind) {
         if (!limits.adaptiveConcurrency()) {
             return;
         }
         boolean cut = overloaded;
         if (!overloaded) {
-            synchronized (this) {
-                healthyCalls++;
-                recentMillis = healthyCalls == 1 ? millis : recentMillis + 0.3 * (millis - recentMillis);
-                usualMillis = healthyCalls == 1 ? millis : usualMillis + 0.02 * (millis - usualMillis);
-                cut = healthyCalls >= 20 && recentMillis > RISING * usualMillis;
+            Latency l = latencies.computeIfAbsent(kind, k -> new Latency());
+            synchronized (l) {
+                l.calls++;
+                l.recent = l.calls == 1 ? millis : l.recent + 0.1 * (millis - l.recent);
+                l.usual = l.calls == 1 ? millis : l.usual + 0.01 * (millis - l.usual);
+                cut = l.calls >= 50 && l.recent > RISING * l.usual;
             }
         }
         if (!cut && adaptiveLimit >= limits.concurrency()) {
             return;
         }
-        long roundTrip = Math.clamp(2 * millis, 50, 1_000);
-        adaptiveLimit = (int) store.adapt(keys, cut, limits.concurrency(), roundTrip, CUT_PERMILLE);
+        adaptiveLimit = (int) store.adapt(keys, cut, limits.concurrency(), grant.serverMillis(), CUT_PERMILLE);
     }
 
     /** The fleet's adaptive concurrency limit as last learned here; -1 without a concurrency limit. */
@@ -211,7 +219,8 @@ final class AccountCapacity {
                         asked,
                         null,
                         0,
-                        d.windowed());
+                        d.windowed(),
+                        d.serverMillis());
             }
             case CONCURRENCY -> refused(Refusal.CONCURRENCY, 0);
             case LOST_PERMIT -> {
@@ -227,7 +236,7 @@ final class AccountCapacity {
     }
 
     private static Grant refused(Refusal refusal, long retryMillis) {
-        return new Grant(null, null, null, 0, refusal, Math.min(retryMillis, MAX_RETRY_MILLIS), false);
+        return new Grant(null, null, null, 0, refusal, Math.min(retryMillis, MAX_RETRY_MILLIS), false, 0);
     }
 
     /** Charges a request's token quota with the tokens the provider says it used, instead of the estimate. */

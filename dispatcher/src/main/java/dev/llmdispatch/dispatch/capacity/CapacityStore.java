@@ -106,9 +106,9 @@ public interface CapacityStore {
 
     /**
      * Moves the account's adaptive concurrency limit (AIMD, see adapt.lua): a cut ({@code cut}) or one more healthy
-     * call; returns the limit now.
+     * call, of a call granted at {@code grantedAtMillis} (the store's clock); returns the limit now.
      */
-    long adapt(AccountKeys account, boolean cut, int ceiling, long cutIntervalMillis, int factorPermille);
+    long adapt(AccountKeys account, boolean cut, int ceiling, long grantedAtMillis, int factorPermille);
 
     /**
      * Replaces a request's token entry as granted ({@code id:estimate}) by what the provider used ({@code id:used}),

@@ -96,9 +96,9 @@ public final class Lease implements AutoCloseable {
      * How the call went, for the account's adaptive concurrency: {@code overloaded} for a 429 or a timeout. A store
      * error leaves the limit as it is.
      */
-    public void callEnded(boolean overloaded, long millis) {
+    public void callEnded(boolean overloaded, long millis, String kind) {
         try {
-            gate.accounts.get(slot.accountId()).callEnded(overloaded, millis);
+            gate.accounts.get(slot.accountId()).callEnded(grant, overloaded, millis, kind);
         } catch (RuntimeException e) {
             LoggerFactory.getLogger(Lease.class)
                     .debug("account {}: adaptive limit not moved ({})", slot.accountId(), e.toString());

@@ -102,7 +102,7 @@ public final class RedisCapacityStore implements CapacityStore {
     }
 
     @Override
-    public long adapt(AccountKeys a, boolean cut, int ceiling, long cutIntervalMillis, int factorPermille) {
+    public long adapt(AccountKeys a, boolean cut, int ceiling, long grantedAtMillis, int factorPermille) {
         return scripts.eval(
                 a.state(),
                 RScript.Mode.READ_WRITE,
@@ -111,7 +111,7 @@ public final class RedisCapacityStore implements CapacityStore {
                 List.of(a.adaptive(), a.inFlight()),
                 cut ? "cut" : "healthy",
                 Integer.toString(ceiling),
-                Long.toString(cutIntervalMillis),
+                Long.toString(grantedAtMillis),
                 Integer.toString(factorPermille),
                 "600000");
     }

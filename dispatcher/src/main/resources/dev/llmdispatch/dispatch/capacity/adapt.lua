@@ -1,11 +1,12 @@
 -- An account's adaptive concurrency limit, fleet-wide (AIMD): cut by a factor on a sign of overload (a 429, a
--- timeout, latency rising), once per interval at one limit so that one burst of refusals counts once (a limit raised
--- since the last cut is cut at once); raised by one after four rounds of healthy calls at that limit (4 x limit) made
+-- timeout, latency rising) from a call granted since the last cut (the calls of one round that meet the overload
+-- together count once, as TCP cuts once per window); raised by one after four rounds of healthy calls at that limit (4 x limit) made
 -- while it was in use (at least half of it in flight: a limit nobody reaches proves nothing); never below 1 nor above
 -- the ceiling.
 -- KEYS[1] adaptive   hash: limit, healthy (calls since the last change), cutAt (server ms), cutTo (the limit it set)
 -- KEYS[2] in-flight  zset: permit id -> server ms its lease ends
--- ARGV[1] 'cut' or 'healthy'   ARGV[2] the ceiling (the configured concurrency)   ARGV[3] ms between cuts
+-- ARGV[1] 'cut' or 'healthy'   ARGV[2] the ceiling (the configured concurrency)   ARGV[3] when the call was granted
+-- (server ms)
 -- ARGV[4] the cut's factor in thousandths (700: to 70%)   ARGV[5] ms the state is kept after its last change
 -- Returns the limit now.
 local t = redis.call('TIME')
@@ -15,21 +16,20 @@ local limit = tonumber(redis.call('HGET', KEYS[1], 'limit')) or ceiling
 if limit > ceiling then limit = ceiling end
 if ARGV[1] == 'cut' then
   local cutAt = tonumber(redis.call('HGET', KEYS[1], 'cutAt')) or 0
-  local cutTo = tonumber(redis.call('HGET', KEYS[1], 'cutTo')) or ceiling
-  if now - cutAt >= tonumber(ARGV[3]) or limit > cutTo then
+  if tonumber(ARGV[3]) >= cutAt then
     limit = math.max(1, math.floor(limit * tonumber(ARGV[4]) / 1000))
-    redis.call('HSET', KEYS[1], 'limit', limit, 'healthy', 0, 'cutAt', now, 'cutTo', limit)
+    redis.call('HSET', KEYS[1], 'limit', limit, 'healthy', 0, 'cutAt', now)
+    redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
   end
 elseif limit < ceiling and 2 * redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') >= limit then
   local healthy = redis.call('HINCRBY', KEYS[1], 'healthy', 1)
   if healthy >= 4 * limit then
     limit = limit + 1
     redis.call('HSET', KEYS[1], 'limit', limit, 'healthy', 0)
+    redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5])) -- kept this long after its last change, then back to the ceiling
   end
 end
 if limit >= ceiling then
   redis.call('DEL', KEYS[1]) -- at the ceiling: nothing to keep
-else
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
 end
 return limit

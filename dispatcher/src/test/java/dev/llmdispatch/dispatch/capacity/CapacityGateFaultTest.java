@@ -100,7 +100,7 @@ class CapacityGateFaultTest {
         public void charge(AccountKeys account, String grantedEntry, String usedEntry) {}
 
         @Override
-        public long adapt(AccountKeys account, boolean cut, int ceiling, long cutIntervalMillis, int factorPermille) {
+        public long adapt(AccountKeys account, boolean cut, int ceiling, long grantedAtMillis, int factorPermille) {
             return ceiling;
         }
 

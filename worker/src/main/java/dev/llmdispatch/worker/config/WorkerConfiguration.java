@@ -8,6 +8,7 @@ import dev.llmdispatch.dispatch.JobDispatcher;
 import dev.llmdispatch.dispatch.cache.CachingDispatch;
 import dev.llmdispatch.dispatch.cache.RedisResponseCache;
 import dev.llmdispatch.dispatch.cache.ResponseCache;
+import dev.llmdispatch.dispatch.capacity.AccountUsage;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.dispatch.config.AccountSettings;
@@ -208,8 +209,12 @@ public class WorkerConfiguration {
             long limit = 0;
             for (AccountSettings a : p.accounts()) {
                 if (a.enabled() && a.limits().concurrency() != null) {
-                    inFlight += gate.usage(a.id()).inFlight();
-                    limit += a.limits().concurrency();
+                    AccountUsage usage = gate.usage(a.id());
+                    inFlight += usage.inFlight();
+                    // the limit in force: the fleet's adaptive one when overload has cut it
+                    limit += usage.adaptiveLimit() != null
+                            ? usage.adaptiveLimit()
+                            : a.limits().concurrency();
                 }
             }
             return limit == 0 ? 0 : inFlight / (double) limit;
