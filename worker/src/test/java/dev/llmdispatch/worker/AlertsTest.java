@@ -60,6 +60,11 @@ class AlertsTest {
                         infra,
                         ns,
                         simulator.baseUrl(),
+                        // these rules watch a fixed concurrency: the fleet's own answer to a slow provider (adaptive
+                        // concurrency cutting the limit as latency rises) would thin out the calls they count
+                        "--dispatch.providers.nvidia.accounts[0].limits.adaptive=false",
+                        "--dispatch.providers.nvidia.accounts[1].limits.adaptive=false",
+                        "--dispatch.providers.hunyuan.accounts[0].limits.adaptive=false",
                         "--dispatch.alerts.window=2s",
                         "--dispatch.alerts.min-calls=5",
                         "--dispatch.alerts.check-interval=200ms",
