@@ -32,6 +32,18 @@ public final class MissionAccounts {
     }
 
     /**
+     * The mission's accounts, keys and error styles with no request window and {@code concurrency} in flight each: for
+     * tests about something other than the limits (the path, routing, a fault), where the simulator must not refuse.
+     */
+    public static List<SimAccount> generous(int concurrency) {
+        return List.of(
+                new SimAccount("nvidia-1", NVIDIA_1_KEY, 0, null, concurrency, 0, "nvidia"),
+                new SimAccount("nvidia-2", NVIDIA_2_KEY, 0, null, concurrency, 0, "nvidia"),
+                new SimAccount("hunyuan-1", HUNYUAN_1_KEY, 0, null, concurrency, 0, "openai"),
+                new SimAccount("siliconflow-1", SILICONFLOW_1_KEY, 0, null, concurrency, 0, "siliconflow"));
+    }
+
+    /**
      * Worker command-line properties that point the contract's providers (nvidia, hunyuan, siliconflow) at a
      * simulator serving {@link #accounts}{@code (timeScale)}, with the same limits and keys. (A list given on
      * the command line replaces the configured one whole, so every account field is set.)

@@ -50,11 +50,7 @@ class AdaptiveConcurrencyTest {
             throws Exception {
         String ns = "adaptive";
         Topics topics = WorkerHarness.topics(ns);
-        List<SimAccount> accounts = List.of(
-                new SimAccount("nvidia-1", MissionAccounts.NVIDIA_1_KEY, 0, null, 50, 0, "nvidia"),
-                new SimAccount("nvidia-2", MissionAccounts.NVIDIA_2_KEY, 0, null, 50, 0, "nvidia"),
-                new SimAccount("hunyuan-1", MissionAccounts.HUNYUAN_1_KEY, 0, null, 50, 0, "openai"),
-                new SimAccount("siliconflow-1", MissionAccounts.SILICONFLOW_1_KEY, 0, null, 50, 0, "siliconflow"));
+        List<SimAccount> accounts = MissionAccounts.generous(50);
         List<String> args = new ArrayList<>(WorkerHarness.workerArgs(
                 infra,
                 ns,

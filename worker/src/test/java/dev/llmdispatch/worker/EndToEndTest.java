@@ -48,11 +48,7 @@ class EndToEndTest {
     @Test
     void answers_300_mixed_jobs_exactly_once_with_metadata_echoed(Infrastructure infra) throws Exception {
         // limits generous enough that this test is about the path, not the limits (those are enforced fleet-wide later)
-        List<SimAccount> accounts = List.of(
-                new SimAccount("nvidia-1", MissionAccounts.NVIDIA_1_KEY, 0, null, 50, 0, "nvidia"),
-                new SimAccount("nvidia-2", MissionAccounts.NVIDIA_2_KEY, 0, null, 50, 0, "nvidia"),
-                new SimAccount("hunyuan-1", MissionAccounts.HUNYUAN_1_KEY, 0, null, 50, 0, "openai"),
-                new SimAccount("siliconflow-1", MissionAccounts.SILICONFLOW_1_KEY, 0, null, 50, 0, "siliconflow"));
+        List<SimAccount> accounts = MissionAccounts.generous(50);
         Topics topics = WorkerHarness.topics("e2e");
         try (Simulator simulator = Simulator.start(SimulatorConfig.of(accounts, LatencyModel.uniform(5, 40)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, "e2e", simulator.baseUrl());

@@ -38,11 +38,7 @@ class WeightedSplitTest {
         String ns = "split";
         Topics topics = WorkerHarness.topics(ns);
         // room everywhere, so that a job's first choice always takes it: the split is the weights', not the limits'
-        List<SimAccount> accounts = List.of(
-                new SimAccount("nvidia-1", MissionAccounts.NVIDIA_1_KEY, 0, null, 500, 0, "nvidia"),
-                new SimAccount("nvidia-2", MissionAccounts.NVIDIA_2_KEY, 0, null, 500, 0, "nvidia"),
-                new SimAccount("hunyuan-1", MissionAccounts.HUNYUAN_1_KEY, 0, null, 500, 0, "openai"),
-                new SimAccount("siliconflow-1", MissionAccounts.SILICONFLOW_1_KEY, 0, null, 500, 0, "siliconflow"));
+        List<SimAccount> accounts = MissionAccounts.generous(500);
         List<String> args = new ArrayList<>(WorkerHarness.workerArgs(
                 infra,
                 ns,
