@@ -179,19 +179,29 @@ class ResilienceTest {
         List<Worker> fleet = List.of(worker(), worker());
         simulator.inject(Fault.storm("hunyuan-1", 1500));
 
-        List<DispatchOutcome> outcomes = runAll(fleet, jobs("storm-", 40, Tier.TIER_2));
-
-        assertThat(outcomes).allSatisfy(o -> assertThat(o.status()).isEqualTo(JobStatus.SUCCEEDED));
-        List<CallLog.Call> hunyuan = simulator.calls().all().stream()
-                .filter(c -> "hunyuan-1".equals(c.account()))
-                .toList();
-        long firstStorm = hunyuan.stream()
-                .filter(c -> c.status() == 429)
+        // one worker meets the storm; the other has never called hunyuan-1 and must hear of the rest from it
+        DispatchOutcome first = runAll(List.of(fleet.get(0)), jobs("storm-first-", 1, Tier.TIER_2))
+                .get(0);
+        assertThat(first.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(first.account()).startsWith("nvidia");
+        long firstStorm = simulator.calls().all().stream()
+                .filter(c -> "hunyuan-1".equals(c.account()) && c.status() == 429)
                 .mapToLong(CallLog.Call::atMillis)
                 .min()
                 .orElseThrow();
-        // calls already on their way when the first 429 came back may still arrive; none starts after it
-        assertThat(hunyuan.stream().filter(c -> c.atMillis() > firstStorm + 50 && c.atMillis() < firstStorm + 1450))
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> fleet.get(1).cooldowns().isBlocked("hunyuan-1"));
+
+        List<DispatchOutcome> outcomes = runAll(fleet, jobs("storm-", 40, Tier.TIER_2));
+
+        assertThat(outcomes).allSatisfy(o -> assertThat(o.status()).isEqualTo(JobStatus.SUCCEEDED));
+        // every call of the flood starts after both workers know of the rest: none may reach hunyuan-1 until the
+        // Retry-After (1500 ms from the 429, which came back after firstStorm) is over
+        assertThat(simulator.calls().all())
+                .filteredOn(c -> "hunyuan-1".equals(c.account())
+                        && c.jobId().startsWith("storm-")
+                        && !c.jobId().startsWith("storm-first-")
+                        && c.atMillis() < firstStorm + 1450)
                 .as("calls to hunyuan-1 while it rests")
                 .isEmpty();
         assertThat(outcomes.stream()
