@@ -2,8 +2,11 @@
 -- timeout, latency rising) from a call granted since the last cut (the calls of one round that meet the overload
 -- together count once, as TCP cuts once per window); raised by one after four rounds of healthy calls at that limit (4 x limit) made
 -- while it was in use (at least half of it in flight: a limit nobody reaches proves nothing); never below 1 nor above
--- the ceiling.
--- KEYS[1] adaptive   hash: limit, healthy (calls since the last change), cutAt (server ms), cutTo (the limit it set)
+-- the ceiling. The level a cut came from is remembered ('hurt'): climbing back to it, and from it to the next, takes
+-- eight times as many healthy calls, so the limit rests at the highest level that served and probes the one that did
+-- not only now and then (as TCP CUBIC flattens out around the window where it last lost); once the limit is past it,
+-- it is forgotten.
+-- KEYS[1] adaptive   hash: limit, healthy (calls since the last change), cutAt (server ms), hurt (the level cut from)
 -- KEYS[2] in-flight  zset: permit id -> server ms its lease ends
 -- ARGV[1] 'cut' or 'healthy'   ARGV[2] the ceiling (the configured concurrency)   ARGV[3] when the call was granted
 -- (server ms)
@@ -17,15 +20,20 @@ if limit > ceiling then limit = ceiling end
 if ARGV[1] == 'cut' then
   local cutAt = tonumber(redis.call('HGET', KEYS[1], 'cutAt')) or 0
   if tonumber(ARGV[3]) >= cutAt then
+    local hurt = limit
     limit = math.max(1, math.floor(limit * tonumber(ARGV[4]) / 1000))
-    redis.call('HSET', KEYS[1], 'limit', limit, 'healthy', 0, 'cutAt', now)
+    redis.call('HSET', KEYS[1], 'limit', limit, 'healthy', 0, 'cutAt', now, 'hurt', hurt)
     redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
   end
 elseif limit < ceiling and 2 * redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') >= limit then
   local healthy = redis.call('HINCRBY', KEYS[1], 'healthy', 1)
-  if healthy >= 4 * limit then
+  local hurt = tonumber(redis.call('HGET', KEYS[1], 'hurt')) or (ceiling + 1)
+  local rounds = 4
+  if limit + 1 >= hurt then rounds = 32 end -- up to the level that drew the last cut and past it: slowly
+  if healthy >= rounds * limit then
     limit = limit + 1
     redis.call('HSET', KEYS[1], 'limit', limit, 'healthy', 0)
+    if limit > hurt then redis.call('HDEL', KEYS[1], 'hurt') end
     redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5])) -- kept this long after its last change, then back to the ceiling
   end
 end

@@ -282,6 +282,40 @@ class RedisCapacityStoreTest {
                 .isEqualTo(50);
     }
 
+    @Test
+    void the_adaptive_limit_moves_slowly_around_the_level_it_was_cut_from_and_forgets_it_once_past() {
+        AccountKeys.Declaration limits = limits(10, -1, 60_000);
+        for (int i = 0; i < 5; i++) { // half of the ceiling in flight: the limit is in use, so healthy calls count
+            assertThat(ask(limits, "").granted()).isTrue();
+        }
+        long later = System.currentTimeMillis() + 60_000; // granted after any cut: each cut below counts
+        assertThat(store.adapt(keys, true, 10, later, 750))
+                .as("cut from the ceiling")
+                .isEqualTo(7);
+        assertThat(store.adapt(keys, true, 10, later, 750)).as("cut from 7").isEqualTo(5);
+        assertThat(healthy(4 * 5)).as("5 -> 6: four rounds").isEqualTo(6);
+        assertThat(healthy(4 * 6))
+                .as("6 -> 7, the level of the last cut: not after four rounds")
+                .isEqualTo(6);
+        assertThat(healthy(32 * 6 - 4 * 6)).as("... but after thirty-two").isEqualTo(7);
+        assertThat(healthy(4 * 7))
+                .as("7 -> 8, past it: not after four rounds either")
+                .isEqualTo(7);
+        assertThat(healthy(32 * 7 - 4 * 7)).as("... but after thirty-two").isEqualTo(8);
+        assertThat(healthy(4 * 8))
+                .as("8 -> 9: the cut level forgotten, four rounds again")
+                .isEqualTo(9);
+    }
+
+    /** Reports {@code n} healthy calls; the limit after the last. */
+    private long healthy(int n) {
+        long limit = -1;
+        for (int i = 0; i < n; i++) {
+            limit = store.adapt(keys, false, 10, 0, 750);
+        }
+        return limit;
+    }
+
     private Decision askTokens(AccountKeys.Declaration limits, long tokens) {
         long n = ids.incrementAndGet();
         return store.acquire(
