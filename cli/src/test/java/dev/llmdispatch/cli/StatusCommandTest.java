@@ -49,7 +49,7 @@ class StatusCommandTest {
     void shows_live_use_that_the_simulator_confirms(Infrastructure infra) throws Exception {
         Topics topics = new Topics("st.jobs.high", "st.jobs.medium", "st.jobs.low", "llm.results.st", "st.jobs.dlt", 3);
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(3000)));
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(6000)));
                 ConfigurableApplicationContext worker = startWorker(infra, simulator, topics);
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)
@@ -62,7 +62,8 @@ class StatusCommandTest {
             }
             client.submitAll(jobs, Priority.MEDIUM);
             String address = "http://127.0.0.1:" + worker.getEnvironment().getProperty("local.server.port");
-            // 12 calls of 3 s each: hunyuan-1 full (5), then nvidia-1 (5) and nvidia-2 (2)
+            // 12 calls of 6 s each (as long as nvidia's window at this time scale, so that the calls are still in
+            // flight while their requests are in the window): hunyuan-1 full (5), then nvidia-1 (5) and nvidia-2 (2)
             await().atMost(Duration.ofSeconds(20))
                     .until(() -> (int) simulator.stats().get("nvidia-2").get("inFlight") == 2);
 

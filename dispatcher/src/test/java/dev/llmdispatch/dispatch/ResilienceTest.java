@@ -232,6 +232,9 @@ class ResilienceTest {
         // one job first, so that the refusal is known before the rest start
         assertThat(runAll(fleet, jobs("key-first-", 1, Tier.TIER_2)).get(0).account())
                 .startsWith("nvidia");
+        // the other worker hears of it (pub/sub) before the flood: what is tested is that it then never calls
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> fleet.get(1).cooldowns().isBlocked("hunyuan-1"));
 
         List<DispatchOutcome> outcomes = runAll(fleet, jobs("key-", 20, Tier.TIER_2));
 
@@ -258,6 +261,8 @@ class ResilienceTest {
                     .isEqualTo(JobStatus.SUCCEEDED);
         }
         assertThat(alerts).contains("circuit nvidia-1");
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> fleet.get(1).cooldowns().isBlocked("nvidia-1"));
         long openedAt = System.currentTimeMillis();
 
         List<DispatchOutcome> outcomes = runAll(fleet, jobs("down-b-", 30, Tier.TIER_1));

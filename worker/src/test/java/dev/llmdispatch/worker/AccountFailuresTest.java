@@ -10,6 +10,7 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.Fault;
 import dev.llmdispatch.simulator.LatencyModel;
@@ -137,6 +138,10 @@ class AccountFailuresTest {
                 assertThat(a.account()).isEqualTo("hunyuan-1");
                 assertThat(a.status()).isEqualTo(401);
             });
+            for (int w = 0; w < 2; w++) { // both workers know of the refusal before the rest are sent
+                Cooldowns cooldowns = fleet.get(w).getBean(Cooldowns.class);
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> cooldowns.isBlocked("hunyuan-1"));
+            }
             List<Job> jobs = new ArrayList<>();
             for (int i = 1; i <= 30; i++) {
                 jobs.add(Job.chat("k-" + i, "hi " + i).toBuilder()

@@ -144,7 +144,6 @@ class ExactlyOnceTest {
                     List<CallLog.Call> these = calls.get(id);
                     assertThat(these).hasSize(2);
                     assertThat(these.getFirst().client()).endsWith(killed);
-                    assertThat(these.getFirst().atMillis()).isLessThanOrEqualTo(killedAt);
                 });
             }
         } finally {

@@ -19,8 +19,8 @@ class JobClaimsTest {
     void one_run_of_a_job_at_a_time_and_a_dead_holders_claim_lapses(Infrastructure infra) {
         RedissonClient redis = RedisConnections.create(infra.redisUrl());
         try {
-            JobClaims here = new JobClaims(redis, "claims-test", Duration.ofMillis(600));
-            JobClaims there = new JobClaims(redis, "claims-test", Duration.ofMillis(600));
+            JobClaims here = new JobClaims(redis, "claims-test", Duration.ofSeconds(2));
+            JobClaims there = new JobClaims(redis, "claims-test", Duration.ofSeconds(2));
 
             JobClaims.Claim first = here.tryClaim("job-1");
             assertThat(first).isNotNull();
@@ -31,17 +31,17 @@ class JobClaimsTest {
             assertThat(there.tryClaim("job-2")).as("another job").isNotNull();
 
             // renewed while it runs: still held after several leases
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < 5; i++) {
                 here.renewAll();
                 assertThat(there.tryClaim("job-1")).isNull();
-                await().pollDelay(Duration.ofMillis(200)).until(() -> true);
+                await().pollDelay(Duration.ofMillis(500)).until(() -> true);
             }
             here.release(first);
             JobClaims.Claim taken = there.tryClaim("job-1");
             assertThat(taken).as("released: the next run takes it").isNotNull();
 
             // its holder dies (no renewal, no release): it lapses after the lease
-            await().atMost(Duration.ofSeconds(5)).until(() -> here.tryClaim("job-1") != null);
+            await().atMost(Duration.ofSeconds(10)).until(() -> here.tryClaim("job-1") != null);
             // releasing a claim that lapsed and was taken does not free the new holder's
             there.release(taken);
             assertThat(there.tryClaim("job-1")).isNull();

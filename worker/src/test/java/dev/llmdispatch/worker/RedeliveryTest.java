@@ -43,9 +43,11 @@ class RedeliveryTest {
                 ConfigurableApplicationContext worker =
                         WorkerHarness.startWorker(infra, "redeliver", simulator.baseUrl());
                 KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra)) {
+            WorkerHarness.awaitBalanced(
+                    topics, worker); // a worker that has its partitions: the deadline is for the job
             Job answered = Job.chat("again-ok", "hi").toBuilder()
                     .tier(Tier.TIER_2)
-                    .deadline(Instant.now().plusSeconds(3))
+                    .deadline(Instant.now().plusSeconds(8))
                     .build();
             Job expired = Job.chat("again-late", "hi").toBuilder()
                     .tier(Tier.TIER_2)
@@ -60,7 +62,7 @@ class RedeliveryTest {
                             && results(infra, topics, "again-late").size() == 1);
 
             // the same records again once the first job's deadline has passed too, then a replay of the late one
-            await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(answered.deadline()));
+            await().atMost(Duration.ofSeconds(20)).until(() -> Instant.now().isAfter(answered.deadline()));
             producer.send(new ProducerRecord<>(topics.high(), answered.id(), JobCodec.toBytes(answered)))
                     .get();
             producer.send(new ProducerRecord<>(topics.high(), expired.id(), JobCodec.toBytes(expired)))

@@ -90,7 +90,7 @@ class HandoverTest {
                     .until(() -> starter.inFlight() == 4 && waitingForCapacity.size() == 1);
             // the call at offset 1 finishes during the hand-over; the one at 2 never does
             CountDownLatch finishing = releases.computeIfAbsent(1L, o -> new CountDownLatch(1));
-            int cancelled = handover.revoke(List.of(MOVING), Duration.ofMillis(600), () -> {
+            int cancelled = handover.revoke(List.of(MOVING), Duration.ofSeconds(3), () -> {
                 finishing.countDown();
                 starter.drainEnded(committed::add);
             });
