@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         version = "llm-dispatch 0.1.0",
         description = "Submit batches of LLM jobs and work with llm-dispatch.",
-        subcommands = {SubmitCommand.class, DlqCommand.class, StatusCommand.class})
+        subcommands = {SubmitCommand.class, DlqCommand.class, StatusCommand.class, KeysCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

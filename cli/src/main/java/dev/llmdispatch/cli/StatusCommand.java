@@ -4,13 +4,10 @@ import dev.llmdispatch.api.StatusReport;
 import dev.llmdispatch.api.StatusReport.AccountStatus;
 import dev.llmdispatch.contract.JobCodec;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -22,8 +19,8 @@ import picocli.CommandLine.Spec;
         description = "Live use of every account, circuits, cooldowns, queue lag and the emergency flag.")
 final class StatusCommand implements Callable<Integer> {
 
-    @Option(names = "--worker", description = "any worker's HTTP address (default ${DEFAULT-VALUE})")
-    String worker = System.getenv().getOrDefault("LLM_DISPATCH_WORKER", "http://localhost:8080");
+    @Mixin
+    WorkerAddress address = new WorkerAddress();
 
     @Option(names = "--json", description = "the raw JSON, for scripts")
     boolean json;
@@ -37,21 +34,15 @@ final class StatusCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         String body;
         try {
-            HttpResponse<String> response = HttpClient.newBuilder()
-                    .connectTimeout(Duration.ofSeconds(5))
-                    .build()
-                    .send(
-                            HttpRequest.newBuilder(URI.create(worker + "/admin/status"))
-                                    .timeout(Duration.ofSeconds(30))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response =
+                    address.send(address.request("/admin/status").build());
             if (response.statusCode() != 200) {
-                err.println("llm-dispatch: the worker at " + worker + " answered HTTP " + response.statusCode());
+                err.println(address.refused(response));
                 return 2;
             }
             body = response.body();
         } catch (Exception e) {
-            err.println("llm-dispatch: cannot reach the worker at " + worker + ": " + e);
+            err.println("llm-dispatch: cannot reach the worker at " + address.worker + ": " + e);
             return 2;
         }
         if (json) {

@@ -42,6 +42,9 @@ import tools.jackson.databind.JsonNode;
 @IntegrationTest
 class StatusCommandTest {
 
+    private static final String ADMIN_TOKEN = "cli-test-admin-token";
+    private static final String TENANT_KEY = "sk-cli-test-key";
+
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
@@ -67,7 +70,8 @@ class StatusCommandTest {
             await().atMost(Duration.ofSeconds(20))
                     .until(() -> (int) simulator.stats().get("nvidia-2").get("inFlight") == 2);
 
-            assertThat(run("status", "--worker", address, "--json")).isZero();
+            assertThat(run("status", "--worker", address, "--admin-token", ADMIN_TOKEN, "--json"))
+                    .isZero();
             JsonNode status = JobCodec.mapper().readTree(out.toString());
             assertThat(JobCodec.mapper()
                             .readValue(out.toString(), StatusReport.class)
@@ -88,7 +92,8 @@ class StatusCommandTest {
             assertThat(status.path("emergency").asBoolean()).isFalse();
             assertThat(status.path("queueLag").path("MEDIUM").asLong()).isEqualTo(12);
 
-            assertThat(run("status", "--worker", address)).isZero();
+            assertThat(run("status", "--worker", address, "--admin-token", ADMIN_TOKEN))
+                    .isZero();
             assertThat(out.toString())
                     .contains("hunyuan-1")
                     .contains("5/5")
@@ -135,14 +140,96 @@ class StatusCommandTest {
             HttpResponse<String> accepted = post(http, address + "/api/jobs?priority=low&wait=0", job("sr-2"));
             assertThat(accepted.statusCode()).isEqualTo(202);
             assertThat(JobCodec.mapper().readValue(accepted.body(), SubmitAccepted.class))
-                    .isEqualTo(new SubmitAccepted("sr-2", "LOW"));
+                    .isEqualTo(new SubmitAccepted("apps:sr-2", "LOW")); // a tenant's ids are namespaced
 
             HttpResponse<String> answered = post(http, address + "/api/jobs?priority=HIGH", job("sr-3"));
             assertThat(answered.statusCode()).isEqualTo(200);
             JobResult result = JobCodec.readResult(answered.body().getBytes(StandardCharsets.UTF_8));
-            assertThat(result.id()).isEqualTo("sr-3");
+            assertThat(result.id()).isEqualTo("apps:sr-3");
             assertThat(result.status()).isEqualTo(JobStatus.SUCCEEDED);
             assertThat(result.completedAt()).isNotNull();
+
+            // locked down: every admin route, the dashboard and actuator (but health) want the admin token
+            for (String route : List.of(
+                    "/admin/status",
+                    "/admin/dashboard",
+                    "/admin/dead-letters",
+                    "/admin/keys",
+                    "/admin/tenants",
+                    "/dashboard",
+                    "/actuator/prometheus",
+                    "/actuator/metrics")) {
+                HttpResponse<String> refused = http.send(
+                        HttpRequest.newBuilder(URI.create(address + route)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(refused.statusCode()).as(route).isEqualTo(401);
+                HttpResponse<String> wrong = http.send(
+                        HttpRequest.newBuilder(URI.create(address + route))
+                                .header("Authorization", "Bearer " + TENANT_KEY) // a tenant's key is not the admin's
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(wrong.statusCode()).as(route + " with a tenant key").isEqualTo(401);
+            }
+            for (String route : List.of("/admin/dead-letters/replay")) {
+                HttpResponse<String> refused = http.send(
+                        HttpRequest.newBuilder(URI.create(address + route))
+                                .POST(HttpRequest.BodyPublishers.noBody())
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(refused.statusCode()).as(route).isEqualTo(401);
+            }
+            assertThat(http.send(
+                                    HttpRequest.newBuilder(URI.create(address + "/actuator/health"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode())
+                    .as("health stays open for probes")
+                    .isEqualTo(200);
+            assertThat(http.send(
+                                    HttpRequest.newBuilder(URI.create(address + "/api/jobs"))
+                                            .header("Content-Type", "application/json")
+                                            .POST(HttpRequest.BodyPublishers.ofString(job("sr-4")))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode())
+                    .as("a job without a key")
+                    .isEqualTo(401);
+
+            // a key made at run time: shown once, listed by id only, taken at once, refused once revoked
+            assertThat(run("keys", "create", "--tenant", "batch", "--worker", address, "--admin-token", ADMIN_TOKEN))
+                    .isZero();
+            String key = out.toString().strip();
+            assertThat(key).startsWith("sk-ld-");
+            assertThat(run("keys", "list", "--worker", address, "--admin-token", ADMIN_TOKEN))
+                    .isZero();
+            assertThat(out.toString()).contains("batch").contains("runtime").doesNotContain(key);
+            String id = out.toString()
+                    .lines()
+                    .filter(l -> l.contains("runtime"))
+                    .findFirst()
+                    .orElseThrow()
+                    .split("\\s+")[0];
+            HttpResponse<String> models = http.send(
+                    HttpRequest.newBuilder(URI.create(address + "/v1/models"))
+                            .header("Authorization", "Bearer " + key)
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(models.statusCode()).isEqualTo(200);
+            assertThat(models.body()).contains("\"tier-1\"");
+            assertThat(run("keys", "revoke", id, "--worker", address, "--admin-token", ADMIN_TOKEN))
+                    .isZero();
+            assertThat(http.send(
+                                    HttpRequest.newBuilder(URI.create(address + "/v1/models"))
+                                            .header("Authorization", "Bearer " + key)
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode())
+                    .as("a revoked key")
+                    .isEqualTo(401);
+            assertThat(run("keys", "list", "--worker", address))
+                    .as("no admin token")
+                    .isEqualTo(2);
+            assertThat(err.toString()).contains("wants the admin token");
         }
     }
 
@@ -159,12 +246,17 @@ class StatusCommandTest {
     }
 
     private static HttpResponse<String> get(HttpClient http, String uri) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(URI.create(uri))
+                        .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> post(HttpClient http, String uri, String json) throws Exception {
         return http.send(
                 HttpRequest.newBuilder(URI.create(uri))
+                        .header("Authorization", "Bearer " + TENANT_KEY)
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(json))
                         .build(),
@@ -204,7 +296,10 @@ class StatusCommandTest {
                 "--dispatch.topics.low=" + t.low(),
                 "--dispatch.topics.results=" + t.results(),
                 "--dispatch.topics.dead-letter=" + t.deadLetter(),
-                "--dispatch.topics.partitions=3"));
+                "--dispatch.topics.partitions=3",
+                "--dispatch.security.admin-token=" + ADMIN_TOKEN,
+                "--dispatch.tenants.apps.keys[0]=" + TENANT_KEY,
+                "--dispatch.tenants.batch.default-priority=LOW"));
         args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), 0.1));
         return new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new));
     }

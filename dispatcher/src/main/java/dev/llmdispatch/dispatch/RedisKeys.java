@@ -31,6 +31,10 @@ import dev.llmdispatch.dispatch.capacity.AccountKeys;
  *     it), in {@code dispatch.cache.redis-url} when set</td><td>{@code dispatch.cache.ttl} (1 hour)</td></tr>
  * <tr><td>{@code llm-dispatch:{traffic}:bucket}</td><td>the fleet's traffic figures, per 5 s
  *     <td>15 minutes</td></tr>
+ * <tr><td>{@code llm-dispatch:api-keys}</td><td>API keys made at run time: SHA-256 of the key -> tenant and when
+ *     </td><td>until revoked</td></tr>
+ * <tr><td>{@code llm-dispatch:{tenant:acme}:budget}</td><td>a tenant's use of its budgets, per minute and per day
+ *     (UTC)</td><td>a day</td></tr>
  * </table>
  */
 public record RedisKeys(String prefix) {
@@ -98,6 +102,14 @@ public record RedisKeys(String prefix) {
 
     public String alertSent(String alertKey) {
         return prefix + ":alert:" + alertKey + ":sent";
+    }
+
+    public String apiKeys() {
+        return prefix + ":api-keys";
+    }
+
+    public String tenantBudget(String tenant) {
+        return prefix + ":{tenant:" + tenant + "}:budget";
     }
 
     public String traffic(String bucket) {

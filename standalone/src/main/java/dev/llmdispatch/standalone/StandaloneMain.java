@@ -5,6 +5,7 @@ import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.testkit.LocalKafka;
 import dev.llmdispatch.testkit.LocalRedis;
 import dev.llmdispatch.worker.WorkerApplication;
+import dev.llmdispatch.worker.security.Secrets;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -86,26 +87,56 @@ public final class StandaloneMain implements Runnable {
                     + " (accounts nvidia-1, nvidia-2, hunyuan-1, siliconflow-1; stats at "
                     + simulator.baseUrl().replace("/v1", "/admin/stats") + ")";
         }
+        // secure by default, usable at once: a development tenant with a fresh key, and an admin token, for this run
+        String devKey = Secrets.newKey();
+        String adminToken = System.getenv().getOrDefault("LLM_DISPATCH_ADMIN_TOKEN", Secrets.newKey());
+        workerArgs.add("--dispatch.tenants.dev.keys[0]=" + devKey);
+        workerArgs.add("--dispatch.security.admin-token=" + adminToken);
         workerArgs.addAll(springArgs);
         ConfigurableApplicationContext worker =
                 new SpringApplicationBuilder(WorkerApplication.class).run(workerArgs.toArray(String[]::new));
         started.add(worker::close);
         int http = httpPort;
-        System.out.printf("""
+        System.out.printf(
+                """
 
                 llm-dispatch is running.
                   Kafka bootstrap:  %s   (jobs on llm.jobs.high|medium|low, results on llm.results, dead letters on llm.jobs.dlt)
                   Redis:            %s
                   Providers:        %s
-                  Worker:           http://localhost:%d  (health: /actuator/health, metrics: /actuator/prometheus)
-                  Dashboard:        http://localhost:%d/dashboard
+                  Worker:           http://localhost:%d  (health: /actuator/health)
+                  Dashboard:        http://localhost:%d/dashboard  (user admin, password: the admin token)
 
-                Submit a job and wait for its result:
-                  curl -s -X POST 'http://localhost:%d/api/jobs?priority=HIGH' -H 'Content-Type: application/json' \\
+                For this run (development only; configure dispatch.tenants and dispatch.security for real use):
+                  API key (tenant dev):  %s
+                  admin token:           %s
+
+                Ask the OpenAI-compatible API (any OpenAI SDK: base URL http://localhost:%d/v1, the key above):
+                  curl -s http://localhost:%d/v1/chat/completions -H 'Authorization: Bearer %s' \
+                    -H 'Content-Type: application/json' -d '{"model":"auto","messages":[{"role":"user","content":"Say hello"}]}'
+
+                Submit a job in llm-dispatch's own format and wait for its result:
+                  curl -s -X POST 'http://localhost:%d/api/jobs?priority=HIGH' -H 'Authorization: Bearer %s' \
+                    -H 'Content-Type: application/json' \
                     -d '{"id":"hello-1","request":{"messages":[{"role":"user","content":"Say hello"}]}}'
 
+                The fleet's state:  LLM_DISPATCH_ADMIN_TOKEN=%s bin/llm-dispatch status
+
                 Ctrl-C stops everything.
-                %n""", kafka.bootstrapServers(), redis.url(), providers, http, http, http);
+                %n""",
+                kafka.bootstrapServers(),
+                redis.url(),
+                providers,
+                http,
+                http,
+                devKey,
+                adminToken,
+                http,
+                http,
+                devKey,
+                http,
+                devKey,
+                adminToken);
     }
 
     static boolean usesRealProviders() {

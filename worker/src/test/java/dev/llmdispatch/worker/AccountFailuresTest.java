@@ -21,9 +21,7 @@ import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import dev.llmdispatch.worker.observe.Metrics;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,7 +92,7 @@ class AccountFailuresTest {
             String port = fleet.get(1).getEnvironment().getProperty("local.server.port");
             var http = HttpClient.newHttpClient();
             String health = http.send(
-                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health"))
+                            WorkerHarness.admin("http://127.0.0.1:" + port + "/actuator/health")
                                     .build(),
                             HttpResponse.BodyHandlers.ofString())
                     .body();

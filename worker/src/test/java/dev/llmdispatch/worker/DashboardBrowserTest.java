@@ -19,11 +19,14 @@ import dev.llmdispatch.testkit.Chromium;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -86,9 +89,26 @@ class DashboardBrowserTest {
                         .defaultTimeout(Duration.ofMinutes(2))
                         .build();
                 DeadLetters deadLetters = new DeadLetters(infra.bootstrapServers(), topics)) {
-            WebDriver browser = new ChromeDriver(service, options);
+            ChromeDriver browser = new ChromeDriver(service, options);
             try {
                 String port = worker.getEnvironment().getProperty("local.server.port");
+                // without the admin credential the page and its data are refused
+                browser.get("http://127.0.0.1:" + port + "/dashboard?refresh=300");
+                assertThat(browser.findElements(By.id("updated")))
+                        .as("the dashboard without the admin credential")
+                        .isEmpty();
+                // with it (HTTP Basic, as a person's browser sends it after the prompt), on every request of the page
+                browser.executeCdpCommand("Network.enable", Map.of());
+                browser.executeCdpCommand(
+                        "Network.setExtraHTTPHeaders",
+                        Map.of(
+                                "headers",
+                                Map.of(
+                                        "Authorization",
+                                        "Basic "
+                                                + Base64.getEncoder()
+                                                        .encodeToString(("admin:" + WorkerHarness.ADMIN_TOKEN)
+                                                                .getBytes(StandardCharsets.UTF_8)))));
                 browser.get("http://127.0.0.1:" + port + "/dashboard?refresh=300");
 
                 // the accounts and their limits, before any job

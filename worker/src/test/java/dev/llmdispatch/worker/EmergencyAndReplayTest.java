@@ -26,7 +26,6 @@ import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -181,9 +180,9 @@ class EmergencyAndReplayTest {
             }
             HttpResponse<String> unavailable = HttpClient.newHttpClient()
                     .send(
-                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            WorkerHarness.keyed("http://127.0.0.1:"
                                             + fleet.get(0).getEnvironment().getProperty("local.server.port")
-                                            + "/api/jobs"))
+                                            + "/api/jobs")
                                     .header("Content-Type", "application/json")
                                     .POST(HttpRequest.BodyPublishers.ofString(
                                             JobCodec.toJson(Job.chat("http-1", "anyone?"))))

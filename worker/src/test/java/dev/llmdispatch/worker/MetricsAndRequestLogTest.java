@@ -20,9 +20,7 @@ import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -154,7 +152,7 @@ class MetricsAndRequestLogTest {
     private static String scrape(String port) throws Exception {
         return HttpClient.newHttpClient()
                 .send(
-                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/prometheus"))
+                        WorkerHarness.admin("http://127.0.0.1:" + port + "/actuator/prometheus")
                                 .build(),
                         HttpResponse.BodyHandlers.ofString())
                 .body();

@@ -6,12 +6,18 @@ import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -127,6 +133,33 @@ public final class WorkerHarness {
                 });
     }
 
+    /** The admin token every test worker takes ({@code dispatch.security.admin-token}). */
+    public static final String ADMIN_TOKEN = "test-admin-token-5b2f";
+
+    /** A tenant every test worker knows, and its API key (configured by its SHA-256). */
+    public static final String TENANT = "test-tenant";
+
+    public static final String TENANT_KEY = "sk-test-9c41e0d7";
+
+    /** A request to a worker's admin routes, with the admin token. */
+    public static HttpRequest.Builder admin(String uri) {
+        return HttpRequest.newBuilder(URI.create(uri)).header("Authorization", "Bearer " + ADMIN_TOKEN);
+    }
+
+    /** A request to a worker's API ({@code /v1}, {@code /api}), with the test tenant's key. */
+    public static HttpRequest.Builder keyed(String uri) {
+        return HttpRequest.newBuilder(URI.create(uri)).header("Authorization", "Bearer " + TENANT_KEY);
+    }
+
+    static String sha256(String secret) {
+        try {
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static List<String> workerArgs(Infrastructure infra, String ns, String simulatorBaseUrl, String... extra) {
         return workerArgs(infra, ns, simulatorBaseUrl, 0.1, extra);
     }
@@ -150,7 +183,10 @@ public final class WorkerHarness {
                 "--dispatch.providers.nvidia.timeout=10s",
                 "--dispatch.providers.hunyuan.timeout=10s",
                 "--dispatch.providers.siliconflow.timeout=10s",
-                "--dispatch.capacity.lease-margin=2s"));
+                "--dispatch.capacity.lease-margin=2s",
+                "--dispatch.security.admin-token=" + ADMIN_TOKEN,
+                // the tenant's key configured by its hash, as a deployment would
+                "--dispatch.tenants." + TENANT + ".keys[0]=sha256:" + sha256(TENANT_KEY)));
         // the mission's accounts, by default at compressed time (0.1): NVIDIA 40 per 6 s and 5 in flight each,
         // Hunyuan 5 in flight, SiliconFlow 2000 per 6 s and 20 in flight, as MissionAccounts.accounts(0.1) serves them
         args.addAll(MissionAccounts.workerProperties(simulatorBaseUrl, timeScale));

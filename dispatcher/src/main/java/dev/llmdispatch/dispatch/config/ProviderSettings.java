@@ -42,6 +42,11 @@ public record ProviderSettings(
         baseUrl = baseUrl == null ? null : baseUrl.replaceAll("/+$", "");
     }
 
+    /** Whether a request naming this model can be served here: one of its models, or a logical alias it maps. */
+    public boolean hasModel(String model) {
+        return models.containsValue(model) || modelAliases.containsKey(model) || modelAliases.containsValue(model);
+    }
+
     public boolean can(Capability capability) {
         return capabilities.contains(capability);
     }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Turns a job into a {@link Route}: settles its tier, takes that tier's chain (or EMBEDDING), puts the
@@ -109,7 +110,39 @@ public final class RoutePlanner {
                         .ifPresent(a -> addIfServes(slots, seen, provider, owner, a, needs, tokens));
             }
         }
-        return new Route(chain, tier, slots, tokens);
+        return new Route(chain, tier, honourModel(job, slots, needs, tokens), tokens);
+    }
+
+    /**
+     * A request that names a model some provider has (one of its models, or a logical alias it maps) goes only to
+     * the providers that have it: the chain's, in its order, or, when the chain has none of them, every provider
+     * that has it. A name no provider has, or only providers none of whose accounts can take the job, is passed as
+     * it is to the chain's providers.
+     */
+    private List<Slot> honourModel(Job job, List<Slot> slots, Set<Capability> needs, int tokens) {
+        JsonNode model = job.request().path("model");
+        if (!model.isString()) {
+            return slots;
+        }
+        Set<String> having = new LinkedHashSet<>();
+        settings.providers().forEach((name, pool) -> {
+            if (pool.hasModel(model.stringValue())) {
+                having.add(name);
+            }
+        });
+        if (having.isEmpty()) {
+            return slots;
+        }
+        List<Slot> honoured = new ArrayList<>(
+                slots.stream().filter(s -> having.contains(s.provider())).toList());
+        if (honoured.isEmpty()) {
+            Set<String> seen = new LinkedHashSet<>();
+            for (String name : having) {
+                ProviderSettings pool = settings.providers().get(name);
+                pool.accounts().forEach(a -> addIfServes(honoured, seen, name, pool, a, needs, tokens));
+            }
+        }
+        return honoured.isEmpty() ? slots : honoured; // no account of those providers can take it: the chain's
     }
 
     /**

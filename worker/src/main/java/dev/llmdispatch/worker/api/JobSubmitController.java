@@ -7,6 +7,8 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.worker.security.Tenant;
+import dev.llmdispatch.worker.security.TenantGate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
@@ -19,11 +21,13 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ResponseStatusException;
+import tools.jackson.databind.JsonNode;
 
 /**
  * A convenience for people and scripts without a Kafka client: {@code POST /api/jobs?priority=HIGH} with a
@@ -42,10 +46,14 @@ public class JobSubmitController {
     private final EmergencyMonitor emergency;
     private final Clock clock;
 
-    public JobSubmitController(ObjectProvider<JobClient> client, EmergencyMonitor emergency, Clock clock) {
+    private final TenantGate gate;
+
+    public JobSubmitController(
+            ObjectProvider<JobClient> client, EmergencyMonitor emergency, Clock clock, TenantGate gate) {
         this.client = client;
         this.emergency = emergency;
         this.clock = clock;
+        this.gate = gate;
     }
 
     @PostMapping(
@@ -55,7 +63,8 @@ public class JobSubmitController {
     public ResponseEntity<?> submit(
             @RequestBody byte[] body,
             @RequestParam(defaultValue = "MEDIUM") String priority,
-            @RequestParam(defaultValue = "120") long wait)
+            @RequestParam(defaultValue = "120") long wait,
+            @AuthenticationPrincipal Tenant tenant)
             throws InterruptedException {
         Priority p;
         Job job;
@@ -84,13 +93,54 @@ public class JobSubmitController {
                     .contentType(MediaType.APPLICATION_PROBLEM_JSON)
                     .body(problem);
         }
+        if (job.tenant() != null && !job.tenant().equals(tenant.name())) {
+            throw problem(
+                    HttpStatus.FORBIDDEN,
+                    "the job names tenant " + job.tenant() + ", but the key is tenant " + tenant.name() + "'s");
+        }
+        // a tenant's job ids are its own: namespaced, so that no tenant can be answered another's stored outcome
+        String id = tenant.name() + ":" + job.id();
+        if (id.length() > 128) {
+            throw problem(
+                    HttpStatus.BAD_REQUEST,
+                    "id must leave room for the tenant's prefix (" + tenant.name() + ":): at most "
+                            + (127 - tenant.name().length()) + " characters");
+        }
+        job = Job.builder(id)
+                .kind(job.kind())
+                .tier(job.tier())
+                .thinking(job.thinking())
+                .request(job.request())
+                .deadline(job.deadline())
+                .replyTo(job.replyTo())
+                .cache(job.cache())
+                .tenant(tenant.name())
+                .metadata(job.metadata())
+                .build();
+        JsonNode model = job.request() == null ? null : job.request().get("model");
+        switch (gate.admit(tenant, job, model != null && model.isString() ? model.stringValue() : null)) {
+            case TenantGate.Refused r -> {
+                ProblemDetail problem = ProblemDetail.forStatusAndDetail(
+                        r.status(), r.message() + "; job " + job.id() + " was not queued");
+                var refusal = ResponseEntity.status(r.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON);
+                if (!r.retryAfter().isZero()) {
+                    refusal.header(
+                            HttpHeaders.RETRY_AFTER,
+                            Long.toString(r.retryAfter().toSeconds()));
+                }
+                return refusal.body(problem);
+            }
+            case TenantGate.Admitted a -> job = a.job();
+        }
         Duration timeout = Duration.ofSeconds(Math.max(1, Math.min(wait, MAX_WAIT.toSeconds())));
         CompletableFuture<JobResult> result = client.getObject().submit(job, p, timeout);
         if (wait <= 0) {
             return ResponseEntity.accepted().body(new SubmitAccepted(job.id(), p.name()));
         }
         try {
-            return ResponseEntity.ok(result.get());
+            JobResult answered = result.get();
+            gate.charge(tenant, answered);
+            return ResponseEntity.ok(answered);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException) {

@@ -44,7 +44,84 @@ public record DispatchProperties(
         @DefaultValue @NestedConfigurationProperty CacheSettings cache,
         @DefaultValue Emergency emergency,
         @DefaultValue RequestLog requestLog,
-        @DefaultValue("0s") Duration clockOffset) {
+        @DefaultValue("0s") Duration clockOffset,
+        @DefaultValue Security security,
+        Map<String, TenantProperties> tenants,
+        @DefaultValue Ingress ingress) {
+
+    /**
+     * {@code dispatch.security.*}: who may use the admin routes (README: "Keys, tenants and the admin credential").
+     *
+     * @param adminToken the admin credential for {@code /admin/*}, the dashboard and actuator (but health): sent as
+     *     {@code Authorization: Bearer <token>}, or as HTTP Basic with user {@code admin}; given as the token itself
+     *     or as {@code sha256:<hex>} of it. Absent: every admin route answers 401
+     * @param corsAllowedOrigins origins whose pages may call the HTTP API from a browser (none by default)
+     */
+    public record Security(String adminToken, List<String> corsAllowedOrigins) {
+
+        public Security {
+            adminToken = adminToken == null || adminToken.isBlank() ? null : adminToken;
+            corsAllowedOrigins = corsAllowedOrigins == null ? List.of() : List.copyOf(corsAllowedOrigins);
+        }
+
+        @Override
+        public String toString() { // never the token
+            return "Security[adminToken=" + (adminToken == null ? "none" : "***") + ", corsAllowedOrigins="
+                    + corsAllowedOrigins + "]";
+        }
+    }
+
+    /**
+     * {@code dispatch.tenants.<name>.*}: one tenant, its API keys and what they may do.
+     *
+     * @param keys its API keys, each as the key itself or {@code sha256:<hex>} of it (kept hashed in memory either way)
+     * @param defaultPriority the priority of its jobs when a request names none
+     * @param allowedTiers tiers its requests may ask for (empty: all)
+     * @param allowedModels model names (aliases or concrete models) its requests may ask for (empty: all)
+     * @param requestsPerMinute fleet-wide budget of requests a minute (absent: none)
+     * @param requestsPerDay fleet-wide budget of requests a day, UTC (absent: none)
+     * @param tokensPerMinute fleet-wide budget of tokens a minute, as the providers' {@code usage} counts them
+     * @param tokensPerDay fleet-wide budget of tokens a day, UTC
+     * @param weight its share against other tenants of the same priority (fair share)
+     */
+    public record TenantProperties(
+            List<String> keys,
+            @DefaultValue("MEDIUM") String defaultPriority,
+            List<String> allowedTiers,
+            List<String> allowedModels,
+            Long requestsPerMinute,
+            Long requestsPerDay,
+            Long tokensPerMinute,
+            Long tokensPerDay,
+            @DefaultValue("1") int weight) {
+
+        @Override
+        public String toString() { // never a key
+            return "TenantProperties[keys=" + (keys == null ? 0 : keys.size()) + " (hidden), defaultPriority="
+                    + defaultPriority + ", allowedTiers=" + allowedTiers + ", allowedModels=" + allowedModels
+                    + ", requestsPerMinute=" + requestsPerMinute + ", requestsPerDay=" + requestsPerDay
+                    + ", tokensPerMinute=" + tokensPerMinute + ", tokensPerDay=" + tokensPerDay + ", weight=" + weight
+                    + "]";
+        }
+    }
+
+    /**
+     * {@code dispatch.ingress.*}: the OpenAI-compatible way in ({@code /v1/*}).
+     *
+     * @param models model names a request may use besides the providers' own: each maps to a tier ({@code auto}: the
+     *     classifier decides); {@code auto}, {@code tier-1}, {@code tier-2} and {@code tier-3} are always there
+     * @param timeout how long a request waits for its answer before a 504 (the job stays queued)
+     * @param maxBodyBytes the largest request body taken
+     */
+    public record Ingress(
+            Map<String, String> models,
+            @DefaultValue("120s") Duration timeout,
+            @DefaultValue("4194304") int maxBodyBytes) {
+
+        public Ingress {
+            models = models == null ? Map.of() : Map.copyOf(models);
+        }
+    }
 
     /**
      * {@code dispatch.emergency.*}: what the fleet does about emergency mode (every provider down).

@@ -34,6 +34,9 @@ class ConfigurationDefaultsTest {
         assertThat(documented.capacity()).isEqualTo(shipped.capacity());
         assertThat(documented.cache()).isEqualTo(shipped.cache());
         assertThat(documented.emergency()).isEqualTo(shipped.emergency());
+        assertThat(documented.security()).isEqualTo(shipped.security());
+        assertThat(documented.ingress()).isEqualTo(shipped.ingress());
+        assertThat(documented.tenants()).isEqualTo(shipped.tenants());
         DispatchSettings documentedSettings = documented.toSettings();
         DispatchSettings shippedSettings = shipped.toSettings();
         assertThat(documentedSettings.redisUrl()).isEqualTo(shippedSettings.redisUrl());

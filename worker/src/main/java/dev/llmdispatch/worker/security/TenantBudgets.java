@@ -1,0 +1,94 @@
+package dev.llmdispatch.worker.security;
+
+import dev.llmdispatch.dispatch.RedisKeys;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.redisson.api.RScript;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+
+/**
+ * Tenants' budgets, fleet-wide, in Redis (budget.lua): requests and tokens a minute and a day (UTC), by Redis'
+ * clock, so every worker counts against the same figures. A request is admitted, and counted, while none of its
+ * tenant's budgets is spent; the tokens it used are charged when its answer comes (as providers' own token limits
+ * work: the request that crosses the line is served, the next one waits).
+ */
+public final class TenantBudgets {
+
+    /** A tenant's use: requests and tokens this minute and today. */
+    public record Use(long requestsThisMinute, long requestsToday, long tokensThisMinute, long tokensToday) {}
+
+    /**
+     * Whether a request was admitted.
+     *
+     * @param spent the budget that is spent (e.g. {@code requests-per-minute}), when refused
+     * @param retryAfter when that budget renews
+     */
+    public record Admission(boolean admitted, String spent, Duration retryAfter, Use use) {}
+
+    private static final String SCRIPT = script();
+
+    private final RScript scripts;
+    private final RedisKeys keys;
+
+    public TenantBudgets(RedissonClient redis, String keyPrefix) {
+        this.scripts = redis.getScript(StringCodec.INSTANCE);
+        this.keys = RedisKeys.of(keyPrefix);
+    }
+
+    /** Counts one request of the tenant, unless one of its budgets is spent. */
+    public Admission admit(Tenant tenant) {
+        if (!tenant.hasBudgets()) {
+            return new Admission(true, "", Duration.ZERO, new Use(0, 0, 0, 0));
+        }
+        return run("admit", tenant, 0);
+    }
+
+    /** Adds the tokens a request of the tenant used. */
+    public void charge(Tenant tenant, long tokens) {
+        if (tenant.tokensPerMinute() >= 0 || tenant.tokensPerDay() >= 0) {
+            run("charge", tenant, Math.max(0, tokens));
+        }
+    }
+
+    /** The tenant's use now. */
+    public Use use(Tenant tenant) {
+        return run("read", tenant, 0).use();
+    }
+
+    private Admission run(String op, Tenant tenant, long tokens) {
+        List<Object> r = scripts.eval(
+                keys.tenantBudget(tenant.name()),
+                RScript.Mode.READ_WRITE,
+                SCRIPT,
+                RScript.ReturnType.LIST,
+                List.of(keys.tenantBudget(tenant.name())),
+                op,
+                Long.toString(tenant.requestsPerMinute()),
+                Long.toString(tenant.requestsPerDay()),
+                Long.toString(tenant.tokensPerMinute()),
+                Long.toString(tenant.tokensPerDay()),
+                Long.toString(tokens));
+        Use use = new Use(number(r.get(3)), number(r.get(4)), number(r.get(5)), number(r.get(6)));
+        return new Admission(number(r.get(0)) == 1, String.valueOf(r.get(2)), Duration.ofMillis(number(r.get(1))), use);
+    }
+
+    private static long number(Object o) {
+        return o instanceof Number n ? n.longValue() : Long.parseLong(String.valueOf(o));
+    }
+
+    private static String script() {
+        try (InputStream in = TenantBudgets.class.getResourceAsStream("budget.lua")) {
+            if (in == null) {
+                throw new IllegalStateException("missing script budget.lua");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dev.llmdispatch.worker.security;
+
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobKind;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.dispatch.routing.RoutePlanner;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+
+/**
+ * What a tenant's request must pass before it becomes a job, for both HTTP ways in ({@code /v1} and {@code /api}):
+ * the models and tiers it may use (a job whose tier the classifier would pick is classified here when the tenant is
+ * held to some tiers), then its budgets. Each way in writes a refusal in its own error format.
+ */
+public final class TenantGate {
+
+    private static final Logger log = LoggerFactory.getLogger(TenantGate.class);
+
+    /** The outcome: the job to queue, or why not. */
+    public sealed interface Decision permits Admitted, Refused {}
+
+    /** The job as it goes on Kafka (its tier settled when the tenant's tiers are restricted). */
+    public record Admitted(Job job) implements Decision {}
+
+    /**
+     * Why the request was refused.
+     *
+     * @param type OpenAI's error type ({@code permission_error}, {@code requests}, {@code tokens}, ...)
+     * @param retryAfter when to try again, for a spent budget or an unavailable store; zero otherwise
+     */
+    public record Refused(HttpStatus status, String message, String type, String code, Duration retryAfter)
+            implements Decision {}
+
+    private final TenantBudgets budgets;
+    private final RoutePlanner planner;
+
+    public TenantGate(TenantBudgets budgets, RoutePlanner planner) {
+        this.budgets = budgets;
+        this.planner = planner;
+    }
+
+    /**
+     * Checks a tenant's job and counts it against the tenant's request budgets.
+     *
+     * @param model the model name the request used, or null
+     */
+    public Decision admit(Tenant tenant, Job job, String model) {
+        if (model != null && !tenant.allowsModel(model)) {
+            return new Refused(
+                    HttpStatus.FORBIDDEN,
+                    "tenant " + tenant.name() + " may not use model '" + model + "'",
+                    "permission_error",
+                    "model_not_allowed",
+                    Duration.ZERO);
+        }
+        if (job.kind() == JobKind.CHAT) {
+            Tier tier = job.tier();
+            if (tier == null && !tenant.allowedTiers().isEmpty()) {
+                tier = planner.settleTier(job);
+                job = job.toBuilder().tier(tier).build();
+            }
+            if (!tenant.allows(tier)) {
+                return new Refused(
+                        HttpStatus.FORBIDDEN,
+                        "tenant " + tenant.name() + " may not use " + tier + " (allowed: " + tenant.allowedTiers()
+                                + ")",
+                        "permission_error",
+                        "tier_not_allowed",
+                        Duration.ZERO);
+            }
+        }
+        TenantBudgets.Admission admission;
+        try {
+            admission = budgets.admit(tenant);
+        } catch (RuntimeException e) {
+            log.warn("tenant {}: budgets cannot be checked: {}", tenant.name(), e.toString());
+            return new Refused(
+                    HttpStatus.SERVICE_UNAVAILABLE,
+                    "the tenant's budgets cannot be checked now (the limit store does not answer); try again shortly",
+                    "server_error",
+                    "unavailable",
+                    Duration.ofSeconds(5));
+        }
+        if (!admission.admitted()) {
+            long seconds = Math.max(1, (admission.retryAfter().toMillis() + 999) / 1000);
+            return new Refused(
+                    HttpStatus.TOO_MANY_REQUESTS,
+                    "tenant " + tenant.name() + " has spent its " + admission.spent() + " budget; it renews in "
+                            + seconds + " s",
+                    admission.spent().startsWith("tokens") ? "tokens" : "requests",
+                    "rate_limit_exceeded",
+                    Duration.ofSeconds(seconds));
+        }
+        return new Admitted(job);
+    }
+
+    /** Charges the tokens a tenant's answered job used (a stored or cached answer costs nothing). */
+    public void charge(Tenant tenant, JobResult result) {
+        if (result.status() != JobStatus.SUCCEEDED || result.cached() || result.response() == null) {
+            return;
+        }
+        long used = result.response().path("usage").path("total_tokens").asLong(0);
+        if (used > 0) {
+            try {
+                budgets.charge(tenant, used);
+            } catch (RuntimeException e) {
+                log.warn("tenant {}: {} tokens not charged to its budget: {}", tenant.name(), used, e.toString());
+            }
+        }
+    }
+}

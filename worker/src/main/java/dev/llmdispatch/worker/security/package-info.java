@@ -1,0 +1,5 @@
+/**
+ * Who may call the worker over HTTP: tenants and their API keys (kept hashed), the admin credential, and the Spring
+ * Security filter chains that ask for them (README: "Keys, tenants and the admin credential").
+ */
+package dev.llmdispatch.worker.security;

@@ -1,0 +1,38 @@
+-- A tenant's budgets, fleet-wide: requests and tokens in the current minute and the current day (UTC), by the
+-- server's clock. 'admit' counts one request unless a budget is spent (then nothing is counted and the answer says
+-- which budget and when it renews); 'charge' adds the tokens a finished request used; 'read' only reports.
+-- KEYS[1] budget hash: m (minute number), mr, mt (its requests, tokens), d (day number), dr, dt
+-- ARGV[1] 'admit' | 'charge' | 'read'   ARGV[2..5] requests/min, requests/day, tokens/min, tokens/day (-1: none)
+-- ARGV[6] tokens to charge
+-- Returns {admitted 1|0, ms until the spent budget renews, the spent budget's name, mr, dr, mt, dt}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local minute = math.floor(now / 60000)
+local day = math.floor(now / 86400000)
+local v = redis.call('HMGET', KEYS[1], 'm', 'mr', 'mt', 'd', 'dr', 'dt')
+local mr, mt, dr, dt = tonumber(v[2]) or 0, tonumber(v[3]) or 0, tonumber(v[5]) or 0, tonumber(v[6]) or 0
+if tonumber(v[1]) ~= minute then mr, mt = 0, 0 end
+if tonumber(v[4]) ~= day then dr, dt = 0, 0 end
+local rpm, rpd, tpm, tpd = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local toMinute = (minute + 1) * 60000 - now
+local toDay = (day + 1) * 86400000 - now
+if ARGV[1] == 'admit' then
+  local spent, wait = '', 0
+  if rpd >= 0 and dr >= rpd then spent, wait = 'requests-per-day', toDay
+  elseif tpd >= 0 and dt >= tpd then spent, wait = 'tokens-per-day', toDay
+  elseif rpm >= 0 and mr >= rpm then spent, wait = 'requests-per-minute', toMinute
+  elseif tpm >= 0 and mt >= tpm then spent, wait = 'tokens-per-minute', toMinute
+  end
+  if spent ~= '' then
+    return {0, wait, spent, mr, dr, mt, dt}
+  end
+  mr, dr = mr + 1, dr + 1
+elseif ARGV[1] == 'charge' then
+  local tokens = tonumber(ARGV[6])
+  mt, dt = mt + tokens, dt + tokens
+else
+  return {1, 0, '', mr, dr, mt, dt}
+end
+redis.call('HSET', KEYS[1], 'm', minute, 'mr', mr, 'mt', mt, 'd', day, 'dr', dr, 'dt', dt)
+redis.call('PEXPIRE', KEYS[1], toDay + 60000)
+return {1, 0, '', mr, dr, mt, dt}
