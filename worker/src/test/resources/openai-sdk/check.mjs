@@ -25,6 +25,29 @@ if (process.argv[2] === 'emergency') {
   const chat = await client.chat.completions.create({ model: 'tier-2', messages: [{ role: 'user', content: 'hello there' }] });
   out.chat = { object: chat.object, model: chat.model, content: chat.choices[0].message.content, usage: chat.usage };
 
+  const started = Date.now();
+  const stream = await client.chat.completions.create({
+    model: 'tier-2',
+    messages: [{ role: 'user', content: 'tell me a story' }],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  const streamed = { arrivals: [], contentArrivals: [], text: '', finish: null, usage: null, objects: [], models: [] };
+  for await (const chunk of stream) {
+    const at = Date.now() - started;
+    streamed.arrivals.push(at);
+    if (!streamed.objects.includes(chunk.object)) streamed.objects.push(chunk.object);
+    if (!streamed.models.includes(chunk.model)) streamed.models.push(chunk.model);
+    const choice = chunk.choices[0];
+    if (choice?.delta?.content) {
+      streamed.text += choice.delta.content;
+      streamed.contentArrivals.push(at);
+    }
+    if (choice?.finish_reason) streamed.finish = choice.finish_reason;
+    if (chunk.usage) streamed.usage = chunk.usage;
+  }
+  out.stream = streamed;
+
   const embeddings = await client.embeddings.create({ model: 'auto', input: ['one', 'two', 'three'] });
   out.embeddings = {
     count: embeddings.data.length,

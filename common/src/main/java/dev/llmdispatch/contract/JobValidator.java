@@ -178,9 +178,10 @@ public final class JobValidator {
             return;
         }
         JsonNode stream = request.get("stream");
-        if (present(stream) && !(stream.isBoolean() && !stream.booleanValue())) {
-            violations.add(Violation.of(
-                    "request.stream", "is not supported (streaming responses cannot go on a topic)", stream));
+        if (present(stream) && !stream.isBoolean()) {
+            violations.add(Violation.of("request.stream", "must be true or false", stream));
+        } else if (present(stream) && stream.booleanValue() && kind != JobKind.CHAT) {
+            violations.add(Violation.of("request.stream", "is for chat jobs only", stream));
         }
         JsonNode model = request.get("model");
         if (present(model) && !(model.isString() && !model.stringValue().isBlank())) {

@@ -64,11 +64,20 @@ class JobValidatorTest {
     }
 
     @Test
-    void rejects_streaming_requests() {
-        JobValidator.Invalid invalid = invalid(
-                "{\"id\":\"s1\",\"request\":{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}");
-        assertThat(invalid.violations()).extracting(Violation::field).containsExactly("request.stream");
-        assertThat(check("{\"id\":\"s2\",\"request\":{\"stream\":false,\"messages\":[{\"role\":\"user\"}]}}"))
+    void streams_only_chat_jobs_and_only_with_a_boolean() {
+        assertThat(
+                        check(
+                                "{\"id\":\"s1\",\"request\":{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}"))
+                .isInstanceOf(JobValidator.Valid.class);
+        assertThat(invalid("{\"id\":\"s2\",\"request\":{\"stream\":\"yes\",\"messages\":[{\"role\":\"user\"}]}}")
+                        .violations())
+                .extracting(Violation::field)
+                .containsExactly("request.stream");
+        assertThat(invalid("{\"id\":\"s3\",\"kind\":\"embedding\",\"request\":{\"stream\":true,\"input\":\"x\"}}")
+                        .violations())
+                .extracting(Violation::rule)
+                .containsExactly("is for chat jobs only");
+        assertThat(check("{\"id\":\"s4\",\"request\":{\"stream\":false,\"messages\":[{\"role\":\"user\"}]}}"))
                 .isInstanceOf(JobValidator.Valid.class);
     }
 

@@ -12,6 +12,7 @@ import dev.llmdispatch.dispatch.capacity.NoUsableAccountException;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.provider.ProviderReply;
 import dev.llmdispatch.dispatch.provider.ProviderRequests;
+import dev.llmdispatch.dispatch.provider.StreamSink;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Outcome;
@@ -60,6 +61,7 @@ public final class JobDispatcher implements Dispatch {
     private final BooleanSupplier emergency;
     private final IntervalFunction backoff;
     private final Clock clock;
+    private final StreamSink.Relay streams;
     private final AttemptListener listener;
     private final AttemptLog attemptLog;
     /** Local reads only: the blocks are a local copy kept fresh by Redis pub/sub. */
@@ -80,6 +82,22 @@ public final class JobDispatcher implements Dispatch {
             Clock clock,
             AttemptListener listener,
             AttemptLog attemptLog) {
+        this(planner, client, gate, health, resilience, emergency, clock, listener, attemptLog, StreamSink.Relay.NONE);
+    }
+
+    /** @param streams where the chunks of a streamed job's answer go as they come */
+    public JobDispatcher(
+            RoutePlanner planner,
+            ProviderClient client,
+            CapacityGate gate,
+            AccountHealth health,
+            ResilienceSettings resilience,
+            BooleanSupplier emergency,
+            Clock clock,
+            AttemptListener listener,
+            AttemptLog attemptLog,
+            StreamSink.Relay streams) {
+        this.streams = streams;
         this.listener = listener;
         this.attemptLog = attemptLog;
         this.planner = planner;
@@ -215,7 +233,8 @@ public final class JobDispatcher implements Dispatch {
                         () -> {
                             ageAtWrite[0] = lease.ageNanos();
                             return lease.writable();
-                        });
+                        },
+                        ProviderRequests.streamed(job) ? streams.open(job.id(), slot.accountId()) : null);
             } catch (RuntimeException e) {
                 // nothing must keep the capacity: unsent unless the request had been let go
                 if (ageAtWrite[0] >= 0) {

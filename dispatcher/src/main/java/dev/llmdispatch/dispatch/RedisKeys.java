@@ -31,6 +31,8 @@ import dev.llmdispatch.dispatch.capacity.AccountKeys;
  *     it), in {@code dispatch.cache.redis-url} when set</td><td>{@code dispatch.cache.ttl} (1 hour)</td></tr>
  * <tr><td>{@code llm-dispatch:{traffic}:bucket}</td><td>the fleet's traffic figures, per 5 s
  *     <td>15 minutes</td></tr>
+ * <tr><td>{@code llm-dispatch:stream:job}</td><td>pub/sub: a streamed job's chunks, for the worker holding its HTTP
+ *     request</td><td>-</td></tr>
  * <tr><td>{@code llm-dispatch:api-keys}</td><td>API keys made at run time: SHA-256 of the key -> tenant and when
  *     </td><td>until revoked</td></tr>
  * <tr><td>{@code llm-dispatch:{tenant:acme}:budget}</td><td>a tenant's use of its budgets, per minute and per day
@@ -110,6 +112,11 @@ public record RedisKeys(String prefix) {
 
     public String tenantBudget(String tenant) {
         return prefix + ":{tenant:" + tenant + "}:budget";
+    }
+
+    /** Pub/sub: the chunks of a streamed job's answer, as they come from the provider. */
+    public String stream(String jobId) {
+        return prefix + ":stream:" + jobId;
     }
 
     public String traffic(String bucket) {

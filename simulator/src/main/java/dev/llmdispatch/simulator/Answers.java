@@ -120,7 +120,10 @@ final class Answers {
             }
             latency += fault.latencyMs() * inFlight;
         }
-        sleep(latency);
+        // a streamed chat answer: its first chunk after a fifth of the latency, the rest spread over what is left
+        boolean stream = chat && request.path("stream").asBoolean(false);
+        long firstToken = stream ? latency / 5 : latency;
+        sleep(firstToken);
         if (hit) {
             switch (fault.mode()) {
                 case DOWN -> {
@@ -163,6 +166,11 @@ final class Answers {
         ObjectNode response = chat
                 ? bodies.chat(request, model, seqNo, promptTokens, completionTokens, account.account.id())
                 : bodies.embedding(request, model, promptTokens);
+        if (stream) {
+            boolean usage = request.path("stream_options").path("include_usage").asBoolean(false);
+            return new Answer(
+                    200, JSON.writeValueAsBytes(response), Map.of(), CallLog.OK, model, latency - firstToken, usage);
+        }
         return new Answer(200, JSON.writeValueAsBytes(response), Map.of(), CallLog.OK, model);
     }
 

@@ -191,7 +191,11 @@ public final class Simulator implements AutoCloseable {
             Answer answer;
             try {
                 answer = answers.answer(account, chat, body, seqNo);
-            } finally {
+            } catch (RuntimeException | Error e) {
+                account.finish();
+                throw e;
+            }
+            if (!answer.streamed()) {
                 account.finish();
             }
             // logged before it is answered: a caller that saw the answer finds the call in the log
@@ -207,7 +211,15 @@ public final class Simulator implements AutoCloseable {
                     answer.outcome(),
                     arrival,
                     chat ? List.of() : CallLog.inputs(body));
-            Answer.send(exchange, answer);
+            if (answer.streamed()) {
+                try { // in flight until its last chunk is sent
+                    Answer.stream(exchange, answer);
+                } finally {
+                    account.finish();
+                }
+            } else {
+                Answer.send(exchange, answer);
+            }
         }
     }
 

@@ -52,7 +52,7 @@ class OpenAiSdkTest {
         root.addAppender(logs);
         String ns = "openai";
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(20)));
+                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(1000)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(
                         infra,
                         ns,
@@ -74,6 +74,20 @@ class OpenAiSdkTest {
             assertThat(seen.path("chat").path("content").asString()).isNotBlank();
             assertThat(seen.path("chat").path("usage").path("total_tokens").asInt())
                     .isPositive();
+
+            // streamed: chunks as the provider generates them (the simulator spreads a streamed answer's pieces over
+            // 800 ms after its first at 200 ms), the SDK's own chunk objects, usage when asked, the name asked for
+            JsonNode stream = seen.path("stream");
+            assertThat(stream.path("objects").toString()).isEqualTo("[\"chat.completion.chunk\"]");
+            assertThat(stream.path("models").toString()).isEqualTo("[\"tier-2\"]");
+            assertThat(stream.path("text").asString()).startsWith("Simulated answer from hunyuan-1");
+            assertThat(stream.path("finish").asString()).isEqualTo("stop");
+            assertThat(stream.path("usage").path("total_tokens").asInt()).isPositive();
+            JsonNode content = stream.path("contentArrivals");
+            assertThat(content.size()).as("content chunks").isGreaterThanOrEqualTo(5);
+            assertThat(content.get(content.size() - 1).asLong() - content.get(0).asLong())
+                    .as("ms from the first content chunk to the last: the first came while the rest was generated")
+                    .isGreaterThanOrEqualTo(400);
 
             JsonNode embeddings = seen.path("embeddings");
             assertThat(embeddings.path("count").asInt()).isEqualTo(3);
@@ -97,12 +111,14 @@ class OpenAiSdkTest {
             assertThat(over.path("message").asString()).contains("tiny", "requests-per-day");
             assertThat(over.path("retryAfter").asString()).isNotBlank();
 
-            // provider calls: one chat, one embedding batch, tiny's one admitted chat; nothing for the refused calls
+            // provider calls: one chat, one streamed chat, one embedding batch, tiny's one admitted chat; nothing for
+            // the
+            // refused calls
             List<CallLog.Call> calls = simulator.calls().since(mark).stream()
                     .filter(c -> !c.path().endsWith("/models"))
                     .toList();
             assertThat(calls.stream().filter(c -> c.path().endsWith("/chat/completions")))
-                    .hasSize(2);
+                    .hasSize(3);
             assertThat(calls.stream().filter(c -> c.path().endsWith("/embeddings")))
                     .hasSize(1);
 

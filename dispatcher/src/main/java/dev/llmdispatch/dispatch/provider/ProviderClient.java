@@ -1,7 +1,10 @@
 package dev.llmdispatch.dispatch.provider;
 
 import dev.llmdispatch.contract.JobCodec;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -62,6 +65,23 @@ public final class ProviderClient implements AutoCloseable {
             String requestId,
             Duration timeout,
             BooleanSupplier mayWrite) {
+        return post(baseUrl, path, apiKey, body, requestId, timeout, mayWrite, null);
+    }
+
+    /**
+     * As {@link #post(String, String, String, ObjectNode, String, Duration, BooleanSupplier)}; with a {@code sink},
+     * a streamed answer ({@code text/event-stream}) has each chunk handed to it as it comes, and the reply's body is
+     * the whole answer assembled from the chunks, as a non-streamed call would have had it.
+     */
+    public ProviderReply post(
+            String baseUrl,
+            String path,
+            String apiKey,
+            ObjectNode body,
+            String requestId,
+            Duration timeout,
+            BooleanSupplier mayWrite,
+            StreamSink sink) {
         SendCheck check = new SendCheck(HttpRequest.BodyPublishers.ofByteArray(JobCodec.toBytes(body)), mayWrite);
         HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/" + path))
                 .timeout(timeout)
@@ -71,7 +91,7 @@ public final class ProviderClient implements AutoCloseable {
                 .header("User-Agent", USER_AGENT)
                 .POST(check)
                 .build();
-        ProviderReply reply = send(request);
+        ProviderReply reply = sink == null ? send(request) : sendStreamed(request, sink);
         if (check.refused) {
             return new ProviderReply(0, null, null, null, ProviderReply.NOT_SENT, reply.millis(), false);
         }
@@ -141,6 +161,85 @@ public final class ProviderClient implements AutoCloseable {
             byte[] bytes = response.body();
             JsonNode json = parse(bytes);
             return new ProviderReply(response.statusCode(), json, excerpt(bytes), retryAfter(response), null, millis);
+        } catch (HttpTimeoutException e) {
+            return failed(
+                    start,
+                    "timeout after " + request.timeout().map(Duration::toString).orElse("?"));
+        } catch (IOException e) {
+            return failed(
+                    start,
+                    "connection error: " + e.getClass().getSimpleName()
+                            + (e.getMessage() == null ? "" : " " + e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failed(start, "interrupted");
+        }
+    }
+
+    /** A call whose answer may be streamed: chunks go to {@code sink} and are assembled into the reply's body. */
+    private ProviderReply sendStreamed(HttpRequest request, StreamSink sink) {
+        long start = System.nanoTime();
+        try {
+            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            boolean events = response.headers()
+                    .firstValue("Content-Type")
+                    .map(t -> t.startsWith("text/event-stream"))
+                    .orElse(false);
+            InputStream body = response.body();
+            // the request's timeout covers the wait for the headers; this covers a stream that stops coming
+            Duration limit = request.timeout().orElse(Duration.ofMinutes(10));
+            Thread watchdog = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(limit);
+                    body.close();
+                } catch (InterruptedException | IOException e) {
+                    // the call ended first
+                }
+            });
+            try (InputStream in = body) {
+                if (response.statusCode() != 200 || !events) {
+                    byte[] bytes = in.readAllBytes();
+                    return new ProviderReply(
+                            response.statusCode(),
+                            parse(bytes),
+                            excerpt(bytes),
+                            retryAfter(response),
+                            null,
+                            (System.nanoTime() - start) / 1_000_000);
+                }
+                StreamedAnswer answer = new StreamedAnswer();
+                BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+                boolean done = false;
+                for (String line = lines.readLine(); line != null && !done; line = lines.readLine()) {
+                    if (!line.startsWith("data:")) {
+                        continue; // blank separators, comments, event names
+                    }
+                    String data = line.substring(5).strip();
+                    if (data.equals("[DONE]")) {
+                        done = true;
+                        continue;
+                    }
+                    JsonNode chunk = parse(data.getBytes(StandardCharsets.UTF_8));
+                    if (chunk == null || !chunk.isObject()) {
+                        return new ProviderReply(
+                                200,
+                                null,
+                                excerpt(data.getBytes(StandardCharsets.UTF_8)),
+                                null,
+                                null,
+                                (System.nanoTime() - start) / 1_000_000);
+                    }
+                    answer.add(chunk);
+                    sink.chunk(chunk);
+                }
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                if (!done && !answer.finished()) {
+                    return failed(start, "connection error: the stream ended before its last chunk");
+                }
+                return new ProviderReply(200, answer.toCompletion(), "", null, null, millis);
+            } finally {
+                watchdog.interrupt();
+            }
         } catch (HttpTimeoutException e) {
             return failed(
                     start,

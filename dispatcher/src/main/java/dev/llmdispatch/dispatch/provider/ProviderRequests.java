@@ -13,10 +13,21 @@ public final class ProviderRequests {
 
     private ProviderRequests() {}
 
+    /** Whether the job's answer is streamed from the provider ({@code stream: true} on a chat job). */
+    public static boolean streamed(Job job) {
+        return job.kind() == JobKind.CHAT && job.request().path("stream").asBoolean(false);
+    }
+
     /** The job's request as this slot's provider wants it: its model, its thinking flags. */
     public static ObjectNode body(Job job, Slot slot) {
         ObjectNode body = job.request().deepCopy();
-        body.remove("stream");
+        if (streamed(job)) {
+            // the usage comes in the last chunk only when asked: the result and the quotas need it
+            body.withObject("stream_options").put("include_usage", true);
+        } else {
+            body.remove("stream");
+            body.remove("stream_options");
+        }
         String kindKey = job.kind() == JobKind.EMBEDDING
                 ? "embedding"
                 : Boolean.TRUE.equals(job.thinking()) ? "thinking" : "chat";

@@ -36,6 +36,7 @@ import dev.llmdispatch.worker.publish.JobClaims;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
 import dev.llmdispatch.worker.publish.RedisAnswerStore;
 import dev.llmdispatch.worker.publish.ReplyTopics;
+import dev.llmdispatch.worker.publish.StreamChannel;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -177,7 +178,8 @@ public class WorkerConfiguration {
             Metrics metrics,
             Alerter alerter,
             FleetTraffic traffic,
-            RedissonClient redisson) {
+            RedissonClient redisson,
+            StreamChannel streams) {
         return new JobDispatcher(
                 new RoutePlanner(
                         settings,
@@ -192,7 +194,13 @@ public class WorkerConfiguration {
                 emergency::active,
                 clock,
                 new ProviderCallRecorder(metrics, properties.requestLog().includePrompt(), alerter, traffic),
-                AttemptLog.redis(redisson, properties.capacity().keyPrefix()));
+                AttemptLog.redis(redisson, properties.capacity().keyPrefix()),
+                streams.relay());
+    }
+
+    @Bean
+    StreamChannel streamChannel(RedissonClient redisson, DispatchProperties properties) {
+        return new StreamChannel(redisson, properties.capacity().keyPrefix());
     }
 
     /**

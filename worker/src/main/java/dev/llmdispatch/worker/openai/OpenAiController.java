@@ -10,9 +10,12 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.worker.config.DispatchProperties;
+import dev.llmdispatch.worker.publish.StreamChannel;
 import dev.llmdispatch.worker.security.OpenAiErrors;
 import dev.llmdispatch.worker.security.Tenant;
 import dev.llmdispatch.worker.security.TenantGate;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Clock;
@@ -24,8 +27,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +63,7 @@ public class OpenAiController {
     private final ObjectProvider<JobClient> client;
     private final EmergencyMonitor emergency;
     private final TenantGate gate;
+    private final StreamChannel streams;
     private final Clock clock;
     private final ModelNames models;
     private final DispatchProperties.Ingress ingress;
@@ -65,12 +72,14 @@ public class OpenAiController {
             ObjectProvider<JobClient> client,
             EmergencyMonitor emergency,
             TenantGate gate,
+            StreamChannel streams,
             Clock clock,
             DispatchSettings settings,
             DispatchProperties properties) {
         this.client = client;
         this.emergency = emergency;
         this.gate = gate;
+        this.streams = streams;
         this.clock = clock;
         this.models = new ModelNames(properties.ingress().models(), settings.providers());
         this.ingress = properties.ingress();
@@ -81,9 +90,10 @@ public class OpenAiController {
             @RequestBody byte[] body,
             @AuthenticationPrincipal Tenant tenant,
             @RequestHeader(value = "X-Priority", required = false) String priority,
-            @RequestHeader(value = "Idempotency-Key", required = false) String idempotencyKey)
+            @RequestHeader(value = "Idempotency-Key", required = false) String idempotencyKey,
+            HttpServletResponse response)
             throws InterruptedException {
-        return serve(JobKind.CHAT, body, tenant, priority, idempotencyKey);
+        return serve(JobKind.CHAT, body, tenant, priority, idempotencyKey, response);
     }
 
     @PostMapping(path = "/v1/embeddings", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -93,7 +103,7 @@ public class OpenAiController {
             @RequestHeader(value = "X-Priority", required = false) String priority,
             @RequestHeader(value = "Idempotency-Key", required = false) String idempotencyKey)
             throws InterruptedException {
-        return serve(JobKind.EMBEDDING, body, tenant, priority, idempotencyKey);
+        return serve(JobKind.EMBEDDING, body, tenant, priority, idempotencyKey, null);
     }
 
     @GetMapping(path = "/v1/models", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -113,7 +123,12 @@ public class OpenAiController {
     }
 
     private ResponseEntity<?> serve(
-            JobKind kind, byte[] body, Tenant tenant, String priorityHeader, String idempotencyKey)
+            JobKind kind,
+            byte[] body,
+            Tenant tenant,
+            String priorityHeader,
+            String idempotencyKey,
+            HttpServletResponse response)
             throws InterruptedException {
         if (body.length > ingress.maxBodyBytes()) {
             return error(
@@ -133,11 +148,16 @@ public class OpenAiController {
         } catch (RuntimeException e) {
             return invalid("the request body is not JSON: " + e.getMessage(), null);
         }
-        if (request.path("stream").asBoolean(false)) {
-            return invalid("stream: true is not supported yet; ask without it", "stream");
+        boolean stream = request.path("stream").asBoolean(false);
+        if (stream && kind != JobKind.CHAT) {
+            return invalid("stream is for chat completions only", "stream");
         }
-        request.remove("stream");
-        request.remove("stream_options");
+        boolean includeUsage =
+                request.path("stream_options").path("include_usage").asBoolean(false);
+        request.remove("stream_options"); // the worker asks the provider for the usage of every streamed answer
+        if (!stream) {
+            request.remove("stream");
+        }
         // OpenAI's SDKs ask for base64 embeddings unless told otherwise; providers are asked for floats (which every
         // one serves, and which the embedding cache keeps) and the answer is encoded here
         boolean base64 = kind == JobKind.EMBEDDING
@@ -210,6 +230,9 @@ public class OpenAiController {
             case TenantGate.Admitted a -> job = a.job();
         }
         Duration timeout = ingress.timeout();
+        if (stream) {
+            return streamed(job, priority, name, tenant, includeUsage, response);
+        }
         CompletableFuture<JobResult> pending = client.getObject().submit(job, priority, timeout);
         JobResult result;
         try {
@@ -237,6 +260,66 @@ public class OpenAiController {
                     "unavailable");
         }
         return answer(result, name, tenant, base64);
+    }
+
+    /**
+     * A streamed chat completion: subscribed to the job's chunks before it is queued, the answer starts with its first
+     * chunk (so that a job that fails before any gets an ordinary error status), then relays each chunk as Server-Sent
+     * Events; the job's result ends the stream, making up any chunk pub/sub lost.
+     */
+    private ResponseEntity<?> streamed(
+            Job job, Priority priority, String model, Tenant tenant, boolean includeUsage, HttpServletResponse response)
+            throws InterruptedException {
+        BlockingQueue<JsonNode> chunks = new LinkedBlockingQueue<>();
+        StreamChannel.Subscription subscription = streams.subscribe(job.id(), chunks::add);
+        try {
+            Duration timeout = ingress.timeout();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            CompletableFuture<JobResult> pending = client.getObject().submit(job, priority, timeout);
+            JsonNode first = null;
+            while (first == null && !pending.isDone() && System.nanoTime() < deadline) {
+                first = chunks.poll(20, TimeUnit.MILLISECONDS);
+            }
+            JobResult early = first == null ? resultOrNull(pending) : null;
+            if (first == null && (early == null || early.status() != JobStatus.SUCCEEDED)) {
+                if (early != null) {
+                    return answer(early, model, tenant, false);
+                }
+                return ResponseEntity.status(HttpStatus.GATEWAY_TIMEOUT)
+                        .header("x-should-retry", "false")
+                        .body(OpenAiErrors.body(
+                                "no answer within " + timeout.toSeconds() + " s; the request is still queued as job "
+                                        + job.id(),
+                                "server_error",
+                                "timeout"));
+            }
+            // written here, on this request's (virtual) thread, as the chunks come
+            response.setStatus(HttpStatus.OK.value());
+            response.setContentType(MediaType.TEXT_EVENT_STREAM_VALUE);
+            response.setCharacterEncoding("UTF-8");
+            response.setHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
+            response.setHeader("X-Job-Id", job.id());
+            try {
+                new SseRelay(model, includeUsage, first).run(response.getOutputStream(), chunks, pending, deadline);
+            } catch (IOException e) {
+                log.debug("job {}: the caller went away during its stream: {}", job.id(), e.toString());
+            }
+            JobResult result = resultOrNull(pending);
+            if (result != null) {
+                gate.charge(tenant, result);
+            }
+            return null; // answered
+        } finally {
+            subscription.close();
+        }
+    }
+
+    private static JobResult resultOrNull(CompletableFuture<JobResult> pending) {
+        try {
+            return pending.isDone() ? pending.getNow(null) : null;
+        } catch (RuntimeException e) { // timed out or failed to queue
+            return null;
+        }
     }
 
     private ResponseEntity<?> answer(JobResult result, String model, Tenant tenant, boolean base64) {
