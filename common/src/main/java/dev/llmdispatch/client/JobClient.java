@@ -189,6 +189,9 @@ public final class JobClient implements AutoCloseable {
         ProducerRecord<String, byte[]> record =
                 new ProducerRecord<>(topics.jobTopic(priority), toSend.id(), JobCodec.toBytes(toSend));
         record.headers().add(RecordHeaders.CORRELATION_ID, toSend.id().getBytes(StandardCharsets.UTF_8));
+        if (toSend.tenant() != null) {
+            record.headers().add(RecordHeaders.TENANT, toSend.tenant().getBytes(StandardCharsets.UTF_8));
+        }
         producer.send(record, (metadata, error) -> {
             if (error != null) {
                 result.completeExceptionally(error);

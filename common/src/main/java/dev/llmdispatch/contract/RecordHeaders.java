@@ -9,5 +9,8 @@ public final class RecordHeaders {
     /** How many times a job was replayed from the dead-letter topic. */
     public static final String REPLAY_COUNT = "replay-count";
 
+    /** On a job record: the job's {@code tenant}, so that a worker can share fairly without reading the value. */
+    public static final String TENANT = "tenant";
+
     private RecordHeaders() {}
 }

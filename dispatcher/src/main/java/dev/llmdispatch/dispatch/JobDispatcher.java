@@ -184,7 +184,7 @@ public final class JobDispatcher implements Dispatch {
             }
             Lease lease;
             try {
-                lease = gate.acquire(usable, priority, job.deadline(), route.tokens());
+                lease = gate.acquire(usable, priority, job.deadline(), route.tokens(), job.tenant());
             } catch (NoUsableAccountException e) {
                 continue; // the accounts it waited for were blocked meanwhile: look again
             } catch (CapacityUnavailableException e) {

@@ -212,6 +212,40 @@ class CapacityGateTest {
     }
 
     @Test
+    void a_tenant_with_many_jobs_waiting_does_not_keep_another_tenants_job_behind_them_all() throws Exception {
+        DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
+        CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
+        Lease held = gate.acquire(slots(settings), Priority.LOW, null, 0);
+        List<String> order = new CopyOnWriteArrayList<>();
+        List<CompletableFuture<Void>> jobs = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            jobs.add(servedFor(gate, slots(settings), "flood", "flood-" + i, order));
+            int waiting = i + 1;
+            await().until(() -> gate.waiting() == waiting);
+        }
+        jobs.add(servedFor(gate, slots(settings), "other", "other-0", order));
+        await().until(() -> gate.waiting() == 6);
+        held.close();
+        CompletableFuture.allOf(jobs.toArray(CompletableFuture[]::new)).get();
+        // the flood's first came first and is served first; the other tenant's one job is next, not sixth
+        assertThat(order).containsExactly("flood-0", "other-0", "flood-1", "flood-2", "flood-3", "flood-4");
+    }
+
+    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
+    private CompletableFuture<Void> servedFor(
+            CapacityGate gate, List<Slot> slots, String tenant, String name, List<String> order) {
+        return CompletableFuture.runAsync(
+                () -> {
+                    try (Lease lease = gate.acquire(slots, Priority.LOW, null, 0, tenant)) {
+                        order.add(name);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                },
+                pool);
+    }
+
+    @Test
     void a_freed_permit_goes_to_the_most_urgent_job_in_the_fleet_not_to_a_local_one() throws Exception {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
         CapacitySettings capacity = capacity(Duration.ZERO);

@@ -6,6 +6,7 @@ import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.routing.Slot;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
@@ -22,6 +23,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 import org.redisson.api.RedissonClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -139,6 +141,16 @@ public final class CapacityGate implements AutoCloseable {
         syncer.scheduleWithFixedDelay(this::syncAll, every, every, TimeUnit.MILLISECONDS);
     }
 
+    /** How much later a job counts as waiting for each job of its tenant already waiting (divided by its weight). */
+    public static final Duration FAIR_SHARE_QUANTUM = Duration.ofSeconds(1);
+
+    private volatile ToIntFunction<String> tenantWeights = tenant -> 1;
+
+    /** The tenants' fair-share weights (default 1 each). */
+    public void tenantWeights(ToIntFunction<String> weights) {
+        this.tenantWeights = weights;
+    }
+
     /**
      * Waits for capacity on one of {@code slots} (tried in order, each provider's accounts in its balance order).
      *
@@ -151,18 +163,39 @@ public final class CapacityGate implements AutoCloseable {
      */
     public Lease acquire(List<Slot> slots, Priority priority, Instant deadline, long tokens)
             throws InterruptedException {
+        return acquire(slots, priority, deadline, tokens, "");
+    }
+
+    /**
+     * As {@link #acquire(List, Priority, Instant, long)}, for a tenant's job: among jobs of one priority, tenants
+     * share the capacity by weight. A job counts as having started to wait {@link #FAIR_SHARE_QUANTUM} / weight later
+     * for each job of its tenant (same priority) already waiting here, so that a tenant with 60 jobs waiting does not
+     * keep another tenant's one job waiting behind them all; the fleet sees that later start too.
+     *
+     * @param tenant the job's tenant ("" or null: the jobs without one, as one tenant)
+     */
+    public Lease acquire(List<Slot> slots, Priority priority, Instant deadline, long tokens, String tenant)
+            throws InterruptedException {
         if (slots.isEmpty()) {
             throw new IllegalArgumentException("no slots to acquire");
         }
+        String who = tenant == null ? "" : tenant;
+        long now = nanoTime.getAsLong();
+        long ahead = queue.snapshot().stream()
+                .filter(w -> w.priority == priority && w.tenant.equals(who))
+                .count();
+        long fairStart = now + ahead * FAIR_SHARE_QUANTUM.toNanos() / Math.max(1, tenantWeights.applyAsInt(who));
         Waiter waiter = new Waiter(
                 List.copyOf(slots),
                 priority,
                 seq.incrementAndGet(),
                 deadline,
                 tokens,
-                nanoTime.getAsLong(),
+                now,
                 originNanos,
-                settings.priorityAging().toNanos());
+                settings.priorityAging().toNanos(),
+                who,
+                fairStart);
         queue.add(waiter);
         granter.signal();
         try {

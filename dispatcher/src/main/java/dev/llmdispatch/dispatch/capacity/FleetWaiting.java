@@ -38,7 +38,8 @@ final class FleetWaiting {
 
     /** The waiter as the other workers see it. */
     CapacityStore.Waiting of(Waiter waiter) {
-        long waited = TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - waiter.enqueuedNanos);
+        // from its fair start: a job behind many of its tenant's own is as urgent as one that came that much later
+        long waited = TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - waiter.fairStartNanos);
         return new CapacityStore.Waiting(
                 workerId, waiter.priority.ordinal() * stepMillis - waited, TTL_MILLIS, toleranceMillis);
     }

@@ -19,6 +19,8 @@ final class Waiter {
     final Instant deadline;
     final long tokens;
     final long enqueuedNanos;
+    final String tenant;
+    final long fairStartNanos;
     final long rank;
     final Thread thread = Thread.currentThread();
     final CompletableFuture<Lease> future = new CompletableFuture<>();
@@ -39,8 +41,29 @@ final class Waiter {
             long enqueuedNanos,
             long originNanos,
             long agingNanos) {
+        this(slots, priority, seq, deadline, tokens, enqueuedNanos, originNanos, agingNanos, "", enqueuedNanos);
+    }
+
+    /**
+     * @param tenant          whose job it is ("" for none)
+     * @param fairStartNanos  when it counts as having started to wait, for its rank: later than {@code enqueuedNanos}
+     *                        by its tenant's share of the jobs already waiting (fair share between tenants)
+     */
+    Waiter(
+            List<Slot> slots,
+            Priority priority,
+            long seq,
+            Instant deadline,
+            long tokens,
+            long enqueuedNanos,
+            long originNanos,
+            long agingNanos,
+            String tenant,
+            long fairStartNanos) {
         this.enqueuedNanos = enqueuedNanos;
-        this.rank = (enqueuedNanos - originNanos) + priority.ordinal() * (agingNanos > 0 ? agingNanos : 1L << 55);
+        this.tenant = tenant;
+        this.fairStartNanos = fairStartNanos;
+        this.rank = (fairStartNanos - originNanos) + priority.ordinal() * (agingNanos > 0 ? agingNanos : 1L << 55);
         this.slots = slots;
         this.priority = priority;
         this.seq = seq;

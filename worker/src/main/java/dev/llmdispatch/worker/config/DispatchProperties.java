@@ -173,6 +173,12 @@ public record DispatchProperties(
             Map<String, Map<String, Integer>> weights,
             List<String> leastBusy) {}
 
+    /** A tenant's fair-share weight: its {@code weight}, 1 for a tenant not configured (or none). */
+    public int tenantWeight(String tenant) {
+        TenantProperties t = tenants == null || tenant == null ? null : tenants.get(tenant);
+        return t == null ? 1 : Math.max(1, t.weight());
+    }
+
     /** How chains spread their first choice over their providers (see {@link ChainSpread}). */
     public ChainSpread chainSpread() {
         return new ChainSpread(routing.weights(), routing.leastBusy() == null ? null : Set.copyOf(routing.leastBusy()));
@@ -184,7 +190,8 @@ public record DispatchProperties(
      * How a worker consumes.
      *
      * @param maxInFlight       jobs one worker has started and not finished (waiting for capacity or at a provider)
-     * @param bufferPerPriority records buffered per priority before that priority's partitions pause
+     * @param bufferPerPriority records read ahead per priority before that priority's partitions pause: the depth
+     *     within which tenants take turns (a tenant's flood deeper than this in a partition delays the others)
      * @param minShareMedium    the least share of starts MEDIUM gets while HIGH has work (anti-starvation)
      * @param minShareLow       the least share of starts LOW gets while higher priorities have work
      * @param pollTimeout       the consumer's poll timeout
@@ -203,7 +210,7 @@ public record DispatchProperties(
             @DefaultValue("llm-dispatch-worker-") String transactionalIdPrefix) {
 
         public Consumption {
-            bufferPerPriority = bufferPerPriority == null ? 2 * maxInFlight : bufferPerPriority;
+            bufferPerPriority = bufferPerPriority == null ? Math.max(4096, 2 * maxInFlight) : bufferPerPriority;
             if (commitInterval.isNegative() || commitInterval.isZero() || commitInterval.toMillis() > 10_000) {
                 throw new IllegalArgumentException(
                         "dispatch.consumer.commit-interval must be within 1ms..10s, but was " + commitInterval);

@@ -163,7 +163,9 @@ public class WorkerConfiguration {
             DispatchProperties properties,
             Clock clock,
             Cooldowns cooldowns) {
-        return CapacityGate.onRedis(redisson, settings, properties.capacity(), clock, cooldowns);
+        CapacityGate gate = CapacityGate.onRedis(redisson, settings, properties.capacity(), clock, cooldowns);
+        gate.tenantWeights(properties::tenantWeight);
+        return gate;
     }
 
     @Bean
@@ -369,6 +371,7 @@ public class WorkerConfiguration {
                     }
                 },
                 settings.longestTimeout(),
-                outcomeProducers);
+                outcomeProducers,
+                properties::tenantWeight);
     }
 }

@@ -1,8 +1,14 @@
 package dev.llmdispatch.worker.consume;
 
+import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.RecordHeaders;
+import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 
 /**
  * A record taken from a job topic, waiting for or under processing.
@@ -15,6 +21,37 @@ public record PolledJob(ConsumerRecord<byte[], byte[]> record, Priority priority
     /** A record of no particular assignment (for tests). */
     public PolledJob(ConsumerRecord<byte[], byte[]> record, Priority priority) {
         this(record, priority, 0);
+    }
+
+    /**
+     * The job's tenant, for fair share: the {@code tenant} header when the producer set one (the SDK does), else the
+     * value's top-level {@code tenant} field; "" for none or an unreadable value.
+     */
+    public String tenant() {
+        Header header = record.headers().lastHeader(RecordHeaders.TENANT);
+        if (header != null) {
+            return new String(header.value(), StandardCharsets.UTF_8);
+        }
+        byte[] value = record.value();
+        if (value == null) {
+            return "";
+        }
+        try (JsonParser parser = JobCodec.mapper().createParser(value)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return "";
+            }
+            for (JsonToken t = parser.nextToken(); t == JsonToken.PROPERTY_NAME; t = parser.nextToken()) {
+                String name = parser.currentName();
+                JsonToken v = parser.nextToken();
+                if (name.equals("tenant")) {
+                    return v == JsonToken.VALUE_STRING ? parser.getString() : "";
+                }
+                parser.skipChildren();
+            }
+            return "";
+        } catch (RuntimeException e) {
+            return ""; // unreadable: it becomes a dead letter when its turn comes
+        }
     }
 
     public TopicPartition partition() {

@@ -4,30 +4,51 @@ import dev.llmdispatch.contract.Priority;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 
 /**
- * Buffered work, one FIFO per priority. {@link #take} serves HIGH before MEDIUM before LOW, except that a
+ * Buffered work, one queue per priority. {@link #poll} serves HIGH before MEDIUM before LOW, except that a
  * lower priority with work is owed a minimum share of the starts (anti-starvation): each start credits it
  * its share, and once its credit reaches one start it goes next. A priority without work banks no credit.
+ *
+ * <p>Inside a priority, tenants take turns (weighted round robin): a tenant's turn serves up to its weight of its
+ * own items, in their order, then the next tenant with work goes. So a tenant with 10,000 items buffered delays
+ * another's first item by at most one turn, not by its 10,000.
  */
 public final class PriorityBuffer<T> {
 
-    private final Map<Priority, ArrayDeque<T>> queues = new EnumMap<>(Priority.class);
+    private final Map<Priority, TenantQueues<T>> queues = new EnumMap<>(Priority.class);
+    private final Function<T, String> tenantOf;
+    private final ToIntFunction<String> weightOf;
     private final Map<Priority, Double> shares = new EnumMap<>(Priority.class);
     private final Map<Priority, Double> credit = new EnumMap<>(Priority.class);
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition nonEmpty = lock.newCondition();
 
+    /** A buffer without tenants: one FIFO per priority. */
     public PriorityBuffer(double minShareMedium, double minShareLow) {
+        this(minShareMedium, minShareLow, item -> "", tenant -> 1);
+    }
+
+    /**
+     * @param tenantOf an item's tenant ("" for none)
+     * @param weightOf a tenant's weight: the items it is served per turn
+     */
+    public PriorityBuffer(
+            double minShareMedium, double minShareLow, Function<T, String> tenantOf, ToIntFunction<String> weightOf) {
+        this.tenantOf = tenantOf;
+        this.weightOf = weightOf;
         for (Priority p : Priority.values()) {
-            queues.put(p, new ArrayDeque<>());
+            queues.put(p, new TenantQueues<>());
             credit.put(p, 0.0);
         }
         shares.put(Priority.HIGH, 0.0);
@@ -38,7 +59,7 @@ public final class PriorityBuffer<T> {
     public void add(Priority priority, T item) {
         lock.lock();
         try {
-            queues.get(priority).addLast(item);
+            queues.get(priority).addLast(tenantOf.apply(item), item);
             nonEmpty.signal();
         } finally {
             lock.unlock();
@@ -49,7 +70,7 @@ public final class PriorityBuffer<T> {
     public void addFirst(Priority priority, T item) {
         lock.lock();
         try {
-            queues.get(priority).addFirst(item);
+            queues.get(priority).addFirst(tenantOf.apply(item), item);
             nonEmpty.signal();
         } finally {
             lock.unlock();
@@ -76,7 +97,7 @@ public final class PriorityBuffer<T> {
     private T next() {
         Priority highest = null;
         for (Priority p : Priority.values()) {
-            ArrayDeque<T> q = queues.get(p);
+            TenantQueues<T> q = queues.get(p);
             if (q.isEmpty()) {
                 credit.put(p, 0.0);
             } else if (highest == null) {
@@ -97,11 +118,11 @@ public final class PriorityBuffer<T> {
         if (chosen != highest) {
             credit.put(chosen, credit.get(chosen) - 1.0);
         }
-        return queues.get(chosen).pollFirst();
+        return queues.get(chosen).poll(weightOf);
     }
 
     private boolean isEmptyLocked() {
-        for (ArrayDeque<T> q : queues.values()) {
+        for (TenantQueues<T> q : queues.values()) {
             if (!q.isEmpty()) {
                 return false;
             }
@@ -122,7 +143,7 @@ public final class PriorityBuffer<T> {
         lock.lock();
         try {
             int n = 0;
-            for (ArrayDeque<T> q : queues.values()) {
+            for (TenantQueues<T> q : queues.values()) {
                 n += q.size();
             }
             return n;
@@ -136,18 +157,97 @@ public final class PriorityBuffer<T> {
         lock.lock();
         try {
             List<T> removed = new ArrayList<>();
-            for (ArrayDeque<T> q : queues.values()) {
-                for (Iterator<T> it = q.iterator(); it.hasNext(); ) {
-                    T item = it.next();
-                    if (filter.test(item)) {
-                        removed.add(item);
-                        it.remove();
-                    }
-                }
+            for (TenantQueues<T> q : queues.values()) {
+                q.removeIf(filter, removed);
             }
             return removed;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** One priority's items: a FIFO per tenant, and the tenants with items in turn order. */
+    private static final class TenantQueues<T> {
+        private final Map<String, ArrayDeque<T>> byTenant = new HashMap<>();
+        private final ArrayDeque<String> turns = new ArrayDeque<>();
+        private int servedThisTurn;
+        private int size;
+
+        void addLast(String tenant, T item) {
+            queueOf(tenant, false).addLast(item);
+            size++;
+        }
+
+        /** At the head of its tenant's queue, and that tenant next. */
+        void addFirst(String tenant, T item) {
+            queueOf(tenant, true).addFirst(item);
+            size++;
+        }
+
+        private ArrayDeque<T> queueOf(String tenant, boolean next) {
+            ArrayDeque<T> q = byTenant.get(tenant);
+            if (q == null) {
+                q = new ArrayDeque<>();
+                byTenant.put(tenant, q);
+                if (next) {
+                    turns.addFirst(tenant);
+                    servedThisTurn = 0;
+                } else {
+                    turns.addLast(tenant);
+                }
+            }
+            return q;
+        }
+
+        T poll(ToIntFunction<String> weightOf) {
+            String tenant = turns.peekFirst();
+            if (tenant == null) {
+                return null;
+            }
+            ArrayDeque<T> q = byTenant.get(tenant);
+            T item = q.pollFirst();
+            size--;
+            servedThisTurn++;
+            if (q.isEmpty()) {
+                byTenant.remove(tenant);
+                turns.pollFirst();
+                servedThisTurn = 0;
+            } else if (servedThisTurn >= Math.max(1, weightOf.applyAsInt(tenant))) {
+                turns.addLast(turns.pollFirst());
+                servedThisTurn = 0;
+            }
+            return item;
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        int size() {
+            return size;
+        }
+
+        void removeIf(Predicate<T> filter, List<T> removed) {
+            for (Iterator<Map.Entry<String, ArrayDeque<T>>> tenants =
+                            byTenant.entrySet().iterator();
+                    tenants.hasNext(); ) {
+                Map.Entry<String, ArrayDeque<T>> entry = tenants.next();
+                for (Iterator<T> it = entry.getValue().iterator(); it.hasNext(); ) {
+                    T item = it.next();
+                    if (filter.test(item)) {
+                        removed.add(item);
+                        it.remove();
+                        size--;
+                    }
+                }
+                if (entry.getValue().isEmpty()) {
+                    if (entry.getKey().equals(turns.peekFirst())) {
+                        servedThisTurn = 0;
+                    }
+                    turns.remove(entry.getKey());
+                    tenants.remove();
+                }
+            }
         }
     }
 }

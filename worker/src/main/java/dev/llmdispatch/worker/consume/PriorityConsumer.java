@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -67,6 +68,7 @@ public final class PriorityConsumer implements SmartLifecycle {
      * @param longestCall the longest a provider call may take: a hand-over waits that long (and a little more) for
      *                    calls under way
      * @param producers   makes the transactional producer that writes outcomes
+     * @param tenantWeights the tenants' fair-share weights, for their turns in a priority's buffer
      */
     public PriorityConsumer(
             Map<String, Object> kafkaProperties,
@@ -76,12 +78,14 @@ public final class PriorityConsumer implements SmartLifecycle {
             BooleanSupplier emergency,
             Handover.Waits waits,
             Duration longestCall,
-            Supplier<Producer<String, byte[]>> producers) {
+            Supplier<Producer<String, byte[]>> producers,
+            ToIntFunction<String> tenantWeights) {
         this.kafkaProperties = new HashMap<>(kafkaProperties);
         this.topics = topics;
         this.settings = settings;
         this.emergency = emergency;
-        this.buffer = new PriorityBuffer<>(settings.minShareMedium(), settings.minShareLow());
+        this.buffer = new PriorityBuffer<>(
+                settings.minShareMedium(), settings.minShareLow(), PolledJob::tenant, tenantWeights);
         this.starter = new JobStarter(
                 buffer,
                 settings.maxInFlight(),

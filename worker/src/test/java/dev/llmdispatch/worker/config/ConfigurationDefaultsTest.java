@@ -51,7 +51,7 @@ class ConfigurationDefaultsTest {
         DispatchProperties none = new Binder().bindOrCreate("dispatch", DispatchProperties.class);
 
         assertThat(none.consumer().maxInFlight()).isEqualTo(64);
-        assertThat(none.consumer().bufferPerPriority()).isEqualTo(128);
+        assertThat(none.consumer().bufferPerPriority()).isEqualTo(4096);
         assertThat(none.capacity().keyPrefix()).isEqualTo("llm-dispatch");
         assertThat(none.resilience()).isNotNull();
         assertThat(none.health().probeInterval()).hasSeconds(5);

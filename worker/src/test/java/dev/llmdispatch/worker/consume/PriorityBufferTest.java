@@ -65,4 +65,35 @@ class PriorityBufferTest {
         assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("retry");
         assertThat(buffer.size()).isEqualTo(1);
     }
+
+    @Test
+    void tenants_of_one_priority_take_turns_by_weight_whatever_came_first() throws Exception {
+        // items are "tenant-n"; tenant "big" has weight 2
+        PriorityBuffer<String> buffer = new PriorityBuffer<>(
+                0, 0, item -> item.substring(0, item.indexOf('-')), tenant -> tenant.equals("big") ? 2 : 1);
+        for (int i = 0; i < 1000; i++) {
+            buffer.add(Priority.LOW, "flood-" + i);
+        }
+        buffer.add(Priority.LOW, "small-0");
+        buffer.add(Priority.LOW, "small-1");
+        buffer.add(Priority.LOW, "big-0");
+        buffer.add(Priority.LOW, "big-1");
+        buffer.add(Priority.LOW, "big-2");
+
+        List<String> first = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            first.add(buffer.poll(0, TimeUnit.MILLISECONDS));
+        }
+        // one item a turn for weight 1, two for weight 2, each tenant's items in their order
+        assertThat(first)
+                .containsExactly("flood-0", "small-0", "big-0", "big-1", "flood-1", "small-1", "big-2", "flood-2");
+        assertThat(buffer.size(Priority.LOW)).isEqualTo(1000 - 3);
+        // a higher priority still goes first, and a tenant put back goes next with its item first
+        buffer.add(Priority.HIGH, "urgent-0");
+        buffer.addFirst(Priority.LOW, "small-9");
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("urgent-0");
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("small-9");
+        assertThat(buffer.removeIf(item -> item.startsWith("flood-"))).hasSize(997);
+        assertThat(buffer.size()).isZero();
+    }
 }
