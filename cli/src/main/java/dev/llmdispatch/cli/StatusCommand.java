@@ -88,6 +88,24 @@ final class StatusCommand implements Callable<Integer> {
             out.print(" unknown (" + status.queueLagError() + ")");
         }
         out.println();
+        if (!status.tenants().isEmpty()) {
+            out.printf("%-20s %-7s %-24s %s%n", "tenant", "weight", "requests min / day", "tokens min / day");
+            for (StatusReport.TenantUsage t : status.tenants()) {
+                out.printf(
+                        "%-20s %-7d %-24s %s%n",
+                        t.tenant(),
+                        t.weight(),
+                        used(t.requestsThisMinute(), t.requestsPerMinute()) + " / "
+                                + used(t.requestsToday(), t.requestsPerDay()),
+                        used(t.tokensThisMinute(), t.tokensPerMinute()) + " / "
+                                + used(t.tokensToday(), t.tokensPerDay()));
+            }
+        }
         return 0;
+    }
+
+    /** "12/600", "12" without a budget, "?" when the use could not be read. */
+    private static String used(Long used, Long budget) {
+        return (used == null ? "?" : used.toString()) + (budget == null ? "" : "/" + budget);
     }
 }

@@ -119,6 +119,9 @@ class StatusCommandTest {
                     .containsExactlyInAnyOrderElementsOf(simulator.stats().keySet());
             assertThat(report.queueLag()).containsOnlyKeys("HIGH", "MEDIUM", "LOW");
             assertThat(report.thisWorker().buffered()).containsOnlyKeys("HIGH", "MEDIUM", "LOW");
+            assertThat(report.tenants())
+                    .extracting(StatusReport.TenantUsage::tenant)
+                    .containsExactlyInAnyOrder("apps", "batch");
 
             HttpResponse<String> dashboard = get(http, address + "/admin/dashboard?minutes=5");
             assertThat(dashboard.statusCode()).isEqualTo(200);

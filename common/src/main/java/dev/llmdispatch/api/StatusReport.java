@@ -20,11 +20,29 @@ public record StatusReport(
         List<AccountStatus> accounts,
         Map<String, Long> queueLag,
         String queueLagError,
-        WorkerLoad thisWorker) {
+        WorkerLoad thisWorker,
+        List<TenantUsage> tenants) {
 
     public StatusReport {
         accounts = List.copyOf(accounts);
+        tenants = tenants == null ? List.of() : List.copyOf(tenants);
     }
+
+    /**
+     * One tenant: its fair-share weight, its budgets (absent: none) and what it used of them, fleet-wide, this
+     * minute and today (UTC); the use is absent when the budget store could not be read.
+     */
+    public record TenantUsage(
+            String tenant,
+            int weight,
+            Long requestsPerMinute,
+            Long requestsPerDay,
+            Long tokensPerMinute,
+            Long tokensPerDay,
+            Long requestsThisMinute,
+            Long requestsToday,
+            Long tokensThisMinute,
+            Long tokensToday) {}
 
     /**
      * One account: its configured limits and, when enabled, its live use across the fleet.

@@ -17,6 +17,11 @@ import dev.llmdispatch.testkit.LocalKafka;
 import dev.llmdispatch.testkit.LocalRedis;
 import dev.llmdispatch.worker.WorkerApplication;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
+import dev.llmdispatch.worker.security.Secrets;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -77,6 +82,9 @@ public final class FleetBenchmark implements Callable<Integer> {
 
     private final List<ConfigurableApplicationContext> fleet = new ArrayList<>();
 
+    /** The benchmark tenant's API key, made for this run. */
+    private static final String BENCH_KEY = Secrets.newKey();
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new FleetBenchmark()).execute(args));
     }
@@ -96,7 +104,8 @@ public final class FleetBenchmark implements Callable<Integer> {
                             "--server.port=0",
                             "--spring.main.banner-mode=off",
                             "--logging.level.root=WARN",
-                            "--dispatch.consumer.commit-interval=" + commitIntervalMs + "ms"));
+                            "--dispatch.consumer.commit-interval=" + commitIntervalMs + "ms",
+                            "--dispatch.tenants.bench.keys[0]=" + BENCH_KEY));
                     args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), timeScale));
                     fleet.add(new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new)));
                 }
@@ -110,6 +119,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                     warmUp(client);
                     awaitStableGroup(kafka.bootstrapServers());
                     overhead(client, simulator);
+                    ingress(simulator);
                     saturation(client, simulator, accounts);
                 }
             } finally {
@@ -213,6 +223,84 @@ public final class FleetBenchmark implements Callable<Integer> {
                 .mapToLong(w -> w.getBean(PriorityConsumer.class).transactions())
                 .sum();
         System.out.printf("  transactions committed by the fleet so far (warm-up included): %d%n", transactions);
+    }
+
+    /**
+     * Phase 1b: the OpenAI-compatible way in, at 5 requests a second through one worker's {@code /v1}: a plain chat
+     * completion (what the ingress adds both ways: the client's round trip less the provider's own latency) and a
+     * streamed one (the first chunk at the client against the provider's own time to first chunk, a fifth of its
+     * latency in the simulator).
+     */
+    private void ingress(Simulator simulator) throws Exception {
+        simulator.reset();
+        String base = "http://127.0.0.1:" + fleet.get(0).getEnvironment().getProperty("local.server.port") + "/v1";
+        HttpClient http = HttpClient.newHttpClient();
+        Map<String, long[]> plain = new ConcurrentHashMap<>(); // job id -> {sent, received}
+        Map<String, long[]> streamed = new ConcurrentHashMap<>(); // job id -> {sent, first chunk}
+        List<CompletableFuture<Void>> calls = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < overheadJobs; i++) {
+            long due = start + TimeUnit.MILLISECONDS.toNanos(200L * i);
+            long sleep = due - System.nanoTime();
+            if (sleep > 0) {
+                TimeUnit.NANOSECONDS.sleep(sleep);
+            }
+            boolean stream = i % 2 == 1;
+            HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/chat/completions"))
+                    .header("Authorization", "Bearer " + BENCH_KEY)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"tier-2\",\"stream\":" + stream
+                            + ",\"messages\":[{\"role\":\"user\",\"content\":\"hello " + i + "\"}]}"))
+                    .build();
+            long sent = System.currentTimeMillis();
+            if (stream) {
+                calls.add(http.sendAsync(request, HttpResponse.BodyHandlers.ofLines())
+                        .thenAccept(r -> {
+                            String id = r.headers().firstValue("X-Job-Id").orElse("?");
+                            long[] first = {0};
+                            r.body().forEach(line -> {
+                                if (first[0] == 0 && line.startsWith("data:")) {
+                                    first[0] = System.currentTimeMillis();
+                                }
+                            });
+                            streamed.put(id, new long[] {sent, first[0]});
+                        }));
+            } else {
+                calls.add(http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                        .thenAccept(r -> plain.put(
+                                r.headers().firstValue("X-Job-Id").orElse("?"),
+                                new long[] {sent, System.currentTimeMillis()})));
+            }
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
+        Histogram added = new Histogram(3);
+        Histogram clientFirst = new Histogram(3);
+        Histogram providerFirst = new Histogram(3);
+        for (CallLog.Call c : simulator.calls().all()) {
+            long[] p = c.jobId() == null ? null : plain.get(c.jobId());
+            if (p != null) {
+                added.recordValue(Math.max(0, p[1] - p[0] - c.latencyMs()));
+            }
+            long[] s = c.jobId() == null ? null : streamed.get(c.jobId());
+            if (s != null && s[1] > 0) {
+                clientFirst.recordValue(s[1] - s[0]);
+                providerFirst.recordValue(c.latencyMs() / 5);
+            }
+        }
+        System.out.printf(
+                "%nphase 1b — OpenAI-compatible ingress (/v1/chat/completions, %d plain + %d streamed, 5 a second):%n"
+                        + "  added by the ingress and dispatch, both ways (round trip less provider latency): "
+                        + "p50 %d ms   p99 %d ms%n"
+                        + "  time to first chunk at the client: p50 %d ms   p99 %d ms"
+                        + "   (the provider's own: p50 %d ms   p99 %d ms)%n",
+                added.getTotalCount(),
+                clientFirst.getTotalCount(),
+                added.getValueAtPercentile(50),
+                added.getValueAtPercentile(99),
+                clientFirst.getValueAtPercentile(50),
+                clientFirst.getValueAtPercentile(99),
+                providerFirst.getValueAtPercentile(50),
+                providerFirst.getValueAtPercentile(99));
     }
 
     /**

@@ -64,7 +64,8 @@ class BadInputTest {
                 record(
                         topics.medium(),
                         "streamer",
-                        "{\"id\":\"streamer\",\"request\":{\"stream\":true," + "\"messages\":[{\"role\":\"user\"}]}}"),
+                        "{\"id\":\"streamer\",\"request\":{\"stream\":\"yes\","
+                                + "\"messages\":[{\"role\":\"user\"}]}}"),
                 new ProducerRecord<>(topics.low(), "tombstone", null),
                 record(topics.high(), "ok-4", valid("ok-4")));
         try (Simulator simulator =
@@ -92,7 +93,7 @@ class BadInputTest {
             }
             assertRejected(results.get("big-meta"), "metadata must be at most 4096 bytes");
             assertRejected(results.get("loop"), "replyTo must not be a job or dead-letter topic");
-            assertRejected(results.get("streamer"), "request.stream is not supported");
+            assertRejected(results.get("streamer"), "request.stream must be true or false");
             ConsumerRecord<byte[], byte[]> okRecord = resultRecords.stream()
                     .filter(r -> JobCodec.readResult(r.value()).id().equals("ok-1"))
                     .findFirst()

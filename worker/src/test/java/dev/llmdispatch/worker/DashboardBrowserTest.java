@@ -118,6 +118,9 @@ class DashboardBrowserTest {
                 assertThat(cell(browser, "hunyuan-1", "window")).isEqualTo("no limit");
                 assertThat(cell(browser, "hunyuan-1", "inflight")).isEqualTo("0 / 5");
                 assertThat(cell(browser, "nvidia-2", "circuit")).isEqualTo("CLOSED");
+                assertThat(read(browser, "#tenants tr[data-tenant='" + WorkerHarness.TENANT + "'] .weight"))
+                        .as("the tenants and their weights")
+                        .isEqualTo("1");
                 assertThat(text(browser, "dead-letters-held")).isEqualTo("0");
                 assertThat(browser.findElement(By.id("emergency")).isDisplayed())
                         .isFalse();

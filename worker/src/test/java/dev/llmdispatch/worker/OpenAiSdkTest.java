@@ -160,7 +160,10 @@ class OpenAiSdkTest {
                                     .build(),
                             HttpResponse.BodyHandlers.ofString())
                     .body();
-            assertThat(metrics).contains("llm_dispatch_");
+            assertThat(metrics)
+                    .contains("llm_dispatch_tenant_requests_total{outcome=\"budget\",tenant=\"tiny\"} 1.0")
+                    .contains("llm_dispatch_tenant_requests_total{outcome=\"admitted\",tenant=\"tiny\"} 1.0")
+                    .contains("llm_dispatch_tenant_tokens_total{tenant=\"" + WorkerHarness.TENANT + "\"}");
             assertThat(secrets).noneMatch(metrics::contains);
         } finally {
             root.detachAppender(logs);

@@ -35,6 +35,8 @@ public final class Metrics {
     public static final String PROVIDER_CALLS = "llm.dispatch.provider.calls";
     public static final String PROVIDER_LATENCY = "llm.dispatch.provider.latency";
     public static final String PROVIDER_TOKENS = "llm.dispatch.provider.tokens";
+    public static final String TENANT_REQUESTS = "llm.dispatch.tenant.requests";
+    public static final String TENANT_TOKENS = "llm.dispatch.tenant.tokens";
     public static final String ALERTS = "llm.dispatch.alerts";
     public static final String ACCOUNT_RECOVERIES = "llm.dispatch.account.recoveries";
     public static final String HEALTH_PROBES = "llm.dispatch.health.probes";
@@ -144,6 +146,20 @@ public final class Metrics {
             counter(PROVIDER_TOKENS, "tokens the providers reported used", "account", account)
                     .increment(totalTokens);
         }
+    }
+
+    /**
+     * A tenant's HTTP request: {@code admitted}, or why not ({@code budget}, {@code forbidden}, {@code unavailable}).
+     */
+    public void tenantRequest(String tenant, String outcome) {
+        counter(TENANT_REQUESTS, "tenants' HTTP requests by outcome", "tenant", tenant, "outcome", outcome)
+                .increment();
+    }
+
+    /** Tokens a tenant's answered requests used, as charged to its budgets. */
+    public void tenantTokens(String tenant, long tokens) {
+        counter(TENANT_TOKENS, "tokens used by tenants' HTTP requests", "tenant", tenant)
+                .increment(tokens);
     }
 
     /** An alert-worthy event of this worker: {@code account} null for one of no account (tagged "-"). */

@@ -3,6 +3,7 @@ package dev.llmdispatch.worker.ops;
 import dev.llmdispatch.api.StatusReport;
 import dev.llmdispatch.api.StatusReport.AccountStatus;
 import dev.llmdispatch.api.StatusReport.Cooldown;
+import dev.llmdispatch.api.StatusReport.TenantUsage;
 import dev.llmdispatch.api.StatusReport.WorkerLoad;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.capacity.AccountUsage;
@@ -15,6 +16,9 @@ import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
+import dev.llmdispatch.worker.security.ApiKeys;
+import dev.llmdispatch.worker.security.Tenant;
+import dev.llmdispatch.worker.security.TenantBudgets;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,6 +42,8 @@ public final class FleetStatus {
     private final EmergencyMonitor emergency;
     private final PriorityConsumer consumer;
     private final BacklogReader queues;
+    private final ApiKeys keys;
+    private final TenantBudgets budgets;
 
     public FleetStatus(
             DispatchSettings settings,
@@ -46,7 +52,11 @@ public final class FleetStatus {
             AccountHealth health,
             EmergencyMonitor emergency,
             PriorityConsumer consumer,
-            BacklogReader queues) {
+            BacklogReader queues,
+            ApiKeys keys,
+            TenantBudgets budgets) {
+        this.keys = keys;
+        this.budgets = budgets;
         this.settings = settings;
         this.gate = gate;
         this.cooldowns = cooldowns;
@@ -82,7 +92,36 @@ public final class FleetStatus {
                 accounts,
                 lag,
                 lagError,
-                new WorkerLoad(buffered, consumer.inFlight(), gate.waiting()));
+                new WorkerLoad(buffered, consumer.inFlight(), gate.waiting()),
+                tenants());
+    }
+
+    private List<TenantUsage> tenants() {
+        List<TenantUsage> out = new ArrayList<>();
+        for (Tenant t : keys.tenants().values()) {
+            TenantBudgets.Use use;
+            try {
+                use = budgets.use(t);
+            } catch (RuntimeException e) { // Redis away: the limits are still worth showing
+                use = null;
+            }
+            out.add(new TenantUsage(
+                    t.name(),
+                    t.weight(),
+                    budget(t.requestsPerMinute()),
+                    budget(t.requestsPerDay()),
+                    budget(t.tokensPerMinute()),
+                    budget(t.tokensPerDay()),
+                    use == null ? null : use.requestsThisMinute(),
+                    use == null ? null : use.requestsToday(),
+                    use == null ? null : use.tokensThisMinute(),
+                    use == null ? null : use.tokensToday()));
+        }
+        return out;
+    }
+
+    private static Long budget(long value) {
+        return value < 0 ? null : value;
     }
 
     private AccountStatus account(String provider, AccountSettings a) {

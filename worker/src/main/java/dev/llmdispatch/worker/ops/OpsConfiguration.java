@@ -11,6 +11,8 @@ import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.config.PeriodicTask;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import dev.llmdispatch.worker.observe.Metrics;
+import dev.llmdispatch.worker.security.ApiKeys;
+import dev.llmdispatch.worker.security.TenantBudgets;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -92,7 +94,9 @@ public class OpsConfiguration implements WebMvcConfigurer {
             AccountHealth health,
             EmergencyMonitor emergency,
             PriorityConsumer consumer,
-            BacklogReader queues) {
-        return new FleetStatus(settings, gate, cooldowns, health, emergency, consumer, queues);
+            BacklogReader queues,
+            ApiKeys keys,
+            TenantBudgets budgets) {
+        return new FleetStatus(settings, gate, cooldowns, health, emergency, consumer, queues, keys, budgets);
     }
 }

@@ -4,6 +4,7 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.worker.config.DispatchProperties;
+import dev.llmdispatch.worker.observe.Metrics;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -60,8 +61,12 @@ public class SecurityConfiguration {
 
     @Bean
     TenantGate tenantGate(
-            TenantBudgets budgets, DispatchSettings settings, DispatchProperties properties, Clock clock) {
-        return new TenantGate(budgets, new RoutePlanner(settings, properties.routingRules(), clock));
+            TenantBudgets budgets,
+            DispatchSettings settings,
+            DispatchProperties properties,
+            Clock clock,
+            Metrics metrics) {
+        return new TenantGate(budgets, new RoutePlanner(settings, properties.routingRules(), clock), metrics);
     }
 
     @Bean

@@ -6,6 +6,7 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
+import dev.llmdispatch.worker.observe.Metrics;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,18 +38,30 @@ public final class TenantGate {
 
     private final TenantBudgets budgets;
     private final RoutePlanner planner;
+    private final Metrics metrics;
 
-    public TenantGate(TenantBudgets budgets, RoutePlanner planner) {
+    public TenantGate(TenantBudgets budgets, RoutePlanner planner, Metrics metrics) {
         this.budgets = budgets;
         this.planner = planner;
+        this.metrics = metrics;
     }
 
-    /**
-     * Checks a tenant's job and counts it against the tenant's request budgets.
-     *
-     * @param model the model name the request used, or null
-     */
+    /** Checks a tenant's job and counts it against the tenant's request budgets; the outcome counted per tenant. */
     public Decision admit(Tenant tenant, Job job, String model) {
+        Decision decision = decide(tenant, job, model);
+        metrics.tenantRequest(
+                tenant.name(),
+                switch (decision) {
+                    case Admitted a -> "admitted";
+                    case Refused r when r.status() == HttpStatus.FORBIDDEN -> "forbidden";
+                    case Refused r when r.status() == HttpStatus.TOO_MANY_REQUESTS -> "budget";
+                    case Refused r -> "unavailable";
+                });
+        return decision;
+    }
+
+    /** @param model the model name the request used, or null */
+    private Decision decide(Tenant tenant, Job job, String model) {
         if (model != null && !tenant.allowsModel(model)) {
             return new Refused(
                     HttpStatus.FORBIDDEN,
@@ -105,6 +118,7 @@ public final class TenantGate {
         }
         long used = result.response().path("usage").path("total_tokens").asLong(0);
         if (used > 0) {
+            metrics.tenantTokens(tenant.name(), used);
             try {
                 budgets.charge(tenant, used);
             } catch (RuntimeException e) {
