@@ -170,11 +170,7 @@ public final class FleetBenchmark implements Callable<Integer> {
         List<CompletableFuture<JobResult>> futures = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < overheadJobs; i++) {
-            long due = start + TimeUnit.MILLISECONDS.toNanos(200L * i);
-            long sleep = due - System.nanoTime();
-            if (sleep > 0) {
-                TimeUnit.NANOSECONDS.sleep(sleep);
-            }
+            paceFiveASecond(start, i);
             Job job = Job.chat("overhead-" + i, "hello " + i).toBuilder()
                     .tier(Tier.TIER_2)
                     .build();
@@ -240,11 +236,7 @@ public final class FleetBenchmark implements Callable<Integer> {
         List<CompletableFuture<Void>> calls = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < overheadJobs; i++) {
-            long due = start + TimeUnit.MILLISECONDS.toNanos(200L * i);
-            long sleep = due - System.nanoTime();
-            if (sleep > 0) {
-                TimeUnit.NANOSECONDS.sleep(sleep);
-            }
+            paceFiveASecond(start, i);
             boolean stream = i % 2 == 1;
             HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/chat/completions"))
                     .header("Authorization", "Bearer " + BENCH_KEY)
@@ -404,6 +396,14 @@ public final class FleetBenchmark implements Callable<Integer> {
         wait.forEach((p, h) -> System.out.printf(
                 "    %-6s n=%-5d p50 %6d ms   p99 %6d ms%n",
                 p, h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(99)));
+    }
+
+    /** Sleeps until the {@code i}-th of requests sent 5 a second from {@code start} (nanos) is due. */
+    private static void paceFiveASecond(long start, int i) throws InterruptedException {
+        long sleep = start + TimeUnit.MILLISECONDS.toNanos(200L * i) - System.nanoTime();
+        if (sleep > 0) {
+            TimeUnit.NANOSECONDS.sleep(sleep);
+        }
     }
 
     private static String pct(double part, double whole) {

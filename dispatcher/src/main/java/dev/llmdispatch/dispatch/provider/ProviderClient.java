@@ -161,18 +161,8 @@ public final class ProviderClient implements AutoCloseable {
             byte[] bytes = response.body();
             JsonNode json = parse(bytes);
             return new ProviderReply(response.statusCode(), json, excerpt(bytes), retryAfter(response), null, millis);
-        } catch (HttpTimeoutException e) {
-            return failed(
-                    start,
-                    "timeout after " + request.timeout().map(Duration::toString).orElse("?"));
-        } catch (IOException e) {
-            return failed(
-                    start,
-                    "connection error: " + e.getClass().getSimpleName()
-                            + (e.getMessage() == null ? "" : " " + e.getMessage()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return failed(start, "interrupted");
+        } catch (IOException | InterruptedException e) {
+            return failed(request, start, e);
         }
     }
 
@@ -240,19 +230,26 @@ public final class ProviderClient implements AutoCloseable {
             } finally {
                 watchdog.interrupt();
             }
-        } catch (HttpTimeoutException e) {
-            return failed(
-                    start,
-                    "timeout after " + request.timeout().map(Duration::toString).orElse("?"));
-        } catch (IOException e) {
-            return failed(
-                    start,
-                    "connection error: " + e.getClass().getSimpleName()
-                            + (e.getMessage() == null ? "" : " " + e.getMessage()));
-        } catch (InterruptedException e) {
+        } catch (IOException | InterruptedException e) {
+            return failed(request, start, e);
+        }
+    }
+
+    /** A call that got no answer: timed out, its connection failed, or its thread was interrupted. */
+    private static ProviderReply failed(HttpRequest request, long start, Exception e) {
+        if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
             return failed(start, "interrupted");
         }
+        if (e instanceof HttpTimeoutException) {
+            return failed(
+                    start,
+                    "timeout after " + request.timeout().map(Duration::toString).orElse("?"));
+        }
+        return failed(
+                start,
+                "connection error: " + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : " " + e.getMessage()));
     }
 
     private static ProviderReply failed(long start, String error) {
