@@ -334,7 +334,13 @@ class ResilienceTest {
 
         long succeeded =
                 outcomes.stream().filter(o -> o.status() == JobStatus.SUCCEEDED).count();
-        assertThat(succeeded).isGreaterThanOrEqualTo(1998);
+        assertThat(succeeded)
+                .as(() -> "why the others failed: "
+                        + outcomes.stream()
+                                .filter(o -> o.status() != JobStatus.SUCCEEDED)
+                                .map(o -> o.error() + " after " + o.attempts())
+                                .toList())
+                .isGreaterThanOrEqualTo(1998);
         // the attempt budget: at most 3 calls per account of the route (3 accounts for chat and embeddings)
         assertThat(outcomes).allSatisfy(o -> assertThat(o.attempts().size()).isLessThanOrEqualTo(3 * 3));
         assertThat(outcomes)

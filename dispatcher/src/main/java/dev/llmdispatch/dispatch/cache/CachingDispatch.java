@@ -9,6 +9,7 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.Dispatch;
 import dev.llmdispatch.dispatch.DispatchOutcome;
+import dev.llmdispatch.dispatch.provider.ProviderRequests;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -79,6 +80,9 @@ public final class CachingDispatch implements Dispatch {
     public boolean cacheable(Job job) {
         if (!settings.enabled()) {
             return false;
+        }
+        if (ProviderRequests.streamed(job)) {
+            return false; // a streamed answer is assembled from its chunks' text: not what a plain request would get
         }
         if (job.cache() != null) {
             return job.cache();

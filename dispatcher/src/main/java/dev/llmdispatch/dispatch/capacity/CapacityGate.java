@@ -146,6 +146,23 @@ public final class CapacityGate implements AutoCloseable {
 
     private volatile ToIntFunction<String> tenantWeights = tenant -> 1;
 
+    /** Per priority and tenant, the fair start of its last job (virtual clock); pruned when all are in the past. */
+    private final Map<String, Long> lastFairStart = new HashMap<>();
+
+    private synchronized long fairStart(Priority priority, String tenant, long now) {
+        long aging = settings.priorityAging().toNanos();
+        long cap = aging > 0 ? aging / 2 : TimeUnit.SECONDS.toNanos(15);
+        long quantum = FAIR_SHARE_QUANTUM.toNanos() / Math.max(1, tenantWeights.applyAsInt(tenant));
+        String key = priority.name() + "|" + tenant;
+        Long last = lastFairStart.get(key);
+        long start = last == null ? now : Math.max(now, Math.min(last + quantum, now + cap));
+        if (lastFairStart.size() > 1_000) {
+            lastFairStart.values().removeIf(t -> t < now);
+        }
+        lastFairStart.put(key, start);
+        return start;
+    }
+
     /** The tenants' fair-share weights (default 1 each). */
     public void tenantWeights(ToIntFunction<String> weights) {
         this.tenantWeights = weights;
@@ -168,9 +185,11 @@ public final class CapacityGate implements AutoCloseable {
 
     /**
      * As {@link #acquire(List, Priority, Instant, long)}, for a tenant's job: among jobs of one priority, tenants
-     * share the capacity by weight. A job counts as having started to wait {@link #FAIR_SHARE_QUANTUM} / weight later
-     * for each job of its tenant (same priority) already waiting here, so that a tenant with 60 jobs waiting does not
-     * keep another tenant's one job waiting behind them all; the fleet sees that later start too.
+     * share the capacity by weight (start-time fair queuing). Each (priority, tenant) has a virtual clock: a job counts
+     * as having started to wait at {@code max(now, the tenant's previous job's start + FAIR_SHARE_QUANTUM / weight)},
+     * so that a tenant with 60 jobs waiting does not keep another tenant's one job behind them all, and a tenant's own
+     * jobs keep their order. The lead is capped at half the priority aging step (15 s by default), so that it never
+     * outweighs a priority level; the fleet sees the same start.
      *
      * @param tenant the job's tenant ("" or null: the jobs without one, as one tenant)
      */
@@ -181,10 +200,7 @@ public final class CapacityGate implements AutoCloseable {
         }
         String who = tenant == null ? "" : tenant;
         long now = nanoTime.getAsLong();
-        long ahead = queue.snapshot().stream()
-                .filter(w -> w.priority == priority && w.tenant.equals(who))
-                .count();
-        long fairStart = now + ahead * FAIR_SHARE_QUANTUM.toNanos() / Math.max(1, tenantWeights.applyAsInt(who));
+        long fairStart = fairStart(priority, who, now);
         Waiter waiter = new Waiter(
                 List.copyOf(slots),
                 priority,

@@ -219,11 +219,20 @@ public final class ProviderClient implements AutoCloseable {
                                 null,
                                 (System.nanoTime() - start) / 1_000_000);
                     }
+                    if (chunk.has("error")) { // the provider gave up mid-stream
+                        return new ProviderReply(
+                                500,
+                                chunk,
+                                excerpt(data.getBytes(StandardCharsets.UTF_8)),
+                                null,
+                                null,
+                                (System.nanoTime() - start) / 1_000_000);
+                    }
                     answer.add(chunk);
                     sink.chunk(chunk);
                 }
                 long millis = (System.nanoTime() - start) / 1_000_000;
-                if (!done && !answer.finished()) {
+                if (!answer.finished()) {
                     return failed(start, "connection error: the stream ended before its last chunk");
                 }
                 return new ProviderReply(200, answer.toCompletion(), "", null, null, millis);

@@ -134,13 +134,12 @@ public class JobSubmitController {
         }
         Duration timeout = Duration.ofSeconds(Math.max(1, Math.min(wait, MAX_WAIT.toSeconds())));
         CompletableFuture<JobResult> result = client.getObject().submit(job, p, timeout);
+        result.thenAccept(answered -> gate.charge(tenant, answered)); // also with wait=0, or after a 504
         if (wait <= 0) {
             return ResponseEntity.accepted().body(new SubmitAccepted(job.id(), p.name()));
         }
         try {
-            JobResult answered = result.get();
-            gate.charge(tenant, answered);
-            return ResponseEntity.ok(answered);
+            return ResponseEntity.ok(result.get());
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException) {

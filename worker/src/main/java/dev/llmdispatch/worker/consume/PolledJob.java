@@ -30,7 +30,7 @@ public record PolledJob(ConsumerRecord<byte[], byte[]> record, Priority priority
     public String tenant() {
         Header header = record.headers().lastHeader(RecordHeaders.TENANT);
         if (header != null) {
-            return new String(header.value(), StandardCharsets.UTF_8);
+            return header.value() == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
         }
         byte[] value = record.value();
         if (value == null) {

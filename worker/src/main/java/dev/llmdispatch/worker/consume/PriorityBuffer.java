@@ -57,9 +57,10 @@ public final class PriorityBuffer<T> {
     }
 
     public void add(Priority priority, T item) {
+        String tenant = tenantOf.apply(item); // outside the lock: it may read the record
         lock.lock();
         try {
-            queues.get(priority).addLast(tenantOf.apply(item), item);
+            queues.get(priority).addLast(tenant, item);
             nonEmpty.signal();
         } finally {
             lock.unlock();
@@ -68,9 +69,10 @@ public final class PriorityBuffer<T> {
 
     /** Puts work back at the head of its queue (it is retried before newer work). */
     public void addFirst(Priority priority, T item) {
+        String tenant = tenantOf.apply(item); // outside the lock: it may read the record
         lock.lock();
         try {
-            queues.get(priority).addFirst(tenantOf.apply(item), item);
+            queues.get(priority).addFirst(tenant, item);
             nonEmpty.signal();
         } finally {
             lock.unlock();

@@ -28,7 +28,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -234,30 +236,12 @@ public class OpenAiController {
             return streamed(job, priority, name, tenant, includeUsage, response);
         }
         CompletableFuture<JobResult> pending = client.getObject().submit(job, priority, timeout);
+        pending.thenAccept(answered -> gate.charge(tenant, answered)); // also when the answer comes after a 504
         JobResult result;
         try {
             result = pending.get();
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IllegalArgumentException) {
-                return invalid(cause.getMessage(), null);
-            }
-            if (cause instanceof TimeoutException) {
-                // the job is still queued: an SDK's automatic retry would queue it again
-                return ResponseEntity.status(HttpStatus.GATEWAY_TIMEOUT)
-                        .header("x-should-retry", "false")
-                        .body(OpenAiErrors.body(
-                                "no answer within " + timeout.toSeconds() + " s; the request is still queued as job "
-                                        + id,
-                                "server_error",
-                                "timeout"));
-            }
-            log.warn("job {} could not be submitted: {}", id, cause.toString());
-            return error(
-                    HttpStatus.SERVICE_UNAVAILABLE,
-                    "the request could not be queued: " + cause.getMessage(),
-                    "server_error",
-                    "unavailable");
+            return submitFailed(pending, id, timeout);
         }
         return answer(result, name, tenant, base64);
     }
@@ -276,9 +260,13 @@ public class OpenAiController {
             Duration timeout = ingress.timeout();
             long deadline = System.nanoTime() + timeout.toNanos();
             CompletableFuture<JobResult> pending = client.getObject().submit(job, priority, timeout);
+            pending.thenAccept(result -> gate.charge(tenant, result)); // also when the caller went away
             JsonNode first = null;
             while (first == null && !pending.isDone() && System.nanoTime() < deadline) {
                 first = chunks.poll(20, TimeUnit.MILLISECONDS);
+            }
+            if (first == null && pending.isCompletedExceptionally()) {
+                return submitFailed(pending, job.id(), timeout);
             }
             JobResult early = first == null ? resultOrNull(pending) : null;
             if (first == null && (early == null || early.status() != JobStatus.SUCCEEDED)) {
@@ -304,14 +292,39 @@ public class OpenAiController {
             } catch (IOException e) {
                 log.debug("job {}: the caller went away during its stream: {}", job.id(), e.toString());
             }
-            JobResult result = resultOrNull(pending);
-            if (result != null) {
-                gate.charge(tenant, result);
-            }
             return null; // answered
         } finally {
             subscription.close();
         }
+    }
+
+    /** The answer for a job that got no result: a refused submission (400, 503) or no result in time (504). */
+    private static ResponseEntity<?> submitFailed(CompletableFuture<JobResult> pending, String id, Duration timeout) {
+        Throwable cause;
+        try {
+            pending.join();
+            return error(HttpStatus.INTERNAL_SERVER_ERROR, "job " + id + " has a result", "server_error", "internal");
+        } catch (CompletionException | CancellationException e) {
+            cause = e.getCause() == null ? e : e.getCause();
+        }
+        if (cause instanceof IllegalArgumentException) {
+            return invalid(cause.getMessage(), null);
+        }
+        if (cause instanceof TimeoutException) {
+            // the job is still queued: an SDK's automatic retry would queue it again
+            return ResponseEntity.status(HttpStatus.GATEWAY_TIMEOUT)
+                    .header("x-should-retry", "false")
+                    .body(OpenAiErrors.body(
+                            "no answer within " + timeout.toSeconds() + " s; the request is still queued as job " + id,
+                            "server_error",
+                            "timeout"));
+        }
+        log.warn("job {} could not be submitted: {}", id, cause.toString());
+        return error(
+                HttpStatus.SERVICE_UNAVAILABLE,
+                "the request could not be queued: " + cause.getMessage(),
+                "server_error",
+                "unavailable");
     }
 
     private static JobResult resultOrNull(CompletableFuture<JobResult> pending) {
@@ -333,7 +346,6 @@ public class OpenAiController {
                     }
                 }
             }
-            gate.charge(tenant, result);
             return ResponseEntity.ok()
                     .header("X-Job-Id", result.id())
                     .header("X-Provider-Account", String.valueOf(result.account()))

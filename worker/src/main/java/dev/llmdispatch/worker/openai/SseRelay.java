@@ -29,7 +29,7 @@ final class SseRelay {
     private final String model;
     private final boolean includeUsage;
     private final JsonNode first;
-    private String account;
+    private String attempt;
     private final StringBuilder sent = new StringBuilder();
     private boolean finishSent;
     private boolean usageSent;
@@ -111,11 +111,11 @@ final class SseRelay {
     }
 
     private void relay(OutputStream out, JsonNode message) throws IOException {
-        String from = message.path("account").asString("");
-        if (account == null) {
-            account = from;
-        } else if (!account.equals(from)) {
-            return; // another attempt's chunks: the result settles what is missing
+        String from = message.path("attempt").asString("");
+        if (attempt == null) {
+            attempt = from;
+        } else if (!attempt.equals(from)) {
+            return; // another attempt's chunks (a retry, here or on another account): the result settles the rest
         }
         JsonNode chunk = message.path("chunk");
         if (!(chunk instanceof ObjectNode c)) {
@@ -141,7 +141,7 @@ final class SseRelay {
                 finishSent = true;
             }
         }
-        usageSent |= usageOnly;
+        usageSent |= copy.path("usage").isObject();
         write(out, copy);
     }
 

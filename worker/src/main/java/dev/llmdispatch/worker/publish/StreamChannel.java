@@ -3,6 +3,7 @@ package dev.llmdispatch.worker.publish;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.provider.StreamSink;
+import java.util.UUID;
 import java.util.function.Consumer;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
@@ -16,7 +17,7 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The chunks of streamed answers, from the worker that calls the provider to the worker that holds the caller's HTTP
  * request: Redis pub/sub, one channel per job ({@code <prefix>:stream:<job id>}), each message {@code {"account":
- * the attempt's account, "chunk": the provider's chunk}}. Pub/sub keeps nothing: a listener subscribes before its job
+ * the attempt's account, "attempt": an id of the attempt, "chunk": the provider's chunk}}. Pub/sub keeps nothing: a listener subscribes before its job
  * is queued, and what it missed is made up from the job's result (see the OpenAI ingress).
  */
 public final class StreamChannel {
@@ -41,8 +42,12 @@ public final class StreamChannel {
     public StreamSink.Relay relay() {
         return (jobId, account) -> {
             RTopic topic = redis.getTopic(keys.stream(jobId), StringCodec.INSTANCE);
+            String attempt = UUID.randomUUID().toString(); // a retry on the same account is another attempt
             return chunk -> {
-                ObjectNode message = JsonNodeFactory.instance.objectNode().put("account", account);
+                ObjectNode message = JsonNodeFactory.instance
+                        .objectNode()
+                        .put("account", account)
+                        .put("attempt", attempt);
                 message.set("chunk", chunk);
                 try {
                     topic.publish(JobCodec.mapper().writeValueAsString(message));
