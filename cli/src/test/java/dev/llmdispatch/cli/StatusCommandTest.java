@@ -158,7 +158,6 @@ class StatusCommandTest {
                     "/admin/dashboard",
                     "/admin/dead-letters",
                     "/admin/keys",
-                    "/admin/tenants",
                     "/dashboard",
                     "/actuator/prometheus",
                     "/actuator/metrics")) {

@@ -1,6 +1,5 @@
 package dev.llmdispatch.worker.security;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -16,28 +15,15 @@ import org.springframework.web.server.ResponseStatusException;
 /**
  * API keys and tenants at run time, behind the admin token: {@code GET /admin/keys} lists keys by id (never the key),
  * {@code POST /admin/keys?tenant=T} makes a key and answers it this once, {@code DELETE /admin/keys/{id}} revokes a
- * key made here, {@code GET /admin/tenants} shows each tenant's budgets and what it used of them.
+ * key made here. Each tenant's budgets and use are in {@code GET /admin/status} ({@code tenants}).
  */
 @RestController
 public class KeysController {
 
-    /** A tenant's budgets (-1: none) and its use of them now. */
-    public record TenantReport(
-            String tenant,
-            String defaultPriority,
-            int weight,
-            long requestsPerMinute,
-            long requestsPerDay,
-            long tokensPerMinute,
-            long tokensPerDay,
-            TenantBudgets.Use use) {}
-
     private final ApiKeys keys;
-    private final TenantBudgets budgets;
 
-    public KeysController(ApiKeys keys, TenantBudgets budgets) {
+    public KeysController(ApiKeys keys) {
         this.keys = keys;
-        this.budgets = budgets;
     }
 
     @GetMapping(path = "/admin/keys", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -68,22 +54,5 @@ public class KeysController {
                     "no key made at run time has id " + id + " (keys from configuration are removed there)");
         }
         return ResponseEntity.noContent().build();
-    }
-
-    @GetMapping(path = "/admin/tenants", produces = MediaType.APPLICATION_JSON_VALUE)
-    public List<TenantReport> tenants() {
-        List<TenantReport> out = new ArrayList<>();
-        for (Tenant t : keys.tenants().values()) {
-            out.add(new TenantReport(
-                    t.name(),
-                    t.defaultPriority().name(),
-                    t.weight(),
-                    t.requestsPerMinute(),
-                    t.requestsPerDay(),
-                    t.tokensPerMinute(),
-                    t.tokensPerDay(),
-                    budgets.use(t)));
-        }
-        return out;
     }
 }
