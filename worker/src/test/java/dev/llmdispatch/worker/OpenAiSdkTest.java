@@ -26,8 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 
@@ -45,11 +43,7 @@ class OpenAiSdkTest {
     @Test
     void the_official_sdk_chats_embeds_lists_models_and_gets_openai_errors(Infrastructure infra) throws Exception {
         installSdk();
-        ch.qos.logback.classic.Logger root =
-                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
-        var logs = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
-        logs.start();
-        root.addAppender(logs);
+        LogCapture logs = new LogCapture();
         String ns = "openai";
         try (Simulator simulator =
                         Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(1000)));
@@ -144,14 +138,7 @@ class OpenAiSdkTest {
                     WorkerHarness.sha256(TINY_KEY),
                     WorkerHarness.ADMIN_TOKEN,
                     WorkerHarness.sha256(WorkerHarness.ADMIN_TOKEN));
-            root.detachAppender(logs);
-            assertThat(logs.list)
-                    .isNotEmpty()
-                    .noneSatisfy(e -> assertThat(e.getFormattedMessage()
-                                    + (e.getThrowableProxy() == null
-                                            ? ""
-                                            : e.getThrowableProxy().getMessage()))
-                            .containsAnyOf(secrets.toArray(String[]::new)));
+            logs.assertNoneContains(secrets);
             String answers = seen.toString() + refused;
             assertThat(secrets).noneMatch(answers::contains);
             String metrics = HttpClient.newHttpClient()
@@ -166,7 +153,7 @@ class OpenAiSdkTest {
                     .contains("llm_dispatch_tenant_tokens_total{tenant=\"" + WorkerHarness.TENANT + "\"}");
             assertThat(secrets).noneMatch(metrics::contains);
         } finally {
-            root.detachAppender(logs);
+            logs.close();
         }
     }
 

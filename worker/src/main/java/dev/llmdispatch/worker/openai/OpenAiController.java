@@ -243,7 +243,7 @@ public class OpenAiController {
         } catch (ExecutionException e) {
             return submitFailed(pending, id, timeout);
         }
-        return answer(result, name, tenant, base64);
+        return answer(result, name, base64);
     }
 
     /**
@@ -271,7 +271,7 @@ public class OpenAiController {
             JobResult early = first == null ? resultOrNull(pending) : null;
             if (first == null && (early == null || early.status() != JobStatus.SUCCEEDED)) {
                 if (early != null) {
-                    return answer(early, model, tenant, false);
+                    return answer(early, model, false);
                 }
                 return ResponseEntity.status(HttpStatus.GATEWAY_TIMEOUT)
                         .header("x-should-retry", "false")
@@ -335,7 +335,7 @@ public class OpenAiController {
         }
     }
 
-    private ResponseEntity<?> answer(JobResult result, String model, Tenant tenant, boolean base64) {
+    private ResponseEntity<?> answer(JobResult result, String model, boolean base64) {
         if (result.status() == JobStatus.SUCCEEDED && result.response() instanceof ObjectNode response) {
             ObjectNode out = response.deepCopy();
             out.put("model", model);
