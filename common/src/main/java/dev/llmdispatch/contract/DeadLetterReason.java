@@ -10,5 +10,7 @@ public enum DeadLetterReason {
      * The job's result could not be written for a reason that does not heal (the reply topic refuses this worker,
      * the record is too large): the job is not run again; its outcome is kept by job id.
      */
-    UNDELIVERABLE
+    UNDELIVERABLE,
+    /** The job's tenant had spent a daily budget ({@link ErrorCode#BUDGET_SPENT}): replay it once it renews. */
+    BUDGET_SPENT
 }

@@ -23,5 +23,11 @@ public enum ErrorCode {
      * The provider answered, but the answer is larger than a result record may be (the producer's
      * {@code max.request.size}); the message gives both sizes. Not retried: the same request would answer the same.
      */
-    RESULT_TOO_LARGE
+    RESULT_TOO_LARGE,
+    /**
+     * A job read from Kafka whose tenant has spent a daily budget ({@code dispatch.tenants.<name>.requests-per-day}
+     * or {@code tokens-per-day}); no provider was asked. The job is dead-lettered: replay it once the budget renews
+     * (midnight UTC). A spent per-minute budget holds the tenant's jobs until the next minute instead.
+     */
+    BUDGET_SPENT
 }

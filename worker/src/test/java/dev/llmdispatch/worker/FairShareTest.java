@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.contract.DeadLetterReason;
+import dev.llmdispatch.contract.ErrorCode;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
@@ -23,37 +26,56 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fair share inside a priority: one tenant's 10,000 LOW jobs queued ahead of another tenant's 10 LOW jobs, over
- * three workers. The 10 start within a few service times (the provider's latency), not after the flood: the workers
- * read past the flood and give each tenant its turn in their buffers, and the capacity gate ranks a job behind as
- * many of its own tenant's jobs as are waiting.
+ * Tenants over three worker processes, jobs put on Kafka directly (no HTTP ingress). Fair share inside a priority: one
+ * tenant's 10,000 LOW jobs queued ahead of another tenant's 10 LOW jobs; the 10 start within a few service times (the
+ * provider's latency), not after the flood. Budgets: a tenant with 8 requests a minute gets 8 of its 12 jobs to a
+ * provider in the minute and the other 4 in the next (held meanwhile, none lost, the other tenants served); a tenant with
+ * 2 requests a day gets 2 of its 4 jobs answered and 2 dead-lettered {@code BUDGET_SPENT}, to replay tomorrow.
  */
 @IntegrationTest
 class FairShareTest {
 
     private static final int FLOOD = 10_000;
     private static final long SERVICE_MS = 1000;
+    private static final int PER_MINUTE = 8;
+    private static final int METERED = 12;
 
-    @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
-    void another_tenants_jobs_start_within_a_few_service_times_of_a_10000_job_flood(Infrastructure infra)
-            throws Exception {
+    void a_flood_delays_another_tenant_by_a_few_service_times_and_kafka_jobs_keep_their_tenants_budgets(
+            Infrastructure infra) throws Exception {
         String ns = "fair";
         Topics topics = WorkerHarness.topics(ns);
+        List<Process> workers = new ArrayList<>();
         try (Simulator simulator = Simulator.start(
                         SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(SERVICE_MS)));
-                WorkerHarness.Fleet fleet = WorkerHarness.startFleet(
-                        infra, ns, simulator.baseUrl(), 3, "--dispatch.consumer.shutdown-timeout=1s");
                 KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra);
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)
-                        .build()) {
+                        .build();
+                Admin admin =
+                        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers()))) {
+            for (int i = 0; i < 3; i++) {
+                workers.add(WorkerHarness.startWorkerProcess(
+                        "fair-worker-" + i,
+                        WorkerHarness.workerArgs(
+                                infra,
+                                ns,
+                                simulator.baseUrl(),
+                                "--dispatch.consumer.shutdown-timeout=1s",
+                                "--dispatch.tenants.metered.requests-per-minute=" + PER_MINUTE,
+                                "--dispatch.tenants.daily.requests-per-day=2")));
+            }
+            WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
+
             // the flood, by a plain Kafka producer: the tenant only in the job's JSON
             for (int i = 0; i < FLOOD; i++) {
                 Job job = Job.chat("flood-" + i, "question " + i).toBuilder()
@@ -64,37 +86,100 @@ class FairShareTest {
             }
             producer.flush();
             // the fleet is busy with it: every account's in-flight limit in use
-            await().atMost(Duration.ofSeconds(60))
-                    .until(() -> simulator.calls().all().stream()
-                                    .filter(c -> c.jobId() != null && c.jobId().startsWith("flood-"))
-                                    .count()
-                            >= 40);
+            await().atMost(Duration.ofSeconds(90)).until(() -> calls(simulator, "flood-") >= 40);
+            // the metered tenant's minute must have room for its 8 (they start within a few service times)
+            await().atMost(Duration.ofSeconds(30)).until(() -> System.currentTimeMillis() % 60_000 < 40_000);
 
             long submitted = System.currentTimeMillis();
-            List<Job> small = new ArrayList<>();
-            for (int i = 0; i < 10; i++) {
-                small.add(Job.chat("small-" + i, "a question").toBuilder()
-                        .tier(Tier.TIER_2)
-                        .tenant("apps")
-                        .build());
-            }
-            List<CompletableFuture<JobResult>> results = client.submitAll(small, Priority.LOW);
-            CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
-            assertThat(results).allSatisfy(r -> assertThat(r.join().succeeded()).isTrue());
+            long nextMinute = (submitted / 60_000 + 1) * 60_000;
+            List<CompletableFuture<JobResult>> small = client.submitAll(jobs("apps", 10), Priority.LOW);
+            List<CompletableFuture<JobResult>> metered = client.submitAll(jobs("metered", METERED), Priority.LOW);
+            List<CompletableFuture<JobResult>> daily = client.submitAll(jobs("daily", 4), Priority.LOW);
 
+            // fair share: the 10 start within a few service times of their submission. The fleet's 15 slots serve 15
+            // jobs
+            // a second, about 5 at each worker; inside a worker the two tenants take turns, so the apps tenant gets 2.5
+            // a
+            // second there. Its 10 jobs' keys fall 3/3/4 on the topic's partitions and a worker may own two of them: up
+            // to 7 jobs on one worker start within 7 / 2.5 = 2.8 s, plus Kafka's and the worker's own second. (Without
+            // fair share they would wait for the flood: 10,000 / 15 a second, 11 minutes.)
+            CompletableFuture.allOf(small.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
+            assertThat(small).allSatisfy(r -> assertThat(r.join().succeeded()).isTrue());
             Map<String, Long> started = simulator.calls().all().stream()
-                    .filter(c -> c.jobId() != null && c.jobId().startsWith("small-"))
+                    .filter(c -> c.jobId() != null && c.jobId().startsWith("apps-"))
                     .collect(Collectors.toMap(CallLog.Call::jobId, CallLog.Call::atMillis, Math::min));
             assertThat(started).hasSize(10);
-            long floodDone = simulator.calls().all().stream()
-                    .filter(c -> c.jobId() != null && c.jobId().startsWith("flood-"))
-                    .count();
-            assertThat(floodDone)
+            System.out.println("apps' jobs at the provider, ms after submission: "
+                    + started.values().stream()
+                            .map(at -> at - submitted)
+                            .sorted()
+                            .toList());
+            assertThat(calls(simulator, "flood-"))
                     .as("flood calls so far: most of it still queued")
                     .isLessThan(FLOOD / 4);
             assertThat(started.values())
                     .as("ms from submission to the provider, per job of the other tenant")
-                    .allSatisfy(at -> assertThat(at - submitted).isLessThanOrEqualTo(4 * SERVICE_MS));
+                    .allSatisfy(at -> assertThat(at - submitted).isLessThanOrEqualTo(5 * SERVICE_MS));
+
+            // a day's budget: 2 answered, 2 dead-lettered as BUDGET_SPENT without a provider call
+            CompletableFuture.allOf(daily.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
+            assertThat(daily.stream().map(f -> f.join().status()))
+                    .containsExactlyInAnyOrder(
+                            JobStatus.SUCCEEDED, JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.FAILED);
+            assertThat(daily.stream().map(CompletableFuture::join).filter(r -> !r.succeeded()))
+                    .allSatisfy(r -> {
+                        assertThat(r.error().code()).isEqualTo(ErrorCode.BUDGET_SPENT);
+                        assertThat(r.error().message()).contains("daily", "requests-per-day", "replay");
+                    });
+            assertThat(calls(simulator, "daily-")).isEqualTo(2);
+
+            // a minute's budget: 8 to the provider in the minute, the other 4 held here and sent in the next
+            CompletableFuture.allOf(metered.toArray(CompletableFuture[]::new)).get(3, TimeUnit.MINUTES);
+            assertThat(metered).allSatisfy(r -> assertThat(r.join().succeeded()).isTrue());
+            List<Long> meteredAt = simulator.calls().all().stream()
+                    .filter(c -> c.jobId() != null && c.jobId().startsWith("metered-"))
+                    .map(CallLog.Call::atMillis)
+                    .toList();
+            System.out.println("metered jobs at the provider, ms after submission: "
+                    + meteredAt.stream().map(at -> at - submitted).sorted().toList() + " (the next minute at "
+                    + (nextMinute - submitted) + " ms)");
+            assertThat(meteredAt).as("one provider call per metered job").hasSize(METERED);
+            assertThat(meteredAt.stream().filter(at -> at < nextMinute).count())
+                    .as("metered jobs at the provider before the minute ended")
+                    .isEqualTo(PER_MINUTE);
+
+            // one result per job, and the day's refusals dead-lettered (records counted)
+            Map<String, Long> results = WorkerHarness.readAll(infra, topics.results()).stream()
+                    .map(r -> JobCodec.readResult(r.value()).id())
+                    .filter(id -> !id.startsWith("flood-"))
+                    .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+            assertThat(results).hasSize(10 + METERED + 4);
+            assertThat(results.values()).allMatch(n -> n == 1);
+            List<DeadLetterReason> deadLetters = WorkerHarness.readAll(infra, topics.deadLetter()).stream()
+                    .map(r -> JobCodec.readDeadLetter(r.value()).reason())
+                    .toList();
+            assertThat(deadLetters).containsExactly(DeadLetterReason.BUDGET_SPENT, DeadLetterReason.BUDGET_SPENT);
+        } finally {
+            for (Process worker : workers) {
+                worker.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
         }
+    }
+
+    private static List<Job> jobs(String tenant, int n) {
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            jobs.add(Job.chat(tenant + "-" + i, "a question").toBuilder()
+                    .tier(Tier.TIER_2)
+                    .tenant(tenant)
+                    .build());
+        }
+        return jobs;
+    }
+
+    private static long calls(Simulator simulator, String prefix) {
+        return simulator.calls().all().stream()
+                .filter(c -> c.jobId() != null && c.jobId().startsWith(prefix))
+                .count();
     }
 }

@@ -6,7 +6,6 @@ import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.routing.Slot;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
@@ -63,6 +62,7 @@ public final class CapacityGate implements AutoCloseable {
     final WaitQueue queue = new WaitQueue();
     final AccountAvailability availability;
     final FleetWaiting fleetWaiting;
+    private final FairShare fairShare;
     private final AutoCloseable releaseListener;
     private final AtomicLong seq = new AtomicLong();
     private final AtomicLong handedOver = new AtomicLong();
@@ -114,6 +114,8 @@ public final class CapacityGate implements AutoCloseable {
                 new AccountAvailability(cooldowns, nanoTime, settings.ratePoll().toNanos());
         String workerId = UUID.randomUUID().toString().substring(0, 8);
         this.fleetWaiting = new FleetWaiting(workerId, settings.priorityAging().toMillis(), nanoTime);
+        long aging = settings.priorityAging().toNanos();
+        this.fairShare = new FairShare(aging > 0 ? aging / 2 : TimeUnit.SECONDS.toNanos(15));
         dispatch.providers().forEach((name, provider) -> {
             for (AccountSettings account : provider.accounts()) {
                 if (account.enabled()) {
@@ -141,31 +143,9 @@ public final class CapacityGate implements AutoCloseable {
         syncer.scheduleWithFixedDelay(this::syncAll, every, every, TimeUnit.MILLISECONDS);
     }
 
-    /** How much later a job counts as waiting for each job of its tenant already waiting (divided by its weight). */
-    public static final Duration FAIR_SHARE_QUANTUM = Duration.ofSeconds(1);
-
-    private volatile ToIntFunction<String> tenantWeights = tenant -> 1;
-
-    /** Per priority and tenant, the fair start of its last job (virtual clock); pruned when all are in the past. */
-    private final Map<String, Long> lastFairStart = new HashMap<>();
-
-    private synchronized long fairStart(Priority priority, String tenant, long now) {
-        long aging = settings.priorityAging().toNanos();
-        long cap = aging > 0 ? aging / 2 : TimeUnit.SECONDS.toNanos(15);
-        long quantum = FAIR_SHARE_QUANTUM.toNanos() / Math.max(1, tenantWeights.applyAsInt(tenant));
-        String key = priority.name() + "|" + tenant;
-        Long last = lastFairStart.get(key);
-        long start = last == null ? now : Math.max(now, Math.min(last + quantum, now + cap));
-        if (lastFairStart.size() > 1_000) {
-            lastFairStart.values().removeIf(t -> t < now);
-        }
-        lastFairStart.put(key, start);
-        return start;
-    }
-
     /** The tenants' fair-share weights (default 1 each). */
     public void tenantWeights(ToIntFunction<String> weights) {
-        this.tenantWeights = weights;
+        fairShare.weights(weights);
     }
 
     /**
@@ -185,11 +165,11 @@ public final class CapacityGate implements AutoCloseable {
 
     /**
      * As {@link #acquire(List, Priority, Instant, long)}, for a tenant's job: among jobs of one priority, tenants
-     * share the capacity by weight (start-time fair queuing). Each (priority, tenant) has a virtual clock: a job counts
-     * as having started to wait at {@code max(now, the tenant's previous job's start + FAIR_SHARE_QUANTUM / weight)},
-     * so that a tenant with 60 jobs waiting does not keep another tenant's one job behind them all, and a tenant's own
-     * jobs keep their order. The lead is capped at half the priority aging step (15 s by default), so that it never
-     * outweighs a priority level; the fleet sees the same start.
+     * share the capacity by weight (start-time fair queuing, {@link FairShare}): a job counts as having started to wait
+     * at {@code max(now, its tenant's previous job's start + quantum / weight)}, the quantum being the interval between
+     * the priority's grants now, so that a tenant with 60 jobs waiting does not keep another tenant's jobs behind them
+     * all, and a tenant's own jobs keep their order. The lead is capped at half the priority aging step (15 s by
+     * default), so that it never outweighs a priority level; the fleet sees the same start.
      *
      * @param tenant the job's tenant ("" or null: the jobs without one, as one tenant)
      */
@@ -200,7 +180,7 @@ public final class CapacityGate implements AutoCloseable {
         }
         String who = tenant == null ? "" : tenant;
         long now = nanoTime.getAsLong();
-        long fairStart = fairStart(priority, who, now);
+        long fairStart = fairShare.start(priority, who, now);
         Waiter waiter = new Waiter(
                 List.copyOf(slots),
                 priority,
@@ -215,11 +195,15 @@ public final class CapacityGate implements AutoCloseable {
         queue.add(waiter);
         granter.signal();
         try {
+            Lease lease;
             if (deadline == null) {
-                return waiter.future.get();
+                lease = waiter.future.get();
+            } else {
+                long millis = deadline.toEpochMilli() - clock.millis();
+                lease = waiter.future.get(Math.max(0, millis), TimeUnit.MILLISECONDS);
             }
-            long millis = deadline.toEpochMilli() - clock.millis();
-            return waiter.future.get(Math.max(0, millis), TimeUnit.MILLISECONDS);
+            fairShare.granted(priority, nanoTime.getAsLong());
+            return lease;
         } catch (TimeoutException e) {
             return abandon(waiter);
         } catch (InterruptedException e) {

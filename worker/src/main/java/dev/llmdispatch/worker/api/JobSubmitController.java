@@ -134,7 +134,6 @@ public class JobSubmitController {
         }
         Duration timeout = Duration.ofSeconds(Math.max(1, Math.min(wait, MAX_WAIT.toSeconds())));
         CompletableFuture<JobResult> result = client.getObject().submit(job, p, timeout);
-        result.thenAccept(answered -> gate.charge(tenant, answered)); // also with wait=0, or after a 504
         if (wait <= 0) {
             return ResponseEntity.accepted().body(new SubmitAccepted(job.id(), p.name()));
         }

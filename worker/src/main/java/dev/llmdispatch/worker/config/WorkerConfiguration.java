@@ -27,6 +27,7 @@ import dev.llmdispatch.worker.consume.Handover;
 import dev.llmdispatch.worker.consume.JobHandle;
 import dev.llmdispatch.worker.consume.JobProcessor;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
+import dev.llmdispatch.worker.consume.TenantBudgetCheck;
 import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.observe.Metrics;
 import dev.llmdispatch.worker.observe.ProviderCallRecorder;
@@ -327,9 +328,20 @@ public class WorkerConfiguration {
             ReplyTopics replyTopics,
             Clock clock,
             Metrics metrics,
-            FleetTraffic traffic) {
+            FleetTraffic traffic,
+            TenantBudgetCheck budgets) {
         return new JobProcessor(
-                settings, validator, dispatcher, records, answers, claims, replyTopics, clock, metrics, traffic);
+                settings,
+                validator,
+                dispatcher,
+                records,
+                answers,
+                claims,
+                replyTopics,
+                clock,
+                metrics,
+                traffic,
+                budgets);
     }
 
     @Bean

@@ -18,6 +18,7 @@ import dev.llmdispatch.worker.publish.JobClaims;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
 import dev.llmdispatch.worker.publish.ReplyTopics;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +46,7 @@ public final class JobProcessor {
     private final JobClaims claims;
     private final ReplyTopics replyTopics;
     private final BadRecords bad;
+    private final TenantBudgetCheck budgets;
     private static final long CLAIM_POLL_MILLIS = 250;
     private static final long REDIS_RETRY_MILLIS = 1_000;
     private static final int REMEMBER_TRIES = 30;
@@ -59,7 +61,9 @@ public final class JobProcessor {
             ReplyTopics replyTopics,
             Clock clock,
             Metrics metrics,
-            FleetTraffic traffic) {
+            FleetTraffic traffic,
+            TenantBudgetCheck budgets) {
+        this.budgets = budgets;
         this.bad = new BadRecords(settings, validator, records, clock, metrics, traffic);
         this.traffic = traffic;
         this.answers = answers;
@@ -87,6 +91,8 @@ public final class JobProcessor {
             Thread.currentThread().interrupt();
         } catch (WaitCancelledException | HandedOver e) {
             // its partition moved to another worker before it reached a provider: that worker runs it
+        } catch (Held e) {
+            return Finished.held(work, e.renewsIn);
         } catch (RuntimeException e) {
             log.warn(
                     "job at {}@{} could not be handled ({}); again in {} ms",
@@ -122,6 +128,17 @@ public final class JobProcessor {
 
         HandedOver() {
             super("handed over", null, false, false);
+        }
+    }
+
+    /** The job's tenant has spent a budget that renews soon: its jobs wait here until then. */
+    private static final class Held extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient Duration renewsIn;
+
+        Held(Duration renewsIn) {
+            super("held", null, false, false);
+            this.renewsIn = renewsIn;
         }
     }
 
@@ -173,6 +190,18 @@ public final class JobProcessor {
             }
             if (handle.handedOver()) {
                 throw new HandedOver();
+            }
+            if (!work.budgetCounted()) {
+                switch (budgets.start(job.tenant())) {
+                    case TenantBudgetCheck.Start started -> {}
+                    case TenantBudgetCheck.Hold hold -> throw new Held(hold.renewsIn());
+                    case TenantBudgetCheck.Spent spent -> {
+                        DispatchOutcome refused = DispatchOutcome.failed(
+                                job.tier(), ErrorCode.BUDGET_SPENT, spent.message(), false, List.of(), 0, 0);
+                        outcome(work, job, refused, startedMillis, DeadLetterReason.BUDGET_SPENT, out);
+                        return;
+                    }
+                }
             }
             DispatchOutcome outcome = dispatcher.dispatch(job, work.priority());
             outcome(work, job, outcome, startedMillis, deadLetterReason(outcome), out);
@@ -313,6 +342,9 @@ public final class JobProcessor {
         out.add(records.result(
                 job.replyToOr(settings.topics().results()), result, OutcomeRecords.correlationId(record)));
         metrics.jobEnded(result.status().name(), work.priority());
+        if (job.tenant() != null) {
+            budgets.charge(job.tenant(), result);
+        }
         traffic.jobFinished(result.status(), result.timings().totalMs(), deadLetter != null);
     }
 }

@@ -1,6 +1,7 @@
 package dev.llmdispatch.worker.consume;
 
 import dev.llmdispatch.contract.Priority;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -12,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
 
@@ -23,6 +25,9 @@ import java.util.function.ToIntFunction;
  * <p>Inside a priority, tenants take turns (weighted round robin): a tenant's turn serves up to its weight of its
  * own items, in their order, then the next tenant with work goes. So a tenant with 10,000 items buffered delays
  * another's first item by at most one turn, not by its 10,000.
+ *
+ * <p>A tenant can be held ({@link #hold}): its items stay, in their order, but none is served until the hold ends (a
+ * budget of the tenant's renews); the other tenants' items are served meanwhile.
  */
 public final class PriorityBuffer<T> {
 
@@ -33,6 +38,9 @@ public final class PriorityBuffer<T> {
     private final Map<Priority, Double> credit = new EnumMap<>(Priority.class);
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition nonEmpty = lock.newCondition();
+    private final LongSupplier nanoTime;
+    /** Held tenants, with the nanoTime their hold ends. */
+    private final Map<String, Long> heldUntil = new HashMap<>();
 
     /** A buffer without tenants: one FIFO per priority. */
     public PriorityBuffer(double minShareMedium, double minShareLow) {
@@ -45,6 +53,17 @@ public final class PriorityBuffer<T> {
      */
     public PriorityBuffer(
             double minShareMedium, double minShareLow, Function<T, String> tenantOf, ToIntFunction<String> weightOf) {
+        this(minShareMedium, minShareLow, tenantOf, weightOf, System::nanoTime);
+    }
+
+    /** @param nanoTime the ticker holds end by (tests set it by hand) */
+    PriorityBuffer(
+            double minShareMedium,
+            double minShareLow,
+            Function<T, String> tenantOf,
+            ToIntFunction<String> weightOf,
+            LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
         this.tenantOf = tenantOf;
         this.weightOf = weightOf;
         for (Priority p : Priority.values()) {
@@ -79,16 +98,33 @@ public final class PriorityBuffer<T> {
         }
     }
 
+    /**
+     * Puts work back at the head of its tenant's queue and holds the tenant for {@code hold}: none of its items is
+     * served before then (a longer hold already in place stays).
+     */
+    public void hold(Priority priority, T item, Duration hold) {
+        String tenant = tenantOf.apply(item); // outside the lock: it may read the record
+        lock.lock();
+        try {
+            heldUntil.merge(tenant, nanoTime.getAsLong() + hold.toNanos(), (a, b) -> a - b > 0 ? a : b);
+            queues.get(priority).addFirst(tenant, item);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The next work by priority and share, waiting up to {@code timeout}; null when none came. */
     public T poll(long timeout, TimeUnit unit) throws InterruptedException {
         long nanos = unit.toNanos(timeout);
         lock.lock();
         try {
-            while (isEmptyLocked()) {
+            while (!servableLocked()) {
                 if (nanos <= 0) {
                     return null;
                 }
-                nanos = nonEmpty.awaitNanos(nanos);
+                // a hold that ends makes work servable without a signal
+                long wait = Math.min(nanos, untilHoldEnds());
+                nanos -= wait - nonEmpty.awaitNanos(wait);
             }
             return next();
         } finally {
@@ -96,11 +132,33 @@ public final class PriorityBuffer<T> {
         }
     }
 
+    /** Whether the tenant is held now; forgets holds that ended. */
+    private boolean held(String tenant) {
+        Long until = heldUntil.get(tenant);
+        if (until == null) {
+            return false;
+        }
+        if (nanoTime.getAsLong() - until >= 0) {
+            heldUntil.remove(tenant);
+            return false;
+        }
+        return true;
+    }
+
+    private long untilHoldEnds() {
+        long now = nanoTime.getAsLong();
+        long soonest = Long.MAX_VALUE;
+        for (long until : heldUntil.values()) {
+            soonest = Math.min(soonest, Math.max(1, until - now));
+        }
+        return soonest;
+    }
+
     private T next() {
         Priority highest = null;
         for (Priority p : Priority.values()) {
             TenantQueues<T> q = queues.get(p);
-            if (q.isEmpty()) {
+            if (!q.servable(this::held)) {
                 credit.put(p, 0.0);
             } else if (highest == null) {
                 highest = p;
@@ -109,7 +167,7 @@ public final class PriorityBuffer<T> {
         Priority chosen = highest;
         // lowest first: the most starved priority is owed most
         for (Priority p : List.of(Priority.LOW, Priority.MEDIUM)) {
-            if (p.ordinal() > highest.ordinal() && !queues.get(p).isEmpty()) {
+            if (p.ordinal() > highest.ordinal() && queues.get(p).servable(this::held)) {
                 double c = credit.get(p) + shares.get(p);
                 credit.put(p, c);
                 if (c >= 1.0 && chosen == highest) {
@@ -120,16 +178,26 @@ public final class PriorityBuffer<T> {
         if (chosen != highest) {
             credit.put(chosen, credit.get(chosen) - 1.0);
         }
-        return queues.get(chosen).poll(weightOf);
+        return queues.get(chosen).poll(weightOf, this::held);
     }
 
-    private boolean isEmptyLocked() {
+    private boolean servableLocked() {
         for (TenantQueues<T> q : queues.values()) {
-            if (!q.isEmpty()) {
-                return false;
+            if (q.servable(this::held)) {
+                return true;
             }
         }
-        return true;
+        return false;
+    }
+
+    /** Items of a priority whose tenant is held now: they wait for the hold, not for a start. */
+    public int held(Priority priority) {
+        lock.lock();
+        try {
+            return queues.get(priority).heldSize(this::held);
+        } finally {
+            lock.unlock();
+        }
     }
 
     public int size(Priority priority) {
@@ -201,9 +269,14 @@ public final class PriorityBuffer<T> {
             return q;
         }
 
-        T poll(ToIntFunction<String> weightOf) {
+        /** The next item of the first tenant in turn that is not held; held tenants at the head go to the back. */
+        T poll(ToIntFunction<String> weightOf, Predicate<String> held) {
+            for (int i = 0; i < turns.size() && held.test(turns.peekFirst()); i++) {
+                turns.addLast(turns.pollFirst());
+                servedThisTurn = 0;
+            }
             String tenant = turns.peekFirst();
-            if (tenant == null) {
+            if (tenant == null || held.test(tenant)) {
                 return null;
             }
             ArrayDeque<T> q = byTenant.get(tenant);
@@ -223,6 +296,26 @@ public final class PriorityBuffer<T> {
 
         boolean isEmpty() {
             return size == 0;
+        }
+
+        /** Whether some tenant with items is not held. */
+        boolean servable(Predicate<String> held) {
+            for (String tenant : turns) {
+                if (!held.test(tenant)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        int heldSize(Predicate<String> held) {
+            int n = 0;
+            for (String tenant : turns) {
+                if (held.test(tenant)) {
+                    n += byTenant.get(tenant).size();
+                }
+            }
+            return n;
         }
 
         int size() {

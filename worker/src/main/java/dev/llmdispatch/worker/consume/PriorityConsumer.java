@@ -43,6 +43,8 @@ public final class PriorityConsumer implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(PriorityConsumer.class);
     /** Room for a hand-over's cancellations and commits, and for the poll after it, in max.poll.interval.ms. */
     private static final Duration POLL_MARGIN = Duration.ofSeconds(30);
+    /** A priority's buffer holds up to this many times its size while tenants are held for their budgets. */
+    private static final int HELD_BUFFERS = 4;
 
     private final Map<String, Object> kafkaProperties;
     private final Topics topics;
@@ -202,7 +204,11 @@ public final class PriorityConsumer implements SmartLifecycle {
             if (f.done()) {
                 committer.add(f);
             } else if (running && !moving.contains(tp)) {
-                buffer.addFirst(f.work().priority(), f.work());
+                if (f.hold() != null) {
+                    buffer.hold(f.work().priority(), f.work(), f.hold());
+                } else {
+                    buffer.addFirst(f.work().priority(), f.work());
+                }
             }
         });
     }
@@ -224,10 +230,16 @@ public final class PriorityConsumer implements SmartLifecycle {
         Set<TopicPartition> paused = consumer.paused();
         boolean emergencyNow = emergency.getAsBoolean();
         for (TopicPartition tp : consumer.assignment()) {
-            int size = buffer.size(topics.priorityOf(tp.topic()));
+            Priority priority = topics.priorityOf(tp.topic());
+            int all = buffer.size(priority);
+            // jobs of tenants held for a budget do not count (the other tenants' jobs go on), up to a bound
+            int size = all - buffer.held(priority);
             // every provider down: jobs wait safely in Kafka, not here; a buffer full; or a job so far behind the
             // others that a commit could not describe what is finished after it
-            boolean full = emergencyNow || size >= settings.bufferPerPriority() || ledger.spanFull(tp);
+            boolean full = emergencyNow
+                    || size >= settings.bufferPerPriority()
+                    || all >= HELD_BUFFERS * settings.bufferPerPriority()
+                    || ledger.spanFull(tp);
             if (full && !paused.contains(tp)) {
                 toPause.add(tp);
             } else if (!full && paused.contains(tp) && size <= settings.bufferPerPriority() / 2) {

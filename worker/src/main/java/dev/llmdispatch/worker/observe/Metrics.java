@@ -149,16 +149,18 @@ public final class Metrics {
     }
 
     /**
-     * A tenant's HTTP request: {@code admitted}, or why not ({@code budget}, {@code forbidden}, {@code unavailable}).
+     * A tenant's request (an HTTP request, or a job from Kafka about to start): {@code admitted}, or why not
+     * ({@code budget}: a budget is spent, {@code held}: a job from Kafka waits for its minute's budget to renew,
+     * {@code forbidden}, {@code unavailable}).
      */
     public void tenantRequest(String tenant, String outcome) {
-        counter(TENANT_REQUESTS, "tenants' HTTP requests by outcome", "tenant", tenant, "outcome", outcome)
+        counter(TENANT_REQUESTS, "tenants' requests by outcome", "tenant", tenant, "outcome", outcome)
                 .increment();
     }
 
     /** Tokens a tenant's answered requests used, as charged to its budgets. */
     public void tenantTokens(String tenant, long tokens) {
-        counter(TENANT_TOKENS, "tokens used by tenants' HTTP requests", "tenant", tenant)
+        counter(TENANT_TOKENS, "tokens used by tenants' answered jobs", "tenant", tenant)
                 .increment(tokens);
     }
 

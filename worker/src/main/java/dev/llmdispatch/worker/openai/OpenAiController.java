@@ -236,7 +236,6 @@ public class OpenAiController {
             return streamed(job, priority, name, tenant, includeUsage, response);
         }
         CompletableFuture<JobResult> pending = client.getObject().submit(job, priority, timeout);
-        pending.thenAccept(answered -> gate.charge(tenant, answered)); // also when the answer comes after a 504
         JobResult result;
         try {
             result = pending.get();
@@ -260,7 +259,6 @@ public class OpenAiController {
             Duration timeout = ingress.timeout();
             long deadline = System.nanoTime() + timeout.toNanos();
             CompletableFuture<JobResult> pending = client.getObject().submit(job, priority, timeout);
-            pending.thenAccept(result -> gate.charge(tenant, result)); // also when the caller went away
             JsonNode first = null;
             while (first == null && !pending.isDone() && System.nanoTime() < deadline) {
                 first = chunks.poll(20, TimeUnit.MILLISECONDS);
@@ -362,6 +360,7 @@ public class OpenAiController {
             case EMERGENCY, CAPACITY_UNAVAILABLE ->
                 error(HttpStatus.SERVICE_UNAVAILABLE, message, "server_error", code(result));
             case EXPIRED -> error(HttpStatus.GATEWAY_TIMEOUT, message, "server_error", code(result));
+            case BUDGET_SPENT -> error(HttpStatus.TOO_MANY_REQUESTS, message, "requests", "rate_limit_exceeded");
             case ALL_PROVIDERS_FAILED, RESULT_TOO_LARGE ->
                 error(HttpStatus.BAD_GATEWAY, message, "server_error", code(result));
         };

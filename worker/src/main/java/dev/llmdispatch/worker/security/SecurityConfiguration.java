@@ -65,8 +65,10 @@ public class SecurityConfiguration {
             DispatchSettings settings,
             DispatchProperties properties,
             Clock clock,
-            Metrics metrics) {
-        return new TenantGate(budgets, new RoutePlanner(settings, properties.routingRules(), clock), metrics);
+            Metrics metrics,
+            ApiKeys keys) {
+        return new TenantGate(
+                budgets, new RoutePlanner(settings, properties.routingRules(), clock), metrics, keys::tenant);
     }
 
     @Bean

@@ -6,8 +6,14 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
+import dev.llmdispatch.worker.consume.TenantBudgetCheck;
 import dev.llmdispatch.worker.observe.Metrics;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
@@ -16,8 +22,19 @@ import org.springframework.http.HttpStatus;
  * What a tenant's request must pass before it becomes a job, for both HTTP ways in ({@code /v1} and {@code /api}):
  * the models and tiers it may use (a job whose tier the classifier would pick is classified here when the tenant is
  * held to some tiers), then its budgets. Each way in writes a refusal in its own error format.
+ *
+ * <p>Jobs put on Kafka directly meet the same budgets when a worker is about to start them ({@link #start}): a spent
+ * per-minute budget holds the tenant's jobs until the next minute, a spent daily budget ends the job with
+ * {@code BUDGET_SPENT} (dead-lettered, to replay once it renews). Every answered job's tokens are charged to its tenant
+ * ({@link #charge}), whichever way it came in.
  */
-public final class TenantGate {
+public final class TenantGate implements TenantBudgetCheck {
+
+    /** A spent budget that renews within this holds the tenant's jobs; one that renews later ends them. */
+    static final Duration HOLD_AT_MOST = Duration.ofMinutes(2);
+
+    /** Added to a hold: the budget's minute is Redis' and renews by its clock. */
+    private static final Duration HOLD_MARGIN = Duration.ofMillis(50);
 
     private static final Logger log = LoggerFactory.getLogger(TenantGate.class);
 
@@ -39,8 +56,14 @@ public final class TenantGate {
     private final TenantBudgets budgets;
     private final RoutePlanner planner;
     private final Metrics metrics;
+    private final Function<String, Optional<Tenant>> tenants;
+    /** Per tenant, when its last hold was logged (one line a minute, not one per job). */
+    private final Map<String, Long> holdLogged = new ConcurrentHashMap<>();
 
-    public TenantGate(TenantBudgets budgets, RoutePlanner planner, Metrics metrics) {
+    /** @param tenants the configured tenant of a name */
+    public TenantGate(
+            TenantBudgets budgets, RoutePlanner planner, Metrics metrics, Function<String, Optional<Tenant>> tenants) {
+        this.tenants = tenants;
         this.budgets = budgets;
         this.planner = planner;
         this.metrics = metrics;
@@ -111,19 +134,53 @@ public final class TenantGate {
         return new Admitted(job);
     }
 
+    @Override
+    public Verdict start(String tenantName) {
+        Tenant tenant = tenantName == null ? null : tenants.apply(tenantName).orElse(null);
+        if (tenant == null || !tenant.hasBudgets()) {
+            return START;
+        }
+        TenantBudgets.Admission admission = budgets.admit(tenant);
+        if (admission.admitted()) {
+            metrics.tenantRequest(tenant.name(), "admitted");
+            return START;
+        }
+        long seconds = Math.max(1, (admission.retryAfter().toMillis() + 999) / 1000);
+        if (admission.retryAfter().compareTo(HOLD_AT_MOST) <= 0) {
+            metrics.tenantRequest(tenant.name(), "held");
+            long now = System.nanoTime();
+            Long logged = holdLogged.get(tenant.name());
+            if (logged == null || now - logged > TimeUnit.MINUTES.toNanos(1)) {
+                holdLogged.put(tenant.name(), now);
+                log.info(
+                        "tenant {} has spent its {} budget: its jobs wait here for {} s, until it renews",
+                        tenant.name(),
+                        admission.spent(),
+                        seconds);
+            }
+            return new Hold(admission.retryAfter().plus(HOLD_MARGIN), admission.spent());
+        }
+        metrics.tenantRequest(tenant.name(), "budget");
+        return new Spent("tenant " + tenant.name() + " has spent its " + admission.spent() + " budget; it renews in "
+                + seconds + " s (at midnight UTC): replay the job then");
+    }
+
     /** Charges the tokens a tenant's answered job used (a stored or cached answer costs nothing). */
-    public void charge(Tenant tenant, JobResult result) {
+    @Override
+    public void charge(String tenantName, JobResult result) {
         if (result.status() != JobStatus.SUCCEEDED || result.cached() || result.response() == null) {
             return;
         }
+        Tenant tenant = tenants.apply(tenantName).orElse(null);
         long used = result.response().path("usage").path("total_tokens").asLong(0);
-        if (used > 0) {
-            metrics.tenantTokens(tenant.name(), used);
-            try {
-                budgets.charge(tenant, used);
-            } catch (RuntimeException e) {
-                log.warn("tenant {}: {} tokens not charged to its budget: {}", tenant.name(), used, e.toString());
-            }
+        if (tenant == null || used <= 0) {
+            return;
+        }
+        metrics.tenantTokens(tenant.name(), used);
+        try {
+            budgets.charge(tenant, used);
+        } catch (RuntimeException e) {
+            log.warn("tenant {}: {} tokens not charged to its budget: {}", tenant.name(), used, e.toString());
         }
     }
 }

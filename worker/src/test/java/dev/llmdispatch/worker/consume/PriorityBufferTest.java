@@ -3,6 +3,7 @@ package dev.llmdispatch.worker.consume;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmdispatch.contract.Priority;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -95,5 +96,48 @@ class PriorityBufferTest {
         assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("small-9");
         assertThat(buffer.removeIf(item -> item.startsWith("flood-"))).hasSize(997);
         assertThat(buffer.size()).isZero();
+    }
+
+    @Test
+    void a_held_tenant_waits_in_its_order_while_the_others_are_served_and_goes_on_when_the_hold_ends()
+            throws Exception {
+        long[] now = {0};
+        PriorityBuffer<String> buffer =
+                new PriorityBuffer<>(0, 0, item -> item.substring(0, item.indexOf('-')), tenant -> 1, () -> now[0]);
+        for (int i = 0; i < 3; i++) {
+            buffer.add(Priority.LOW, "metered-" + i);
+            buffer.add(Priority.LOW, "apps-" + i);
+        }
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("metered-0");
+        // its budget is spent: back first, and the tenant held for 30 s
+        buffer.hold(Priority.LOW, "metered-0", Duration.ofSeconds(30));
+        assertThat(buffer.held(Priority.LOW)).isEqualTo(3);
+        List<String> served = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            served.add(buffer.poll(0, TimeUnit.MILLISECONDS));
+        }
+        assertThat(served).containsExactly("apps-0", "apps-1", "apps-2");
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS))
+                .as("only held work left")
+                .isNull();
+        assertThat(buffer.size(Priority.LOW)).isEqualTo(3);
+
+        now[0] += Duration.ofSeconds(30).toNanos();
+        assertThat(buffer.held(Priority.LOW)).isZero();
+        served.clear();
+        for (int i = 0; i < 3; i++) {
+            served.add(buffer.poll(0, TimeUnit.MILLISECONDS));
+        }
+        assertThat(served).containsExactly("metered-0", "metered-1", "metered-2");
+    }
+
+    @Test
+    void a_poll_waiting_for_work_returns_held_work_once_its_hold_ends() throws Exception {
+        PriorityBuffer<String> buffer =
+                new PriorityBuffer<>(0, 0, item -> item.substring(0, item.indexOf('-')), tenant -> 1);
+        buffer.hold(Priority.LOW, "metered-0", Duration.ofMillis(300));
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isNull();
+        // no signal comes when a hold ends: the poll wakes by itself
+        assertThat(buffer.poll(10, TimeUnit.SECONDS)).isEqualTo("metered-0");
     }
 }
