@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -77,8 +76,6 @@ public final class JobClient implements AutoCloseable {
     private final Thread replyReader;
     /** The fleet's state, followed when the client fails fast in emergency; null otherwise. */
     private final FleetStateReader fleetState;
-    /** Headers put on every job record sent. */
-    private final Map<String, String> headers;
 
     private volatile boolean running = true;
 
@@ -86,7 +83,6 @@ public final class JobClient implements AutoCloseable {
         this.topics = b.topics;
         this.replyTopic = b.replyTopic == null ? topics.results() : b.replyTopic;
         this.defaultTimeout = b.defaultTimeout;
-        this.headers = Map.copyOf(b.headers);
         this.validator = new JobValidator(topics, List.of(replyTopic), JobValidator.DEFAULT_MAX_METADATA_BYTES);
         String problem = validator.replyTopicProblem(replyTopic);
         if (problem != null) {
@@ -196,7 +192,6 @@ public final class JobClient implements AutoCloseable {
         if (toSend.tenant() != null) {
             record.headers().add(RecordHeaders.TENANT, toSend.tenant().getBytes(StandardCharsets.UTF_8));
         }
-        headers.forEach((name, value) -> record.headers().add(name, value.getBytes(StandardCharsets.UTF_8)));
         producer.send(record, (metadata, error) -> {
             if (error != null) {
                 result.completeExceptionally(error);
@@ -328,7 +323,6 @@ public final class JobClient implements AutoCloseable {
         private boolean createReplyTopic = true;
         private boolean failFastInEmergency;
         private final Map<String, Object> kafka = new HashMap<>();
-        private final Map<String, String> headers = new LinkedHashMap<>();
 
         private Builder(String bootstrapServers) {
             if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -374,12 +368,6 @@ public final class JobClient implements AutoCloseable {
         /** Any other Kafka client property (security, timeouts), applied to the producer and consumer. */
         public Builder kafkaProperty(String key, Object value) {
             kafka.put(key, value);
-            return this;
-        }
-
-        /** A header put on every job record this client sends (e.g. {@link RecordHeaders#BUDGET_COUNTED}). */
-        public Builder header(String name, String value) {
-            headers.put(Objects.requireNonNull(name), Objects.requireNonNull(value));
             return this;
         }
 

@@ -12,12 +12,5 @@ public final class RecordHeaders {
     /** On a job record: the job's {@code tenant}, so that a worker can share fairly without reading the value. */
     public static final String TENANT = "tenant";
 
-    /**
-     * On a job record: its tenant's request budgets already counted it (the worker's HTTP ingress sets it when it
-     * admits a request), so the consuming worker does not count it again. Job records without it are counted against
-     * their tenant's budgets when they start.
-     */
-    public static final String BUDGET_COUNTED = "budget-counted";
-
     private RecordHeaders() {}
 }

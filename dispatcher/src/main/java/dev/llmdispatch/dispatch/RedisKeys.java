@@ -114,6 +114,11 @@ public record RedisKeys(String prefix) {
         return prefix + ":{tenant:" + tenant + "}:budget";
     }
 
+    /** A job counted against its tenant's request budgets today (the budget's hash slot). */
+    public String tenantCounted(String tenant, String jobId) {
+        return prefix + ":{tenant:" + tenant + "}:counted:" + jobId;
+    }
+
     /** Pub/sub: the chunks of a streamed job's answer, as they come from the provider. */
     public String stream(String jobId) {
         return prefix + ":stream:" + jobId;

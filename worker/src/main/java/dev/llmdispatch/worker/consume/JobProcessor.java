@@ -191,16 +191,14 @@ public final class JobProcessor {
             if (handle.handedOver()) {
                 throw new HandedOver();
             }
-            if (!work.budgetCounted()) {
-                switch (budgets.start(job.tenant())) {
-                    case TenantBudgetCheck.Start started -> {}
-                    case TenantBudgetCheck.Hold hold -> throw new Held(hold.renewsIn());
-                    case TenantBudgetCheck.Spent spent -> {
-                        DispatchOutcome refused = DispatchOutcome.failed(
-                                job.tier(), ErrorCode.BUDGET_SPENT, spent.message(), false, List.of(), 0, 0);
-                        outcome(work, job, refused, startedMillis, DeadLetterReason.BUDGET_SPENT, out);
-                        return;
-                    }
+            switch (budgets.start(job.tenant(), job.id())) {
+                case TenantBudgetCheck.Start started -> {}
+                case TenantBudgetCheck.Hold hold -> throw new Held(hold.renewsIn());
+                case TenantBudgetCheck.Spent spent -> {
+                    DispatchOutcome refused = DispatchOutcome.failed(
+                            job.tier(), ErrorCode.BUDGET_SPENT, spent.message(), false, List.of(), 0, 0);
+                    outcome(work, job, refused, startedMillis, DeadLetterReason.BUDGET_SPENT, out);
+                    return;
                 }
             }
             DispatchOutcome outcome = dispatcher.dispatch(job, work.priority());
@@ -315,6 +313,9 @@ public final class JobProcessor {
                         startedMillis - produced, outcome.waitMs(), outcome.providerMs(), Math.max(0, now - produced)),
                 job.metadata(),
                 Instant.ofEpochMilli(now));
+        if (job.tenant() != null) {
+            budgets.charge(job.tenant(), result); // the answer's tokens were used even if it cannot be delivered whole
+        }
         result = records.fitting(result);
         metrics.waited(
                 work.priority(), result.timings().queuedMs(), result.timings().waitMs());
@@ -342,9 +343,6 @@ public final class JobProcessor {
         out.add(records.result(
                 job.replyToOr(settings.topics().results()), result, OutcomeRecords.correlationId(record)));
         metrics.jobEnded(result.status().name(), work.priority());
-        if (job.tenant() != null) {
-            budgets.charge(job.tenant(), result);
-        }
         traffic.jobFinished(result.status(), result.timings().totalMs(), deadLetter != null);
     }
 }

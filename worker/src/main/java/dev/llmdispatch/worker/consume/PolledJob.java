@@ -54,11 +54,6 @@ public record PolledJob(ConsumerRecord<byte[], byte[]> record, Priority priority
         }
     }
 
-    /** Whether its tenant's request budgets counted it already (it came in through the HTTP ingress). */
-    public boolean budgetCounted() {
-        return record.headers().lastHeader(RecordHeaders.BUDGET_COUNTED) != null;
-    }
-
     public TopicPartition partition() {
         return new TopicPartition(record.topic(), record.partition());
     }

@@ -145,11 +145,13 @@ public final class PriorityBuffer<T> {
         return true;
     }
 
+    /** How long until the next hold ends (forgetting those that ended: their tenants may have no items left). */
     private long untilHoldEnds() {
         long now = nanoTime.getAsLong();
+        heldUntil.values().removeIf(until -> now - until >= 0);
         long soonest = Long.MAX_VALUE;
         for (long until : heldUntil.values()) {
-            soonest = Math.min(soonest, Math.max(1, until - now));
+            soonest = Math.min(soonest, until - now);
         }
         return soonest;
     }

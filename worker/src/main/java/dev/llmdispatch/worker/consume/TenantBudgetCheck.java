@@ -4,8 +4,9 @@ import dev.llmdispatch.contract.JobResult;
 import java.time.Duration;
 
 /**
- * Tenants' budgets for the jobs a worker consumes: each job that was not counted when it came in through the HTTP
- * ingress is counted when it is about to start, and every answered job's tokens are charged to its tenant.
+ * Tenants' budgets for the jobs a worker consumes: each job is counted against its tenant's request budgets when it is
+ * about to start, once per job id (a job the HTTP ingress admitted was counted there, a job run again after a rebalance
+ * or a restart was counted the first time), and every answered job's tokens are charged to its tenant.
  */
 public interface TenantBudgetCheck {
 
@@ -26,7 +27,7 @@ public interface TenantBudgetCheck {
     /** No budgets: every job starts, nothing is charged. */
     TenantBudgetCheck NONE = new TenantBudgetCheck() {
         @Override
-        public Verdict start(String tenant) {
+        public Verdict start(String tenant, String jobId) {
             return START;
         }
 
@@ -35,11 +36,12 @@ public interface TenantBudgetCheck {
     };
 
     /**
-     * Counts one request of the tenant ({@code null}: none) unless one of its budgets is spent.
+     * Counts one request of the tenant ({@code null}: none) for this job, unless the job was counted already (then it
+     * starts) or one of the tenant's budgets is spent.
      *
      * @throws RuntimeException when the budgets cannot be read (Redis away): the job is tried again shortly
      */
-    Verdict start(String tenant);
+    Verdict start(String tenant, String jobId);
 
     /** Charges the tokens an answered job used to its tenant (a cached or stored answer costs nothing). */
     void charge(String tenant, JobResult result);

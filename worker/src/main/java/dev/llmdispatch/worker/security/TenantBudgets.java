@@ -27,8 +27,9 @@ public final class TenantBudgets {
      *
      * @param spent the budget that is spent (e.g. {@code requests-per-minute}), when refused
      * @param retryAfter when that budget renews
+     * @param countedBefore admitted because the job was counted before (not counted now)
      */
-    public record Admission(boolean admitted, String spent, Duration retryAfter, Use use) {}
+    public record Admission(boolean admitted, String spent, Duration retryAfter, Use use, boolean countedBefore) {}
 
     private static final String SCRIPT = script();
 
@@ -40,33 +41,39 @@ public final class TenantBudgets {
         this.keys = RedisKeys.of(keyPrefix);
     }
 
-    /** Counts one request of the tenant, unless one of its budgets is spent. */
-    public Admission admit(Tenant tenant) {
+    /**
+     * Counts one request of the tenant for this job, unless one of its budgets is spent. A job counted once (until the
+     * day ends) is admitted again without counting: the ingress that admitted it and the worker that starts it, or a
+     * worker that starts it again after a rebalance, count it once.
+     */
+    public Admission admit(Tenant tenant, String jobId) {
         if (!tenant.hasBudgets()) {
-            return new Admission(true, "", Duration.ZERO, new Use(0, 0, 0, 0));
+            return new Admission(true, "", Duration.ZERO, new Use(0, 0, 0, 0), false);
         }
-        return run("admit", tenant, 0);
+        return run("admit", tenant, 0, keys.tenantCounted(tenant.name(), jobId));
     }
 
     /** Adds the tokens a request of the tenant used. */
     public void charge(Tenant tenant, long tokens) {
         if (tenant.tokensPerMinute() >= 0 || tenant.tokensPerDay() >= 0) {
-            run("charge", tenant, Math.max(0, tokens));
+            run("charge", tenant, Math.max(0, tokens), null);
         }
     }
 
     /** The tenant's use now. */
     public Use use(Tenant tenant) {
-        return run("read", tenant, 0).use();
+        return run("read", tenant, 0, null).use();
     }
 
-    private Admission run(String op, Tenant tenant, long tokens) {
+    /** @param counted the job's marker, for {@code admit} (same hash slot as the budget); null for none */
+    private Admission run(String op, Tenant tenant, long tokens, String counted) {
+        String budget = keys.tenantBudget(tenant.name());
         List<Object> r = scripts.eval(
-                keys.tenantBudget(tenant.name()),
+                budget,
                 RScript.Mode.READ_WRITE,
                 SCRIPT,
                 RScript.ReturnType.LIST,
-                List.of(keys.tenantBudget(tenant.name())),
+                counted == null ? List.of(budget) : List.of(budget, counted),
                 op,
                 Long.toString(tenant.requestsPerMinute()),
                 Long.toString(tenant.requestsPerDay()),
@@ -74,7 +81,9 @@ public final class TenantBudgets {
                 Long.toString(tenant.tokensPerDay()),
                 Long.toString(tokens));
         Use use = new Use(number(r.get(3)), number(r.get(4)), number(r.get(5)), number(r.get(6)));
-        return new Admission(number(r.get(0)) == 1, String.valueOf(r.get(2)), Duration.ofMillis(number(r.get(1))), use);
+        long admitted = number(r.get(0));
+        return new Admission(
+                admitted >= 1, String.valueOf(r.get(2)), Duration.ofMillis(number(r.get(1))), use, admitted == 2);
     }
 
     private static long number(Object o) {

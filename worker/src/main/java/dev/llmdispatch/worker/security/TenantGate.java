@@ -111,7 +111,7 @@ public final class TenantGate implements TenantBudgetCheck {
         }
         TenantBudgets.Admission admission;
         try {
-            admission = budgets.admit(tenant);
+            admission = budgets.admit(tenant, job.id());
         } catch (RuntimeException e) {
             log.warn("tenant {}: budgets cannot be checked: {}", tenant.name(), e.toString());
             return new Refused(
@@ -135,14 +135,16 @@ public final class TenantGate implements TenantBudgetCheck {
     }
 
     @Override
-    public Verdict start(String tenantName) {
+    public Verdict start(String tenantName, String jobId) {
         Tenant tenant = tenantName == null ? null : tenants.apply(tenantName).orElse(null);
         if (tenant == null || !tenant.hasBudgets()) {
             return START;
         }
-        TenantBudgets.Admission admission = budgets.admit(tenant);
+        TenantBudgets.Admission admission = budgets.admit(tenant, jobId);
         if (admission.admitted()) {
-            metrics.tenantRequest(tenant.name(), "admitted");
+            if (!admission.countedBefore()) { // one admitted at the ingress was counted there
+                metrics.tenantRequest(tenant.name(), "admitted");
+            }
             return START;
         }
         long seconds = Math.max(1, (admission.retryAfter().toMillis() + 999) / 1000);

@@ -2,9 +2,10 @@
 -- server's clock. 'admit' counts one request unless a budget is spent (then nothing is counted and the answer says
 -- which budget and when it renews); 'charge' adds the tokens a finished request used; 'read' only reports.
 -- KEYS[1] budget hash: m (minute number), mr, mt (its requests, tokens), d (day number), dr, dt
+-- KEYS[2] (admit, optional) the job's marker: a job counted today is admitted again without counting
 -- ARGV[1] 'admit' | 'charge' | 'read'   ARGV[2..5] requests/min, requests/day, tokens/min, tokens/day (-1: none)
 -- ARGV[6] tokens to charge
--- Returns {admitted 1|0, ms until the spent budget renews, the spent budget's name, mr, dr, mt, dt}
+-- Returns {admitted 1|0 (2: admitted, counted before), ms until the spent budget renews, the spent budget's name, mr, dr, mt, dt}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local minute = math.floor(now / 60000)
@@ -17,6 +18,9 @@ local rpm, rpd, tpm, tpd = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4
 local toMinute = (minute + 1) * 60000 - now
 local toDay = (day + 1) * 86400000 - now
 if ARGV[1] == 'admit' then
+  if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then
+    return {2, 0, '', mr, dr, mt, dt}
+  end
   local spent, wait = '', 0
   if rpd >= 0 and dr >= rpd then spent, wait = 'requests-per-day', toDay
   elseif tpd >= 0 and dt >= tpd then spent, wait = 'tokens-per-day', toDay
@@ -27,6 +31,9 @@ if ARGV[1] == 'admit' then
     return {0, wait, spent, mr, dr, mt, dt}
   end
   mr, dr = mr + 1, dr + 1
+  if KEYS[2] then
+    redis.call('SET', KEYS[2], '1', 'PX', toDay + 60000)
+  end
 elseif ARGV[1] == 'charge' then
   local tokens = tonumber(ARGV[6])
   mt, dt = mt + tokens, dt + tokens

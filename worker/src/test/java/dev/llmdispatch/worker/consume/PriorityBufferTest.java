@@ -3,6 +3,8 @@ package dev.llmdispatch.worker.consume;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmdispatch.contract.Priority;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -139,5 +141,24 @@ class PriorityBufferTest {
         assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isNull();
         // no signal comes when a hold ends: the poll wakes by itself
         assertThat(buffer.poll(10, TimeUnit.SECONDS)).isEqualTo("metered-0");
+    }
+
+    @Test
+    void a_hold_whose_items_left_with_their_partition_ends_and_is_forgotten() throws Exception {
+        long[] now = {0};
+        PriorityBuffer<String> buffer =
+                new PriorityBuffer<>(0, 0, item -> item.substring(0, item.indexOf('-')), tenant -> 1, () -> now[0]);
+        buffer.hold(Priority.LOW, "metered-0", Duration.ofSeconds(30));
+        assertThat(buffer.removeIf(item -> true)).containsExactly("metered-0");
+        now[0] += Duration.ofSeconds(31).toNanos();
+        // an idle poll parks for its timeout; it does not spin waiting for a hold that ended
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long cpu = threads.getCurrentThreadCpuTime();
+        assertThat(buffer.poll(300, TimeUnit.MILLISECONDS)).isNull();
+        assertThat(threads.getCurrentThreadCpuTime() - cpu)
+                .as("CPU time of an idle 300 ms poll, ns")
+                .isLessThan(TimeUnit.MILLISECONDS.toNanos(100));
+        buffer.add(Priority.LOW, "metered-1");
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("metered-1");
     }
 }
