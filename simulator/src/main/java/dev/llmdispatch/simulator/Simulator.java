@@ -48,7 +48,7 @@ public final class Simulator implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpServer server;
 
-    private Simulator(SimulatorConfig config) throws IOException {
+    private Simulator(SimulatorConfig config, InetAddress host) throws IOException {
         this.config = config;
         this.bodies = new ResponseBodies(clock, config.embeddingDimensions());
         this.answers = new Answers(config, bodies, faults);
@@ -58,16 +58,21 @@ public final class Simulator implements AutoCloseable {
             byId.put(account.id(), state);
         }
         this.callLog = new CallLog(config.callLogCapacity());
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), config.port()), 4096);
+        this.server = HttpServer.create(new InetSocketAddress(host, config.port()), 4096);
         server.setExecutor(executor);
         server.createContext("/v1/", this::handleApi);
         server.createContext("/admin/", new AdminApi(this)::handle);
     }
 
-    /** Starts a simulator on the config's port (0: a free one). */
+    /** Starts a simulator on the config's port (0: a free one), on loopback. */
     public static Simulator start(SimulatorConfig config) {
+        return start(config, InetAddress.getLoopbackAddress());
+    }
+
+    /** Starts a simulator on the config's port (0: a free one) at this address ({@code 0.0.0.0}: all of them). */
+    public static Simulator start(SimulatorConfig config, InetAddress host) {
         try {
-            Simulator simulator = new Simulator(config);
+            Simulator simulator = new Simulator(config, host);
             simulator.server.start();
             log.info("provider simulator at {} with accounts {}", simulator.baseUrl(), config.accounts());
             return simulator;

@@ -160,10 +160,39 @@ public class HealthConfiguration {
             }
             Health.Builder builder = emergency.active() ? Health.down() : Health.up();
             // the limit state rebuilding after it vanished from Redis: those accounts grant nothing until it has
+            // (the limitState indicator takes the worker out of readiness meanwhile)
             return builder.withDetail("emergency", emergency.active())
                     .withDetail("blocked", blocked)
                     .withDetail("limitStateRebuilding", rebuilding)
                     .withDetail("circuits", health.circuitStates())
+                    .build();
+        };
+    }
+
+    /**
+     * {@code /actuator/health/readiness} (with {@code providers}, DOWN in emergency mode): OUT_OF_SERVICE while the
+     * limit state of some account rebuilds after it vanished from Redis (that account grants nothing until it has), or
+     * while Redis does not answer. Liveness leaves both out: a worker that waits for Redis or a provider is alive, and
+     * restarting it would not help.
+     */
+    @Bean
+    HealthIndicator limitState(CapacityGate gate) {
+        return () -> {
+            Map<String, Object> rebuilding = new LinkedHashMap<>();
+            try {
+                for (String account : new TreeSet<>(gate.accountIds())) {
+                    long left = gate.usage(account).rebuildingMillis();
+                    if (left > 0) {
+                        rebuilding.put(account, left);
+                    }
+                }
+            } catch (RuntimeException e) {
+                return Health.outOfService()
+                        .withDetail("redis", "does not answer: " + e.getMessage())
+                        .build();
+            }
+            return (rebuilding.isEmpty() ? Health.up() : Health.outOfService())
+                    .withDetail("rebuildingMsLeft", rebuilding)
                     .build();
         };
     }
