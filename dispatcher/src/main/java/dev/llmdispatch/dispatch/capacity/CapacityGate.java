@@ -391,6 +391,11 @@ public final class CapacityGate implements AutoCloseable {
                 c.adaptiveLimit() < 0 ? null : c.adaptiveLimit());
     }
 
+    /** An account's configured token quota per window (null: none), without asking the store. */
+    public Long tokenQuota(String accountId) {
+        return accounts.get(accountId).tokenQuota();
+    }
+
     /** The enabled accounts this gate hands out capacity on. */
     public Set<String> accountIds() {
         return Set.copyOf(accounts.keySet());

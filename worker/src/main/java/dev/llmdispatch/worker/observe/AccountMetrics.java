@@ -52,6 +52,20 @@ public class AccountMetrics {
                         .description("request permits left in the account's window, whole fleet")
                         .tag("account", account)
                         .register(meters);
+                Long quota = gate.tokenQuota(account);
+                if (quota != null) {
+                    Gauge.builder(Metrics.ACCOUNT_TOKEN_QUOTA, () -> quota)
+                            .description("the account's token quota per window")
+                            .tag("account", account)
+                            .register(meters);
+                    Gauge.builder(Metrics.ACCOUNT_TOKENS_REMAINING, gate, g -> {
+                                long left = g.usage(account).tokensLeft();
+                                return left == Long.MAX_VALUE ? Double.NaN : left;
+                            })
+                            .description("tokens left in the account's quota window, whole fleet")
+                            .tag("account", account)
+                            .register(meters);
+                }
                 Gauge.builder(Metrics.ACCOUNT_BLOCKED, cooldowns, c -> c.isBlocked(account) ? 1 : 0)
                         .tag("account", account)
                         .register(meters);

@@ -46,6 +46,8 @@ public final class Metrics {
     public static final String ACCOUNT_IN_FLIGHT = "llm.dispatch.account.in.flight";
     public static final String ACCOUNT_ADAPTIVE_LIMIT = "llm.dispatch.account.adaptive.limit";
     public static final String ACCOUNT_WINDOW_REMAINING = "llm.dispatch.account.window.remaining";
+    public static final String ACCOUNT_TOKEN_QUOTA = "llm.dispatch.account.token.quota";
+    public static final String ACCOUNT_TOKENS_REMAINING = "llm.dispatch.account.tokens.remaining";
     public static final String ACCOUNT_BLOCKED = "llm.dispatch.account.blocked";
     public static final String CIRCUIT_STATE = "llm.dispatch.circuit.state";
     public static final String BUFFERED_JOBS = "llm.dispatch.buffered.jobs";
