@@ -211,13 +211,10 @@ final class DlqCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             String topic = kafka.topics().deadLetter();
-            try (Admin admin = Admin.create(Map.of(
-                    "bootstrap.servers",
-                    kafka.bootstrap,
-                    "default.api.timeout.ms",
-                    15_000,
-                    "request.timeout.ms",
-                    10_000))) {
+            Map<String, Object> adminProps = new HashMap<>(kafka.clientProperties());
+            adminProps.put("default.api.timeout.ms", 15_000);
+            adminProps.put("request.timeout.ms", 10_000);
+            try (Admin admin = Admin.create(adminProps)) {
                 int partitions = admin.describeTopics(List.of(topic))
                         .allTopicNames()
                         .get()
@@ -248,7 +245,7 @@ final class DlqCommand implements Runnable {
                     }
                 }
                 // dead letters are written in transactions: offsets also hold their markers, so records are counted
-                long count = countDeadLetters(kafka.bootstrap, ranges);
+                long count = countDeadLetters(kafka.clientProperties(), ranges);
                 if (!dryRun && !delete.isEmpty()) {
                     admin.deleteRecords(delete).all().get();
                 }
@@ -262,20 +259,15 @@ final class DlqCommand implements Runnable {
         }
 
         /** The committed dead letters in each partition's {@code [from, upTo)}, read once. */
-        private static long countDeadLetters(String bootstrap, Map<TopicPartition, long[]> ranges) {
+        private static long countDeadLetters(Map<String, Object> client, Map<TopicPartition, long[]> ranges) {
             if (ranges.isEmpty()) {
                 return 0;
             }
-            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
-                    Map.of(
-                            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                            bootstrap,
-                            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                            false,
-                            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                            "read_committed"),
-                    new ByteArrayDeserializer(),
-                    new ByteArrayDeserializer())) {
+            Map<String, Object> props = new HashMap<>(client);
+            props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            try (KafkaConsumer<byte[], byte[]> consumer =
+                    new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
                 consumer.assign(ranges.keySet());
                 ranges.forEach((tp, range) -> consumer.seek(tp, range[0]));
                 long count = 0;

@@ -92,12 +92,13 @@ final class SubmitCommand implements Callable<Integer> {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         JobClient client;
         try {
-            client = JobClient.builder(kafka.bootstrap)
+            JobClient.Builder builder = JobClient.builder(kafka.bootstrap)
                     .topics(kafka.topics())
                     .defaultTimeout(timeout)
                     .kafkaProperty("request.timeout.ms", 10_000)
-                    .kafkaProperty("default.api.timeout.ms", 15_000)
-                    .build();
+                    .kafkaProperty("default.api.timeout.ms", 15_000);
+            kafka.clientProperties().forEach(builder::kafkaProperty);
+            client = builder.build();
         } catch (RuntimeException e) {
             err.println("llm-dispatch: cannot reach Kafka at " + kafka.bootstrap + ": " + e.getMessage());
             return 2;

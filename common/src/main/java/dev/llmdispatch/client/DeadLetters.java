@@ -10,12 +10,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -65,38 +67,37 @@ public final class DeadLetters implements AutoCloseable {
      */
     public record Report(int matched, List<String> replayed, Map<String, String> skipped, boolean dryRun) {}
 
+    private final Map<String, Object> clientProperties;
     private final String bootstrapServers;
     private final Topics topics;
     private final KafkaProducer<String, byte[]> producer;
 
     public DeadLetters(String bootstrapServers, Topics topics) {
-        this.bootstrapServers = bootstrapServers;
+        this(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topics);
+    }
+
+    /**
+     * @param clientProperties the Kafka client properties every client of the deployment uses: bootstrap servers,
+     *                         and security (SASL, TLS) where the brokers need it
+     */
+    public DeadLetters(Map<String, Object> clientProperties, Topics topics) {
+        this.clientProperties = Map.copyOf(clientProperties);
+        this.bootstrapServers = String.valueOf(clientProperties.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG));
         this.topics = topics;
-        this.producer = new KafkaProducer<>(
-                Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrapServers,
-                        ProducerConfig.ACKS_CONFIG,
-                        "all",
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-                        true),
-                new StringSerializer(),
-                new ByteArraySerializer());
+        Map<String, Object> producerProps = new HashMap<>(this.clientProperties);
+        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+        producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        this.producer = new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer());
     }
 
     /** The dead letters that match, oldest first, read from the start of the topic to its current end. */
     public List<Entry> list(Filter filter) {
         List<Entry> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrapServers,
-                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                        false,
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                        "read_committed"),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
+        Map<String, Object> consumerProps = new HashMap<>(clientProperties);
+        consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topics.deadLetter(), READ_TIMEOUT).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition()))
                     .toList();

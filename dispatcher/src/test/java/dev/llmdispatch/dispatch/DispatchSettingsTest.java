@@ -106,7 +106,8 @@ class DispatchSettingsTest {
                         "ftp://x", h.capabilities(), null, h.models(), null, null, null, null, h.accounts()));
         assertThatThrownBy(() -> new DispatchSettings("localhost:6379", null, providers, null, null, 0))
                 .hasMessageContaining("dispatch.providers.hunyuan.base-url must be an http(s) URL, but was ftp://x")
-                .hasMessageContaining("dispatch.redis.url must start with redis:// or rediss://");
+                .hasMessageContaining("dispatch.redis.url must be redis://host:port, rediss://..., redis-cluster://")
+                .hasMessageContaining("but was 'localhost:6379'");
     }
 
     @Test

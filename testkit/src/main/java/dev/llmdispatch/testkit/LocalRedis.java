@@ -31,18 +31,24 @@ public final class LocalRedis implements AutoCloseable {
 
     /** Starts redis-server on the given port, or a free one when {@code port <= 0}. */
     public static LocalRedis start(int port) {
+        return start(port, List.of());
+    }
+
+    /** As {@link #start(int)}, with more {@code redis.conf} lines (e.g. {@code cluster-enabled yes}). */
+    public static LocalRedis start(int port, List<String> settings) {
         int redisPort = port > 0 ? port : FreePorts.next();
         try {
             ExecutableProvider executable = onPath().<ExecutableProvider>map(file -> () -> file)
                     .orElseGet(ExecutableProvider::newJarResourceProvider);
-            RedisServer server = RedisServer.newRedisServer()
+            var builder = RedisServer.newRedisServer()
                     .executableProvider(executable)
                     .bind("127.0.0.1")
                     .port(redisPort)
                     .setting("save \"\"")
                     .setting("appendonly no")
-                    .setting("maxclients 1000")
-                    .build();
+                    .setting("maxclients 1000");
+            settings.forEach(builder::setting);
+            RedisServer server = builder.build();
             server.start();
             log.info(
                     "redis-server ({}) at 127.0.0.1:{}",

@@ -1,5 +1,6 @@
 package dev.llmdispatch.dispatch.cache;
 
+import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import java.time.Duration;
 
 /**
@@ -30,8 +31,13 @@ public record CacheSettings(Boolean enabled, Duration ttl, Integer maxEntryBytes
             throw new IllegalArgumentException(
                     "dispatch.cache.max-entry-bytes must be >= 1024, but was " + maxEntryBytes);
         }
-        if (redisUrl != null && !redisUrl.matches("rediss?://.+")) {
-            throw new IllegalArgumentException("dispatch.cache.redis-url must start with redis:// or rediss://");
+        if (redisUrl != null) {
+            try {
+                RedisConnections.parse(redisUrl);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        e.getMessage().replace("dispatch.redis.url", "dispatch.cache.redis-url"));
+            }
         }
     }
 }

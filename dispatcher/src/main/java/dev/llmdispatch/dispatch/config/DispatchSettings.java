@@ -2,6 +2,7 @@ package dev.llmdispatch.dispatch.config;
 
 import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,8 +66,10 @@ public record DispatchSettings(
             Map<String, List<String>> chains,
             int maxJobBytes) {
         List<String> errors = new ArrayList<>();
-        if (!redisUrl.matches("rediss?://.+")) {
-            errors.add("dispatch.redis.url must start with redis:// or rediss://, but was " + redactUrl(redisUrl));
+        try {
+            RedisConnections.parse(redisUrl);
+        } catch (IllegalArgumentException e) {
+            errors.add(e.getMessage());
         }
         if (maxJobBytes < 1024) {
             errors.add("dispatch.max-job-bytes must be >= 1024, but was " + maxJobBytes);
@@ -220,9 +223,11 @@ public record DispatchSettings(
         return sb.toString();
     }
 
-    /** A Redis URL without its password. */
+    /** A URL without its password ({@code user:password@} or {@code password@}), for messages. */
     public static String redactUrl(String url) {
-        return url == null ? null : url.replaceAll("//([^:@/]*):[^@/]*@", "//$1:****@");
+        return url == null
+                ? null
+                : url.replaceAll("//([^:@/]*):[^@/]*@", "//$1:****@").replaceAll("//([^:@/]+)@", "//****@");
     }
 
     public Duration longestTimeout() {

@@ -2,6 +2,7 @@ package dev.llmdispatch.worker.api;
 
 import dev.llmdispatch.client.JobClient;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.worker.config.KafkaClients;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -14,8 +15,9 @@ class ApiConfiguration {
     @Bean(destroyMethod = "close")
     @Lazy
     JobClient jobClient(KafkaProperties kafka, Topics topics) {
-        return JobClient.builder(String.join(",", kafka.getBootstrapServers()))
-                .topics(topics)
-                .build();
+        JobClient.Builder builder =
+                JobClient.builder(String.join(",", kafka.getBootstrapServers())).topics(topics);
+        KafkaClients.common(kafka).forEach(builder::kafkaProperty); // security (SASL, TLS) as the consumer has it
+        return builder.build();
     }
 }

@@ -259,11 +259,18 @@ public final class PriorityConsumer implements SmartLifecycle {
             starter.stop();
             Set<TopicPartition> all = Set.copyOf(owned);
             moving = all;
+            log.info(
+                    "stopping: {} jobs under way (those at a provider get up to {} to finish; those not sent yet go "
+                            + "back to Kafka for the other workers)",
+                    starter.inFlight(),
+                    settings.shutdownTimeout());
             int cancelled = handover.revoke(all, settings.shutdownTimeout(), this::commitNow);
             if (cancelled > 0) {
                 log.info(
                         "stopped with {} calls cancelled; their jobs run again on the partitions' next owners",
                         cancelled);
+            } else {
+                log.info("stopped: every call under way finished and its outcome committed");
             }
             ledger.forget(all);
         } catch (RuntimeException e) {

@@ -3,11 +3,13 @@ package dev.llmdispatch.worker.ops;
 import dev.llmdispatch.client.DeadLetters;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.worker.config.KafkaClients;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
@@ -28,11 +30,11 @@ import org.springframework.web.server.ResponseStatusException;
 @RestController
 public class DeadLetterController {
 
-    private final String bootstrapServers;
+    private final Map<String, Object> kafkaClient;
     private final Topics topics;
 
     public DeadLetterController(KafkaProperties kafka, Topics topics) {
-        this.bootstrapServers = String.join(",", kafka.getBootstrapServers());
+        this.kafkaClient = KafkaClients.common(kafka);
         this.topics = topics;
     }
 
@@ -44,7 +46,7 @@ public class DeadLetterController {
             @RequestParam(required = false) String to,
             @RequestParam(required = false) String account) {
         DeadLetters.Filter filter = filter(jobId, reason, from, to, account);
-        try (DeadLetters dlq = new DeadLetters(bootstrapServers, topics)) {
+        try (DeadLetters dlq = new DeadLetters(kafkaClient, topics)) {
             return dlq.list(filter);
         }
     }
@@ -58,7 +60,7 @@ public class DeadLetterController {
             @RequestParam(required = false) String account,
             @RequestParam(defaultValue = "false") boolean dryRun) {
         DeadLetters.Filter filter = filter(jobId, reason, from, to, account);
-        try (DeadLetters dlq = new DeadLetters(bootstrapServers, topics)) {
+        try (DeadLetters dlq = new DeadLetters(kafkaClient, topics)) {
             return dlq.replay(filter, dryRun, null);
         }
     }

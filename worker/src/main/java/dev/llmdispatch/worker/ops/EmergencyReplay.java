@@ -25,12 +25,13 @@ public final class EmergencyReplay {
 
     private static final Logger log = LoggerFactory.getLogger(EmergencyReplay.class);
 
-    private final String bootstrapServers;
+    private final Map<String, Object> kafkaClient;
     private final Topics topics;
     private final RMap<String, String> marks;
 
-    public EmergencyReplay(String bootstrapServers, Topics topics, RedissonClient redis, String keyPrefix) {
-        this.bootstrapServers = bootstrapServers;
+    /** @param kafkaClient the deployment's Kafka client properties (bootstrap servers, security) */
+    public EmergencyReplay(Map<String, Object> kafkaClient, Topics topics, RedissonClient redis, String keyPrefix) {
+        this.kafkaClient = kafkaClient;
         this.topics = topics;
         this.marks = redis.getMap(RedisKeys.of(keyPrefix).emergencyReplayed(), StringCodec.INSTANCE);
     }
@@ -42,7 +43,7 @@ public final class EmergencyReplay {
 
     /** Replays the {@code EMERGENCY} dead letters not replayed before; returns how many went back. */
     public int replay() {
-        try (DeadLetters dlq = new DeadLetters(bootstrapServers, topics)) {
+        try (DeadLetters dlq = new DeadLetters(kafkaClient, topics)) {
             DeadLetters.Filter emergency =
                     new DeadLetters.Filter(null, Set.of(DeadLetterReason.EMERGENCY), null, null, null);
             Map<String, String> done = marks.readAllMap();

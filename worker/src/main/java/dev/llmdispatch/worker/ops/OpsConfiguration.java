@@ -8,6 +8,7 @@ import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.worker.config.DispatchProperties;
+import dev.llmdispatch.worker.config.KafkaClients;
 import dev.llmdispatch.worker.config.PeriodicTask;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import dev.llmdispatch.worker.observe.Metrics;
@@ -80,7 +81,7 @@ public class OpsConfiguration implements WebMvcConfigurer {
     EmergencyReplay emergencyReplay(
             KafkaProperties kafka, Topics topics, RedissonClient redisson, DispatchProperties properties) {
         return new EmergencyReplay(
-                String.join(",", kafka.getBootstrapServers()),
+                KafkaClients.common(kafka),
                 topics,
                 redisson,
                 properties.capacity().keyPrefix());
