@@ -115,9 +115,7 @@ class DispatchSettingsTest {
         DispatchSettings settings =
                 new DispatchSettings("redis://app:s3cret@redis:6379", null, TestSettings.mission(URL), null, null, 0);
         String text = settings.describe();
-        assertThat(text)
-                .doesNotContain("sim-nvidia-1", "s3cret")
-                .contains("apiKey=****", "redis://app:****@redis:6379");
+        assertThat(text).doesNotContain("sim-nvidia-1", "s3cret").contains("apiKey=****", "redis://****@redis:6379");
     }
 
     @Test

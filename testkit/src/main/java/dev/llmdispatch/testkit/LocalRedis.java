@@ -60,6 +60,14 @@ public final class LocalRedis implements AutoCloseable {
         }
     }
 
+    /** The redis-server binary these servers run: the one on PATH, else the embedded-redis artifact's. */
+    static File binary() throws IOException {
+        Optional<File> path = onPath();
+        return path.isPresent()
+                ? path.get()
+                : ExecutableProvider.newJarResourceProvider().get();
+    }
+
     private static Optional<File> onPath() {
         String path = System.getenv("PATH");
         if (path == null) {

@@ -1,6 +1,8 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import dev.llmdispatch.dispatch.config.DispatchSettings;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +24,7 @@ import org.redisson.config.ReadMode;
  *       the others are discovered). Every key one script uses is in one hash slot ({@code {account}},
  *       {@code {tenant:…}}), so the limits are exact on a cluster;
  *   <li>Sentinel: {@code redis-sentinel://[[user]:password@]sentinel1:port1,sentinel2:port2/masterName} (the
- *       password is the master's and the sentinels').
+ *       credentials are the master's; {@code ?sentinel-password=...} when the sentinels take one too).
  * </ul>
  *
  * A scheme ending in {@code s} ({@code rediss://}, {@code rediss-cluster://}, {@code rediss-sentinel://}) uses TLS.
@@ -30,15 +32,19 @@ import org.redisson.config.ReadMode;
  */
 public final class RedisConnections {
 
-    private static final Pattern URL =
-            Pattern.compile("(?<scheme>rediss?(-cluster|-sentinel)?)://(?:(?<user>[^:@/]*)(?::(?<password>[^@/]*))?@)?"
-                    + "(?<hosts>[^/?#]+)(?:/(?<path>[^?#]*))?");
+    private static final Pattern SCHEME = Pattern.compile("(?<scheme>rediss?(-cluster|-sentinel)?)://(?<rest>.+)");
 
     private RedisConnections() {}
 
     /** What a URL names, before any connection: for messages and tests. */
     public record Target(
-            String topology, boolean tls, List<String> nodes, String masterName, String user, String password) {
+            String topology,
+            boolean tls,
+            List<String> nodes,
+            String masterName,
+            String user,
+            String password,
+            String sentinelPassword) {
 
         @Override
         public String toString() { // never the password
@@ -47,23 +53,38 @@ public final class RedisConnections {
         }
     }
 
-    /** Reads a {@code dispatch.redis.url}; a clear error, without the password, when it is not one. */
+    /**
+     * Reads a {@code dispatch.redis.url}; a clear error, without the password, when it is not one. The credentials end
+     * at the last {@code @}, and are percent-decoded: a password may hold {@code /}, {@code @} or {@code :}
+     * ({@code %2F}, {@code %40} and {@code %3A} work too).
+     */
     public static Target parse(String url) {
-        Matcher m = URL.matcher(url == null ? "" : url.trim());
+        Matcher m = SCHEME.matcher(url == null ? "" : url.trim());
         if (!m.matches()) {
             throw new IllegalArgumentException("dispatch.redis.url must be redis://host:port, rediss://..., "
                     + "redis-cluster://host1:port1,host2:port2 or redis-sentinel://host1:port1,host2:port2/master, "
                     + "but was '" + DispatchSettings.redactUrl(url) + "'");
         }
         String scheme = m.group("scheme");
+        String rest = m.group("rest");
+        int at = rest.lastIndexOf('@');
+        String credentials = at < 0 ? null : rest.substring(0, at);
+        String address = rest.substring(at + 1);
+        int slash = address.indexOf('/');
+        String hosts = slash < 0 ? address : address.substring(0, slash);
+        String path = slash < 0 ? null : address.substring(slash + 1);
         boolean tls = scheme.startsWith("rediss");
         String topology =
                 scheme.endsWith("-cluster") ? "cluster" : scheme.endsWith("-sentinel") ? "sentinel" : "single";
         List<String> nodes = new ArrayList<>();
-        for (String hostPort : m.group("hosts").split(",")) {
+        for (String hostPort : hosts.split(",")) {
             String h = hostPort.trim();
             if (h.isEmpty()) {
                 continue;
+            }
+            if (!h.matches("[A-Za-z0-9._\\-]+(:\\d+)?|\\[[0-9A-Fa-f:.]+](:\\d+)?")) {
+                throw new IllegalArgumentException("dispatch.redis.url '" + DispatchSettings.redactUrl(url)
+                        + "' has a host that is not host or host:port: '" + h + "'");
             }
             nodes.add((tls ? "rediss://" : "redis://") + (h.matches(".*:\\d+$") ? h : h + ":" + defaultPort(topology)));
         }
@@ -72,17 +93,34 @@ public final class RedisConnections {
                     "dispatch.redis.url '" + DispatchSettings.redactUrl(url) + "' names " + nodes.size()
                             + " hosts: one for a single server, several for redis-cluster:// or redis-sentinel://");
         }
-        String path = m.group("path");
+        String sentinelPassword = null;
+        if (path != null && path.contains("?")) {
+            String query = path.substring(path.indexOf('?') + 1);
+            path = path.substring(0, path.indexOf('?'));
+            for (String param : query.split("&")) {
+                if (param.startsWith("sentinel-password=")) {
+                    sentinelPassword = decode(param.substring("sentinel-password=".length()));
+                } else if (!param.isEmpty()) {
+                    throw new IllegalArgumentException("dispatch.redis.url '" + DispatchSettings.redactUrl(url)
+                            + "' has an unknown parameter (only sentinel-password): '" + param.split("=", 2)[0] + "'");
+                }
+            }
+        }
         String master = path == null || path.isBlank() ? null : path.trim();
         if (topology.equals("sentinel") && master == null) {
             throw new IllegalArgumentException("dispatch.redis.url '" + DispatchSettings.redactUrl(url)
                     + "' names no master: redis-sentinel://host1:port1,host2:port2/masterName");
         }
-        String user = m.group("user");
-        String password = m.group("password");
-        if (password == null && user != null && !user.isEmpty()) {
-            password = user; // redis://password@host: AUTH password
-            user = null;
+        String user = null;
+        String password = null;
+        if (credentials != null) {
+            int colon = credentials.indexOf(':');
+            if (colon < 0) {
+                password = decode(credentials); // redis://password@host: AUTH password
+            } else {
+                user = decode(credentials.substring(0, colon));
+                password = decode(credentials.substring(colon + 1));
+            }
         }
         return new Target(
                 topology,
@@ -90,7 +128,12 @@ public final class RedisConnections {
                 List.copyOf(nodes),
                 topology.equals("sentinel") ? master : null,
                 user == null || user.isEmpty() ? null : user,
-                password == null || password.isEmpty() ? null : password);
+                password == null || password.isEmpty() ? null : password,
+                sentinelPassword == null || sentinelPassword.isEmpty() ? null : sentinelPassword);
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     public static RedissonClient create(String url) {
@@ -118,11 +161,8 @@ public final class RedisConnections {
                         .addSentinelAddress(target.nodes().toArray(String[]::new))
                         .setCheckSentinelsList(false)
                         .setScanInterval(1000);
-                if (target.password() != null) {
-                    sentinel.setSentinelPassword(target.password());
-                }
-                if (target.user() != null) {
-                    sentinel.setSentinelUsername(target.user());
+                if (target.sentinelPassword() != null) {
+                    sentinel.setSentinelPassword(target.sentinelPassword());
                 }
                 pools(sentinel, reconnect);
             }

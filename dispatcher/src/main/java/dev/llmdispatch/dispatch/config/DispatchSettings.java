@@ -223,11 +223,14 @@ public record DispatchSettings(
         return sb.toString();
     }
 
-    /** A URL without its password ({@code user:password@} or {@code password@}), for messages. */
+    /** A URL without its credentials (all between {@code ://} and the last {@code @}), for messages. */
     public static String redactUrl(String url) {
-        return url == null
-                ? null
-                : url.replaceAll("//([^:@/]*):[^@/]*@", "//$1:****@").replaceAll("//([^:@/]+)@", "//****@");
+        if (url == null) {
+            return null;
+        }
+        int scheme = url.indexOf("://");
+        int at = url.lastIndexOf('@');
+        return scheme >= 0 && at > scheme ? url.substring(0, scheme + 3) + "****" + url.substring(at) : url;
     }
 
     public Duration longestTimeout() {

@@ -3,6 +3,7 @@ package dev.llmdispatch.dispatch.capacity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.llmdispatch.dispatch.config.DispatchSettings;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +38,21 @@ class RedisConnectionsTest {
         assertThat(sentinel.nodes()).isEqualTo(List.of("redis://s1:26379", "redis://s2:26380"));
         assertThat(sentinel.masterName()).isEqualTo("limits");
         assertThat(sentinel.toString()).doesNotContain("pw");
+    }
+
+    @Test
+    void a_password_may_hold_slashes_at_signs_and_colons_and_never_shows_in_a_message() {
+        String password = "Ab3/x+Yz=@p:q";
+        RedisConnections.Target t = RedisConnections.parse("redis://:" + password + "@redis-limits:6379");
+        assertThat(t.nodes()).containsExactly("redis://redis-limits:6379");
+        assertThat(t.password()).isEqualTo(password);
+        assertThat(RedisConnections.parse("redis://app:Ab3%2Fx%40y@redis").password())
+                .isEqualTo("Ab3/x@y");
+        assertThat(DispatchSettings.redactUrl("redis://:" + password + "@redis-limits:6379"))
+                .isEqualTo("redis://****@redis-limits:6379");
+        assertThatThrownBy(() -> RedisConnections.parse("redis://:" + password + "@a:1,b:2"))
+                .hasMessageNotContaining("Ab3")
+                .hasMessageNotContaining("x+Yz");
     }
 
     @Test
