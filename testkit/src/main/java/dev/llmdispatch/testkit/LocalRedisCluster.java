@@ -72,27 +72,21 @@ public final class LocalRedisCluster implements AutoCloseable {
     }
 
     /** Waits until every node sees every slot served ({@code cluster_state:ok}), for up to 30 s. */
-    private void awaitOk() throws IOException {
-        long until = System.nanoTime() + 30_000_000_000L;
-        while (true) {
-            boolean ok = true;
-            for (LocalRedis node : nodes) {
-                String info = command(node.port(), List.of("CLUSTER", "INFO"));
-                ok &= info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:" + nodes.size());
-            }
-            if (ok) {
-                return;
-            }
-            if (System.nanoTime() - until > 0) {
-                throw new IllegalStateException("the Redis cluster did not reach cluster_state:ok in 30 s");
-            }
-            try {
-                Thread.sleep(100); // polling a server we started, not waiting for the code under test
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted waiting for the Redis cluster", e);
-            }
-        }
+    private void awaitOk() {
+        ServerPoll.until(
+                "the Redis cluster (cluster_state:ok on every node)",
+                30,
+                () -> {
+                    for (LocalRedis node : nodes) {
+                        String info = command(node.port(), List.of("CLUSTER", "INFO"));
+                        if (!info.contains("cluster_state:ok")
+                                || !info.contains("cluster_known_nodes:" + nodes.size())) {
+                            return false;
+                        }
+                    }
+                    return true;
+                },
+                () -> true);
     }
 
     /** {@code redis-cluster://127.0.0.1:P1,127.0.0.1:P2,...} */

@@ -50,28 +50,16 @@ public final class LocalRedisSentinel implements AutoCloseable {
     }
 
     /** Waits until the sentinel answers with the master's address, for up to 20 s. */
-    private void awaitMaster(String masterName) throws IOException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            try {
-                String reply =
-                        LocalRedisCluster.command(port, List.of("SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName));
-                if (!reply.startsWith("ERR") && !reply.isEmpty()) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            if (!process.isAlive() || System.nanoTime() - until > 0) {
-                throw new IllegalStateException("the Redis sentinel did not start: see " + dir.resolve("sentinel.log"));
-            }
-            try {
-                Thread.sleep(100); // polling a server we started, not waiting for the code under test
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted waiting for the Redis sentinel", e);
-            }
-        }
+    private void awaitMaster(String masterName) {
+        ServerPoll.until(
+                "the Redis sentinel (see " + dir.resolve("sentinel.log") + ")",
+                20,
+                () -> {
+                    String reply =
+                            LocalRedisCluster.command(port, List.of("SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName));
+                    return !reply.startsWith("ERR") && !reply.isEmpty();
+                },
+                process::isAlive);
     }
 
     public int port() {

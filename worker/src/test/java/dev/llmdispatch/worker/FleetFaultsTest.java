@@ -8,7 +8,6 @@ import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
-import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.CallLogStats;
@@ -69,13 +68,7 @@ class FleetFaultsTest {
             }
             WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
 
-            List<Job> jobs = new ArrayList<>();
-            for (int i = 0; i < JOBS; i++) {
-                Tier tier = i % 10 < 4 ? Tier.TIER_1 : i % 10 < 7 ? Tier.TIER_2 : Tier.TIER_3;
-                jobs.add(Job.chat("faults-" + i, "question " + i).toBuilder()
-                        .tier(tier)
-                        .build());
-            }
+            List<Job> jobs = WorkerHarness.missionMix("faults", JOBS);
             List<CompletableFuture<JobResult>> futures = client.submitAll(jobs, Priority.MEDIUM);
 
             // a fourth worker joins mid-flood, with NVIDIA at 44 per window: the fleet's 40 must hold while both run

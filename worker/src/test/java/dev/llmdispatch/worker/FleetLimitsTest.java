@@ -8,7 +8,6 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
-import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLogStats;
 import dev.llmdispatch.simulator.LatencyModel;
@@ -46,13 +45,7 @@ class FleetLimitsTest {
                         .topics(topics)
                         .defaultTimeout(Duration.ofMinutes(3))
                         .build()) {
-            List<Job> chat = new ArrayList<>();
-            for (int i = 0; i < CHAT_JOBS; i++) {
-                Tier tier = i % 10 < 4 ? Tier.TIER_1 : i % 10 < 7 ? Tier.TIER_2 : Tier.TIER_3;
-                chat.add(Job.chat("fleet-" + i, "question " + i).toBuilder()
-                        .tier(tier)
-                        .build());
-            }
+            List<Job> chat = WorkerHarness.missionMix("fleet", CHAT_JOBS);
             List<Job> embeddings = new ArrayList<>();
             for (int i = 0; i < EMBEDDING_JOBS; i++) {
                 embeddings.add(Job.embedding("fleet-e" + i, "text " + i));

@@ -9,7 +9,6 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
-import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.CallLogStats;
@@ -66,13 +65,7 @@ class RedisClusterTest {
             }
             WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
 
-            List<Job> jobs = new ArrayList<>();
-            for (int i = 0; i < JOBS; i++) {
-                Tier tier = i % 10 < 4 ? Tier.TIER_1 : i % 10 < 7 ? Tier.TIER_2 : Tier.TIER_3;
-                jobs.add(Job.chat("cluster-" + i, "question " + i).toBuilder()
-                        .tier(tier)
-                        .build());
-            }
+            List<Job> jobs = WorkerHarness.missionMix("cluster", JOBS);
             List<CompletableFuture<JobResult>> futures = client.submitAll(jobs, Priority.MEDIUM);
 
             // a full NVIDIA window in, the platform stops one worker (SIGTERM) while it has calls under way

@@ -1,5 +1,7 @@
 package dev.llmdispatch.worker;
 
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -229,6 +231,18 @@ public final class WorkerHarness {
                 .redirectErrorStream(true)
                 .redirectOutput(log)
                 .start();
+    }
+
+    /** {@code n} chat jobs {@code prefix-0..} in the mission's mix: 40% TIER_1, 30% TIER_2, 30% TIER_3. */
+    public static List<Job> missionMix(String prefix, int n) {
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Tier tier = i % 10 < 4 ? Tier.TIER_1 : i % 10 < 7 ? Tier.TIER_2 : Tier.TIER_3;
+            jobs.add(Job.chat(prefix + "-" + i, "question " + i).toBuilder()
+                    .tier(tier)
+                    .build());
+        }
+        return jobs;
     }
 
     public static KafkaProducer<String, byte[]> rawProducer(Infrastructure infra) {
