@@ -15,6 +15,7 @@ import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.LocalKafka;
 import dev.llmdispatch.testkit.LocalRedis;
+import dev.llmdispatch.testkit.RedisWire;
 import dev.llmdispatch.worker.WorkerApplication;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import dev.llmdispatch.worker.security.Secrets;
@@ -81,6 +82,10 @@ public final class FleetBenchmark implements Callable<Integer> {
     long commitIntervalMs = 50;
 
     private final List<ConfigurableApplicationContext> fleet = new ArrayList<>();
+    /** The limits' Redis, for its command counts ({@code INFO commandstats}). */
+    private int redisPort;
+    /** Redis commands a second of the idle fleet (renewals, syncs, traffic figures), measured before phase 1. */
+    private double idleRedisPerSecond;
 
     /** The benchmark tenant's API key, made for this run. */
     private static final String BENCH_KEY = Secrets.newKey();
@@ -118,6 +123,8 @@ public final class FleetBenchmark implements Callable<Integer> {
                             workers, jobs, timeScale, latencyMs, commitIntervalMs);
                     warmUp(client);
                     awaitStableGroup(kafka.bootstrapServers());
+                    redisPort = redis.port();
+                    idleRedis();
                     overhead(client, simulator);
                     ingress(simulator);
                     saturation(client, simulator, accounts);
@@ -165,6 +172,8 @@ public final class FleetBenchmark implements Callable<Integer> {
     /** Phase 1: jobs at 5 a second, far below capacity: produced → request at the provider. */
     private void overhead(JobClient client, Simulator simulator) throws Exception {
         simulator.reset();
+        Map<String, Long> redisBefore = RedisWire.commandCalls(redisPort);
+        long redisStart = System.nanoTime();
         Map<String, Long> producedAt = new HashMap<>();
         Map<String, Long> receivedAt = new ConcurrentHashMap<>();
         List<CompletableFuture<JobResult>> futures = new ArrayList<>();
@@ -219,6 +228,41 @@ public final class FleetBenchmark implements Callable<Integer> {
                 .mapToLong(w -> w.getBean(PriorityConsumer.class).transactions())
                 .sum();
         System.out.printf("  transactions committed by the fleet so far (warm-up included): %d%n", transactions);
+        printRedisPerJob(redisBefore, redisStart, overheadJobs);
+    }
+
+    /** The idle fleet's Redis commands a second, over 5 s: what every phase's count includes besides its jobs. */
+    private void idleRedis() throws Exception {
+        Map<String, Long> before = RedisWire.commandCalls(redisPort);
+        long start = System.nanoTime();
+        TimeUnit.SECONDS.sleep(5);
+        long total = total(RedisWire.commandCalls(redisPort)) - total(before);
+        idleRedisPerSecond = total / ((System.nanoTime() - start) / 1e9);
+        System.out.printf(
+                "%nRedis, idle fleet of %d: %.1f commands/s (lease renewals, state checks, traffic figures)%n",
+                workers, idleRedisPerSecond);
+    }
+
+    /** Redis commands per job since {@code before}, less the idle fleet's, and the commands that make them up. */
+    private void printRedisPerJob(Map<String, Long> before, long startNanos, long jobs) throws Exception {
+        Map<String, Long> after = RedisWire.commandCalls(redisPort);
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        long total = total(after) - total(before);
+        double perJob = (total - idleRedisPerSecond * seconds) / jobs;
+        List<String> top = after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .limit(6)
+                .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / (double) jobs))
+                .toList();
+        System.out.printf(
+                "  Redis commands per job: %.2f (%.2f with the idle fleet's %.0f s of background); by command: %s%n",
+                perJob, total / (double) jobs, seconds, String.join(", ", top));
+    }
+
+    private static long total(Map<String, Long> calls) {
+        return calls.values().stream().mapToLong(Long::longValue).sum();
     }
 
     /**
@@ -301,6 +345,8 @@ public final class FleetBenchmark implements Callable<Integer> {
      */
     private void saturation(JobClient client, Simulator simulator, List<SimAccount> accounts) throws Exception {
         simulator.reset();
+        Map<String, Long> redisBefore = RedisWire.commandCalls(redisPort);
+        long redisStart = System.nanoTime();
         Random random = new Random(42);
         Map<Priority, List<Job>> byPriority = new EnumMap<>(Priority.class);
         Map<String, Long> producedAt = new ConcurrentHashMap<>();
@@ -384,6 +430,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                     a.id(), limit, admitted, span / 1000.0, burst, rate, busy, refused);
         }
         System.out.printf("  429s from the limits, all accounts: %d%n", violations);
+        printRedisPerJob(redisBefore, redisStart, futures.size());
 
         Map<Priority, Histogram> wait = new EnumMap<>(Priority.class);
         firstCalls(simulator).forEach((id, at) -> {

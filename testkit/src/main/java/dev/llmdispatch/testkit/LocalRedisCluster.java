@@ -1,12 +1,7 @@
 package dev.llmdispatch.testkit;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,10 +46,10 @@ public final class LocalRedisCluster implements AutoCloseable {
                 for (int slot = from; slot < to; slot++) {
                     command.add(Integer.toString(slot));
                 }
-                expectOk(command(nodes.get(i).port(), command));
+                expectOk(RedisWire.command(nodes.get(i).port(), command));
             }
             for (int i = 1; i < masters; i++) {
-                expectOk(command(
+                expectOk(RedisWire.command(
                         nodes.get(0).port(),
                         List.of(
                                 "CLUSTER",
@@ -78,7 +73,7 @@ public final class LocalRedisCluster implements AutoCloseable {
                 30,
                 () -> {
                     for (LocalRedis node : nodes) {
-                        String info = command(node.port(), List.of("CLUSTER", "INFO"));
+                        String info = RedisWire.command(node.port(), List.of("CLUSTER", "INFO"));
                         if (!info.contains("cluster_state:ok")
                                 || !info.contains("cluster_known_nodes:" + nodes.size())) {
                             return false;
@@ -104,7 +99,8 @@ public final class LocalRedisCluster implements AutoCloseable {
         List<Long> sizes = new ArrayList<>();
         for (LocalRedis node : nodes) {
             try {
-                sizes.add(Long.parseLong(command(node.port(), List.of("DBSIZE")).trim()));
+                sizes.add(Long.parseLong(
+                        RedisWire.command(node.port(), List.of("DBSIZE")).trim()));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -129,48 +125,5 @@ public final class LocalRedisCluster implements AutoCloseable {
         if (!reply.startsWith("OK")) {
             throw new IllegalStateException("Redis cluster setup: " + reply);
         }
-    }
-
-    /** One command in RESP; the reply as text (a simple string, an integer, or a bulk string). */
-    static String command(int port, List<String> args) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(10_000);
-            StringBuilder out = new StringBuilder("*").append(args.size()).append("\r\n");
-            for (String a : args) {
-                out.append('$')
-                        .append(a.getBytes(StandardCharsets.UTF_8).length)
-                        .append("\r\n")
-                        .append(a)
-                        .append("\r\n");
-            }
-            OutputStream os = socket.getOutputStream();
-            os.write(out.toString().getBytes(StandardCharsets.UTF_8));
-            os.flush();
-            InputStream in = new BufferedInputStream(socket.getInputStream());
-            String line = readLine(in);
-            return switch (line.charAt(0)) {
-                case '+', ':' -> line.substring(1);
-                case '-' -> "ERR " + line.substring(1);
-                case '$' -> {
-                    int n = Integer.parseInt(line.substring(1));
-                    byte[] body = in.readNBytes(n);
-                    yield new String(body, StandardCharsets.UTF_8);
-                }
-                default -> line;
-            };
-        }
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        int c;
-        while ((c = in.read()) != -1) {
-            if (c == '\r') {
-                in.read(); // '\n'
-                break;
-            }
-            sb.append((char) c);
-        }
-        return sb.toString();
     }
 }

@@ -55,8 +55,7 @@ public final class LocalRedisSentinel implements AutoCloseable {
                 "the Redis sentinel (see " + dir.resolve("sentinel.log") + ")",
                 20,
                 () -> {
-                    String reply =
-                            LocalRedisCluster.command(port, List.of("SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName));
+                    String reply = RedisWire.command(port, List.of("SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName));
                     return !reply.startsWith("ERR") && !reply.isEmpty();
                 },
                 process::isAlive);

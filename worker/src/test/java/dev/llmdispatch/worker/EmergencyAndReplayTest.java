@@ -26,6 +26,7 @@ import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -192,6 +193,10 @@ class EmergencyAndReplayTest {
             assertThat(unavailable.headers().firstValue("Retry-After"))
                     .hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isBetween(1L, 300L));
             assertThat(unavailable.body()).contains("Every provider is down");
+            // probes: out of readiness (take no traffic), still alive (do not restart it)
+            String base = "http://127.0.0.1:" + fleet.get(0).getEnvironment().getProperty("local.server.port");
+            assertThat(probe(base + "/actuator/health/readiness")).isEqualTo(503);
+            assertThat(probe(base + "/actuator/health/liveness")).isEqualTo(200);
 
             // recovery: the probes find the providers healthy, consumption resumes, the queue drains by itself, and
             // the EMERGENCY dead letters are replayed by themselves, each once
@@ -199,6 +204,7 @@ class EmergencyAndReplayTest {
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> !fleet.get(0).getBean(EmergencyMonitor.class).active()
                             && !fleet.get(1).getBean(EmergencyMonitor.class).active());
+            await().atMost(Duration.ofSeconds(10)).until(() -> probe(base + "/actuator/health/readiness") == 200);
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> resultIds(infra, topics, JobStatus.SUCCEEDED).containsAll(emergencyIds)
                             && lag(admin, ns, topics) == 0);
@@ -269,5 +275,13 @@ class EmergencyAndReplayTest {
             lag += e.getValue().offset() - (c == null ? 0 : c.offset());
         }
         return lag;
+    }
+
+    /** The status of a probe endpoint (open without a credential). */
+    private static int probe(String url) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
+        }
     }
 }

@@ -245,9 +245,18 @@ public final class WorkerHarness {
         return jobs;
     }
 
+    /**
+     * A plain producer, as a producer in any language would be. Not idempotent, one request in flight: on a topic
+     * created a moment ago the in-JVM broker may refuse the first send (NOT_LEADER_OR_FOLLOWER), and an idempotent
+     * producer's retry then met OUT_OF_ORDER_SEQUENCE_NUMBER without end once (a broker-side state, seen in CI); a
+     * refused send was not written, so the retry writes it once.
+     */
     public static KafkaProducer<String, byte[]> rawProducer(Infrastructure infra) {
         Map<String, Object> props = new HashMap<>();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers());
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
     }
 
