@@ -211,6 +211,33 @@ public final class FleetBenchmark implements Callable<Integer> {
         if (!slow.isEmpty()) {
             System.out.println("  over 250 ms: " + slow);
         }
+        // where it goes: produced → taken by a worker (producer linger, broker, poll, buffer, start: the result's
+        // queuedMs), the wait for capacity (waitMs: Redis permit and window), and the rest until the request
+        // arrives (claim, stored-answer check, budget, route, HTTP send)
+        Map<String, Long> firstCall = firstCalls(simulator);
+        Histogram queued = new Histogram(3);
+        Histogram permits = new Histogram(3);
+        Histogram rest = new Histogram(3);
+        for (CompletableFuture<JobResult> f : futures) {
+            JobResult r = f.join();
+            Long at = firstCall.get(r.id());
+            if (at != null && producedAt.containsKey(r.id())) {
+                long total = Math.max(0, at - producedAt.get(r.id()));
+                queued.recordValue(r.timings().queuedMs());
+                permits.recordValue(r.timings().waitMs());
+                rest.recordValue(
+                        Math.max(0, total - r.timings().queuedMs() - r.timings().waitMs()));
+            }
+        }
+        System.out.printf(
+                "  of which (p50 / p99): produced → taken by a worker %d / %d ms, capacity (Redis) %d / %d ms, "
+                        + "claim, checks, route and HTTP send %d / %d ms%n",
+                queued.getValueAtPercentile(50),
+                queued.getValueAtPercentile(99),
+                permits.getValueAtPercentile(50),
+                permits.getValueAtPercentile(99),
+                rest.getValueAtPercentile(50),
+                rest.getValueAtPercentile(99));
         // the way back: the provider's answer ready → the result read by the client (read_committed), that is the
         // outcome stored, written and committed with its offset in a transaction
         Histogram back = new Histogram(3);

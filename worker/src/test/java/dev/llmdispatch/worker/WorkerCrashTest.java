@@ -60,6 +60,7 @@ class WorkerCrashTest {
                     "crash-worker", WorkerHarness.workerArgs(infra, ns, simulator.baseUrl(), FAST_FAILOVER));
             List<CompletableFuture<JobResult>> results = new ArrayList<>();
             try {
+                WorkerHarness.awaitTopicsReady(infra, topics); // the worker creates them
                 List<Job> jobs = new ArrayList<>();
                 for (int i = 0; i < JOBS; i++) {
                     jobs.add(Job.chat("crash-" + i, "question " + i).toBuilder()

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -55,11 +56,41 @@ public final class WorkerHarness {
         return startWorker(infra, ns, simulatorBaseUrl, 0.1, extra);
     }
 
-    /** A worker whose accounts are the mission's at {@code timeScale} ({@link MissionAccounts#accounts}). */
+    /**
+     * A worker whose accounts are the mission's at {@code timeScale} ({@link MissionAccounts#accounts}); returns once
+     * the job topics it created can take records ({@link #awaitTopicsReady}).
+     */
     public static ConfigurableApplicationContext startWorker(
             Infrastructure infra, String ns, String simulatorBaseUrl, double timeScale, String... extra) {
-        return new SpringApplicationBuilder(WorkerApplication.class)
+        ConfigurableApplicationContext worker = new SpringApplicationBuilder(WorkerApplication.class)
                 .run(workerArgs(infra, ns, simulatorBaseUrl, timeScale, extra).toArray(String[]::new));
+        awaitTopicsReady(infra, topics(ns));
+        return worker;
+    }
+
+    /**
+     * Waits until every partition of the job topics answers at its leader (a listOffsets, which the partition's
+     * leader serves). A producer that sends to a topic created a moment ago can meet NOT_LEADER_OR_FOLLOWER on its
+     * first batch while later batches are written; an idempotent producer then retries that batch without end
+     * (OUT_OF_ORDER_SEQUENCE_NUMBER), seen twice in CI. Tests produce once the topics are ready, as a deployment
+     * whose topics exist does.
+     */
+    public static void awaitTopicsReady(Infrastructure infra, Topics topics) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", infra.bootstrapServers()))) {
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(100))
+                    .ignoreExceptions()
+                    .until(() -> {
+                        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                        for (String topic : topics.jobTopics()) {
+                            for (int p = 0; p < topics.partitions(); p++) {
+                                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+                            }
+                        }
+                        return admin.listOffsets(latest).all().get().size() == latest.size();
+                    });
+        }
     }
 
     /** Several workers of one namespace, closed together (the last started first). */
