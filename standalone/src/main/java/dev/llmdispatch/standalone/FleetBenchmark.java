@@ -172,8 +172,7 @@ public final class FleetBenchmark implements Callable<Integer> {
     /** Phase 1: jobs at 5 a second, far below capacity: produced → request at the provider. */
     private void overhead(JobClient client, Simulator simulator) throws Exception {
         simulator.reset();
-        Map<String, Long> redisBefore = RedisWire.commandCalls(redisPort);
-        long redisStart = System.nanoTime();
+        RedisMark redisBefore = redisMark();
         Map<String, Long> producedAt = new HashMap<>();
         Map<String, Long> receivedAt = new ConcurrentHashMap<>();
         List<CompletableFuture<JobResult>> futures = new ArrayList<>();
@@ -255,41 +254,52 @@ public final class FleetBenchmark implements Callable<Integer> {
                 .mapToLong(w -> w.getBean(PriorityConsumer.class).transactions())
                 .sum();
         System.out.printf("  transactions committed by the fleet so far (warm-up included): %d%n", transactions);
-        printRedisPerJob(redisBefore, redisStart, overheadJobs);
+        printRedisPerJob(redisBefore, overheadJobs);
     }
 
     /** The idle fleet's Redis commands a second, over 5 s: what every phase's count includes besides its jobs. */
     private void idleRedis() throws Exception {
-        Map<String, Long> before = RedisWire.commandCalls(redisPort);
+        long before = RedisWire.commandsProcessed(redisPort);
         long start = System.nanoTime();
         TimeUnit.SECONDS.sleep(5);
-        long total = total(RedisWire.commandCalls(redisPort)) - total(before);
-        idleRedisPerSecond = total / ((System.nanoTime() - start) / 1e9);
+        idleRedisPerSecond = (RedisWire.commandsProcessed(redisPort) - before) / ((System.nanoTime() - start) / 1e9);
         System.out.printf(
                 "%nRedis, idle fleet of %d: %.1f commands/s (lease renewals, state checks, traffic figures)%n",
                 workers, idleRedisPerSecond);
     }
 
-    /** Redis commands per job since {@code before}, less the idle fleet's, and the commands that make them up. */
-    private void printRedisPerJob(Map<String, Long> before, long startNanos, long jobs) throws Exception {
+    /** Where a phase's Redis work starts: commands run, and by kind. */
+    private record RedisMark(long commands, Map<String, Long> byKind, long nanos) {}
+
+    private RedisMark redisMark() throws Exception {
+        return new RedisMark(
+                RedisWire.commandsProcessed(redisPort), RedisWire.commandCalls(redisPort), System.nanoTime());
+    }
+
+    /**
+     * Redis commands per job since {@code mark}, less the idle fleet's (a script's own commands count, as Redis counts
+     * them), the script calls among them (each one round trip), and the commands by kind.
+     */
+    private void printRedisPerJob(RedisMark mark, long jobs) throws Exception {
+        long commands = RedisWire.commandsProcessed(redisPort) - mark.commands();
         Map<String, Long> after = RedisWire.commandCalls(redisPort);
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
-        long total = total(after) - total(before);
-        double perJob = (total - idleRedisPerSecond * seconds) / jobs;
+        double seconds = (System.nanoTime() - mark.nanos()) / 1e9;
+        double perJob = (commands - idleRedisPerSecond * seconds) / jobs;
+        long scripts = after.getOrDefault("evalsha", 0L)
+                - mark.byKind().getOrDefault("evalsha", 0L)
+                + after.getOrDefault("eval", 0L)
+                - mark.byKind().getOrDefault("eval", 0L);
         List<String> top = after.entrySet().stream()
-                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .map(e -> Map.entry(e.getKey(), e.getValue() - mark.byKind().getOrDefault(e.getKey(), 0L)))
                 .filter(e -> e.getValue() > 0)
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                 .limit(6)
                 .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / (double) jobs))
                 .toList();
         System.out.printf(
-                "  Redis commands per job: %.2f (%.2f with the idle fleet's %.0f s of background); by command: %s%n",
-                perJob, total / (double) jobs, seconds, String.join(", ", top));
-    }
-
-    private static long total(Map<String, Long> calls) {
-        return calls.values().stream().mapToLong(Long::longValue).sum();
+                "  Redis commands per job: %.2f, a script's own commands included (%.2f with the idle fleet's %.0f s of "
+                        + "background), of which script calls %.2f; by kind: %s%n",
+                perJob, commands / (double) jobs, seconds, scripts / (double) jobs, String.join(", ", top));
     }
 
     /**
@@ -372,8 +382,7 @@ public final class FleetBenchmark implements Callable<Integer> {
      */
     private void saturation(JobClient client, Simulator simulator, List<SimAccount> accounts) throws Exception {
         simulator.reset();
-        Map<String, Long> redisBefore = RedisWire.commandCalls(redisPort);
-        long redisStart = System.nanoTime();
+        RedisMark redisBefore = redisMark();
         Random random = new Random(42);
         Map<Priority, List<Job>> byPriority = new EnumMap<>(Priority.class);
         Map<String, Long> producedAt = new ConcurrentHashMap<>();
@@ -457,7 +466,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                     a.id(), limit, admitted, span / 1000.0, burst, rate, busy, refused);
         }
         System.out.printf("  429s from the limits, all accounts: %d%n", violations);
-        printRedisPerJob(redisBefore, redisStart, futures.size());
+        printRedisPerJob(redisBefore, futures.size());
 
         Map<Priority, Histogram> wait = new EnumMap<>(Priority.class);
         firstCalls(simulator).forEach((id, at) -> {

@@ -77,4 +77,18 @@ public final class RedisWire {
         }
         return calls;
     }
+
+    /**
+     * Commands the server ran ({@code INFO stats total_commands_processed}); on Redis 7 each command a script runs
+     * counts as well as the script's call itself.
+     */
+    public static long commandsProcessed(int port) throws IOException {
+        for (String line : command(port, List.of("INFO", "stats")).split("\\r?\\n")) {
+            if (line.startsWith("total_commands_processed:")) {
+                return Long.parseLong(
+                        line.substring("total_commands_processed:".length()).trim());
+            }
+        }
+        throw new IllegalStateException("INFO stats has no total_commands_processed");
+    }
 }
