@@ -95,7 +95,9 @@ public final class JobClient implements AutoCloseable {
         producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
         producerProps.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
         producerProps.putIfAbsent(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        producerProps.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // latency first: a job is sent at once (Kafka's default, 5 ms, was half of a job's way to a worker in
+        // bin/benchmark); what queues while a request is in flight still goes in one batch (submitAll)
+        producerProps.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
         producerProps.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "llm-dispatch-client-" + shortId());
         this.producer = new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer());
 
