@@ -21,7 +21,6 @@ import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -103,7 +102,7 @@ public final class CachingDispatch implements Dispatch {
             return next.dispatch(job, priority);
         }
         JsonNode input = job.request().get("input");
-        if (job.kind() == JobKind.EMBEDDING && input != null && allStrings(input)) {
+        if (job.kind() == JobKind.EMBEDDING && input != null && EmbeddingBatches.allStrings(input)) {
             return embeddings(job, priority, input);
         }
         return whole(job, priority);
@@ -227,7 +226,7 @@ public final class CachingDispatch implements Dispatch {
                     cachedProvider,
                     null,
                     model,
-                    embeddingsResponse(inputs.size(), cached, null, model),
+                    EmbeddingBatches.embeddingsResponse(inputs.size(), cached, null, model),
                     null,
                     List.of(),
                     0,
@@ -240,25 +239,25 @@ public final class CachingDispatch implements Dispatch {
             keepAnswer(keys, unseen, outcome);
             return outcome;
         }
-        DispatchOutcome first = next.dispatch(withInputs(job, unseen, inputs), priority);
+        DispatchOutcome first = next.dispatch(EmbeddingBatches.withInputs(job, unseen, inputs), priority);
         if (first.status() != JobStatus.SUCCEEDED) {
             return first;
         }
-        Map<Integer, JsonNode> fresh = vectors(first.response(), unseen);
+        Map<Integer, JsonNode> fresh = EmbeddingBatches.vectors(first.response(), unseen);
         if (fresh == null) {
             // not one vector per input sent: the whole batch, so that no answer holds fewer vectors than asked
             return wholeBatch(job, priority, keys, List.of(first));
         }
-        String answeredBy = answeringModel(first);
+        String answeredBy = EmbeddingBatches.answeringModel(first);
         List<DispatchOutcome> calls = new ArrayList<>(List.of(first));
         if (!answeredBy.equals(model)) {
             // another model answered (a fallback): the cached inputs go to it too, so that every vector is of one model
             List<Integer> resend = cached.keySet().stream().sorted().toList();
-            DispatchOutcome second = next.dispatch(withInputs(job, resend, inputs), priority);
+            DispatchOutcome second = next.dispatch(EmbeddingBatches.withInputs(job, resend, inputs), priority);
             calls.add(second);
             Map<Integer, JsonNode> again = second.status() == JobStatus.SUCCEEDED
-                            && answeringModel(second).equals(answeredBy)
-                    ? vectors(second.response(), resend)
+                            && EmbeddingBatches.answeringModel(second).equals(answeredBy)
+                    ? EmbeddingBatches.vectors(second.response(), resend)
                     : null;
             if (again == null) {
                 return wholeBatch(job, priority, keys, calls);
@@ -270,7 +269,8 @@ public final class CachingDispatch implements Dispatch {
         }
         keep(keys, fresh, answeredBy, first.provider());
         cached.putAll(fresh);
-        return combined(calls, embeddingsResponse(inputs.size(), cached, first.response(), answeredBy), false);
+        return combined(
+                calls, EmbeddingBatches.embeddingsResponse(inputs.size(), cached, first.response(), answeredBy), false);
     }
 
     /** The whole batch sent as asked, after the calls that came before it; its vectors kept. */
@@ -286,9 +286,9 @@ public final class CachingDispatch implements Dispatch {
     /** Keeps the vectors of a successful answer to the inputs sent (by their index in the job). */
     private void keepAnswer(List<String> keys, List<Integer> sent, DispatchOutcome outcome) {
         if (outcome.status() == JobStatus.SUCCEEDED) {
-            Map<Integer, JsonNode> vectors = vectors(outcome.response(), sent);
+            Map<Integer, JsonNode> vectors = EmbeddingBatches.vectors(outcome.response(), sent);
             if (vectors != null) {
-                keep(keys, vectors, answeringModel(outcome), outcome.provider());
+                keep(keys, vectors, EmbeddingBatches.answeringModel(outcome), outcome.provider());
             }
         }
     }
@@ -325,77 +325,6 @@ public final class CachingDispatch implements Dispatch {
             entries.put(keys.get(i), item.toString());
         });
         write(entries);
-    }
-
-    private static boolean allStrings(JsonNode input) {
-        if (input.isString()) {
-            return true;
-        }
-        if (!input.isArray() || input.isEmpty()) {
-            return false;
-        }
-        for (JsonNode item : input) {
-            if (!item.isString()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The job with only the inputs at these indexes, in this order. */
-    private static Job withInputs(Job job, List<Integer> indexes, List<String> inputs) {
-        ObjectNode request = job.request().deepCopy();
-        ArrayNode array = request.putArray("input");
-        indexes.forEach(i -> array.add(inputs.get(i)));
-        return job.toBuilder().request(request).build();
-    }
-
-    /**
-     * The vectors of an embeddings answer by the index of the input they belong to ({@code sent.get(index)}), or null
-     * when the answer does not hold one vector per input sent.
-     */
-    private static Map<Integer, JsonNode> vectors(JsonNode response, List<Integer> sent) {
-        JsonNode data = response == null ? null : response.get("data");
-        if (data == null || !data.isArray() || data.size() != sent.size()) {
-            return null;
-        }
-        Map<Integer, JsonNode> out = new HashMap<>();
-        int position = 0;
-        for (JsonNode item : data) {
-            int index = item.path("index").asInt(position);
-            JsonNode vector = item.get("embedding");
-            if (index < 0 || index >= sent.size() || vector == null) {
-                return null;
-            }
-            out.put(sent.get(index), vector);
-            position++;
-        }
-        return out.size() == sent.size() ? out : null;
-    }
-
-    private static String answeringModel(DispatchOutcome outcome) {
-        JsonNode model = outcome.response() == null ? null : outcome.response().get("model");
-        return model != null && model.isString() ? model.stringValue() : String.valueOf(outcome.model());
-    }
-
-    /**
-     * An OpenAI embeddings answer with every input's vector in order: the cached ones and the fresh ones, the rest of
-     * the provider's answer (usage: what was sent) kept.
-     */
-    private static JsonNode embeddingsResponse(
-            int count, Map<Integer, JsonNode> vectors, JsonNode template, String model) {
-        ObjectNode response = template instanceof ObjectNode object
-                ? object.deepCopy()
-                : JsonNodeFactory.instance.objectNode().put("object", "list");
-        ArrayNode data = response.putArray("data");
-        for (int i = 0; i < count; i++) {
-            data.addObject().put("object", "embedding").put("index", i).set("embedding", vectors.get(i));
-        }
-        if (template == null) {
-            response.put("model", model);
-            response.putObject("usage").put("prompt_tokens", 0).put("total_tokens", 0);
-        }
-        return response;
     }
 
     private Map<String, String> read(List<String> keys) {

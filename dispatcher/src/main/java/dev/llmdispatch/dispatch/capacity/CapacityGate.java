@@ -65,12 +65,12 @@ public final class CapacityGate implements AutoCloseable {
     private final FairShare fairShare;
     private final AutoCloseable releaseListener;
     private final AtomicLong seq = new AtomicLong();
-    private final AtomicLong handedOver = new AtomicLong();
     /** The nanoTime since which every call to the store failed; 0 while it answers. */
     final AtomicLong storeFailingSince = new AtomicLong();
 
     volatile String lastStoreError = "";
     private final Granter granter;
+    private final PermitHandOver permitHandOver;
     private final ScheduledExecutorService syncer;
     volatile boolean running = true;
 
@@ -136,6 +136,7 @@ public final class CapacityGate implements AutoCloseable {
         });
         // the granter first: a release announced as soon as the listener is in place wakes it
         this.granter = new Granter(this);
+        this.permitHandOver = new PermitHandOver(this);
         this.releaseListener = store.onRelease(this::released);
         this.syncer = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("capacity-sync").daemon().factory());
@@ -264,7 +265,7 @@ public final class CapacityGate implements AutoCloseable {
     /** Ends a lease: hands its permit to a waiting job, gives it back, or keeps it counting until its lease ends. */
     void release(Lease lease, boolean keepPermit, boolean unsent) {
         String accountId = lease.slot().accountId();
-        if (!keepPermit && !unsent && handOver(lease)) {
+        if (!keepPermit && !unsent && permitHandOver.tryHandOver(lease)) {
             return;
         }
         AccountCapacity.Grant grant = lease.grant();
@@ -283,62 +284,6 @@ public final class CapacityGate implements AutoCloseable {
                 released(accountId);
             }
         }
-    }
-
-    /**
-     * Gives the concurrency permit of a finished call straight to the waiter the granter would serve next on
-     * that account, in one store call that also takes its window places and renews the lease: the most urgent waiter
-     * that has the account among its slots, provided every slot it prefers to this one is known to be full and no
-     * more urgent job waits for the account on another worker. Otherwise, or when the account's window has no capacity,
-     * the permit is released as usual.
-     *
-     * @return true when the permit went to a waiter
-     */
-    private boolean handOver(Lease finished) {
-        String accountId = finished.slot().accountId();
-        AccountCapacity capacity = accounts.get(accountId);
-        long safe = TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis())
-                - settings.leaseMargin().toNanos() / 2;
-        if (!running
-                || nanoTime.getAsLong() - finished.askedNanos() > safe
-                || availability.windowFullOrBlocked(accountId)) {
-            return false; // too little lease left to renew safely, or no capacity to hand on
-        }
-        Waiter waiter = queue.mostUrgentFor(accountId, clock.millis());
-        if (waiter == null) {
-            return false;
-        }
-        int slotIndex = waiter.indexOf(accountId);
-        for (int i = 0; i < slotIndex; i++) {
-            if (!availability.knownFull(waiter.slots.get(i).accountId())) {
-                return false; // it may get a slot it prefers: the granter decides
-            }
-        }
-        if (!waiter.claimed.compareAndSet(false, true)) {
-            return false; // the granter is serving it right now
-        }
-        AccountCapacity.Grant grant;
-        try {
-            grant = stored(
-                    () -> capacity.reuse(finished.permitId(), waiter.tokens, finished.sent(), fleetWaiting.of(waiter)));
-            fleetWaiting.asked(accountId);
-        } catch (RuntimeException e) {
-            waiter.claimed.set(false);
-            storeError(accountId, e);
-            return false;
-        }
-        if (!grant.granted()) {
-            availability.refused(accountId, grant);
-            waiter.claimed.set(false);
-            return false;
-        }
-        queue.remove(waiter);
-        Lease lease = new Lease(waiter.slots.get(slotIndex), grant, this, waitedMillis(waiter));
-        handedOver.incrementAndGet();
-        if (!waiter.future.complete(lease)) {
-            lease.unsend(); // it stopped waiting meanwhile: the permit goes on (or back)
-        }
-        return true;
     }
 
     /** Runs a store call, keeping track of whether the store answers at all. */
@@ -363,7 +308,7 @@ public final class CapacityGate implements AutoCloseable {
 
     /** Concurrency permits handed from a finished call straight to a waiting job of this worker. */
     public long handedOver() {
-        return handedOver.get();
+        return permitHandOver.handedOver();
     }
 
     /** The gate's ticker (waiting, aging, grant ages). */

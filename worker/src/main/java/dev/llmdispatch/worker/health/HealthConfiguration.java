@@ -139,31 +139,18 @@ public class HealthConfiguration {
 
     /** {@code /actuator/health}: DOWN in emergency mode; each blocked account with its reason and end. */
     @Bean
-    HealthIndicator providers(
-            AccountHealth health, Cooldowns cooldowns, EmergencyMonitor emergency, CapacityGate gate) {
+    HealthIndicator providers(AccountHealth health, Cooldowns cooldowns, EmergencyMonitor emergency) {
         return () -> {
             Map<String, Object> blocked = new LinkedHashMap<>();
             cooldowns
                     .all()
                     .forEach((account, block) -> blocked.put(
                             account, Map.of("reason", block.reason().name(), "untilEpochMs", block.untilMillis())));
-            Map<String, Object> rebuilding = new LinkedHashMap<>();
-            try {
-                for (String account : new TreeSet<>(gate.accountIds())) {
-                    long left = gate.usage(account).rebuildingMillis();
-                    if (left > 0) {
-                        rebuilding.put(account, Map.of("msLeft", left));
-                    }
-                }
-            } catch (RuntimeException e) {
-                rebuilding.put("unknown", "Redis: " + e.getMessage());
-            }
             Health.Builder builder = emergency.active() ? Health.down() : Health.up();
-            // the limit state rebuilding after it vanished from Redis: those accounts grant nothing until it has
-            // (the limitState indicator takes the worker out of readiness meanwhile)
+            // the limit state rebuilding after it vanished from Redis is the limitState indicator's (one Redis read
+            // per account and health call)
             return builder.withDetail("emergency", emergency.active())
                     .withDetail("blocked", blocked)
-                    .withDetail("limitStateRebuilding", rebuilding)
                     .withDetail("circuits", health.circuitStates())
                     .build();
         };

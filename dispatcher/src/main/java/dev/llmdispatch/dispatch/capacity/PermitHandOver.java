@@ -1,0 +1,76 @@
+package dev.llmdispatch.dispatch.capacity;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The hand-over of a finished call's concurrency permit to a job of this worker waiting for the same account. */
+final class PermitHandOver {
+
+    private final CapacityGate gate;
+    private final AtomicLong handedOver = new AtomicLong();
+
+    PermitHandOver(CapacityGate gate) {
+        this.gate = gate;
+    }
+
+    /**
+     * Gives the concurrency permit of a finished call straight to the waiter the granter would serve next on
+     * that account, in one store call that also takes its window places and renews the lease: the most urgent waiter
+     * that has the account among its slots, provided every slot it prefers to this one is known to be full and no
+     * more urgent job waits for the account on another worker. Otherwise, or when the account's window has no capacity,
+     * the permit is released as usual.
+     *
+     * @return true when the permit went to a waiter
+     */
+    boolean tryHandOver(Lease finished) {
+        String accountId = finished.slot().accountId();
+        AccountCapacity capacity = gate.accounts.get(accountId);
+        long safe = TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis())
+                - gate.settings.leaseMargin().toNanos() / 2;
+        if (!gate.running
+                || gate.nanos() - finished.askedNanos() > safe
+                || gate.availability.windowFullOrBlocked(accountId)) {
+            return false; // too little lease left to renew safely, or no capacity to hand on
+        }
+        Waiter waiter = gate.queue.mostUrgentFor(accountId, gate.clock.millis());
+        if (waiter == null) {
+            return false;
+        }
+        int slotIndex = waiter.indexOf(accountId);
+        for (int i = 0; i < slotIndex; i++) {
+            if (!gate.availability.knownFull(waiter.slots.get(i).accountId())) {
+                return false; // it may get a slot it prefers: the granter decides
+            }
+        }
+        if (!waiter.claimed.compareAndSet(false, true)) {
+            return false; // the granter is serving it right now
+        }
+        AccountCapacity.Grant grant;
+        try {
+            grant = gate.stored(() ->
+                    capacity.reuse(finished.permitId(), waiter.tokens, finished.sent(), gate.fleetWaiting.of(waiter)));
+            gate.fleetWaiting.asked(accountId);
+        } catch (RuntimeException e) {
+            waiter.claimed.set(false);
+            gate.storeError(accountId, e);
+            return false;
+        }
+        if (!grant.granted()) {
+            gate.availability.refused(accountId, grant);
+            waiter.claimed.set(false);
+            return false;
+        }
+        gate.queue.remove(waiter);
+        Lease lease = new Lease(waiter.slots.get(slotIndex), grant, gate, gate.waitedMillis(waiter));
+        handedOver.incrementAndGet();
+        if (!waiter.future.complete(lease)) {
+            lease.unsend(); // it stopped waiting meanwhile: the permit goes on (or back)
+        }
+        return true;
+    }
+
+    /** Permits handed over so far. */
+    long handedOver() {
+        return handedOver.get();
+    }
+}
