@@ -49,6 +49,11 @@ public final class MissionAccounts {
      * the command line replaces the configured one whole, so every account field is set.)
      */
     public static List<String> workerProperties(String baseUrl, double timeScale) {
+        return workerProperties(baseUrl, accounts(timeScale));
+    }
+
+    /** As {@link #workerProperties(String, double)}, for these accounts of the mission's ({@link #generous} ones). */
+    public static List<String> workerProperties(String baseUrl, List<SimAccount> accounts) {
         List<String> args = new ArrayList<>(List.of(
                 "--dispatch.providers.nvidia.base-url=" + baseUrl,
                 "--dispatch.providers.hunyuan.base-url=" + baseUrl,
@@ -59,7 +64,7 @@ public final class MissionAccounts {
         Map<String, String> providerOf = Map.of(
                 "nvidia-1", "nvidia", "nvidia-2", "nvidia", "hunyuan-1", "hunyuan", "siliconflow-1", "siliconflow");
         Map<String, Integer> index = new HashMap<>();
-        for (SimAccount a : accounts(timeScale)) {
+        for (SimAccount a : accounts) {
             String provider = providerOf.get(a.id());
             String p = "--dispatch.providers." + provider + ".accounts[" + (index.merge(provider, 1, Integer::sum) - 1)
                     + "].";

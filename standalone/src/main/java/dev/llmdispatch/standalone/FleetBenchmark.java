@@ -13,12 +13,17 @@ import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.standalone.bench.FleetGroups;
+import dev.llmdispatch.standalone.bench.ThroughputBenchmark;
 import dev.llmdispatch.testkit.LocalKafka;
 import dev.llmdispatch.testkit.LocalRedis;
 import dev.llmdispatch.testkit.RedisWire;
 import dev.llmdispatch.worker.WorkerApplication;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
+import dev.llmdispatch.worker.observe.Metrics;
 import dev.llmdispatch.worker.security.Secrets;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,9 +40,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.apache.kafka.common.GroupState;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import picocli.CommandLine;
@@ -53,7 +55,8 @@ import picocli.CommandLine.Option;
 @Command(
         name = "benchmark",
         mixinStandardHelpOptions = true,
-        description = "Measures llm-dispatch against the provider simulator on this machine.")
+        description = "Measures llm-dispatch against the provider simulator on this machine.",
+        subcommands = ThroughputBenchmark.class)
 public final class FleetBenchmark implements Callable<Integer> {
 
     @Option(names = "--workers", description = "worker instances (default ${DEFAULT-VALUE})")
@@ -86,6 +89,8 @@ public final class FleetBenchmark implements Callable<Integer> {
     private int redisPort;
     /** Redis commands a second of the idle fleet (renewals, syncs, traffic figures), measured before phase 1. */
     private double idleRedisPerSecond;
+    /** The idle fleet's Redis round trips a second, as its clients count them. */
+    private double idleRoundTripsPerSecond;
 
     /** The benchmark tenant's API key, made for this run. */
     private static final String BENCH_KEY = Secrets.newKey();
@@ -122,7 +127,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                                     + "provider latency log-normal median %d ms, outcomes committed every %d ms%n",
                             workers, jobs, timeScale, latencyMs, commitIntervalMs);
                     warmUp(client);
-                    awaitStableGroup(kafka.bootstrapServers());
+                    FleetGroups.awaitStable(kafka.bootstrapServers(), Topics.DEFAULT_WORKER_GROUP, workers);
                     redisPort = redis.port();
                     idleRedis();
                     overhead(client, simulator);
@@ -146,27 +151,6 @@ public final class FleetBenchmark implements Callable<Integer> {
         }
         CompletableFuture.allOf(client.submitAll(warm, Priority.MEDIUM).toArray(CompletableFuture[]::new))
                 .get(10, TimeUnit.MINUTES);
-    }
-
-    /** Waits until every worker owns partitions and the group is stable (cooperative rebalances take rounds). */
-    private void awaitStableGroup(String bootstrap) throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (System.nanoTime() < deadline) {
-                ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(Topics.DEFAULT_WORKER_GROUP))
-                        .all()
-                        .get()
-                        .get(Topics.DEFAULT_WORKER_GROUP);
-                if (group.groupState() == GroupState.STABLE
-                        && group.members().size() == workers
-                        && group.members().stream()
-                                .noneMatch(m -> m.assignment().topicPartitions().isEmpty())) {
-                    return;
-                }
-                TimeUnit.MILLISECONDS.sleep(200);
-            }
-            throw new IllegalStateException("the consumer group did not settle in 120 s");
-        }
     }
 
     /** Phase 1: jobs at 5 a second, far below capacity: produced → request at the provider. */
@@ -257,49 +241,81 @@ public final class FleetBenchmark implements Callable<Integer> {
         printRedisPerJob(redisBefore, overheadJobs);
     }
 
-    /** The idle fleet's Redis commands a second, over 5 s: what every phase's count includes besides its jobs. */
+    /** The idle fleet's Redis commands and round trips a second, over 5 s: what every phase's count includes. */
     private void idleRedis() throws Exception {
-        long before = RedisWire.commandsProcessed(redisPort);
-        long start = System.nanoTime();
+        RedisMark before = redisMark();
         TimeUnit.SECONDS.sleep(5);
-        idleRedisPerSecond = (RedisWire.commandsProcessed(redisPort) - before) / ((System.nanoTime() - start) / 1e9);
+        double seconds = (System.nanoTime() - before.nanos()) / 1e9;
+        idleRedisPerSecond = (RedisWire.commandsProcessed(redisPort) - before.commands()) / seconds;
+        idleRoundTripsPerSecond = (sum(roundTrips()) - sum(before.roundTrips())) / seconds;
         System.out.printf(
-                "%nRedis, idle fleet of %d: %.1f commands/s (lease renewals, state checks, traffic figures)%n",
-                workers, idleRedisPerSecond);
+                "%nRedis, idle fleet of %d: %.1f commands/s, %.1f round trips/s from the workers (lease renewals, "
+                        + "state checks, traffic figures)%n",
+                workers, idleRedisPerSecond, idleRoundTripsPerSecond);
     }
 
-    /** Where a phase's Redis work starts: commands run, and by kind. */
-    private record RedisMark(long commands, Map<String, Long> byKind, long nanos) {}
+    /** Where a phase's Redis work starts: commands run, by kind, and the workers' round trips by what they carried. */
+    private record RedisMark(long commands, Map<String, Long> byKind, Map<String, Double> roundTrips, long nanos) {}
 
     private RedisMark redisMark() throws Exception {
         return new RedisMark(
-                RedisWire.commandsProcessed(redisPort), RedisWire.commandCalls(redisPort), System.nanoTime());
+                RedisWire.commandsProcessed(redisPort),
+                RedisWire.commandCalls(redisPort),
+                roundTrips(),
+                System.nanoTime());
+    }
+
+    /** The fleet's Redis round trips so far (its clients' own count), by what they carried. */
+    private Map<String, Double> roundTrips() {
+        Map<String, Double> byCommand = new HashMap<>();
+        for (ConfigurableApplicationContext w : fleet) {
+            for (Counter c : w.getBean(MeterRegistry.class)
+                    .find(Metrics.REDIS_ROUND_TRIPS)
+                    .counters()) {
+                byCommand.merge(c.getId().getTag("command"), c.count(), Double::sum);
+            }
+        }
+        return byCommand;
+    }
+
+    private static double sum(Map<String, Double> counts) {
+        return counts.values().stream().mapToDouble(Double::doubleValue).sum();
     }
 
     /**
-     * Redis commands per job since {@code mark}, less the idle fleet's (a script's own commands count, as Redis counts
-     * them), the script calls among them (each one round trip), and the commands by kind.
+     * Redis per job since {@code mark}, less the idle fleet's background: the round trips the workers' clients made
+     * (each command, script call or pipelined batch one), and the commands the server ran (a script's own commands
+     * included, as Redis counts them), with the most frequent of each.
      */
     private void printRedisPerJob(RedisMark mark, long jobs) throws Exception {
         long commands = RedisWire.commandsProcessed(redisPort) - mark.commands();
         Map<String, Long> after = RedisWire.commandCalls(redisPort);
+        Map<String, Double> trips = roundTrips();
         double seconds = (System.nanoTime() - mark.nanos()) / 1e9;
         double perJob = (commands - idleRedisPerSecond * seconds) / jobs;
-        long scripts = after.getOrDefault("evalsha", 0L)
-                - mark.byKind().getOrDefault("evalsha", 0L)
-                + after.getOrDefault("eval", 0L)
-                - mark.byKind().getOrDefault("eval", 0L);
-        List<String> top = after.entrySet().stream()
+        double tripsPerJob = (sum(trips) - sum(mark.roundTrips()) - idleRoundTripsPerSecond * seconds) / jobs;
+        List<String> topCommands = after.entrySet().stream()
                 .map(e -> Map.entry(e.getKey(), e.getValue() - mark.byKind().getOrDefault(e.getKey(), 0L)))
                 .filter(e -> e.getValue() > 0)
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                 .limit(6)
                 .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / (double) jobs))
                 .toList();
+        List<String> topTrips = trips.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - mark.roundTrips().getOrDefault(e.getKey(), 0.0)))
+                .filter(e -> e.getValue() > 0)
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .limit(8)
+                .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / jobs))
+                .toList();
         System.out.printf(
-                "  Redis commands per job: %.2f, a script's own commands included (%.2f with the idle fleet's %.0f s of "
-                        + "background), of which script calls %.2f; by kind: %s%n",
-                perJob, commands / (double) jobs, seconds, scripts / (double) jobs, String.join(", ", top));
+                "  Redis round trips per job: %.2f (the idle fleet's %.0f s of background taken off); with it, by what "
+                        + "they carried: %s%n",
+                tripsPerJob, seconds, String.join(", ", topTrips));
+        System.out.printf(
+                "  Redis commands per job: %.2f, a script's own commands included (%.2f with the background); by kind: "
+                        + "%s%n",
+                perJob, commands / (double) jobs, String.join(", ", topCommands));
     }
 
     /**

@@ -209,7 +209,8 @@ public final class RedisCapacityStore implements CapacityStore {
             if (in == null) {
                 throw new IllegalStateException("missing capacity script " + name);
             }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return RedisRoundTrips.script(
+                    name.replace(".lua", ""), new String(in.readAllBytes(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -137,8 +137,16 @@ public final class RedisConnections {
     }
 
     public static RedissonClient create(String url) {
+        return create(url, null);
+    }
+
+    /** As {@link #create(String)}; {@code roundTrips} (null: none) counts every request the client writes. */
+    public static RedissonClient create(String url, RedisRoundTrips roundTrips) {
         Target target = parse(url);
         Config config = new Config();
+        if (roundTrips != null) {
+            config.setNettyHook(roundTrips);
+        }
         config.setUseScriptCache(true); // the capacity scripts go by SHA, loaded again after a Redis restart
         if (target.user() != null) {
             config.setUsername(target.user());

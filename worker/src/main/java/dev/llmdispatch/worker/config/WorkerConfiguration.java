@@ -11,6 +11,7 @@ import dev.llmdispatch.dispatch.cache.ResponseCache;
 import dev.llmdispatch.dispatch.capacity.AccountUsage;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
@@ -233,8 +234,9 @@ public class WorkerConfiguration {
     }
 
     @Bean(destroyMethod = "shutdown")
-    RedissonClient redissonClient(DispatchSettings settings) {
-        return RedisConnections.create(settings.redisUrl());
+    RedissonClient redissonClient(DispatchSettings settings, Metrics metrics) {
+        return RedisConnections.create(
+                settings.redisUrl(), new RedisRoundTrips((c, command) -> metrics.redisRoundTrip("limits", c, command)));
     }
 
     /**
@@ -302,12 +304,15 @@ public class WorkerConfiguration {
      * {@code maxmemory} and {@code allkeys-lru} bound it without touching the limits), else in the limits' Redis.
      */
     @Bean(destroyMethod = "close")
-    ResponseCache responseCache(RedissonClient redisson, DispatchProperties properties) {
+    ResponseCache responseCache(RedissonClient redisson, DispatchProperties properties, Metrics metrics) {
         String url = properties.cache().redisUrl();
         String prefix = properties.capacity().keyPrefix();
         return url == null
                 ? new RedisResponseCache(redisson, prefix)
-                : RedisResponseCache.ownRedis(RedisConnections.create(url), prefix);
+                : RedisResponseCache.ownRedis(
+                        RedisConnections.create(
+                                url, new RedisRoundTrips((c, command) -> metrics.redisRoundTrip("cache", c, command))),
+                        prefix);
     }
 
     /** Jobs go through the response cache, then to the providers ({@link JobDispatcher}). */

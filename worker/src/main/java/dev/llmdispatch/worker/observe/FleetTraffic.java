@@ -2,6 +2,7 @@ package dev.llmdispatch.worker.observe;
 
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.dispatch.RedisKeys;
+import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ public final class FleetTraffic {
     public static final Duration KEPT = Duration.ofMinutes(15);
 
     /** HINCRBY every field but the maxima, which are raised; EXPIRE; for each bucket key. */
-    private static final String FLUSH = """
+    private static final String FLUSH = RedisRoundTrips.script("traffic", """
             local n = 1
             for i, key in ipairs(KEYS) do
               local fields = tonumber(ARGV[n]); n = n + 1
@@ -44,7 +45,7 @@ public final class FleetTraffic {
               redis.call('PEXPIRE', key, ARGV[n]); n = n + 1
             end
             return 0
-            """;
+            """);
 
     private static final List<String> FIELDS = List.of(
             "succeeded",

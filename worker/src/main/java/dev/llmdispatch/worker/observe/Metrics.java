@@ -40,6 +40,7 @@ public final class Metrics {
     public static final String ALERTS = "llm.dispatch.alerts";
     public static final String ACCOUNT_RECOVERIES = "llm.dispatch.account.recoveries";
     public static final String HEALTH_PROBES = "llm.dispatch.health.probes";
+    public static final String REDIS_ROUND_TRIPS = "llm.dispatch.redis.round.trips";
     // gauges and function counters, registered where their state lives
     public static final String EMERGENCY = "llm.dispatch.emergency";
     public static final String QUEUE_LAG = "llm.dispatch.queue.lag";
@@ -103,6 +104,23 @@ public final class Metrics {
                         .increment(bytes);
             }
         };
+    }
+
+    /**
+     * A request this worker wrote to Redis: a command, a script call ({@code script:NAME}) or a pipelined batch, one
+     * round trip each; {@code client}: {@code limits} or {@code cache} (the response cache's own Redis).
+     */
+    public void redisRoundTrip(String client, String connection, String command) {
+        counter(
+                        REDIS_ROUND_TRIPS,
+                        "requests written to Redis: a command, a script call or a pipelined batch, one round trip each",
+                        "client",
+                        client,
+                        "connection",
+                        connection,
+                        "command",
+                        command)
+                .increment();
     }
 
     public void deadLettered(DeadLetterReason reason) {

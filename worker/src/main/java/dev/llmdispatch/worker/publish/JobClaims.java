@@ -1,6 +1,7 @@
 package dev.llmdispatch.worker.publish;
 
 import dev.llmdispatch.dispatch.RedisKeys;
+import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -28,21 +29,21 @@ public final class JobClaims {
     private static final Logger log = LoggerFactory.getLogger(JobClaims.class);
     public static final Duration DEFAULT_LEASE = Duration.ofSeconds(15);
 
-    private static final String CLAIM = """
+    private static final String CLAIM = RedisRoundTrips.script("claim", """
             if redis.call('set', KEYS[1], ARGV[1], 'nx', 'px', ARGV[2]) then
               return 1
             end
-            return 0""";
-    private static final String RENEW = """
+            return 0""");
+    private static final String RENEW = RedisRoundTrips.script("claim_renew", """
             if redis.call('get', KEYS[1]) == ARGV[1] then
               return redis.call('pexpire', KEYS[1], ARGV[2])
             end
-            return 0""";
-    private static final String RELEASE = """
+            return 0""");
+    private static final String RELEASE = RedisRoundTrips.script("claim_release", """
             if redis.call('get', KEYS[1]) == ARGV[1] then
               return redis.call('del', KEYS[1])
             end
-            return 0""";
+            return 0""");
 
     /** A claim held: its job and its holder's token. */
     public record Claim(String jobId, String token) {}

@@ -1,6 +1,7 @@
 package dev.llmdispatch.worker.security;
 
 import dev.llmdispatch.dispatch.RedisKeys;
+import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -95,7 +96,7 @@ public final class TenantBudgets {
             if (in == null) {
                 throw new IllegalStateException("missing script budget.lua");
             }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return RedisRoundTrips.script("budget", new String(in.readAllBytes(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

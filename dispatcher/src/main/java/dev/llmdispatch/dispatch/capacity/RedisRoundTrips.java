@@ -1,0 +1,105 @@
+package dev.llmdispatch.dispatch.capacity;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.redisson.client.NettyHook;
+import org.redisson.client.handler.RedisPubSubConnectionHandler;
+import org.redisson.client.protocol.CommandData;
+import org.redisson.client.protocol.CommandsData;
+
+/**
+ * Counts the requests a Redisson client writes to Redis, as the client sees them: each command is one round trip, a
+ * pipelined batch is one, a script call is one (named by the script, see {@link #script}), whatever the script does
+ * inside. What the server's {@code INFO commandstats} cannot tell apart from the commands scripts run themselves.
+ * Redisson's connections (plain and pub/sub, every node) all pass here: {@code Config.setNettyHook}.
+ */
+public final class RedisRoundTrips implements NettyHook {
+
+    /** Hears each round trip: the connection's kind ({@code plain}, {@code pubsub}) and what it carried. */
+    @FunctionalInterface
+    public interface Listener {
+        void roundTrip(String connection, String command);
+    }
+
+    private static final Map<String, String> SCRIPT_NAMES = new ConcurrentHashMap<>();
+
+    private final ChannelHandler plain;
+    private final ChannelHandler pubsub;
+
+    public RedisRoundTrips(Listener listener) {
+        this.plain = new Counting("plain", listener);
+        this.pubsub = new Counting("pubsub", listener);
+    }
+
+    /**
+     * Names a Lua script for the count ({@code script:NAME} instead of {@code script:other}) and answers its source: a
+     * script goes by its SHA-1 ({@code EVALSHA}), which is all the client's write shows of it.
+     */
+    public static String script(String name, String source) {
+        try {
+            String sha = HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+            SCRIPT_NAMES.put(sha, name);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-1 in this JVM", e);
+        }
+        return source;
+    }
+
+    @Override
+    public void afterBoostrapInitialization(Bootstrap bootstrap) {}
+
+    @Override
+    public void afterChannelInitialization(Channel channel) {
+        boolean pubSub = channel.pipeline().get(RedisPubSubConnectionHandler.class) != null;
+        channel.pipeline().addLast("llm-dispatch-round-trips", pubSub ? pubsub : plain);
+    }
+
+    /** What a write carried, as counted: a command's name, {@code script:NAME}, or {@code batch}. */
+    static String command(Object message) {
+        if (message instanceof CommandsData) {
+            return "batch";
+        }
+        if (message instanceof CommandData<?, ?> data) {
+            String name = data.getCommand().getName();
+            if (name.startsWith("EVALSHA") && data.getParams().length > 0) {
+                return "script:"
+                        + SCRIPT_NAMES.getOrDefault(
+                                String.valueOf(data.getParams()[0]).toLowerCase(Locale.ROOT), "other");
+            }
+            return name;
+        }
+        return null;
+    }
+
+    @ChannelHandler.Sharable
+    private static final class Counting extends ChannelOutboundHandlerAdapter {
+        private final String connection;
+        private final Listener listener;
+
+        Counting(String connection, Listener listener) {
+            this.connection = connection;
+            this.listener = listener;
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object message, ChannelPromise promise) throws Exception {
+            String command = command(message);
+            if (command != null) {
+                listener.roundTrip(connection, command);
+            }
+            super.write(ctx, message, promise);
+        }
+    }
+}
