@@ -118,7 +118,13 @@ public final class JobDispatcher implements Dispatch {
      */
     @Override
     public DispatchOutcome dispatch(Job job, Priority priority) throws InterruptedException {
-        DispatchOutcome outcome = run(job, priority, attemptLog.load(job.id()));
+        return dispatch(job, priority, attemptLog.load(job.id()));
+    }
+
+    @Override
+    public DispatchOutcome dispatch(Job job, Priority priority, List<JobResult.Attempt> before)
+            throws InterruptedException {
+        DispatchOutcome outcome = run(job, priority, before);
         if (!outcome.attempts().isEmpty()) {
             attemptLog.ended(job.id());
         }

@@ -23,8 +23,8 @@ import dev.llmdispatch.dispatch.capacity.AccountKeys;
  *     {@code EMERGENCY} letters were replayed by themselves</td><td>always</td></tr>
  * <tr><td>{@code llm-dispatch:attempts:{job}}</td><td>a job's failed attempts, for a replay's budget</td>
  *     <td>an hour</td></tr>
- * <tr><td>{@code llm-dispatch:answer:job}</td><td>a job's terminal outcome</td><td>7 days</td></tr>
- * <tr><td>{@code llm-dispatch:claim:job}</td><td>who runs a job now</td><td>a claim lease (15 s), renewed</td></tr>
+ * <tr><td>{@code llm-dispatch:answer:{job}}</td><td>a job's terminal outcome</td><td>7 days</td></tr>
+ * <tr><td>{@code llm-dispatch:claim:{job}}</td><td>who runs a job now</td><td>a claim lease (15 s), renewed</td></tr>
  * <tr><td>{@code llm-dispatch:alert:key}, {@code :alert:key:sent}</td><td>a fleet-wide alert firing, and its
  *     re-alert timer</td><td>while it fires</td></tr>
  * <tr><td>{@code llm-dispatch:cache:hash}</td><td>a cached answer or embedding vector (SHA-256 of what determines
@@ -91,11 +91,11 @@ public record RedisKeys(String prefix) {
     }
 
     public String answer(String jobId) {
-        return prefix + ":answer:" + jobId;
+        return prefix + ":answer:{" + jobId + "}"; // the slot of the job's claim and attempts: one script reads them
     }
 
     public String claim(String jobId) {
-        return prefix + ":claim:" + jobId;
+        return prefix + ":claim:{" + jobId + "}";
     }
 
     public String alert(String alertKey) {

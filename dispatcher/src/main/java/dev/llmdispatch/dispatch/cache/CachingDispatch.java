@@ -108,6 +108,13 @@ public final class CachingDispatch implements Dispatch {
         return whole(job, priority);
     }
 
+    /** A job the cache does not answer goes on with its attempts known; one it may answer reads them if it is sent. */
+    @Override
+    public DispatchOutcome dispatch(Job job, Priority priority, List<JobResult.Attempt> before)
+            throws InterruptedException {
+        return cacheable(job) ? dispatch(job, priority) : next.dispatch(job, priority, before);
+    }
+
     private DispatchOutcome whole(Job job, Priority priority) throws InterruptedException {
         String key = CacheKeys.whole(job);
         String stored = read(List.of(key)).get(key);

@@ -33,10 +33,8 @@ import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.observe.Metrics;
 import dev.llmdispatch.worker.observe.ProviderCallRecorder;
 import dev.llmdispatch.worker.observe.alert.Alerter;
-import dev.llmdispatch.worker.publish.AnswerStore;
 import dev.llmdispatch.worker.publish.JobClaims;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
-import dev.llmdispatch.worker.publish.RedisAnswerStore;
 import dev.llmdispatch.worker.publish.ReplyTopics;
 import dev.llmdispatch.worker.publish.StreamChannel;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -294,11 +292,6 @@ public class WorkerConfiguration {
         return offset.isZero() ? Clock.systemUTC() : Clock.offset(Clock.systemUTC(), offset);
     }
 
-    @Bean
-    AnswerStore answerStore(RedissonClient redisson, DispatchProperties properties) {
-        return new RedisAnswerStore(redisson, properties.capacity().keyPrefix(), AnswerStore.DEFAULT_KEEP);
-    }
-
     /**
      * The response cache: in its own Redis when {@code dispatch.cache.redis-url} is set (a Redis whose
      * {@code maxmemory} and {@code allkeys-lru} bound it without touching the limits), else in the limits' Redis.
@@ -328,7 +321,6 @@ public class WorkerConfiguration {
             JobValidator validator,
             Dispatch dispatcher,
             OutcomeRecords records,
-            AnswerStore answers,
             JobClaims claims,
             ReplyTopics replyTopics,
             Clock clock,
@@ -336,17 +328,7 @@ public class WorkerConfiguration {
             FleetTraffic traffic,
             TenantBudgetCheck budgets) {
         return new JobProcessor(
-                settings,
-                validator,
-                dispatcher,
-                records,
-                answers,
-                claims,
-                replyTopics,
-                clock,
-                metrics,
-                traffic,
-                budgets);
+                settings, validator, dispatcher, records, claims, replyTopics, clock, metrics, traffic, budgets);
     }
 
     @Bean

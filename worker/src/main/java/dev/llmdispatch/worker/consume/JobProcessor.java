@@ -13,7 +13,6 @@ import dev.llmdispatch.dispatch.capacity.WaitCancelledException;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.observe.Metrics;
-import dev.llmdispatch.worker.publish.AnswerStore;
 import dev.llmdispatch.worker.publish.JobClaims;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
 import dev.llmdispatch.worker.publish.ReplyTopics;
@@ -42,7 +41,6 @@ public final class JobProcessor {
     private final Clock clock;
     private final Metrics metrics;
     private final FleetTraffic traffic;
-    private final AnswerStore answers;
     private final JobClaims claims;
     private final ReplyTopics replyTopics;
     private final BadRecords bad;
@@ -56,7 +54,6 @@ public final class JobProcessor {
             JobValidator validator,
             Dispatch dispatcher,
             OutcomeRecords records,
-            AnswerStore answers,
             JobClaims claims,
             ReplyTopics replyTopics,
             Clock clock,
@@ -66,7 +63,6 @@ public final class JobProcessor {
         this.budgets = budgets;
         this.bad = new BadRecords(settings, validator, records, clock, metrics, traffic);
         this.traffic = traffic;
-        this.answers = answers;
         this.claims = claims;
         this.replyTopics = replyTopics;
         this.settings = settings;
@@ -158,21 +154,25 @@ public final class JobProcessor {
             return;
         }
         // one run at a time: after a rebalance the previous owner may still be finishing this job, or a second record
-        // of it may be running here
-        JobClaims.Claim claim;
-        while ((claim = claims.tryClaim(job.id())) == null) {
+        // of it may be running here. The claim, the stored outcome and the earlier attempts come in one round trip; a
+        // job answered before (a redelivery, a producer's retry) gets its answer, whatever its deadline says now
+        int replayCount = OutcomeRecords.replayCount(record);
+        JobClaims.Start start;
+        while ((start = claims.start(job.id(), replayCount)).claim() == null) {
+            if (start.answered().isPresent()) {
+                answered(work, job, start.answered().get(), out);
+                return;
+            }
             if (handle.handedOver()) {
                 throw new HandedOver();
             }
             Thread.sleep(CLAIM_POLL_MILLIS);
-            if (answered(work, job, out)) {
-                return;
-            }
         }
+        JobClaims.Claim claim = start.claim();
+        boolean finished = false;
         try {
-            // read once the job is ours, and before the deadline: a job answered before (a redelivery, a producer's
-            // retry) gets its answer, not a second outcome
-            if (answered(work, job, out)) {
+            if (start.answered().isPresent()) {
+                answered(work, job, start.answered().get(), out);
                 return;
             }
             Instant now = clock.instant();
@@ -185,7 +185,7 @@ public final class JobProcessor {
                         List.of(),
                         0,
                         0);
-                outcome(work, job, expired, startedMillis, null, out);
+                finished = outcome(work, job, claim, expired, startedMillis, null, out);
                 return;
             }
             if (handle.handedOver()) {
@@ -197,15 +197,17 @@ public final class JobProcessor {
                 case TenantBudgetCheck.Spent spent -> {
                     DispatchOutcome refused = DispatchOutcome.failed(
                             job.tier(), ErrorCode.BUDGET_SPENT, spent.message(), false, List.of(), 0, 0);
-                    outcome(work, job, refused, startedMillis, DeadLetterReason.BUDGET_SPENT, out);
+                    finished = outcome(work, job, claim, refused, startedMillis, DeadLetterReason.BUDGET_SPENT, out);
                     return;
                 }
             }
-            DispatchOutcome outcome = dispatcher.dispatch(job, work.priority());
-            outcome(work, job, outcome, startedMillis, deadLetterReason(outcome), out);
+            DispatchOutcome outcome = dispatcher.dispatch(job, work.priority(), start.before());
+            finished = outcome(work, job, claim, outcome, startedMillis, deadLetterReason(outcome), out);
         } finally {
             try {
-                claims.release(claim);
+                if (!finished) {
+                    claims.release(claim);
+                }
             } catch (RuntimeException e) {
                 log.warn(
                         "job {}: its claim could not be released ({}); it lapses in {}",
@@ -216,13 +218,8 @@ public final class JobProcessor {
         }
     }
 
-    /** The stored outcome of a job answered before (a producer's retry, a redelivery): true when there is one. */
-    private boolean answered(PolledJob work, Job job, List<ProducerRecord<String, byte[]>> out) {
-        var answered = answers.find(job.id(), OutcomeRecords.replayCount(work.record()));
-        if (answered.isEmpty()) {
-            return false;
-        }
-        JobResult stored = answered.get();
+    /** The stored outcome of a job answered before (a producer's retry, a redelivery), published again. */
+    private void answered(PolledJob work, Job job, JobResult stored, List<ProducerRecord<String, byte[]>> out) {
         JobResult again = new JobResult(
                 stored.v(),
                 stored.id(),
@@ -242,18 +239,20 @@ public final class JobProcessor {
         out.add(records.result(
                 job.replyToOr(settings.topics().results()), again, OutcomeRecords.correlationId(work.record())));
         metrics.answeredAgain(work.priority());
-        return true;
     }
 
     /**
-     * Stores a job's outcome, trying again for up to {@link #REMEMBER_TRIES} seconds while Redis fails: a job whose
-     * outcome is not stored may be sent to a provider again by the partition's next owner.
+     * Stores a job's outcome and gives its claim up (one round trip), trying again for up to {@link #REMEMBER_TRIES}
+     * seconds while Redis fails: a job whose outcome is not stored may be sent to a provider again by the partition's
+     * next owner.
+     *
+     * @return whether it was stored (and the claim given up with it)
      */
-    private void remember(JobResult result, int replayCount) {
+    private boolean remember(JobClaims.Claim claim, JobResult result, int replayCount) {
         for (int attempt = 1; ; attempt++) {
             try {
-                answers.remember(result, replayCount);
-                return;
+                claims.finish(claim, result, replayCount);
+                return true;
             } catch (RuntimeException e) {
                 if (attempt >= REMEMBER_TRIES) {
                     log.error(
@@ -261,13 +260,13 @@ public final class JobProcessor {
                                     + "outcome is committed, the next owner asks a provider again",
                             result.id(),
                             e.toString());
-                    return;
+                    return false;
                 }
                 try {
                     Thread.sleep(1_000);
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
-                    return;
+                    return false;
                 }
             }
         }
@@ -285,9 +284,11 @@ public final class JobProcessor {
         };
     }
 
-    private void outcome(
+    /** Records the job's outcome; answers whether it was stored, its claim given up with it. */
+    private boolean outcome(
             PolledJob work,
             Job job,
+            JobClaims.Claim claim,
             DispatchOutcome outcome,
             long startedMillis,
             DeadLetterReason deadLetter,
@@ -319,9 +320,9 @@ public final class JobProcessor {
         result = records.fitting(result);
         metrics.waited(
                 work.priority(), result.timings().queuedMs(), result.timings().waitMs());
-        // remembered before it is written, and before the claim is given up: whatever happens to this worker from here,
+        // remembered before it is written, and the claim given up with it: whatever happens to this worker from here,
         // the job is not sent to a provider again for this delivery
-        remember(result, OutcomeRecords.replayCount(record));
+        boolean stored = remember(claim, result, OutcomeRecords.replayCount(record));
         if (deadLetter != null) {
             metrics.deadLettered(deadLetter);
             out.add(records.deadLetter(
@@ -344,5 +345,6 @@ public final class JobProcessor {
                 job.replyToOr(settings.topics().results()), result, OutcomeRecords.correlationId(record)));
         metrics.jobEnded(result.status().name(), work.priority());
         traffic.jobFinished(result.status(), result.timings().totalMs(), deadLetter != null);
+        return stored;
     }
 }

@@ -1,10 +1,14 @@
 package dev.llmdispatch.worker.publish;
 
+import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,11 +33,30 @@ public final class JobClaims {
     private static final Logger log = LoggerFactory.getLogger(JobClaims.class);
     public static final Duration DEFAULT_LEASE = Duration.ofSeconds(15);
 
-    private static final String CLAIM = RedisRoundTrips.script("claim", """
-            if redis.call('set', KEYS[1], ARGV[1], 'nx', 'px', ARGV[2]) then
-              return 1
+    /**
+     * KEYS: claim, answer, attempts; ARGV: token, lease ms. Claims the job when free; answers {claimed (1/0), the
+     * stored outcome ('' for none), and, claimed with none stored, the job's earlier failed attempts}.
+     */
+    private static final String START = RedisRoundTrips.script("claim_start", """
+            local claimed = 0
+            if redis.call('set', KEYS[1], ARGV[1], 'nx', 'px', ARGV[2]) then claimed = 1 end
+            local answer = redis.call('get', KEYS[2])
+            if not answer then answer = '' end
+            local out = {tostring(claimed), answer}
+            if claimed == 1 and answer == '' then
+              for _, attempt in ipairs(redis.call('lrange', KEYS[3], 0, -1)) do out[#out + 1] = attempt end
             end
-            return 0""");
+            return out""");
+    /**
+     * KEYS: claim, answer, attempts; ARGV: token, outcome as stored, kept ms. Stores the outcome, then gives the claim
+     * up (if still this run's) and drops the attempts, which the outcome holds.
+     */
+    private static final String FINISH = RedisRoundTrips.script("claim_finish", """
+            redis.call('set', KEYS[2], ARGV[2], 'px', ARGV[3])
+            if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
+            redis.call('del', KEYS[3])
+            return 1""");
+
     private static final String RENEW = RedisRoundTrips.script("claim_renew", """
             if redis.call('get', KEYS[1]) == ARGV[1] then
               return redis.call('pexpire', KEYS[1], ARGV[2])
@@ -48,6 +71,13 @@ public final class JobClaims {
     /** A claim held: its job and its holder's token. */
     public record Claim(String jobId, String token) {}
 
+    /**
+     * What a job's start found, in one round trip: its claim (null when another run holds it), the stored outcome that
+     * answers this delivery (empty when the job must run), and, claimed and unanswered, its earlier failed calls (a
+     * job moved from another worker goes on with the attempts it has left).
+     */
+    public record Start(Claim claim, Optional<JobResult> answered, List<JobResult.Attempt> before) {}
+
     private final RedissonClient redis;
     private final String keyPrefix;
     private final Duration lease;
@@ -55,20 +85,70 @@ public final class JobClaims {
     private final AtomicLong runs = new AtomicLong();
     private final Map<String, Claim> held = new ConcurrentHashMap<>();
 
+    private final Duration keep;
+
+    /** Claims over this Redis, and outcomes kept {@link StoredAnswers#KEEP}. */
     public JobClaims(RedissonClient redis, String keyPrefix, Duration lease) {
+        this(redis, keyPrefix, lease, StoredAnswers.KEEP);
+    }
+
+    public JobClaims(RedissonClient redis, String keyPrefix, Duration lease, Duration keep) {
         this.redis = redis;
         this.keyPrefix = keyPrefix;
         this.lease = lease;
+        this.keep = keep;
     }
 
-    /** Claims the job for one run of it here; null when someone else (another worker, another run) holds it. */
-    public Claim tryClaim(String jobId) {
+    /**
+     * Claims the job for one run of it here, and reads what the run needs, in one round trip: see {@link Start}.
+     *
+     * @param replayCount the delivery's replay, which decides whether a stored failure answers it
+     */
+    public Start start(String jobId, int replayCount) {
         Claim claim = new Claim(jobId, worker + ":" + runs.incrementAndGet());
-        if (!run(CLAIM, claim)) {
-            return null;
+        List<Object> r = redis.getScript(StringCodec.INSTANCE)
+                .eval(
+                        RedisKeys.of(keyPrefix).claim(jobId),
+                        RScript.Mode.READ_WRITE,
+                        START,
+                        RScript.ReturnType.LIST,
+                        keys(jobId),
+                        claim.token(),
+                        Long.toString(lease.toMillis()));
+        boolean claimed = "1".equals(String.valueOf(r.get(0)));
+        if (claimed) {
+            held.put(claim.token(), claim);
         }
-        held.put(claim.token(), claim);
-        return claim;
+        List<JobResult.Attempt> before = r.subList(2, r.size()).stream()
+                .map(json ->
+                        JobCodec.read(String.valueOf(json).getBytes(StandardCharsets.UTF_8), JobResult.Attempt.class))
+                .toList();
+        return new Start(
+                claimed ? claim : null, StoredAnswers.answering(String.valueOf(r.get(1)), replayCount), before);
+    }
+
+    /**
+     * Stores the job's outcome for the replay it answers, then gives the claim up, in one round trip: whatever happens
+     * to this worker from here, the job is not sent to a provider again for this delivery.
+     */
+    public void finish(Claim claim, JobResult result, int replayCount) {
+        redis.getScript(StringCodec.INSTANCE)
+                .eval(
+                        RedisKeys.of(keyPrefix).claim(claim.jobId()),
+                        RScript.Mode.READ_WRITE,
+                        FINISH,
+                        RScript.ReturnType.LONG,
+                        keys(claim.jobId()),
+                        claim.token(),
+                        StoredAnswers.encode(result, replayCount),
+                        Long.toString(keep.toMillis()));
+        held.remove(claim.token());
+    }
+
+    /** The job's claim, stored outcome and attempts: one hash slot (the job id's). */
+    private List<Object> keys(String jobId) {
+        RedisKeys keys = RedisKeys.of(keyPrefix);
+        return List.of(keys.claim(jobId), keys.answer(jobId), keys.attempts(jobId));
     }
 
     /** Gives the claim up (the job's outcome is stored, or the job goes back unfinished). */

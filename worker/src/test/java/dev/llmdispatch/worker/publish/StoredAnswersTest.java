@@ -11,9 +11,7 @@ import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /** The replay rule of stored answers: a success stands for every replay, a failure only for its own and earlier ones. */
-class AnswerStoreTest {
-
-    private final AnswerStore store = AnswerStore.inMemory();
+class StoredAnswersTest {
 
     private static JobResult result(String id, JobStatus status, JobResult.JobError error) {
         return new JobResult(
@@ -37,21 +35,30 @@ class AnswerStoreTest {
     @Test
     void a_success_answers_every_later_delivery_and_every_replay() {
         JobResult ok = result("job-1", JobStatus.SUCCEEDED, null);
-        store.remember(ok, 0);
+        String stored = StoredAnswers.encode(ok, 0);
 
-        assertThat(store.find("job-1", 0)).contains(ok);
-        assertThat(store.find("job-1", 3)).contains(ok);
-        assertThat(store.find("job-2", 0)).isEmpty();
+        assertThat(StoredAnswers.answering(stored, 0)).contains(ok);
+        assertThat(StoredAnswers.answering(stored, 3)).contains(ok);
+        assertThat(StoredAnswers.answering(null, 0)).as("nothing stored").isEmpty();
     }
 
     @Test
     void a_failure_answers_its_own_replay_but_a_later_replay_runs_the_job_again() {
         JobResult failed = result(
                 "job-1", JobStatus.FAILED, new JobResult.JobError(ErrorCode.ALL_PROVIDERS_FAILED, "all failed", true));
-        store.remember(failed, 1);
+        String stored = StoredAnswers.encode(failed, 1);
 
-        assertThat(store.find("job-1", 0)).as("an older delivery").contains(failed);
-        assertThat(store.find("job-1", 1)).as("a redelivery of the same replay").contains(failed);
-        assertThat(store.find("job-1", 2)).as("ops replayed it").isEmpty();
+        assertThat(StoredAnswers.answering(stored, 0)).as("an older delivery").contains(failed);
+        assertThat(StoredAnswers.answering(stored, 1))
+                .as("a redelivery of the same replay")
+                .contains(failed);
+        assertThat(StoredAnswers.answering(stored, 2)).as("ops replayed it").isEmpty();
+    }
+
+    @Test
+    void an_outcome_stored_before_outcomes_carried_their_replay_is_a_success() {
+        JobResult ok = result("job-1", JobStatus.SUCCEEDED, null);
+        assertThat(StoredAnswers.answering(dev.llmdispatch.contract.JobCodec.toJson(ok), 2))
+                .contains(ok);
     }
 }
