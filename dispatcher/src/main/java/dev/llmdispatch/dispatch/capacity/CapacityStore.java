@@ -57,9 +57,11 @@ public interface CapacityStore {
     /**
      * A worker's most urgent job waiting for an account: its rank is the store's now plus {@code urgencyMillis}
      * (lower goes first; a job's urgency falls as it waits). The entry holds {@code ttlMillis} unless renewed; ranks
-     * closer than {@code toleranceMillis} count as equal.
+     * closer than {@code toleranceMillis} count as equal. {@code nextUrgencyMillis}: the urgency of this worker's next
+     * job waiting for the account, the entry once this one is granted; null when none waits (the entry goes with the
+     * grant, in the same call).
      */
-    record Waiting(String workerId, long urgencyMillis, long ttlMillis, long toleranceMillis) {}
+    record Waiting(String workerId, long urgencyMillis, long ttlMillis, long toleranceMillis, Long nextUrgencyMillis) {}
 
     /**
      * A request that was written {@code millisAgo} ago: its place in the request window is moved to when it was

@@ -36,17 +36,38 @@ final class FleetWaiting {
         this.nanoTime = nanoTime;
     }
 
-    /** The waiter as the other workers see it. */
+    /** The waiter as the other workers see it, renewed (no grant follows). */
     CapacityStore.Waiting of(Waiter waiter) {
-        // from its fair start: a job behind many of its tenant's own is as urgent as one that came that much later
-        long waited = TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - waiter.fairStartNanos);
-        return new CapacityStore.Waiting(
-                workerId, waiter.priority.ordinal() * stepMillis - waited, TTL_MILLIS, toleranceMillis);
+        return asking(waiter, waiter);
     }
 
-    /** An ask for the account carried this worker's entry. */
+    /**
+     * An ask for {@code waiter}: its entry, and what the entry becomes if it is granted ({@code next}, this worker's
+     * next job waiting for the account, or none).
+     */
+    CapacityStore.Waiting asking(Waiter waiter, Waiter next) {
+        return new CapacityStore.Waiting(
+                workerId, urgency(waiter), TTL_MILLIS, toleranceMillis, next == null ? null : urgency(next));
+    }
+
+    private long urgency(Waiter waiter) {
+        // from its fair start: a job behind many of its tenant's own is as urgent as one that came that much later
+        long waited = TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - waiter.fairStartNanos);
+        return waiter.priority.ordinal() * stepMillis - waited;
+    }
+
+    /** An ask for the account left this worker's entry there (refused, or granted with another job waiting). */
     void asked(String accountId) {
         published.put(accountId, nanoTime.getAsLong());
+    }
+
+    /** What an ask left of this worker's entry: {@link #asked} unless it was granted with no job left waiting. */
+    void answered(String accountId, CapacityStore.Waiting waiting, boolean granted) {
+        if (granted && waiting.nextUrgencyMillis() == null) {
+            published.remove(accountId); // the grant took the entry away
+        } else {
+            asked(accountId);
+        }
     }
 
     boolean any() {

@@ -128,9 +128,11 @@ final class Granter {
                 }
                 AccountCapacity capacity = gate.accounts.get(accountId);
                 AccountCapacity.Grant grant;
+                CapacityStore.Waiting waiting = gate.fleetWaiting.asking(
+                        waiter, gate.queue.mostUrgentFor(accountId, gate.clock.millis(), waiter));
                 try {
-                    grant = gate.stored(() -> capacity.tryAcquire(waiter.tokens, gate.fleetWaiting.of(waiter)));
-                    gate.fleetWaiting.asked(accountId);
+                    grant = gate.stored(() -> capacity.tryAcquire(waiter.tokens, waiting));
+                    gate.fleetWaiting.answered(accountId, waiting, grant.granted());
                 } catch (RuntimeException e) {
                     gate.storeError(accountId, e);
                     full.add(accountId);

@@ -72,7 +72,10 @@ public final class RedisCapacityStore implements CapacityStore {
                 ask.waiting() == null ? "" : ask.waiting().workerId(),
                 ask.waiting() == null ? "0" : Long.toString(ask.waiting().urgencyMillis()),
                 ask.waiting() == null ? "0" : Long.toString(ask.waiting().ttlMillis()),
-                ask.waiting() == null ? "0" : Long.toString(ask.waiting().toleranceMillis()));
+                ask.waiting() == null ? "0" : Long.toString(ask.waiting().toleranceMillis()),
+                ask.waiting() == null || ask.waiting().nextUrgencyMillis() == null
+                        ? ""
+                        : Long.toString(ask.waiting().nextUrgencyMillis()));
         boolean granted = r.size() > 6;
         return new Decision(
                 Reason.valueOf((String) r.get(1)),

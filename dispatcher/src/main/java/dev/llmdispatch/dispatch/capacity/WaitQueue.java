@@ -79,11 +79,17 @@ final class WaitQueue {
 
     /** The most urgent waiter still waiting, before its deadline, that can use the account; null for none. */
     Waiter mostUrgentFor(String accountId, long nowMillis) {
+        return mostUrgentFor(accountId, nowMillis, null);
+    }
+
+    /** As {@link #mostUrgentFor(String, long)}, leaving {@code except} out (the job being served). */
+    Waiter mostUrgentFor(String accountId, long nowMillis, Waiter except) {
         Waiter best = null;
         lock.lock();
         try {
             for (Waiter w : waiters) {
-                if (w.indexOf(accountId) >= 0
+                if (w != except
+                        && w.indexOf(accountId) >= 0
                         && !w.future.isDone()
                         && (w.deadline == null || w.deadline.toEpochMilli() > nowMillis)
                         && (best == null || w.before(best))) {

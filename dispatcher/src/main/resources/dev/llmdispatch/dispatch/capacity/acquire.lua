@@ -19,6 +19,8 @@
 -- KEYS[7] waiting until  zset: worker id -> server ms until which its entry holds
 -- ARGV[14] this worker's id ('' to ignore the fleet's waiting jobs)  ARGV[15] the asking job's urgency ms (its
 -- rank is now + this)  ARGV[16] entry ttl ms  ARGV[17] ranks closer than this ms count as equal
+-- ARGV[18] the urgency ms of this worker's next job waiting for the account, its entry once this one is granted
+-- ('' none: the entry goes with the grant)
 -- KEYS[8] adaptive   hash: the fleet's adaptive concurrency limit (adapt.lua), when cut below the configured one
 -- Returns {granted 1|0, reason, retry-after ms, epoch, server ms[, 1 if in a request window, tokens recorded,
 -- the adaptive limit or -1]}
@@ -177,6 +179,15 @@ end
 if #toks > 0 and want > 0 then
   redis.call('ZADD', KEYS[4], now, ARGV[8] .. ':' .. want)
   redis.call('PEXPIRE', KEYS[4], maxTw + 1000)
+end
+if ARGV[14] ~= '' then
+  -- granted: this worker's entry now stands for its next job waiting here, or goes (no second call to withdraw it)
+  if ARGV[18] ~= '' then
+    redis.call('ZADD', KEYS[6], ms(now + tonumber(ARGV[18])), ARGV[14])
+  else
+    redis.call('ZREM', KEYS[6], ARGV[14])
+    redis.call('ZREM', KEYS[7], ARGV[14])
+  end
 end
 local recorded = 0
 if #toks > 0 and want > 0 then recorded = want end

@@ -121,8 +121,9 @@ class RedisCapacityStoreTest {
     @Test
     void scarce_room_goes_to_the_more_urgent_job_of_another_worker() {
         AccountKeys.Declaration limits = limits(2, -1, -1);
-        CapacityStore.Waiting urgent = new CapacityStore.Waiting("worker-b", -5_000, 2_000, 100);
-        CapacityStore.Waiting patient = new CapacityStore.Waiting("worker-a", 60_000, 2_000, 100);
+        // each worker has more jobs waiting: a grant leaves its entry
+        CapacityStore.Waiting urgent = new CapacityStore.Waiting("worker-b", -5_000, 2_000, 100, -5_000L);
+        CapacityStore.Waiting patient = new CapacityStore.Waiting("worker-a", 60_000, 2_000, 100, 60_000L);
         store.publishWaiting(keys, "worker-b", urgent); // B waits with a job ranked well before A's
         // two free permits and one worker ahead: A still gets one
         assertThat(store.acquire(
@@ -152,6 +153,63 @@ class RedisCapacityStoreTest {
                                 limits,
                                 new CapacityStore.Ask("a3", false, 60_000, "r4", 0, "", "e", false, 500, null, patient))
                         .reason())
+                .isEqualTo(Reason.GRANTED);
+    }
+
+    @Test
+    void a_grant_takes_the_workers_entry_away_in_the_same_call_unless_another_of_its_jobs_waits() {
+        AccountKeys.Declaration limits = limits(2, -1, -1);
+        CapacityStore.Waiting patient = new CapacityStore.Waiting("worker-a", 60_000, 2_000, 100, 60_000L);
+        // B's first job granted with another waiting: B's entry stays, at the next job's rank, ahead of A's
+        assertThat(store.acquire(
+                                keys,
+                                limits,
+                                new CapacityStore.Ask(
+                                        "b1",
+                                        false,
+                                        60_000,
+                                        "r1",
+                                        0,
+                                        "",
+                                        "e",
+                                        false,
+                                        500,
+                                        null,
+                                        new CapacityStore.Waiting("worker-b", -5_000, 2_000, 100, -4_000L)))
+                        .reason())
+                .isEqualTo(Reason.GRANTED);
+        assertThat(store.acquire(
+                                keys,
+                                limits,
+                                new CapacityStore.Ask("a1", false, 60_000, "r2", 0, "", "e", false, 500, null, patient))
+                        .reason())
+                .as("the last permit is B's next job's")
+                .isEqualTo(Reason.PRIORITY);
+        // B's last job granted: its entry goes with the grant, no withdrawal needed
+        assertThat(store.acquire(
+                                keys,
+                                limits,
+                                new CapacityStore.Ask(
+                                        "b2",
+                                        false,
+                                        60_000,
+                                        "r3",
+                                        0,
+                                        "",
+                                        "e",
+                                        false,
+                                        500,
+                                        null,
+                                        new CapacityStore.Waiting("worker-b", -4_000, 2_000, 100, null)))
+                        .reason())
+                .isEqualTo(Reason.GRANTED);
+        store.release(keys, "b1", null, null, null);
+        assertThat(store.acquire(
+                                keys,
+                                limits,
+                                new CapacityStore.Ask("a2", false, 60_000, "r4", 0, "", "e", false, 500, null, patient))
+                        .reason())
+                .as("nothing of B's waits any more")
                 .isEqualTo(Reason.GRANTED);
     }
 
