@@ -7,13 +7,15 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
-import dev.llmdispatch.simulator.CallLogStats;
 import dev.llmdispatch.simulator.LatencyModel;
 import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.standalone.bench.AccountUse;
 import dev.llmdispatch.standalone.bench.FleetGroups;
+import dev.llmdispatch.standalone.bench.ScaleBenchmark;
+import dev.llmdispatch.standalone.bench.StartupBenchmark;
 import dev.llmdispatch.standalone.bench.ThroughputBenchmark;
 import dev.llmdispatch.testkit.LocalKafka;
 import dev.llmdispatch.testkit.LocalRedis;
@@ -56,7 +58,7 @@ import picocli.CommandLine.Option;
         name = "benchmark",
         mixinStandardHelpOptions = true,
         description = "Measures llm-dispatch against the provider simulator on this machine.",
-        subcommands = ThroughputBenchmark.class)
+        subcommands = {ThroughputBenchmark.class, ScaleBenchmark.class, StartupBenchmark.class})
 public final class FleetBenchmark implements Callable<Integer> {
 
     @Option(names = "--workers", description = "worker instances (default ${DEFAULT-VALUE})")
@@ -442,7 +444,6 @@ public final class FleetBenchmark implements Callable<Integer> {
         long failed = futures.stream().filter(f -> !f.join().succeeded()).count();
 
         List<CallLog.Call> calls = simulator.calls().all();
-        CallLogStats stats = new CallLogStats(calls);
         System.out.printf(
                 "%nphase 2 — saturation: %d jobs in %.1f s = %.1f jobs/s, %d not SUCCEEDED; utilisation "
                         + "over the %.1f s the MEDIUM/LOW flood lasted%n",
@@ -451,36 +452,9 @@ public final class FleetBenchmark implements Callable<Integer> {
                 futures.size() * 1000.0 / (end - start),
                 failed,
                 (saturatedUntil - start) / 1000.0);
-        System.out.printf(
-                "  %-14s %-24s %9s %8s %15s %14s %10s %6s%n",
-                "account", "limits", "admitted", "span s", "of max (burst)", "of max (rate)", "busy", "429s");
-        long violations = 0;
-        for (SimAccount a : accounts) {
-            long first = stats.firstAdmitted(a.id());
-            long last = Math.max(first, saturatedUntil);
-            long admitted = stats.admittedIn(a.id(), first, last + 1);
-            long refused = stats.refusedByLimits(a.id());
-            violations += refused;
-            double span = Math.max(1, last - first);
-            String limit = "";
-            String burst = "";
-            String rate = "";
-            if (a.requests() > 0) {
-                long per = a.window().toMillis();
-                limit = a.requests() + " per " + per / 1000.0 + " s";
-                // the most a sliding window lets through in the span (bursts), and its long-run rate
-                burst = pct(admitted, a.requests() * (long) Math.ceil(span / per));
-                rate = pct(admitted, a.requests() * span / per);
-            }
-            String busy = "";
-            if (a.concurrency() > 0) {
-                limit += (limit.isEmpty() ? "" : ", ") + a.concurrency() + " in flight";
-                busy = pct(stats.meanInFlight(a.id(), first, last), a.concurrency());
-            }
-            System.out.printf(
-                    "  %-14s %-24s %9d %8.1f %15s %14s %10s %6d%n",
-                    a.id(), limit, admitted, span / 1000.0, burst, rate, busy, refused);
-        }
+        long violations = AccountUse.print(accounts, calls, saturatedUntil).stream()
+                .mapToLong(AccountUse.Row::refused)
+                .sum();
         System.out.printf("  429s from the limits, all accounts: %d%n", violations);
         printRedisPerJob(redisBefore, futures.size());
 
@@ -503,10 +477,6 @@ public final class FleetBenchmark implements Callable<Integer> {
         if (sleep > 0) {
             TimeUnit.NANOSECONDS.sleep(sleep);
         }
-    }
-
-    private static String pct(double part, double whole) {
-        return whole <= 0 ? "-" : String.format("%.1f%%", 100.0 * part / whole);
     }
 
     private static Map<String, Long> firstCalls(Simulator simulator) {

@@ -56,16 +56,18 @@ public final class EmergencyMonitor {
     /** Raises or lowers the fleet-wide flag to match the blocks; returns whether emergency mode is on. */
     public boolean check() {
         boolean down = everyProviderDown();
-        if (down && !flag.isExists()) {
+        boolean now = flag.isExists(); // one read a check; a change made here is known without reading again
+        if (down && !now) {
             if (flag.setIfAbsent("every provider is down")) {
                 events.emergencyFlagChanged(true);
             }
-        } else if (!down && flag.isExists()) {
+            now = true; // raised here, or by another worker in between
+        } else if (!down && now) {
             if (flag.delete()) {
                 events.emergencyFlagChanged(false);
             }
+            now = false; // lowered here, or by another worker in between
         }
-        boolean now = flag.isExists();
         if (now != active) {
             active = now;
             if (now) {

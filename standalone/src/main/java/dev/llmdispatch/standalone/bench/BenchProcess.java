@@ -11,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,26 +43,37 @@ public final class BenchProcess implements AutoCloseable {
 
     /** A worker ({@code WorkerApplication}) with these arguments, its HTTP port free and its admin token set. */
     public static BenchProcess worker(String name, List<String> args, List<String> jvmOptions) throws IOException {
+        return worker(name, args, jvmOptions, null);
+    }
+
+    /**
+     * As {@link #worker(String, List, List)}, on {@code classPath} (null: this benchmark's own, its executable jar
+     * through Spring Boot's launcher): e.g. the jar extracted to plain jars, which an AOT cache needs.
+     */
+    public static BenchProcess worker(String name, List<String> args, List<String> jvmOptions, String classPath)
+            throws IOException {
         int port = FreePorts.next();
         List<String> all = new ArrayList<>(args);
         all.add("--server.port=" + port);
         all.add("--dispatch.security.admin-token=" + ADMIN_TOKEN);
-        return start(name, "dev.llmdispatch.worker.WorkerApplication", all, jvmOptions, port);
+        return start(name, WORKER_MAIN, all, jvmOptions, port, classPath);
     }
+
+    public static final String WORKER_MAIN = "dev.llmdispatch.worker.WorkerApplication";
 
     /** Any main class of this jar, with these arguments. */
     public static BenchProcess main(String name, String mainClass, List<String> args) throws IOException {
-        return start(name, mainClass, args, JVM_OPTIONS, 0);
+        return start(name, mainClass, args, JVM_OPTIONS, 0, null);
     }
 
     private static BenchProcess start(
-            String name, String mainClass, List<String> args, List<String> jvmOptions, int httpPort)
+            String name, String mainClass, List<String> args, List<String> jvmOptions, int httpPort, String explicit)
             throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
-        String classPath = System.getProperty("java.class.path");
-        if (classPath.endsWith(".jar") && !classPath.contains(File.pathSeparator)) {
+        String classPath = explicit != null ? explicit : System.getProperty("java.class.path");
+        if (explicit == null && classPath.endsWith(".jar") && !classPath.contains(File.pathSeparator)) {
             // the benchmark's own executable jar: its launcher runs the class asked for
             command.addAll(List.of(
                     "-Dloader.main=" + mainClass,
@@ -103,6 +116,15 @@ public final class BenchProcess implements AutoCloseable {
                 .orElse(-1L);
     }
 
+    /** Its output so far (its log file). */
+    public String output() {
+        try {
+            return Files.readString(Path.of("target", "bench", name + ".log"));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     /** Its resident set size in bytes (Linux {@code /proc}), or -1 where that cannot be read. */
     public long rssBytes() {
         try {
@@ -122,8 +144,19 @@ public final class BenchProcess implements AutoCloseable {
      * from {@code /actuator/prometheus}; -1 when it does not answer.
      */
     public double metric(String name, String labelFilter) {
+        Map<String, Double> by = metricBy(name, labelFilter, null);
+        return by == null
+                ? -1
+                : by.values().stream().mapToDouble(Double::doubleValue).sum();
+    }
+
+    /**
+     * As {@link #metric}, summed by the value of {@code label} (all under {@code ""} when null); null when it does not
+     * answer.
+     */
+    public Map<String, Double> metricBy(String name, String labelFilter, String label) {
         if (httpPort <= 0) {
-            return -1;
+            return null;
         }
         try {
             HttpResponse<String> response = http.send(
@@ -133,20 +166,26 @@ public final class BenchProcess implements AutoCloseable {
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
-                return -1;
+                return null;
             }
-            double sum = 0;
+            Map<String, Double> by = new HashMap<>();
             for (String line : response.body().split("\n")) {
                 if ((line.startsWith(name + "{") || line.startsWith(name + " ")) && line.contains(labelFilter)) {
-                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                    String key = "";
+                    int at = label == null ? -1 : line.indexOf(label + "=\"");
+                    if (at >= 0) {
+                        int from = at + label.length() + 2;
+                        key = line.substring(from, line.indexOf('"', from));
+                    }
+                    by.merge(key, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)), Double::sum);
                 }
             }
-            return sum;
+            return by;
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return -1;
+            return null;
         }
     }
 

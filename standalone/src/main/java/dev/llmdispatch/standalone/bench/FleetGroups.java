@@ -47,4 +47,30 @@ public final class FleetGroups {
                     "the consumer group " + group + " did not settle with " + members + " members in 3 minutes");
         }
     }
+
+    /** Waits until the group has no member (a worker stopped has left it), up to a minute. */
+    public static void awaitEmpty(String bootstrap, String group) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+            while (System.nanoTime() < deadline) {
+                try {
+                    if (admin.describeConsumerGroups(List.of(group))
+                            .all()
+                            .get()
+                            .get(group)
+                            .members()
+                            .isEmpty()) {
+                        return;
+                    }
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof GroupIdNotFoundException) {
+                        return;
+                    }
+                    throw e;
+                }
+                TimeUnit.MILLISECONDS.sleep(100);
+            }
+            throw new IllegalStateException("the consumer group " + group + " still has members after a minute");
+        }
+    }
 }

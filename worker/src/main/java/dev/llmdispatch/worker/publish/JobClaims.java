@@ -6,12 +6,15 @@ import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.redisson.api.RBatch;
+import org.redisson.api.RFuture;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
@@ -157,19 +160,44 @@ public final class JobClaims {
         run(RELEASE, claim);
     }
 
-    /** Renews the lease of every claim held here; one that failed is tried again at the next renewal. */
+    /**
+     * Renews the lease of every claim held here, in one pipelined round trip (jobs waiting for capacity hold their
+     * claims too: one call each would grow with the backlog); what failed is tried again at the next renewal.
+     */
     public void renewAll() {
-        for (Claim claim : held.values()) {
-            try {
-                if (!run(RENEW, claim) && held.containsKey(claim.token())) {
-                    log.warn(
-                            "job {}: its claim lapsed while it ran (Redis away longer than the {} lease?); another "
-                                    + "worker may take it",
-                            claim.jobId(),
-                            lease);
-                }
-            } catch (RuntimeException e) {
-                log.warn("job {}: renewing its claim failed: {}", claim.jobId(), e.toString());
+        List<Claim> claims = List.copyOf(held.values());
+        if (claims.isEmpty()) {
+            return;
+        }
+        RBatch batch = redis.createBatch();
+        List<RFuture<Long>> renewed = new ArrayList<>(claims.size());
+        for (Claim claim : claims) {
+            String key = RedisKeys.of(keyPrefix).claim(claim.jobId());
+            renewed.add(batch.getScript(StringCodec.INSTANCE)
+                    .evalAsync(
+                            key,
+                            RScript.Mode.READ_WRITE,
+                            RENEW,
+                            RScript.ReturnType.LONG,
+                            List.of(key),
+                            claim.token(),
+                            Long.toString(lease.toMillis())));
+        }
+        try {
+            batch.execute();
+        } catch (RuntimeException e) {
+            log.warn("renewing {} claims failed: {}; again in {}", claims.size(), e.toString(), renewInterval());
+            return;
+        }
+        for (int i = 0; i < claims.size(); i++) {
+            Claim claim = claims.get(i);
+            Long r = renewed.get(i).toCompletableFuture().getNow(0L);
+            if ((r == null || r != 1L) && held.containsKey(claim.token())) {
+                log.warn(
+                        "job {}: its claim lapsed while it ran (Redis away longer than the {} lease?); another "
+                                + "worker may take it",
+                        claim.jobId(),
+                        lease);
             }
         }
     }

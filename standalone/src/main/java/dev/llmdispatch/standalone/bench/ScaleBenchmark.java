@@ -1,0 +1,253 @@
+package dev.llmdispatch.standalone.bench;
+
+import dev.llmdispatch.client.JobClient;
+import dev.llmdispatch.contract.Job;
+import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.CallLogStats;
+import dev.llmdispatch.simulator.LatencyModel;
+import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.SimAccount;
+import dev.llmdispatch.simulator.Simulator;
+import dev.llmdispatch.simulator.SimulatorConfig;
+import dev.llmdispatch.testkit.LocalKafka;
+import dev.llmdispatch.testkit.LocalRedis;
+import dev.llmdispatch.testkit.RedisWire;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The fleet at several sizes, each worker a process of its own, against the mission's accounts at compressed time:
+ * for each size, a flood that keeps every account busy, the limits' use and violations (429s at the simulator), and
+ * what each worker costs Redis. The limits are the fleet's, so the throughput should not change with its size.
+ */
+@Command(
+        name = "scale",
+        mixinStandardHelpOptions = true,
+        description = "The fleet at 1, 3 and 8 worker processes against the mission's limits.")
+public final class ScaleBenchmark implements Callable<Integer> {
+
+    @Option(names = "--sizes", split = ",", description = "fleet sizes, worker processes (default ${DEFAULT-VALUE})")
+    List<Integer> sizes = List.of(1, 3, 8);
+
+    @Option(names = "--jobs", description = "jobs in each size's flood (default ${DEFAULT-VALUE})")
+    int jobs = 1200;
+
+    @Option(
+            names = "--time-scale",
+            description = "account windows compressed by this factor (default ${DEFAULT-VALUE})")
+    double timeScale = 0.1;
+
+    @Option(names = "--latency-ms", description = "median provider latency, log-normal (default ${DEFAULT-VALUE})")
+    long latencyMs = 400;
+
+    /** One size's figures, for the summary. */
+    private record Size(
+            int workers,
+            double readySeconds,
+            double jobsPerSecond,
+            long notSucceeded,
+            long refused,
+            double nvidiaRate,
+            double hunyuanBusy,
+            double roundTripsPerJob,
+            double roundTripsPerWorkerSecond,
+            double serverCommandsPerSecond) {}
+
+    @Override
+    public Integer call() throws Exception {
+        List<SimAccount> accounts = MissionAccounts.accounts(timeScale);
+        List<Size> results = new ArrayList<>();
+        try (LocalRedis redis = LocalRedis.start(0);
+                LocalKafka kafka = LocalKafka.start();
+                Simulator simulator =
+                        Simulator.start(SimulatorConfig.of(accounts, LatencyModel.logNormal(latencyMs, 0.25)));
+                JobClient client = JobClient.builder(kafka.bootstrapServers())
+                        .defaultTimeout(Duration.ofMinutes(30))
+                        .build()) {
+            System.out.printf(
+                    "%nllm-dispatch scale benchmark: fleets of %s worker processes (%s), %d jobs each, time scale %.2f, "
+                            + "provider latency log-normal median %d ms%n",
+                    sizes, BenchProcess.JVM_OPTIONS, jobs, timeScale, latencyMs);
+            for (int size : sizes) {
+                results.add(run(size, kafka, redis, simulator, client, accounts));
+            }
+        }
+        System.out.printf(
+                "%nsummary (one run each):%n  %7s %8s %7s %5s %6s %12s %12s %12s %16s %14s%n",
+                "workers",
+                "ready s",
+                "jobs/s",
+                "fail",
+                "429s",
+                "nvidia rate",
+                "hunyuan busy",
+                "RT per job",
+                "RT/s per worker",
+                "Redis cmds/s");
+        for (Size s : results) {
+            System.out.printf(
+                    "  %7d %8.1f %7.1f %5d %6d %11.1f%% %11.1f%% %12.2f %16.1f %14.0f%n",
+                    s.workers(),
+                    s.readySeconds(),
+                    s.jobsPerSecond(),
+                    s.notSucceeded(),
+                    s.refused(),
+                    100 * s.nvidiaRate(),
+                    100 * s.hunyuanBusy(),
+                    s.roundTripsPerJob(),
+                    s.roundTripsPerWorkerSecond(),
+                    s.serverCommandsPerSecond());
+        }
+        return 0;
+    }
+
+    private Size run(
+            int size,
+            LocalKafka kafka,
+            LocalRedis redis,
+            Simulator simulator,
+            JobClient client,
+            List<SimAccount> accounts)
+            throws Exception {
+        List<BenchProcess> fleet = new ArrayList<>();
+        try {
+            long launched = System.nanoTime();
+            for (int i = 0; i < size; i++) {
+                List<String> args = new ArrayList<>(List.of(
+                        "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                        "--dispatch.redis.url=" + redis.url(),
+                        "--spring.main.banner-mode=off",
+                        "--logging.level.root=WARN"));
+                args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), timeScale));
+                fleet.add(BenchProcess.worker("scale-" + size + "-" + i, args, BenchProcess.JVM_OPTIONS));
+            }
+            FleetGroups.awaitStable(kafka.bootstrapServers(), Topics.DEFAULT_WORKER_GROUP, size);
+            double ready = (System.nanoTime() - launched) / 1e9;
+            List<Job> warm = new ArrayList<>();
+            for (int i = 0; i < 20 * size; i++) {
+                warm.add(Job.chat("scale-warm-" + size + "-" + i, "warm up").toBuilder()
+                        .tier(Tier.TIER_2)
+                        .build());
+            }
+            CompletableFuture.allOf(client.submitAll(warm, Priority.MEDIUM).toArray(CompletableFuture[]::new))
+                    .get(10, TimeUnit.MINUTES);
+            simulator.reset();
+            Map<String, Double> tripsBefore = roundTrips(fleet);
+            long commandsBefore = RedisWire.commandsProcessed(redis.port());
+            Random random = new Random(42);
+            List<Job> flood = new ArrayList<>();
+            for (int i = 0; i < jobs; i++) {
+                double k = random.nextDouble();
+                flood.add(
+                        k < 0.15
+                                // inputs of their own: another size's answers in the response cache would not count
+                                ? Job.embedding("scale-" + size + "-" + i, "text " + size + "-" + i)
+                                : Job.chat("scale-" + size + "-" + i, "question " + i).toBuilder()
+                                        .tier(k < 0.5 ? Tier.TIER_1 : k < 0.8 ? Tier.TIER_2 : Tier.TIER_3)
+                                        .build());
+            }
+            long start = System.currentTimeMillis();
+            List<CompletableFuture<JobResult>> futures = new ArrayList<>();
+            futures.addAll(client.submitAll(flood.subList(0, jobs / 4), Priority.MEDIUM));
+            futures.addAll(client.submitAll(flood.subList(jobs / 4, jobs), Priority.LOW));
+            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(30, TimeUnit.MINUTES);
+            long end = System.currentTimeMillis();
+            double seconds = (end - start) / 1000.0;
+            Map<String, Double> tripsAfter = roundTrips(fleet);
+            double trips = tripsAfter.values().stream()
+                            .mapToDouble(Double::doubleValue)
+                            .sum()
+                    - tripsBefore.values().stream()
+                            .mapToDouble(Double::doubleValue)
+                            .sum();
+            List<String> byCommand = tripsAfter.entrySet().stream()
+                    .map(e -> Map.entry(e.getKey(), e.getValue() - tripsBefore.getOrDefault(e.getKey(), 0.0)))
+                    .filter(e -> e.getValue() > 0)
+                    .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                    .limit(8)
+                    .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / jobs))
+                    .toList();
+            long commands = RedisWire.commandsProcessed(redis.port()) - commandsBefore;
+            long failed = futures.stream().filter(f -> !f.join().succeeded()).count();
+            System.out.printf(
+                    "%n%d worker(s): ready %.1f s after launch (every one in the group with partitions); %d jobs in "
+                            + "%.1f s = %.1f jobs/s, %d not SUCCEEDED%n",
+                    size, ready, jobs, seconds, jobs / seconds, failed);
+            // use over the flood, from each account's first admitted call to the last result (the tail included, as in
+            // bin/benchmark's phase 2)
+            List<AccountUse.Row> rows =
+                    AccountUse.print(accounts, simulator.calls().all(), end);
+            long refused = rows.stream().mapToLong(AccountUse.Row::refused).sum();
+            double nvidia = rows.stream()
+                    .filter(r -> r.account().startsWith("nvidia"))
+                    .mapToDouble(AccountUse.Row::rateUse)
+                    .min()
+                    .orElse(0);
+            double hunyuan = rows.stream()
+                    .filter(r -> r.account().startsWith("hunyuan"))
+                    .mapToDouble(AccountUse.Row::busy)
+                    .min()
+                    .orElse(0);
+            SimAccount hunyuanAccount = accounts.stream()
+                    .filter(a -> a.id().startsWith("hunyuan"))
+                    .findFirst()
+                    .orElseThrow();
+            List<Long> gaps = new CallLogStats(simulator.calls().all())
+                    .refillGapsMillis(hunyuanAccount.id(), hunyuanAccount.concurrency(), start, end);
+            System.out.printf(
+                    "  %s: a finished call's place taken again after p50 %d ms, p90 %d ms, p99 %d ms (%d refills)%n",
+                    hunyuanAccount.id(),
+                    percentile(gaps, 0.5),
+                    percentile(gaps, 0.9),
+                    percentile(gaps, 0.99),
+                    gaps.size());
+            System.out.printf(
+                    "  Redis: %.2f round trips per job from the workers (%s), %.1f a second per worker; the server ran "
+                            + "%.0f commands a second (a script's own included)%n",
+                    trips / jobs, String.join(", ", byCommand), trips / seconds / size, commands / seconds);
+            return new Size(
+                    size,
+                    ready,
+                    jobs / seconds,
+                    failed,
+                    refused,
+                    nvidia,
+                    hunyuan,
+                    trips / jobs,
+                    trips / seconds / size,
+                    commands / seconds);
+        } finally {
+            for (BenchProcess w : fleet) {
+                w.close();
+            }
+        }
+    }
+
+    /** The fleet's Redis round trips so far, by what they carried. */
+    private static Map<String, Double> roundTrips(List<BenchProcess> fleet) {
+        Map<String, Double> by = new HashMap<>();
+        for (BenchProcess w : fleet) {
+            Map<String, Double> one = w.metricBy("llm_dispatch_redis_round_trips_total", "", "command");
+            if (one != null) {
+                one.forEach((k, v) -> by.merge(k, v, Double::sum));
+            }
+        }
+        return by;
+    }
+
+    private static long percentile(List<Long> sorted, double p) {
+        return sorted.isEmpty() ? -1 : sorted.get((int) Math.min(sorted.size() - 1, Math.floor(p * sorted.size())));
+    }
+}
