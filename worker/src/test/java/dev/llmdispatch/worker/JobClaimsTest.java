@@ -12,7 +12,9 @@ import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
+import dev.llmdispatch.testkit.RedisWire;
 import dev.llmdispatch.worker.publish.JobClaims;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -28,7 +30,7 @@ import org.redisson.api.RedissonClient;
 class JobClaimsTest {
 
     @Test
-    void one_run_of_a_job_at_a_time_and_a_dead_holders_claim_lapses(Infrastructure infra) {
+    void one_run_of_a_job_at_a_time_and_a_dead_holders_claim_lapses(Infrastructure infra) throws Exception {
         RedissonClient redis = RedisConnections.create(infra.redisUrl());
         try {
             JobClaims here = new JobClaims(redis, "claims-test", Duration.ofSeconds(2));
@@ -43,6 +45,13 @@ class JobClaimsTest {
             assertThat(there.start("job-2", 0).claim()).as("another job").isNotNull();
 
             // renewed while it runs: still held after several leases
+            for (int i = 0; i < 5; i++) {
+                here.renewAll();
+                assertThat(there.start("job-1", 0).claim()).isNull();
+                await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+            }
+            // Redis forgets its scripts (SCRIPT FLUSH, a failover to a replica without them): renewals go on
+            RedisWire.command(URI.create(infra.redisUrl()).getPort(), List.of("SCRIPT", "FLUSH"));
             for (int i = 0; i < 5; i++) {
                 here.renewAll();
                 assertThat(there.start("job-1", 0).claim()).isNull();
@@ -113,11 +122,19 @@ class JobClaimsTest {
                     .isEmpty();
             there.release(again.claim());
 
+            // ops replay the failure; the replay fails once more, then its partition moves
+            JobResult.Attempt replayFailed = new JobResult.Attempt("nvidia-2", 503, "busy", 9);
+            AttemptLog.redis(redis, prefix).failed("job-1", replayFailed);
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> !AttemptLog.redis(redis, prefix).load("job-1").isEmpty());
             JobClaims.Start replayed = here.start("job-1", 2);
             assertThat(replayed.answered())
                     .as("a later replay of a failure runs again")
                     .isEmpty();
             assertThat(replayed.claim()).isNotNull();
+            assertThat(replayed.before())
+                    .as("with the attempts its replay made, beside the stored failure of the earlier one")
+                    .containsExactly(replayFailed);
         } finally {
             redis.shutdown();
         }

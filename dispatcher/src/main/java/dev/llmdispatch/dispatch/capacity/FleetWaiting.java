@@ -61,9 +61,13 @@ final class FleetWaiting {
         published.put(accountId, nanoTime.getAsLong());
     }
 
-    /** What an ask left of this worker's entry: {@link #asked} unless it was granted with no job left waiting. */
-    void answered(String accountId, CapacityStore.Waiting waiting, boolean granted) {
-        if (granted && waiting.nextUrgencyMillis() == null) {
+    /**
+     * What an ask left of this worker's entry: {@link #asked} unless it was granted with no job left waiting. A job that
+     * came to wait for the account while the ask was made ({@code waitsNow}) keeps the account among those renewed, so
+     * its entry is written again at the next renewal.
+     */
+    void answered(String accountId, CapacityStore.Waiting waiting, boolean granted, boolean waitsNow) {
+        if (granted && waiting.nextUrgencyMillis() == null && !waitsNow) {
             published.remove(accountId); // the grant took the entry away
         } else {
             asked(accountId);

@@ -132,7 +132,13 @@ final class Granter {
                         waiter, gate.queue.mostUrgentFor(accountId, gate.clock.millis(), waiter));
                 try {
                     grant = gate.stored(() -> capacity.tryAcquire(waiter.tokens, waiting));
-                    gate.fleetWaiting.answered(accountId, waiting, grant.granted());
+                    gate.fleetWaiting.answered(
+                            accountId,
+                            waiting,
+                            grant.granted(),
+                            grant.granted()
+                                    && waiting.nextUrgencyMillis() == null
+                                    && gate.queue.mostUrgentFor(accountId, gate.clock.millis(), waiter) != null);
                 } catch (RuntimeException e) {
                     gate.storeError(accountId, e);
                     full.add(accountId);

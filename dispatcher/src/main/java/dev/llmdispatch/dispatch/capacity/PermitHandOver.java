@@ -50,7 +50,13 @@ final class PermitHandOver {
                 gate.fleetWaiting.asking(waiter, gate.queue.mostUrgentFor(accountId, gate.clock.millis(), waiter));
         try {
             grant = gate.stored(() -> capacity.reuse(finished.permitId(), waiter.tokens, finished.sent(), waiting));
-            gate.fleetWaiting.answered(accountId, waiting, grant.granted());
+            gate.fleetWaiting.answered(
+                    accountId,
+                    waiting,
+                    grant.granted(),
+                    grant.granted()
+                            && waiting.nextUrgencyMillis() == null
+                            && gate.queue.mostUrgentFor(accountId, gate.clock.millis(), waiter) != null);
         } catch (RuntimeException e) {
             waiter.claimed.set(false);
             gate.storeError(accountId, e);

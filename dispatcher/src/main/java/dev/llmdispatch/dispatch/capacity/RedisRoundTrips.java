@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -14,6 +15,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.redisson.client.NettyHook;
+import org.redisson.client.handler.CommandsQueue;
+import org.redisson.client.handler.CommandsQueuePubSub;
 import org.redisson.client.handler.RedisPubSubConnectionHandler;
 import org.redisson.client.protocol.CommandData;
 import org.redisson.client.protocol.CommandsData;
@@ -32,6 +35,7 @@ public final class RedisRoundTrips implements NettyHook {
         void roundTrip(String connection, String command);
     }
 
+    private static final String NAME = "llm-dispatch-round-trips";
     private static final Map<String, String> SCRIPT_NAMES = new ConcurrentHashMap<>();
 
     private final ChannelHandler plain;
@@ -60,10 +64,22 @@ public final class RedisRoundTrips implements NettyHook {
     @Override
     public void afterBoostrapInitialization(Bootstrap bootstrap) {}
 
+    /**
+     * Counts on the socket's side of Redisson's command queue: a pub/sub connection's queue writes each command a
+     * second time through the whole pipeline once it may go, so a handler in front of it would count it twice.
+     */
     @Override
     public void afterChannelInitialization(Channel channel) {
-        boolean pubSub = channel.pipeline().get(RedisPubSubConnectionHandler.class) != null;
-        channel.pipeline().addLast("llm-dispatch-round-trips", pubSub ? pubsub : plain);
+        ChannelPipeline pipeline = channel.pipeline();
+        boolean pubSub = pipeline.get(RedisPubSubConnectionHandler.class) != null;
+        ChannelHandlerContext queue =
+                pubSub ? pipeline.context(CommandsQueuePubSub.class) : pipeline.context(CommandsQueue.class);
+        ChannelHandler counting = pubSub ? pubsub : plain;
+        if (queue != null) {
+            pipeline.addBefore(queue.name(), NAME, counting);
+        } else {
+            pipeline.addLast(NAME, counting);
+        }
     }
 
     /** What a write carried, as counted: a command's name, {@code script:NAME}, or {@code batch}. */
@@ -95,9 +111,13 @@ public final class RedisRoundTrips implements NettyHook {
 
         @Override
         public void write(ChannelHandlerContext ctx, Object message, ChannelPromise promise) throws Exception {
-            String command = command(message);
-            if (command != null) {
-                listener.roundTrip(connection, command);
+            try {
+                String command = command(message);
+                if (command != null) {
+                    listener.roundTrip(connection, command);
+                }
+            } catch (RuntimeException e) {
+                // a count is never worth a failed Redis call
             }
             super.write(ctx, message, promise);
         }

@@ -78,6 +78,17 @@ class RedisRoundTripsTest {
         assertThat(serverCommands).isGreaterThanOrEqualTo(3 + 2 * 4 + 4);
     }
 
+    @Test
+    void a_subscription_is_one_round_trip_on_a_pub_sub_connection() {
+        int listener = redis.getTopic(key + ":channel", StringCodec.INSTANCE)
+                .addListener(String.class, (channel, message) -> {});
+        try {
+            assertThat(count("pubsub SUBSCRIBE")).isEqualTo(1);
+        } finally {
+            redis.getTopic(key + ":channel", StringCodec.INSTANCE).removeListener(listener);
+        }
+    }
+
     private void runScript(RScript scripts) {
         scripts.eval(
                 key,

@@ -38,7 +38,8 @@ public final class JobClaims {
 
     /**
      * KEYS: claim, answer, attempts; ARGV: token, lease ms. Claims the job when free; answers {claimed (1/0), the
-     * stored outcome ('' for none), and, claimed with none stored, the job's earlier failed attempts}.
+     * stored outcome ('' for none), and, claimed, the job's earlier failed attempts} (a stored failure of an earlier
+     * replay does not answer this one, whose run goes on with the attempts it has left).
      */
     private static final String START = RedisRoundTrips.script("claim_start", """
             local claimed = 0
@@ -46,7 +47,7 @@ public final class JobClaims {
             local answer = redis.call('get', KEYS[2])
             if not answer then answer = '' end
             local out = {tostring(claimed), answer}
-            if claimed == 1 and answer == '' then
+            if claimed == 1 then
               for _, attempt in ipairs(redis.call('lrange', KEYS[3], 0, -1)) do out[#out + 1] = attempt end
             end
             return out""");
@@ -122,12 +123,21 @@ public final class JobClaims {
         if (claimed) {
             held.put(claim.token(), claim);
         }
-        List<JobResult.Attempt> before = r.subList(2, r.size()).stream()
-                .map(json ->
-                        JobCodec.read(String.valueOf(json).getBytes(StandardCharsets.UTF_8), JobResult.Attempt.class))
-                .toList();
-        return new Start(
-                claimed ? claim : null, StoredAnswers.answering(String.valueOf(r.get(1)), replayCount), before);
+        try {
+            Optional<JobResult> answered = StoredAnswers.answering(String.valueOf(r.get(1)), replayCount);
+            List<JobResult.Attempt> before = answered.isPresent()
+                    ? List.of()
+                    : r.subList(2, r.size()).stream()
+                            .map(json -> JobCodec.read(
+                                    String.valueOf(json).getBytes(StandardCharsets.UTF_8), JobResult.Attempt.class))
+                            .toList();
+            return new Start(claimed ? claim : null, answered, before);
+        } catch (RuntimeException e) {
+            if (claimed) {
+                release(claim); // unreadable: the caller never holds it, so it must not stay held (and renewed) here
+            }
+            throw e;
+        }
     }
 
     /**
@@ -186,7 +196,12 @@ public final class JobClaims {
         try {
             batch.execute();
         } catch (RuntimeException e) {
-            log.warn("renewing {} claims failed: {}; again in {}", claims.size(), e.toString(), renewInterval());
+            // e.g. NOSCRIPT after a SCRIPT FLUSH, which a batch does not recover from: one call each, which does
+            log.warn(
+                    "renewing {} claims in one batch failed ({}); renewing them one by one",
+                    claims.size(),
+                    e.toString());
+            claims.forEach(this::renewOne);
             return;
         }
         for (int i = 0; i < claims.size(); i++) {
@@ -199,6 +214,20 @@ public final class JobClaims {
                         claim.jobId(),
                         lease);
             }
+        }
+    }
+
+    private void renewOne(Claim claim) {
+        try {
+            if (!run(RENEW, claim) && held.containsKey(claim.token())) {
+                log.warn(
+                        "job {}: its claim lapsed while it ran (Redis away longer than the {} lease?); another "
+                                + "worker may take it",
+                        claim.jobId(),
+                        lease);
+            }
+        } catch (RuntimeException e) {
+            log.warn("job {}: renewing its claim failed: {}", claim.jobId(), e.toString());
         }
     }
 
