@@ -5,6 +5,8 @@ import dev.llmdispatch.dispatch.resilience.Cooldowns.Block;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.redisson.api.RMap;
 import org.redisson.api.RTopic;
@@ -15,9 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The fleet's cooldowns in one Redis hash ({@code untilEpochMillis|REASON} per account), copied in every worker: a
- * change is published with its value (pub/sub), so the other workers' copies take it without a Redis read, and a copy
- * older than a second is read again whole on the next look, which bounds what a lost message (a reconnect, a Redis
- * restarted empty) can leave stale to one second.
+ * change is published with its value (pub/sub), so the other workers' copies take it without a Redis read, and the
+ * copy is read again whole every second by a thread of its own (a look on a job's path never waits for Redis), which
+ * bounds what a lost message (a reconnect, a Redis restarted empty) can leave stale to about a second.
  *
  * <p>Redisson's {@code RLocalCachedMap} looks made for this and was tried: on a reconnect it only invalidates or
  * clears its copy and never reloads it, a change published while a worker was disconnected never reaches that
@@ -36,7 +38,8 @@ public final class RedisBlockStore implements BlockStore {
     private final RTopic changes;
     private final int listenerId;
     private final Map<String, Block> local = new ConcurrentHashMap<>();
-    private volatile long refreshedAt;
+    private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("cooldowns-refresh").daemon().factory());
 
     public RedisBlockStore(RedissonClient redis, String keyPrefix) {
         this.redis = redis;
@@ -46,17 +49,17 @@ public final class RedisBlockStore implements BlockStore {
         // the message carries the change itself: no Redis call on Redisson's event-loop thread
         this.listenerId = changes.addListener(String.class, (channel, message) -> apply(message));
         refresh();
+        // read whole again every second, off the jobs' path: a look never waits for Redis
+        refresher.scheduleWithFixedDelay(this::refreshQuietly, REFRESH_NANOS, REFRESH_NANOS, TimeUnit.NANOSECONDS);
     }
 
     @Override
     public Map<String, Block> blocks() {
-        refreshIfStale();
         return Map.copyOf(local);
     }
 
     @Override
     public Block get(String account) {
-        refreshIfStale();
         return local.get(account);
     }
 
@@ -92,6 +95,7 @@ public final class RedisBlockStore implements BlockStore {
 
     @Override
     public void close() {
+        refresher.shutdownNow();
         changes.removeListener(listenerId);
     }
 
@@ -99,7 +103,7 @@ public final class RedisBlockStore implements BlockStore {
     private void apply(String message) {
         int eq = message.indexOf('=');
         if (eq <= 0) {
-            refreshedAt = 0; // unknown shape: read the hash again on the next look
+            refresher.execute(this::refreshQuietly); // unknown shape: read the hash again
             return;
         }
         String account = message.substring(0, eq);
@@ -111,16 +115,12 @@ public final class RedisBlockStore implements BlockStore {
         }
     }
 
-    private void refreshIfStale() {
-        if (System.nanoTime() - refreshedAt > REFRESH_NANOS) {
-            try {
-                refresh();
-            } catch (RuntimeException e) {
-                // Redis away: the copy stays as it is (and is tried again in a second); a job's path never waits
-                // on every look for a Redis that does not answer
-                refreshedAt = System.nanoTime();
-                log.debug("cooldowns: could not read them again from Redis: {}", e.toString());
-            }
+    private void refreshQuietly() {
+        try {
+            refresh();
+        } catch (RuntimeException e) {
+            // Redis away: the copy stays as it is, and is read again in a second
+            log.debug("cooldowns: could not read them again from Redis: {}", e.toString());
         }
     }
 
@@ -128,7 +128,6 @@ public final class RedisBlockStore implements BlockStore {
         Map<String, String> all = blocks.readAllMap();
         local.keySet().retainAll(all.keySet());
         all.forEach((account, value) -> local.put(account, parse(value)));
-        refreshedAt = System.nanoTime();
     }
 
     private static Block parse(String value) {
