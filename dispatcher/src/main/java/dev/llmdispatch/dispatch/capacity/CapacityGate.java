@@ -20,6 +20,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
@@ -284,6 +285,24 @@ public final class CapacityGate implements AutoCloseable {
                 released(accountId);
             }
         }
+    }
+
+    /**
+     * Asks the store for capacity for {@code waiter} on the account ({@code call}: a new permit, or a finished call's
+     * reused), this worker's entry among the fleet's waiting jobs going with the ask: it stands for the waiter while
+     * refused, and once granted for this worker's next job waiting for the account, or goes.
+     */
+    AccountCapacity.Grant ask(
+            Waiter waiter, String accountId, Function<CapacityStore.Waiting, AccountCapacity.Grant> call) {
+        CapacityStore.Waiting waiting =
+                fleetWaiting.asking(waiter, queue.mostUrgentFor(accountId, clock.millis(), waiter));
+        AccountCapacity.Grant grant = stored(() -> call.apply(waiting));
+        // a job that came to wait for the account during the ask keeps the entry renewed
+        boolean waitsNow = grant.granted()
+                && waiting.nextUrgencyMillis() == null
+                && queue.mostUrgentFor(accountId, clock.millis(), waiter) != null;
+        fleetWaiting.answered(accountId, waiting, grant.granted(), waitsNow);
+        return grant;
     }
 
     /** Runs a store call, keeping track of whether the store answers at all. */

@@ -128,17 +128,8 @@ final class Granter {
                 }
                 AccountCapacity capacity = gate.accounts.get(accountId);
                 AccountCapacity.Grant grant;
-                CapacityStore.Waiting waiting = gate.fleetWaiting.asking(
-                        waiter, gate.queue.mostUrgentFor(accountId, gate.clock.millis(), waiter));
                 try {
-                    grant = gate.stored(() -> capacity.tryAcquire(waiter.tokens, waiting));
-                    gate.fleetWaiting.answered(
-                            accountId,
-                            waiting,
-                            grant.granted(),
-                            grant.granted()
-                                    && waiting.nextUrgencyMillis() == null
-                                    && gate.queue.mostUrgentFor(accountId, gate.clock.millis(), waiter) != null);
+                    grant = gate.ask(waiter, accountId, waiting -> capacity.tryAcquire(waiter.tokens, waiting));
                 } catch (RuntimeException e) {
                     gate.storeError(accountId, e);
                     full.add(accountId);

@@ -46,17 +46,11 @@ final class PermitHandOver {
             return false; // the granter is serving it right now
         }
         AccountCapacity.Grant grant;
-        CapacityStore.Waiting waiting =
-                gate.fleetWaiting.asking(waiter, gate.queue.mostUrgentFor(accountId, gate.clock.millis(), waiter));
         try {
-            grant = gate.stored(() -> capacity.reuse(finished.permitId(), waiter.tokens, finished.sent(), waiting));
-            gate.fleetWaiting.answered(
+            grant = gate.ask(
+                    waiter,
                     accountId,
-                    waiting,
-                    grant.granted(),
-                    grant.granted()
-                            && waiting.nextUrgencyMillis() == null
-                            && gate.queue.mostUrgentFor(accountId, gate.clock.millis(), waiter) != null);
+                    waiting -> capacity.reuse(finished.permitId(), waiter.tokens, finished.sent(), waiting));
         } catch (RuntimeException e) {
             waiter.claimed.set(false);
             gate.storeError(accountId, e);
