@@ -60,6 +60,24 @@ public final class AccountUse {
                     a.id(), limit, admitted, span / 1000.0, burst, rate, busy, refused);
             rows.add(new Row(a.id(), admitted, rateUse, busyShare, refused));
         }
+        // each refusal by a limit, with what the fleet had sent there just before: what a violation looked like
+        for (CallLog.Call c : calls) {
+            if (c.outcome().equals(CallLog.RATE_LIMITED) || c.outcome().equals(CallLog.CONCURRENCY_LIMITED)) {
+                SimAccount a = accounts.stream()
+                        .filter(x -> x.id().equals(c.account()))
+                        .findFirst()
+                        .orElse(null);
+                long window = a != null && a.window() != null ? a.window().toMillis() : 0;
+                long before = window > 0 ? stats.admittedIn(c.account(), c.atMillis() - window + 1, c.atMillis()) : -1;
+                System.out.printf(
+                        "  refused: %s %s job %s at %d%s%n",
+                        c.account(),
+                        c.outcome(),
+                        c.jobId(),
+                        c.atMillis(),
+                        window > 0 ? " (" + before + " admitted in the " + window + " ms before it)" : "");
+            }
+        }
         return rows;
     }
 

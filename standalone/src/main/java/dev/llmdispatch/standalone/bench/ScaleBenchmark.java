@@ -6,6 +6,7 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.CallLogStats;
 import dev.llmdispatch.simulator.LatencyModel;
 import dev.llmdispatch.simulator.MissionAccounts;
@@ -51,6 +52,12 @@ public final class ScaleBenchmark implements Callable<Integer> {
 
     @Option(names = "--latency-ms", description = "median provider latency, log-normal (default ${DEFAULT-VALUE})")
     long latencyMs = 400;
+
+    @Option(
+            names = "--join",
+            negatable = true,
+            description = "a worker joins each fleet of 2 or more mid-flood (default ${DEFAULT-VALUE})")
+    boolean join = true;
 
     /** One size's figures, for the summary. */
     private record Size(
@@ -124,13 +131,13 @@ public final class ScaleBenchmark implements Callable<Integer> {
         List<BenchProcess> fleet = new ArrayList<>();
         try {
             long launched = System.nanoTime();
+            List<String> args = new ArrayList<>(List.of(
+                    "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                    "--dispatch.redis.url=" + redis.url(),
+                    "--spring.main.banner-mode=off",
+                    "--logging.level.root=WARN"));
+            args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), timeScale));
             for (int i = 0; i < size; i++) {
-                List<String> args = new ArrayList<>(List.of(
-                        "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
-                        "--dispatch.redis.url=" + redis.url(),
-                        "--spring.main.banner-mode=off",
-                        "--logging.level.root=WARN"));
-                args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), timeScale));
                 fleet.add(BenchProcess.worker("scale-" + size + "-" + i, args, BenchProcess.JVM_OPTIONS));
             }
             FleetGroups.awaitStable(kafka.bootstrapServers(), Topics.DEFAULT_WORKER_GROUP, size);
@@ -162,6 +169,18 @@ public final class ScaleBenchmark implements Callable<Integer> {
             List<CompletableFuture<JobResult>> futures = new ArrayList<>();
             futures.addAll(client.submitAll(flood.subList(0, jobs / 4), Priority.MEDIUM));
             futures.addAll(client.submitAll(flood.subList(jobs / 4, jobs), Priority.LOW));
+            long joinedAt = -1;
+            long joinSettled = -1;
+            if (join && size > 1) {
+                // a worker joins the running fleet once a quarter of the flood is done: do the others stall?
+                while (futures.stream().filter(CompletableFuture::isDone).count() < jobs / 4) {
+                    TimeUnit.MILLISECONDS.sleep(50);
+                }
+                joinedAt = System.currentTimeMillis();
+                fleet.add(BenchProcess.worker("scale-" + size + "-joining", args, BenchProcess.JVM_OPTIONS));
+                FleetGroups.awaitStable(kafka.bootstrapServers(), Topics.DEFAULT_WORKER_GROUP, size + 1);
+                joinSettled = System.currentTimeMillis();
+            }
             CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(30, TimeUnit.MINUTES);
             long end = System.currentTimeMillis();
             double seconds = (end - start) / 1000.0;
@@ -200,6 +219,20 @@ public final class ScaleBenchmark implements Callable<Integer> {
                     .mapToDouble(AccountUse.Row::busy)
                     .min()
                     .orElse(0);
+            if (joinedAt > 0) {
+                List<Long> arrivals = simulator.calls().all().stream()
+                        .filter(CallLogStats::admitted)
+                        .map(CallLog.Call::atMillis)
+                        .sorted()
+                        .toList();
+                System.out.printf(
+                        "  a worker joined %.1f s into the flood; the group was whole again %.1f s later. At the "
+                                + "providers, while it joined: %s; in the flood before it: %s%n",
+                        (joinedAt - start) / 1000.0,
+                        (joinSettled - joinedAt) / 1000.0,
+                        pace(arrivals, joinedAt, joinSettled + 2_000),
+                        pace(arrivals, start + 5_000, joinedAt));
+            }
             SimAccount hunyuanAccount = accounts.stream()
                     .filter(a -> a.id().startsWith("hunyuan"))
                     .findFirst()
@@ -245,6 +278,22 @@ public final class ScaleBenchmark implements Callable<Integer> {
             }
         }
         return by;
+    }
+
+    /** Calls a second and the longest gap between two calls arriving at the providers in {@code [from, to)}. */
+    private static String pace(List<Long> arrivals, long from, long to) {
+        long previous = from;
+        long longest = 0;
+        long n = 0;
+        for (long at : arrivals) {
+            if (at >= from && at < to) {
+                longest = Math.max(longest, at - previous);
+                previous = at;
+                n++;
+            }
+        }
+        longest = Math.max(longest, to - previous);
+        return String.format("%.1f calls/s, longest gap %d ms", n * 1000.0 / Math.max(1, to - from), longest);
     }
 
     private static long percentile(List<Long> sorted, double p) {
