@@ -1,10 +1,6 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import dev.llmdispatch.dispatch.RedisKeys;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,14 +17,14 @@ import org.redisson.client.codec.StringCodec;
  */
 public final class RedisCapacityStore implements CapacityStore {
 
-    private static final String ACQUIRE = script("acquire.lua");
-    private static final String RELEASE = script("release.lua");
-    private static final String RESTORE = script("restore.lua");
-    private static final String USAGE = script("usage.lua");
-    private static final String DECLARE = script("declare.lua");
-    private static final String WAITING = script("waiting.lua");
-    private static final String CHARGE = script("charge.lua");
-    private static final String ADAPT = script("adapt.lua");
+    private static final String ACQUIRE = RedisRoundTrips.script(RedisCapacityStore.class, "acquire.lua");
+    private static final String RELEASE = RedisRoundTrips.script(RedisCapacityStore.class, "release.lua");
+    private static final String RESTORE = RedisRoundTrips.script(RedisCapacityStore.class, "restore.lua");
+    private static final String USAGE = RedisRoundTrips.script(RedisCapacityStore.class, "usage.lua");
+    private static final String DECLARE = RedisRoundTrips.script(RedisCapacityStore.class, "declare.lua");
+    private static final String WAITING = RedisRoundTrips.script(RedisCapacityStore.class, "waiting.lua");
+    private static final String CHARGE = RedisRoundTrips.script(RedisCapacityStore.class, "charge.lua");
+    private static final String ADAPT = RedisRoundTrips.script(RedisCapacityStore.class, "adapt.lua");
 
     private final RedissonClient redis;
     private final RScript scripts;
@@ -205,17 +201,5 @@ public final class RedisCapacityStore implements CapacityStore {
 
     private static String nonNull(String s) {
         return s == null ? "" : s;
-    }
-
-    private static String script(String name) {
-        try (InputStream in = RedisCapacityStore.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException("missing capacity script " + name);
-            }
-            return RedisRoundTrips.script(
-                    name.replace(".lua", ""), new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -7,6 +7,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -59,6 +62,18 @@ public final class RedisRoundTrips implements NettyHook {
             throw new IllegalStateException("no SHA-1 in this JVM", e);
         }
         return source;
+    }
+
+    /** A Lua script kept as a resource beside {@code owner} ({@code name.lua}), named for the count by its file. */
+    public static String script(Class<?> owner, String file) {
+        try (InputStream in = owner.getResourceAsStream(file)) {
+            if (in == null) {
+                throw new IllegalStateException("missing Redis script " + file + " beside " + owner.getName());
+            }
+            return script(file.replace(".lua", ""), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Override

@@ -29,6 +29,11 @@ public interface AttemptLog {
     /** The job ended: its calls are in its result. */
     void ended(String jobId);
 
+    /** One failed call as kept in Redis (JSON). */
+    static JobResult.Attempt decode(String json) {
+        return JobCodec.read(json.getBytes(StandardCharsets.UTF_8), JobResult.Attempt.class);
+    }
+
     /** Remembers nothing: each run of a job starts afresh. */
     AttemptLog NONE = new AttemptLog() {
         @Override
@@ -52,9 +57,7 @@ public interface AttemptLog {
 
             @Override
             public List<JobResult.Attempt> load(String jobId) {
-                return list(jobId).readAll().stream()
-                        .map(json -> JobCodec.read(json.getBytes(StandardCharsets.UTF_8), JobResult.Attempt.class))
-                        .toList();
+                return list(jobId).readAll().stream().map(AttemptLog::decode).toList();
             }
 
             @Override

@@ -1,10 +1,9 @@
 package dev.llmdispatch.worker.publish;
 
-import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
-import java.nio.charset.StandardCharsets;
+import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,8 +127,7 @@ public final class JobClaims {
             List<JobResult.Attempt> before = answered.isPresent()
                     ? List.of()
                     : r.subList(2, r.size()).stream()
-                            .map(json -> JobCodec.read(
-                                    String.valueOf(json).getBytes(StandardCharsets.UTF_8), JobResult.Attempt.class))
+                            .map(json -> AttemptLog.decode(String.valueOf(json)))
                             .toList();
             return new Start(claimed ? claim : null, answered, before);
         } catch (RuntimeException e) {
@@ -205,29 +203,27 @@ public final class JobClaims {
             return;
         }
         for (int i = 0; i < claims.size(); i++) {
-            Claim claim = claims.get(i);
             Long r = renewed.get(i).toCompletableFuture().getNow(0L);
-            if ((r == null || r != 1L) && held.containsKey(claim.token())) {
-                log.warn(
-                        "job {}: its claim lapsed while it ran (Redis away longer than the {} lease?); another "
-                                + "worker may take it",
-                        claim.jobId(),
-                        lease);
-            }
+            renewed(claims.get(i), r != null && r == 1L);
         }
     }
 
     private void renewOne(Claim claim) {
         try {
-            if (!run(RENEW, claim) && held.containsKey(claim.token())) {
-                log.warn(
-                        "job {}: its claim lapsed while it ran (Redis away longer than the {} lease?); another "
-                                + "worker may take it",
-                        claim.jobId(),
-                        lease);
-            }
+            renewed(claim, run(RENEW, claim));
         } catch (RuntimeException e) {
             log.warn("job {}: renewing its claim failed: {}", claim.jobId(), e.toString());
+        }
+    }
+
+    /** A renewal that found the claim gone while it is still held here: another worker may take the job. */
+    private void renewed(Claim claim, boolean renewed) {
+        if (!renewed && held.containsKey(claim.token())) {
+            log.warn(
+                    "job {}: its claim lapsed while it ran (Redis away longer than the {} lease?); another "
+                            + "worker may take it",
+                    claim.jobId(),
+                    lease);
         }
     }
 

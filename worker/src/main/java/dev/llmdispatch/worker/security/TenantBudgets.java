@@ -2,10 +2,6 @@ package dev.llmdispatch.worker.security;
 
 import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.redisson.api.RScript;
@@ -32,7 +28,7 @@ public final class TenantBudgets {
      */
     public record Admission(boolean admitted, String spent, Duration retryAfter, Use use, boolean countedBefore) {}
 
-    private static final String SCRIPT = script();
+    private static final String SCRIPT = RedisRoundTrips.script(TenantBudgets.class, "budget.lua");
 
     private final RScript scripts;
     private final RedisKeys keys;
@@ -89,16 +85,5 @@ public final class TenantBudgets {
 
     private static long number(Object o) {
         return o instanceof Number n ? n.longValue() : Long.parseLong(String.valueOf(o));
-    }
-
-    private static String script() {
-        try (InputStream in = TenantBudgets.class.getResourceAsStream("budget.lua")) {
-            if (in == null) {
-                throw new IllegalStateException("missing script budget.lua");
-            }
-            return RedisRoundTrips.script("budget", new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
