@@ -13,6 +13,7 @@ import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.standalone.bench.AccountUse;
+import dev.llmdispatch.standalone.bench.BenchProcess;
 import dev.llmdispatch.standalone.bench.FleetGroups;
 import dev.llmdispatch.standalone.bench.ScaleBenchmark;
 import dev.llmdispatch.standalone.bench.StartupBenchmark;
@@ -111,12 +112,9 @@ public final class FleetBenchmark implements Callable<Integer> {
                         Simulator.start(SimulatorConfig.of(accounts, LatencyModel.logNormal(latencyMs, 0.25)))) {
             try {
                 for (int i = 0; i < workers; i++) {
-                    List<String> args = new ArrayList<>(List.of(
-                            "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
-                            "--dispatch.redis.url=" + redis.url(),
+                    List<String> args = BenchProcess.workerArgs(kafka.bootstrapServers(), redis.url());
+                    args.addAll(List.of(
                             "--server.port=0",
-                            "--spring.main.banner-mode=off",
-                            "--logging.level.root=WARN",
                             "--dispatch.consumer.commit-interval=" + commitIntervalMs + "ms",
                             "--dispatch.tenants.bench.keys[0]=" + BENCH_KEY));
                     args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), timeScale));

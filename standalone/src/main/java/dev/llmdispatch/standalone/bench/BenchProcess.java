@@ -61,6 +61,18 @@ public final class BenchProcess implements AutoCloseable {
 
     public static final String WORKER_MAIN = "dev.llmdispatch.worker.WorkerApplication";
 
+    /**
+     * A worker's arguments every benchmark gives it: the broker, the limits' Redis, no banner, warnings only (a list to
+     * add to).
+     */
+    public static List<String> workerArgs(String bootstrapServers, String redisUrl) {
+        return new ArrayList<>(List.of(
+                "--spring.kafka.bootstrap-servers=" + bootstrapServers,
+                "--dispatch.redis.url=" + redisUrl,
+                "--spring.main.banner-mode=off",
+                "--logging.level.root=WARN"));
+    }
+
     /** Any main class of this jar, with these arguments. */
     public static BenchProcess main(String name, String mainClass, List<String> args) throws IOException {
         return start(name, mainClass, args, JVM_OPTIONS, 0, null);

@@ -22,18 +22,7 @@ public final class FleetGroups {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
             while (System.nanoTime() < deadline) {
-                ConsumerGroupDescription description;
-                try {
-                    description = admin.describeConsumerGroups(List.of(group))
-                            .all()
-                            .get()
-                            .get(group);
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof GroupIdNotFoundException)) {
-                        throw e;
-                    }
-                    description = null; // no member has joined yet
-                }
+                ConsumerGroupDescription description = describe(admin, group);
                 if (description != null
                         && description.groupState() == GroupState.STABLE
                         && description.members().size() == members
@@ -53,24 +42,25 @@ public final class FleetGroups {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
             while (System.nanoTime() < deadline) {
-                try {
-                    if (admin.describeConsumerGroups(List.of(group))
-                            .all()
-                            .get()
-                            .get(group)
-                            .members()
-                            .isEmpty()) {
-                        return;
-                    }
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof GroupIdNotFoundException) {
-                        return;
-                    }
-                    throw e;
+                ConsumerGroupDescription description = describe(admin, group);
+                if (description == null || description.members().isEmpty()) {
+                    return;
                 }
                 TimeUnit.MILLISECONDS.sleep(100);
             }
             throw new IllegalStateException("the consumer group " + group + " still has members after a minute");
+        }
+    }
+
+    /** The group as the broker describes it, or null when it has no member yet (or any more). */
+    private static ConsumerGroupDescription describe(Admin admin, String group) throws Exception {
+        try {
+            return admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof GroupIdNotFoundException) {
+                return null;
+            }
+            throw e;
         }
     }
 }

@@ -131,11 +131,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
         List<BenchProcess> fleet = new ArrayList<>();
         try {
             long launched = System.nanoTime();
-            List<String> args = new ArrayList<>(List.of(
-                    "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
-                    "--dispatch.redis.url=" + redis.url(),
-                    "--spring.main.banner-mode=off",
-                    "--logging.level.root=WARN"));
+            List<String> args = BenchProcess.workerArgs(kafka.bootstrapServers(), redis.url());
             args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), timeScale));
             for (int i = 0; i < size; i++) {
                 fleet.add(BenchProcess.worker("scale-" + size + "-" + i, args, BenchProcess.JVM_OPTIONS));

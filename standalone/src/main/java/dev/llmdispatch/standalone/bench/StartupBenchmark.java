@@ -66,12 +66,8 @@ public final class StartupBenchmark implements Callable<Integer> {
                 }
                 admin.createTopics(topics).all().get();
             }
-            List<String> args = new ArrayList<>(List.of(
-                    "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
-                    "--dispatch.redis.url=" + redis.url(),
-                    "--spring.main.banner-mode=off",
-                    "--logging.level.root=WARN",
-                    "--logging.level." + BenchProcess.WORKER_MAIN + "=INFO"));
+            List<String> args = BenchProcess.workerArgs(kafka.bootstrapServers(), redis.url());
+            args.add("--logging.level." + BenchProcess.WORKER_MAIN + "=INFO"); // its "Started ... in" line
             args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), MissionAccounts.generous(5)));
             System.out.printf(
                     "%nllm-dispatch startup benchmark: one worker alone (%s), %d launches per way; launch → "

@@ -98,12 +98,8 @@ public final class ThroughputBenchmark implements Callable<Integer> {
             List<BenchProcess> fleet = new ArrayList<>();
             try {
                 for (int i = 0; i < workers; i++) {
-                    List<String> args = new ArrayList<>(List.of(
-                            "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
-                            "--dispatch.redis.url=" + redis.url(),
-                            "--spring.main.banner-mode=off",
-                            "--logging.level.root=WARN",
-                            "--dispatch.consumer.max-in-flight=" + concurrency));
+                    List<String> args = BenchProcess.workerArgs(kafka.bootstrapServers(), redis.url());
+                    args.add("--dispatch.consumer.max-in-flight=" + concurrency);
                     args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), accounts));
                     List<String> jvm = new ArrayList<>(BenchProcess.JVM_OPTIONS);
                     jvm.addAll(workerJvmOptions);
