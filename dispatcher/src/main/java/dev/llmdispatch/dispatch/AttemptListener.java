@@ -40,5 +40,11 @@ public interface AttemptListener {
      */
     default void written(String account, long grantAgeNanos, boolean sent) {}
 
+    /**
+     * A request left: the HTTP client took its body {@code afterNanos} after it was let go (more than a few
+     * milliseconds only when this JVM was starved in between).
+     */
+    default void left(String account, long afterNanos) {}
+
     AttemptListener NONE = (job, priority, tier, account, model, status, outcome, attempt, millis, wait, tokens) -> {};
 }

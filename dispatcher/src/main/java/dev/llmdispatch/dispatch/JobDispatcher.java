@@ -30,6 +30,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -54,6 +56,8 @@ public final class JobDispatcher implements Dispatch {
 
     private final RoutePlanner planner;
     private final ProviderClient client;
+    private static final Logger log = LoggerFactory.getLogger(JobDispatcher.class);
+
     private final CapacityGate gate;
     private final ReplyClassifier classifier;
     private final AccountHealth health;
@@ -218,7 +222,6 @@ public final class JobDispatcher implements Dispatch {
             String model;
             ProviderReply reply;
             Outcome outcome;
-            long[] ageAtWrite = {-1};
             try {
                 ObjectNode body = ProviderRequests.body(job, slot);
                 model = body.path("model").asString(null);
@@ -236,22 +239,31 @@ public final class JobDispatcher implements Dispatch {
                         body,
                         job.id(),
                         slot.settings().timeout(),
-                        () -> {
-                            ageAtWrite[0] = lease.ageNanos();
-                            return lease.writable();
-                        },
+                        lease,
                         ProviderRequests.streamed(job) ? streams.open(job.id(), slot.accountId()) : null);
             } catch (RuntimeException e) {
                 // nothing must keep the capacity: unsent unless the request had been let go
-                if (ageAtWrite[0] >= 0) {
+                if (lease.ageAtWriteNanos() >= 0) {
                     lease.close();
                 } else {
                     lease.unsend();
                 }
                 throw e;
             }
-            if (ageAtWrite[0] >= 0) {
-                listener.written(slot.accountId(), ageAtWrite[0], !reply.heldBack());
+            if (lease.ageAtWriteNanos() >= 0) {
+                listener.written(slot.accountId(), lease.ageAtWriteNanos(), !reply.heldBack());
+            }
+            long leftAfter = lease.leftAfterNanos();
+            if (leftAfter >= 0) {
+                listener.left(slot.accountId(), leftAfter);
+                if (leftAfter > gate.windowGuardNanos()) {
+                    log.warn(
+                            "job {}: its request to {} left {} ms after it was let go (this JVM was starved): its "
+                                    + "window place counts from when it left",
+                            job.id(),
+                            slot.accountId(),
+                            leftAfter / 1_000_000);
+                }
             }
             if (reply.heldBack()) {
                 // the grant aged past the guard before the request could leave (a slow JVM, a new connection):

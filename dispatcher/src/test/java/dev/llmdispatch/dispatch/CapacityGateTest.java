@@ -99,6 +99,32 @@ class CapacityGateTest {
                 .withQuietOnNewState(false);
     }
 
+    @Test
+    void a_request_that_leaves_late_holds_its_window_place_from_when_it_left() throws Exception {
+        // one request a second, guard 100 ms: a window place is held 1.1 s
+        DispatchSettings settings =
+                oneAccount(Limits.of(1, Duration.ofMillis(1000), null, null, null), Duration.ofSeconds(5));
+        CapacityGate gate = gates(1, settings, capacity(Duration.ofMillis(100))).get(0);
+        long leftAt;
+        try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+            assertThat(lease.writable()).isTrue();
+            // the JVM is starved between the check and the HTTP client taking the body: the request leaves 600 ms
+            // late, and the provider counts it from its arrival
+            Thread.sleep(600);
+            leftAt = System.nanoTime();
+            lease.left();
+            assertThat(lease.leftAfterNanos())
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(600).toNanos());
+        }
+        try (Lease next = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+            long after = System.nanoTime() - leftAt;
+            // counted from the check, the next grant would have come 500 ms after the request left
+            assertThat(after).isGreaterThanOrEqualTo(Duration.ofMillis(1050).toNanos());
+            assertThat(after).isLessThan(Duration.ofMillis(1600).toNanos());
+            assertThat(next.writable()).isTrue();
+        }
+    }
+
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void never_exceeds_an_account_concurrency_across_three_gates() throws Exception {

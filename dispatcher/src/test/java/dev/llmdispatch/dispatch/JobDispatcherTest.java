@@ -13,6 +13,8 @@ import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
+import dev.llmdispatch.dispatch.provider.ProviderReply;
+import dev.llmdispatch.dispatch.provider.WriteGate;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
@@ -35,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -166,6 +169,57 @@ class JobDispatcherTest {
         assertThat(cooldowns.isBlocked("nvidia-1")).isFalse();
         // the provider is still generating them: their permits keep counting until their leases end
         assertThat(gate.usage("nvidia-1").inFlight()).isEqualTo(5);
+    }
+
+    @Test
+    void a_request_is_let_go_at_the_last_moment_and_its_leaving_is_told_once() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        ObjectNode body = JsonNodeFactory.instance.objectNode().put("model", "m");
+        body.putArray("messages").addObject().put("role", "user").put("content", "hi");
+        ProviderReply sent = client.post(
+                simulator.baseUrl(),
+                "chat/completions",
+                "sim-hunyuan-1",
+                body,
+                "gate-1",
+                Duration.ofSeconds(5),
+                new WriteGate() {
+                    @Override
+                    public boolean mayWrite() {
+                        events.add("asked");
+                        return true;
+                    }
+
+                    @Override
+                    public void left() {
+                        events.add("left");
+                    }
+                });
+        assertThat(sent.status()).isEqualTo(200);
+        assertThat(events).containsExactly("asked", "left");
+        events.clear();
+        ProviderReply held = client.post(
+                simulator.baseUrl(),
+                "chat/completions",
+                "sim-hunyuan-1",
+                body,
+                "gate-2",
+                Duration.ofSeconds(5),
+                new WriteGate() {
+                    @Override
+                    public boolean mayWrite() {
+                        events.add("asked");
+                        return false;
+                    }
+
+                    @Override
+                    public void left() {
+                        events.add("left");
+                    }
+                });
+        assertThat(held.heldBack()).isTrue();
+        assertThat(events).containsExactly("asked");
+        assertThat(simulator.calls().all()).hasSize(1); // the held-back request never reached the provider
     }
 
     @Test

@@ -171,6 +171,11 @@ final class AccountCapacity {
         store.publishWaiting(keys, workerId, waiting);
     }
 
+    /** Wakes every worker for the account: a wake meant for this worker found no job of its waiting there. */
+    void passWakeOn() {
+        store.wakeAll(keys);
+    }
+
     private Grant ask(
             String permitId,
             boolean renew,

@@ -138,7 +138,7 @@ public final class CapacityGate implements AutoCloseable {
         // the granter first: a release announced as soon as the listener is in place wakes it
         this.granter = new Granter(this);
         this.permitHandOver = new PermitHandOver(this);
-        this.releaseListener = store.onRelease(this::released);
+        this.releaseListener = store.onRelease(this::wake);
         this.syncer = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("capacity-sync").daemon().factory());
         long every = settings.syncInterval().toMillis();
@@ -281,7 +281,9 @@ public final class CapacityGate implements AutoCloseable {
                     accountId,
                     e.toString());
         } finally {
-            if (!keepPermit) {
+            if (!keepPermit && !fleetWaiting.hasEntry(accountId)) {
+                // with jobs of this worker known to the fleet as waiting here, the release's wake names whose turn it
+                // is
                 released(accountId);
             }
         }
@@ -325,6 +327,29 @@ public final class CapacityGate implements AutoCloseable {
         granter.signal();
     }
 
+    /**
+     * The fleet announced room on an account, for {@code forWorker} (null: for any). A wake meant for another worker
+     * is left to it when this worker's jobs waiting for the account are known to the fleet (it is named in its turn);
+     * one meant for this worker that finds none of its jobs waiting there is passed on to every worker. Runs on the
+     * pub/sub thread: nothing here waits for Redis.
+     */
+    private void wake(String accountId, String forWorker) {
+        if (forWorker != null && !forWorker.equals(fleetWaiting.workerId()) && fleetWaiting.hasEntry(accountId)) {
+            return;
+        }
+        if (forWorker != null && forWorker.equals(fleetWaiting.workerId())) {
+            AccountCapacity capacity = accounts.get(accountId);
+            if (capacity != null && queue.mostUrgentFor(accountId, clock.millis()) == null) {
+                try {
+                    capacity.passWakeOn();
+                } catch (RuntimeException e) {
+                    log.debug("account {}: wake not passed on: {}", accountId, e.toString());
+                }
+            }
+        }
+        released(accountId);
+    }
+
     /** Concurrency permits handed from a finished call straight to a waiting job of this worker. */
     public long handedOver() {
         return permitHandOver.handedOver();
@@ -336,7 +361,7 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     /** The window guard in nanoseconds: the oldest a grant may be when its request is written. */
-    long windowGuardNanos() {
+    public long windowGuardNanos() {
         return settings.windowGuard().toNanos();
     }
 

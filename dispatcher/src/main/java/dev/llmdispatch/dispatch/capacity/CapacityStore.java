@@ -1,7 +1,7 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * Where the fleet's capacity is kept: one atomic decision per request, timed by the store's own clock, never a
@@ -151,6 +151,13 @@ public interface CapacityStore {
     /** Publishes this worker's most urgent job waiting for the account ({@code waiting}), or withdraws it (null). */
     void publishWaiting(AccountKeys account, String workerId, Waiting waiting);
 
-    /** Calls {@code released} with the account id whenever any worker gives back capacity; returns a handle to remove. */
-    AutoCloseable onRelease(Consumer<String> released);
+    /** Tells every worker that the account may have room (without waiting for the message to go). */
+    void wakeAll(AccountKeys account);
+
+    /**
+     * Calls {@code released} with the account id and the worker it is meant for (the one whose job is the fleet's most
+     * urgent waiting for the account; null: any worker) whenever capacity is given back, or left to a more urgent job
+     * of another worker; returns a handle to remove.
+     */
+    AutoCloseable onRelease(BiConsumer<String, String> released);
 }

@@ -1,5 +1,6 @@
 package dev.llmdispatch.dispatch.capacity;
 
+import dev.llmdispatch.dispatch.provider.WriteGate;
 import dev.llmdispatch.dispatch.routing.Slot;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
@@ -10,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * still be working on it, {@link #unsend()} when the request was never written. A lease left open comes back only
  * when it expires.
  */
-public final class Lease implements AutoCloseable {
+public final class Lease implements AutoCloseable, WriteGate {
 
     private final Slot slot;
     private final AccountCapacity.Grant grant;
@@ -19,6 +20,10 @@ public final class Lease implements AutoCloseable {
     private boolean ended;
     /** When the request was let go to be written (the gate's ticker), 0 before. */
     private volatile long writtenNanos;
+    /** When the HTTP client took the request's body (the gate's ticker), 0 before. */
+    private volatile long leftNanos;
+    /** The grant's age when the request was about to be written, -1 before. */
+    private volatile long ageAtWriteNanos = -1;
 
     Lease(Slot slot, AccountCapacity.Grant grant, CapacityGate gate, long waitedMillis) {
         this.slot = slot;
@@ -60,18 +65,49 @@ public final class Lease implements AutoCloseable {
      * arrival at the provider). Ask it at the last moment before the request's first byte leaves.
      */
     public boolean writable() {
+        long age = ageNanos();
+        ageAtWriteNanos = age;
         // in a request window of any live worker's limits, not only this worker's
-        boolean writable = !grant.windowed() || ageNanos() <= gate.windowGuardNanos();
+        boolean writable = !grant.windowed() || age <= gate.windowGuardNanos();
         if (writable) {
             writtenNanos = gate.nanos();
         }
         return writable;
     }
 
-    /** The request as written, for its window place to count from then; null when it was not let go. */
+    @Override
+    public boolean mayWrite() {
+        return writable();
+    }
+
+    /**
+     * The HTTP client took the request's body: it leaves now. A JVM starved after {@link #writable()} said yes sends
+     * it late, and the provider counts it from its arrival: its window place then counts from now.
+     */
+    @Override
+    public void left() {
+        leftNanos = gate.nanos();
+    }
+
+    /** The grant's age when the request was about to be written (-1: it never got that far). */
+    public long ageAtWriteNanos() {
+        return ageAtWriteNanos;
+    }
+
+    /** From the request being let go to the HTTP client taking its body (-1: it did not leave). */
+    public long leftAfterNanos() {
+        long written = writtenNanos;
+        long left = leftNanos;
+        return written == 0 || left == 0 ? -1 : Math.max(0, left - written);
+    }
+
+    /**
+     * The request as sent, for its window place to count from when it left (or, not known, from when it was let go);
+     * null when it was not let go.
+     */
     CapacityStore.Sent sent() {
-        long at = writtenNanos;
-        return at == 0
+        long at = Math.max(writtenNanos, leftNanos);
+        return writtenNanos == 0
                 ? null
                 : new CapacityStore.Sent(grant.requestId(), TimeUnit.NANOSECONDS.toMillis(gate.nanos() - at));
     }

@@ -4,7 +4,7 @@ import dev.llmdispatch.dispatch.RedisKeys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.redisson.api.RScript;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
@@ -71,7 +71,9 @@ public final class RedisCapacityStore implements CapacityStore {
                 ask.waiting() == null ? "0" : Long.toString(ask.waiting().toleranceMillis()),
                 ask.waiting() == null || ask.waiting().nextUrgencyMillis() == null
                         ? ""
-                        : Long.toString(ask.waiting().nextUrgencyMillis()));
+                        : Long.toString(ask.waiting().nextUrgencyMillis()),
+                a.releasedChannel(),
+                a.accountId());
         boolean granted = r.size() > 6;
         return new Decision(
                 Reason.valueOf((String) r.get(1)),
@@ -90,7 +92,7 @@ public final class RedisCapacityStore implements CapacityStore {
                 RScript.Mode.READ_WRITE,
                 RELEASE,
                 RScript.ReturnType.LONG,
-                List.of(a.inFlight(), a.requests(), a.tokens()),
+                List.of(a.inFlight(), a.requests(), a.tokens(), a.waiting(), a.waitingUntil()),
                 nonNull(permitId),
                 nonNull(unsentRequestId),
                 nonNull(unsentTokenEntry),
@@ -193,9 +195,21 @@ public final class RedisCapacityStore implements CapacityStore {
     }
 
     @Override
-    public AutoCloseable onRelease(Consumer<String> released) {
+    public void wakeAll(AccountKeys a) {
+        redis.getTopic(a.releasedChannel(), StringCodec.INSTANCE).publishAsync(a.accountId());
+    }
+
+    @Override
+    public AutoCloseable onRelease(BiConsumer<String, String> released) {
         RTopic topic = redis.getTopic(RedisKeys.of(keyPrefix).released(), StringCodec.INSTANCE);
-        int id = topic.addListener(String.class, (channel, accountId) -> released.accept(accountId));
+        int id = topic.addListener(String.class, (channel, message) -> {
+            int tab = message.indexOf('\t');
+            if (tab < 0) {
+                released.accept(message, null);
+            } else {
+                released.accept(message.substring(0, tab), message.substring(tab + 1));
+            }
+        });
         return () -> topic.removeListener(id);
     }
 

@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
-import java.util.function.BooleanSupplier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -51,9 +50,9 @@ public final class ProviderClient implements AutoCloseable {
     }
 
     /**
-     * POSTs {@code body} to {@code baseUrl/path}, asking {@code mayWrite} at the last moment before the request's
+     * POSTs {@code body} to {@code baseUrl/path}, asking {@code gate} at the last moment before the request's
      * first byte is written (after its connection is open): when it says no, nothing is sent and the reply is
-     * {@link ProviderReply#heldBack()}.
+     * {@link ProviderReply#heldBack()}; else it is told when the client has taken the whole body.
      *
      * @param requestId sent as {@code X-Request-Id} (the job id), for the provider's and the simulator's logs
      */
@@ -64,12 +63,12 @@ public final class ProviderClient implements AutoCloseable {
             ObjectNode body,
             String requestId,
             Duration timeout,
-            BooleanSupplier mayWrite) {
-        return post(baseUrl, path, apiKey, body, requestId, timeout, mayWrite, null);
+            WriteGate gate) {
+        return post(baseUrl, path, apiKey, body, requestId, timeout, gate, null);
     }
 
     /**
-     * As {@link #post(String, String, String, ObjectNode, String, Duration, BooleanSupplier)}; with a {@code sink},
+     * As {@link #post(String, String, String, ObjectNode, String, Duration, WriteGate)}; with a {@code sink},
      * a streamed answer ({@code text/event-stream}) has each chunk handed to it as it comes, and the reply's body is
      * the whole answer assembled from the chunks, as a non-streamed call would have had it.
      */
@@ -80,9 +79,9 @@ public final class ProviderClient implements AutoCloseable {
             ObjectNode body,
             String requestId,
             Duration timeout,
-            BooleanSupplier mayWrite,
+            WriteGate gate,
             StreamSink sink) {
-        SendCheck check = new SendCheck(HttpRequest.BodyPublishers.ofByteArray(JobCodec.toBytes(body)), mayWrite);
+        SendCheck check = new SendCheck(HttpRequest.BodyPublishers.ofByteArray(JobCodec.toBytes(body)), gate);
         HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/" + path))
                 .timeout(timeout)
                 .header("Authorization", "Bearer " + apiKey)
@@ -109,24 +108,25 @@ public final class ProviderClient implements AutoCloseable {
      * A body publisher that asks whether the request may still go at the moment the JDK client builds its headers:
      * on HTTP/1.1 that is after the connection is open and before anything is written
      * ({@code Http1Request.headers()} reads the content length there). Refused, it fails the exchange before a
-     * byte leaves.
+     * byte leaves. Let go, it tells the gate when the client has taken the body (after the headers): a JVM starved
+     * between the two sends the request that much later.
      */
     private static final class SendCheck implements HttpRequest.BodyPublisher {
         private final HttpRequest.BodyPublisher body;
-        private final BooleanSupplier mayWrite;
+        private final WriteGate gate;
         private volatile boolean asked;
         private volatile boolean refused;
 
-        SendCheck(HttpRequest.BodyPublisher body, BooleanSupplier mayWrite) {
+        SendCheck(HttpRequest.BodyPublisher body, WriteGate gate) {
             this.body = body;
-            this.mayWrite = mayWrite;
+            this.gate = gate;
         }
 
         @Override
         public long contentLength() {
             if (!asked) {
                 asked = true;
-                if (!mayWrite.getAsBoolean()) {
+                if (!gate.mayWrite()) {
                     refused = true;
                 }
             }
@@ -138,7 +138,30 @@ public final class ProviderClient implements AutoCloseable {
 
         @Override
         public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
-            body.subscribe(subscriber);
+            body.subscribe(new Flow.Subscriber<ByteBuffer>() {
+                @Override
+                public void onSubscribe(Flow.Subscription subscription) {
+                    subscriber.onSubscribe(subscription);
+                }
+
+                @Override
+                public void onNext(ByteBuffer item) {
+                    subscriber.onNext(item);
+                }
+
+                @Override
+                public void onError(Throwable throwable) {
+                    subscriber.onError(throwable);
+                }
+
+                @Override
+                public void onComplete() {
+                    if (asked && !refused) {
+                        gate.left();
+                    }
+                    subscriber.onComplete();
+                }
+            });
         }
     }
 

@@ -11,6 +11,7 @@ import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.provider.ProviderReply;
+import dev.llmdispatch.dispatch.provider.WriteGate;
 import dev.llmdispatch.dispatch.routing.Slot;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -218,7 +219,7 @@ public final class HealthProber {
                     body,
                     "probe-" + accountId,
                     timeout,
-                    lease == null ? () -> true : lease::writable);
+                    lease == null ? WriteGate.ALWAYS : lease);
         } finally {
             if (lease != null) {
                 if (reply != null && reply.heldBack()) {

@@ -25,7 +25,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,7 +39,7 @@ class CapacityGateFaultTest {
     static final class FlakyStore implements CapacityStore {
         final int limit;
         final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-        final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+        final List<BiConsumer<String, String>> listeners = new CopyOnWriteArrayList<>();
         final AtomicInteger acquireCalls = new AtomicInteger();
         volatile boolean failAcquire;
         volatile boolean failRelease;
@@ -73,7 +73,7 @@ class CapacityGateFaultTest {
                 throw new IllegalStateException("Unable to connect to Redis (injected)");
             }
             if (permitId != null && inFlight.remove(permitId)) {
-                listeners.forEach(l -> l.accept(account.accountId()));
+                listeners.forEach(l -> l.accept(account.accountId(), null));
             }
         }
 
@@ -108,7 +108,12 @@ class CapacityGateFaultTest {
         public void publishWaiting(AccountKeys account, String workerId, Waiting waiting) {}
 
         @Override
-        public AutoCloseable onRelease(Consumer<String> released) {
+        public void wakeAll(AccountKeys account) {
+            listeners.forEach(l -> l.accept(account.accountId(), null));
+        }
+
+        @Override
+        public AutoCloseable onRelease(BiConsumer<String, String> released) {
             listeners.add(released);
             return () -> listeners.remove(released);
         }

@@ -62,15 +62,18 @@ public final class BenchProcess implements AutoCloseable {
     public static final String WORKER_MAIN = "dev.llmdispatch.worker.WorkerApplication";
 
     /**
-     * A worker's arguments every benchmark gives it: the broker, the limits' Redis, no banner, warnings only (a list to
-     * add to).
+     * A worker's arguments every benchmark gives it: the broker, the limits' Redis, no banner, warnings and the
+     * group's rebalances only (a list to add to).
      */
     public static List<String> workerArgs(String bootstrapServers, String redisUrl) {
         return new ArrayList<>(List.of(
                 "--spring.kafka.bootstrap-servers=" + bootstrapServers,
                 "--dispatch.redis.url=" + redisUrl,
                 "--spring.main.banner-mode=off",
-                "--logging.level.root=WARN"));
+                "--logging.level.root=WARN",
+                // the group's rebalances, with their times, to set beside a stall at the providers
+                "--logging.level.org.apache.kafka.clients.consumer.internals.ConsumerCoordinator=INFO",
+                "--logging.pattern.console=%d{HH:mm:ss.SSS} %-5level %logger{36} - %msg%n"));
     }
 
     /** Any main class of this jar, with these arguments. */

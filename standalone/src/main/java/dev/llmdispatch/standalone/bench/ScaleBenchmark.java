@@ -17,6 +17,9 @@ import dev.llmdispatch.testkit.LocalKafka;
 import dev.llmdispatch.testkit.LocalRedis;
 import dev.llmdispatch.testkit.RedisWire;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -221,12 +224,21 @@ public final class ScaleBenchmark implements Callable<Integer> {
                         .map(CallLog.Call::atMillis)
                         .sorted()
                         .toList();
+                // the flood's tail (its last 5% of calls: jobs waiting for NVIDIA's windows, the rest done) has gaps of
+                // its own, so the join is looked at only up to there
+                long tail = arrivals.isEmpty() ? end : arrivals.get((int) (arrivals.size() * 0.95));
+                long joinEnd = Math.max(joinedAt + 1, Math.min(joinSettled + 2_000, tail));
                 System.out.printf(
                         "  a worker joined %.1f s into the flood; the group was whole again %.1f s later. At the "
-                                + "providers, while it joined: %s; in the flood before it: %s%n",
+                                + "providers, while it joined%s: %s; in the flood before it: %s%n",
                         (joinedAt - start) / 1000.0,
                         (joinSettled - joinedAt) / 1000.0,
-                        pace(arrivals, joinedAt, joinSettled + 2_000),
+                        joinEnd < joinSettled + 2_000
+                                ? String.format(
+                                        " (up to the flood's tail, %.1f s after it joined)",
+                                        (joinEnd - joinedAt) / 1000.0)
+                                : "",
+                        pace(arrivals, joinedAt, joinEnd),
                         pace(arrivals, start + 5_000, joinedAt));
             }
             SimAccount hunyuanAccount = accounts.stream()
@@ -242,6 +254,25 @@ public final class ScaleBenchmark implements Callable<Integer> {
                     percentile(gaps, 0.9),
                     percentile(gaps, 0.99),
                     gaps.size());
+            // a starved worker JVM lets a request go (window check passed) and its HTTP client takes it only later:
+            // its window place then counts from when it left (over the guard, the worker also warns)
+            double sendDelay = fleet.stream()
+                    .map(w -> w.metricBy("llm_dispatch_request_send_delay_seconds_max", "", "account"))
+                    .filter(m -> m != null)
+                    .flatMap(m -> m.values().stream())
+                    .mapToDouble(Double::doubleValue)
+                    .max()
+                    .orElse(-1);
+            long lateSends = fleet.stream()
+                    .mapToLong(w -> w.output()
+                            .lines()
+                            .filter(l -> l.contains("after it was let go"))
+                            .count())
+                    .sum();
+            System.out.printf(
+                    "  requests let go → taken by the HTTP client: longest %.0f ms in any worker; %d left later than "
+                            + "the window guard (500 ms)%n",
+                    sendDelay * 1000, lateSends);
             System.out.printf(
                     "  Redis: %.2f round trips per job from the workers (%s), %.1f a second per worker; the server ran "
                             + "%.0f commands a second (a script's own included)%n",
@@ -301,8 +332,11 @@ public final class ScaleBenchmark implements Callable<Integer> {
         long end = gapEnd;
         long burst = arrivals.stream().filter(at -> at >= end && at < end + 50).count();
         return String.format(
-                "%.1f calls/s, longest gap %d ms (then %d calls in 50 ms)",
-                n * 1000.0 / Math.max(1, to - from), longest, burst);
+                "%.1f calls/s, longest gap %d ms (ending %s, then %d calls in 50 ms)",
+                n * 1000.0 / Math.max(1, to - from),
+                longest,
+                LocalTime.ofInstant(Instant.ofEpochMilli(end), ZoneId.systemDefault()),
+                burst);
     }
 
     private static long percentile(List<Long> sorted, double p) {

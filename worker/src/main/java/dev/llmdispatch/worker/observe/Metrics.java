@@ -32,6 +32,7 @@ public final class Metrics {
     public static final String JOB_CAPACITY_WAIT = "llm.dispatch.job.capacity.wait";
     public static final String DISPATCH_OVERHEAD = "llm.dispatch.dispatch.overhead";
     public static final String GRANT_AGE = "llm.dispatch.grant.age";
+    public static final String SEND_DELAY = "llm.dispatch.request.send.delay";
     public static final String PROVIDER_CALLS = "llm.dispatch.provider.calls";
     public static final String PROVIDER_LATENCY = "llm.dispatch.provider.latency";
     public static final String PROVIDER_TOKENS = "llm.dispatch.provider.tokens";
@@ -154,6 +155,18 @@ public final class Metrics {
                         account,
                         "outcome",
                         sent ? "sent" : "held_back")
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void sendDelay(String account, long nanos) {
+        timer(
+                        SEND_DELAY,
+                        "from a request being let go to be written to the HTTP client taking its body: more than a few "
+                                + "ms only when this JVM was starved between the two (its window place then counts "
+                                + "from when it left)",
+                        true,
+                        "account",
+                        account)
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 

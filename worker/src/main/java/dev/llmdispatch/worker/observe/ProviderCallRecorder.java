@@ -44,6 +44,11 @@ public final class ProviderCallRecorder implements AttemptListener {
     }
 
     @Override
+    public void left(String account, long afterNanos) {
+        metrics.sendDelay(account, afterNanos);
+    }
+
+    @Override
     public void attempted(
             Job job,
             Priority priority,
