@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -19,6 +20,7 @@ final class AccountAvailability {
     private static final long FORGET_CONCURRENCY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final Set<String> concurrencyFull = ConcurrentHashMap.newKeySet();
+    private final Map<String, AtomicLong> wakes = new ConcurrentHashMap<>();
     private final Map<String, Long> fullUntil = new ConcurrentHashMap<>();
     private final Cooldowns cooldowns;
     private final LongSupplier nanoTime;
@@ -32,10 +34,22 @@ final class AccountAvailability {
         this.forgotAt = nanoTime.getAsLong();
     }
 
-    /** The store refused the account: remember until when there is no point asking again. */
-    void refused(String accountId, AccountCapacity.Grant grant) {
+    /** How many releases of the account were announced here so far (read before an ask, given to {@link #refused}). */
+    long wakes(String accountId) {
+        AtomicLong n = wakes.get(accountId);
+        return n == null ? 0 : n.get();
+    }
+
+    /**
+     * The store refused the account: remember until when there is no point asking again. {@code wakesBefore}: what
+     * {@link #wakes} said before the ask; a release announced since (it may have come after the refusal was decided)
+     * leaves the account to be asked again.
+     */
+    synchronized void refused(String accountId, AccountCapacity.Grant grant, long wakesBefore) {
         if (grant.refusal() == AccountCapacity.Refusal.CONCURRENCY) {
-            concurrencyFull.add(accountId);
+            if (wakes(accountId) == wakesBefore) {
+                concurrencyFull.add(accountId);
+            }
         } else {
             long wait = grant.retryMillis() > 0 ? TimeUnit.MILLISECONDS.toNanos(grant.retryMillis()) : ratePollNanos;
             fullUntil.put(accountId, nanoTime.getAsLong() + wait);
@@ -48,7 +62,8 @@ final class AccountAvailability {
     }
 
     /** Some worker gave back an in-flight permit of the account. */
-    void released(String accountId) {
+    synchronized void released(String accountId) {
+        wakes.computeIfAbsent(accountId, a -> new AtomicLong()).incrementAndGet();
         concurrencyFull.remove(accountId);
     }
 

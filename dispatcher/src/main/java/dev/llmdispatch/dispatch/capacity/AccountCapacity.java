@@ -255,13 +255,13 @@ final class AccountCapacity {
     /**
      * Gives back a request's capacity: its permit (unless {@code keepPermit}: a call that may still run at the provider
      * keeps counting until its lease ends) and, for a request never sent, its places in the windows; a request that
-     * was sent has its window place moved to when it was written.
+     * was sent has its window place moved to when it was written. Returns the worker woken ("" for every worker).
      */
-    void release(Grant grant, boolean keepPermit, boolean unsent, CapacityStore.Sent sent) {
+    String release(Grant grant, boolean keepPermit, boolean unsent, CapacityStore.Sent sent) {
         if (!keepPermit) {
             held.remove(grant.permitId());
         }
-        store.release(
+        return store.release(
                 keys,
                 keepPermit ? null : grant.permitId(),
                 unsent ? grant.requestId() : null,

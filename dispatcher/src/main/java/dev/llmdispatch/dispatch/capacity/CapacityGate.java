@@ -9,11 +9,13 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -55,6 +57,9 @@ public final class CapacityGate implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CapacityGate.class);
 
     final Map<String, AccountCapacity> accounts = new HashMap<>();
+    /** Accounts whose room was announced to this worker by name, not yet served by a grant round. */
+    private final Set<String> namedHere = ConcurrentHashMap.newKeySet();
+
     final AccountOrder order;
     final CapacitySettings settings;
     final Clock clock;
@@ -270,20 +275,17 @@ public final class CapacityGate implements AutoCloseable {
             return;
         }
         AccountCapacity.Grant grant = lease.grant();
+        String woken = "";
         try {
-            stored(() -> {
-                accounts.get(accountId).release(grant, keepPermit, unsent, lease.sent());
-                return null;
-            });
+            woken = stored(() -> accounts.get(accountId).release(grant, keepPermit, unsent, lease.sent()));
         } catch (RuntimeException e) {
             log.warn(
                     "account {}: could not give back capacity in Redis ({}); the permit comes back when its lease ends",
                     accountId,
                     e.toString());
         } finally {
-            if (!keepPermit && !fleetWaiting.hasEntry(accountId)) {
-                // with jobs of this worker known to the fleet as waiting here, the release's wake names whose turn it
-                // is
+            // the wake went to another worker's job, more urgent than this worker's: not this worker's turn
+            if (!keepPermit && (woken == null || woken.isEmpty() || woken.equals(fleetWaiting.workerId()))) {
                 released(accountId);
             }
         }
@@ -337,17 +339,33 @@ public final class CapacityGate implements AutoCloseable {
         if (forWorker != null && !forWorker.equals(fleetWaiting.workerId()) && fleetWaiting.hasEntry(accountId)) {
             return;
         }
-        if (forWorker != null && forWorker.equals(fleetWaiting.workerId())) {
-            AccountCapacity capacity = accounts.get(accountId);
-            if (capacity != null && queue.mostUrgentFor(accountId, clock.millis()) == null) {
-                try {
-                    capacity.passWakeOn();
-                } catch (RuntimeException e) {
-                    log.debug("account {}: wake not passed on: {}", accountId, e.toString());
-                }
-            }
+        if (forWorker != null && accounts.containsKey(accountId)) {
+            namedHere.add(accountId); // the granter's next round passes it on unless it takes the room
         }
         released(accountId);
+    }
+
+    /** The accounts whose room was announced to this worker since the last call. */
+    Set<String> takeNamedHere() {
+        Set<String> named = new HashSet<>();
+        for (String accountId : namedHere) {
+            if (namedHere.remove(accountId)) {
+                named.add(accountId);
+            }
+        }
+        return named;
+    }
+
+    /**
+     * A wake this worker was named for and did not take the room with (its job went elsewhere, waits no more, or was
+     * refused for another limit): every worker is woken instead, so that the room does not wait for the forget.
+     */
+    void passWakeOn(String accountId) {
+        try {
+            accounts.get(accountId).passWakeOn();
+        } catch (RuntimeException e) {
+            log.debug("account {}: wake not passed on: {}", accountId, e.toString());
+        }
     }
 
     /** Concurrency permits handed from a finished call straight to a waiting job of this worker. */

@@ -122,8 +122,10 @@ public interface CapacityStore {
      * Gives back what a request took: its permit (unless {@code permitId} is null: it stays until its lease ends),
      * and, for a request that was never sent, its places in the request and token windows; for one that was
      * ({@code sent}, or null), moves its window place to when it was written.
+     *
+     * @return the worker the freed room was announced to (see {@link #onRelease}); "" for every worker, or none
      */
-    void release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent);
+    String release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent);
 
     /**
      * Checks that the state of epoch {@code knownEpoch} is still there; if not, remakes it (as lost) and puts back

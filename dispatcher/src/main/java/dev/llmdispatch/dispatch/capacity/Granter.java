@@ -1,6 +1,7 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import dev.llmdispatch.dispatch.routing.Slot;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -73,6 +74,8 @@ final class Granter {
 
     /** One pass over the waiters, most urgent first; returns how long to wait before the next (nanoseconds). */
     private long grantRound() {
+        Set<String> named = gate.takeNamedHere();
+        Set<String> grantedOn = new HashSet<>();
         AccountAvailability.View view = gate.availability.view();
         Set<String> full = view.full();
         long nowNanos = gate.nanoTime.getAsLong();
@@ -105,7 +108,12 @@ final class Granter {
                 continue;
             }
             if (full.size() < gate.accounts.size()) {
-                serve(waiter, full);
+                serve(waiter, full, grantedOn);
+            }
+        }
+        for (String accountId : named) {
+            if (!grantedOn.contains(accountId)) {
+                gate.passWakeOn(accountId);
             }
         }
         if (gate.fleetWaiting.any()) {
@@ -114,8 +122,11 @@ final class Granter {
         return Math.min(gate.availability.nanosUntilNextAsk(IDLE_WAIT_NANOS, view.briefCooldown()), nanosToDeadline);
     }
 
-    /** Tries the waiter's slots that are not known full, best first; an account found full joins {@code full}. */
-    private void serve(Waiter waiter, Set<String> full) {
+    /**
+     * Tries the waiter's slots that are not known full, best first; an account found full joins {@code full}, one
+     * granted on joins {@code grantedOn}.
+     */
+    private void serve(Waiter waiter, Set<String> full, Set<String> grantedOn) {
         if (!waiter.claimed.compareAndSet(false, true)) {
             return; // a finished call is handing it a permit right now
         }
@@ -127,6 +138,7 @@ final class Granter {
                     continue;
                 }
                 AccountCapacity capacity = gate.accounts.get(accountId);
+                long wakes = gate.availability.wakes(accountId);
                 AccountCapacity.Grant grant;
                 try {
                     grant = gate.ask(waiter, accountId, waiting -> capacity.tryAcquire(waiter.tokens, waiting));
@@ -136,6 +148,7 @@ final class Granter {
                     continue;
                 }
                 if (grant.granted()) {
+                    grantedOn.add(accountId);
                     Lease lease = new Lease(slot, grant, gate, gate.waitedMillis(waiter));
                     gate.queue.remove(waiter);
                     granted = true;
@@ -145,7 +158,7 @@ final class Granter {
                     return;
                 }
                 full.add(accountId);
-                gate.availability.refused(accountId, grant);
+                gate.availability.refused(accountId, grant, wakes);
             }
         } finally {
             if (!granted) {

@@ -45,6 +45,7 @@ final class PermitHandOver {
         if (!waiter.claimed.compareAndSet(false, true)) {
             return false; // the granter is serving it right now
         }
+        long wakes = gate.availability.wakes(accountId);
         AccountCapacity.Grant grant;
         try {
             grant = gate.ask(
@@ -57,7 +58,7 @@ final class PermitHandOver {
             return false;
         }
         if (!grant.granted()) {
-            gate.availability.refused(accountId, grant);
+            gate.availability.refused(accountId, grant, wakes);
             waiter.claimed.set(false);
             return false;
         }

@@ -26,6 +26,12 @@ public final class RedisCapacityStore implements CapacityStore {
     private static final String CHARGE = RedisRoundTrips.script(RedisCapacityStore.class, "charge.lua");
     private static final String ADAPT = RedisRoundTrips.script(RedisCapacityStore.class, "adapt.lua");
 
+    /**
+     * Workers refused because the room is a more urgent job's wake its worker at most this often between them (they
+     * ask again every rate-poll, 25 ms by default).
+     */
+    static final long WAKE_GAP_MILLIS = 25;
+
     private final RedissonClient redis;
     private final RScript scripts;
     private final String keyPrefix;
@@ -51,7 +57,8 @@ public final class RedisCapacityStore implements CapacityStore {
                         a.limits(),
                         a.waiting(),
                         a.waitingUntil(),
-                        a.adaptive()),
+                        a.adaptive(),
+                        a.woken()),
                 ask.knownEpoch(),
                 ask.newEpoch(),
                 ask.quietOnNew() ? "1" : "0",
@@ -73,7 +80,8 @@ public final class RedisCapacityStore implements CapacityStore {
                         ? ""
                         : Long.toString(ask.waiting().nextUrgencyMillis()),
                 a.releasedChannel(),
-                a.accountId());
+                a.accountId(),
+                Long.toString(WAKE_GAP_MILLIS));
         boolean granted = r.size() > 6;
         return new Decision(
                 Reason.valueOf((String) r.get(1)),
@@ -86,12 +94,12 @@ public final class RedisCapacityStore implements CapacityStore {
     }
 
     @Override
-    public void release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
-        scripts.eval(
+    public String release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
+        List<Object> r = scripts.eval(
                 a.state(),
                 RScript.Mode.READ_WRITE,
                 RELEASE,
-                RScript.ReturnType.LONG,
+                RScript.ReturnType.LIST,
                 List.of(a.inFlight(), a.requests(), a.tokens(), a.waiting(), a.waitingUntil()),
                 nonNull(permitId),
                 nonNull(unsentRequestId),
@@ -100,6 +108,7 @@ public final class RedisCapacityStore implements CapacityStore {
                 a.accountId(),
                 sent == null ? "" : sent.requestId(),
                 sent == null ? "0" : Long.toString(sent.millisAgo()));
+        return r.size() > 1 ? (String) r.get(1) : "";
     }
 
     @Override

@@ -1,6 +1,7 @@
 redis.replicate_commands()
 -- Gives back room on one account and wakes the worker whose job is the fleet's most urgent one waiting for it
 -- (pub/sub: "account<TAB>worker"; only "account" when no worker has a job waiting, which wakes every worker).
+-- Returns {permits and places freed, the worker woken ('' for every worker)}.
 -- KEYS[1] in-flight  KEYS[2] requests  KEYS[3] tokens  KEYS[4] waiting  KEYS[5] waiting until
 -- ARGV[1] permit id ('' to keep it)  ARGV[2] request id ('' when the request was sent: its place in the window
 -- stays)  ARGV[3] token entry ('' likewise)  ARGV[4] channel  ARGV[5] account id
@@ -25,8 +26,9 @@ if freed > 0 then
   local top = redis.call('ZRANGE', KEYS[4], 0, 0)
   if #top > 0 then
     redis.call('PUBLISH', ARGV[4], ARGV[5] .. '\t' .. top[1])
-  else
-    redis.call('PUBLISH', ARGV[4], ARGV[5])
+    return {freed, top[1]}
   end
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
 end
-return freed
+-- who was woken: a worker's id, or '' for every worker (or none, when nothing was freed)
+return {freed, ''}

@@ -41,6 +41,7 @@ class CapacityGateFaultTest {
         final Set<String> inFlight = ConcurrentHashMap.newKeySet();
         final List<BiConsumer<String, String>> listeners = new CopyOnWriteArrayList<>();
         final AtomicInteger acquireCalls = new AtomicInteger();
+        final AtomicInteger wakeAllCalls = new AtomicInteger();
         volatile boolean failAcquire;
         volatile boolean failRelease;
         /** Grants sit in a request window (their age at writing is then checked against the window guard). */
@@ -67,7 +68,7 @@ class CapacityGateFaultTest {
         }
 
         @Override
-        public void release(
+        public String release(
                 AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
             if (failRelease) {
                 throw new IllegalStateException("Unable to connect to Redis (injected)");
@@ -75,6 +76,7 @@ class CapacityGateFaultTest {
             if (permitId != null && inFlight.remove(permitId)) {
                 listeners.forEach(l -> l.accept(account.accountId(), null));
             }
+            return "";
         }
 
         @Override
@@ -109,6 +111,7 @@ class CapacityGateFaultTest {
 
         @Override
         public void wakeAll(AccountKeys account) {
+            wakeAllCalls.incrementAndGet();
             listeners.forEach(l -> l.accept(account.accountId(), null));
         }
 
@@ -170,6 +173,26 @@ class CapacityGateFaultTest {
             }
         });
         return f;
+    }
+
+    @Test
+    void room_announced_to_this_worker_that_it_does_not_take_is_announced_to_every_worker() throws Exception {
+        FlakyStore store = new FlakyStore(1);
+        CapacityGate gate = gate(store, Duration.ofMinutes(1));
+        String me = gate.fleetWaiting.workerId();
+        // named as the fleet's most urgent waiter, but its job went elsewhere meanwhile: nobody here takes the room
+        store.listeners.forEach(l -> l.accept("acct-1", me));
+        await().atMost(Duration.ofSeconds(2)).until(() -> store.wakeAllCalls.get() == 1);
+        // named, and a job of its own waiting: it takes the room, and wakes nobody else
+        Lease first = gate.acquire(SLOTS, Priority.HIGH, null, 0);
+        CompletableFuture<Lease> next = acquireAsync(gate, Priority.HIGH);
+        await().until(() -> gate.waiting() == 1);
+        store.inFlight.clear(); // another worker's call ended
+        store.listeners.forEach(l -> l.accept("acct-1", me));
+        Lease second = next.get(2, TimeUnit.SECONDS);
+        first.unsend();
+        second.close();
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> store.wakeAllCalls.get() == 1);
     }
 
     @Test
