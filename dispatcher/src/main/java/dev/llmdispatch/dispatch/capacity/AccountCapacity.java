@@ -171,11 +171,6 @@ final class AccountCapacity {
         store.publishWaiting(keys, workerId, waiting);
     }
 
-    /** Wakes every worker for the account: a wake meant for this worker found no job of its waiting there. */
-    void passWakeOn() {
-        store.wakeAll(keys);
-    }
-
     private Grant ask(
             String permitId,
             boolean renew,
@@ -255,13 +250,13 @@ final class AccountCapacity {
     /**
      * Gives back a request's capacity: its permit (unless {@code keepPermit}: a call that may still run at the provider
      * keeps counting until its lease ends) and, for a request never sent, its places in the windows; a request that
-     * was sent has its window place moved to when it was written. Returns the worker woken ("" for every worker).
+     * was sent has its window place moved to when it was written.
      */
-    String release(Grant grant, boolean keepPermit, boolean unsent, CapacityStore.Sent sent) {
+    void release(Grant grant, boolean keepPermit, boolean unsent, CapacityStore.Sent sent) {
         if (!keepPermit) {
             held.remove(grant.permitId());
         }
-        return store.release(
+        store.release(
                 keys,
                 keepPermit ? null : grant.permitId(),
                 unsent ? grant.requestId() : null,

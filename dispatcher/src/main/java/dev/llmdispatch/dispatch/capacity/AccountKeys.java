@@ -19,7 +19,6 @@ public record AccountKeys(
         String waiting,
         String waitingUntil,
         String adaptive,
-        String woken,
         String releasedChannel) {
 
     public static AccountKeys of(String keyPrefix, String accountId) {
@@ -34,7 +33,6 @@ public record AccountKeys(
                 base + "waiting",
                 base + "waiting-until",
                 base + "adaptive",
-                base + "woken",
                 RedisKeys.of(keyPrefix).released());
     }
 

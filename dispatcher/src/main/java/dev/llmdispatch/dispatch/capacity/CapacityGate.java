@@ -9,13 +9,11 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -57,9 +55,6 @@ public final class CapacityGate implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CapacityGate.class);
 
     final Map<String, AccountCapacity> accounts = new HashMap<>();
-    /** Accounts whose room was announced to this worker by name, not yet served by a grant round. */
-    private final Set<String> namedHere = ConcurrentHashMap.newKeySet();
-
     final AccountOrder order;
     final CapacitySettings settings;
     final Clock clock;
@@ -143,7 +138,7 @@ public final class CapacityGate implements AutoCloseable {
         // the granter first: a release announced as soon as the listener is in place wakes it
         this.granter = new Granter(this);
         this.permitHandOver = new PermitHandOver(this);
-        this.releaseListener = store.onRelease(this::wake);
+        this.releaseListener = store.onRelease(this::released);
         this.syncer = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("capacity-sync").daemon().factory());
         long every = settings.syncInterval().toMillis();
@@ -275,17 +270,18 @@ public final class CapacityGate implements AutoCloseable {
             return;
         }
         AccountCapacity.Grant grant = lease.grant();
-        String woken = "";
         try {
-            woken = stored(() -> accounts.get(accountId).release(grant, keepPermit, unsent, lease.sent()));
+            stored(() -> {
+                accounts.get(accountId).release(grant, keepPermit, unsent, lease.sent());
+                return null;
+            });
         } catch (RuntimeException e) {
             log.warn(
                     "account {}: could not give back capacity in Redis ({}); the permit comes back when its lease ends",
                     accountId,
                     e.toString());
         } finally {
-            // the wake went to another worker's job, more urgent than this worker's: not this worker's turn
-            if (!keepPermit && (woken == null || woken.isEmpty() || woken.equals(fleetWaiting.workerId()))) {
+            if (!keepPermit) {
                 released(accountId);
             }
         }
@@ -327,45 +323,6 @@ public final class CapacityGate implements AutoCloseable {
     private void released(String accountId) {
         availability.released(accountId);
         granter.signal();
-    }
-
-    /**
-     * The fleet announced room on an account, for {@code forWorker} (null: for any). A wake meant for another worker
-     * is left to it when this worker's jobs waiting for the account are known to the fleet (it is named in its turn);
-     * one meant for this worker that finds none of its jobs waiting there is passed on to every worker. Runs on the
-     * pub/sub thread: nothing here waits for Redis.
-     */
-    private void wake(String accountId, String forWorker) {
-        if (forWorker != null && !forWorker.equals(fleetWaiting.workerId()) && fleetWaiting.hasEntry(accountId)) {
-            return;
-        }
-        if (forWorker != null && accounts.containsKey(accountId)) {
-            namedHere.add(accountId); // the granter's next round passes it on unless it takes the room
-        }
-        released(accountId);
-    }
-
-    /** The accounts whose room was announced to this worker since the last call. */
-    Set<String> takeNamedHere() {
-        Set<String> named = new HashSet<>();
-        for (String accountId : namedHere) {
-            if (namedHere.remove(accountId)) {
-                named.add(accountId);
-            }
-        }
-        return named;
-    }
-
-    /**
-     * A wake this worker was named for and did not take the room with (its job went elsewhere, waits no more, or was
-     * refused for another limit): every worker is woken instead, so that the room does not wait for the forget.
-     */
-    void passWakeOn(String accountId) {
-        try {
-            accounts.get(accountId).passWakeOn();
-        } catch (RuntimeException e) {
-            log.debug("account {}: wake not passed on: {}", accountId, e.toString());
-        }
     }
 
     /** Concurrency permits handed from a finished call straight to a waiting job of this worker. */

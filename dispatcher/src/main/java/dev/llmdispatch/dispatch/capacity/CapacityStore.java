@@ -1,7 +1,7 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import java.util.Map;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * Where the fleet's capacity is kept: one atomic decision per request, timed by the store's own clock, never a
@@ -122,10 +122,8 @@ public interface CapacityStore {
      * Gives back what a request took: its permit (unless {@code permitId} is null: it stays until its lease ends),
      * and, for a request that was never sent, its places in the request and token windows; for one that was
      * ({@code sent}, or null), moves its window place to when it was written.
-     *
-     * @return the worker the freed room was announced to (see {@link #onRelease}); "" for every worker, or none
      */
-    String release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent);
+    void release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent);
 
     /**
      * Checks that the state of epoch {@code knownEpoch} is still there; if not, remakes it (as lost) and puts back
@@ -153,13 +151,6 @@ public interface CapacityStore {
     /** Publishes this worker's most urgent job waiting for the account ({@code waiting}), or withdraws it (null). */
     void publishWaiting(AccountKeys account, String workerId, Waiting waiting);
 
-    /** Tells every worker that the account may have room (without waiting for the message to go). */
-    void wakeAll(AccountKeys account);
-
-    /**
-     * Calls {@code released} with the account id and the worker it is meant for (the one whose job is the fleet's most
-     * urgent waiting for the account; null: any worker) whenever capacity is given back, or left to a more urgent job
-     * of another worker; returns a handle to remove.
-     */
-    AutoCloseable onRelease(BiConsumer<String, String> released);
+    /** Calls {@code released} with the account id whenever any worker gives back capacity; returns a handle to remove. */
+    AutoCloseable onRelease(Consumer<String> released);
 }

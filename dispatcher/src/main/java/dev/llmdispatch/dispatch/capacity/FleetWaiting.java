@@ -74,15 +74,6 @@ final class FleetWaiting {
         }
     }
 
-    String workerId() {
-        return workerId;
-    }
-
-    /** Whether this worker has an entry among the fleet's waiting jobs for the account (so a release may name it). */
-    boolean hasEntry(String accountId) {
-        return published.containsKey(accountId);
-    }
-
     boolean any() {
         return !published.isEmpty();
     }

@@ -1,7 +1,6 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import dev.llmdispatch.dispatch.routing.Slot;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -74,8 +73,6 @@ final class Granter {
 
     /** One pass over the waiters, most urgent first; returns how long to wait before the next (nanoseconds). */
     private long grantRound() {
-        Set<String> named = gate.takeNamedHere();
-        Set<String> grantedOn = new HashSet<>();
         AccountAvailability.View view = gate.availability.view();
         Set<String> full = view.full();
         long nowNanos = gate.nanoTime.getAsLong();
@@ -108,12 +105,7 @@ final class Granter {
                 continue;
             }
             if (full.size() < gate.accounts.size()) {
-                serve(waiter, full, grantedOn);
-            }
-        }
-        for (String accountId : named) {
-            if (!grantedOn.contains(accountId)) {
-                gate.passWakeOn(accountId);
+                serve(waiter, full);
             }
         }
         if (gate.fleetWaiting.any()) {
@@ -122,11 +114,8 @@ final class Granter {
         return Math.min(gate.availability.nanosUntilNextAsk(IDLE_WAIT_NANOS, view.briefCooldown()), nanosToDeadline);
     }
 
-    /**
-     * Tries the waiter's slots that are not known full, best first; an account found full joins {@code full}, one
-     * granted on joins {@code grantedOn}.
-     */
-    private void serve(Waiter waiter, Set<String> full, Set<String> grantedOn) {
+    /** Tries the waiter's slots that are not known full, best first; an account found full joins {@code full}. */
+    private void serve(Waiter waiter, Set<String> full) {
         if (!waiter.claimed.compareAndSet(false, true)) {
             return; // a finished call is handing it a permit right now
         }
@@ -148,7 +137,6 @@ final class Granter {
                     continue;
                 }
                 if (grant.granted()) {
-                    grantedOn.add(accountId);
                     Lease lease = new Lease(slot, grant, gate, gate.waitedMillis(waiter));
                     gate.queue.remove(waiter);
                     granted = true;

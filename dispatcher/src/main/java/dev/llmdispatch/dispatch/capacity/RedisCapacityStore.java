@@ -4,7 +4,7 @@ import dev.llmdispatch.dispatch.RedisKeys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.redisson.api.RScript;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
@@ -25,12 +25,6 @@ public final class RedisCapacityStore implements CapacityStore {
     private static final String WAITING = RedisRoundTrips.script(RedisCapacityStore.class, "waiting.lua");
     private static final String CHARGE = RedisRoundTrips.script(RedisCapacityStore.class, "charge.lua");
     private static final String ADAPT = RedisRoundTrips.script(RedisCapacityStore.class, "adapt.lua");
-
-    /**
-     * Workers refused because the room is a more urgent job's wake its worker at most this often between them (they
-     * ask again every rate-poll, 25 ms by default).
-     */
-    static final long WAKE_GAP_MILLIS = 25;
 
     private final RedissonClient redis;
     private final RScript scripts;
@@ -57,8 +51,7 @@ public final class RedisCapacityStore implements CapacityStore {
                         a.limits(),
                         a.waiting(),
                         a.waitingUntil(),
-                        a.adaptive(),
-                        a.woken()),
+                        a.adaptive()),
                 ask.knownEpoch(),
                 ask.newEpoch(),
                 ask.quietOnNew() ? "1" : "0",
@@ -78,10 +71,7 @@ public final class RedisCapacityStore implements CapacityStore {
                 ask.waiting() == null ? "0" : Long.toString(ask.waiting().toleranceMillis()),
                 ask.waiting() == null || ask.waiting().nextUrgencyMillis() == null
                         ? ""
-                        : Long.toString(ask.waiting().nextUrgencyMillis()),
-                a.releasedChannel(),
-                a.accountId(),
-                Long.toString(WAKE_GAP_MILLIS));
+                        : Long.toString(ask.waiting().nextUrgencyMillis()));
         boolean granted = r.size() > 6;
         return new Decision(
                 Reason.valueOf((String) r.get(1)),
@@ -94,13 +84,13 @@ public final class RedisCapacityStore implements CapacityStore {
     }
 
     @Override
-    public String release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
-        List<Object> r = scripts.eval(
+    public void release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
+        scripts.eval(
                 a.state(),
                 RScript.Mode.READ_WRITE,
                 RELEASE,
-                RScript.ReturnType.LIST,
-                List.of(a.inFlight(), a.requests(), a.tokens(), a.waiting(), a.waitingUntil()),
+                RScript.ReturnType.LONG,
+                List.of(a.inFlight(), a.requests(), a.tokens()),
                 nonNull(permitId),
                 nonNull(unsentRequestId),
                 nonNull(unsentTokenEntry),
@@ -108,7 +98,6 @@ public final class RedisCapacityStore implements CapacityStore {
                 a.accountId(),
                 sent == null ? "" : sent.requestId(),
                 sent == null ? "0" : Long.toString(sent.millisAgo()));
-        return r.size() > 1 ? (String) r.get(1) : "";
     }
 
     @Override
@@ -204,21 +193,9 @@ public final class RedisCapacityStore implements CapacityStore {
     }
 
     @Override
-    public void wakeAll(AccountKeys a) {
-        redis.getTopic(a.releasedChannel(), StringCodec.INSTANCE).publishAsync(a.accountId());
-    }
-
-    @Override
-    public AutoCloseable onRelease(BiConsumer<String, String> released) {
+    public AutoCloseable onRelease(Consumer<String> released) {
         RTopic topic = redis.getTopic(RedisKeys.of(keyPrefix).released(), StringCodec.INSTANCE);
-        int id = topic.addListener(String.class, (channel, message) -> {
-            int tab = message.indexOf('\t');
-            if (tab < 0) {
-                released.accept(message, null);
-            } else {
-                released.accept(message.substring(0, tab), message.substring(tab + 1));
-            }
-        });
+        int id = topic.addListener(String.class, (channel, accountId) -> released.accept(accountId));
         return () -> topic.removeListener(id);
     }
 

@@ -22,8 +22,6 @@
 -- ARGV[18] the urgency ms of this worker's next job waiting for the account, its entry once this one is granted
 -- ('' none: the entry goes with the grant)
 -- KEYS[8] adaptive   hash: the fleet's adaptive concurrency limit (adapt.lua), when cut below the configured one
--- ARGV[19] the release channel  ARGV[20] the account id: room this ask leaves to a more urgent job of another worker
--- wakes that worker ("account<TAB>worker", as release.lua), at most once per ARGV[21] ms (KEYS[9] marks it)
 -- Returns {granted 1|0, reason, retry-after ms, epoch, server ms[, 1 if in a request window, tokens recorded,
 -- the adaptive limit or -1]}
 redis.replicate_commands()
@@ -169,12 +167,6 @@ if ARGV[14] ~= '' then
   -- (ranks more than the tolerance lower), the room is theirs
   local ahead = redis.call('ZCOUNT', KEYS[6], '-inf', '(' .. ms(rank - tonumber(ARGV[17])))
   if ahead > 0 and ahead >= free then
-    if ARGV[6] ~= '1' and redis.call('SET', KEYS[9], '1', 'NX', 'PX', tonumber(ARGV[21])) then
-      -- the room is there but not for this job: its owner is woken (a held permit refused here is released, and
-      -- the release wakes it); workers refused again every rate-poll wake it once per rate-poll between them
-      local top = redis.call('ZRANGE', KEYS[6], 0, 0)
-      redis.call('PUBLISH', ARGV[19], ARGV[20] .. '\t' .. top[1])
-    end
     return {0, 'PRIORITY', 0, epoch, now}
   end
 end
@@ -195,15 +187,6 @@ if ARGV[14] ~= '' then
   else
     redis.call('ZREM', KEYS[6], ARGV[14])
     redis.call('ZREM', KEYS[7], ARGV[14])
-  end
-end
-if ARGV[14] ~= '' and free > 1 and free ~= math.huge then
-  -- room is left after this grant: the most urgent other worker waiting here is woken (each grant passes it on)
-  for _, w in ipairs(redis.call('ZRANGE', KEYS[6], 0, 1)) do
-    if w ~= ARGV[14] then
-      redis.call('PUBLISH', ARGV[19], ARGV[20] .. '\t' .. w)
-      break
-    end
   end
 end
 local recorded = 0

@@ -25,7 +25,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,9 +39,8 @@ class CapacityGateFaultTest {
     static final class FlakyStore implements CapacityStore {
         final int limit;
         final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-        final List<BiConsumer<String, String>> listeners = new CopyOnWriteArrayList<>();
+        final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
         final AtomicInteger acquireCalls = new AtomicInteger();
-        final AtomicInteger wakeAllCalls = new AtomicInteger();
         volatile boolean failAcquire;
         volatile boolean failRelease;
         /** Grants sit in a request window (their age at writing is then checked against the window guard). */
@@ -68,15 +67,14 @@ class CapacityGateFaultTest {
         }
 
         @Override
-        public String release(
+        public void release(
                 AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
             if (failRelease) {
                 throw new IllegalStateException("Unable to connect to Redis (injected)");
             }
             if (permitId != null && inFlight.remove(permitId)) {
-                listeners.forEach(l -> l.accept(account.accountId(), null));
+                listeners.forEach(l -> l.accept(account.accountId()));
             }
-            return "";
         }
 
         @Override
@@ -110,13 +108,7 @@ class CapacityGateFaultTest {
         public void publishWaiting(AccountKeys account, String workerId, Waiting waiting) {}
 
         @Override
-        public void wakeAll(AccountKeys account) {
-            wakeAllCalls.incrementAndGet();
-            listeners.forEach(l -> l.accept(account.accountId(), null));
-        }
-
-        @Override
-        public AutoCloseable onRelease(BiConsumer<String, String> released) {
+        public AutoCloseable onRelease(Consumer<String> released) {
             listeners.add(released);
             return () -> listeners.remove(released);
         }
@@ -173,26 +165,6 @@ class CapacityGateFaultTest {
             }
         });
         return f;
-    }
-
-    @Test
-    void room_announced_to_this_worker_that_it_does_not_take_is_announced_to_every_worker() throws Exception {
-        FlakyStore store = new FlakyStore(1);
-        CapacityGate gate = gate(store, Duration.ofMinutes(1));
-        String me = gate.fleetWaiting.workerId();
-        // named as the fleet's most urgent waiter, but its job went elsewhere meanwhile: nobody here takes the room
-        store.listeners.forEach(l -> l.accept("acct-1", me));
-        await().atMost(Duration.ofSeconds(2)).until(() -> store.wakeAllCalls.get() == 1);
-        // named, and a job of its own waiting: it takes the room, and wakes nobody else
-        Lease first = gate.acquire(SLOTS, Priority.HIGH, null, 0);
-        CompletableFuture<Lease> next = acquireAsync(gate, Priority.HIGH);
-        await().until(() -> gate.waiting() == 1);
-        store.inFlight.clear(); // another worker's call ended
-        store.listeners.forEach(l -> l.accept("acct-1", me));
-        Lease second = next.get(2, TimeUnit.SECONDS);
-        first.unsend();
-        second.close();
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> store.wakeAllCalls.get() == 1);
     }
 
     @Test

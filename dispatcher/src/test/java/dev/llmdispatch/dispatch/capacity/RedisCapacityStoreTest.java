@@ -13,10 +13,8 @@ import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -30,12 +28,11 @@ class RedisCapacityStoreTest {
     private final RedissonClient redis;
     private final RedisCapacityStore store;
     private final AccountKeys keys;
-    private final String prefix;
     private final AtomicLong ids = new AtomicLong();
 
     RedisCapacityStoreTest(Infrastructure infra) {
         redis = RedisConnections.create(infra.redisUrl());
-        prefix = "store-" + UUID.randomUUID();
+        String prefix = "store-" + UUID.randomUUID();
         store = new RedisCapacityStore(redis, prefix);
         keys = AccountKeys.of(prefix, "acct");
     }
@@ -157,75 +154,6 @@ class RedisCapacityStoreTest {
                                 new CapacityStore.Ask("a3", false, 60_000, "r4", 0, "", "e", false, 500, null, patient))
                         .reason())
                 .isEqualTo(Reason.GRANTED);
-    }
-
-    @Test
-    void room_wakes_the_worker_whose_job_is_most_urgent_and_every_worker_only_when_none_waits() throws Exception {
-        List<String> wakes = new CopyOnWriteArrayList<>();
-        List<String> probes = new CopyOnWriteArrayList<>();
-        AutoCloseable listening = store.onRelease((account, worker) ->
-                (account.equals("probe") ? probes : wakes).add(account + ">" + (worker == null ? "any" : worker)));
-        try {
-            // the subscription is in place once a wake of another account comes back
-            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-                store.wakeAll(AccountKeys.of(prefix, "probe"));
-                assertThat(probes).isNotEmpty();
-            });
-            AccountKeys.Declaration one = limits(1, -1, -1);
-            CapacityStore.Waiting patient = new CapacityStore.Waiting("worker-a", 60_000, 2_000, 100, 60_000L);
-            CapacityStore.Waiting urgent = new CapacityStore.Waiting("worker-b", -5_000, 2_000, 100, null);
-            assertThat(store.acquire(
-                                    keys,
-                                    one,
-                                    new CapacityStore.Ask(
-                                            "a1", false, 60_000, "r1", 0, "", "e", false, 500, null, patient))
-                            .reason())
-                    .isEqualTo(Reason.GRANTED);
-            store.publishWaiting(keys, "worker-b", urgent);
-            // the permit comes back: B's job waits longest, so B is woken, not A (whose job also waits)
-            store.release(keys, "a1", null, null, null);
-            await().atMost(Duration.ofSeconds(5))
-                    .untilAsserted(() -> assertThat(wakes).containsExactly("acct>worker-b"));
-            // A asks before B: the room is B's, and B is woken again
-            assertThat(store.acquire(
-                                    keys,
-                                    one,
-                                    new CapacityStore.Ask(
-                                            "a2", false, 60_000, "r2", 0, "", "e", false, 500, null, patient))
-                            .reason())
-                    .isEqualTo(Reason.PRIORITY);
-            await().atMost(Duration.ofSeconds(5))
-                    .untilAsserted(() -> assertThat(wakes).containsExactly("acct>worker-b", "acct>worker-b"));
-            // B takes the last permit: nobody is woken
-            assertThat(store.acquire(
-                                    keys,
-                                    one,
-                                    new CapacityStore.Ask(
-                                            "b1", false, 60_000, "r3", 0, "", "e", false, 500, null, urgent))
-                            .reason())
-                    .isEqualTo(Reason.GRANTED);
-            // on an account with room for three, B's grant leaves room: A, waiting there too, is woken in the same call
-            AccountKeys roomy = AccountKeys.of(prefix, "roomy");
-            store.publishWaiting(roomy, "worker-a", patient);
-            assertThat(store.acquire(
-                                    roomy,
-                                    limits(3, -1, -1),
-                                    new CapacityStore.Ask(
-                                            "b2", false, 60_000, "r4", 0, "", "e", false, 500, null, urgent))
-                            .reason())
-                    .isEqualTo(Reason.GRANTED);
-            await().atMost(Duration.ofSeconds(5))
-                    .untilAsserted(() ->
-                            assertThat(wakes).containsExactly("acct>worker-b", "acct>worker-b", "roomy>worker-a"));
-            // nobody waits: a release wakes every worker
-            store.publishWaiting(keys, "worker-a", null);
-            store.release(keys, "b1", null, null, null);
-            await().atMost(Duration.ofSeconds(5))
-                    .untilAsserted(() -> assertThat(wakes)
-                            .containsExactly("acct>worker-b", "acct>worker-b", "roomy>worker-a", "acct>any"));
-        } finally {
-            listening.close();
-        }
     }
 
     @Test
