@@ -29,10 +29,10 @@ public interface AttemptListener {
             long totalTokens);
 
     /**
-     * A job's first request is about to leave: {@code overheadMillis} is the time since the dispatcher took the
+     * A job's first request is about to leave: {@code overheadNanos} is the time since the dispatcher took the
      * job, less what it waited for capacity (routing, the capacity round trips, building the request).
      */
-    default void dispatching(Job job, Priority priority, long overheadMillis) {}
+    default void dispatching(Job job, Priority priority, long overheadNanos) {}
 
     /**
      * A request was about to be written: its grant was {@code grantAgeNanos} old (at most); {@code sent} is false when

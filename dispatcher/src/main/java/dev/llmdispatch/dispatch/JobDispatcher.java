@@ -228,9 +228,7 @@ public final class JobDispatcher implements Dispatch {
                 if (!announced) {
                     announced = true;
                     listener.dispatching(
-                            job,
-                            priority,
-                            Math.max(0, (System.nanoTime() - takenNanos) / 1_000_000 - lease.waitedMillis()));
+                            job, priority, Math.max(0, System.nanoTime() - takenNanos - lease.waitedNanos()));
                 }
                 reply = client.post(
                         slot.settings().baseUrl(),

@@ -382,7 +382,11 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     long waitedMillis(Waiter waiter) {
-        return TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - waiter.enqueuedNanos);
+        return TimeUnit.NANOSECONDS.toMillis(waitedNanos(waiter));
+    }
+
+    long waitedNanos(Waiter waiter) {
+        return nanoTime.getAsLong() - waiter.enqueuedNanos;
     }
 
     @Override

@@ -137,7 +137,7 @@ final class Granter {
                     continue;
                 }
                 if (grant.granted()) {
-                    Lease lease = new Lease(slot, grant, gate, gate.waitedMillis(waiter));
+                    Lease lease = new Lease(slot, grant, gate, gate.waitedNanos(waiter));
                     gate.queue.remove(waiter);
                     granted = true;
                     if (!waiter.future.complete(lease)) {

@@ -16,7 +16,7 @@ public final class Lease implements AutoCloseable, WriteGate {
     private final Slot slot;
     private final AccountCapacity.Grant grant;
     private final CapacityGate gate;
-    private final long waitedMillis;
+    private final long waitedNanos;
     private boolean ended;
     /** When the request was let go to be written (the gate's ticker), 0 before. */
     private volatile long writtenNanos;
@@ -25,11 +25,11 @@ public final class Lease implements AutoCloseable, WriteGate {
     /** The grant's age when the request was about to be written, -1 before. */
     private volatile long ageAtWriteNanos = -1;
 
-    Lease(Slot slot, AccountCapacity.Grant grant, CapacityGate gate, long waitedMillis) {
+    Lease(Slot slot, AccountCapacity.Grant grant, CapacityGate gate, long waitedNanos) {
         this.slot = slot;
         this.grant = grant;
         this.gate = gate;
-        this.waitedMillis = waitedMillis;
+        this.waitedNanos = waitedNanos;
     }
 
     AccountCapacity.Grant grant() {
@@ -51,7 +51,12 @@ public final class Lease implements AutoCloseable, WriteGate {
 
     /** How long the job waited for this capacity. */
     public long waitedMillis() {
-        return waitedMillis;
+        return TimeUnit.NANOSECONDS.toMillis(waitedNanos);
+    }
+
+    /** How long the job waited for this capacity, in nanoseconds. */
+    public long waitedNanos() {
+        return waitedNanos;
     }
 
     /** How old the grant is now, at most (nanoseconds). */

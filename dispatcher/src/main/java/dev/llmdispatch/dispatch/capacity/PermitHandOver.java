@@ -63,7 +63,7 @@ final class PermitHandOver {
             return false;
         }
         gate.queue.remove(waiter);
-        Lease lease = new Lease(waiter.slots.get(slotIndex), grant, gate, gate.waitedMillis(waiter));
+        Lease lease = new Lease(waiter.slots.get(slotIndex), grant, gate, gate.waitedNanos(waiter));
         handedOver.incrementAndGet();
         if (!waiter.future.complete(lease)) {
             lease.unsend(); // it stopped waiting meanwhile: the permit goes on (or back)

@@ -142,6 +142,7 @@ public final class JobProcessor {
         PolledJob work = handle.work();
         ConsumerRecord<byte[], byte[]> record = work.record();
         long startedMillis = clock.millis();
+        long startedNanos = System.nanoTime();
         Job job = bad.read(work, out);
         if (job == null) {
             return; // unreadable or invalid: its dead letter (and REJECTED result) are in out
@@ -201,6 +202,7 @@ public final class JobProcessor {
                     return;
                 }
             }
+            metrics.jobStart(System.nanoTime() - startedNanos);
             DispatchOutcome outcome = dispatcher.dispatch(job, work.priority(), start.before());
             finished = outcome(work, job, claim, outcome, startedMillis, deadLetterReason(outcome), out);
         } finally {

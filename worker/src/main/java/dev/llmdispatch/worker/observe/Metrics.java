@@ -31,6 +31,7 @@ public final class Metrics {
     public static final String JOB_QUEUE_WAIT = "llm.dispatch.job.queue.wait";
     public static final String JOB_CAPACITY_WAIT = "llm.dispatch.job.capacity.wait";
     public static final String DISPATCH_OVERHEAD = "llm.dispatch.dispatch.overhead";
+    public static final String JOB_START = "llm.dispatch.job.start";
     public static final String GRANT_AGE = "llm.dispatch.grant.age";
     public static final String SEND_DELAY = "llm.dispatch.request.send.delay";
     public static final String PROVIDER_CALLS = "llm.dispatch.provider.calls";
@@ -137,12 +138,22 @@ public final class Metrics {
                 .record(Duration.ofMillis(capacityMillis));
     }
 
-    public void dispatchOverhead(long millis) {
+    /** From a worker taking a job to handing it to the dispatcher: the record read, the claim, the checks. */
+    public void jobStart(long nanos) {
+        timer(
+                        JOB_START,
+                        "from a worker taking a job to handing it to the dispatcher (the record read, the claim with "
+                                + "its stored answer and attempts, the checks)",
+                        true)
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void dispatchOverhead(long nanos) {
         timer(
                         DISPATCH_OVERHEAD,
                         "from the dispatcher taking a job to its first request leaving, less the capacity wait",
                         true)
-                .record(Duration.ofMillis(millis));
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void grantAge(String account, boolean sent, long nanos) {

@@ -34,8 +34,8 @@ public final class ProviderCallRecorder implements AttemptListener {
     }
 
     @Override
-    public void dispatching(Job job, Priority priority, long overheadMillis) {
-        metrics.dispatchOverhead(overheadMillis);
+    public void dispatching(Job job, Priority priority, long overheadNanos) {
+        metrics.dispatchOverhead(overheadNanos);
     }
 
     @Override
