@@ -254,12 +254,13 @@ public final class JobDispatcher implements Dispatch {
             long leftAfter = lease.leftAfterNanos();
             if (leftAfter >= 0) {
                 listener.left(slot.accountId(), leftAfter);
-                if (leftAfter > gate.windowGuardNanos()) {
+                if (lease.ageAtLeftNanos() > gate.windowGuardNanos()) {
                     log.warn(
-                            "job {}: its request to {} left {} ms after it was let go (this JVM was starved): its "
-                                    + "window place counts from when it left",
+                            "job {}: its request to {} left {} ms after its grant, {} ms after it was let go (this "
+                                    + "JVM was starved): its window place counts from when it left",
                             job.id(),
                             slot.accountId(),
+                            lease.ageAtLeftNanos() / 1_000_000,
                             leftAfter / 1_000_000);
                 }
             }

@@ -247,6 +247,15 @@ final class AccountCapacity {
         store.charge(keys, grant.tokenEntry(), grant.requestId() + ":" + Math.max(0, usedTokens));
     }
 
+    /** Moves a sent request's window place to when it left (later only), keeping everything else. */
+    boolean movePlace(Grant grant, CapacityStore.Sent sent) {
+        if (sent == null || !grant.windowed()) {
+            return false;
+        }
+        store.release(keys, null, null, null, sent);
+        return true;
+    }
+
     /**
      * Gives back a request's capacity: its permit (unless {@code keepPermit}: a call that may still run at the provider
      * keeps counting until its lease ends) and, for a request never sent, its places in the windows; a request that

@@ -263,6 +263,23 @@ public final class CapacityGate implements AutoCloseable {
         }
     }
 
+    /**
+     * Moves a request's window place to when it left, in the background (the caller is the HTTP client's thread): a
+     * request that left past the guard. The release moves it again when the call ends; a failure here leaves that.
+     */
+    void movePlace(Lease lease) {
+        Thread.ofVirtual().name("window-place").start(() -> {
+            try {
+                stored(() -> accounts.get(lease.slot().accountId()).movePlace(lease.grant(), lease.sent()));
+            } catch (RuntimeException e) {
+                log.warn(
+                        "account {}: a late request's window place not moved yet ({}); it is when the call ends",
+                        lease.slot().accountId(),
+                        e.toString());
+            }
+        });
+    }
+
     /** Ends a lease: hands its permit to a waiting job, gives it back, or keeps it counting until its lease ends. */
     void release(Lease lease, boolean keepPermit, boolean unsent) {
         String accountId = lease.slot().accountId();

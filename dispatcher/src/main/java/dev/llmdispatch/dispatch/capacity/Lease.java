@@ -87,11 +87,23 @@ public final class Lease implements AutoCloseable, WriteGate {
 
     /**
      * The HTTP client took the request's body: it leaves now. A JVM starved after {@link #writable()} said yes sends
-     * it late, and the provider counts it from its arrival: its window place then counts from now.
+     * it late, and the provider counts it from its arrival: its window place then counts from now. Past the guard,
+     * the place is moved at once (in the background), not only when the call ends: a long call would otherwise leave
+     * the fleet a window that ends before the provider's.
      */
     @Override
     public void left() {
-        leftNanos = gate.nanos();
+        long now = gate.nanos();
+        leftNanos = now;
+        if (grant.windowed() && writtenNanos != 0 && now - grant.askedNanos() > gate.windowGuardNanos()) {
+            gate.movePlace(this);
+        }
+    }
+
+    /** How old the grant was when the request left, at most (-1: it did not leave). */
+    public long ageAtLeftNanos() {
+        long left = leftNanos;
+        return left == 0 ? -1 : left - grant.askedNanos();
     }
 
     /** The grant's age when the request was about to be written (-1: it never got that far). */
@@ -111,8 +123,10 @@ public final class Lease implements AutoCloseable, WriteGate {
      * null when it was not let go.
      */
     CapacityStore.Sent sent() {
-        long at = Math.max(writtenNanos, leftNanos);
-        return writtenNanos == 0
+        long written = writtenNanos;
+        long left = leftNanos;
+        long at = left != 0 && left - written > 0 ? left : written;
+        return written == 0
                 ? null
                 : new CapacityStore.Sent(grant.requestId(), TimeUnit.NANOSECONDS.toMillis(gate.nanos() - at));
     }

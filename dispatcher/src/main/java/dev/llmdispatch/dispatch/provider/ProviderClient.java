@@ -156,10 +156,13 @@ public final class ProviderClient implements AutoCloseable {
 
                 @Override
                 public void onComplete() {
-                    if (asked && !refused) {
-                        gate.left();
+                    try {
+                        if (asked && !refused) {
+                            gate.left();
+                        }
+                    } finally {
+                        subscriber.onComplete(); // whatever the gate did, the body is complete
                     }
-                    subscriber.onComplete();
                 }
             });
         }

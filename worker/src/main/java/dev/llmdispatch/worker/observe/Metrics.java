@@ -143,7 +143,8 @@ public final class Metrics {
         timer(
                         JOB_START,
                         "from a worker taking a job to handing it to the dispatcher (the record read, the claim with "
-                                + "its stored answer and attempts, the checks)",
+                                + "its stored answer and attempts, the checks; a wait for another worker's claim "
+                                + "included)",
                         true)
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
