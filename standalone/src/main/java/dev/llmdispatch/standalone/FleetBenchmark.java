@@ -7,14 +7,13 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
-import dev.llmdispatch.simulator.LatencyModel;
 import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
-import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.standalone.bench.AccountUse;
 import dev.llmdispatch.standalone.bench.BenchProcess;
 import dev.llmdispatch.standalone.bench.FleetGroups;
+import dev.llmdispatch.standalone.bench.MissionSimulation;
 import dev.llmdispatch.standalone.bench.ScaleBenchmark;
 import dev.llmdispatch.standalone.bench.StartupBenchmark;
 import dev.llmdispatch.standalone.bench.ThroughputBenchmark;
@@ -48,6 +47,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -69,13 +69,8 @@ public final class FleetBenchmark implements Callable<Integer> {
     @Option(names = "--jobs", description = "jobs in the saturation phase (default ${DEFAULT-VALUE})")
     int jobs = 1500;
 
-    @Option(
-            names = "--time-scale",
-            description = "account windows compressed by this factor (default ${DEFAULT-VALUE}: 40/min becomes 40/6s)")
-    double timeScale = 0.1;
-
-    @Option(names = "--latency-ms", description = "median provider latency, log-normal (default ${DEFAULT-VALUE})")
-    long latencyMs = 400;
+    @Mixin
+    MissionSimulation mission = new MissionSimulation();
 
     @Option(
             names = "--overhead-jobs",
@@ -105,11 +100,10 @@ public final class FleetBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<SimAccount> accounts = MissionAccounts.accounts(timeScale);
+        List<SimAccount> accounts = mission.accounts();
         try (LocalRedis redis = LocalRedis.start(0);
                 LocalKafka kafka = LocalKafka.start();
-                Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(accounts, LatencyModel.logNormal(latencyMs, 0.25)))) {
+                Simulator simulator = mission.start()) {
             try {
                 for (int i = 0; i < workers; i++) {
                     List<String> args = BenchProcess.workerArgs(kafka.bootstrapServers(), redis.url());
@@ -117,7 +111,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                             "--server.port=0",
                             "--dispatch.consumer.commit-interval=" + commitIntervalMs + "ms",
                             "--dispatch.tenants.bench.keys[0]=" + BENCH_KEY));
-                    args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), timeScale));
+                    args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), mission.timeScale()));
                     fleet.add(new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new)));
                 }
                 try (JobClient client = JobClient.builder(kafka.bootstrapServers())
@@ -126,7 +120,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                     System.out.printf(
                             "%nllm-dispatch fleet benchmark: %d workers, %d jobs, time scale %.2f, "
                                     + "provider latency log-normal median %d ms, outcomes committed every %d ms%n",
-                            workers, jobs, timeScale, latencyMs, commitIntervalMs);
+                            workers, jobs, mission.timeScale(), mission.latencyMs(), commitIntervalMs);
                     warmUp(client);
                     FleetGroups.awaitStable(kafka.bootstrapServers(), Topics.DEFAULT_WORKER_GROUP, workers);
                     redisPort = redis.port();

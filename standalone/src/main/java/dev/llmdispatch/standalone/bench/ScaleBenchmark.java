@@ -8,11 +8,9 @@ import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.CallLogStats;
-import dev.llmdispatch.simulator.LatencyModel;
 import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
-import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.LocalKafka;
 import dev.llmdispatch.testkit.LocalRedis;
 import dev.llmdispatch.testkit.RedisWire;
@@ -29,6 +27,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -48,13 +47,8 @@ public final class ScaleBenchmark implements Callable<Integer> {
     @Option(names = "--jobs", description = "jobs in each size's flood (default ${DEFAULT-VALUE})")
     int jobs = 1200;
 
-    @Option(
-            names = "--time-scale",
-            description = "account windows compressed by this factor (default ${DEFAULT-VALUE})")
-    double timeScale = 0.1;
-
-    @Option(names = "--latency-ms", description = "median provider latency, log-normal (default ${DEFAULT-VALUE})")
-    long latencyMs = 400;
+    @Mixin
+    MissionSimulation mission = new MissionSimulation();
 
     @Option(
             names = "--join",
@@ -77,19 +71,18 @@ public final class ScaleBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<SimAccount> accounts = MissionAccounts.accounts(timeScale);
+        List<SimAccount> accounts = mission.accounts();
         List<Size> results = new ArrayList<>();
         try (LocalRedis redis = LocalRedis.start(0);
                 LocalKafka kafka = LocalKafka.start();
-                Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(accounts, LatencyModel.logNormal(latencyMs, 0.25)));
+                Simulator simulator = mission.start();
                 JobClient client = JobClient.builder(kafka.bootstrapServers())
                         .defaultTimeout(Duration.ofMinutes(30))
                         .build()) {
             System.out.printf(
                     "%nllm-dispatch scale benchmark: fleets of %s worker processes (%s), %d jobs each, time scale %.2f, "
                             + "provider latency log-normal median %d ms%n",
-                    sizes, BenchProcess.JVM_OPTIONS, jobs, timeScale, latencyMs);
+                    sizes, BenchProcess.JVM_OPTIONS, jobs, mission.timeScale(), mission.latencyMs());
             for (int size : sizes) {
                 results.add(run(size, kafka, redis, simulator, client, accounts));
             }
@@ -135,7 +128,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
         try {
             long launched = System.nanoTime();
             List<String> args = BenchProcess.workerArgs(kafka.bootstrapServers(), redis.url());
-            args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), timeScale));
+            args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), mission.timeScale()));
             for (int i = 0; i < size; i++) {
                 fleet.add(BenchProcess.worker("scale-" + size + "-" + i, args, BenchProcess.JVM_OPTIONS));
             }
