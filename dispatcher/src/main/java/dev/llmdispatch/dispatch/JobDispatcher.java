@@ -54,10 +54,10 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class JobDispatcher implements Dispatch {
 
-    private final RoutePlanner planner;
-    private final ProviderClient client;
     private static final Logger log = LoggerFactory.getLogger(JobDispatcher.class);
 
+    private final RoutePlanner planner;
+    private final ProviderClient client;
     private final CapacityGate gate;
     private final ReplyClassifier classifier;
     private final AccountHealth health;
