@@ -96,13 +96,12 @@ class FairShareTest {
             List<CompletableFuture<JobResult>> metered = client.submitAll(jobs("metered", METERED), Priority.LOW);
             List<CompletableFuture<JobResult>> daily = client.submitAll(jobs("daily", 4), Priority.LOW);
 
-            // fair share: the 10 start within a few service times of their submission. The fleet's 15 slots serve 15
-            // jobs
-            // a second, about 5 at each worker; inside a worker the two tenants take turns, so the apps tenant gets 2.5
-            // a
-            // second there. Its 10 jobs' keys fall 3/3/4 on the topic's partitions and a worker may own two of them: up
-            // to 7 jobs on one worker start within 7 / 2.5 = 2.8 s, plus Kafka's and the worker's own second. (Without
-            // fair share they would wait for the flood: 10,000 / 15 a second, 11 minutes.)
+            // fair share: the 10 start within a few service times of their submission. Each worker's 64 places for
+            // jobs in flight are held by the flood's jobs, most of them waiting for capacity; the apps tenant's jobs
+            // start beside them (its share of the places) and reach the capacity gate at once, where the tenants take
+            // turns at the fleet's 15 grants a second. (Had they to wait for the flood's jobs to end one by one, a
+            // worker with 4 of them would start them over seconds: up to 5.9 s in one CI run. Without fair share at
+            // all they would wait for the flood: 10,000 / 15 a second, 11 minutes.)
             CompletableFuture.allOf(small.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
             assertThat(small).allSatisfy(r -> assertThat(r.join().succeeded()).isTrue());
             Map<String, Long> started = simulator.calls().all().stream()

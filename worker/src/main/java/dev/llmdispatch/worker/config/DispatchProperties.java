@@ -189,7 +189,8 @@ public record DispatchProperties(
     /**
      * How a worker consumes.
      *
-     * @param maxInFlight       jobs one worker has started and not finished (waiting for capacity or at a provider)
+     * @param maxInFlight       jobs one worker has started and not finished (waiting for capacity or at a provider);
+     *     shared by tenants: once it is reached, a tenant below its share still starts one, up to twice it in all
      * @param bufferPerPriority records read ahead per priority before that priority's partitions pause: the depth
      *     within which tenants take turns (a tenant's flood deeper than this in a partition delays the others)
      * @param minShareMedium    the least share of starts MEDIUM gets while HIGH has work (anti-starvation)

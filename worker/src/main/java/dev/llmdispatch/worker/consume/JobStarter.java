@@ -3,10 +3,10 @@ package dev.llmdispatch.worker.consume;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -17,16 +17,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts buffered jobs in priority order on virtual threads, at most {@code maxInFlight} at once, and collects the
- * ones that ended for the consumer thread. No job starts while every provider is down (emergency mode), and none
- * of a partition being handed over ({@link #refuse}): a job is either seen running by a hand-over or never starts.
+ * Starts buffered jobs in priority order on virtual threads, {@code maxInFlight} at once, and collects the ones that
+ * ended for the consumer thread. No job starts while every provider is down (emergency mode), and none of a partition
+ * being handed over ({@link #refuse}): a job is either seen running by a hand-over or never starts.
+ *
+ * <p>{@code maxInFlight} is shared between tenants. Once it is reached, a tenant with fewer jobs running than its share
+ * ({@code maxInFlight} divided among the tenants running here, itself counted) still starts one, up to twice {@code
+ * maxInFlight} in all; the others start a job when one ends and the total is below {@code maxInFlight} again. Most jobs
+ * in flight under a flood are waiting for capacity, and the capacity gate's fair share can only rank jobs that reach
+ * it: without this, another tenant's jobs would wait for the flood's jobs to end one by one before they could even
+ * start waiting. With one tenant this is a plain limit of {@code maxInFlight}.
  */
 final class JobStarter {
 
     private static final Logger log = LoggerFactory.getLogger(JobStarter.class);
 
     private final PriorityBuffer<PolledJob> buffer;
-    private final Semaphore slots;
+    private final int maxInFlight;
+    private final Duration pollWait;
+    /** Jobs running per tenant; a tenant with none is absent. */
+    private final Map<String, Integer> runningByTenant = new ConcurrentHashMap<>();
+
     private final BooleanSupplier emergency;
     private final Duration emergencyPause;
     private final Function<JobHandle, Finished> job;
@@ -49,9 +60,22 @@ final class JobStarter {
             Duration emergencyPause,
             Function<JobHandle, Finished> job,
             Predicate<PolledJob> startable) {
+        this(buffer, maxInFlight, emergency, emergencyPause, job, startable, Duration.ofMillis(200));
+    }
+
+    /** @param pollWait how long one wait for a startable job lasts before emergency mode is checked again */
+    JobStarter(
+            PriorityBuffer<PolledJob> buffer,
+            int maxInFlight,
+            BooleanSupplier emergency,
+            Duration emergencyPause,
+            Function<JobHandle, Finished> job,
+            Predicate<PolledJob> startable,
+            Duration pollWait) {
+        this.pollWait = pollWait;
         this.startable = startable;
         this.buffer = buffer;
-        this.slots = new Semaphore(maxInFlight);
+        this.maxInFlight = maxInFlight;
         this.emergency = emergency;
         this.emergencyPause = emergencyPause;
         this.job = job;
@@ -72,44 +96,64 @@ final class JobStarter {
     private void loop() {
         while (!stopped) {
             try {
-                slots.acquire();
-            } catch (InterruptedException e) {
-                return;
-            }
-            PolledJob work;
-            try {
                 if (emergency.getAsBoolean()) {
                     // every provider is down: buffered jobs wait here, uncommitted, until one comes back
-                    slots.release();
                     Thread.sleep(emergencyPause.toMillis());
                     continue;
                 }
-                work = buffer.poll(200, TimeUnit.MILLISECONDS);
+                PolledJob work = buffer.poll(pollWait.toNanos(), TimeUnit.NANOSECONDS, this::mayStart);
+                if (work != null) {
+                    launch(work);
+                }
             } catch (InterruptedException e) {
-                slots.release();
                 return;
             }
-            if (work == null || !launch(work)) {
-                slots.release();
-            }
         }
     }
 
-    private boolean launch(PolledJob work) {
-        synchronized (handover) {
-            if (refused.contains(work.partition()) || stopped || !startable.test(work)) {
-                return false;
-            }
-            JobHandle handle = new JobHandle(work);
-            Thread t = Thread.ofVirtual().name("job-", 0).unstarted(() -> run(handle));
-            handle.runOn(t);
-            running.add(handle);
-            t.start();
+    /** Whether a job of this tenant may start now (asked under the buffer's lock; only this thread starts jobs). */
+    private boolean mayStart(String tenant) {
+        int total = running.size();
+        if (total < maxInFlight) {
             return true;
         }
+        if (total >= 2 * maxInFlight) {
+            return false;
+        }
+        Integer mine = runningByTenant.get(tenant);
+        int tenants = runningByTenant.size() + (mine == null ? 1 : 0);
+        return (mine == null ? 0 : mine) < Math.max(1, maxInFlight / tenants);
     }
 
-    private void run(JobHandle handle) {
+    /** Starts the job, unless its partition is refused or gone (then it is dropped: its partition's owner runs it). */
+    private void launch(PolledJob work) {
+        synchronized (handover) {
+            if (refused.contains(work.partition()) || stopped || !startable.test(work)) {
+                return;
+            }
+            String tenant = work.tenant();
+            JobHandle handle = new JobHandle(work);
+            Thread t = Thread.ofVirtual().name("job-", 0).unstarted(() -> run(handle, tenant));
+            handle.runOn(t);
+            running.add(handle);
+            runningByTenant.merge(tenant, 1, Integer::sum);
+            try {
+                t.start();
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // no thread for it now: not started, and back at the head of the buffer
+                running.remove(handle);
+                runningByTenant.computeIfPresent(tenant, (k, n) -> n == 1 ? null : n - 1);
+                buffer.addFirst(work.priority(), work);
+                log.error(
+                        "job at {}@{} could not start: {}",
+                        work.partition(),
+                        work.record().offset(),
+                        e.toString());
+            }
+        }
+    }
+
+    private void run(JobHandle handle, String tenant) {
         Finished finished = Finished.unfinished(handle.work());
         try {
             finished = job.apply(handle);
@@ -121,8 +165,10 @@ final class JobStarter {
                     e.toString());
         } finally {
             ended.add(finished);
+            // the total first: a start seen between the two counts is then one the final counts allow too
             running.remove(handle);
-            slots.release();
+            runningByTenant.computeIfPresent(tenant, (t, n) -> n == 1 ? null : n - 1);
+            buffer.wake();
         }
     }
 

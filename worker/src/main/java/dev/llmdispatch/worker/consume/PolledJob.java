@@ -15,8 +15,13 @@ import tools.jackson.core.JsonToken;
  *
  * @param ownership which assignment of its partition to this worker it was polled under: an outcome that ends after
  *                  the partition left (and perhaps came back) belongs to no current assignment and is not committed
+ * @param tenant    the job's tenant, for fair share, read once from the record ({@link #tenantOf})
  */
-public record PolledJob(ConsumerRecord<byte[], byte[]> record, Priority priority, long ownership) {
+public record PolledJob(ConsumerRecord<byte[], byte[]> record, Priority priority, long ownership, String tenant) {
+
+    public PolledJob(ConsumerRecord<byte[], byte[]> record, Priority priority, long ownership) {
+        this(record, priority, ownership, tenantOf(record));
+    }
 
     /** A record of no particular assignment (for tests). */
     public PolledJob(ConsumerRecord<byte[], byte[]> record, Priority priority) {
@@ -24,10 +29,10 @@ public record PolledJob(ConsumerRecord<byte[], byte[]> record, Priority priority
     }
 
     /**
-     * The job's tenant, for fair share: the {@code tenant} header when the producer set one (the SDK does), else the
-     * value's top-level {@code tenant} field; "" for none or an unreadable value.
+     * A job's tenant: the {@code tenant} header when the producer set one (the SDK does), else the value's top-level
+     * {@code tenant} field; "" for none or an unreadable value.
      */
-    public String tenant() {
+    static String tenantOf(ConsumerRecord<byte[], byte[]> record) {
         Header header = record.headers().lastHeader(RecordHeaders.TENANT);
         if (header != null) {
             return header.value() == null ? "" : new String(header.value(), StandardCharsets.UTF_8);

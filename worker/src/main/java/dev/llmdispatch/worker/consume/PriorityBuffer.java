@@ -115,10 +115,20 @@ public final class PriorityBuffer<T> {
 
     /** The next work by priority and share, waiting up to {@code timeout}; null when none came. */
     public T poll(long timeout, TimeUnit unit) throws InterruptedException {
+        return poll(timeout, unit, tenant -> true);
+    }
+
+    /**
+     * As {@link #poll(long, TimeUnit)}, serving only tenants that {@code mayStart} lets start now: the others' items
+     * wait as a held tenant's do. {@code mayStart} is asked under the buffer's lock; call {@link #wake} when its answer
+     * may have changed.
+     */
+    public T poll(long timeout, TimeUnit unit, Predicate<String> mayStart) throws InterruptedException {
+        Predicate<String> waits = tenant -> held(tenant) || !mayStart.test(tenant);
         long nanos = unit.toNanos(timeout);
         lock.lock();
         try {
-            while (!servableLocked()) {
+            while (!servableLocked(waits)) {
                 if (nanos <= 0) {
                     return null;
                 }
@@ -126,7 +136,17 @@ public final class PriorityBuffer<T> {
                 long wait = Math.min(nanos, untilHoldEnds());
                 nanos -= wait - nonEmpty.awaitNanos(wait);
             }
-            return next();
+            return next(waits);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes a {@link #poll} waiting for a tenant that may start now. */
+    public void wake() {
+        lock.lock();
+        try {
+            nonEmpty.signalAll();
         } finally {
             lock.unlock();
         }
@@ -156,20 +176,20 @@ public final class PriorityBuffer<T> {
         return soonest;
     }
 
-    private T next() {
+    private T next(Predicate<String> waits) {
         Priority highest = null;
         for (Priority p : Priority.values()) {
             TenantQueues<T> q = queues.get(p);
             if (!q.servable(this::held)) {
-                credit.put(p, 0.0);
-            } else if (highest == null) {
+                credit.put(p, 0.0); // no work it could be served now: it banks no credit
+            } else if (highest == null && q.servable(waits)) {
                 highest = p;
             }
         }
         Priority chosen = highest;
         // lowest first: the most starved priority is owed most
         for (Priority p : List.of(Priority.LOW, Priority.MEDIUM)) {
-            if (p.ordinal() > highest.ordinal() && queues.get(p).servable(this::held)) {
+            if (p.ordinal() > highest.ordinal() && queues.get(p).servable(waits)) {
                 double c = credit.get(p) + shares.get(p);
                 credit.put(p, c);
                 if (c >= 1.0 && chosen == highest) {
@@ -180,12 +200,12 @@ public final class PriorityBuffer<T> {
         if (chosen != highest) {
             credit.put(chosen, credit.get(chosen) - 1.0);
         }
-        return queues.get(chosen).poll(weightOf, this::held);
+        return queues.get(chosen).poll(weightOf, waits);
     }
 
-    private boolean servableLocked() {
+    private boolean servableLocked(Predicate<String> waits) {
         for (TenantQueues<T> q : queues.values()) {
-            if (q.servable(this::held)) {
+            if (q.servable(waits)) {
                 return true;
             }
         }

@@ -1,6 +1,7 @@
 package dev.llmdispatch.worker.consume;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.llmdispatch.contract.Priority;
 import java.lang.management.ManagementFactory;
@@ -160,5 +161,35 @@ class PriorityBufferTest {
                 .isLessThan(TimeUnit.MILLISECONDS.toNanos(100));
         buffer.add(Priority.LOW, "metered-1");
         assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("metered-1");
+    }
+
+    @Test
+    void a_tenant_that_may_not_start_waits_and_its_priority_keeps_the_share_it_is_owed() throws Exception {
+        PriorityBuffer<String> buffer =
+                new PriorityBuffer<>(0, 0.5, item -> item.substring(0, item.indexOf('-')), tenant -> 1);
+        for (int i = 1; i <= 4; i++) {
+            buffer.add(Priority.HIGH, "urgent-" + i);
+        }
+        buffer.add(Priority.LOW, "batch-1");
+        buffer.add(Priority.LOW, "batch-2");
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("urgent-1"); // LOW owed half a start
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("batch-1"); // owed a whole one: its turn
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("urgent-2"); // owed half again
+        // batch may not start now: urgent is served, and LOW neither gains nor loses what it is owed
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS, tenant -> !tenant.equals("batch")))
+                .isEqualTo("urgent-3");
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("batch-2");
+        // only batch's work left and it may not start: the poll waits, and a wake lets it re-ask
+        buffer.add(Priority.LOW, "batch-3");
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEqualTo("urgent-4");
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS, tenant -> false)).isNull();
+        boolean[] may = {false};
+        Thread poller = Thread.currentThread();
+        Thread.ofVirtual().start(() -> {
+            await().until(() -> poller.getState() == Thread.State.TIMED_WAITING);
+            may[0] = true; // read under the buffer's lock, which wake() takes after this
+            buffer.wake();
+        });
+        assertThat(buffer.poll(1, TimeUnit.MINUTES, tenant -> may[0])).isEqualTo("batch-3");
     }
 }
