@@ -52,18 +52,8 @@ final class JobStarter {
     /**
      * @param job       runs one job to its end; must not throw
      * @param startable whether a buffered job may still start (its partition still here, and staying)
+     * @param pollWait  how long one wait for a startable job lasts before emergency mode is checked again
      */
-    JobStarter(
-            PriorityBuffer<PolledJob> buffer,
-            int maxInFlight,
-            BooleanSupplier emergency,
-            Duration emergencyPause,
-            Function<JobHandle, Finished> job,
-            Predicate<PolledJob> startable) {
-        this(buffer, maxInFlight, emergency, emergencyPause, job, startable, Duration.ofMillis(200));
-    }
-
-    /** @param pollWait how long one wait for a startable job lasts before emergency mode is checked again */
     JobStarter(
             PriorityBuffer<PolledJob> buffer,
             int maxInFlight,

@@ -94,7 +94,8 @@ public final class PriorityConsumer implements SmartLifecycle {
                 emergency,
                 settings.pollTimeout(),
                 processor::process,
-                w -> current(w) && !moving.contains(w.partition()));
+                w -> current(w) && !moving.contains(w.partition()),
+                Duration.ofMillis(200));
         this.handover = new Handover(starter, buffer, waits);
         this.committer = new ResultCommitter(
                 producers,

@@ -76,7 +76,8 @@ class HandoverTest {
     @Test
     void a_moving_partition_ends_here_waits_cancelled_calls_finished_or_cancelled_and_nothing_new_starts()
             throws Exception {
-        JobStarter starter = new JobStarter(buffer, 4, () -> false, Duration.ofMillis(50), this::run, w -> true);
+        JobStarter starter = new JobStarter(
+                buffer, 4, () -> false, Duration.ofMillis(50), this::run, w -> true, Duration.ofMillis(200));
         Handover handover = new Handover(starter, buffer, waits);
         for (long o = 0; o < 3; o++) {
             buffer.add(Priority.MEDIUM, work(MOVING, o));
@@ -126,7 +127,8 @@ class HandoverTest {
 
     @Test
     void lost_partitions_stop_their_waits_at_once_and_leave_calls_under_way_to_finish() {
-        JobStarter starter = new JobStarter(buffer, 2, () -> false, Duration.ofMillis(50), this::run, w -> true);
+        JobStarter starter = new JobStarter(
+                buffer, 2, () -> false, Duration.ofMillis(50), this::run, w -> true, Duration.ofMillis(200));
         Handover handover = new Handover(starter, buffer, waits);
         buffer.add(Priority.MEDIUM, work(MOVING, 0));
         buffer.add(Priority.MEDIUM, work(MOVING, 5));
@@ -160,7 +162,13 @@ class HandoverTest {
     void no_job_starts_in_emergency_mode() {
         AtomicInteger checks = new AtomicInteger();
         JobStarter starter = new JobStarter(
-                buffer, 2, () -> checks.incrementAndGet() < 5, Duration.ofMillis(20), this::run, w -> true);
+                buffer,
+                2,
+                () -> checks.incrementAndGet() < 5,
+                Duration.ofMillis(20),
+                this::run,
+                w -> true,
+                Duration.ofMillis(200));
         buffer.add(Priority.MEDIUM, work(STAYING, 1));
         releases.computeIfAbsent(1L, o -> new CountDownLatch(1)).countDown();
         starter.start();
