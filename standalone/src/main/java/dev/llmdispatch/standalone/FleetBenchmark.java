@@ -12,6 +12,7 @@ import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.standalone.bench.AccountUse;
 import dev.llmdispatch.standalone.bench.BenchProcess;
+import dev.llmdispatch.standalone.bench.Bounds;
 import dev.llmdispatch.standalone.bench.FleetGroups;
 import dev.llmdispatch.standalone.bench.MissionSimulation;
 import dev.llmdispatch.standalone.bench.ScaleBenchmark;
@@ -84,6 +85,8 @@ public final class FleetBenchmark implements Callable<Integer> {
     long commitIntervalMs = 50;
 
     private final List<ConfigurableApplicationContext> fleet = new ArrayList<>();
+    /** The figures held to issue 14's bounds, printed at the end. */
+    private final Bounds bounds = new Bounds();
     /** The limits' Redis, for its command counts ({@code INFO commandstats}). */
     private int redisPort;
     /** Redis commands a second of the idle fleet (renewals, syncs, traffic figures), measured before phase 1. */
@@ -128,6 +131,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                     overhead(client, simulator);
                     ingress(simulator);
                     saturation(client, simulator, accounts);
+                    bounds.print("against issue 14's bounds (this machine):");
                 }
             } finally {
                 fleet.forEach(ConfigurableApplicationContext::close);
@@ -188,6 +192,8 @@ public final class FleetBenchmark implements Callable<Integer> {
                 overhead.getValueAtPercentile(50),
                 overhead.getValueAtPercentile(99),
                 overhead.getMaxValue());
+        bounds.atMost("dispatch overhead with capacity free, p50", overhead.getValueAtPercentile(50), 5, " ms")
+                .atMost("dispatch overhead with capacity free, p99", overhead.getValueAtPercentile(99), 15, " ms");
         if (!slow.isEmpty()) {
             System.out.println("  over 250 ms: " + slow);
         }
@@ -245,7 +251,11 @@ public final class FleetBenchmark implements Callable<Integer> {
                 .mapToLong(w -> w.getBean(PriorityConsumer.class).transactions())
                 .sum();
         System.out.printf("  transactions committed by the fleet so far (warm-up included): %d%n", transactions);
-        printRedisPerJob(redisBefore, overheadJobs);
+        bounds.atMost(
+                "Redis round trips per job, capacity free (background taken off)",
+                printRedisPerJob(redisBefore, overheadJobs),
+                3,
+                "");
     }
 
     /** The fleet's dispatch-overhead timer so far: {count, total ms}. */
@@ -312,7 +322,7 @@ public final class FleetBenchmark implements Callable<Integer> {
      * (each command, script call or pipelined batch one), and the commands the server ran (a script's own commands
      * included, as Redis counts them), with the most frequent of each.
      */
-    private void printRedisPerJob(RedisMark mark, long jobs) throws Exception {
+    private double printRedisPerJob(RedisMark mark, long jobs) throws Exception {
         long commands = RedisWire.commandsProcessed(redisPort) - mark.commands();
         Map<String, Long> after = RedisWire.commandCalls(redisPort);
         Map<String, Double> trips = roundTrips();
@@ -341,6 +351,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                 "  Redis commands per job: %.2f, a script's own commands included (%.2f with the background); by kind: "
                         + "%s%n",
                 perJob, commands / (double) jobs, String.join(", ", topCommands));
+        return tripsPerJob;
     }
 
     /**
@@ -479,6 +490,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                 .mapToLong(AccountUse.Row::refused)
                 .sum();
         System.out.printf("  429s from the limits, all accounts: %d%n", violations);
+        bounds.atMost("429s from the limits under saturation", violations, 0, "");
         printRedisPerJob(redisBefore, futures.size());
 
         Map<Priority, Histogram> wait = new EnumMap<>(Priority.class);

@@ -67,7 +67,8 @@ public final class ScaleBenchmark implements Callable<Integer> {
             double hunyuanBusy,
             double roundTripsPerJob,
             double roundTripsPerWorkerSecond,
-            double serverCommandsPerSecond) {}
+            double serverCommandsPerSecond,
+            long joinGapMillis) {}
 
     @Override
     public Integer call() throws Exception {
@@ -113,6 +114,17 @@ public final class ScaleBenchmark implements Callable<Integer> {
                     s.roundTripsPerWorkerSecond(),
                     s.serverCommandsPerSecond());
         }
+        Bounds bounds = new Bounds();
+        for (Size s : results) {
+            String fleet = s.workers() + " worker(s): ";
+            bounds.atMost(fleet + "429s from the limits", s.refused(), 0, "")
+                    .atLeast(fleet + "NVIDIA's rate used", Math.round(1000 * s.nvidiaRate()) / 10.0, 95, "%")
+                    .atLeast(fleet + "Hunyuan's places busy", Math.round(1000 * s.hunyuanBusy()) / 10.0, 95, "%");
+            if (s.joinGapMillis() >= 0) {
+                bounds.atMost(fleet + "longest gap at the providers while one joined", s.joinGapMillis(), 1000, " ms");
+            }
+        }
+        bounds.print("against issue 14's bounds (this machine):");
         return 0;
     }
 
@@ -211,6 +223,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
                     .mapToDouble(AccountUse.Row::busy)
                     .min()
                     .orElse(0);
+            long joinGap = -1;
             if (joinedAt > 0) {
                 List<Long> arrivals = simulator.calls().all().stream()
                         .filter(CallLogStats::admitted)
@@ -221,6 +234,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
                 // its own, so the join is looked at only up to there
                 long tail = arrivals.isEmpty() ? end : arrivals.get((int) (arrivals.size() * 0.95));
                 long joinEnd = Math.max(joinedAt + 1, Math.min(joinSettled + 2_000, tail));
+                joinGap = longestGap(arrivals, joinedAt, joinEnd)[0];
                 System.out.printf(
                         "  a worker joined %.1f s into the flood; the group was whole again %.1f s later. At the "
                                 + "providers, while it joined%s: %s; in the flood before it: %s%n",
@@ -280,7 +294,8 @@ public final class ScaleBenchmark implements Callable<Integer> {
                     hunyuan,
                     trips / jobs,
                     trips / seconds / size,
-                    commands / seconds);
+                    commands / seconds,
+                    joinGap);
         } finally {
             for (BenchProcess w : fleet) {
                 w.close();
@@ -300,8 +315,8 @@ public final class ScaleBenchmark implements Callable<Integer> {
         return by;
     }
 
-    /** Calls a second and the longest gap between two calls arriving at the providers in {@code [from, to)}. */
-    private static String pace(List<Long> arrivals, long from, long to) {
+    /** The longest time in {@code [from, to)} without an arrival, when it ended, and the arrivals in the span. */
+    private static long[] longestGap(List<Long> arrivals, long from, long to) {
         long previous = from;
         long longest = 0;
         long gapEnd = from;
@@ -320,6 +335,15 @@ public final class ScaleBenchmark implements Callable<Integer> {
             longest = to - previous;
             gapEnd = to;
         }
+        return new long[] {longest, gapEnd, n};
+    }
+
+    /** Calls a second and the longest gap between two calls arriving at the providers in {@code [from, to)}. */
+    private static String pace(List<Long> arrivals, long from, long to) {
+        long[] gap = longestGap(arrivals, from, to);
+        long longest = gap[0];
+        long gapEnd = gap[1];
+        long n = gap[2];
         // calls stamped in the 50 ms after the gap: a burst means they were sent during it and stamped late (the
         // simulator, in this JVM, was paused), none or few that nothing was sent
         long end = gapEnd;

@@ -107,7 +107,8 @@ public final class ThroughputBenchmark implements Callable<Integer> {
                 }
                 FleetGroups.awaitStable(kafka.bootstrapServers(), Topics.DEFAULT_WORKER_GROUP, workers);
                 FloodRun run = new FloodRun(kafka.bootstrapServers(), producer, fleet);
-                run.drain("llm-dispatch warm-up", Topics.DEFAULT_MEDIUM, Topics.DEFAULT_RESULTS, warmUp, true);
+                FloodRun.Figures warm =
+                        run.drain("llm-dispatch warm-up", Topics.DEFAULT_MEDIUM, Topics.DEFAULT_RESULTS, warmUp, true);
                 long redisBefore = RedisWire.commandsProcessed(redis.port());
                 double tripsBefore = roundTrips(fleet);
                 FloodRun.Figures dispatch =
@@ -122,6 +123,19 @@ public final class ThroughputBenchmark implements Callable<Integer> {
                         dispatch.cpuMillisPerJob() / baseline.cpuMillisPerJob(),
                         trips / jobs,
                         redisCommands / (double) jobs);
+                new Bounds()
+                        .atLeast(
+                                "jobs/s against the baseline loop's",
+                                100 * dispatch.jobsPerSecond() / baseline.jobsPerSecond(),
+                                50,
+                                "%")
+                        .atMost("Redis round trips per job", trips / jobs, 3, "")
+                        .atMost(
+                                "old generation's peak under the flood ÷ under the warm-up (memory bounded)",
+                                dispatch.peakOldGenBytes() / (double) Math.max(1, warm.peakOldGenBytes()),
+                                2,
+                                "×")
+                        .print("against issue 14's bounds (this machine):");
             } finally {
                 for (BenchProcess w : fleet) {
                     w.close();
