@@ -127,6 +127,27 @@ class CapacityGateTest {
         }
     }
 
+    @Test
+    void latency_rising_by_a_few_milliseconds_keeps_the_adaptive_limit_and_rising_by_hundreds_cuts_it()
+            throws Exception {
+        DispatchSettings settings = oneAccount(Limits.of(null, null, 10, null, null), Duration.ofSeconds(5));
+        CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
+        // a provider that answers at once: 2 ms, then 6 ms (three times as long, the client's own noise)
+        for (int i = 0; i < 100; i++) {
+            try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                lease.callEnded(false, i < 60 ? 2 : 6, "CHAT");
+            }
+        }
+        assertThat(gate.usage("acct-1").adaptiveLimit()).isEqualTo(10);
+        // hundreds of milliseconds longer: the provider queues calls, and the limit comes down
+        for (int i = 0; i < 20; i++) {
+            try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                lease.callEnded(false, 400, "CHAT");
+            }
+        }
+        assertThat(gate.usage("acct-1").adaptiveLimit()).isLessThan(10);
+    }
+
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
     void never_exceeds_an_account_concurrency_across_three_gates() throws Exception {

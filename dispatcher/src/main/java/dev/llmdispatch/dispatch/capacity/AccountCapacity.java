@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -75,6 +76,8 @@ final class AccountCapacity {
 
     /** The fleet's adaptive concurrency limit as this worker last learned it (the ceiling while not cut). */
     private volatile int adaptiveLimit;
+    /** Successes below the ceiling not yet reported to the store (reported a round at a time). */
+    private final AtomicInteger healthyUnreported = new AtomicInteger();
     /** Latency of healthy calls: a fast and a slow moving average, the first rising well above the second = overload. */
     private double recentMillis;
 
@@ -105,8 +108,14 @@ final class AccountCapacity {
 
     /** A cut takes the limit to 75% of itself (at least 1). */
     static final int CUT_PERMILLE = 750;
-    /** Latency counts as rising when its recent average is this many times its usual one. */
+    /** Latency counts as rising when its recent average is this many times its usual one... */
     static final double RISING = 2.0;
+    /**
+     * ...and at least this much longer: a call answered in 6 ms where 2 ms was usual is the client's own noise, not a
+     * provider queueing calls (without this floor, a provider that answers at once had its limit cut, and each healthy
+     * call after that cost a Redis round trip to climb back).
+     */
+    static final double RISING_BY_MILLIS = 100;
 
     /** Latency of successful calls of one kind: a fast and a slow moving average, and how many there were. */
     private static final class Latency {
@@ -121,9 +130,11 @@ final class AccountCapacity {
      * A call on this account ended: {@code overloaded} for a 429 or a timeout, else a success (other failures say
      * nothing of load and are not reported). A success's latency joins the averages of its kind ({@code kind}: chat and
      * embeddings take different times), and counts as overload when the recent average (a tenth each call, so one slow
-     * answer does not make it) has risen to {@link #RISING} times the usual one over at least 50 calls. Moves the
+     * answer does not make it) has risen to {@link #RISING} times the usual one, and by {@link #RISING_BY_MILLIS} at
+     * least, over at least 50 calls. Moves the
      * fleet's adaptive limit: a signal from a call granted before the last cut is not counted again (one cut per round
-     * of calls); no store call for a success while the limit is at its ceiling.
+     * of calls); no store call for a success while the limit is at its ceiling, and below it one a round of calls (the
+     * limit's worth of successes, reported together).
      */
     void callEnded(Grant grant, boolean overloaded, long millis, String kind) {
         if (!limits.adaptiveConcurrency()) {
@@ -136,13 +147,23 @@ final class AccountCapacity {
                 l.calls++;
                 l.recent = l.calls == 1 ? millis : l.recent + 0.1 * (millis - l.recent);
                 l.usual = l.calls == 1 ? millis : l.usual + 0.01 * (millis - l.usual);
-                cut = l.calls >= 50 && l.recent > RISING * l.usual;
+                cut = l.calls >= 50 && l.recent > RISING * l.usual && l.recent - l.usual >= RISING_BY_MILLIS;
             }
         }
-        if (!cut && adaptiveLimit >= limits.concurrency()) {
+        if (cut) {
+            healthyUnreported.set(0);
+            adaptiveLimit = (int) store.adapt(keys, true, 0, limits.concurrency(), grant.serverMillis(), CUT_PERMILLE);
             return;
         }
-        adaptiveLimit = (int) store.adapt(keys, cut, limits.concurrency(), grant.serverMillis(), CUT_PERMILLE);
+        int limit = adaptiveLimit;
+        if (limit >= limits.concurrency() || healthyUnreported.incrementAndGet() < limit) {
+            return;
+        }
+        int healthy = healthyUnreported.getAndSet(0);
+        if (healthy > 0) {
+            adaptiveLimit =
+                    (int) store.adapt(keys, false, healthy, limits.concurrency(), grant.serverMillis(), CUT_PERMILLE);
+        }
     }
 
     /** The fleet's adaptive concurrency limit as last learned here; -1 without a concurrency limit. */

@@ -107,10 +107,11 @@ public interface CapacityStore {
     Decision acquire(AccountKeys account, AccountKeys.Declaration limits, Ask ask);
 
     /**
-     * Moves the account's adaptive concurrency limit (AIMD, see adapt.lua): a cut ({@code cut}) or one more healthy
-     * call, of a call granted at {@code grantedAtMillis} (the store's clock); returns the limit now.
+     * Moves the account's adaptive concurrency limit (AIMD, see adapt.lua): a cut ({@code cut}) of a call granted at
+     * {@code grantedAtMillis} (the store's clock), or {@code healthyCalls} more healthy calls; returns the limit now.
      */
-    long adapt(AccountKeys account, boolean cut, int ceiling, long grantedAtMillis, int factorPermille);
+    long adapt(
+            AccountKeys account, boolean cut, int healthyCalls, int ceiling, long grantedAtMillis, int factorPermille);
 
     /**
      * Replaces a request's token entry as granted ({@code id:estimate}) by what the provider used ({@code id:used}),

@@ -101,7 +101,8 @@ public final class RedisCapacityStore implements CapacityStore {
     }
 
     @Override
-    public long adapt(AccountKeys a, boolean cut, int ceiling, long grantedAtMillis, int factorPermille) {
+    public long adapt(
+            AccountKeys a, boolean cut, int healthyCalls, int ceiling, long grantedAtMillis, int factorPermille) {
         return scripts.eval(
                 a.state(),
                 RScript.Mode.READ_WRITE,
@@ -112,7 +113,8 @@ public final class RedisCapacityStore implements CapacityStore {
                 Integer.toString(ceiling),
                 Long.toString(grantedAtMillis),
                 Integer.toString(factorPermille),
-                "600000");
+                "600000",
+                Integer.toString(healthyCalls));
     }
 
     @Override

@@ -11,6 +11,7 @@
 -- ARGV[1] 'cut' or 'healthy'   ARGV[2] the ceiling (the configured concurrency)   ARGV[3] when the call was granted
 -- (server ms)
 -- ARGV[4] the cut's factor in thousandths (700: to 70%)   ARGV[5] ms the state is kept after its last change
+-- ARGV[6] for 'healthy': how many healthy calls this reports (a worker reports them a round at a time)
 -- Returns the limit now.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -26,7 +27,7 @@ if ARGV[1] == 'cut' then
     redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
   end
 elseif limit < ceiling and 2 * redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf') >= limit then
-  local healthy = redis.call('HINCRBY', KEYS[1], 'healthy', 1)
+  local healthy = redis.call('HINCRBY', KEYS[1], 'healthy', tonumber(ARGV[6]) or 1)
   local hurt = tonumber(redis.call('HGET', KEYS[1], 'hurt')) or (ceiling + 1)
   local rounds = 4
   if limit + 1 >= hurt then rounds = 32 end -- up to the level that drew the last cut and past it: slowly

@@ -100,7 +100,13 @@ class CapacityGateFaultTest {
         public void charge(AccountKeys account, String grantedEntry, String usedEntry) {}
 
         @Override
-        public long adapt(AccountKeys account, boolean cut, int ceiling, long grantedAtMillis, int factorPermille) {
+        public long adapt(
+                AccountKeys account,
+                boolean cut,
+                int healthyCalls,
+                int ceiling,
+                long grantedAtMillis,
+                int factorPermille) {
             return ceiling;
         }
 

@@ -347,11 +347,14 @@ class RedisCapacityStoreTest {
             assertThat(ask(limits, "").granted()).isTrue();
         }
         long later = System.currentTimeMillis() + 60_000; // granted after any cut: each cut below counts
-        assertThat(store.adapt(keys, true, 10, later, 750))
+        assertThat(store.adapt(keys, true, 0, 10, later, 750))
                 .as("cut from the ceiling")
                 .isEqualTo(7);
-        assertThat(store.adapt(keys, true, 10, later, 750)).as("cut from 7").isEqualTo(5);
-        assertThat(healthy(4 * 5)).as("5 -> 6: four rounds").isEqualTo(6);
+        assertThat(store.adapt(keys, true, 0, 10, later, 750)).as("cut from 7").isEqualTo(5);
+        assertThat(store.adapt(keys, false, 4 * 5 - 1, 10, 0, 750))
+                .as("5: four rounds but one, reported at once")
+                .isEqualTo(5);
+        assertThat(healthy(1)).as("5 -> 6: four rounds").isEqualTo(6);
         assertThat(healthy(4 * 6))
                 .as("6 -> 7, the level of the last cut: not after four rounds")
                 .isEqualTo(6);
@@ -369,7 +372,7 @@ class RedisCapacityStoreTest {
     private long healthy(int n) {
         long limit = -1;
         for (int i = 0; i < n; i++) {
-            limit = store.adapt(keys, false, 10, 0, 750);
+            limit = store.adapt(keys, false, 1, 10, 0, 750);
         }
         return limit;
     }

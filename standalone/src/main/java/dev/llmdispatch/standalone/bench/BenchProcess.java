@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * A JVM of its own started from this benchmark's jar (a worker, or the baseline loop), as a deployment runs it: its
@@ -152,6 +153,34 @@ public final class BenchProcess implements AutoCloseable {
             return -1;
         }
         return -1;
+    }
+
+    /** Round trips counted, all kinds together. */
+    static double total(Map<String, Double> roundTrips) {
+        return roundTrips.values().stream().mapToDouble(Double::doubleValue).sum();
+    }
+
+    /** The kinds of round trips made between two counts, most frequent first, each per job: "script:acquire 1.00". */
+    static String perJob(Map<String, Double> before, Map<String, Double> after, double jobs, int limit) {
+        return after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+                .filter(e -> e.getValue() >= 0.005 * jobs)
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .limit(limit)
+                .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / jobs))
+                .collect(Collectors.joining(", "));
+    }
+
+    /** The fleet's Redis round trips so far, by what they carried. */
+    static Map<String, Double> roundTrips(List<BenchProcess> fleet) {
+        Map<String, Double> by = new HashMap<>();
+        for (BenchProcess w : fleet) {
+            Map<String, Double> one = w.metricBy("llm_dispatch_redis_round_trips_total", "", "command");
+            if (one != null) {
+                one.forEach((k, v) -> by.merge(k, v, Double::sum));
+            }
+        }
+        return by;
     }
 
     /**

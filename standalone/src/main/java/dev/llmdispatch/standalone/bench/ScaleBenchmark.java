@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -155,7 +154,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
             CompletableFuture.allOf(client.submitAll(warm, Priority.MEDIUM).toArray(CompletableFuture[]::new))
                     .get(10, TimeUnit.MINUTES);
             simulator.reset();
-            Map<String, Double> tripsBefore = roundTrips(fleet);
+            Map<String, Double> tripsBefore = BenchProcess.roundTrips(fleet);
             long commandsBefore = RedisWire.commandsProcessed(redis.port());
             Random random = new Random(42);
             List<Job> flood = new ArrayList<>();
@@ -188,20 +187,9 @@ public final class ScaleBenchmark implements Callable<Integer> {
             CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(30, TimeUnit.MINUTES);
             long end = System.currentTimeMillis();
             double seconds = (end - start) / 1000.0;
-            Map<String, Double> tripsAfter = roundTrips(fleet);
-            double trips = tripsAfter.values().stream()
-                            .mapToDouble(Double::doubleValue)
-                            .sum()
-                    - tripsBefore.values().stream()
-                            .mapToDouble(Double::doubleValue)
-                            .sum();
-            List<String> byCommand = tripsAfter.entrySet().stream()
-                    .map(e -> Map.entry(e.getKey(), e.getValue() - tripsBefore.getOrDefault(e.getKey(), 0.0)))
-                    .filter(e -> e.getValue() > 0)
-                    .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                    .limit(8)
-                    .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / jobs))
-                    .toList();
+            Map<String, Double> tripsAfter = BenchProcess.roundTrips(fleet);
+            double trips = BenchProcess.total(tripsAfter) - BenchProcess.total(tripsBefore);
+            String byCommand = BenchProcess.perJob(tripsBefore, tripsAfter, jobs, 8);
             long commands = RedisWire.commandsProcessed(redis.port()) - commandsBefore;
             long failed = futures.stream().filter(f -> !f.join().succeeded()).count();
             System.out.printf(
@@ -283,7 +271,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
             System.out.printf(
                     "  Redis: %.2f round trips per job from the workers (%s), %.1f a second per worker; the server ran "
                             + "%.0f commands a second (a script's own included)%n",
-                    trips / jobs, String.join(", ", byCommand), trips / seconds / size, commands / seconds);
+                    trips / jobs, byCommand, trips / seconds / size, commands / seconds);
             return new Size(
                     size,
                     ready,
@@ -301,18 +289,6 @@ public final class ScaleBenchmark implements Callable<Integer> {
                 w.close();
             }
         }
-    }
-
-    /** The fleet's Redis round trips so far, by what they carried. */
-    private static Map<String, Double> roundTrips(List<BenchProcess> fleet) {
-        Map<String, Double> by = new HashMap<>();
-        for (BenchProcess w : fleet) {
-            Map<String, Double> one = w.metricBy("llm_dispatch_redis_round_trips_total", "", "command");
-            if (one != null) {
-                one.forEach((k, v) -> by.merge(k, v, Double::sum));
-            }
-        }
-        return by;
     }
 
     /** The longest time in {@code [from, to)} without an arrival, when it ended, and the arrivals in the span. */

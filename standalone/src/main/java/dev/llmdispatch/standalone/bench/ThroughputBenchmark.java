@@ -110,18 +110,24 @@ public final class ThroughputBenchmark implements Callable<Integer> {
                 FloodRun.Figures warm =
                         run.drain("llm-dispatch warm-up", Topics.DEFAULT_MEDIUM, Topics.DEFAULT_RESULTS, warmUp, true);
                 long redisBefore = RedisWire.commandsProcessed(redis.port());
-                double tripsBefore = roundTrips(fleet);
+                Map<String, Double> tripsBefore = BenchProcess.roundTrips(fleet);
                 FloodRun.Figures dispatch =
                         run.drain("llm-dispatch", Topics.DEFAULT_MEDIUM, Topics.DEFAULT_RESULTS, jobs, true);
                 long redisCommands = RedisWire.commandsProcessed(redis.port()) - redisBefore;
-                double trips = roundTrips(fleet) - tripsBefore;
+                Map<String, Double> tripsAfter = BenchProcess.roundTrips(fleet);
+                System.out.printf(
+                        "  adaptive concurrency limits at the end (configured %d): %s%n",
+                        concurrency * workers,
+                        fleet.get(0).metricBy("llm_dispatch_account_adaptive_limit", "", "account"));
+                double trips = BenchProcess.total(tripsAfter) - BenchProcess.total(tripsBefore);
                 System.out.printf(
                         "%n  llm-dispatch ÷ baseline: %.0f%% of the baseline's jobs/s, %.1f× its CPU per job; "
-                                + "Redis per job: %.1f round trips from the workers, %.1f commands at the server "
+                                + "Redis per job: %.1f round trips from the workers (%s), %.1f commands at the server "
                                 + "(a script's own included)%n",
                         100 * dispatch.jobsPerSecond() / baseline.jobsPerSecond(),
                         dispatch.cpuMillisPerJob() / baseline.cpuMillisPerJob(),
                         trips / jobs,
+                        BenchProcess.perJob(tripsBefore, tripsAfter, jobs, 8),
                         redisCommands / (double) jobs);
                 new Bounds()
                         .atLeast(
@@ -143,13 +149,6 @@ public final class ThroughputBenchmark implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** The workers' Redis round trips so far, as their clients count them. */
-    private static double roundTrips(List<BenchProcess> fleet) {
-        return fleet.stream()
-                .mapToDouble(w -> w.metric("llm_dispatch_redis_round_trips_total", ""))
-                .sum();
     }
 
     static KafkaProducer<String, byte[]> producer(String bootstrap) {

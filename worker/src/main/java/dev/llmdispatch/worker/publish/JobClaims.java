@@ -143,17 +143,23 @@ public final class JobClaims {
      * to this worker from here, the job is not sent to a provider again for this delivery.
      */
     public void finish(Claim claim, JobResult result, int replayCount) {
-        redis.getScript(StringCodec.INSTANCE)
-                .eval(
-                        RedisKeys.of(keyPrefix).claim(claim.jobId()),
-                        RScript.Mode.READ_WRITE,
-                        FINISH,
-                        RScript.ReturnType.LONG,
-                        keys(claim.jobId()),
-                        claim.token(),
-                        StoredAnswers.encode(result, replayCount),
-                        Long.toString(keep.toMillis()));
+        // no longer held before the claim goes: a renewal that finds it gone meanwhile met this finish, not a lapse
         held.remove(claim.token());
+        try {
+            redis.getScript(StringCodec.INSTANCE)
+                    .eval(
+                            RedisKeys.of(keyPrefix).claim(claim.jobId()),
+                            RScript.Mode.READ_WRITE,
+                            FINISH,
+                            RScript.ReturnType.LONG,
+                            keys(claim.jobId()),
+                            claim.token(),
+                            StoredAnswers.encode(result, replayCount),
+                            Long.toString(keep.toMillis()));
+        } catch (RuntimeException e) {
+            held.put(claim.token(), claim); // still held: renewed until it is finished or released
+            throw e;
+        }
     }
 
     /** The job's claim, stored outcome and attempts: one hash slot (the job id's). */
