@@ -78,6 +78,8 @@ final class AccountCapacity {
     private volatile int adaptiveLimit;
     /** Successes below the ceiling not yet reported to the store (reported a round at a time). */
     private final AtomicInteger healthyUnreported = new AtomicInteger();
+    /** The limit {@link #healthyUnreported} counts at. */
+    private volatile int countingAt = -1;
     /** Latency of healthy calls: a fast and a slow moving average, the first rising well above the second = overload. */
     private double recentMillis;
 
@@ -156,7 +158,15 @@ final class AccountCapacity {
             return;
         }
         int limit = adaptiveLimit;
-        if (limit >= limits.concurrency() || healthyUnreported.incrementAndGet() < limit) {
+        if (limit >= limits.concurrency()) {
+            return;
+        }
+        if (countingAt != limit) {
+            // the limit moved (a cut anywhere in the fleet, a raise): successes at the old one do not count at this one
+            countingAt = limit;
+            healthyUnreported.set(0);
+        }
+        if (healthyUnreported.incrementAndGet() < limit) {
             return;
         }
         int healthy = healthyUnreported.getAndSet(0);

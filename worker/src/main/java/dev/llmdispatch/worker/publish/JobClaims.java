@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -87,6 +88,8 @@ public final class JobClaims {
     private final String worker = UUID.randomUUID().toString();
     private final AtomicLong runs = new AtomicLong();
     private final Map<String, Claim> held = new ConcurrentHashMap<>();
+    /** Tokens of claims whose finish is under way. */
+    private final Set<String> finishing = ConcurrentHashMap.newKeySet();
 
     private final Duration keep;
 
@@ -143,8 +146,8 @@ public final class JobClaims {
      * to this worker from here, the job is not sent to a provider again for this delivery.
      */
     public void finish(Claim claim, JobResult result, int replayCount) {
-        // no longer held before the claim goes: a renewal that finds it gone meanwhile met this finish, not a lapse
-        held.remove(claim.token());
+        // a renewal that finds the claim gone meanwhile met this finish, not a lapse (it is still renewed until then)
+        finishing.add(claim.token());
         try {
             redis.getScript(StringCodec.INSTANCE)
                     .eval(
@@ -156,9 +159,9 @@ public final class JobClaims {
                             claim.token(),
                             StoredAnswers.encode(result, replayCount),
                             Long.toString(keep.toMillis()));
-        } catch (RuntimeException e) {
-            held.put(claim.token(), claim); // still held: renewed until it is finished or released
-            throw e;
+            held.remove(claim.token());
+        } finally {
+            finishing.remove(claim.token());
         }
     }
 
@@ -224,7 +227,7 @@ public final class JobClaims {
 
     /** A renewal that found the claim gone while it is still held here: another worker may take the job. */
     private void renewed(Claim claim, boolean renewed) {
-        if (!renewed && held.containsKey(claim.token())) {
+        if (!renewed && held.containsKey(claim.token()) && !finishing.contains(claim.token())) {
             log.warn(
                     "job {}: its claim lapsed while it ran (Redis away longer than the {} lease?); another "
                             + "worker may take it",
