@@ -282,7 +282,8 @@ public final class FleetBenchmark implements Callable<Integer> {
         TimeUnit.SECONDS.sleep(5);
         double seconds = (System.nanoTime() - before.nanos()) / 1e9;
         idleRedisPerSecond = (RedisWire.commandsProcessed(redisPort) - before.commands()) / seconds;
-        idleRoundTripsPerSecond = (sum(roundTrips()) - sum(before.roundTrips())) / seconds;
+        idleRoundTripsPerSecond =
+                (BenchProcess.total(roundTrips()) - BenchProcess.total(before.roundTrips())) / seconds;
         System.out.printf(
                 "%nRedis, idle fleet of %d: %.1f commands/s, %.1f round trips/s from the workers (lease renewals, "
                         + "state checks, traffic figures)%n",
@@ -313,10 +314,6 @@ public final class FleetBenchmark implements Callable<Integer> {
         return byCommand;
     }
 
-    private static double sum(Map<String, Double> counts) {
-        return counts.values().stream().mapToDouble(Double::doubleValue).sum();
-    }
-
     /**
      * Redis per job since {@code mark}, less the idle fleet's background: the round trips the workers' clients made
      * (each command, script call or pipelined batch one), and the commands the server ran (a script's own commands
@@ -328,7 +325,9 @@ public final class FleetBenchmark implements Callable<Integer> {
         Map<String, Double> trips = roundTrips();
         double seconds = (System.nanoTime() - mark.nanos()) / 1e9;
         double perJob = (commands - idleRedisPerSecond * seconds) / jobs;
-        double tripsPerJob = (sum(trips) - sum(mark.roundTrips()) - idleRoundTripsPerSecond * seconds) / jobs;
+        double tripsPerJob =
+                (BenchProcess.total(trips) - BenchProcess.total(mark.roundTrips()) - idleRoundTripsPerSecond * seconds)
+                        / jobs;
         List<String> topCommands = after.entrySet().stream()
                 .map(e -> Map.entry(e.getKey(), e.getValue() - mark.byKind().getOrDefault(e.getKey(), 0L)))
                 .filter(e -> e.getValue() > 0)
@@ -336,17 +335,10 @@ public final class FleetBenchmark implements Callable<Integer> {
                 .limit(6)
                 .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / (double) jobs))
                 .toList();
-        List<String> topTrips = trips.entrySet().stream()
-                .map(e -> Map.entry(e.getKey(), e.getValue() - mark.roundTrips().getOrDefault(e.getKey(), 0.0)))
-                .filter(e -> e.getValue() > 0)
-                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                .limit(8)
-                .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / jobs))
-                .toList();
         System.out.printf(
                 "  Redis round trips per job: %.2f (the idle fleet's %.0f s of background taken off); with it, by what "
                         + "they carried: %s%n",
-                tripsPerJob, seconds, String.join(", ", topTrips));
+                tripsPerJob, seconds, BenchProcess.perJob(mark.roundTrips(), trips, jobs, 8));
         System.out.printf(
                 "  Redis commands per job: %.2f, a script's own commands included (%.2f with the background); by kind: "
                         + "%s%n",

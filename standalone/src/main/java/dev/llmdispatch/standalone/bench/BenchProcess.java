@@ -156,15 +156,15 @@ public final class BenchProcess implements AutoCloseable {
     }
 
     /** Round trips counted, all kinds together. */
-    static double total(Map<String, Double> roundTrips) {
+    public static double total(Map<String, Double> roundTrips) {
         return roundTrips.values().stream().mapToDouble(Double::doubleValue).sum();
     }
 
     /** The kinds of round trips made between two counts, most frequent first, each per job: "script:acquire 1.00". */
-    static String perJob(Map<String, Double> before, Map<String, Double> after, double jobs, int limit) {
+    public static String perJob(Map<String, Double> before, Map<String, Double> after, double jobs, int limit) {
         return after.entrySet().stream()
                 .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
-                .filter(e -> e.getValue() >= 0.005 * jobs)
+                .filter(e -> e.getValue() > 0)
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .limit(limit)
                 .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / jobs))
