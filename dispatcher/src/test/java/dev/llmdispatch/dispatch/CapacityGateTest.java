@@ -106,7 +106,7 @@ class CapacityGateTest {
                 oneAccount(Limits.of(1, Duration.ofMillis(1000), null, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ofMillis(100))).get(0);
         Lease late = gate.acquire(slots(settings), Priority.MEDIUM, null, 0);
-        assertThat(late.writable()).isTrue();
+        assertThat(late.mayWrite()).isTrue();
         // the JVM is starved between the check and the HTTP client taking the body: the request leaves 600 ms late,
         // and the provider counts it from its arrival
         Thread.sleep(600);
@@ -121,7 +121,7 @@ class CapacityGateTest {
             // counted from the grant, the next grant would have come 500 ms after the request left
             assertThat(after).isGreaterThanOrEqualTo(Duration.ofMillis(1050).toNanos());
             assertThat(after).isLessThan(Duration.ofMillis(2000).toNanos());
-            assertThat(next.writable()).isTrue();
+            assertThat(next.mayWrite()).isTrue();
         } finally {
             late.close();
         }
@@ -193,7 +193,7 @@ class CapacityGateTest {
                         while (!sent) {
                             try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
                                 long at = System.nanoTime();
-                                sent = lease.writable();
+                                sent = lease.mayWrite();
                                 if (sent) {
                                     grants.add(at);
                                 } else {

@@ -69,7 +69,8 @@ public final class Lease implements AutoCloseable, WriteGate {
      * while the grant is no older than the window guard (its place in the window then covers the request's
      * arrival at the provider). Ask it at the last moment before the request's first byte leaves.
      */
-    public boolean writable() {
+    @Override
+    public boolean mayWrite() {
         long age = ageNanos();
         ageAtWriteNanos = age;
         // in a request window of any live worker's limits, not only this worker's
@@ -80,13 +81,8 @@ public final class Lease implements AutoCloseable, WriteGate {
         return writable;
     }
 
-    @Override
-    public boolean mayWrite() {
-        return writable();
-    }
-
     /**
-     * The HTTP client took the request's body: it leaves now. A JVM starved after {@link #writable()} said yes sends
+     * The HTTP client took the request's body: it leaves now. A JVM starved after {@link #mayWrite()} said yes sends
      * it late, and the provider counts it from its arrival: its window place then counts from now. Past the guard,
      * the place is moved at once (in the background), not only when the call ends: a long call would otherwise leave
      * the fleet a window that ends before the provider's.

@@ -332,15 +332,15 @@ class CapacityGateFaultTest {
         try (Lease fresh = gate.acquire(SLOTS, Priority.HIGH, null, 0);
                 Lease stale = gate.acquire(SLOTS, Priority.HIGH, null, 0)) {
             ticker.addAndGet(Duration.ofMillis(100).toNanos());
-            assertThat(fresh.writable()).as("exactly the guard old").isTrue();
+            assertThat(fresh.mayWrite()).as("exactly the guard old").isTrue();
             ticker.addAndGet(1);
-            assertThat(stale.writable()).as("a nanosecond past the guard").isFalse();
+            assertThat(stale.mayWrite()).as("a nanosecond past the guard").isFalse();
         }
         // outside a request window the age does not matter
         store.windowed = false;
         try (Lease unwindowed = gate.acquire(SLOTS, Priority.HIGH, null, 0)) {
             ticker.addAndGet(Duration.ofDays(1).toNanos());
-            assertThat(unwindowed.writable()).isTrue();
+            assertThat(unwindowed.mayWrite()).isTrue();
         }
     }
 }
