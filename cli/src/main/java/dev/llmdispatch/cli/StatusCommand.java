@@ -5,6 +5,9 @@ import dev.llmdispatch.api.StatusReport.AccountStatus;
 import dev.llmdispatch.contract.JobCodec;
 import java.io.PrintWriter;
 import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,7 +59,7 @@ final class StatusCommand implements Callable<Integer> {
                 "%-15s %-12s %-22s %-12s %-10s %-10s %s%n",
                 "account", "provider", "limits", "window used", "in flight", "circuit", "cooldown");
         for (AccountStatus a : status.accounts()) {
-            String limits = (a.requests() == null ? "" : a.requests() + "/" + a.per() + " ")
+            String limits = (a.requests() == null ? "" : a.requests() + "/" + window(a.per()) + " ")
                     + (a.concurrency() == null ? "" : a.concurrency() + " in flight");
             String window = a.windowUsed() == null ? "-" : a.windowUsed() + "/" + a.requests();
             String inFlight = a.inFlight() == null
@@ -102,6 +105,28 @@ final class StatusCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** A request window as people write it: "min" for PT1M, "6s" for PT6S, "day" for P1D; as given when unreadable. */
+    static String window(String iso) {
+        Duration per;
+        try {
+            per = Duration.parse(iso);
+        } catch (RuntimeException e) {
+            return String.valueOf(iso);
+        }
+        long ms = per.toMillis();
+        for (var unit : List.of(
+                Map.entry(86_400_000L, "day"),
+                Map.entry(3_600_000L, "h"),
+                Map.entry(60_000L, "min"),
+                Map.entry(1_000L, "s"))) {
+            if (ms > 0 && ms % unit.getKey() == 0) {
+                long n = ms / unit.getKey();
+                return n == 1 ? unit.getValue() : n + unit.getValue();
+            }
+        }
+        return ms + "ms";
     }
 
     /** "12/600", "12" without a budget, "?" when the use could not be read. */

@@ -97,6 +97,7 @@ class StatusCommandTest {
             assertThat(out.toString())
                     .contains("hunyuan-1")
                     .contains("5/5")
+                    .contains("40/6s 5 in flight") // nvidia's limits at this time scale, as people write them
                     .contains("nvidia-2")
                     .contains("queue lag: HIGH=0 MEDIUM=12 LOW=0");
         }

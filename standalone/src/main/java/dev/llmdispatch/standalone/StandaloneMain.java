@@ -120,7 +120,7 @@ public final class StandaloneMain implements Runnable {
                     -H 'Content-Type: application/json' \
                     -d '{"id":"hello-1","request":{"messages":[{"role":"user","content":"Say hello"}]}}'
 
-                The fleet's state:  LLM_DISPATCH_ADMIN_TOKEN=%s bin/llm-dispatch status
+                The fleet's state:  LLM_DISPATCH_ADMIN_TOKEN=%s bin/llm-dispatch status --worker http://localhost:%d
 
                 Ctrl-C stops everything.
                 %n""",
@@ -136,7 +136,8 @@ public final class StandaloneMain implements Runnable {
                 devKey,
                 http,
                 devKey,
-                adminToken);
+                adminToken,
+                http);
     }
 
     static boolean usesRealProviders() {

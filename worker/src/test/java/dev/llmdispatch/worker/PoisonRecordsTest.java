@@ -3,6 +3,7 @@ package dev.llmdispatch.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.llmdispatch.client.DeadLetters;
 import dev.llmdispatch.contract.DeadLetter;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.ErrorCode;
@@ -24,6 +25,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -104,6 +109,32 @@ class PoisonRecordsTest {
             assertThat(simulator.calls().all())
                     .filteredOn(c -> "reply-nowhere".equals(c.jobId()))
                     .isEmpty();
+            // on call: the dead letter is listed by its job, and once the topic exists a replay delivers one answer
+            try (DeadLetters dlq = new DeadLetters(infra.bootstrapServers(), topics);
+                    Admin admin = Admin.create(Map.of("bootstrap.servers", infra.bootstrapServers()))) {
+                DeadLetters.Filter undeliverable =
+                        new DeadLetters.Filter(null, Set.of(DeadLetterReason.UNDELIVERABLE), null, null, null);
+                assertThat(dlq.list(undeliverable))
+                        .extracting(DeadLetters.Entry::jobId)
+                        .containsExactly("reply-nowhere");
+                admin.createTopics(List.of(new NewTopic("llm.results.nowhere", 1, (short) 1)))
+                        .all()
+                        .get();
+                assertThat(dlq.replay(undeliverable, false, null).replayed()).containsExactly("reply-nowhere");
+            }
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() ->
+                            !WorkerHarness.readAll(infra, "llm.results.nowhere").isEmpty());
+            assertThat(WorkerHarness.readAll(infra, "llm.results.nowhere"))
+                    .singleElement()
+                    .satisfies(r -> {
+                        JobResult replayed = JobCodec.readResult(r.value());
+                        assertThat(replayed.id()).isEqualTo("reply-nowhere");
+                        assertThat(replayed.status()).isEqualTo(JobStatus.SUCCEEDED);
+                    });
+            assertThat(simulator.calls().all())
+                    .filteredOn(c -> "reply-nowhere".equals(c.jobId()))
+                    .hasSize(1);
             // the huge answer: one FAILED result saying why, after one provider call
             JobResult tooLarge = results(infra, topics, "huge-batch").getFirst();
             assertThat(tooLarge.status()).isEqualTo(JobStatus.FAILED);

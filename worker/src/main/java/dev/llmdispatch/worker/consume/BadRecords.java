@@ -86,17 +86,19 @@ final class BadRecords {
     }
 
     /**
-     * The records that replace an outcome that can never be written: a minimal dead letter naming the job, its
-     * partition and offset and why; the job's outcome stays in the answer store by job id.
+     * The records that replace an outcome that can never be written: a dead letter with the job (so that it is listed
+     * by its id and can be replayed once its reply topic can be written), its partition and offset and why; the job's
+     * outcome stays in the answer store by job id, and a replay is answered from it.
      */
     List<ProducerRecord<String, byte[]>> undeliverable(PolledJob work, Throwable e) {
         ConsumerRecord<byte[], byte[]> record = work.record();
-        String jobId = null;
+        JsonNode job = null;
         try {
-            jobId = JobCodec.readTree(record.value()).path("id").asString(null);
+            job = JobCodec.readTree(record.value());
         } catch (RuntimeException unreadable) {
-            // no id to name
+            // no job to keep or name
         }
+        String jobId = job == null ? null : job.path("id").asString(null);
         log.error(
                 "job {} at {}@{}: its outcome cannot be written ({}); dead-lettered as UNDELIVERABLE, not run again",
                 jobId,
@@ -106,17 +108,19 @@ final class BadRecords {
         metrics.deadLettered(DeadLetterReason.UNDELIVERABLE);
         return List.of(records.deadLetter(
                 jobId,
-                new DeadLetter(
-                        Job.VERSION,
-                        DeadLetterReason.UNDELIVERABLE,
-                        "the job's outcome could not be written: " + e.getMessage(),
-                        null,
-                        null,
-                        work.priority(),
-                        List.of(),
-                        OutcomeRecords.source(record),
-                        OutcomeRecords.replayCount(record),
-                        clock.instant())));
+                records.fitting(
+                        new DeadLetter(
+                                Job.VERSION,
+                                DeadLetterReason.UNDELIVERABLE,
+                                "the job's outcome could not be written: " + e.getMessage(),
+                                job,
+                                null,
+                                work.priority(),
+                                List.of(),
+                                OutcomeRecords.source(record),
+                                OutcomeRecords.replayCount(record),
+                                clock.instant()),
+                        record.value())));
     }
 
     private void reject(PolledJob work, JobValidator.Invalid invalid, List<ProducerRecord<String, byte[]>> out) {
