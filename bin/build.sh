@@ -6,8 +6,8 @@
 build_if_stale() {
   local root jar=$1 module=$2 message=$3 log
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-  if [ -f "$jar" ] && [ -z "$(find "$root" -path "$root/*/target" -prune -o \( -name '*.java' -o -name 'pom.xml' \
-      -o -name '*.yml' -o -name '*.lua' \) -newer "$jar" -print -quit)" ]; then
+  if [ -f "$jar" ] && [ -z "$(find "$root" \( -path "$root/*/target" -o -path "$root/.git" -o -name node_modules \) -prune \
+      -o \( -path '*/src/main/*' -o -name pom.xml \) -type f -newer "$jar" -print -quit)" ]; then
     return 0
   fi
   echo "$message" >&2

@@ -1,4 +1,4 @@
-package dev.llmdispatch.standalone.bench;
+package dev.llmdispatch.bench;
 
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
@@ -75,7 +75,7 @@ public final class StartupBenchmark implements Callable<Integer> {
                     BenchProcess.JVM_OPTIONS, runs);
 
             extract(jar, app);
-            String extracted = app.resolve("llm-dispatch-standalone.jar").toString();
+            String extracted = app.resolve(Path.of(jar).getFileName()).toString(); // the extraction keeps its name
             Path cache = app.resolve("worker.aot");
             train(args, extracted, cache);
 

@@ -1,4 +1,4 @@
-package dev.llmdispatch.standalone.bench;
+package dev.llmdispatch.bench;
 
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.llmdispatch.standalone;
+package dev.llmdispatch.bench;
 
 import dev.llmdispatch.client.JobClient;
 import dev.llmdispatch.contract.Job;
@@ -10,14 +10,6 @@ import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
-import dev.llmdispatch.standalone.bench.AccountUse;
-import dev.llmdispatch.standalone.bench.BenchProcess;
-import dev.llmdispatch.standalone.bench.Bounds;
-import dev.llmdispatch.standalone.bench.FleetGroups;
-import dev.llmdispatch.standalone.bench.MissionSimulation;
-import dev.llmdispatch.standalone.bench.ScaleBenchmark;
-import dev.llmdispatch.standalone.bench.StartupBenchmark;
-import dev.llmdispatch.standalone.bench.ThroughputBenchmark;
 import dev.llmdispatch.testkit.LocalKafka;
 import dev.llmdispatch.testkit.LocalRedis;
 import dev.llmdispatch.testkit.RedisWire;

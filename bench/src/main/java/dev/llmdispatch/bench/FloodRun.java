@@ -1,4 +1,4 @@
-package dev.llmdispatch.standalone.bench;
+package dev.llmdispatch.bench;
 
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;

@@ -1,4 +1,4 @@
-package dev.llmdispatch.standalone.bench;
+package dev.llmdispatch.bench;
 
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.CallLogStats;

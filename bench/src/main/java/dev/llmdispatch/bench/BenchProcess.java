@@ -1,4 +1,4 @@
-package dev.llmdispatch.standalone.bench;
+package dev.llmdispatch.bench;
 
 import dev.llmdispatch.testkit.FreePorts;
 import java.io.File;
