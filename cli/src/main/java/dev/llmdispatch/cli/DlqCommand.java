@@ -3,6 +3,7 @@ package dev.llmdispatch.cli;
 import dev.llmdispatch.client.DeadLetters;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.time.Ticker;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -271,9 +272,9 @@ final class DlqCommand implements Runnable {
                 consumer.assign(ranges.keySet());
                 ranges.forEach((tp, range) -> consumer.seek(tp, range[0]));
                 long count = 0;
-                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                long deadline = Ticker.SYSTEM.deadline(Duration.ofSeconds(60));
                 while (ranges.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue()[1])) {
-                    if (System.nanoTime() - deadline > 0) {
+                    if (Ticker.SYSTEM.passed(deadline)) {
                         throw new IllegalStateException("counting the dead letters took more than 60 s");
                     }
                     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {

@@ -8,6 +8,8 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
+import dev.llmdispatch.time.Sleeper;
+import dev.llmdispatch.time.Ticker;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -258,7 +260,7 @@ final class SubmitCommand implements Callable<Integer> {
     private void tick(Progress progress) {
         try {
             while (true) {
-                Thread.sleep(500);
+                Sleeper.SYSTEM.sleepMillis(500);
                 progress.print(err, false);
             }
         } catch (InterruptedException e) {
@@ -272,14 +274,14 @@ final class SubmitCommand implements Callable<Integer> {
         final AtomicLong sent = new AtomicLong();
         final AtomicLong answered = new AtomicLong();
         final AtomicLong failed = new AtomicLong();
-        final long startNanos = System.nanoTime();
+        final long startNanos = Ticker.SYSTEM.nanos();
 
         Progress(long total) {
             this.total = Math.max(0, total);
         }
 
         void print(PrintWriter err, boolean last) {
-            double seconds = Math.max(0.001, (System.nanoTime() - startNanos) / 1e9);
+            double seconds = Math.max(0.001, (Ticker.SYSTEM.nanos() - startNanos) / 1e9);
             long finished = answered.get() + failed.get();
             double rate = finished / seconds;
             long left = Math.max(0, total - finished);

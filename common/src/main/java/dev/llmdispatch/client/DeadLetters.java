@@ -6,6 +6,7 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.RecordHeaders;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.time.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -104,9 +105,9 @@ public final class DeadLetters implements AutoCloseable {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, READ_TIMEOUT);
-            long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+            long deadline = Ticker.SYSTEM.deadline(READ_TIMEOUT);
             while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                if (System.nanoTime() > deadline) {
+                if (Ticker.SYSTEM.passed(deadline)) {
                     throw new IllegalStateException("reading " + topics.deadLetter() + " at " + bootstrapServers
                             + " took over " + READ_TIMEOUT.toSeconds() + " s");
                 }

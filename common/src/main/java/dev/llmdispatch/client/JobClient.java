@@ -8,6 +8,8 @@ import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.RecordHeaders;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.time.Sleeper;
+import dev.llmdispatch.time.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -383,16 +385,16 @@ public final class JobClient implements AutoCloseable {
      * show in the broker's metadata. Empty when it does not exist.
      */
     private List<TopicPartition> replyPartitions() {
-        long until = System.nanoTime() + TOPIC_APPEAR_WAIT.toNanos();
+        long until = Ticker.SYSTEM.deadline(TOPIC_APPEAR_WAIT);
         while (true) {
             List<TopicPartition> partitions = consumer.partitionsFor(replyTopic, SETUP_TIMEOUT).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition()))
                     .toList();
-            if (!partitions.isEmpty() || System.nanoTime() - until > 0) {
+            if (!partitions.isEmpty() || Ticker.SYSTEM.passed(until)) {
                 return partitions;
             }
             try {
-                Thread.sleep(100);
+                Sleeper.SYSTEM.sleepMillis(100);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return partitions;

@@ -21,6 +21,8 @@ import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
 import dev.llmdispatch.dispatch.routing.Route;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.time.Sleeper;
+import dev.llmdispatch.time.Ticker;
 import io.github.resilience4j.core.IntervalFunction;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -28,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -65,55 +68,118 @@ public final class JobDispatcher implements Dispatch {
     private final BooleanSupplier emergency;
     private final IntervalFunction backoff;
     private final Clock clock;
+    private final Ticker ticker;
+    private final Sleeper sleeper;
     private final StreamSink.Relay streams;
     private final AttemptListener listener;
     private final AttemptLog attemptLog;
     /** Local reads only: the blocks are a local copy kept fresh by Redis pub/sub. */
     private static final long RECOVERY_POLL_MILLIS = 50;
 
-    /**
-     * @param listener   told of every provider call ({@link AttemptListener#NONE}: nobody)
-     * @param attemptLog where a job's failed calls are kept while it runs, so that a job moved to another worker
-     *                   keeps its attempt budget
-     */
-    public JobDispatcher(
-            RoutePlanner planner,
-            ProviderClient client,
-            CapacityGate gate,
-            AccountHealth health,
-            ResilienceSettings resilience,
-            BooleanSupplier emergency,
-            Clock clock,
-            AttemptListener listener,
-            AttemptLog attemptLog) {
-        this(planner, client, gate, health, resilience, emergency, clock, listener, attemptLog, StreamSink.Relay.NONE);
-    }
-
-    /** @param streams where the chunks of a streamed job's answer go as they come */
-    public JobDispatcher(
-            RoutePlanner planner,
-            ProviderClient client,
-            CapacityGate gate,
-            AccountHealth health,
-            ResilienceSettings resilience,
-            BooleanSupplier emergency,
-            Clock clock,
-            AttemptListener listener,
-            AttemptLog attemptLog,
-            StreamSink.Relay streams) {
-        this.streams = streams;
-        this.listener = listener;
-        this.attemptLog = attemptLog;
-        this.planner = planner;
-        this.client = client;
-        this.gate = gate;
-        this.health = health;
-        this.resilience = resilience;
-        this.emergency = emergency;
-        this.clock = clock;
+    private JobDispatcher(Builder b) {
+        this.planner = Objects.requireNonNull(b.planner, "planner");
+        this.client = Objects.requireNonNull(b.client, "client");
+        this.gate = Objects.requireNonNull(b.gate, "gate");
+        this.health = Objects.requireNonNull(b.health, "health");
+        this.resilience = Objects.requireNonNull(b.resilience, "resilience");
+        this.emergency = b.emergency;
+        this.clock = b.clock;
+        this.ticker = b.ticker;
+        this.sleeper = b.sleeper;
+        this.listener = b.listener;
+        this.attemptLog = b.attemptLog;
+        this.streams = b.streams;
         this.classifier = new ReplyClassifier(resilience);
         this.backoff = IntervalFunction.ofExponentialRandomBackoff(
                 resilience.backoffInitial(), 2.0, 0.5, resilience.backoffMax());
+    }
+
+    /** A dispatcher over these parts; what is not set has the default its setter names. */
+    public static Builder builder(
+            RoutePlanner planner,
+            ProviderClient client,
+            CapacityGate gate,
+            AccountHealth health,
+            ResilienceSettings resilience) {
+        return new Builder(planner, client, gate, health, resilience);
+    }
+
+    /** The parts of a {@link JobDispatcher} beyond the five it cannot do without. */
+    public static final class Builder {
+        private final RoutePlanner planner;
+        private final ProviderClient client;
+        private final CapacityGate gate;
+        private final AccountHealth health;
+        private final ResilienceSettings resilience;
+        private BooleanSupplier emergency = () -> false;
+        private Clock clock = Clock.systemUTC();
+        private Ticker ticker = Ticker.SYSTEM;
+        private Sleeper sleeper = Sleeper.SYSTEM;
+        private AttemptListener listener = AttemptListener.NONE;
+        private AttemptLog attemptLog = AttemptLog.NONE;
+        private StreamSink.Relay streams = StreamSink.Relay.NONE;
+
+        private Builder(
+                RoutePlanner planner,
+                ProviderClient client,
+                CapacityGate gate,
+                AccountHealth health,
+                ResilienceSettings resilience) {
+            this.planner = planner;
+            this.client = client;
+            this.gate = gate;
+            this.health = health;
+            this.resilience = resilience;
+        }
+
+        /** Whether the fleet is in emergency mode: no job starts a provider call (default: never). */
+        public Builder emergency(BooleanSupplier emergency) {
+            this.emergency = Objects.requireNonNull(emergency, "emergency");
+            return this;
+        }
+
+        /** Wall time, for deadlines and what is written down (default: UTC system clock). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Durations (default {@link Ticker#SYSTEM}). */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** Backoffs and the wait for a cooled-down account (default {@link Sleeper#SYSTEM}). */
+        public Builder sleeper(Sleeper sleeper) {
+            this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+            return this;
+        }
+
+        /** Told of every provider call (default {@link AttemptListener#NONE}: nobody). */
+        public Builder listener(AttemptListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Where a job's failed calls are kept while it runs, so that a job moved to another worker keeps its attempt
+         * budget (default {@link AttemptLog#NONE}).
+         */
+        public Builder attemptLog(AttemptLog attemptLog) {
+            this.attemptLog = Objects.requireNonNull(attemptLog, "attemptLog");
+            return this;
+        }
+
+        /** Where the chunks of a streamed job's answer go as they come (default {@link StreamSink.Relay#NONE}). */
+        public Builder streams(StreamSink.Relay streams) {
+            this.streams = Objects.requireNonNull(streams, "streams");
+            return this;
+        }
+
+        public JobDispatcher build() {
+            return new JobDispatcher(this);
+        }
     }
 
     /**
@@ -137,7 +203,7 @@ public final class JobDispatcher implements Dispatch {
 
     private DispatchOutcome run(Job job, Priority priority, List<JobResult.Attempt> before)
             throws InterruptedException {
-        long takenNanos = System.nanoTime();
+        long takenNanos = ticker.nanos();
         Route route = planner.planRoute(job);
         if (route.isEmpty()) {
             return DispatchOutcome.failed(
@@ -227,8 +293,7 @@ public final class JobDispatcher implements Dispatch {
                 model = body.path("model").asString(null);
                 if (!announced) {
                     announced = true;
-                    listener.dispatching(
-                            job, priority, Math.max(0, System.nanoTime() - takenNanos - lease.waitedNanos()));
+                    listener.dispatching(job, priority, Math.max(0, ticker.nanos() - takenNanos - lease.waitedNanos()));
                 }
                 reply = client.post(
                         slot.settings().baseUrl(),
@@ -378,7 +443,7 @@ public final class JobDispatcher implements Dispatch {
                             .orElse(true))) {
                 return true;
             }
-            Thread.sleep(RECOVERY_POLL_MILLIS);
+            sleeper.sleepMillis(RECOVERY_POLL_MILLIS);
         }
         return false;
     }
@@ -394,7 +459,7 @@ public final class JobDispatcher implements Dispatch {
         if (job.deadline() != null && clock.millis() + millis >= job.deadline().toEpochMilli()) {
             return false;
         }
-        Thread.sleep(millis);
+        sleeper.sleepMillis(millis);
         return true;
     }
 

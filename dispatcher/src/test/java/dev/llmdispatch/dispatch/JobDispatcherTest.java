@@ -94,16 +94,9 @@ class JobDispatcherTest {
     }
 
     private JobDispatcher dispatcher(DispatchSettings settings, AttemptLog attempts) {
-        return new JobDispatcher(
-                new RoutePlanner(settings),
-                client,
-                gate,
-                health,
-                RESILIENCE,
-                () -> false,
-                Clock.systemUTC(),
-                AttemptListener.NONE,
-                attempts);
+        return JobDispatcher.builder(new RoutePlanner(settings), client, gate, health, RESILIENCE)
+                .attemptLog(attempts)
+                .build();
     }
 
     @AfterEach

@@ -15,7 +15,6 @@ import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
-import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.dispatch.resilience.HealthEvents;
@@ -117,16 +116,9 @@ class ResilienceTest {
         EmergencyMonitor emergency = new EmergencyMonitor(settings, cooldowns, redis, keyPrefix, events);
         HealthProber prober = new HealthProber(
                 settings, client, health, redis, keyPrefix, Duration.ofMillis(300), events, gate, RESILIENCE);
-        JobDispatcher dispatcher = new JobDispatcher(
-                new RoutePlanner(settings),
-                client,
-                gate,
-                health,
-                RESILIENCE,
-                emergency::active,
-                Clock.systemUTC(),
-                AttemptListener.NONE,
-                AttemptLog.NONE);
+        JobDispatcher dispatcher = JobDispatcher.builder(new RoutePlanner(settings), client, gate, health, RESILIENCE)
+                .emergency(emergency::active)
+                .build();
         return new Worker(dispatcher, health, prober, emergency, cooldowns);
     }
 

@@ -1,13 +1,13 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
+import dev.llmdispatch.time.Ticker;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
 
 /**
  * What this worker last learned of each account's capacity, so that a full account is not asked again in vain: one
@@ -23,15 +23,15 @@ final class AccountAvailability {
     private final Map<String, AtomicLong> wakes = new ConcurrentHashMap<>();
     private final Map<String, Long> fullUntil = new ConcurrentHashMap<>();
     private final Cooldowns cooldowns;
-    private final LongSupplier nanoTime;
+    private final Ticker ticker;
     private final long ratePollNanos;
     private long forgotAt;
 
-    AccountAvailability(Cooldowns cooldowns, LongSupplier nanoTime, long ratePollNanos) {
+    AccountAvailability(Cooldowns cooldowns, Ticker ticker, long ratePollNanos) {
         this.cooldowns = cooldowns;
-        this.nanoTime = nanoTime;
+        this.ticker = ticker;
         this.ratePollNanos = ratePollNanos;
-        this.forgotAt = nanoTime.getAsLong();
+        this.forgotAt = ticker.nanos();
     }
 
     /** How many releases of the account were announced here so far (read before an ask, given to {@link #refused}). */
@@ -52,13 +52,13 @@ final class AccountAvailability {
             }
         } else {
             long wait = grant.retryMillis() > 0 ? TimeUnit.MILLISECONDS.toNanos(grant.retryMillis()) : ratePollNanos;
-            fullUntil.put(accountId, nanoTime.getAsLong() + wait);
+            fullUntil.put(accountId, ticker.nanos() + wait);
         }
     }
 
     /** A call to the store failed for the account: leave it alone a moment. */
     void storeFailed(String accountId) {
-        fullUntil.put(accountId, nanoTime.getAsLong() + 4 * ratePollNanos);
+        fullUntil.put(accountId, ticker.nanos() + 4 * ratePollNanos);
     }
 
     /** Some worker gave back an in-flight permit of the account. */
@@ -75,7 +75,7 @@ final class AccountAvailability {
     /** Known to have a full request window now, or blocked fleet-wide. */
     boolean windowFullOrBlocked(String accountId) {
         Long until = fullUntil.get(accountId);
-        if (until != null && until - nanoTime.getAsLong() > 0) {
+        if (until != null && until - ticker.nanos() > 0) {
             return true;
         }
         return cooldowns != null && cooldowns.blocked(accountId).isPresent();
@@ -88,7 +88,7 @@ final class AccountAvailability {
     record View(Set<String> full, Set<String> longBlocked, boolean briefCooldown) {}
 
     View view() {
-        long now = nanoTime.getAsLong();
+        long now = ticker.nanos();
         if (now - forgotAt > FORGET_CONCURRENCY_NANOS) {
             concurrencyFull.clear(); // a crashed worker's expired lease announces nothing
             forgotAt = now;
@@ -116,7 +116,7 @@ final class AccountAvailability {
 
     /** How long until the earliest account refused for a while may be asked again (at most {@code max}). */
     long nanosUntilNextAsk(long max, boolean briefCooldown) {
-        long now = nanoTime.getAsLong();
+        long now = ticker.nanos();
         long wait = max;
         for (long until : fullUntil.values()) {
             if (until - now > 0) {

@@ -2,6 +2,7 @@ package dev.llmdispatch.dispatch.capacity;
 
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.Limits;
+import dev.llmdispatch.time.Ticker;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -10,7 +11,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +61,7 @@ final class AccountCapacity {
     final String accountId;
     private final Limits limits;
     /** The gate's ticker: when capacity was asked for (a grant's age is measured on it). */
-    private final LongSupplier nanoTime;
+    private final Ticker ticker;
 
     private final CapacityStore store;
     private final AccountKeys keys;
@@ -71,7 +71,7 @@ final class AccountCapacity {
     private final String workerId;
     private final AtomicLong ids = new AtomicLong();
     private volatile String epoch = "";
-    /** Permits this worker holds: id to the end of its lease ({@link System#nanoTime()}). */
+    /** Permits this worker holds: id to the end of its lease ({@link Ticker}). */
     private final Map<String, Long> held = new ConcurrentHashMap<>();
 
     /** The fleet's adaptive concurrency limit as this worker last learned it (the ceiling while not cut). */
@@ -95,8 +95,8 @@ final class AccountCapacity {
             AccountSettings account,
             Duration callTimeout,
             String workerId,
-            LongSupplier nanoTime) {
-        this.nanoTime = nanoTime;
+            Ticker ticker) {
+        this.ticker = ticker;
         this.accountId = account.id();
         this.limits = account.limits();
         this.store = store;
@@ -211,7 +211,7 @@ final class AccountCapacity {
         String requestId = workerId + "-r" + ids.incrementAndGet();
         // the raw estimate: the store clamps it to the strictest quota in force (another worker's, maybe)
         long tokens = Math.max(0, estimatedTokens);
-        long asked = nanoTime.getAsLong();
+        long asked = ticker.nanos();
         CapacityStore.Decision d = store.acquire(
                 keys,
                 declaration,
@@ -309,7 +309,7 @@ final class AccountCapacity {
      * knows is still in Redis and, if it vanished, puts back the permits this worker holds.
      */
     void sync() {
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         if (declaredAtNanos == 0
                 || now - declaredAtNanos > TimeUnit.MILLISECONDS.toNanos(declaration.ttlMillis() / 3)) {
             store.declare(keys, declaration);
@@ -324,7 +324,7 @@ final class AccountCapacity {
     }
 
     private void restore() {
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         Map<String, Long> left = new HashMap<>();
         held.forEach((id, end) -> {
             long ms = TimeUnit.NANOSECONDS.toMillis(end - now);

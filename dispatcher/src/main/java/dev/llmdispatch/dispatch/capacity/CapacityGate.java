@@ -5,6 +5,8 @@ import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.time.Sleeper;
+import dev.llmdispatch.time.Ticker;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
@@ -21,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
 import org.redisson.api.RedissonClient;
@@ -58,7 +59,8 @@ public final class CapacityGate implements AutoCloseable {
     final AccountOrder order;
     final CapacitySettings settings;
     final Clock clock;
-    final LongSupplier nanoTime;
+    final Ticker ticker;
+    final Sleeper sleeper;
     private final long originNanos;
     final WaitQueue queue = new WaitQueue();
     final AccountAvailability availability;
@@ -66,7 +68,7 @@ public final class CapacityGate implements AutoCloseable {
     private final FairShare fairShare;
     private final AutoCloseable releaseListener;
     private final AtomicLong seq = new AtomicLong();
-    /** The nanoTime since which every call to the store failed; 0 while it answers. */
+    /** The ticker reading since which every call to the store failed; 0 while it answers. */
     final AtomicLong storeFailingSince = new AtomicLong();
 
     volatile String lastStoreError = "";
@@ -92,13 +94,14 @@ public final class CapacityGate implements AutoCloseable {
             CapacitySettings settings,
             Clock clock,
             Cooldowns cooldowns) {
-        this(store, dispatch, settings, clock, cooldowns, System::nanoTime);
+        this(store, dispatch, settings, clock, cooldowns, Ticker.SYSTEM, Sleeper.SYSTEM);
     }
 
     /**
      * @param cooldowns fleet-wide blocks: a blocked account gets no job; a waiter whose every account is blocked
      *                  for more than a brief cooldown is let go ({@link NoUsableAccountException}); null for none
-     * @param nanoTime  the gate's ticker (waiting, aging, how long an account is left alone); tests set it by hand
+     * @param ticker    the gate's ticker (waiting, aging, how long an account is left alone); tests set it by hand
+     * @param sleeper   the granter's pause after a failed round
      */
     CapacityGate(
             CapacityStore store,
@@ -106,15 +109,17 @@ public final class CapacityGate implements AutoCloseable {
             CapacitySettings settings,
             Clock clock,
             Cooldowns cooldowns,
-            LongSupplier nanoTime) {
+            Ticker ticker,
+            Sleeper sleeper) {
         this.settings = settings;
         this.clock = clock;
-        this.nanoTime = nanoTime;
-        this.originNanos = nanoTime.getAsLong();
+        this.ticker = ticker;
+        this.sleeper = sleeper;
+        this.originNanos = ticker.nanos();
         this.availability =
-                new AccountAvailability(cooldowns, nanoTime, settings.ratePoll().toNanos());
+                new AccountAvailability(cooldowns, ticker, settings.ratePoll().toNanos());
         String workerId = UUID.randomUUID().toString().substring(0, 8);
-        this.fleetWaiting = new FleetWaiting(workerId, settings.priorityAging().toMillis(), nanoTime);
+        this.fleetWaiting = new FleetWaiting(workerId, settings.priorityAging().toMillis(), ticker);
         long aging = settings.priorityAging().toNanos();
         this.fairShare = new FairShare(aging > 0 ? aging / 2 : TimeUnit.SECONDS.toNanos(15));
         dispatch.providers().forEach((name, provider) -> {
@@ -122,7 +127,7 @@ public final class CapacityGate implements AutoCloseable {
                 if (account.enabled()) {
                     accounts.put(
                             account.id(),
-                            new AccountCapacity(store, settings, account, provider.timeout(), workerId, nanoTime));
+                            new AccountCapacity(store, settings, account, provider.timeout(), workerId, ticker));
                 }
             }
         });
@@ -181,7 +186,7 @@ public final class CapacityGate implements AutoCloseable {
             throw new IllegalArgumentException("no slots to acquire");
         }
         String who = tenant == null ? "" : tenant;
-        long now = nanoTime.getAsLong();
+        long now = ticker.nanos();
         long fairStart = fairShare.start(priority, who, now);
         Waiter waiter = new Waiter(
                 List.copyOf(slots),
@@ -204,7 +209,7 @@ public final class CapacityGate implements AutoCloseable {
                 long millis = deadline.toEpochMilli() - clock.millis();
                 lease = waiter.future.get(Math.max(0, millis), TimeUnit.MILLISECONDS);
             }
-            fairShare.granted(priority, nanoTime.getAsLong());
+            fairShare.granted(priority, ticker.nanos());
             return lease;
         } catch (TimeoutException e) {
             return abandon(waiter);
@@ -330,7 +335,7 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     void storeError(String accountId, RuntimeException e) {
-        if (storeFailingSince.compareAndSet(0, nanoTime.getAsLong())) {
+        if (storeFailingSince.compareAndSet(0, ticker.nanos())) {
             log.warn("capacity store (Redis) failed for account {}: {}; jobs keep waiting", accountId, e.toString());
         }
         lastStoreError = e.toString();
@@ -349,7 +354,7 @@ public final class CapacityGate implements AutoCloseable {
 
     /** The gate's ticker (waiting, aging, grant ages). */
     long nanos() {
-        return nanoTime.getAsLong();
+        return ticker.nanos();
     }
 
     /** The window guard in nanoseconds: the oldest a grant may be when its request is written. */
@@ -403,7 +408,7 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     long waitedNanos(Waiter waiter) {
-        return nanoTime.getAsLong() - waiter.enqueuedNanos;
+        return ticker.nanos() - waiter.enqueuedNanos;
     }
 
     @Override

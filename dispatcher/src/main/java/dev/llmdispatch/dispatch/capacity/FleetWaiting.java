@@ -1,10 +1,10 @@
 package dev.llmdispatch.dispatch.capacity;
 
+import dev.llmdispatch.time.Ticker;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,16 +24,16 @@ final class FleetWaiting {
     private final String workerId;
     private final long stepMillis;
     private final long toleranceMillis;
-    private final LongSupplier nanoTime;
+    private final Ticker ticker;
     /** Accounts where this worker has an entry, with when it was last renewed. */
     private final Map<String, Long> published = new ConcurrentHashMap<>();
 
     /** @param agingMillis how long a job waits to rise one priority level (0: never) */
-    FleetWaiting(String workerId, long agingMillis, LongSupplier nanoTime) {
+    FleetWaiting(String workerId, long agingMillis, Ticker ticker) {
         this.workerId = workerId;
         this.stepMillis = agingMillis > 0 ? agingMillis : 1L << 40;
         this.toleranceMillis = agingMillis > 0 ? Math.min(1_000, agingMillis / 2) : 1_000;
-        this.nanoTime = nanoTime;
+        this.ticker = ticker;
     }
 
     /** The waiter as the other workers see it, renewed (no grant follows). */
@@ -52,13 +52,13 @@ final class FleetWaiting {
 
     private long urgency(Waiter waiter) {
         // from its fair start: a job behind many of its tenant's own is as urgent as one that came that much later
-        long waited = TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - waiter.fairStartNanos);
+        long waited = TimeUnit.NANOSECONDS.toMillis(ticker.nanos() - waiter.fairStartNanos);
         return waiter.priority.ordinal() * stepMillis - waited;
     }
 
     /** An ask for the account left this worker's entry there (refused, or granted with another job waiting). */
     void asked(String accountId) {
-        published.put(accountId, nanoTime.getAsLong());
+        published.put(accountId, ticker.nanos());
     }
 
     /**
@@ -86,7 +86,7 @@ final class FleetWaiting {
     synchronized void sync(
             Supplier<Map<String, Waiter>> waiting, Function<String, AccountCapacity> accounts, boolean renew) {
         Map<String, Waiter> mostUrgent = waiting.get(); // read inside: a job granted since is not renewed
-        long now = nanoTime.getAsLong();
+        long now = ticker.nanos();
         for (Map.Entry<String, Long> e : published.entrySet()) {
             String accountId = e.getKey();
             Waiter waiter = mostUrgent.get(accountId);

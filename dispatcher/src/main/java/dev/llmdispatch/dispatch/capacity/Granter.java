@@ -63,7 +63,7 @@ final class Granter {
             } catch (RuntimeException e) {
                 log.warn("capacity round failed: {}", e.toString());
                 try {
-                    Thread.sleep(gate.settings.ratePoll().toMillis() * 4);
+                    gate.sleeper.sleep(gate.settings.ratePoll().multipliedBy(4));
                 } catch (InterruptedException ie) {
                     return;
                 }
@@ -75,7 +75,7 @@ final class Granter {
     private long grantRound() {
         AccountAvailability.View view = gate.availability.view();
         Set<String> full = view.full();
-        long nowNanos = gate.nanoTime.getAsLong();
+        long nowNanos = gate.ticker.nanos();
         long failingSince = gate.storeFailingSince.get();
         long outage = gate.settings.redisOutageWait().toNanos();
         long nanosToDeadline = Long.MAX_VALUE;

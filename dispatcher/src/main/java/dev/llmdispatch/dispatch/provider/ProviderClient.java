@@ -1,6 +1,8 @@
 package dev.llmdispatch.dispatch.provider;
 
 import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.time.Sleeper;
+import dev.llmdispatch.time.Ticker;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,6 +34,8 @@ public final class ProviderClient implements AutoCloseable {
             "llm-dispatch (" + host() + "; pid " + ProcessHandle.current().pid() + ")";
 
     private final HttpClient http;
+    private final Ticker ticker;
+    private final Sleeper sleeper;
 
     private static String host() {
         try {
@@ -42,6 +46,13 @@ public final class ProviderClient implements AutoCloseable {
     }
 
     public ProviderClient() {
+        this(Ticker.SYSTEM, Sleeper.SYSTEM);
+    }
+
+    /** @param ticker times each call; @param sleeper times the watchdog of a stream that stops coming */
+    public ProviderClient(Ticker ticker, Sleeper sleeper) {
+        this.ticker = ticker;
+        this.sleeper = sleeper;
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10))
@@ -180,10 +191,10 @@ public final class ProviderClient implements AutoCloseable {
     }
 
     private ProviderReply send(HttpRequest request) {
-        long start = System.nanoTime();
+        long start = ticker.nanos();
         try {
             HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-            long millis = (System.nanoTime() - start) / 1_000_000;
+            long millis = ticker.millisSince(start);
             byte[] bytes = response.body();
             JsonNode json = parse(bytes);
             return new ProviderReply(response.statusCode(), json, excerpt(bytes), retryAfter(response), null, millis);
@@ -194,7 +205,7 @@ public final class ProviderClient implements AutoCloseable {
 
     /** A call whose answer may be streamed: chunks go to {@code sink} and are assembled into the reply's body. */
     private ProviderReply sendStreamed(HttpRequest request, StreamSink sink) {
-        long start = System.nanoTime();
+        long start = ticker.nanos();
         try {
             HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
             boolean events = response.headers()
@@ -206,7 +217,7 @@ public final class ProviderClient implements AutoCloseable {
             Duration limit = request.timeout().orElse(Duration.ofMinutes(10));
             Thread watchdog = Thread.ofVirtual().start(() -> {
                 try {
-                    Thread.sleep(limit);
+                    sleeper.sleep(limit);
                     body.close();
                 } catch (InterruptedException | IOException e) {
                     // the call ended first
@@ -221,7 +232,7 @@ public final class ProviderClient implements AutoCloseable {
                             excerpt(bytes),
                             retryAfter(response),
                             null,
-                            (System.nanoTime() - start) / 1_000_000);
+                            ticker.millisSince(start));
                 }
                 StreamedAnswer answer = new StreamedAnswer();
                 BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
@@ -243,7 +254,7 @@ public final class ProviderClient implements AutoCloseable {
                                 excerpt(data.getBytes(StandardCharsets.UTF_8)),
                                 null,
                                 null,
-                                (System.nanoTime() - start) / 1_000_000);
+                                ticker.millisSince(start));
                     }
                     if (chunk.has("error")) { // the provider gave up mid-stream
                         return new ProviderReply(
@@ -252,12 +263,12 @@ public final class ProviderClient implements AutoCloseable {
                                 excerpt(data.getBytes(StandardCharsets.UTF_8)),
                                 null,
                                 null,
-                                (System.nanoTime() - start) / 1_000_000);
+                                ticker.millisSince(start));
                     }
                     answer.add(chunk);
                     sink.chunk(chunk);
                 }
-                long millis = (System.nanoTime() - start) / 1_000_000;
+                long millis = ticker.millisSince(start);
                 if (!answer.finished()) {
                     return failed(start, "connection error: the stream ended before its last chunk");
                 }
@@ -271,7 +282,7 @@ public final class ProviderClient implements AutoCloseable {
     }
 
     /** A call that got no answer: timed out, its connection failed, or its thread was interrupted. */
-    private static ProviderReply failed(HttpRequest request, long start, Exception e) {
+    private ProviderReply failed(HttpRequest request, long start, Exception e) {
         if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
             return failed(start, "interrupted");
@@ -287,8 +298,8 @@ public final class ProviderClient implements AutoCloseable {
                         + (e.getMessage() == null ? "" : " " + e.getMessage()));
     }
 
-    private static ProviderReply failed(long start, String error) {
-        return new ProviderReply(0, null, null, null, error, (System.nanoTime() - start) / 1_000_000);
+    private ProviderReply failed(long start, String error) {
+        return new ProviderReply(0, null, null, null, error, ticker.millisSince(start));
     }
 
     private static JsonNode parse(byte[] bytes) {

@@ -12,6 +12,7 @@ import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.time.ManualTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +25,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -244,7 +244,7 @@ class CapacityGateFaultTest {
      */
     private List<Priority> lowThenHighServedIn(Duration aging, Duration later) throws Exception {
         FlakyStore store = new FlakyStore(1);
-        AtomicLong ticker = new AtomicLong();
+        ManualTime time = new ManualTime();
         gate = new CapacityGate(
                 store,
                 SETTINGS,
@@ -259,7 +259,8 @@ class CapacityGateFaultTest {
                         aging),
                 Clock.systemUTC(),
                 null,
-                ticker::get);
+                time,
+                time);
         Lease held = gate.acquire(SLOTS, Priority.HIGH, null, 0);
         List<Priority> order = new CopyOnWriteArrayList<>();
         List<CompletableFuture<Void>> served = new ArrayList<>();
@@ -270,7 +271,7 @@ class CapacityGateFaultTest {
                 lease.close();
             }));
             await().until(() -> gate.waiting() == before + 1);
-            ticker.addAndGet(later.toNanos());
+            time.advance(later);
         }
         held.close();
         CompletableFuture.allOf(served.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
@@ -313,7 +314,7 @@ class CapacityGateFaultTest {
     void a_grant_older_than_the_window_guard_when_its_request_is_written_may_not_be_written() throws Exception {
         FlakyStore store = new FlakyStore(2);
         store.windowed = true;
-        AtomicLong ticker = new AtomicLong();
+        ManualTime time = new ManualTime();
         gate = new CapacityGate(
                 store,
                 SETTINGS,
@@ -328,18 +329,19 @@ class CapacityGateFaultTest {
                         null),
                 Clock.systemUTC(),
                 null,
-                ticker::get);
+                time,
+                time);
         try (Lease fresh = gate.acquire(SLOTS, Priority.HIGH, null, 0);
                 Lease stale = gate.acquire(SLOTS, Priority.HIGH, null, 0)) {
-            ticker.addAndGet(Duration.ofMillis(100).toNanos());
+            time.advance(Duration.ofMillis(100));
             assertThat(fresh.mayWrite()).as("exactly the guard old").isTrue();
-            ticker.addAndGet(1);
+            time.advance(Duration.ofNanos(1));
             assertThat(stale.mayWrite()).as("a nanosecond past the guard").isFalse();
         }
         // outside a request window the age does not matter
         store.windowed = false;
         try (Lease unwindowed = gate.acquire(SLOTS, Priority.HIGH, null, 0)) {
-            ticker.addAndGet(Duration.ofDays(1).toNanos());
+            time.advance(Duration.ofDays(1));
             assertThat(unwindowed.mayWrite()).isTrue();
         }
     }

@@ -182,22 +182,24 @@ public class WorkerConfiguration {
             FleetTraffic traffic,
             RedissonClient redisson,
             StreamChannel streams) {
-        return new JobDispatcher(
-                new RoutePlanner(
-                        settings,
-                        properties.routingRules(),
-                        clock,
-                        properties.chainSpread(),
-                        providerLoad(settings, gate)),
-                client,
-                gate,
-                health,
-                properties.resilience(),
-                emergency::active,
-                clock,
-                new ProviderCallRecorder(metrics, properties.requestLog().includePrompt(), alerter, traffic),
-                AttemptLog.redis(redisson, properties.capacity().keyPrefix()),
-                streams.relay());
+        return JobDispatcher.builder(
+                        new RoutePlanner(
+                                settings,
+                                properties.routingRules(),
+                                clock,
+                                properties.chainSpread(),
+                                providerLoad(settings, gate)),
+                        client,
+                        gate,
+                        health,
+                        properties.resilience())
+                .emergency(emergency::active)
+                .clock(clock)
+                .listener(new ProviderCallRecorder(
+                        metrics, properties.requestLog().includePrompt(), alerter, traffic))
+                .attemptLog(AttemptLog.redis(redisson, properties.capacity().keyPrefix()))
+                .streams(streams.relay())
+                .build();
     }
 
     @Bean

@@ -1,5 +1,7 @@
 package dev.llmdispatch.worker.consume;
 
+import dev.llmdispatch.time.Sleeper;
+import dev.llmdispatch.time.Ticker;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -95,15 +97,15 @@ public final class Handover {
     }
 
     private void awaitEnd(Set<TopicPartition> moving, Duration within, Runnable commit, boolean cancelWaits) {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (starter.anyRunning(moving) && System.nanoTime() - deadline < 0) {
+        long deadline = Ticker.SYSTEM.deadline(within);
+        while (starter.anyRunning(moving) && !Ticker.SYSTEM.passed(deadline)) {
             if (cancelWaits) {
                 // also catches a job that comes to wait after a failed call (a retry): it does not call again
                 starter.running(moving).stream().filter(waits::waiting).forEach(waits::cancel);
             }
             commit.run();
             try {
-                Thread.sleep(10);
+                Sleeper.SYSTEM.sleepMillis(10);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

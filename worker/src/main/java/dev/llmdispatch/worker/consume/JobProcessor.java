@@ -11,6 +11,8 @@ import dev.llmdispatch.dispatch.Dispatch;
 import dev.llmdispatch.dispatch.DispatchOutcome;
 import dev.llmdispatch.dispatch.capacity.WaitCancelledException;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
+import dev.llmdispatch.time.Sleeper;
+import dev.llmdispatch.time.Ticker;
 import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.observe.Metrics;
 import dev.llmdispatch.worker.publish.JobClaims;
@@ -97,7 +99,7 @@ public final class JobProcessor {
                     e.toString(),
                     REDIS_RETRY_MILLIS);
             try {
-                Thread.sleep(REDIS_RETRY_MILLIS);
+                Sleeper.SYSTEM.sleepMillis(REDIS_RETRY_MILLIS);
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
             }
@@ -142,7 +144,7 @@ public final class JobProcessor {
         PolledJob work = handle.work();
         ConsumerRecord<byte[], byte[]> record = work.record();
         long startedMillis = clock.millis();
-        long startedNanos = System.nanoTime();
+        long startedNanos = Ticker.SYSTEM.nanos();
         Job job = bad.read(work, out);
         if (job == null) {
             return; // unreadable or invalid: its dead letter (and REJECTED result) are in out
@@ -167,7 +169,7 @@ public final class JobProcessor {
             if (handle.handedOver()) {
                 throw new HandedOver();
             }
-            Thread.sleep(CLAIM_POLL_MILLIS);
+            Sleeper.SYSTEM.sleepMillis(CLAIM_POLL_MILLIS);
         }
         JobClaims.Claim claim = start.claim();
         boolean finished = false;
@@ -202,7 +204,7 @@ public final class JobProcessor {
                     return;
                 }
             }
-            metrics.jobStart(System.nanoTime() - startedNanos);
+            metrics.jobStart(Ticker.SYSTEM.nanos() - startedNanos);
             DispatchOutcome outcome = dispatcher.dispatch(job, work.priority(), start.before());
             finished = outcome(work, job, claim, outcome, startedMillis, deadLetterReason(outcome), out);
         } finally {
@@ -265,7 +267,7 @@ public final class JobProcessor {
                     return false;
                 }
                 try {
-                    Thread.sleep(1_000);
+                    Sleeper.SYSTEM.sleepMillis(1_000);
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     return false;

@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.consume;
 
+import dev.llmdispatch.time.Sleeper;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -88,7 +89,7 @@ final class JobStarter {
             try {
                 if (emergency.getAsBoolean()) {
                     // every provider is down: buffered jobs wait here, uncommitted, until one comes back
-                    Thread.sleep(emergencyPause.toMillis());
+                    Sleeper.SYSTEM.sleep(emergencyPause);
                     continue;
                 }
                 PolledJob work = buffer.poll(pollWait.toNanos(), TimeUnit.NANOSECONDS, this::mayStart);

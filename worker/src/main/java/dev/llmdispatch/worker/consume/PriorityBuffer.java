@@ -1,6 +1,7 @@
 package dev.llmdispatch.worker.consume;
 
 import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.time.Ticker;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -13,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
-import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
 
@@ -38,8 +38,8 @@ public final class PriorityBuffer<T> {
     private final Map<Priority, Double> credit = new EnumMap<>(Priority.class);
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition nonEmpty = lock.newCondition();
-    private final LongSupplier nanoTime;
-    /** Held tenants, with the nanoTime their hold ends. */
+    private final Ticker ticker;
+    /** Held tenants, with the ticker reading their hold ends. */
     private final Map<String, Long> heldUntil = new HashMap<>();
 
     /** A buffer without tenants: one FIFO per priority. */
@@ -53,17 +53,17 @@ public final class PriorityBuffer<T> {
      */
     public PriorityBuffer(
             double minShareMedium, double minShareLow, Function<T, String> tenantOf, ToIntFunction<String> weightOf) {
-        this(minShareMedium, minShareLow, tenantOf, weightOf, System::nanoTime);
+        this(minShareMedium, minShareLow, tenantOf, weightOf, Ticker.SYSTEM);
     }
 
-    /** @param nanoTime the ticker holds end by (tests set it by hand) */
+    /** @param ticker the ticker holds end by (tests set it by hand) */
     PriorityBuffer(
             double minShareMedium,
             double minShareLow,
             Function<T, String> tenantOf,
             ToIntFunction<String> weightOf,
-            LongSupplier nanoTime) {
-        this.nanoTime = nanoTime;
+            Ticker ticker) {
+        this.ticker = ticker;
         this.tenantOf = tenantOf;
         this.weightOf = weightOf;
         for (Priority p : Priority.values()) {
@@ -106,7 +106,7 @@ public final class PriorityBuffer<T> {
         String tenant = tenantOf.apply(item); // outside the lock: it may read the record
         lock.lock();
         try {
-            heldUntil.merge(tenant, nanoTime.getAsLong() + hold.toNanos(), (a, b) -> a - b > 0 ? a : b);
+            heldUntil.merge(tenant, ticker.nanos() + hold.toNanos(), (a, b) -> a - b > 0 ? a : b);
             queues.get(priority).addFirst(tenant, item);
         } finally {
             lock.unlock();
@@ -158,7 +158,7 @@ public final class PriorityBuffer<T> {
         if (until == null) {
             return false;
         }
-        if (nanoTime.getAsLong() - until >= 0) {
+        if (ticker.nanos() - until >= 0) {
             heldUntil.remove(tenant);
             return false;
         }
@@ -167,7 +167,7 @@ public final class PriorityBuffer<T> {
 
     /** How long until the next hold ends (forgetting those that ended: their tenants may have no items left). */
     private long untilHoldEnds() {
-        long now = nanoTime.getAsLong();
+        long now = ticker.nanos();
         heldUntil.values().removeIf(until -> now - until >= 0);
         long soonest = Long.MAX_VALUE;
         for (long until : heldUntil.values()) {

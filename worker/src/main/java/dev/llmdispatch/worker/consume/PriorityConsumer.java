@@ -2,6 +2,7 @@ package dev.llmdispatch.worker.consume;
 
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.time.Sleeper;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import java.time.Duration;
 import java.util.Collection;
@@ -167,7 +168,7 @@ public final class PriorityConsumer implements SmartLifecycle {
                 } catch (RuntimeException e) {
                     // the broker away during a rebalance, say: the consumer goes on where it was
                     log.error("job consumer: {}; going on in 1 s", e.toString());
-                    Thread.sleep(1_000);
+                    Sleeper.SYSTEM.sleepMillis(1_000);
                 }
             }
         } catch (WakeupException e) {

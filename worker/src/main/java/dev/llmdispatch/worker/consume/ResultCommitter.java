@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.consume;
 
+import dev.llmdispatch.time.Ticker;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ final class ResultCommitter implements AutoCloseable {
     private List<Finished> committing;
 
     private Map<TopicPartition, OffsetAndMetadata> committingOffsets;
-    private long lastNanos = System.nanoTime();
+    private long lastNanos = Ticker.SYSTEM.nanos();
     private long retryAtNanos;
     private int failures;
     private volatile long transactions;
@@ -108,7 +109,7 @@ final class ResultCommitter implements AutoCloseable {
      * @return whether nothing is left pending
      */
     boolean commit(Supplier<ConsumerGroupMetadata> group, boolean now) {
-        long t = System.nanoTime();
+        long t = Ticker.SYSTEM.nanos();
         if (t - retryAtNanos < 0 || (!now && t - lastNanos < intervalNanos)) {
             return pending() == 0;
         }
@@ -306,7 +307,7 @@ final class ResultCommitter implements AutoCloseable {
     private void backoff(String what, Exception e) {
         failures++;
         long nanos = Math.min(MAX_BACKOFF_NANOS, Duration.ofMillis(100).toNanos() << Math.min(failures - 1, 10));
-        retryAtNanos = System.nanoTime() + nanos;
+        retryAtNanos = Ticker.SYSTEM.nanos() + nanos;
         log.warn(
                 "{} ({}); {} jobs' outcomes wait, next try in {} ms (try {})",
                 what,

@@ -9,6 +9,7 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.time.Ticker;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.publish.StreamChannel;
 import dev.llmdispatch.worker.security.OpenAiErrors;
@@ -257,10 +258,10 @@ public class OpenAiController {
         StreamChannel.Subscription subscription = streams.subscribe(job.id(), chunks::add);
         try {
             Duration timeout = ingress.timeout();
-            long deadline = System.nanoTime() + timeout.toNanos();
+            long deadline = Ticker.SYSTEM.deadline(timeout);
             CompletableFuture<JobResult> pending = client.getObject().submit(job, priority, timeout);
             JsonNode first = null;
-            while (first == null && !pending.isDone() && System.nanoTime() < deadline) {
+            while (first == null && !pending.isDone() && !Ticker.SYSTEM.passed(deadline)) {
                 first = chunks.poll(20, TimeUnit.MILLISECONDS);
             }
             if (first == null && pending.isCompletedExceptionally()) {

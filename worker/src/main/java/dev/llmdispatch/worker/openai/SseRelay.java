@@ -3,6 +3,8 @@ package dev.llmdispatch.worker.openai;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
+import dev.llmdispatch.time.Sleeper;
+import dev.llmdispatch.time.Ticker;
 import dev.llmdispatch.worker.security.OpenAiErrors;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -47,20 +49,20 @@ final class SseRelay {
         if (first != null) {
             relay(out, first);
         }
-        while (!result.isDone() && System.nanoTime() < deadline) {
+        while (!result.isDone() && !Ticker.SYSTEM.passed(deadline)) {
             JsonNode message = messages.poll(20, TimeUnit.MILLISECONDS);
             if (message != null) {
                 relay(out, message);
             }
         }
-        long graceEnd = System.nanoTime() + GRACE_NANOS;
-        for (JsonNode m = messages.poll(); m != null || System.nanoTime() < graceEnd; m = messages.poll()) {
+        long graceEnd = Ticker.SYSTEM.nanos() + GRACE_NANOS;
+        for (JsonNode m = messages.poll(); m != null || !Ticker.SYSTEM.passed(graceEnd); m = messages.poll()) {
             if (m != null) {
                 relay(out, m);
             } else if (finishSent && (usageSent || !includeUsage)) {
                 break;
             } else {
-                Thread.sleep(10);
+                Sleeper.SYSTEM.sleepMillis(10);
             }
         }
         JobResult done = result.isDone() ? resultOf(result) : null;

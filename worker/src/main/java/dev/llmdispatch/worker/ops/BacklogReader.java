@@ -2,6 +2,7 @@ package dev.llmdispatch.worker.ops;
 
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.time.Ticker;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -87,9 +88,9 @@ public final class BacklogReader implements AutoCloseable {
                     });
         }
         Map<TopicPartition, Long> end = dltReader.endOffsets(earliest.keySet(), Duration.ofMillis(TIMEOUT_MS));
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+        long deadline = Ticker.SYSTEM.nanos() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
         while (end.entrySet().stream().anyMatch(e -> dltReader.position(e.getKey()) < e.getValue())) {
-            if (System.nanoTime() - deadline > 0) {
+            if (Ticker.SYSTEM.passed(deadline)) {
                 throw new TimeoutException("reading " + topics.deadLetter() + " took more than " + TIMEOUT_MS + " ms");
             }
             dltReader

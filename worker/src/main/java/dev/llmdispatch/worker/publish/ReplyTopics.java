@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.publish;
 
+import dev.llmdispatch.time.Ticker;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,7 @@ public final class ReplyTopics implements AutoCloseable {
     /** Why the topic cannot be written to, for good; null when it can, or when the broker did not say. */
     public String unwritable(String topic) {
         Long checked = writable.get(topic);
-        if (checked != null && System.nanoTime() - checked < REMEMBER_NANOS) {
+        if (checked != null && Ticker.SYSTEM.nanos() - checked < REMEMBER_NANOS) {
             return null;
         }
         try {
@@ -49,7 +50,7 @@ public final class ReplyTopics implements AutoCloseable {
             if (ops != null && !ops.isEmpty() && !ops.contains(AclOperation.WRITE) && !ops.contains(AclOperation.ALL)) {
                 return "this worker may not write to topic " + topic;
             }
-            writable.put(topic, System.nanoTime());
+            writable.put(topic, Ticker.SYSTEM.nanos());
             return null;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof TopicAuthorizationException) {

@@ -6,6 +6,7 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
+import dev.llmdispatch.time.Ticker;
 import dev.llmdispatch.worker.consume.TenantBudgetCheck;
 import dev.llmdispatch.worker.observe.Metrics;
 import java.time.Duration;
@@ -150,7 +151,7 @@ public final class TenantGate implements TenantBudgetCheck {
         long seconds = Math.max(1, (admission.retryAfter().toMillis() + 999) / 1000);
         if (admission.retryAfter().compareTo(HOLD_AT_MOST) <= 0) {
             metrics.tenantRequest(tenant.name(), "held");
-            long now = System.nanoTime();
+            long now = Ticker.SYSTEM.nanos();
             Long logged = holdLogged.get(tenant.name());
             if (logged == null || now - logged > TimeUnit.MINUTES.toNanos(1)) {
                 holdLogged.put(tenant.name(), now);

@@ -1,0 +1,54 @@
+package dev.llmdispatch.cli;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.AccessTarget;
+import com.tngtech.archunit.core.domain.JavaAccess;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rules over the production code of every module a deployment runs (common, dispatcher, worker, cli): it lives here
+ * because this module's test classpath holds all of them. The simulator, testkit and benchmarks are tools, not held
+ * to these rules.
+ */
+class ArchitectureTest {
+
+    private static final String[] PRODUCTION = {
+        "dev.llmdispatch.api..",
+        "dev.llmdispatch.client..",
+        "dev.llmdispatch.contract..",
+        "dev.llmdispatch.dispatch..",
+        "dev.llmdispatch.worker..",
+        "dev.llmdispatch.cli.."
+    };
+
+    private static final JavaClasses CLASSES = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.llmdispatch");
+
+    @Test
+    void time_is_read_and_waited_for_only_through_the_ticker_and_the_sleeper() {
+        DescribedPredicate<JavaAccess<?>> systemTime = DescribedPredicate.describe(
+                "System.nanoTime, System.currentTimeMillis or Thread.sleep", access -> systemTime(access.getTarget()));
+        noClasses()
+                .that()
+                .resideInAnyPackage(PRODUCTION)
+                .should()
+                .accessTargetWhere(systemTime)
+                .because("every duration goes through dev.llmdispatch.time.Ticker and every pause through its Sleeper,"
+                        + " so that tests can run time-dependent rules on a manual clock")
+                .check(CLASSES);
+    }
+
+    private static boolean systemTime(AccessTarget target) {
+        return (target.getOwner().isEquivalentTo(System.class)
+                        && Set.of("nanoTime", "currentTimeMillis").contains(target.getName()))
+                || (target.getOwner().isEquivalentTo(Thread.class)
+                        && target.getName().equals("sleep"));
+    }
+}
