@@ -136,6 +136,26 @@ class DeploymentFilesIT {
     }
 
     @Test
+    void every_alert_links_to_its_runbook_and_the_runbook_exists() throws Exception {
+        String rules = Files.readString(REPO.resolve("deploy/prometheus/alerts.yml"));
+        String index = Files.readString(REPO.resolve("docs/runbooks/README.md"));
+        String[] alerts = rules.split("\n\\s+- alert: ");
+        assertThat(alerts).hasSize(8); // the header, then 7 rules
+        Pattern link = Pattern.compile("runbook_url: \"http://localhost:8080/runbooks/([a-z0-9-]+)\"");
+        for (int i = 1; i < alerts.length; i++) {
+            String alert = alerts[i].substring(0, alerts[i].indexOf('\n'));
+            Matcher url = link.matcher(alerts[i]);
+            assertThat(url.find()).as("%s has a runbook_url", alert).isTrue();
+            Path page = REPO.resolve("docs/runbooks/" + url.group(1) + ".md");
+            assertThat(page).as("the runbook of %s", alert).exists();
+            assertThat(index)
+                    .as("the runbooks' index lists %s with its page", alert)
+                    .contains("`" + alert + "`")
+                    .contains("(" + url.group(1) + ".md)");
+        }
+    }
+
+    @Test
     void the_rules_and_the_dashboard_use_only_metrics_the_worker_makes() throws Exception {
         Set<String> known = new HashSet<>(Set.of("up"));
         for (Field f : Metrics.class.getFields()) {

@@ -197,6 +197,14 @@ class EmergencyAndReplayTest {
             String base = "http://127.0.0.1:" + fleet.get(0).getEnvironment().getProperty("local.server.port");
             assertThat(probe(base + "/actuator/health/readiness")).isEqualTo(503);
             assertThat(probe(base + "/actuator/health/liveness")).isEqualTo(200);
+            // the alert's runbook opens from the worker, with no credential; nothing else is reached that way
+            assertThat(fetch(base + "/runbooks/emergency"))
+                    .startsWith("# Emergency mode")
+                    .contains("dlq list --reason EMERGENCY");
+            assertThat(fetch(base + "/runbooks")).contains("[emergency](emergency.md)");
+            assertThat(probe(base + "/runbooks/no-such-page")).isEqualTo(404);
+            assertThat(probe(base + "/runbooks/..%2F..%2Fapplication.yml")).isIn(400, 404);
+            assertThat(probe(base + "/admin/status")).isEqualTo(401);
 
             // recovery: the probes find the providers healthy, consumption resumes, the queue drains by itself, and
             // the EMERGENCY dead letters are replayed by themselves, each once
@@ -275,6 +283,16 @@ class EmergencyAndReplayTest {
             lag += e.getValue().offset() - (c == null ? 0 : c.offset());
         }
         return lag;
+    }
+
+    /** The body of an open page, which must answer 200. */
+    private static String fetch(String url) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> page =
+                    http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).as(url).isEqualTo(200);
+            return page.body();
+        }
     }
 
     /** The status of a probe endpoint (open without a credential). */
