@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The bounds a benchmark's figures are held to (issue 14's goals, on the machine it runs on), printed with its output:
+ * The bounds a benchmark's figures are held to (the performance goals, on the machine it runs on), printed with its output:
  * each figure beside its bound, and whether it is met. Performance is judged here, not in timed tests.
  */
 public final class Bounds {

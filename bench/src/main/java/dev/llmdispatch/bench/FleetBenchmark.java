@@ -7,7 +7,7 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
-import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.testkit.LocalKafka;
@@ -45,7 +45,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The fleet benchmark: N workers (each its own Spring context, Kafka consumer and Redisson client) against
- * the simulator with the mission's accounts at compressed time. Phase 1 measures dispatch overhead with
+ * the simulator with the default accounts at compressed time. Phase 1 measures dispatch overhead with
  * capacity free; phase 2 saturates every account with mixed tiers and priorities and measures utilisation,
  * limit violations, throughput and queue wait by priority. Not a test: it prints figures.
  */
@@ -63,7 +63,7 @@ public final class FleetBenchmark implements Callable<Integer> {
     int jobs = 1500;
 
     @Mixin
-    MissionSimulation mission = new MissionSimulation();
+    SimulatedProviders providers = new SimulatedProviders();
 
     @Option(
             names = "--overhead-jobs",
@@ -77,7 +77,7 @@ public final class FleetBenchmark implements Callable<Integer> {
     long commitIntervalMs = 50;
 
     private final List<ConfigurableApplicationContext> fleet = new ArrayList<>();
-    /** The figures held to issue 14's bounds, printed at the end. */
+    /** The figures held to the performance bounds, printed at the end. */
     private final Bounds bounds = new Bounds();
     /** The limits' Redis, for its command counts ({@code INFO commandstats}). */
     private int redisPort;
@@ -95,10 +95,10 @@ public final class FleetBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<SimAccount> accounts = mission.accounts();
+        List<SimAccount> accounts = providers.accounts();
         try (LocalRedis redis = LocalRedis.start(0);
                 LocalKafka kafka = LocalKafka.start();
-                Simulator simulator = mission.start()) {
+                Simulator simulator = providers.start()) {
             try {
                 for (int i = 0; i < workers; i++) {
                     List<String> args = BenchProcess.workerArgs(kafka.bootstrapServers(), redis.url());
@@ -106,7 +106,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                             "--server.port=0",
                             "--dispatch.consumer.commit-interval=" + commitIntervalMs + "ms",
                             "--dispatch.tenants.bench.keys[0]=" + BENCH_KEY));
-                    args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), mission.timeScale()));
+                    args.addAll(DefaultAccounts.workerProperties(simulator.baseUrl(), providers.timeScale()));
                     fleet.add(new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new)));
                 }
                 try (JobClient client = JobClient.builder(kafka.bootstrapServers())
@@ -115,7 +115,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                     System.out.printf(
                             "%nllm-dispatch fleet benchmark: %d workers, %d jobs, time scale %.2f, "
                                     + "provider latency log-normal median %d ms, outcomes committed every %d ms%n",
-                            workers, jobs, mission.timeScale(), mission.latencyMs(), commitIntervalMs);
+                            workers, jobs, providers.timeScale(), providers.latencyMs(), commitIntervalMs);
                     warmUp(client);
                     FleetGroups.awaitStable(kafka.bootstrapServers(), Topics.DEFAULT_WORKER_GROUP, workers);
                     redisPort = redis.port();
@@ -123,7 +123,7 @@ public final class FleetBenchmark implements Callable<Integer> {
                     overhead(client, simulator);
                     ingress(simulator);
                     saturation(client, simulator, accounts);
-                    bounds.print("against issue 14's bounds (this machine):");
+                    bounds.print("against the performance bounds (this machine):");
                 }
             } finally {
                 fleet.forEach(ConfigurableApplicationContext::close);

@@ -8,7 +8,7 @@ import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.CallLogStats;
-import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.testkit.LocalKafka;
@@ -30,14 +30,14 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The fleet at several sizes, each worker a process of its own, against the mission's accounts at compressed time:
+ * The fleet at several sizes, each worker a process of its own, against the default accounts at compressed time:
  * for each size, a flood that keeps every account busy, the limits' use and violations (429s at the simulator), and
  * what each worker costs Redis. The limits are the fleet's, so the throughput should not change with its size.
  */
 @Command(
         name = "scale",
         mixinStandardHelpOptions = true,
-        description = "The fleet at 1, 3 and 8 worker processes against the mission's limits.")
+        description = "The fleet at 1, 3 and 8 worker processes against the default accounts' limits.")
 public final class ScaleBenchmark implements Callable<Integer> {
 
     @Option(names = "--sizes", split = ",", description = "fleet sizes, worker processes (default ${DEFAULT-VALUE})")
@@ -47,7 +47,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
     int jobs = 1200;
 
     @Mixin
-    MissionSimulation mission = new MissionSimulation();
+    SimulatedProviders providers = new SimulatedProviders();
 
     @Option(
             names = "--join",
@@ -71,18 +71,18 @@ public final class ScaleBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<SimAccount> accounts = mission.accounts();
+        List<SimAccount> accounts = providers.accounts();
         List<Size> results = new ArrayList<>();
         try (LocalRedis redis = LocalRedis.start(0);
                 LocalKafka kafka = LocalKafka.start();
-                Simulator simulator = mission.start();
+                Simulator simulator = providers.start();
                 JobClient client = JobClient.builder(kafka.bootstrapServers())
                         .defaultTimeout(Duration.ofMinutes(30))
                         .build()) {
             System.out.printf(
                     "%nllm-dispatch scale benchmark: fleets of %s worker processes (%s), %d jobs each, time scale %.2f, "
                             + "provider latency log-normal median %d ms%n",
-                    sizes, BenchProcess.JVM_OPTIONS, jobs, mission.timeScale(), mission.latencyMs());
+                    sizes, BenchProcess.JVM_OPTIONS, jobs, providers.timeScale(), providers.latencyMs());
             for (int size : sizes) {
                 results.add(run(size, kafka, redis, simulator, client, accounts));
             }
@@ -123,7 +123,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
                 bounds.atMost(fleet + "longest gap at the providers while one joined", s.joinGapMillis(), 1000, " ms");
             }
         }
-        bounds.print("against issue 14's bounds (this machine):");
+        bounds.print("against the performance bounds (this machine):");
         return 0;
     }
 
@@ -139,7 +139,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
         try {
             long launched = System.nanoTime();
             List<String> args = BenchProcess.workerArgs(kafka.bootstrapServers(), redis.url());
-            args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), mission.timeScale()));
+            args.addAll(DefaultAccounts.workerProperties(simulator.baseUrl(), providers.timeScale()));
             for (int i = 0; i < size; i++) {
                 fleet.add(BenchProcess.worker("scale-" + size + "-" + i, args, BenchProcess.JVM_OPTIONS));
             }

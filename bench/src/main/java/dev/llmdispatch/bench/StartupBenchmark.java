@@ -5,8 +5,8 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.LocalKafka;
@@ -57,7 +57,7 @@ public final class StartupBenchmark implements Callable<Integer> {
         try (LocalRedis redis = LocalRedis.start(0);
                 LocalKafka kafka = LocalKafka.start();
                 Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.generous(5), LatencyModel.NONE));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.generous(5), LatencyModel.NONE));
                 KafkaProducer<String, byte[]> producer = ThroughputBenchmark.producer(kafka.bootstrapServers())) {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
                 List<NewTopic> topics = new ArrayList<>();
@@ -68,7 +68,7 @@ public final class StartupBenchmark implements Callable<Integer> {
             }
             List<String> args = BenchProcess.workerArgs(kafka.bootstrapServers(), redis.url());
             args.add("--logging.level." + BenchProcess.WORKER_MAIN + "=INFO"); // its "Started ... in" line
-            args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), MissionAccounts.generous(5)));
+            args.addAll(DefaultAccounts.workerProperties(simulator.baseUrl(), DefaultAccounts.generous(5)));
             System.out.printf(
                     "%nllm-dispatch startup benchmark: one worker alone (%s), %d launches per way; launch → "
                             + "its first job's request at the provider%n",
@@ -89,7 +89,7 @@ public final class StartupBenchmark implements Callable<Integer> {
                         way, args, jvm, way.startsWith("extracted") ? extracted : null, producer, simulator, kafka);
                 bounds.atMost(way + ": launch → first job at the provider, slowest run,", slowest, 5, " s");
             }
-            bounds.print("against issue 14's bound (a fresh worker takes jobs within 5 s of launch alone):");
+            bounds.print("against the performance bound (a fresh worker takes jobs within 5 s of launch alone):");
         }
         return 0;
     }

@@ -1,8 +1,8 @@
 package dev.llmdispatch.bench;
 
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
@@ -60,8 +60,8 @@ public final class ThroughputBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        // every account of the mission's without a window, and a provider that answers at once
-        List<SimAccount> accounts = MissionAccounts.generous(concurrency * workers);
+        // every default account without a window, and a provider that answers at once
+        List<SimAccount> accounts = DefaultAccounts.generous(concurrency * workers);
         try (LocalRedis redis = LocalRedis.start(0);
                 LocalKafka kafka = LocalKafka.start();
                 Simulator simulator = Simulator.start(SimulatorConfig.of(accounts, LatencyModel.NONE));
@@ -86,7 +86,7 @@ public final class ThroughputBenchmark implements Callable<Integer> {
                             BASELINE_JOBS,
                             BASELINE_RESULTS,
                             simulator.baseUrl(),
-                            MissionAccounts.HUNYUAN_1_KEY,
+                            DefaultAccounts.HUNYUAN_1_KEY,
                             "hunyuan-turbos-latest",
                             Integer.toString(concurrency)))) {
                 FleetGroups.awaitStable(kafka.bootstrapServers(), "bench-baseline", 1);
@@ -100,7 +100,7 @@ public final class ThroughputBenchmark implements Callable<Integer> {
                 for (int i = 0; i < workers; i++) {
                     List<String> args = BenchProcess.workerArgs(kafka.bootstrapServers(), redis.url());
                     args.add("--dispatch.consumer.max-in-flight=" + concurrency);
-                    args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), accounts));
+                    args.addAll(DefaultAccounts.workerProperties(simulator.baseUrl(), accounts));
                     List<String> jvm = new ArrayList<>(BenchProcess.JVM_OPTIONS);
                     jvm.addAll(workerJvmOptions);
                     fleet.add(BenchProcess.worker("worker-" + i, args, jvm));
@@ -141,7 +141,7 @@ public final class ThroughputBenchmark implements Callable<Integer> {
                                 dispatch.peakOldGenBytes() / (double) Math.max(1, warm.peakOldGenBytes()),
                                 2,
                                 "×")
-                        .print("against issue 14's bounds (this machine):");
+                        .print("against the performance bounds (this machine):");
             } finally {
                 for (BenchProcess w : fleet) {
                     w.close();

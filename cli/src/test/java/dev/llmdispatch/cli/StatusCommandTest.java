@@ -14,8 +14,8 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -52,7 +52,7 @@ class StatusCommandTest {
     void shows_live_use_that_the_simulator_confirms(Infrastructure infra) throws Exception {
         Topics topics = new Topics("st.jobs.high", "st.jobs.medium", "st.jobs.low", "llm.results.st", "st.jobs.dlt", 3);
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(6000)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(6000)));
                 ConfigurableApplicationContext worker = startWorker(infra, simulator, topics);
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)
@@ -107,7 +107,7 @@ class StatusCommandTest {
     void the_http_answers_are_the_shared_records_and_errors_are_problem_details(Infrastructure infra) throws Exception {
         Topics topics = new Topics("sr.jobs.high", "sr.jobs.medium", "sr.jobs.low", "llm.results.sr", "sr.jobs.dlt", 3);
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(10)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(10)));
                 ConfigurableApplicationContext worker = startWorker(infra, simulator, topics)) {
             String address = "http://127.0.0.1:" + worker.getEnvironment().getProperty("local.server.port");
             HttpClient http = HttpClient.newHttpClient();
@@ -303,7 +303,7 @@ class StatusCommandTest {
                 "--dispatch.security.admin-token=" + ADMIN_TOKEN,
                 "--dispatch.tenants.apps.keys[0]=" + TENANT_KEY,
                 "--dispatch.tenants.batch.default-priority=LOW"));
-        args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), 0.1));
+        args.addAll(DefaultAccounts.workerProperties(simulator.baseUrl(), 0.1));
         return new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new));
     }
 }

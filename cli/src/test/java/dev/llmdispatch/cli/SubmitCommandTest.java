@@ -3,8 +3,8 @@ package dev.llmdispatch.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -60,7 +60,7 @@ class SubmitCommandTest {
         Path out = dir.resolve("results.jsonl");
 
         try (Simulator simulator = Simulator.start(
-                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.uniform(2, 10)));
+                        SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.uniform(2, 10)));
                 ConfigurableApplicationContext worker = startWorker(infra, simulator)) {
             ByteArrayOutputStream progress = new ByteArrayOutputStream();
             int exit = submit(batch, out, infra, progress);
@@ -167,7 +167,7 @@ class SubmitCommandTest {
                 "--spring.main.banner-mode=off",
                 "--spring.kafka.consumer.group-id=cli-test-workers",
                 "--dispatch.capacity.key-prefix=cli-test"));
-        args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), 0.1));
+        args.addAll(DefaultAccounts.workerProperties(simulator.baseUrl(), 0.1));
         return new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new));
     }
 }

@@ -22,7 +22,7 @@ class DispatchSettingsTest {
 
     @Test
     void accepts_the_mission_configuration_with_default_chains() {
-        DispatchSettings settings = TestSettings.settings(TestSettings.mission(URL));
+        DispatchSettings settings = TestSettings.settings(TestSettings.defaultProviders(URL));
         assertThat(settings.chains()).containsKeys("TIER_1", "TIER_2", "TIER_3", "EMBEDDING");
         assertThat(settings.providerOf("nvidia-2")).isEqualTo("nvidia");
         assertThat(settings.redisUrl()).isEqualTo(DispatchSettings.DEFAULT_REDIS_URL);
@@ -30,7 +30,7 @@ class DispatchSettingsTest {
 
     @Test
     void names_the_key_and_value_of_a_negative_limit() {
-        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
+        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.defaultProviders(URL));
         ProviderSettings nvidia = providers.get("nvidia");
         List<AccountSettings> accounts = new ArrayList<>(nvidia.accounts());
         accounts.set(
@@ -46,7 +46,7 @@ class DispatchSettingsTest {
 
     @Test
     void names_the_key_of_a_daily_token_reset_that_cannot_be_read() {
-        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
+        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.defaultProviders(URL));
         ProviderSettings nvidia = providers.get("nvidia");
         List<AccountSettings> accounts = new ArrayList<>(nvidia.accounts());
         accounts.set(
@@ -79,7 +79,7 @@ class DispatchSettingsTest {
         assertThatThrownBy(() -> new DispatchSettings(
                         null,
                         null,
-                        TestSettings.mission(URL),
+                        TestSettings.defaultProviders(URL),
                         Map.of("TIER_1", List.of("nvidia", "nvidia-9")),
                         null,
                         0))
@@ -88,7 +88,7 @@ class DispatchSettingsTest {
 
     @Test
     void names_duplicate_account_ids() {
-        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
+        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.defaultProviders(URL));
         providers.put(
                 "hunyuan", withAccounts(providers.get("hunyuan"), List.of(TestSettings.account("nvidia-1", "k"))));
         assertThatThrownBy(() -> TestSettings.settings(providers))
@@ -98,7 +98,7 @@ class DispatchSettingsTest {
 
     @Test
     void names_a_bad_base_url_and_redis_url() {
-        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
+        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.defaultProviders(URL));
         ProviderSettings h = providers.get("hunyuan");
         providers.put(
                 "hunyuan",
@@ -112,15 +112,15 @@ class DispatchSettingsTest {
 
     @Test
     void redacts_keys_and_passwords_when_described() {
-        DispatchSettings settings =
-                new DispatchSettings("redis://app:s3cret@redis:6379", null, TestSettings.mission(URL), null, null, 0);
+        DispatchSettings settings = new DispatchSettings(
+                "redis://app:s3cret@redis:6379", null, TestSettings.defaultProviders(URL), null, null, 0);
         String text = settings.describe();
         assertThat(text).doesNotContain("sim-nvidia-1", "s3cret").contains("apiKey=****", "redis://****@redis:6379");
     }
 
     @Test
     void lists_accounts_without_a_key_as_disabled() {
-        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
+        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.defaultProviders(URL));
         providers.put(
                 "hunyuan", withAccounts(providers.get("hunyuan"), List.of(TestSettings.account("hunyuan-1", ""))));
         assertThat(TestSettings.settings(providers).disabledAccounts()).containsExactly("hunyuan-1");

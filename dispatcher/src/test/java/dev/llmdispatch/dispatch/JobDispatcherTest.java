@@ -22,9 +22,9 @@ import dev.llmdispatch.dispatch.resilience.HealthEvents;
 import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Fault;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -49,7 +49,7 @@ import org.redisson.api.RedissonClient;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
-/** The dispatcher against real HTTP (the simulator with the mission's accounts) and real Redis. */
+/** The dispatcher against real HTTP (the simulator with the default accounts) and real Redis. */
 @IntegrationTest
 class JobDispatcherTest {
 
@@ -67,8 +67,8 @@ class JobDispatcherTest {
 
     @BeforeEach
     void start() {
-        simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.NONE));
-        DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
+        simulator = Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.NONE));
+        DispatchSettings settings = TestSettings.settings(TestSettings.defaultProviders(simulator.baseUrl()));
         client = new ProviderClient();
         CapacitySettings capacity = TestSettings.capacity();
         cooldowns = Cooldowns.onRedis(redis, capacity.keyPrefix(), Clock.systemUTC());
@@ -226,9 +226,9 @@ class JobDispatcherTest {
     @Test
     void puts_tier_1_on_nvidia_while_it_has_room_then_on_hunyuan() throws Exception {
         simulator.close();
-        simulator = Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(500))
+        simulator = Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(500))
                 .withPort(0));
-        DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
+        DispatchSettings settings = TestSettings.settings(TestSettings.defaultProviders(simulator.baseUrl()));
         JobDispatcher slow = dispatcher(settings);
         var pool = Executors.newVirtualThreadPerTaskExecutor();
         List<Future<DispatchOutcome>> outcomes = new ArrayList<>();
@@ -307,7 +307,7 @@ class JobDispatcherTest {
         DispatchSettings noEmbeddings = new DispatchSettings(
                 null,
                 null,
-                TestSettings.mission(simulator.baseUrl()),
+                TestSettings.defaultProviders(simulator.baseUrl()),
                 Map.of("EMBEDDING", List.of("hunyuan")),
                 null,
                 0);
@@ -327,7 +327,7 @@ class JobDispatcherTest {
 
     @Test
     void a_job_tried_before_on_another_worker_goes_on_with_the_attempts_it_has_left() throws Exception {
-        DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl()));
+        DispatchSettings settings = TestSettings.settings(TestSettings.defaultProviders(simulator.baseUrl()));
         AttemptLog log = AttemptLog.redis(redis, "attempts-" + UUID.randomUUID());
         JobDispatcher resuming = dispatcher(settings, log);
         // the first worker made two failed calls on nvidia-1, then lost the job's partition

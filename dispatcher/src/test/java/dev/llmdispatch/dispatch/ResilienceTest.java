@@ -22,9 +22,9 @@ import dev.llmdispatch.dispatch.resilience.HealthProber;
 import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Fault;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
@@ -89,7 +89,7 @@ class ResilienceTest {
     }
 
     private Worker worker(Limits limits) {
-        DispatchSettings settings = TestSettings.settings(TestSettings.mission(simulator.baseUrl(), limits));
+        DispatchSettings settings = TestSettings.settings(TestSettings.defaultProviders(simulator.baseUrl(), limits));
         CapacitySettings capacity = CapacitySettings.of(
                         keyPrefix, Duration.ofMillis(50), Duration.ofSeconds(1), Duration.ofMillis(10))
                 .withQuietOnNewState(false);
@@ -123,7 +123,7 @@ class ResilienceTest {
     }
 
     private void startSimulator(LatencyModel latency) {
-        startSimulator(SimulatorConfig.of(MissionAccounts.accounts(0.1), latency));
+        startSimulator(SimulatorConfig.of(DefaultAccounts.accounts(0.1), latency));
     }
 
     private void startSimulator(SimulatorConfig config) {
@@ -295,7 +295,7 @@ class ResilienceTest {
     void succeeds_for_999_in_1000_of_2000_jobs_when_30_percent_of_answers_are_500() throws Exception {
         // limits out of the way (concurrency only): this is about failures, and 2000 jobs should run in seconds
         startSimulator(SimulatorConfig.of(
-                MissionAccounts.accounts(0.1).stream()
+                DefaultAccounts.accounts(0.1).stream()
                         .map(a -> new SimAccount(a.id(), a.key(), 0, null, 10, 0, a.style()))
                         .toList(),
                 LatencyModel.uniform(1, 5)));

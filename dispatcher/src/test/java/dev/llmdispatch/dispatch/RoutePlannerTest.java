@@ -35,7 +35,7 @@ class RoutePlannerTest {
     private final RoutePlanner planner = new RoutePlanner(settings);
 
     private static DispatchSettings settingsWithWindows() {
-        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.mission(URL));
+        Map<String, ProviderSettings> providers = new LinkedHashMap<>(TestSettings.defaultProviders(URL));
         ProviderSettings n = providers.get("nvidia");
         providers.put(
                 "nvidia",

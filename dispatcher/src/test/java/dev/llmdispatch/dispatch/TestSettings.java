@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
-/** The mission's providers, pointed at one base URL (a simulator), for tests. */
+/** The default providers, pointed at one base URL (a simulator), for tests. */
 final class TestSettings {
     private TestSettings() {}
 
@@ -41,16 +41,16 @@ final class TestSettings {
         return new AccountSettings(id, key, Limits.of(40, Duration.ofSeconds(6), 5, null, null), null);
     }
 
-    static Map<String, ProviderSettings> mission(String baseUrl) {
-        return mission(baseUrl, null);
+    static Map<String, ProviderSettings> defaultProviders(String baseUrl) {
+        return defaultProviders(baseUrl, null);
     }
 
     private static AccountSettings account(String id, String key, Limits limits) {
         return limits == null ? account(id, key) : new AccountSettings(id, key, limits, null);
     }
 
-    /** The mission's providers, every account with {@code limits} (null: the mission's NVIDIA-like 40/6s, 5). */
-    static Map<String, ProviderSettings> mission(String baseUrl, Limits limits) {
+    /** The default providers, every account with {@code limits} (null: the default NVIDIA-like 40/6s, 5). */
+    static Map<String, ProviderSettings> defaultProviders(String baseUrl, Limits limits) {
         Map<String, ProviderSettings> providers = new LinkedHashMap<>();
         providers.put(
                 "nvidia",

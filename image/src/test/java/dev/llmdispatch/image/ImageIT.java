@@ -10,8 +10,8 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.FreePorts;
@@ -128,7 +128,7 @@ class ImageIT {
                 "image.jobs.high", "image.jobs.medium", "image.jobs.low", "llm.results.image", "image.jobs.dlt", 3);
         int port = FreePorts.next();
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(20)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(20)));
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)
                         .defaultTimeout(Duration.ofMinutes(2))
@@ -145,7 +145,7 @@ class ImageIT {
                     "--dispatch.topics.results=" + topics.results(),
                     "--dispatch.topics.dead-letter=" + topics.deadLetter(),
                     "--dispatch.topics.partitions=3"));
-            args.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), 0.1));
+            args.addAll(DefaultAccounts.workerProperties(simulator.baseUrl(), 0.1));
             Process worker =
                     inImage("image-worker", strings(config.get("config").get("Entrypoint")), args);
             try {

@@ -7,7 +7,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * Runs the simulator alone: {@code java -jar simulator-exec.jar [config.yaml] [--port N] [--host ADDRESS]}. Without
- * a file it serves the mission's accounts (see {@link MissionAccounts}); without a host it listens on loopback only
+ * a file it serves the default accounts (see {@link DefaultAccounts}); without a host it listens on loopback only
  * ({@code --host 0.0.0.0} in a container, for the workers in the others).
  */
 public final class SimulatorMain {
@@ -24,14 +24,14 @@ public final class SimulatorMain {
                 host = InetAddress.getByName(args[++i]);
             } else if (args[i].equals("--help")) {
                 System.out.println("usage: simulator [config.yaml] [--port N] [--host ADDRESS]   (default port 8090,"
-                        + " loopback, mission accounts)");
+                        + " loopback, default accounts)");
                 return;
             } else {
                 config = SimulatorConfig.load(Path.of(args[i]));
             }
         }
         if (config == null) {
-            config = MissionAccounts.config(MissionAccounts.REAL_TIME);
+            config = DefaultAccounts.config(DefaultAccounts.REAL_TIME);
         }
         Simulator simulator = Simulator.start(config.port() == 0 ? config.withPort(port) : config, host);
         System.out.println("simulator listening at " + simulator.baseUrl());

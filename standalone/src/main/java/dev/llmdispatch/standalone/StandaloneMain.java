@@ -1,6 +1,6 @@
 package dev.llmdispatch.standalone;
 
-import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.testkit.LocalKafka;
 import dev.llmdispatch.testkit.LocalRedis;
@@ -17,7 +17,7 @@ import picocli.CommandLine.Unmatched;
 
 /**
  * The whole system on one machine: a real Kafka broker (KRaft, in this JVM), a real redis-server, the
- * provider simulator with the mission's accounts (unless an API key is set in the environment: then the
+ * provider simulator with the default accounts (unless an API key is set in the environment: then the
  * real providers), and one worker. Ctrl-C stops everything it started.
  *
  * <p>Options: {@code --redis-port N} (default 6379), {@code --http-port N} (8080), {@code --simulator-port N}
@@ -80,9 +80,9 @@ public final class StandaloneMain implements Runnable {
                     + ")";
         } else {
             Simulator simulator = Simulator.start(
-                    MissionAccounts.config(MissionAccounts.REAL_TIME).withPort(simulatorPort));
+                    DefaultAccounts.config(DefaultAccounts.REAL_TIME).withPort(simulatorPort));
             started.add(simulator);
-            workerArgs.addAll(MissionAccounts.workerProperties(simulator.baseUrl(), MissionAccounts.REAL_TIME));
+            workerArgs.addAll(DefaultAccounts.workerProperties(simulator.baseUrl(), DefaultAccounts.REAL_TIME));
             providers = "the provider simulator at " + simulator.baseUrl()
                     + " (accounts nvidia-1, nvidia-2, hunyuan-1, siliconflow-1; stats at "
                     + simulator.baseUrl().replace("/v1", "/admin/stats") + ")";

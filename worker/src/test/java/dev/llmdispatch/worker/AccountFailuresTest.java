@@ -12,9 +12,9 @@ import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Fault;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -47,7 +47,7 @@ class AccountFailuresTest {
         String ns = "down";
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(30)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(30)));
                 WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST_HEALTH);
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)
@@ -115,7 +115,7 @@ class AccountFailuresTest {
         String ns = "refused";
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(30)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(30)));
                 WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST_HEALTH);
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)
@@ -153,10 +153,10 @@ class AccountFailuresTest {
 
             // no key in any log line, result or alert of this run
             logs.assertNoneContains(
-                    List.of(MissionAccounts.HUNYUAN_1_KEY, MissionAccounts.NVIDIA_1_KEY, MissionAccounts.NVIDIA_2_KEY));
+                    List.of(DefaultAccounts.HUNYUAN_1_KEY, DefaultAccounts.NVIDIA_1_KEY, DefaultAccounts.NVIDIA_2_KEY));
             assertThat(results)
                     .noneSatisfy(f -> assertThat(JobCodec.toJson(f.join()))
-                            .containsAnyOf(MissionAccounts.HUNYUAN_1_KEY, MissionAccounts.NVIDIA_1_KEY));
+                            .containsAnyOf(DefaultAccounts.HUNYUAN_1_KEY, DefaultAccounts.NVIDIA_1_KEY));
         }
     }
 

@@ -13,9 +13,9 @@ import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.CallLogStats;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Fault;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
@@ -50,7 +50,7 @@ class AdaptiveConcurrencyTest {
             throws Exception {
         String ns = "adaptive";
         Topics topics = WorkerHarness.topics(ns);
-        List<SimAccount> accounts = MissionAccounts.generous(50);
+        List<SimAccount> accounts = DefaultAccounts.generous(50);
         List<String> args = new ArrayList<>(WorkerHarness.workerArgs(
                 infra,
                 ns,

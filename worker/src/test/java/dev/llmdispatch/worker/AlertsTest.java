@@ -11,9 +11,9 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Fault;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -55,7 +55,7 @@ class AlertsTest {
         String ns = "alerts";
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(20)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(20)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(
                         infra,
                         ns,
@@ -129,7 +129,7 @@ class AlertsTest {
         String ns = "quota";
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(5)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(5)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(
                         infra,
                         ns,

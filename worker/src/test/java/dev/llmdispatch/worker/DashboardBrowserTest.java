@@ -10,9 +10,9 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Fault;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Chromium;
@@ -73,12 +73,12 @@ class DashboardBrowserTest {
                 .build();
         // real-time windows (40 per minute): the whole run falls in NVIDIA's first window
         try (Simulator simulator = Simulator.start(SimulatorConfig.of(
-                        MissionAccounts.accounts(MissionAccounts.REAL_TIME), LatencyModel.fixed(PROVIDER_MS)));
+                        DefaultAccounts.accounts(DefaultAccounts.REAL_TIME), LatencyModel.fixed(PROVIDER_MS)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(
                         infra,
                         ns,
                         simulator.baseUrl(),
-                        MissionAccounts.REAL_TIME,
+                        DefaultAccounts.REAL_TIME,
                         "--dispatch.health.probe-interval=500ms",
                         "--dispatch.health.check-interval=200ms",
                         "--dispatch.resilience.recovery-wait=500ms",

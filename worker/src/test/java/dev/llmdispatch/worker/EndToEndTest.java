@@ -12,8 +12,8 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
@@ -48,7 +48,7 @@ class EndToEndTest {
     @Test
     void answers_300_mixed_jobs_exactly_once_with_metadata_echoed(Infrastructure infra) throws Exception {
         // limits generous enough that this test is about the path, not the limits (those are enforced fleet-wide later)
-        List<SimAccount> accounts = MissionAccounts.generous(50);
+        List<SimAccount> accounts = DefaultAccounts.generous(50);
         Topics topics = WorkerHarness.topics("e2e");
         try (Simulator simulator = Simulator.start(SimulatorConfig.of(accounts, LatencyModel.uniform(5, 40)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, "e2e", simulator.baseUrl());

@@ -10,8 +10,8 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.BrokerProcess;
@@ -57,7 +57,7 @@ class ExactlyOnceTest {
         List<Process> workers = new ArrayList<>();
         try (BrokerProcess broker = BrokerProcess.start();
                 Simulator simulator = Simulator.start(
-                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(latencyMs)))) {
+                        SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(latencyMs)))) {
             Infrastructure own = new Infrastructure(broker.bootstrapServers(), infra.redisUrl());
             try (Admin admin =
                     Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
@@ -158,7 +158,7 @@ class ExactlyOnceTest {
         Topics topics = WorkerHarness.topics(ns);
         List<Process> workers = new ArrayList<>();
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(45_000)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(45_000)));
                 Admin admin =
                         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers()))) {
             List<String> args = new ArrayList<>(WorkerHarness.workerArgs(infra, ns, simulator.baseUrl()));

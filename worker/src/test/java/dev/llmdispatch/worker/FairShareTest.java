@@ -14,8 +14,8 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -56,7 +56,7 @@ class FairShareTest {
         Topics topics = WorkerHarness.topics(ns);
         List<Process> workers = new ArrayList<>();
         try (Simulator simulator = Simulator.start(
-                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(SERVICE_MS)));
+                        SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(SERVICE_MS)));
                 KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra);
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)

@@ -12,9 +12,9 @@ import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Fault;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -45,7 +45,7 @@ class FaultToleranceTest {
         String ns = "flaky";
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator = Simulator.start(
-                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.uniform(5, 25)));
+                        SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.uniform(5, 25)));
                 WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST);
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)
@@ -101,7 +101,7 @@ class FaultToleranceTest {
         String ns = "storm";
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(50)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(50)));
                 WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, ns, simulator.baseUrl(), 2, FAST);
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)

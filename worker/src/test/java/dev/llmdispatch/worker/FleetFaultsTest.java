@@ -11,8 +11,8 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.CallLogStats;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.FreePorts;
@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The limits under the faults a deployment meets, with separate worker processes and the simulator as a strict
- * referee counting at arrival: the mission's accounts at 6 s windows (the default 500 ms guard), three workers (one with
+ * referee counting at arrival: the default accounts at 6 s windows (the default 500 ms guard), three workers (one with
  * its clock 2 s ahead), a flood, a fourth worker joining in the middle of it with a looser limit (a rolling limit
  * change), then Redis killed and restarted empty. Not one request over a limit, every job answered exactly once,
  * every limit reached before the restart and again after it.
@@ -54,7 +54,7 @@ class FleetFaultsTest {
         Topics topics = WorkerHarness.topics(ns);
         List<Process> workers = new ArrayList<>();
         try (Simulator simulator = Simulator.start(
-                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.logNormal(400, 0.25)));
+                        SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.logNormal(400, 0.25)));
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)
                         .defaultTimeout(Duration.ofMinutes(4))
@@ -68,7 +68,7 @@ class FleetFaultsTest {
             }
             WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
 
-            List<Job> jobs = WorkerHarness.missionMix("faults", JOBS);
+            List<Job> jobs = WorkerHarness.tierMix("faults", JOBS);
             List<CompletableFuture<JobResult>> futures = client.submitAll(jobs, Priority.MEDIUM);
 
             // a fourth worker joins mid-flood, with NVIDIA at 44 per window: the fleet's 40 must hold while both run

@@ -10,8 +10,8 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLogStats;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Three worker instances (each with its own consumer and Redisson client) share the mission's accounts at
+ * Three worker instances (each with its own consumer and Redisson client) share the default accounts at
  * compressed time under saturating mixed-tier load. The simulator is the referee: no limit is ever exceeded,
  * and the fleet reaches every limit.
  */
@@ -39,13 +39,13 @@ class FleetLimitsTest {
     void three_workers_never_exceed_any_limit_and_reach_each_one(Infrastructure infra) throws Exception {
         Topics topics = WorkerHarness.topics("fleet");
         try (Simulator simulator = Simulator.start(
-                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.logNormal(400, 0.25)));
+                        SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.logNormal(400, 0.25)));
                 WorkerHarness.Fleet fleet = WorkerHarness.startFleet(infra, "fleet", simulator.baseUrl(), 3);
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)
                         .defaultTimeout(Duration.ofMinutes(3))
                         .build()) {
-            List<Job> chat = WorkerHarness.missionMix("fleet", CHAT_JOBS);
+            List<Job> chat = WorkerHarness.tierMix("fleet", CHAT_JOBS);
             List<Job> embeddings = new ArrayList<>();
             for (int i = 0; i < EMBEDDING_JOBS; i++) {
                 embeddings.add(Job.embedding("fleet-e" + i, "text " + i));

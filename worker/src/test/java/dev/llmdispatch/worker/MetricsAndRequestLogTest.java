@@ -14,8 +14,8 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -44,7 +44,7 @@ class MetricsAndRequestLogTest {
         ListAppender<ILoggingEvent> lines = new ListAppender<>();
         lines.start();
         try (Simulator simulator = Simulator.start(
-                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.uniform(5, 20)));
+                        SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.uniform(5, 20)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, ns, simulator.baseUrl());
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)

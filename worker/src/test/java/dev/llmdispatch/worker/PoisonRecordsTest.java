@@ -13,8 +13,8 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -50,7 +50,7 @@ class PoisonRecordsTest {
         Topics topics = WorkerHarness.topics("poison");
         // 1024-dimension vectors: 200 inputs make an answer of well over 1 MiB
         SimulatorConfig config =
-                new SimulatorConfig(0, MissionAccounts.accounts(0.1), null, LatencyModel.fixed(10), 0, 1024, 0);
+                new SimulatorConfig(0, DefaultAccounts.accounts(0.1), null, LatencyModel.fixed(10), 0, 1024, 0);
         try (Simulator simulator = Simulator.start(config);
                 ConfigurableApplicationContext worker =
                         WorkerHarness.startWorker(infra, "poison", simulator.baseUrl());

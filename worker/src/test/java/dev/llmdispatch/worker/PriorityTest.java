@@ -11,8 +11,8 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -38,7 +38,7 @@ class PriorityTest {
     void high_jobs_overtake_the_low_flood_queued_before_them(Infrastructure infra) throws Exception {
         Topics topics = WorkerHarness.topics("prio");
         try (Simulator simulator = Simulator.start(
-                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(SERVICE_MS)));
+                        SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(SERVICE_MS)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(infra, "prio", simulator.baseUrl());
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)
@@ -116,7 +116,7 @@ class PriorityTest {
         Topics topics = WorkerHarness.topics("aging");
         // one account, Hunyuan's 5 in flight, for everything: a flood of HIGH jobs keeps both workers' gates full
         try (Simulator simulator = Simulator.start(
-                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(SERVICE_MS)));
+                        SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(SERVICE_MS)));
                 WorkerHarness.Fleet fleet = WorkerHarness.startFleet(
                         infra,
                         "aging",

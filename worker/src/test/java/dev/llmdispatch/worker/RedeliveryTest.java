@@ -10,8 +10,8 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.RecordHeaders;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -39,7 +39,7 @@ class RedeliveryTest {
             Infrastructure infra) throws Exception {
         Topics topics = WorkerHarness.topics("redeliver");
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(20)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(20)));
                 ConfigurableApplicationContext worker =
                         WorkerHarness.startWorker(infra, "redeliver", simulator.baseUrl());
                 KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra)) {

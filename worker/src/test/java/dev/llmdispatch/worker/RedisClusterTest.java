@@ -12,8 +12,8 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.CallLogStats;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -51,7 +51,7 @@ class RedisClusterTest {
         List<Process> workers = new ArrayList<>();
         try (LocalRedisCluster cluster = LocalRedisCluster.start(3);
                 Simulator simulator = Simulator.start(
-                        SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.logNormal(400, 0.25)));
+                        SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.logNormal(400, 0.25)));
                 JobClient client = JobClient.builder(shared.bootstrapServers())
                         .topics(topics)
                         .defaultTimeout(Duration.ofMinutes(4))
@@ -65,7 +65,7 @@ class RedisClusterTest {
             }
             WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
 
-            List<Job> jobs = WorkerHarness.missionMix("cluster", JOBS);
+            List<Job> jobs = WorkerHarness.tierMix("cluster", JOBS);
             List<CompletableFuture<JobResult>> futures = client.submitAll(jobs, Priority.MEDIUM);
 
             // a full NVIDIA window in, the platform stops one worker (SIGTERM) while it has calls under way

@@ -10,8 +10,8 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -39,7 +39,7 @@ class TokenUsageTest {
         String ns = "tokens";
         Topics topics = WorkerHarness.topics(ns);
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(5)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(5)));
                 ConfigurableApplicationContext worker = WorkerHarness.startWorker(
                         infra,
                         ns,

@@ -9,8 +9,8 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
@@ -38,7 +38,7 @@ class WeightedSplitTest {
         String ns = "split";
         Topics topics = WorkerHarness.topics(ns);
         // room everywhere, so that a job's first choice always takes it: the split is the weights', not the limits'
-        List<SimAccount> accounts = MissionAccounts.generous(500);
+        List<SimAccount> accounts = DefaultAccounts.generous(500);
         List<String> args = new ArrayList<>(WorkerHarness.workerArgs(
                 infra,
                 ns,

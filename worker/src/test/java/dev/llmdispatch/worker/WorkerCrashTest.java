@@ -14,8 +14,8 @@ import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.capacity.AccountKeys;
 import dev.llmdispatch.dispatch.capacity.RedisCapacityStore;
 import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
@@ -51,7 +51,7 @@ class WorkerCrashTest {
         Topics topics = WorkerHarness.topics(ns);
         RedissonClient redis = RedisConnections.create(infra.redisUrl());
         try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(MissionAccounts.accounts(0.1), LatencyModel.fixed(1500)));
+                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(1500)));
                 JobClient client = JobClient.builder(infra.bootstrapServers())
                         .topics(topics)
                         .defaultTimeout(Duration.ofMinutes(3))

@@ -3,7 +3,7 @@ package dev.llmdispatch.worker;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.simulator.MissionAccounts;
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import java.io.File;
@@ -57,7 +57,7 @@ public final class WorkerHarness {
     }
 
     /**
-     * A worker whose accounts are the mission's at {@code timeScale} ({@link MissionAccounts#accounts}); returns once
+     * A worker whose accounts are the default ones at {@code timeScale} ({@link DefaultAccounts#accounts}); returns once
      * the job topics it created can take records ({@link #awaitTopicsReady}).
      */
     public static ConfigurableApplicationContext startWorker(
@@ -220,9 +220,9 @@ public final class WorkerHarness {
                 "--dispatch.security.admin-token=" + ADMIN_TOKEN,
                 // the tenant's key configured by its hash, as a deployment would
                 "--dispatch.tenants." + TENANT + ".keys[0]=sha256:" + sha256(TENANT_KEY)));
-        // the mission's accounts, by default at compressed time (0.1): NVIDIA 40 per 6 s and 5 in flight each,
-        // Hunyuan 5 in flight, SiliconFlow 2000 per 6 s and 20 in flight, as MissionAccounts.accounts(0.1) serves them
-        args.addAll(MissionAccounts.workerProperties(simulatorBaseUrl, timeScale));
+        // the default accounts, by default at compressed time (0.1): NVIDIA 40 per 6 s and 5 in flight each,
+        // Hunyuan 5 in flight, SiliconFlow 2000 per 6 s and 20 in flight, as DefaultAccounts.accounts(0.1) serves them
+        args.addAll(DefaultAccounts.workerProperties(simulatorBaseUrl, timeScale));
         args.addAll(List.of(extra));
         return args;
     }
@@ -264,8 +264,8 @@ public final class WorkerHarness {
                 .start();
     }
 
-    /** {@code n} chat jobs {@code prefix-0..} in the mission's mix: 40% TIER_1, 30% TIER_2, 30% TIER_3. */
-    public static List<Job> missionMix(String prefix, int n) {
+    /** {@code n} chat jobs {@code prefix-0..} in the default mix: 40% TIER_1, 30% TIER_2, 30% TIER_3. */
+    public static List<Job> tierMix(String prefix, int n) {
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Tier tier = i % 10 < 4 ? Tier.TIER_1 : i % 10 < 7 ? Tier.TIER_2 : Tier.TIER_3;

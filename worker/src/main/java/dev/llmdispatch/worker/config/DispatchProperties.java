@@ -50,7 +50,7 @@ public record DispatchProperties(
         @DefaultValue Ingress ingress) {
 
     /**
-     * {@code dispatch.security.*}: who may use the admin routes (README: "Keys, tenants and the admin credential").
+     * {@code dispatch.security.*}: who may use the admin routes (docs/security.md).
      *
      * @param adminToken the admin credential for {@code /admin/*}, the dashboard and actuator (but health): sent as
      *     {@code Authorization: Bearer <token>}, or as HTTP Basic with user {@code admin}; given as the token itself

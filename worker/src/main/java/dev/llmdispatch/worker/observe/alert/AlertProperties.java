@@ -7,7 +7,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * {@code dispatch.alerts.*}: the mission's rules (failure rate over 10%, mean latency over 5 s, emergency
+ * {@code dispatch.alerts.*}: the design's rules (failure rate over 10%, mean latency over 5 s, emergency
  * mode, an account disabled) with their thresholds, how often they are checked, and where alerts go.
  *
  * @param failureRate   alert when the share of failed provider calls in the window is above this

@@ -1,7 +1,7 @@
 package dev.llmdispatch.bench;
 
+import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
-import dev.llmdispatch.simulator.MissionAccounts;
 import dev.llmdispatch.simulator.SimAccount;
 import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
@@ -9,10 +9,10 @@ import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
- * The mission's accounts on the provider simulator, as the fleet benchmarks run them: windows compressed by
+ * The default accounts on the provider simulator, as the fleet benchmarks run them: windows compressed by
  * {@code --time-scale}, latency log-normal around {@code --latency-ms} (a picocli mixin: the options and the start).
  */
-public final class MissionSimulation {
+public final class SimulatedProviders {
 
     @Option(
             names = "--time-scale",
@@ -30,9 +30,9 @@ public final class MissionSimulation {
         return latencyMs;
     }
 
-    /** The mission's accounts, their windows compressed. */
+    /** The default accounts, their windows compressed. */
     public List<SimAccount> accounts() {
-        return MissionAccounts.accounts(timeScale);
+        return DefaultAccounts.accounts(timeScale);
     }
 
     /** The simulator serving {@link #accounts()}. */

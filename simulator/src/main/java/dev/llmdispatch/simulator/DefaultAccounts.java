@@ -7,11 +7,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Simulated accounts shaped like the mission's: two NVIDIA accounts (40 requests per minute, 5 in
+ * Simulated accounts shaped like the accounts the configuration's defaults describe: two NVIDIA accounts (40 requests per minute, 5 in
  * flight), one Hunyuan account (5 in flight), one SiliconFlow account (embeddings, 2000 per minute,
  * 20 in flight). {@code timeScale} compresses the request windows: 0.1 makes "40 per 60 s" "40 per 6 s".
  */
-public final class MissionAccounts {
+public final class DefaultAccounts {
 
     public static final double REAL_TIME = 1.0;
     public static final String NVIDIA_1_KEY = "sim-nvidia-1";
@@ -19,7 +19,7 @@ public final class MissionAccounts {
     public static final String HUNYUAN_1_KEY = "sim-hunyuan-1";
     public static final String SILICONFLOW_1_KEY = "sim-siliconflow-1";
 
-    private MissionAccounts() {}
+    private DefaultAccounts() {}
 
     public static List<SimAccount> accounts(double timeScale) {
         Duration minute = Duration.ofMillis(Math.round(60_000 * timeScale));
@@ -32,7 +32,7 @@ public final class MissionAccounts {
     }
 
     /**
-     * The mission's accounts, keys and error styles with no request window and {@code concurrency} in flight each: for
+     * The default accounts, keys and error styles with no request window and {@code concurrency} in flight each: for
      * tests about something other than the limits (the path, routing, a fault), where the simulator must not refuse.
      */
     public static List<SimAccount> generous(int concurrency) {
@@ -52,7 +52,7 @@ public final class MissionAccounts {
         return workerProperties(baseUrl, accounts(timeScale));
     }
 
-    /** As {@link #workerProperties(String, double)}, for these accounts of the mission's ({@link #generous} ones). */
+    /** As {@link #workerProperties(String, double)}, for these default accounts ({@link #generous} ones). */
     public static List<String> workerProperties(String baseUrl, List<SimAccount> accounts) {
         List<String> args = new ArrayList<>(List.of(
                 "--dispatch.providers.nvidia.base-url=" + baseUrl,
@@ -79,7 +79,7 @@ public final class MissionAccounts {
         return args;
     }
 
-    /** The mission's accounts with a log-normal latency around 400 ms plus 5 ms per output token. */
+    /** The default accounts with a log-normal latency around 400 ms plus 5 ms per output token. */
     public static SimulatorConfig config(double timeScale) {
         return SimulatorConfig.of(
                 accounts(timeScale), LatencyModel.logNormal(400, 0.4).plusPerOutputToken(5));
