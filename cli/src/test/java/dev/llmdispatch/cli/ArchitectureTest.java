@@ -1,6 +1,7 @@
 package dev.llmdispatch.cli;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.AccessTarget;
@@ -8,7 +9,13 @@ import com.tngtech.archunit.core.domain.JavaAccess;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,6 +50,39 @@ class ArchitectureTest {
                 .because("every duration goes through dev.llmdispatch.time.Ticker and every pause through its Sleeper,"
                         + " so that tests can run time-dependent rules on a manual clock")
                 .check(CLASSES);
+    }
+
+    @Test
+    void every_redis_script_is_a_file_in_the_one_folder_and_none_is_in_java() throws IOException {
+        Path root = Path.of("..").toAbsolutePath().normalize();
+        List<Path> inJava;
+        try (Stream<Path> files = Files.walk(root)) {
+            inJava = files.filter(
+                            f -> f.toString().endsWith(".java") && f.toString().contains("/src/main/"))
+                    .filter(f -> !f.toString().contains("/target/"))
+                    .filter(f -> read(f).contains("redis.call("))
+                    .toList();
+        }
+        assertThat(inJava).as("Lua in Java sources").isEmpty();
+        List<Path> scripts;
+        try (Stream<Path> files = Files.walk(root)) {
+            scripts = files.filter(
+                            f -> f.toString().endsWith(".lua") && f.toString().contains("/src/main/"))
+                    .filter(f -> !f.toString().contains("/target/"))
+                    .toList();
+        }
+        assertThat(scripts)
+                .isNotEmpty()
+                .allSatisfy(f -> assertThat(root.relativize(f.getParent()))
+                        .isEqualTo(Path.of("dispatcher/src/main/resources/redis-scripts")));
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static boolean systemTime(AccessTarget target) {

@@ -12,19 +12,19 @@ import org.redisson.client.codec.StringCodec;
 
 /**
  * The capacity store on Redis: each decision is one Lua script ({@code acquire.lua}, {@code release.lua},
- * {@code restore.lua}, {@code usage.lua}, {@code declare.lua}, {@code waiting.lua} beside this class) that reads the server's {@code TIME}, so no worker's
+ * {@code restore.lua}, {@code usage.lua}, {@code declare.lua}, {@code waiting.lua} in the scripts folder, {@code /redis-scripts}) that reads the server's {@code TIME}, so no worker's
  * clock enters a window, and keeps the whole of an account's state in one hash slot.
  */
 public final class RedisCapacityStore implements CapacityStore {
 
-    private static final String ACQUIRE = RedisRoundTrips.script(RedisCapacityStore.class, "acquire.lua");
-    private static final String RELEASE = RedisRoundTrips.script(RedisCapacityStore.class, "release.lua");
-    private static final String RESTORE = RedisRoundTrips.script(RedisCapacityStore.class, "restore.lua");
-    private static final String USAGE = RedisRoundTrips.script(RedisCapacityStore.class, "usage.lua");
-    private static final String DECLARE = RedisRoundTrips.script(RedisCapacityStore.class, "declare.lua");
-    private static final String WAITING = RedisRoundTrips.script(RedisCapacityStore.class, "waiting.lua");
-    private static final String CHARGE = RedisRoundTrips.script(RedisCapacityStore.class, "charge.lua");
-    private static final String ADAPT = RedisRoundTrips.script(RedisCapacityStore.class, "adapt.lua");
+    private static final String ACQUIRE = RedisRoundTrips.script("acquire");
+    private static final String RELEASE = RedisRoundTrips.script("release");
+    private static final String RESTORE = RedisRoundTrips.script("restore");
+    private static final String USAGE = RedisRoundTrips.script("usage");
+    private static final String DECLARE = RedisRoundTrips.script("declare");
+    private static final String WAITING = RedisRoundTrips.script("waiting");
+    private static final String CHARGE = RedisRoundTrips.script("charge");
+    private static final String ADAPT = RedisRoundTrips.script("adapt");
 
     private final RedissonClient redis;
     private final RScript scripts;

@@ -39,6 +39,9 @@ public final class RedisRoundTrips implements NettyHook {
     }
 
     private static final String NAME = "llm-dispatch-round-trips";
+    /** The one folder of every Lua script llm-dispatch runs. */
+    private static final String SCRIPTS = "/redis-scripts/";
+
     private static final Map<String, String> SCRIPT_NAMES = new ConcurrentHashMap<>();
 
     private final ChannelHandler plain;
@@ -50,29 +53,27 @@ public final class RedisRoundTrips implements NettyHook {
     }
 
     /**
-     * Names a Lua script for the count ({@code script:NAME} instead of {@code script:other}) and answers its source: a
-     * script goes by its SHA-1 ({@code EVALSHA}), which is all the client's write shows of it.
+     * The source of the Lua script {@code name}, kept with every other script of llm-dispatch in one folder of
+     * resources ({@code /redis-scripts/NAME.lua}), and named for the count ({@code script:NAME} instead of
+     * {@code script:other}): a script goes by its SHA-1 ({@code EVALSHA}), which is all the client's write shows of it.
      */
-    public static String script(String name, String source) {
-        try {
-            String sha = HexFormat.of()
-                    .formatHex(MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
-            SCRIPT_NAMES.put(sha, name);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("no SHA-1 in this JVM", e);
-        }
-        return source;
-    }
-
-    /** A Lua script kept as a resource beside {@code owner} ({@code name.lua}), named for the count by its file. */
-    public static String script(Class<?> owner, String file) {
-        try (InputStream in = owner.getResourceAsStream(file)) {
+    public static String script(String name) {
+        String file = SCRIPTS + name + ".lua";
+        try (InputStream in = RedisRoundTrips.class.getResourceAsStream(file)) {
             if (in == null) {
-                throw new IllegalStateException("missing Redis script " + file + " beside " + owner.getName());
+                throw new IllegalStateException("missing Redis script " + file);
             }
-            return script(file.replace(".lua", ""), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            SCRIPT_NAMES.put(
+                    HexFormat.of()
+                            .formatHex(
+                                    MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8))),
+                    name);
+            return source;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-1 in this JVM", e);
         }
     }
 

@@ -25,10 +25,8 @@ import org.redisson.client.codec.StringCodec;
 @IntegrationTest
 class RedisRoundTripsTest {
 
-    private static final String NAME = "test_" + UUID.randomUUID().toString().replace("-", "");
-    private static final String SCRIPT = RedisRoundTrips.script(
-            NAME,
-            "redis.call('set', KEYS[1], ARGV[1]); redis.call('incr', KEYS[2]); return redis.call('get', KEYS[1])");
+    private static final String NAME = "round_trips_test"; // in the test resources' redis-scripts folder
+    private static final String SCRIPT = RedisRoundTrips.script(NAME);
 
     private final Map<String, LongAdder> counted = new ConcurrentHashMap<>();
     private final RedissonClient redis;

@@ -29,23 +29,7 @@ public final class FleetTraffic {
     public static final Duration KEPT = Duration.ofMinutes(15);
 
     /** HINCRBY every field but the maxima, which are raised; EXPIRE; for each bucket key. */
-    private static final String FLUSH = RedisRoundTrips.script("traffic", """
-            local n = 1
-            for i, key in ipairs(KEYS) do
-              local fields = tonumber(ARGV[n]); n = n + 1
-              for f = 1, fields do
-                local name = ARGV[n]; local value = tonumber(ARGV[n + 1]); n = n + 2
-                if string.sub(name, -3) == 'Max' then
-                  local old = tonumber(redis.call('HGET', key, name) or '0')
-                  if value > old then redis.call('HSET', key, name, value) end
-                else
-                  redis.call('HINCRBY', key, name, value)
-                end
-              end
-              redis.call('PEXPIRE', key, ARGV[n]); n = n + 1
-            end
-            return 0
-            """);
+    private static final String FLUSH = RedisRoundTrips.script("traffic");
 
     private static final List<String> FIELDS = List.of(
             "succeeded",

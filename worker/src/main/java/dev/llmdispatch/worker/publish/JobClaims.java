@@ -41,36 +41,15 @@ public final class JobClaims {
      * stored outcome ('' for none), and, claimed, the job's earlier failed attempts} (a stored failure of an earlier
      * replay does not answer this one, whose run goes on with the attempts it has left).
      */
-    private static final String START = RedisRoundTrips.script("claim_start", """
-            local claimed = 0
-            if redis.call('set', KEYS[1], ARGV[1], 'nx', 'px', ARGV[2]) then claimed = 1 end
-            local answer = redis.call('get', KEYS[2])
-            if not answer then answer = '' end
-            local out = {tostring(claimed), answer}
-            if claimed == 1 then
-              for _, attempt in ipairs(redis.call('lrange', KEYS[3], 0, -1)) do out[#out + 1] = attempt end
-            end
-            return out""");
+    private static final String START = RedisRoundTrips.script("claim_start");
     /**
      * KEYS: claim, answer, attempts; ARGV: token, outcome as stored, kept ms. Stores the outcome, then gives the claim
      * up (if still this run's) and drops the attempts, which the outcome holds.
      */
-    private static final String FINISH = RedisRoundTrips.script("claim_finish", """
-            redis.call('set', KEYS[2], ARGV[2], 'px', ARGV[3])
-            if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
-            redis.call('del', KEYS[3])
-            return 1""");
+    private static final String FINISH = RedisRoundTrips.script("claim_finish");
 
-    private static final String RENEW = RedisRoundTrips.script("claim_renew", """
-            if redis.call('get', KEYS[1]) == ARGV[1] then
-              return redis.call('pexpire', KEYS[1], ARGV[2])
-            end
-            return 0""");
-    private static final String RELEASE = RedisRoundTrips.script("claim_release", """
-            if redis.call('get', KEYS[1]) == ARGV[1] then
-              return redis.call('del', KEYS[1])
-            end
-            return 0""");
+    private static final String RENEW = RedisRoundTrips.script("claim_renew");
+    private static final String RELEASE = RedisRoundTrips.script("claim_release");
 
     /** A claim held: its job and its holder's token. */
     public record Claim(String jobId, String token) {}

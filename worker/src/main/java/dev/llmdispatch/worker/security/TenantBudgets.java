@@ -28,7 +28,7 @@ public final class TenantBudgets {
      */
     public record Admission(boolean admitted, String spent, Duration retryAfter, Use use, boolean countedBefore) {}
 
-    private static final String SCRIPT = RedisRoundTrips.script(TenantBudgets.class, "budget.lua");
+    private static final String SCRIPT = RedisRoundTrips.script("budget");
 
     private final RScript scripts;
     private final RedisKeys keys;
