@@ -53,6 +53,21 @@ class ArchitectureTest {
     }
 
     @Test
+    void the_dispatch_core_reaches_redis_only_through_its_redis_adapter() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.llmdispatch.dispatch..")
+                .and()
+                .resideOutsideOfPackage("dev.llmdispatch.dispatch.redis..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("org.redisson..")
+                .because("the core owns its ports (CapacityStore, BlockStore, AttemptLog, EmergencyFlag, ProbeTurns,"
+                        + " ResponseCache); their Redis implementations live in dev.llmdispatch.dispatch.redis")
+                .check(CLASSES);
+    }
+
+    @Test
     void every_redis_script_is_a_file_in_the_one_folder_and_none_is_in_java() throws IOException {
         Path root = Path.of("..").toAbsolutePath().normalize();
         List<Path> inJava;

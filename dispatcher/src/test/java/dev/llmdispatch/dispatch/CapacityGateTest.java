@@ -8,13 +8,14 @@ import dev.llmdispatch.dispatch.capacity.AccountKeys;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 import dev.llmdispatch.dispatch.capacity.Lease;
-import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.Balance;
 import dev.llmdispatch.dispatch.config.Capability;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
+import dev.llmdispatch.dispatch.redis.RedisConnections;
+import dev.llmdispatch.dispatch.redis.RedisStores;
 import dev.llmdispatch.dispatch.routing.Slot;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
@@ -82,7 +83,12 @@ class CapacityGateTest {
         for (int i = 0; i < n; i++) {
             RedissonClient redis = RedisConnections.create(infra.redisUrl());
             toClose.add(redis::shutdown);
-            CapacityGate gate = CapacityGate.onRedis(redis, settings, capacity, Clock.systemUTC(), null);
+            CapacityGate gate = new CapacityGate(
+                    new RedisStores(redis, capacity.keyPrefix()).capacity(),
+                    settings,
+                    capacity,
+                    Clock.systemUTC(),
+                    null);
             toClose.add(gate);
             gates.add(gate);
         }
@@ -358,7 +364,12 @@ class CapacityGateTest {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 2, null, null), Duration.ofMillis(500));
         CapacitySettings capacity = capacity(Duration.ZERO);
         RedissonClient crashing = RedisConnections.create(infra.redisUrl());
-        CapacityGate doomed = CapacityGate.onRedis(crashing, settings, capacity, Clock.systemUTC(), null);
+        CapacityGate doomed = new CapacityGate(
+                new RedisStores(crashing, capacity.keyPrefix()).capacity(),
+                settings,
+                capacity,
+                Clock.systemUTC(),
+                null);
         doomed.acquire(slots(settings), Priority.HIGH, null, 0);
         doomed.acquire(slots(settings), Priority.HIGH, null, 0);
         // the worker dies: no release, its Redis connection gone

@@ -10,11 +10,12 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.CapacitySettings;
-import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.provider.ProviderReply;
 import dev.llmdispatch.dispatch.provider.WriteGate;
+import dev.llmdispatch.dispatch.redis.RedisConnections;
+import dev.llmdispatch.dispatch.redis.RedisStores;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
@@ -71,9 +72,14 @@ class JobDispatcherTest {
         DispatchSettings settings = TestSettings.settings(TestSettings.defaultProviders(simulator.baseUrl()));
         client = new ProviderClient();
         CapacitySettings capacity = TestSettings.capacity();
-        cooldowns = Cooldowns.onRedis(redis, capacity.keyPrefix(), Clock.systemUTC());
+        cooldowns = new Cooldowns(new RedisStores(redis, capacity.keyPrefix()).blocks(), Clock.systemUTC());
         health = new AccountHealth(RESILIENCE, cooldowns, HealthEvents.NONE);
-        gate = CapacityGate.onRedis(redis, settings, capacity, Clock.systemUTC(), cooldowns);
+        gate = new CapacityGate(
+                new RedisStores(redis, capacity.keyPrefix()).capacity(),
+                settings,
+                capacity,
+                Clock.systemUTC(),
+                cooldowns);
         dispatcher = dispatcher(settings);
     }
 
@@ -328,7 +334,7 @@ class JobDispatcherTest {
     @Test
     void a_job_tried_before_on_another_worker_goes_on_with_the_attempts_it_has_left() throws Exception {
         DispatchSettings settings = TestSettings.settings(TestSettings.defaultProviders(simulator.baseUrl()));
-        AttemptLog log = AttemptLog.redis(redis, "attempts-" + UUID.randomUUID());
+        AttemptLog log = new RedisStores(redis, "attempts-" + UUID.randomUUID()).attempts();
         JobDispatcher resuming = dispatcher(settings, log);
         // the first worker made two failed calls on nvidia-1, then lost the job's partition
         log.failed("moved-1", new JobResult.Attempt("nvidia-1", 500, "server_error", 12));

@@ -10,10 +10,11 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.CapacitySettings;
-import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
+import dev.llmdispatch.dispatch.redis.RedisConnections;
+import dev.llmdispatch.dispatch.redis.RedisStores;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
@@ -95,9 +96,10 @@ class ResilienceTest {
                 .withQuietOnNewState(false);
         RedissonClient redis = RedisConnections.create(infra.redisUrl());
         toClose.add(redis::shutdown);
+        RedisStores stores = new RedisStores(redis, keyPrefix);
         ProviderClient client = new ProviderClient();
         toClose.add(client);
-        Cooldowns cooldowns = Cooldowns.onRedis(redis, keyPrefix, Clock.systemUTC());
+        Cooldowns cooldowns = new Cooldowns(stores.blocks(), Clock.systemUTC());
         toClose.add(cooldowns);
         HealthEvents events = new HealthEvents() {
             @Override
@@ -111,11 +113,11 @@ class ResilienceTest {
             }
         };
         AccountHealth health = new AccountHealth(RESILIENCE, cooldowns, events);
-        CapacityGate gate = CapacityGate.onRedis(redis, settings, capacity, Clock.systemUTC(), cooldowns);
+        CapacityGate gate = new CapacityGate(stores.capacity(), settings, capacity, Clock.systemUTC(), cooldowns);
         toClose.add(gate);
-        EmergencyMonitor emergency = new EmergencyMonitor(settings, cooldowns, redis, keyPrefix, events);
+        EmergencyMonitor emergency = new EmergencyMonitor(settings, cooldowns, stores.emergencyFlag(), events);
         HealthProber prober = new HealthProber(
-                settings, client, health, redis, keyPrefix, Duration.ofMillis(300), events, gate, RESILIENCE);
+                settings, client, health, stores.probeTurns(), Duration.ofMillis(300), events, gate, RESILIENCE);
         JobDispatcher dispatcher = JobDispatcher.builder(new RoutePlanner(settings), client, gate, health, RESILIENCE)
                 .emergency(emergency::active)
                 .build();

@@ -8,8 +8,8 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
-import dev.llmdispatch.dispatch.capacity.RedisConnections;
-import dev.llmdispatch.dispatch.resilience.AttemptLog;
+import dev.llmdispatch.dispatch.redis.RedisConnections;
+import dev.llmdispatch.dispatch.redis.RedisStores;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import dev.llmdispatch.testkit.RedisWire;
@@ -81,9 +81,12 @@ class JobClaimsTest {
             JobClaims here = new JobClaims(redis, prefix, Duration.ofSeconds(15));
             JobClaims there = new JobClaims(redis, prefix, Duration.ofSeconds(15));
             JobResult.Attempt refused = new JobResult.Attempt("nvidia-1", 503, "busy", 12);
-            AttemptLog.redis(redis, prefix).failed("job-1", refused);
+            new RedisStores(redis, prefix).attempts().failed("job-1", refused);
             await().atMost(Duration.ofSeconds(5))
-                    .until(() -> !AttemptLog.redis(redis, prefix).load("job-1").isEmpty());
+                    .until(() -> !new RedisStores(redis, prefix)
+                            .attempts()
+                            .load("job-1")
+                            .isEmpty());
 
             JobClaims.Start first = here.start("job-1", 0);
             assertThat(first.claim()).isNotNull();
@@ -117,16 +120,19 @@ class JobClaimsTest {
             assertThat(again.answered()).as("the outcome of this replay").contains(result);
             assertThat(again.claim()).as("given up with the outcome stored").isNotNull();
             assertThat(again.before()).as("answered: no attempts read").isEmpty();
-            assertThat(AttemptLog.redis(redis, prefix).load("job-1"))
+            assertThat(new RedisStores(redis, prefix).attempts().load("job-1"))
                     .as("dropped with the outcome")
                     .isEmpty();
             there.release(again.claim());
 
             // ops replay the failure; the replay fails once more, then its partition moves
             JobResult.Attempt replayFailed = new JobResult.Attempt("nvidia-2", 503, "busy", 9);
-            AttemptLog.redis(redis, prefix).failed("job-1", replayFailed);
+            new RedisStores(redis, prefix).attempts().failed("job-1", replayFailed);
             await().atMost(Duration.ofSeconds(5))
-                    .until(() -> !AttemptLog.redis(redis, prefix).load("job-1").isEmpty());
+                    .until(() -> !new RedisStores(redis, prefix)
+                            .attempts()
+                            .load("job-1")
+                            .isEmpty());
             JobClaims.Start replayed = here.start("job-1", 2);
             assertThat(replayed.answered())
                     .as("a later replay of a failure runs again")

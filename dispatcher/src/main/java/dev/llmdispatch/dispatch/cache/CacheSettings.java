@@ -1,6 +1,6 @@
 package dev.llmdispatch.dispatch.cache;
 
-import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.dispatch.config.RedisUrl;
 import java.time.Duration;
 
 /**
@@ -33,7 +33,7 @@ public record CacheSettings(Boolean enabled, Duration ttl, Integer maxEntryBytes
         }
         if (redisUrl != null) {
             try {
-                RedisConnections.parse(redisUrl);
+                RedisUrl.parse(redisUrl);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(
                         e.getMessage().replace("dispatch.redis.url", "dispatch.cache.redis-url"));

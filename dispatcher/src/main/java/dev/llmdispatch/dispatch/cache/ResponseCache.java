@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Where cached answers are kept, by key: {@link RedisResponseCache} for the fleet, {@link #inMemory()} for tests. */
+/** Where cached answers are kept, by key: {@code RedisResponseCache} for the fleet, {@link #inMemory()} for tests. */
 public interface ResponseCache extends AutoCloseable {
 
     /** The entries stored under these keys (absent keys are left out), in one round trip. */

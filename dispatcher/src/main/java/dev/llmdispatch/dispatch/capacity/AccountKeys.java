@@ -64,12 +64,12 @@ public record AccountKeys(
         public static final long DAILY_FROM = -10;
 
         /** How long a declaration stays in force after the last worker holding it asked: a request window, at least 10 s. */
-        long ttlMillis() {
+        public long ttlMillis() {
             return Math.max(requestWindowMillis, 10_000);
         }
 
         /** As the scripts read it. */
-        String wire() {
+        public String wire() {
             return concurrency + "," + requests + "," + requestWindowMillis + "," + tokens + "," + tokenWindowMillis;
         }
     }

@@ -25,7 +25,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
-import org.redisson.api.RedissonClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,17 +75,6 @@ public final class CapacityGate implements AutoCloseable {
     private final PermitHandOver permitHandOver;
     private final ScheduledExecutorService syncer;
     volatile boolean running = true;
-
-    /** A gate over the fleet's limit state in this Redis. */
-    public static CapacityGate onRedis(
-            RedissonClient redis,
-            DispatchSettings dispatch,
-            CapacitySettings settings,
-            Clock clock,
-            Cooldowns cooldowns) {
-        return new CapacityGate(
-                new RedisCapacityStore(redis, settings.keyPrefix()), dispatch, settings, clock, cooldowns);
-    }
 
     public CapacityGate(
             CapacityStore store,

@@ -5,7 +5,7 @@ import java.util.function.Consumer;
 
 /**
  * Where the fleet's capacity is kept: one atomic decision per request, timed by the store's own clock, never a
- * worker's. {@link RedisCapacityStore} in production; the seam lets the gate be tested with a store that fails.
+ * worker's. {@code RedisCapacityStore} (package {@code redis}) in production; the seam lets the gate be tested with a store that fails.
  */
 public interface CapacityStore {
 

@@ -2,7 +2,6 @@ package dev.llmdispatch.dispatch.config;
 
 import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.dispatch.capacity.RedisConnections;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -67,7 +66,7 @@ public record DispatchSettings(
             int maxJobBytes) {
         List<String> errors = new ArrayList<>();
         try {
-            RedisConnections.parse(redisUrl);
+            RedisUrl.parse(redisUrl);
         } catch (IllegalArgumentException e) {
             errors.add(e.getMessage());
         }

@@ -2,13 +2,9 @@ package dev.llmdispatch.dispatch.resilience;
 
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
-import dev.llmdispatch.dispatch.RedisKeys;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import org.redisson.api.RList;
-import org.redisson.api.RedissonClient;
-import org.redisson.client.codec.StringCodec;
 
 /**
  * The failed provider calls of jobs still running, in Redis, so that a job moved to another worker (its partition
@@ -47,29 +43,4 @@ public interface AttemptLog {
         @Override
         public void ended(String jobId) {}
     };
-
-    /** In Redis: one list of JSON attempts per job, {@code <prefix>:attempts:{<jobId>}}. */
-    static AttemptLog redis(RedissonClient redis, String keyPrefix) {
-        return new AttemptLog() {
-            private RList<String> list(String jobId) {
-                return redis.getList(RedisKeys.of(keyPrefix).attempts(jobId), StringCodec.INSTANCE);
-            }
-
-            @Override
-            public List<JobResult.Attempt> load(String jobId) {
-                return list(jobId).readAll().stream().map(AttemptLog::decode).toList();
-            }
-
-            @Override
-            public void failed(String jobId, JobResult.Attempt attempt) {
-                RList<String> list = list(jobId);
-                list.addAsync(JobCodec.toJson(attempt)).thenCompose(added -> list.expireAsync(KEEP));
-            }
-
-            @Override
-            public void ended(String jobId) {
-                list(jobId).deleteAsync();
-            }
-        };
-    }
 }

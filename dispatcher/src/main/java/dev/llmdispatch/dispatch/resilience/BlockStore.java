@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Where the fleet's cooldowns are kept: {@link RedisBlockStore} shares them across workers; {@link #inMemory()} keeps
+ * Where the fleet's cooldowns are kept: {@code RedisBlockStore} shares them across workers; {@link #inMemory()} keeps
  * them in one JVM, for fast tests of the rules that read them. Reads must not wait on the network: they come from the
  * hot path of every job.
  */

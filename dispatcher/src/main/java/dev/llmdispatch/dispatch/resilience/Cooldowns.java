@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import org.redisson.api.RedissonClient;
 
 /**
  * Fleet-wide "account in cooldown until T" marks, set by a 429's Retry-After, a spent quota, a refused key or an open
@@ -37,11 +36,6 @@ public final class Cooldowns implements AutoCloseable {
     public Cooldowns(BlockStore store, Clock clock) {
         this.store = store;
         this.clock = clock;
-    }
-
-    /** Cooldowns shared by every worker using this Redis and key prefix. */
-    public static Cooldowns onRedis(RedissonClient redis, String keyPrefix, Clock clock) {
-        return new Cooldowns(new RedisBlockStore(redis, keyPrefix), clock);
     }
 
     /** Blocks an account for {@code duration} (a longer block already there stays). */

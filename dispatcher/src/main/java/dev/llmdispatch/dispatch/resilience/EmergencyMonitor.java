@@ -1,18 +1,14 @@
 package dev.llmdispatch.dispatch.resilience;
 
-import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import java.util.List;
 import java.util.Map;
-import org.redisson.api.RBucket;
-import org.redisson.api.RedissonClient;
-import org.redisson.client.codec.StringCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Emergency mode: every enabled account blocked for more than a brief cooldown (open circuit, refused key,
- * spent quota) means no provider can serve anything. {@link #check()} keeps a fleet-wide flag in Redis in
+ * spent quota) means no provider can serve anything. {@link #check()} keeps a fleet-wide flag ({@link EmergencyFlag}, in Redis) in
  * step with that; every worker pauses consumption while the flag is up (jobs wait safely in Kafka) and
  * resumes when it comes down.
  */
@@ -22,25 +18,20 @@ public final class EmergencyMonitor {
 
     private final List<String> accounts;
     private final Cooldowns cooldowns;
-    private final RBucket<String> flag;
+    private final EmergencyFlag flag;
     private final HealthEvents events;
     private volatile boolean active;
 
-    public EmergencyMonitor(
-            DispatchSettings settings,
-            Cooldowns cooldowns,
-            RedissonClient redis,
-            String keyPrefix,
-            HealthEvents events) {
+    public EmergencyMonitor(DispatchSettings settings, Cooldowns cooldowns, EmergencyFlag flag, HealthEvents events) {
         this.accounts = settings.providers().values().stream()
                 .flatMap(p -> p.accounts().stream())
                 .filter(a -> a.enabled())
                 .map(a -> a.id())
                 .toList();
         this.cooldowns = cooldowns;
-        this.flag = redis.getBucket(RedisKeys.of(keyPrefix).emergency(), StringCodec.INSTANCE);
+        this.flag = flag;
         this.events = events;
-        this.active = flag.isExists();
+        this.active = flag.isUp();
     }
 
     /** Whether every provider is down now, from the blocks. */
@@ -56,14 +47,14 @@ public final class EmergencyMonitor {
     /** Raises or lowers the fleet-wide flag to match the blocks; returns whether emergency mode is on. */
     public boolean check() {
         boolean down = everyProviderDown();
-        boolean now = flag.isExists(); // one read a check; a change made here is known without reading again
+        boolean now = flag.isUp(); // one read a check; a change made here is known without reading again
         if (down && !now) {
-            if (flag.setIfAbsent("every provider is down")) {
+            if (flag.raise("every provider is down")) {
                 events.emergencyFlagChanged(true);
             }
             now = true; // raised here, or by another worker in between
         } else if (!down && now) {
-            if (flag.delete()) {
+            if (flag.lower()) {
                 events.emergencyFlagChanged(false);
             }
             now = false; // lowered here, or by another worker in between

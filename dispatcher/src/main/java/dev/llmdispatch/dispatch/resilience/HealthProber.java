@@ -2,7 +2,6 @@ package dev.llmdispatch.dispatch.resilience;
 
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobKind;
-import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.Lease;
 import dev.llmdispatch.dispatch.config.AccountSettings;
@@ -18,10 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.redisson.api.RAtomicLong;
-import org.redisson.api.RBucket;
-import org.redisson.api.RedissonClient;
-import org.redisson.client.codec.StringCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -45,8 +40,7 @@ public final class HealthProber {
     private final DispatchSettings settings;
     private final ProviderClient client;
     private final AccountHealth health;
-    private final RedissonClient redis;
-    private final String keyPrefix;
+    private final ProbeTurns turns;
     private final Duration interval;
     private final HealthEvents events;
     private final CapacityGate gate;
@@ -59,8 +53,7 @@ public final class HealthProber {
             DispatchSettings settings,
             ProviderClient client,
             AccountHealth health,
-            RedissonClient redis,
-            String keyPrefix,
+            ProbeTurns turns,
             Duration interval,
             HealthEvents events,
             CapacityGate gate,
@@ -70,8 +63,7 @@ public final class HealthProber {
         this.settings = settings;
         this.client = client;
         this.health = health;
-        this.redis = redis;
-        this.keyPrefix = keyPrefix;
+        this.turns = turns;
         this.interval = interval;
         this.events = events;
     }
@@ -85,24 +77,21 @@ public final class HealthProber {
                 continue; // rate limits and quotas end by time
             }
             String account = e.getKey();
-            RBucket<String> turn = redis.getBucket(RedisKeys.of(keyPrefix).probeTurn(account), StringCodec.INSTANCE);
-            if (!turn.setIfAbsent("probing", interval)) {
+            if (!turns.take(account, interval)) {
                 continue; // another worker probes it this interval
             }
-            RAtomicLong failures = redis.getAtomicLong(RedisKeys.of(keyPrefix).probeFailures(account));
             Boolean healthy = probe(account);
             if (healthy == null) {
                 continue; // no capacity on the account now: nothing was sent
             }
             sent++;
             if (healthy) {
-                failures.delete();
+                turns.succeeded(account);
                 health.recovered(account);
             } else {
-                long n = failures.incrementAndGet();
-                failures.expire(interval.multipliedBy(MAX_BACKOFF_FACTOR * 4L));
+                long n = turns.failed(account, interval.multipliedBy(MAX_BACKOFF_FACTOR * 4L));
                 // the first failure keeps the interval (one failed probe of a flaky account says little), then doubles
-                turn.expire(interval.multipliedBy(Math.min(MAX_BACKOFF_FACTOR, 1L << Math.min(n - 1, 30))));
+                turns.hold(account, interval.multipliedBy(Math.min(MAX_BACKOFF_FACTOR, 1L << Math.min(n - 1, 30))));
                 health.stillDown(account, reason);
             }
         }

@@ -6,18 +6,18 @@ import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.Dispatch;
 import dev.llmdispatch.dispatch.JobDispatcher;
 import dev.llmdispatch.dispatch.cache.CachingDispatch;
-import dev.llmdispatch.dispatch.cache.RedisResponseCache;
 import dev.llmdispatch.dispatch.cache.ResponseCache;
 import dev.llmdispatch.dispatch.capacity.AccountUsage;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
-import dev.llmdispatch.dispatch.capacity.RedisConnections;
-import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
+import dev.llmdispatch.dispatch.redis.RedisConnections;
+import dev.llmdispatch.dispatch.redis.RedisResponseCache;
+import dev.llmdispatch.dispatch.redis.RedisRoundTrips;
+import dev.llmdispatch.dispatch.redis.RedisStores;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
-import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.dispatch.resilience.HealthEvents;
@@ -114,9 +114,15 @@ public class WorkerConfiguration {
         return new ProviderClient();
     }
 
+    /** The dispatcher's stores in the limits' Redis. */
+    @Bean
+    RedisStores redisStores(RedissonClient redisson, DispatchProperties properties) {
+        return new RedisStores(redisson, properties.capacity().keyPrefix());
+    }
+
     @Bean(destroyMethod = "close")
-    Cooldowns cooldowns(RedissonClient redisson, DispatchProperties properties, Clock clock) {
-        return Cooldowns.onRedis(redisson, properties.capacity().keyPrefix(), clock);
+    Cooldowns cooldowns(RedisStores stores, Clock clock) {
+        return new Cooldowns(stores.blocks(), clock);
     }
 
     @Bean
@@ -126,13 +132,8 @@ public class WorkerConfiguration {
 
     @Bean
     EmergencyMonitor emergencyMonitor(
-            DispatchSettings settings,
-            Cooldowns cooldowns,
-            RedissonClient redisson,
-            DispatchProperties properties,
-            HealthEvents events) {
-        return new EmergencyMonitor(
-                settings, cooldowns, redisson, properties.capacity().keyPrefix(), events);
+            DispatchSettings settings, Cooldowns cooldowns, RedisStores stores, HealthEvents events) {
+        return new EmergencyMonitor(settings, cooldowns, stores.emergencyFlag(), events);
     }
 
     @Bean
@@ -140,7 +141,7 @@ public class WorkerConfiguration {
             DispatchSettings settings,
             ProviderClient client,
             AccountHealth health,
-            RedissonClient redisson,
+            RedisStores stores,
             DispatchProperties properties,
             HealthEvents events,
             CapacityGate gate) {
@@ -148,8 +149,7 @@ public class WorkerConfiguration {
                 settings,
                 client,
                 health,
-                redisson,
-                properties.capacity().keyPrefix(),
+                stores.probeTurns(),
                 properties.health().probeInterval(),
                 events,
                 gate,
@@ -158,12 +158,12 @@ public class WorkerConfiguration {
 
     @Bean(destroyMethod = "close")
     CapacityGate capacityGate(
-            RedissonClient redisson,
+            RedisStores stores,
             DispatchSettings settings,
             DispatchProperties properties,
             Clock clock,
             Cooldowns cooldowns) {
-        CapacityGate gate = CapacityGate.onRedis(redisson, settings, properties.capacity(), clock, cooldowns);
+        CapacityGate gate = new CapacityGate(stores.capacity(), settings, properties.capacity(), clock, cooldowns);
         gate.tenantWeights(properties::tenantWeight);
         return gate;
     }
@@ -180,7 +180,7 @@ public class WorkerConfiguration {
             Metrics metrics,
             Alerter alerter,
             FleetTraffic traffic,
-            RedissonClient redisson,
+            RedisStores stores,
             StreamChannel streams) {
         return JobDispatcher.builder(
                         new RoutePlanner(
@@ -197,7 +197,7 @@ public class WorkerConfiguration {
                 .clock(clock)
                 .listener(new ProviderCallRecorder(
                         metrics, properties.requestLog().includePrompt(), alerter, traffic))
-                .attemptLog(AttemptLog.redis(redisson, properties.capacity().keyPrefix()))
+                .attemptLog(stores.attempts())
                 .streams(streams.relay())
                 .build();
     }

@@ -2,7 +2,7 @@ package dev.llmdispatch.worker.observe;
 
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
+import dev.llmdispatch.dispatch.redis.RedisRoundTrips;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package dev.llmdispatch.worker.publish;
 
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
+import dev.llmdispatch.dispatch.redis.RedisRoundTrips;
 import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import java.time.Duration;
 import java.util.ArrayList;

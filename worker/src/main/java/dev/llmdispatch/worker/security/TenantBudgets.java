@@ -1,7 +1,7 @@
 package dev.llmdispatch.worker.security;
 
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.capacity.RedisRoundTrips;
+import dev.llmdispatch.dispatch.redis.RedisRoundTrips;
 import java.time.Duration;
 import java.util.List;
 import org.redisson.api.RScript;

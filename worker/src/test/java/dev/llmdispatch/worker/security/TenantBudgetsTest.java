@@ -3,7 +3,7 @@ package dev.llmdispatch.worker.security;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmdispatch.contract.Priority;
-import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.dispatch.redis.RedisConnections;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.util.Set;

@@ -1,6 +1,8 @@
-package dev.llmdispatch.dispatch.capacity;
+package dev.llmdispatch.dispatch.redis;
 
 import dev.llmdispatch.dispatch.RedisKeys;
+import dev.llmdispatch.dispatch.capacity.AccountKeys;
+import dev.llmdispatch.dispatch.capacity.CapacityStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

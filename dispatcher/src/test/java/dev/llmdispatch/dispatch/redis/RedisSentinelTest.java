@@ -1,4 +1,4 @@
-package dev.llmdispatch.dispatch.capacity;
+package dev.llmdispatch.dispatch.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

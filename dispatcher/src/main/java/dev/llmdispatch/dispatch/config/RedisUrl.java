@@ -1,56 +1,33 @@
-package dev.llmdispatch.dispatch.capacity;
+package dev.llmdispatch.dispatch.config;
 
-import dev.llmdispatch.dispatch.config.DispatchSettings;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.redisson.Redisson;
-import org.redisson.api.RedissonClient;
-import org.redisson.config.BaseMasterSlaveServersConfig;
-import org.redisson.config.Config;
-import org.redisson.config.EqualJitterDelay;
-import org.redisson.config.ReadMode;
 
 /**
- * Redisson clients from {@code dispatch.redis.url}, for the three ways Redis is run:
- *
- * <ul>
- *   <li>one server: {@code redis://[[user]:password@]host[:port]};
- *   <li>a Redis Cluster: {@code redis-cluster://[[user]:password@]host1:port1,host2:port2,...} (any reachable nodes;
- *       the others are discovered). Every key one script uses is in one hash slot ({@code {account}},
- *       {@code {tenant:…}}), so the limits are exact on a cluster;
- *   <li>Sentinel: {@code redis-sentinel://[[user]:password@]sentinel1:port1,sentinel2:port2/masterName} (the
- *       credentials are the master's; {@code ?sentinel-password=...} when the sentinels take one too).
- * </ul>
- *
- * A scheme ending in {@code s} ({@code rediss://}, {@code rediss-cluster://}, {@code rediss-sentinel://}) uses TLS.
- * Reads and writes go to masters: the limits must read what was just written.
+ * What a {@code dispatch.redis.url} names, read before any connection (settings check it at startup, the Redis
+ * adapter connects to it): one server {@code redis://[[user]:password@]host[:port]}, a Redis Cluster
+ * {@code redis-cluster://...host1:port1,host2:port2}, or Sentinel {@code redis-sentinel://...s1:p1,s2:p2/masterName};
+ * a scheme ending in {@code s} uses TLS.
  */
-public final class RedisConnections {
+public record RedisUrl(
+        String topology,
+        boolean tls,
+        List<String> nodes,
+        String masterName,
+        String user,
+        String password,
+        String sentinelPassword) {
 
     private static final Pattern SCHEME = Pattern.compile("(?<scheme>rediss?(-cluster|-sentinel)?)://(?<rest>.+)");
 
-    private RedisConnections() {}
-
-    /** What a URL names, before any connection: for messages and tests. */
-    public record Target(
-            String topology,
-            boolean tls,
-            List<String> nodes,
-            String masterName,
-            String user,
-            String password,
-            String sentinelPassword) {
-
-        @Override
-        public String toString() { // never the password
-            return topology + (tls ? " (TLS)" : "") + " " + nodes + (masterName == null ? "" : " master " + masterName)
-                    + (password == null ? "" : " (with a password)");
-        }
+    @Override
+    public String toString() { // never the password
+        return topology + (tls ? " (TLS)" : "") + " " + nodes + (masterName == null ? "" : " master " + masterName)
+                + (password == null ? "" : " (with a password)");
     }
 
     /**
@@ -58,7 +35,7 @@ public final class RedisConnections {
      * at the last {@code @}, and are percent-decoded: a password may hold {@code /}, {@code @} or {@code :}
      * ({@code %2F}, {@code %40} and {@code %3A} work too).
      */
-    public static Target parse(String url) {
+    public static RedisUrl parse(String url) {
         Matcher m = SCHEME.matcher(url == null ? "" : url.trim());
         if (!m.matches()) {
             throw new IllegalArgumentException("dispatch.redis.url must be redis://host:port, rediss://..., "
@@ -122,7 +99,7 @@ public final class RedisConnections {
                 password = decode(credentials.substring(colon + 1));
             }
         }
-        return new Target(
+        return new RedisUrl(
                 topology,
                 tls,
                 List.copyOf(nodes),
@@ -134,62 +111,6 @@ public final class RedisConnections {
 
     private static String decode(String s) {
         return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
-    }
-
-    public static RedissonClient create(String url) {
-        return create(url, null);
-    }
-
-    /** As {@link #create(String)}; {@code roundTrips} (null: none) counts every request the client writes. */
-    public static RedissonClient create(String url, RedisRoundTrips roundTrips) {
-        Target target = parse(url);
-        Config config = new Config();
-        if (roundTrips != null) {
-            config.setNettyHook(roundTrips);
-        }
-        config.setUseScriptCache(true); // the capacity scripts go by SHA, loaded again after a Redis restart
-        if (target.user() != null) {
-            config.setUsername(target.user());
-        }
-        if (target.password() != null) {
-            config.setPassword(target.password());
-        }
-        // back within a second of Redis: a restarted Redis is noticed, and the limit state rebuilt, at once
-        EqualJitterDelay reconnect = new EqualJitterDelay(Duration.ofMillis(100), Duration.ofSeconds(1));
-        switch (target.topology()) {
-            case "cluster" -> {
-                var cluster = config.useClusterServers()
-                        .addNodeAddress(target.nodes().toArray(String[]::new))
-                        .setScanInterval(1000);
-                pools(cluster, reconnect);
-            }
-            case "sentinel" -> {
-                var sentinel = config.useSentinelServers()
-                        .setMasterName(target.masterName())
-                        .addSentinelAddress(target.nodes().toArray(String[]::new))
-                        .setCheckSentinelsList(false)
-                        .setScanInterval(1000);
-                if (target.sentinelPassword() != null) {
-                    sentinel.setSentinelPassword(target.sentinelPassword());
-                }
-                pools(sentinel, reconnect);
-            }
-            default ->
-                config.useSingleServer()
-                        .setAddress(target.nodes().get(0))
-                        .setConnectionMinimumIdleSize(4)
-                        .setConnectionPoolSize(32)
-                        .setReconnectionDelay(reconnect);
-        }
-        return Redisson.create(config);
-    }
-
-    private static void pools(BaseMasterSlaveServersConfig<?> servers, EqualJitterDelay reconnect) {
-        servers.setReadMode(ReadMode.MASTER)
-                .setMasterConnectionMinimumIdleSize(4)
-                .setMasterConnectionPoolSize(32)
-                .setSlaveConnectionMinimumIdleSize(0)
-                .setReconnectionDelay(reconnect);
     }
 
     private static int defaultPort(String topology) {

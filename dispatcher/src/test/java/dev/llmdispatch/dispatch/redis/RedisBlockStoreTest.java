@@ -1,10 +1,10 @@
-package dev.llmdispatch.dispatch.resilience;
+package dev.llmdispatch.dispatch.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.capacity.RedisConnections;
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.Cooldowns.Reason;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
@@ -38,14 +38,14 @@ class RedisBlockStoreTest {
 
     @Test
     void a_block_and_its_lifting_reach_the_other_worker_and_a_worker_that_starts_later_sees_it() {
-        try (Cooldowns one = Cooldowns.onRedis(first, prefix, Clock.systemUTC());
-                Cooldowns two = Cooldowns.onRedis(second, prefix, Clock.systemUTC())) {
+        try (Cooldowns one = new Cooldowns(new RedisBlockStore(first, prefix), Clock.systemUTC());
+                Cooldowns two = new Cooldowns(new RedisBlockStore(second, prefix), Clock.systemUTC())) {
             one.block("nvidia-1", Duration.ofMinutes(1), Reason.CIRCUIT_OPEN);
             assertThat(one.isBlocked("nvidia-1")).isTrue(); // at once where it was set
             await().atMost(Duration.ofSeconds(5)).until(() -> two.isBlocked("nvidia-1"));
             assertThat(two.blocked("nvidia-1").orElseThrow().reason()).isEqualTo(Reason.CIRCUIT_OPEN);
 
-            try (Cooldowns late = Cooldowns.onRedis(first, prefix, Clock.systemUTC())) {
+            try (Cooldowns late = new Cooldowns(new RedisBlockStore(first, prefix), Clock.systemUTC())) {
                 assertThat(late.all()).containsOnlyKeys("nvidia-1"); // read when it starts, before any change
             }
 
@@ -57,7 +57,7 @@ class RedisBlockStoreTest {
 
     @Test
     void a_change_whose_message_was_lost_is_read_within_a_second_or_so() {
-        try (Cooldowns worker = Cooldowns.onRedis(first, prefix, Clock.systemUTC())) {
+        try (Cooldowns worker = new Cooldowns(new RedisBlockStore(first, prefix), Clock.systemUTC())) {
             RMap<String, String> hash = second.getMap(RedisKeys.of(prefix).cooldowns(), StringCodec.INSTANCE);
             // written without an announcement, as when the worker was disconnected while another one wrote it
             hash.fastPut("hunyuan-1", (System.currentTimeMillis() + 60_000) + "|QUOTA_EXHAUSTED");

@@ -1,8 +1,10 @@
-package dev.llmdispatch.dispatch.capacity;
+package dev.llmdispatch.dispatch.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.llmdispatch.dispatch.capacity.AccountKeys;
+import dev.llmdispatch.dispatch.capacity.CapacityStore;
 import dev.llmdispatch.dispatch.capacity.CapacityStore.Decision;
 import dev.llmdispatch.dispatch.capacity.CapacityStore.Reason;
 import dev.llmdispatch.dispatch.config.Limits;

@@ -1,6 +1,8 @@
-package dev.llmdispatch.dispatch.resilience;
+package dev.llmdispatch.dispatch.redis;
 
 import dev.llmdispatch.dispatch.RedisKeys;
+import dev.llmdispatch.dispatch.resilience.BlockStore;
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.Cooldowns.Block;
 import java.time.Duration;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.llmdispatch.dispatch.capacity;
+package dev.llmdispatch.dispatch.redis;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
