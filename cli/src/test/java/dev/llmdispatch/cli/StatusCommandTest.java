@@ -293,7 +293,7 @@ class StatusCommandTest {
                 "--server.port=0",
                 "--spring.main.banner-mode=off",
                 "--spring.kafka.consumer.group-id=st-workers",
-                "--dispatch.capacity.key-prefix=st",
+                "--dispatch.redis.key-prefix=st",
                 "--dispatch.topics.high=" + t.high(),
                 "--dispatch.topics.medium=" + t.medium(),
                 "--dispatch.topics.low=" + t.low(),

@@ -166,7 +166,7 @@ class SubmitCommandTest {
                 "--server.port=0",
                 "--spring.main.banner-mode=off",
                 "--spring.kafka.consumer.group-id=cli-test-workers",
-                "--dispatch.capacity.key-prefix=cli-test"));
+                "--dispatch.redis.key-prefix=cli-test"));
         args.addAll(DefaultAccounts.workerProperties(simulator.baseUrl(), 0.1));
         return new SpringApplicationBuilder(WorkerApplication.class).run(args.toArray(String[]::new));
     }

@@ -137,7 +137,7 @@ class ImageIT {
                     "--spring.kafka.bootstrap-servers=" + infra.bootstrapServers(),
                     "--spring.kafka.consumer.group-id=image-workers",
                     "--dispatch.redis.url=" + infra.redisUrl(),
-                    "--dispatch.capacity.key-prefix=image",
+                    "--dispatch.redis.key-prefix=image",
                     "--server.port=" + port,
                     "--dispatch.topics.high=" + topics.high(),
                     "--dispatch.topics.medium=" + topics.medium(),

@@ -204,7 +204,7 @@ public final class WorkerHarness {
                 "--spring.kafka.bootstrap-servers=" + infra.bootstrapServers(),
                 "--spring.kafka.consumer.group-id=" + ns + "-workers",
                 "--dispatch.redis.url=" + infra.redisUrl(),
-                "--dispatch.capacity.key-prefix=" + ns,
+                "--dispatch.redis.key-prefix=" + ns,
                 "--server.port=0",
                 "--spring.main.banner-mode=off",
                 "--dispatch.topics.high=" + t.high(),

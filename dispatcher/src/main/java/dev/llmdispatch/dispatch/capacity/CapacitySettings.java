@@ -87,6 +87,19 @@ public record CapacitySettings(
         return new CapacitySettings(keyPrefix, windowGuard, leaseMargin, ratePoll, null, null, null, null);
     }
 
+    /** These settings with {@link #keyPrefix} set. */
+    public CapacitySettings withKeyPrefix(String prefix) {
+        return new CapacitySettings(
+                prefix,
+                windowGuard,
+                leaseMargin,
+                ratePoll,
+                restoreWait,
+                quietOnNewState,
+                redisOutageWait,
+                priorityAging);
+    }
+
     /** These settings with {@link #quietOnNewState} set. */
     public CapacitySettings withQuietOnNewState(boolean quiet) {
         return new CapacitySettings(

@@ -50,6 +50,34 @@ public record DispatchProperties(
         @DefaultValue Ingress ingress) {
 
     /**
+     * One prefix for every key of a deployment: {@code dispatch.redis.key-prefix}. The key it replaces,
+     * {@code dispatch.capacity.key-prefix}, is still read when the new one is not set ({@link #deprecatedKeyPrefix()});
+     * both set to different values is an error naming both.
+     */
+    public DispatchProperties {
+        if (redis.keyPrefix() != null && !redis.keyPrefix().isBlank()) {
+            String legacy = capacity.keyPrefix();
+            if (!legacy.equals(CapacitySettings.DEFAULT_KEY_PREFIX) && !legacy.equals(redis.keyPrefix())) {
+                throw new IllegalArgumentException("dispatch.redis.key-prefix is '" + redis.keyPrefix()
+                        + "' but the deprecated dispatch.capacity.key-prefix is '" + legacy
+                        + "': set dispatch.redis.key-prefix only");
+            }
+            capacity = capacity.withKeyPrefix(redis.keyPrefix());
+        }
+    }
+
+    /** The prefix of every Redis key of this deployment (one per deployment sharing a Redis). */
+    public String keyPrefix() {
+        return capacity.keyPrefix();
+    }
+
+    /** Whether the prefix came from the deprecated {@code dispatch.capacity.key-prefix}. */
+    public boolean deprecatedKeyPrefix() {
+        return (redis.keyPrefix() == null || redis.keyPrefix().isBlank())
+                && !capacity.keyPrefix().equals(CapacitySettings.DEFAULT_KEY_PREFIX);
+    }
+
+    /**
      * {@code dispatch.security.*}: who may use the admin routes (docs/security.md).
      *
      * @param adminToken the admin credential for {@code /admin/*}, the dashboard and actuator (but health): sent as
@@ -148,7 +176,13 @@ public record DispatchProperties(
             @DefaultValue("5s") Duration probeInterval,
             @DefaultValue("500ms") Duration checkInterval) {}
 
-    public record Redis(String url) {}
+    /**
+     * {@code dispatch.redis.*}.
+     *
+     * @param url       the Redis of the limits, claims and stored answers ({@code RedisUrl} reads it)
+     * @param keyPrefix prefix of every key (default {@code llm-dispatch}); replaces {@code dispatch.capacity.key-prefix}
+     */
+    public record Redis(String url, String keyPrefix) {}
 
     /** {@code dispatch.classification.*}: see {@link RoutingRules}. */
     public record Classification(List<String> tier1Keywords, Integer tier1MinTokens, Integer tier3MaxTokens) {}

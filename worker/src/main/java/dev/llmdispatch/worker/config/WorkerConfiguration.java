@@ -72,6 +72,11 @@ public class WorkerConfiguration {
     DispatchSettings dispatchSettings(DispatchProperties properties) {
         DispatchSettings settings = properties.toSettings();
         log.info("llm-dispatch configuration: {}", settings.describe());
+        if (properties.deprecatedKeyPrefix()) {
+            log.warn(
+                    "dispatch.capacity.key-prefix is deprecated: set dispatch.redis.key-prefix={} instead (the same keys)",
+                    properties.keyPrefix());
+        }
         settings.disabledAccounts()
                 .forEach(id -> log.warn("account {} has no API key: it is disabled and takes no work", id));
         return settings;
@@ -117,7 +122,7 @@ public class WorkerConfiguration {
     /** The dispatcher's stores in the limits' Redis. */
     @Bean
     RedisStores redisStores(RedissonClient redisson, DispatchProperties properties) {
-        return new RedisStores(redisson, properties.capacity().keyPrefix());
+        return new RedisStores(redisson, properties.keyPrefix());
     }
 
     @Bean(destroyMethod = "close")
@@ -204,7 +209,7 @@ public class WorkerConfiguration {
 
     @Bean
     StreamChannel streamChannel(RedissonClient redisson, DispatchProperties properties) {
-        return new StreamChannel(redisson, properties.capacity().keyPrefix());
+        return new StreamChannel(redisson, properties.keyPrefix());
     }
 
     /**
@@ -275,7 +280,7 @@ public class WorkerConfiguration {
 
     @Bean
     JobClaims jobClaims(RedissonClient redisson, DispatchProperties properties) {
-        return new JobClaims(redisson, properties.capacity().keyPrefix(), JobClaims.DEFAULT_LEASE);
+        return new JobClaims(redisson, properties.keyPrefix(), JobClaims.DEFAULT_LEASE);
     }
 
     /** The leases of the jobs this worker handles are renewed while it lives. */
@@ -301,7 +306,7 @@ public class WorkerConfiguration {
     @Bean(destroyMethod = "close")
     ResponseCache responseCache(RedissonClient redisson, DispatchProperties properties, Metrics metrics) {
         String url = properties.cache().redisUrl();
-        String prefix = properties.capacity().keyPrefix();
+        String prefix = properties.keyPrefix();
         return url == null
                 ? new RedisResponseCache(redisson, prefix)
                 : RedisResponseCache.ownRedis(
@@ -335,7 +340,7 @@ public class WorkerConfiguration {
 
     @Bean
     FleetTraffic fleetTraffic(RedissonClient redisson, DispatchProperties properties, Clock clock) {
-        return new FleetTraffic(redisson, properties.capacity().keyPrefix(), clock);
+        return new FleetTraffic(redisson, properties.keyPrefix(), clock);
     }
 
     /** This worker's share of the fleet's traffic figures goes to Redis about once a second. */

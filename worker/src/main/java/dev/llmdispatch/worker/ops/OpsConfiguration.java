@@ -80,11 +80,7 @@ public class OpsConfiguration implements WebMvcConfigurer {
     @Bean
     EmergencyReplay emergencyReplay(
             KafkaProperties kafka, Topics topics, RedissonClient redisson, DispatchProperties properties) {
-        return new EmergencyReplay(
-                KafkaClients.common(kafka),
-                topics,
-                redisson,
-                properties.capacity().keyPrefix());
+        return new EmergencyReplay(KafkaClients.common(kafka), topics, redisson, properties.keyPrefix());
     }
 
     @Bean

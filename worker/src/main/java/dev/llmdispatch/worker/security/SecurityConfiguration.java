@@ -51,12 +51,12 @@ public class SecurityConfiguration {
 
     @Bean
     ApiKeys apiKeys(DispatchProperties properties, RedissonClient redis) {
-        return ApiKeys.of(properties.tenants(), redis, properties.capacity().keyPrefix());
+        return ApiKeys.of(properties.tenants(), redis, properties.keyPrefix());
     }
 
     @Bean
     TenantBudgets tenantBudgets(DispatchProperties properties, RedissonClient redis) {
-        return new TenantBudgets(redis, properties.capacity().keyPrefix());
+        return new TenantBudgets(redis, properties.keyPrefix());
     }
 
     @Bean

@@ -1,6 +1,7 @@
 package dev.llmdispatch.worker.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import java.io.IOException;
@@ -8,10 +9,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.PropertySourcesPlaceholdersResolver;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.core.env.PropertySource;
 import org.springframework.core.io.ByteArrayResource;
@@ -57,6 +60,36 @@ class ConfigurationDefaultsTest {
         assertThat(none.health().probeInterval()).hasSeconds(5);
         assertThat(none.requestLog().includePrompt()).isFalse();
         assertThat(none.clockOffset()).isZero();
+    }
+
+    @Test
+    void one_key_prefix_for_the_deployment_and_the_old_key_still_read() {
+        assertThat(bind(Map.of("dispatch.redis.key-prefix", "prod")).keyPrefix())
+                .isEqualTo("prod");
+        assertThat(bind(Map.of("dispatch.redis.key-prefix", "prod")).capacity().keyPrefix())
+                .isEqualTo("prod");
+        assertThat(bind(Map.of("dispatch.redis.key-prefix", "prod")).deprecatedKeyPrefix())
+                .isFalse();
+
+        DispatchProperties legacy = bind(Map.of("dispatch.capacity.key-prefix", "old"));
+        assertThat(legacy.keyPrefix()).isEqualTo("old");
+        assertThat(legacy.deprecatedKeyPrefix()).isTrue();
+
+        DispatchProperties same =
+                bind(Map.of("dispatch.redis.key-prefix", "old", "dispatch.capacity.key-prefix", "old"));
+        assertThat(same.keyPrefix()).isEqualTo("old");
+        assertThat(same.deprecatedKeyPrefix()).isFalse();
+
+        assertThatThrownBy(
+                        () -> bind(Map.of("dispatch.redis.key-prefix", "new", "dispatch.capacity.key-prefix", "old")))
+                .rootCause()
+                .hasMessageContaining("dispatch.redis.key-prefix is 'new'")
+                .hasMessageContaining("dispatch.capacity.key-prefix is 'old'");
+    }
+
+    private static DispatchProperties bind(Map<String, String> properties) {
+        return new Binder(new MapConfigurationPropertySource(properties))
+                .bindOrCreate("dispatch", DispatchProperties.class);
     }
 
     /** The YAML block under "## Configuration" in docs/CONTRACT.md. */

@@ -43,7 +43,7 @@ public class AlertConfiguration {
                 cooldowns,
                 gate,
                 redisson,
-                properties.capacity().keyPrefix(),
+                properties.keyPrefix(),
                 ManagementFactory.getRuntimeMXBean().getName(),
                 clock);
     }
