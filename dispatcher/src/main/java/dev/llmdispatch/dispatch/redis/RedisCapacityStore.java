@@ -40,40 +40,9 @@ public final class RedisCapacityStore implements CapacityStore {
 
     @Override
     public Decision acquire(AccountKeys a, AccountKeys.Declaration limits, Ask ask) {
+        AcquireArgs args = new AcquireArgs(a, limits, ask);
         List<Object> r = scripts.eval(
-                a.state(),
-                RScript.Mode.READ_WRITE,
-                ACQUIRE,
-                RScript.ReturnType.LIST,
-                List.of(
-                        a.state(),
-                        a.inFlight(),
-                        a.requests(),
-                        a.tokens(),
-                        a.limits(),
-                        a.waiting(),
-                        a.waitingUntil(),
-                        a.adaptive()),
-                ask.knownEpoch(),
-                ask.newEpoch(),
-                ask.quietOnNew() ? "1" : "0",
-                Long.toString(ask.restoreMillis()),
-                ask.permitId(),
-                ask.held() ? "1" : "0",
-                Long.toString(ask.leaseMillis()),
-                ask.requestId(),
-                Long.toString(ask.tokens()),
-                limits.wire(),
-                Long.toString(limits.ttlMillis()),
-                ask.sent() == null ? "" : ask.sent().requestId(),
-                ask.sent() == null ? "0" : Long.toString(ask.sent().millisAgo()),
-                ask.waiting() == null ? "" : ask.waiting().workerId(),
-                ask.waiting() == null ? "0" : Long.toString(ask.waiting().urgencyMillis()),
-                ask.waiting() == null ? "0" : Long.toString(ask.waiting().ttlMillis()),
-                ask.waiting() == null ? "0" : Long.toString(ask.waiting().toleranceMillis()),
-                ask.waiting() == null || ask.waiting().nextUrgencyMillis() == null
-                        ? ""
-                        : Long.toString(ask.waiting().nextUrgencyMillis()));
+                a.state(), RScript.Mode.READ_WRITE, ACQUIRE, RScript.ReturnType.LIST, args.keys(), args.argv());
         boolean granted = r.size() > 6;
         return new Decision(
                 Reason.valueOf((String) r.get(1)),
