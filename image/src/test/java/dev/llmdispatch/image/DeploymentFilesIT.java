@@ -2,16 +2,16 @@ package dev.llmdispatch.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llmdispatch.testkit.HostTools;
 import dev.llmdispatch.testkit.IntegrationTest;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.observe.Metrics;
-import java.io.File;
-import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -53,9 +53,9 @@ class DeploymentFilesIT {
     @Test
     void the_compose_file_is_valid_with_the_example_environment_and_refuses_to_start_without_secrets(@TempDir Path dir)
             throws Exception {
-        String compose = tool("docker-compose", "docker-compose");
+        String compose = HostTools.require("docker-compose", "docker-compose");
         Path file = REPO.resolve("docker-compose.yml");
-        Result services = run(
+        HostTools.Result services = HostTools.run(
                 compose,
                 "--env-file",
                 REPO.resolve(".env.example").toString(),
@@ -65,8 +65,8 @@ class DeploymentFilesIT {
                 "simulator",
                 "config",
                 "--services");
-        assertThat(services.code).as(services.output).isZero();
-        assertThat(services.output.lines().toList())
+        assertThat(services.code()).as(services.output()).isZero();
+        assertThat(services.output().lines().toList())
                 .containsExactlyInAnyOrder(
                         "kafka",
                         "redis-limits",
@@ -76,10 +76,10 @@ class DeploymentFilesIT {
                         "simulator",
                         "prometheus",
                         "grafana");
-        Result resolved =
-                run(compose, "--env-file", REPO.resolve(".env.example").toString(), "-f", file.toString(), "config");
-        assertThat(resolved.code).as(resolved.output).isZero();
-        String config = resolved.output;
+        HostTools.Result resolved = HostTools.run(
+                compose, "--env-file", REPO.resolve(".env.example").toString(), "-f", file.toString(), "config");
+        assertThat(resolved.code()).as(resolved.output()).isZero();
+        String config = resolved.output();
         // the limits' Redis never evicts and keeps every write; the cache's is bounded and evicts the least used
         assertThat(section(config, "redis-limits")).contains("noeviction", "appendonly", "everysec", "requirepass");
         assertThat(section(config, "redis-cache")).contains("allkeys-lru", "maxmemory", "512mb");
@@ -97,8 +97,9 @@ class DeploymentFilesIT {
 
         // without the secrets (an empty .env, none in this process' environment) it stops and says which is missing
         Path empty = Files.writeString(dir.resolve(".env"), "");
-        Result bare = run(
+        HostTools.Result bare = HostTools.run(
                 Map.of("PATH", System.getenv("PATH")),
+                Duration.ofMinutes(2),
                 compose,
                 "--env-file",
                 empty.toString(),
@@ -106,14 +107,14 @@ class DeploymentFilesIT {
                 file.toString(),
                 "config",
                 "-q");
-        assertThat(bare.code).isNotZero();
-        assertThat(bare.output).contains("set", "in .env");
+        assertThat(bare.code()).isNotZero();
+        assertThat(bare.output()).contains("set", "in .env");
     }
 
     @Test
     void prometheus_takes_the_configuration_and_the_rules_and_each_alert_fires_at_its_threshold(@TempDir Path dir)
             throws Exception {
-        String promtool = tool("promtool", "prometheus");
+        String promtool = HostTools.require("promtool", "prometheus");
         Path prom = REPO.resolve("deploy/prometheus");
         // the paths as the container has them, pointed at the repository's files
         String scrape = Files.readString(prom.resolve("prometheus.yml"))
@@ -122,17 +123,17 @@ class DeploymentFilesIT {
                 .replace("/prometheus/admin-token", dir.resolve("admin-token").toString());
         Files.writeString(dir.resolve("admin-token"), "token");
         Files.writeString(dir.resolve("prometheus.yml"), scrape);
-        Result config =
-                run(promtool, "check", "config", dir.resolve("prometheus.yml").toString());
-        assertThat(config.code).as(config.output).isZero();
-        Result rules =
-                run(promtool, "check", "rules", prom.resolve("alerts.yml").toString());
-        assertThat(rules.code).as(rules.output).isZero();
-        assertThat(rules.output).contains("SUCCESS: 7 rules found");
-        Result tests =
-                run(promtool, "test", "rules", prom.resolve("alerts.test.yml").toString());
-        assertThat(tests.code).as(tests.output).isZero();
-        assertThat(tests.output).contains("SUCCESS");
+        HostTools.Result config = HostTools.run(
+                promtool, "check", "config", dir.resolve("prometheus.yml").toString());
+        assertThat(config.code()).as(config.output()).isZero();
+        HostTools.Result rules = HostTools.run(
+                promtool, "check", "rules", prom.resolve("alerts.yml").toString());
+        assertThat(rules.code()).as(rules.output()).isZero();
+        assertThat(rules.output()).contains("SUCCESS: 7 rules found");
+        HostTools.Result tests = HostTools.run(
+                promtool, "test", "rules", prom.resolve("alerts.test.yml").toString());
+        assertThat(tests.code()).as(tests.output()).isZero();
+        assertThat(tests.output()).contains("SUCCESS");
     }
 
     @Test
@@ -249,39 +250,5 @@ class DeploymentFilesIT {
             names.add(m.group(1));
         }
         return names;
-    }
-
-    private record Result(int code, String output) {}
-
-    private static Result run(String... command) throws IOException, InterruptedException {
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("DEBIAN_FRONTEND", "noninteractive");
-        return run(env, command);
-    }
-
-    private static Result run(Map<String, String> env, String... command) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().clear();
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Result(p.waitFor(), output);
-    }
-
-    /** The tool on PATH, or installed from Debian's packages (apt-get, as root) when it is missing. */
-    private static synchronized String tool(String name, String debianPackage) throws Exception {
-        for (String dir : System.getenv("PATH").split(File.pathSeparator)) {
-            if (new File(dir, name).canExecute()) {
-                return new File(dir, name).getPath();
-            }
-        }
-        Result update = run("apt-get", "update", "-qq");
-        Result install = run("apt-get", "install", "-y", "-qq", "--no-install-recommends", debianPackage);
-        assertThat(install.code)
-                .as(
-                        "%s is not on PATH and apt-get could not install package %s:%n%s%n%s",
-                        name, debianPackage, update.output, install.output)
-                .isZero();
-        return "/usr/bin/" + name;
     }
 }
