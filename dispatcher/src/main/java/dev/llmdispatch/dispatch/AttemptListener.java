@@ -8,14 +8,16 @@ import dev.llmdispatch.contract.Tier;
 public interface AttemptListener {
 
     /**
-     * One provider call.
+     * One provider call, as it ended.
      *
      * @param status      the HTTP status, or 0 when no answer came
      * @param outcome     {@code ok}, or the error name of the attempt (server_error, rate_limited, ...)
      * @param attempt     1 for the job's first call, 2 for its second ...
+     * @param millis      the call's time at the provider
+     * @param waitMillis  what the call waited for capacity before it
      * @param totalTokens {@code usage.total_tokens} of a successful answer, else 0
      */
-    void attempted(
+    record AttemptEvent(
             Job job,
             Priority priority,
             Tier tier,
@@ -26,7 +28,16 @@ public interface AttemptListener {
             int attempt,
             long millis,
             long waitMillis,
-            long totalTokens);
+            long totalTokens) {
+
+        /** Whether the provider answered the call with a usable answer. */
+        public boolean ok() {
+            return "ok".equals(outcome);
+        }
+    }
+
+    /** One provider call ended. */
+    void attempted(AttemptEvent call);
 
     /**
      * A job's first request is about to leave: {@code overheadNanos} is the time since the dispatcher took the
@@ -46,5 +57,5 @@ public interface AttemptListener {
      */
     default void left(String account, long afterNanos) {}
 
-    AttemptListener NONE = (job, priority, tier, account, model, status, outcome, attempt, millis, wait, tokens) -> {};
+    AttemptListener NONE = call -> {};
 }

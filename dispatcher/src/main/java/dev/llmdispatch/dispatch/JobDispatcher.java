@@ -361,7 +361,7 @@ public final class JobDispatcher implements Dispatch {
                 lease.closeAfter(reply.mayStillRun()); // a provider that may still be generating: it still counts
             }
             providerMs += reply.millis();
-            listener.attempted(
+            listener.attempted(new AttemptListener.AttemptEvent(
                     job,
                     priority,
                     route.tier(),
@@ -374,7 +374,7 @@ public final class JobDispatcher implements Dispatch {
                     lease.waitedMillis(),
                     outcome instanceof Outcome.Success ok
                             ? ok.body().path("usage").path("total_tokens").asLong(0)
-                            : 0);
+                            : 0));
             if (outcome instanceof Outcome.Success success) {
                 return new DispatchOutcome(
                         JobStatus.SUCCEEDED,

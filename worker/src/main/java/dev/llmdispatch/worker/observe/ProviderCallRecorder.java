@@ -3,7 +3,6 @@ package dev.llmdispatch.worker.observe;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.Priority;
-import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.AttemptListener;
 import dev.llmdispatch.worker.observe.alert.Alerter;
 import java.util.LinkedHashMap;
@@ -49,36 +48,25 @@ public final class ProviderCallRecorder implements AttemptListener {
     }
 
     @Override
-    public void attempted(
-            Job job,
-            Priority priority,
-            Tier tier,
-            String account,
-            String model,
-            int status,
-            String outcome,
-            int attempt,
-            long millis,
-            long waitMillis,
-            long totalTokens) {
-        alerter.called("ok".equals(outcome), millis);
-        traffic.providerCalled("ok".equals(outcome), millis);
-        metrics.providerCalled(account, outcome, millis, totalTokens);
+    public void attempted(AttemptEvent call) {
+        alerter.called(call.ok(), call.millis());
+        traffic.providerCalled(call.ok(), call.millis());
+        metrics.providerCalled(call.account(), call.outcome(), call.millis(), call.totalTokens());
         if (requests.isInfoEnabled()) {
             Map<String, Object> line = new LinkedHashMap<>();
-            line.put("jobId", job.id());
-            line.put("tier", tier == null ? null : tier.name());
-            line.put("priority", priority.name());
-            line.put("account", account);
-            line.put("model", model);
-            line.put("status", status);
-            line.put("outcome", outcome);
-            line.put("latencyMs", millis);
-            line.put("waitMs", waitMillis);
-            line.put("tokens", totalTokens);
-            line.put("attempt", attempt);
+            line.put("jobId", call.job().id());
+            line.put("tier", call.tier() == null ? null : call.tier().name());
+            line.put("priority", call.priority().name());
+            line.put("account", call.account());
+            line.put("model", call.model());
+            line.put("status", call.status());
+            line.put("outcome", call.outcome());
+            line.put("latencyMs", call.millis());
+            line.put("waitMs", call.waitMillis());
+            line.put("tokens", call.totalTokens());
+            line.put("attempt", call.attempt());
             if (includePrompt) {
-                line.put("request", job.request());
+                line.put("request", call.job().request());
             }
             requests.info(JobCodec.toJson(line));
         }
