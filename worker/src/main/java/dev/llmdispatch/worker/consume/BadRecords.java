@@ -109,17 +109,14 @@ final class BadRecords {
         return List.of(records.deadLetter(
                 jobId,
                 records.fitting(
-                        new DeadLetter(
-                                Job.VERSION,
-                                DeadLetterReason.UNDELIVERABLE,
-                                "the job's outcome could not be written: " + e.getMessage(),
-                                job,
-                                null,
-                                work.priority(),
-                                List.of(),
-                                OutcomeRecords.source(record),
-                                OutcomeRecords.replayCount(record),
-                                clock.instant()),
+                        DeadLetter.builder(
+                                        DeadLetterReason.UNDELIVERABLE,
+                                        "the job's outcome could not be written: " + e.getMessage())
+                                .job(job)
+                                .priority(work.priority())
+                                .from(OutcomeRecords.source(record), OutcomeRecords.replayCount(record))
+                                .failedAt(clock.instant())
+                                .build(),
                         record.value())));
     }
 
@@ -132,17 +129,12 @@ final class BadRecords {
         out.add(records.deadLetter(
                 invalid.readableId(),
                 records.fitting(
-                        new DeadLetter(
-                                Job.VERSION,
-                                DeadLetterReason.INVALID_JOB,
-                                message,
-                                invalid.tree(),
-                                null,
-                                work.priority(),
-                                List.of(),
-                                OutcomeRecords.source(record),
-                                OutcomeRecords.replayCount(record),
-                                now),
+                        DeadLetter.builder(DeadLetterReason.INVALID_JOB, message)
+                                .job(invalid.tree())
+                                .priority(work.priority())
+                                .from(OutcomeRecords.source(record), OutcomeRecords.replayCount(record))
+                                .failedAt(now)
+                                .build(),
                         record.value())));
         if (invalid.readableId() != null) {
             // a reply topic that breaks the rules is never written to: the default reply topic gets the answer
@@ -152,22 +144,13 @@ final class BadRecords {
             JsonNode metadata = invalid.tree().path("metadata");
             boolean metadataOk = metadata.isObject()
                     && invalid.violations().stream().noneMatch(v -> v.field().equals("metadata"));
-            JobResult result = new JobResult(
-                    Job.VERSION,
-                    invalid.readableId(),
-                    JobStatus.REJECTED,
-                    work.priority(),
-                    tier(invalid.tree()),
-                    null,
-                    null,
-                    null,
-                    null,
-                    new JobResult.JobError(ErrorCode.INVALID_JOB, message, false),
-                    List.of(),
-                    false,
-                    JobResult.Timings.ZERO,
-                    metadataOk ? metadata : null,
-                    now);
+            JobResult result = JobResult.builder(invalid.readableId(), JobStatus.REJECTED)
+                    .priority(work.priority())
+                    .tier(tier(invalid.tree()))
+                    .error(new JobResult.JobError(ErrorCode.INVALID_JOB, message, false))
+                    .metadata(metadataOk ? metadata : null)
+                    .completedAt(now)
+                    .build();
             out.add(records.result(replyTo, result, OutcomeRecords.correlationId(record)));
         }
         metrics.jobEnded(JobStatus.REJECTED.name(), work.priority());
@@ -185,17 +168,12 @@ final class BadRecords {
         out.add(records.deadLetter(
                 null,
                 records.fitting(
-                        new DeadLetter(
-                                Job.VERSION,
-                                DeadLetterReason.UNPARSABLE,
-                                reason,
-                                null,
-                                raw,
-                                work.priority(),
-                                List.of(),
-                                OutcomeRecords.source(record),
-                                OutcomeRecords.replayCount(record),
-                                clock.instant()),
+                        DeadLetter.builder(DeadLetterReason.UNPARSABLE, reason)
+                                .raw(raw)
+                                .priority(work.priority())
+                                .from(OutcomeRecords.source(record), OutcomeRecords.replayCount(record))
+                                .failedAt(clock.instant())
+                                .build(),
                         record.value())));
         metrics.deadLettered(DeadLetterReason.UNPARSABLE);
         traffic.deadLettered();

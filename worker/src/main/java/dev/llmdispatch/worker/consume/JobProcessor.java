@@ -224,22 +224,12 @@ public final class JobProcessor {
 
     /** The stored outcome of a job answered before (a producer's retry, a redelivery), published again. */
     private void answered(PolledJob work, Job job, JobResult stored, List<ProducerRecord<String, byte[]>> out) {
-        JobResult again = new JobResult(
-                stored.v(),
-                stored.id(),
-                stored.status(),
-                work.priority(),
-                stored.tier(),
-                stored.provider(),
-                stored.account(),
-                stored.model(),
-                stored.response(),
-                stored.error(),
-                stored.attempts(),
-                true,
-                stored.timings(),
-                job.metadata(),
-                clock.instant());
+        JobResult again = stored.toBuilder()
+                .priority(work.priority())
+                .cached(true)
+                .metadata(job.metadata())
+                .completedAt(clock.instant())
+                .build();
         out.add(records.result(
                 job.replyToOr(settings.topics().results()), again, OutcomeRecords.correlationId(work.record())));
         metrics.answeredAgain(work.priority());
@@ -301,23 +291,19 @@ public final class JobProcessor {
         long now = clock.millis();
         // producer timestamps come from the producer's clock: never report a negative time
         long produced = record.timestamp() > 0 ? Math.min(record.timestamp(), startedMillis) : startedMillis;
-        JobResult result = new JobResult(
-                Job.VERSION,
-                job.id(),
-                outcome.status(),
-                work.priority(),
-                outcome.tier(),
-                outcome.provider(),
-                outcome.account(),
-                outcome.model(),
-                outcome.response(),
-                outcome.error(),
-                outcome.attempts(),
-                outcome.cached(),
-                new JobResult.Timings(
-                        startedMillis - produced, outcome.waitMs(), outcome.providerMs(), Math.max(0, now - produced)),
-                job.metadata(),
-                Instant.ofEpochMilli(now));
+        JobResult result = JobResult.builder(job.id(), outcome.status())
+                .priority(work.priority())
+                .tier(outcome.tier())
+                .servedBy(outcome.provider(), outcome.account(), outcome.model())
+                .response(outcome.response())
+                .error(outcome.error())
+                .attempts(outcome.attempts())
+                .cached(outcome.cached())
+                .timings(new JobResult.Timings(
+                        startedMillis - produced, outcome.waitMs(), outcome.providerMs(), Math.max(0, now - produced)))
+                .metadata(job.metadata())
+                .completedAt(Instant.ofEpochMilli(now))
+                .build();
         if (job.tenant() != null) {
             budgets.charge(job.tenant(), result); // the answer's tokens were used even if it cannot be delivered whole
         }
@@ -332,17 +318,13 @@ public final class JobProcessor {
             out.add(records.deadLetter(
                     job.id(),
                     records.fitting(
-                            new DeadLetter(
-                                    Job.VERSION,
-                                    deadLetter,
-                                    outcome.error().message(),
-                                    JobCodec.toTree(job),
-                                    null,
-                                    work.priority(),
-                                    outcome.attempts(),
-                                    OutcomeRecords.source(record),
-                                    OutcomeRecords.replayCount(record),
-                                    Instant.ofEpochMilli(now)),
+                            DeadLetter.builder(deadLetter, outcome.error().message())
+                                    .job(JobCodec.toTree(job))
+                                    .priority(work.priority())
+                                    .attempts(outcome.attempts())
+                                    .from(OutcomeRecords.source(record), OutcomeRecords.replayCount(record))
+                                    .failedAt(Instant.ofEpochMilli(now))
+                                    .build(),
                             record.value())));
         }
         out.add(records.result(

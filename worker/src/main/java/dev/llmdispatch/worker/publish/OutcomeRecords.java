@@ -91,27 +91,16 @@ public final class OutcomeRecords {
         if (size <= maxValueBytes) {
             return r;
         }
-        return new JobResult(
-                r.v(),
-                r.id(),
-                JobStatus.FAILED,
-                r.priority(),
-                r.tier(),
-                r.provider(),
-                r.account(),
-                r.model(),
-                null,
-                new JobResult.JobError(
+        return r.toBuilder()
+                .status(JobStatus.FAILED)
+                .response(null)
+                .error(new JobResult.JobError(
                         ErrorCode.RESULT_TOO_LARGE,
                         "the answer of " + r.account()
                                 + " made a result of " + size + " bytes, more than the " + maxValueBytes
                                 + " a result record may have (the producer's max.request.size): it was not delivered",
-                        false),
-                r.attempts(),
-                r.cached(),
-                r.timings(),
-                r.metadata(),
-                r.completedAt());
+                        false))
+                .build();
     }
 
     /**
@@ -125,18 +114,12 @@ public final class OutcomeRecords {
         int length = record == null ? 0 : record.length;
         int keep = Math.min(length, RAW_KEEP_BYTES);
         String raw = record == null ? null : Base64.getEncoder().encodeToString(Arrays.copyOf(record, keep));
-        return new DeadLetter(
-                d.v(),
-                d.reason(),
-                d.message() + " (the record was " + length + " bytes, too large to "
-                        + "keep whole: raw holds its first " + keep + ")",
-                null,
-                raw,
-                d.priority(),
-                d.attempts(),
-                d.source(),
-                d.replayCount(),
-                d.failedAt());
+        return d.toBuilder()
+                .message(d.message() + " (the record was " + length + " bytes, too large to "
+                        + "keep whole: raw holds its first " + keep + ")")
+                .job(null)
+                .raw(raw)
+                .build();
     }
 
     /** Where a record was: for a dead letter. */
