@@ -7,6 +7,7 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.capacity.AccountKeys;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.CapacitySettings;
+import dev.llmdispatch.dispatch.capacity.InMemoryCapacityStore;
 import dev.llmdispatch.dispatch.capacity.Lease;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.Balance;
@@ -14,11 +15,7 @@ import dev.llmdispatch.dispatch.config.Capability;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
-import dev.llmdispatch.dispatch.redis.RedisConnections;
-import dev.llmdispatch.dispatch.redis.RedisStores;
 import dev.llmdispatch.dispatch.routing.Slot;
-import dev.llmdispatch.testkit.Infrastructure;
-import dev.llmdispatch.testkit.IntegrationTest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,24 +34,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
-import org.redisson.api.RScoredSortedSet;
-import org.redisson.api.RedissonClient;
-import org.redisson.client.codec.StringCodec;
 
-/** Fleet-wide limits: several gates, each with its own Redisson client, share one real Redis. */
-@IntegrationTest
+/**
+ * Fleet-wide limits: several gates (each a worker's) share one store, the in-memory one with the Lua scripts'
+ * semantics, on real time; the store itself is held to the scripts by the capacity contract.
+ */
 class CapacityGateTest {
 
-    private final Infrastructure infra;
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
     /** The jobs' threads; closed (waiting for them) after each test. */
     @AutoClose
     private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
 
-    CapacityGateTest(Infrastructure infra) {
-        this.infra = infra;
-    }
+    /** The fleet's shared store: the scripts' semantics (CapacityStoreContract holds the double to them). */
+    private final InMemoryCapacityStore store = new InMemoryCapacityStore(Clock.systemUTC());
 
     @AfterEach
     void closeAll() throws Exception {
@@ -81,14 +75,7 @@ class CapacityGateTest {
     private List<CapacityGate> gates(int n, DispatchSettings settings, CapacitySettings capacity) {
         List<CapacityGate> gates = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            RedissonClient redis = RedisConnections.create(infra.redisUrl());
-            toClose.add(redis::shutdown);
-            CapacityGate gate = new CapacityGate(
-                    new RedisStores(redis, capacity.keyPrefix()).capacity(),
-                    settings,
-                    capacity,
-                    Clock.systemUTC(),
-                    null);
+            CapacityGate gate = new CapacityGate(store, settings, capacity, Clock.systemUTC(), null);
             toClose.add(gate);
             gates.add(gate);
         }
@@ -307,11 +294,8 @@ class CapacityGateTest {
         List<CapacityGate> gates = gates(2, settings, capacity);
         CapacityGate a = gates.get(0);
         CapacityGate b = gates.get(1);
-        RedissonClient redis = RedisConnections.create(infra.redisUrl());
-        toClose.add(redis::shutdown);
         // the jobs each worker has published as waiting for the account: what the rest of the fleet sees
-        RScoredSortedSet<String> published = redis.getScoredSortedSet(
-                AccountKeys.of(capacity.keyPrefix(), "acct-1").waiting(), StringCodec.INSTANCE);
+        AccountKeys account = AccountKeys.of(capacity.keyPrefix(), "acct-1");
         List<String> order = new CopyOnWriteArrayList<>();
         for (int round = 0; round < 5; round++) {
             Lease held = a.acquire(slots(settings), Priority.HIGH, null, 0);
@@ -319,7 +303,7 @@ class CapacityGateTest {
             CompletableFuture<Void> low = served(a, slots(settings), Priority.LOW, "low-" + round, order);
             await().until(() -> a.waiting() == 1);
             CompletableFuture<Void> high = served(b, slots(settings), Priority.HIGH, "high-" + round, order);
-            await().until(() -> b.waiting() == 1 && published.size() == 2);
+            await().until(() -> b.waiting() == 1 && store.published(account) == 2);
             held.close(); // A's freed permit: its own LOW job would be next in A
             CompletableFuture.allOf(low, high).get();
             assertThat(order.subList(2 * round, 2 * round + 2)).containsExactly("high-" + round, "low-" + round);
@@ -363,18 +347,11 @@ class CapacityGateTest {
     void a_crashed_holders_permit_comes_back_when_its_lease_ends() throws Exception {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 2, null, null), Duration.ofMillis(500));
         CapacitySettings capacity = capacity(Duration.ZERO);
-        RedissonClient crashing = RedisConnections.create(infra.redisUrl());
-        CapacityGate doomed = new CapacityGate(
-                new RedisStores(crashing, capacity.keyPrefix()).capacity(),
-                settings,
-                capacity,
-                Clock.systemUTC(),
-                null);
+        CapacityGate doomed = new CapacityGate(store, settings, capacity, Clock.systemUTC(), null);
         doomed.acquire(slots(settings), Priority.HIGH, null, 0);
         doomed.acquire(slots(settings), Priority.HIGH, null, 0);
-        // the worker dies: no release, its Redis connection gone
+        // the worker dies: no release, nothing of it runs any more
         doomed.close();
-        crashing.shutdown();
 
         CapacityGate survivor = gates(1, settings, capacity).get(0);
         // lease = call timeout 500 ms + margin 500 ms: the permits are back long before this wait's deadline

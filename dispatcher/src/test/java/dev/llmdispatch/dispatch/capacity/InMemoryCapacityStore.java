@@ -58,6 +58,11 @@ public final class InMemoryCapacityStore implements CapacityStore {
         }
     }
 
+    /** How many workers have a job published as waiting for the account: what the rest of the fleet sees. */
+    public synchronized int published(AccountKeys a) {
+        return zset(a.waiting()).size();
+    }
+
     @Override
     public synchronized Decision acquire(AccountKeys a, AccountKeys.Declaration limits, Ask ask) {
         long now = clock.millis();
