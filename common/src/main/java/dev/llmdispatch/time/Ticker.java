@@ -5,7 +5,7 @@ import java.time.Duration;
 /**
  * The monotonic time every duration, deadline and lease in llm-dispatch is measured with (wall time, for what is
  * written down, is a {@link java.time.Clock}). {@link #SYSTEM} in production; tests pass a manual one that only moves
- * when they move it (testkit's {@code ManualTime}), so that time-dependent rules run in milliseconds.
+ * when they move it ({@link ManualTime}), so that time-dependent rules run in milliseconds.
  */
 @FunctionalInterface
 public interface Ticker {

@@ -14,7 +14,7 @@ class OutcomeBuildersTest {
     @Test
     void a_result_survives_its_builder_whole_and_changes_only_what_is_set() {
         JobResult full = new JobResult(
-                1,
+                7, // not the default version: toBuilder must keep it
                 "t:job-1",
                 JobStatus.SUCCEEDED,
                 Priority.HIGH,
@@ -32,7 +32,7 @@ class OutcomeBuildersTest {
         assertThat(full.toBuilder().build()).isEqualTo(full);
         assertThat(full.toBuilder().priority(Priority.LOW).build())
                 .isEqualTo(new JobResult(
-                        1,
+                        7,
                         "t:job-1",
                         JobStatus.SUCCEEDED,
                         Priority.LOW,
@@ -59,7 +59,7 @@ class OutcomeBuildersTest {
     @Test
     void a_dead_letter_survives_its_builder_whole_and_changes_only_what_is_set() {
         DeadLetter full = new DeadLetter(
-                1,
+                7, // not the default version: toBuilder must keep it
                 DeadLetterReason.ALL_PROVIDERS_FAILED,
                 "every account failed",
                 JobCodec.toTree(Job.chat("job-1", "hi")),

@@ -7,6 +7,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,6 +31,11 @@ public final class InMemoryCapacityStore implements CapacityStore {
     private final Map<String, Map<String, String>> hashes = new HashMap<>();
     private final Map<String, Long> expiresAt = new HashMap<>();
     private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+    private final ExecutorService announcer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "in-memory-pubsub");
+        t.setDaemon(true);
+        return t;
+    });
 
     public InMemoryCapacityStore(Clock clock) {
         this.clock = clock;
@@ -322,7 +329,8 @@ public final class InMemoryCapacityStore implements CapacityStore {
             }
         }
         if (freed > 0) {
-            listeners.forEach(l -> l.accept(a.accountId())); // as pub/sub: outside the store's lock
+            // as pub/sub: announced later, on a thread of its own, in order, outside the store's lock
+            announcer.execute(() -> listeners.forEach(l -> l.accept(a.accountId())));
         }
     }
 
@@ -424,10 +432,16 @@ public final class InMemoryCapacityStore implements CapacityStore {
         expiresAt.put(key, atMillis);
     }
 
-    /** Drops the key if its time has come, as Redis does when a key is touched. */
+    /**
+     * Drops the key if its time has passed (Redis: expired once its time is in the past), or if it was emptied (Redis
+     * deletes an empty sorted set or hash, and its expiry with it), as Redis does when a key is touched.
+     */
     private void expireIfDue(String key) {
         Long at = expiresAt.get(key);
-        if (at != null && clock.millis() >= at) {
+        ZSet z = zsets.get(key);
+        Map<String, String> h = hashes.get(key);
+        boolean empty = (z != null && z.size() == 0) || (h != null && h.isEmpty());
+        if (empty || (at != null && clock.millis() > at)) {
             zsets.remove(key);
             hashes.remove(key);
             expiresAt.remove(key);

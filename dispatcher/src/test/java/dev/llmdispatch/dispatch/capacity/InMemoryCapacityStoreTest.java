@@ -1,6 +1,7 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
 
 import dev.llmdispatch.time.ManualTime;
 import java.time.Duration;
@@ -29,15 +30,25 @@ class InMemoryCapacityStoreTest extends CapacityStoreContract {
         time.advance(duration);
     }
 
+    /**
+     * Moves the store's clock 25 ms at a time until the condition holds; what the store does on a thread of its own
+     * (its release announcements, as pub/sub) gets a millisecond of real time between steps.
+     */
     @Override
     protected void eventually(Duration within, BooleanSupplier condition) {
         long deadline = time.deadline(within);
-        while (!condition.getAsBoolean()) {
-            if (time.passed(deadline)) {
-                fail("not within " + within + " of the store's time");
-            }
-            time.advance(Duration.ofMillis(25));
-        }
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(1))
+                .until(() -> {
+                    if (condition.getAsBoolean()) {
+                        return true;
+                    }
+                    if (time.passed(deadline)) {
+                        fail("not within " + within + " of the store's time");
+                    }
+                    time.advance(Duration.ofMillis(25));
+                    return false;
+                });
     }
 
     @Override

@@ -109,13 +109,12 @@ final class BadRecords {
         return List.of(records.deadLetter(
                 jobId,
                 records.fitting(
-                        DeadLetter.builder(
+                        deadLetter(
+                                        work,
                                         DeadLetterReason.UNDELIVERABLE,
-                                        "the job's outcome could not be written: " + e.getMessage())
+                                        "the job's outcome could not be written: " + e.getMessage(),
+                                        clock.instant())
                                 .job(job)
-                                .priority(work.priority())
-                                .from(OutcomeRecords.source(record), OutcomeRecords.replayCount(record))
-                                .failedAt(clock.instant())
                                 .build(),
                         record.value())));
     }
@@ -129,11 +128,8 @@ final class BadRecords {
         out.add(records.deadLetter(
                 invalid.readableId(),
                 records.fitting(
-                        DeadLetter.builder(DeadLetterReason.INVALID_JOB, message)
+                        deadLetter(work, DeadLetterReason.INVALID_JOB, message, now)
                                 .job(invalid.tree())
-                                .priority(work.priority())
-                                .from(OutcomeRecords.source(record), OutcomeRecords.replayCount(record))
-                                .failedAt(now)
                                 .build(),
                         record.value())));
         if (invalid.readableId() != null) {
@@ -168,15 +164,20 @@ final class BadRecords {
         out.add(records.deadLetter(
                 null,
                 records.fitting(
-                        DeadLetter.builder(DeadLetterReason.UNPARSABLE, reason)
+                        deadLetter(work, DeadLetterReason.UNPARSABLE, reason, clock.instant())
                                 .raw(raw)
-                                .priority(work.priority())
-                                .from(OutcomeRecords.source(record), OutcomeRecords.replayCount(record))
-                                .failedAt(clock.instant())
                                 .build(),
                         record.value())));
         metrics.deadLettered(DeadLetterReason.UNPARSABLE);
         traffic.deadLettered();
+    }
+
+    /** A dead letter of the polled record: its priority, where it was and its replays filled in. */
+    static DeadLetter.Builder deadLetter(PolledJob work, DeadLetterReason reason, String message, Instant at) {
+        return DeadLetter.builder(reason, message)
+                .priority(work.priority())
+                .from(OutcomeRecords.source(work.record()), OutcomeRecords.replayCount(work.record()))
+                .failedAt(at);
     }
 
     private static JobValidator.Check withViolation(JobValidator.Check check, JsonNode tree, Violation extra) {

@@ -1,6 +1,5 @@
 package dev.llmdispatch.worker.consume;
 
-import dev.llmdispatch.contract.DeadLetter;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.ErrorCode;
 import dev.llmdispatch.contract.Job;
@@ -318,12 +317,10 @@ public final class JobProcessor {
             out.add(records.deadLetter(
                     job.id(),
                     records.fitting(
-                            DeadLetter.builder(deadLetter, outcome.error().message())
+                            BadRecords.deadLetter(
+                                            work, deadLetter, outcome.error().message(), Instant.ofEpochMilli(now))
                                     .job(JobCodec.toTree(job))
-                                    .priority(work.priority())
                                     .attempts(outcome.attempts())
-                                    .from(OutcomeRecords.source(record), OutcomeRecords.replayCount(record))
-                                    .failedAt(Instant.ofEpochMilli(now))
                                     .build(),
                             record.value())));
         }
