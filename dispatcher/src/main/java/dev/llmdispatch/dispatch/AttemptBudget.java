@@ -2,7 +2,7 @@ package dev.llmdispatch.dispatch;
 
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.dispatch.resilience.Outcome;
-import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -41,9 +41,11 @@ final class AttemptBudget {
         }
     }
 
-    /** The slots whose accounts may still be tried, in their order. */
-    List<Slot> allowed(List<Slot> slots) {
-        return slots.stream().filter(s -> !excluded.contains(s.accountId())).toList();
+    /** The candidates whose accounts may still be tried, in their order. */
+    List<Candidate> allowed(List<Candidate> candidates) {
+        return candidates.stream()
+                .filter(s -> !excluded.contains(s.accountId()))
+                .toList();
     }
 
     /** Calls made on this account so far. */
@@ -52,38 +54,38 @@ final class AttemptBudget {
     }
 
     /**
-     * Counts a failed attempt on {@code slot} and says what comes next.
+     * Counts a failed attempt on {@code candidate} and says what comes next.
      *
-     * @param route every slot of the job's route (a provider that cannot serve the request rules out all its accounts)
+     * @param route every candidate of the job's route (a provider that cannot serve the request rules out all its accounts)
      */
-    Next failed(Slot slot, Outcome outcome, List<Slot> route) {
-        int n = calls.merge(slot.accountId(), 1, Integer::sum);
+    Next failed(Candidate candidate, Outcome outcome, List<Candidate> route) {
+        int n = calls.merge(candidate.accountId(), 1, Integer::sum);
         return switch (outcome) {
             case Outcome.Rejected r -> Next.GIVE_UP;
             case Outcome.NextProvider p -> {
                 route.stream()
-                        .filter(s -> s.provider().equals(slot.provider()))
+                        .filter(s -> s.provider().equals(candidate.provider()))
                         .forEach(s -> excluded.add(s.accountId()));
                 yield Next.MOVE_ON;
             }
             case Outcome.Unauthorized u -> {
-                excluded.add(slot.accountId());
+                excluded.add(candidate.accountId());
                 yield Next.MOVE_ON;
             }
             case Outcome.QuotaExhausted q -> {
-                excluded.add(slot.accountId());
+                excluded.add(candidate.accountId());
                 yield Next.MOVE_ON;
             }
             case Outcome.RateLimited r -> {
                 // its cooldown is kept by Cooldowns; here only the count
                 if (n >= attemptsPerAccount) {
-                    excluded.add(slot.accountId());
+                    excluded.add(candidate.accountId());
                 }
                 yield Next.MOVE_ON;
             }
             case Outcome.Retry r -> {
                 if (n >= attemptsPerAccount) {
-                    excluded.add(slot.accountId());
+                    excluded.add(candidate.accountId());
                     yield Next.MOVE_ON;
                 }
                 yield Next.RETRY_AFTER_BACKOFF;

@@ -18,9 +18,9 @@ import dev.llmdispatch.dispatch.resilience.AttemptLog;
 import dev.llmdispatch.dispatch.resilience.Outcome;
 import dev.llmdispatch.dispatch.resilience.ReplyClassifier;
 import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import dev.llmdispatch.dispatch.routing.Route;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
-import dev.llmdispatch.dispatch.routing.Slot;
 import dev.llmdispatch.time.Sleeper;
 import dev.llmdispatch.time.Ticker;
 import io.github.resilience4j.core.IntervalFunction;
@@ -39,7 +39,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Runs one job against its route, with three layers of fault tolerance. Each attempt first takes capacity on an
- * account from the fleet-wide {@link CapacityGate} (waiting, in priority order, for the earliest free slot
+ * account from the fleet-wide {@link CapacityGate} (waiting, in priority order, for the earliest free place
  * until the job's deadline), calls the provider, gives the capacity back, and classifies the answer
  * ({@link ReplyClassifier}):
  * <ul>
@@ -224,8 +224,8 @@ public final class JobDispatcher implements Dispatch {
         long waitMs = 0;
         boolean announced = false;
         while (true) {
-            List<Slot> candidates = budget.allowed(route.slots());
-            List<Slot> usable = candidates.stream()
+            List<Candidate> candidates = budget.allowed(route.candidates());
+            List<Candidate> usable = candidates.stream()
                     .filter(s -> health.cooldowns()
                             .blocked(s.accountId())
                             .map(b -> b.reason().brief())
@@ -284,26 +284,26 @@ public final class JobDispatcher implements Dispatch {
                         waitMs);
             }
             waitMs += lease.waitedMillis();
-            Slot slot = lease.slot();
+            Candidate candidate = lease.candidate();
             String model;
             ProviderReply reply;
             Outcome outcome;
             try {
-                ObjectNode body = ProviderRequests.body(job, slot);
+                ObjectNode body = ProviderRequests.body(job, candidate);
                 model = body.path("model").asString(null);
                 if (!announced) {
                     announced = true;
                     listener.dispatching(job, priority, Math.max(0, ticker.nanos() - takenNanos - lease.waitedNanos()));
                 }
                 reply = client.post(
-                        slot.settings().baseUrl(),
+                        candidate.settings().baseUrl(),
                         job.kind().endpoint(),
-                        slot.account().apiKey(),
+                        candidate.account().apiKey(),
                         body,
                         job.id(),
-                        slot.settings().timeout(),
+                        candidate.settings().timeout(),
                         lease,
-                        ProviderRequests.streamed(job) ? streams.open(job.id(), slot.accountId()) : null);
+                        ProviderRequests.streamed(job) ? streams.open(job.id(), candidate.accountId()) : null);
             } catch (RuntimeException e) {
                 // nothing must keep the capacity: unsent unless the request had been let go
                 if (lease.ageAtWriteNanos() >= 0) {
@@ -314,17 +314,17 @@ public final class JobDispatcher implements Dispatch {
                 throw e;
             }
             if (lease.ageAtWriteNanos() >= 0) {
-                listener.written(slot.accountId(), lease.ageAtWriteNanos(), !reply.heldBack());
+                listener.written(candidate.accountId(), lease.ageAtWriteNanos(), !reply.heldBack());
             }
             long leftAfter = lease.leftAfterNanos();
             if (leftAfter >= 0) {
-                listener.left(slot.accountId(), leftAfter);
+                listener.left(candidate.accountId(), leftAfter);
                 if (lease.ageAtLeftNanos() > gate.windowGuardNanos()) {
                     log.warn(
                             "job {}: its request to {} left {} ms after its grant, {} ms after it was let go (this "
                                     + "JVM was starved): its window place counts from when it left",
                             job.id(),
-                            slot.accountId(),
+                            candidate.accountId(),
                             lease.ageAtLeftNanos() / 1_000_000,
                             leftAfter / 1_000_000);
                 }
@@ -340,12 +340,12 @@ public final class JobDispatcher implements Dispatch {
                 // stopping or revoked: the cut-off call says nothing about the account
                 lease.closeAfter(reply.mayStillRun());
                 throw new InterruptedException(
-                        "job " + job.id() + " interrupted during its call to " + slot.accountId());
+                        "job " + job.id() + " interrupted during its call to " + candidate.accountId());
             }
             try {
                 // recorded before the capacity is given back: a 429's cooldown must be in force before the next grant
                 outcome = classifier.classify(reply, job.kind());
-                health.record(slot.accountId(), outcome, reply.millis());
+                health.record(candidate.accountId(), outcome, reply.millis());
                 if (outcome instanceof Outcome.RateLimited || (reply.status() == 0 && reply.written())) {
                     lease.callEnded(true, reply.millis(), job.kind().name()); // overload: a 429 or a timeout
                 } else if (outcome instanceof Outcome.Success) {
@@ -365,7 +365,7 @@ public final class JobDispatcher implements Dispatch {
                     job,
                     priority,
                     route.tier(),
-                    slot.accountId(),
+                    candidate.accountId(),
                     model,
                     reply.status(),
                     outcome.error() == null ? "ok" : outcome.error(),
@@ -379,8 +379,8 @@ public final class JobDispatcher implements Dispatch {
                 return new DispatchOutcome(
                         JobStatus.SUCCEEDED,
                         route.tier(),
-                        slot.provider(),
-                        slot.accountId(),
+                        candidate.provider(),
+                        candidate.accountId(),
                         model,
                         success.body(),
                         null,
@@ -390,22 +390,22 @@ public final class JobDispatcher implements Dispatch {
                         false);
             }
             JobResult.Attempt failed = new JobResult.Attempt(
-                    slot.accountId(), reply.answered() ? reply.status() : null, outcome.error(), reply.millis());
+                    candidate.accountId(), reply.answered() ? reply.status() : null, outcome.error(), reply.millis());
             attempts.add(failed);
             attemptLog.failed(job.id(), failed);
-            switch (budget.failed(slot, outcome, route.slots())) {
+            switch (budget.failed(candidate, outcome, route.candidates())) {
                 case GIVE_UP -> {
                     return DispatchOutcome.failed(
                             route.tier(),
                             ErrorCode.PROVIDER_REJECTED,
-                            slot.accountId() + " refused the request: " + ((Outcome.Rejected) outcome).message(),
+                            candidate.accountId() + " refused the request: " + ((Outcome.Rejected) outcome).message(),
                             false,
                             attempts,
                             providerMs,
                             waitMs);
                 }
                 case RETRY_AFTER_BACKOFF -> {
-                    if (!sleepBefore(job, backoff.apply(budget.calls(slot.accountId())))) {
+                    if (!sleepBefore(job, backoff.apply(budget.calls(candidate.accountId())))) {
                         return DispatchOutcome.failed(
                                 route.tier(),
                                 ErrorCode.EXPIRED,
@@ -430,7 +430,7 @@ public final class JobDispatcher implements Dispatch {
      *
      * @return true when one came back
      */
-    private boolean awaitRecovery(List<Slot> candidates, Job job) throws InterruptedException {
+    private boolean awaitRecovery(List<Candidate> candidates, Job job) throws InterruptedException {
         long until = clock.millis() + resilience.recoveryWait().toMillis();
         if (job.deadline() != null) {
             until = Math.min(until, job.deadline().toEpochMilli());
@@ -464,7 +464,7 @@ public final class JobDispatcher implements Dispatch {
     }
 
     /** "nvidia-1: 503 server_error x3; nvidia-2: circuit open" for messages and dead letters. */
-    private String summary(List<JobResult.Attempt> attempts, List<Slot> blocked) {
+    private String summary(List<JobResult.Attempt> attempts, List<Candidate> blocked) {
         Map<String, List<String>> byAccount = new LinkedHashMap<>();
         for (JobResult.Attempt a : attempts) {
             byAccount
@@ -482,7 +482,7 @@ public final class JobDispatcher implements Dispatch {
                                     .map(e -> e.getKey() + (e.getValue() > 1 ? " x" + e.getValue() : ""))
                                     .toList()));
         });
-        for (Slot s : blocked) {
+        for (Candidate s : blocked) {
             health.cooldowns()
                     .blocked(s.accountId())
                     .ifPresent(b -> parts.add(s.accountId() + ": "

@@ -91,7 +91,8 @@ public record RedisKeys(String prefix) {
     }
 
     public String answer(String jobId) {
-        return prefix + ":answer:{" + jobId + "}"; // the slot of the job's claim and attempts: one script reads them
+        return prefix + ":answer:{" + jobId
+                + "}"; // the hash slot of the job's claim and attempts: one script reads them
     }
 
     public String claim(String jobId) {

@@ -8,7 +8,7 @@ import dev.llmdispatch.dispatch.AttemptBudget.Next;
 import dev.llmdispatch.dispatch.config.Capability;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.resilience.Outcome;
-import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +19,7 @@ import tools.jackson.databind.node.JsonNodeFactory;
 /** The retry budget, without a provider: which account is tried next after each kind of failure. */
 class AttemptBudgetTest {
 
-    private static Slot slot(String provider, String account) {
+    private static Candidate candidate(String provider, String account) {
         ProviderSettings settings = TestSettings.provider(
                 "http://127.0.0.1:9/v1",
                 Set.of(Capability.CHAT),
@@ -27,13 +27,13 @@ class AttemptBudgetTest {
                 Map.of("chat", "m"),
                 Map.of(),
                 TestSettings.account(account, "k"));
-        return new Slot(provider, settings, settings.accounts().getFirst());
+        return new Candidate(provider, settings, settings.accounts().getFirst());
     }
 
-    private static final Slot NVIDIA_1 = slot("nvidia", "nvidia-1");
-    private static final Slot NVIDIA_2 = slot("nvidia", "nvidia-2");
-    private static final Slot HUNYUAN_1 = slot("hunyuan", "hunyuan-1");
-    private static final List<Slot> ROUTE = List.of(NVIDIA_1, NVIDIA_2, HUNYUAN_1);
+    private static final Candidate NVIDIA_1 = candidate("nvidia", "nvidia-1");
+    private static final Candidate NVIDIA_2 = candidate("nvidia", "nvidia-2");
+    private static final Candidate HUNYUAN_1 = candidate("hunyuan", "hunyuan-1");
+    private static final List<Candidate> ROUTE = List.of(NVIDIA_1, NVIDIA_2, HUNYUAN_1);
 
     @Test
     void a_transient_error_is_retried_on_the_same_account_until_its_share_is_spent() {

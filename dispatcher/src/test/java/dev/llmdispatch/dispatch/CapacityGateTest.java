@@ -15,7 +15,7 @@ import dev.llmdispatch.dispatch.config.Capability;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
-import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -82,9 +82,9 @@ class CapacityGateTest {
         return gates;
     }
 
-    private static List<Slot> slots(DispatchSettings settings) {
+    private static List<Candidate> candidates(DispatchSettings settings) {
         ProviderSettings p = settings.providers().get("p");
-        return List.of(new Slot("p", p, p.accounts().get(0)));
+        return List.of(new Candidate("p", p, p.accounts().get(0)));
     }
 
     private static CapacitySettings capacity(Duration guard) {
@@ -98,7 +98,7 @@ class CapacityGateTest {
         DispatchSettings settings =
                 oneAccount(Limits.of(1, Duration.ofMillis(1000), null, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ofMillis(100))).get(0);
-        Lease late = gate.acquire(slots(settings), Priority.MEDIUM, null, 0);
+        Lease late = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0);
         assertThat(late.mayWrite()).isTrue();
         // the JVM is starved between the check and the HTTP client taking the body: the request leaves 600 ms late,
         // and the provider counts it from its arrival
@@ -109,7 +109,7 @@ class CapacityGateTest {
                 .isGreaterThanOrEqualTo(Duration.ofMillis(600).toNanos());
         assertThat(late.ageAtLeftNanos()).isGreaterThan(Duration.ofMillis(100).toNanos());
         // its call is still running (a long generation): the place is moved now, not when the call ends
-        try (Lease next = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+        try (Lease next = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
             long after = System.nanoTime() - leftAt;
             // counted from the grant, the next grant would have come 500 ms after the request left
             assertThat(after).isGreaterThanOrEqualTo(Duration.ofMillis(1050).toNanos());
@@ -127,14 +127,14 @@ class CapacityGateTest {
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
         // a provider that answers at once: 2 ms, then 6 ms (three times as long, the client's own noise)
         for (int i = 0; i < 100; i++) {
-            try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+            try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
                 lease.callEnded(false, i < 60 ? 2 : 6, "CHAT");
             }
         }
         assertThat(gate.usage("acct-1").adaptiveLimit()).isEqualTo(10);
         // hundreds of milliseconds longer: the provider queues calls, and the limit comes down
         for (int i = 0; i < 20; i++) {
-            try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+            try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
                 lease.callEnded(false, 400, "CHAT");
             }
         }
@@ -153,7 +153,7 @@ class CapacityGateTest {
             CapacityGate gate = gates.get(i % 3);
             jobs.add(CompletableFuture.runAsync(
                     () -> {
-                        try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                        try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
                             maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
                             Thread.sleep(15);
                             holding.decrementAndGet();
@@ -184,7 +184,7 @@ class CapacityGateTest {
                         // thread scheduled late) goes back unused and the job asks again
                         boolean sent = false;
                         while (!sent) {
-                            try (Lease lease = gate.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                            try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
                                 long at = System.nanoTime();
                                 sent = lease.mayWrite();
                                 if (sent) {
@@ -218,13 +218,13 @@ class CapacityGateTest {
     void serves_high_before_low_when_room_appears() throws Exception {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
-        Lease held = gate.acquire(slots(settings), Priority.LOW, null, 0);
+        Lease held = gate.acquire(candidates(settings), Priority.LOW, null, 0);
         ConcurrentLinkedQueue<Priority> order = new ConcurrentLinkedQueue<>();
         List<CompletableFuture<Void>> waiting = new ArrayList<>();
         for (Priority p : List.of(Priority.LOW, Priority.LOW, Priority.MEDIUM, Priority.HIGH)) {
             waiting.add(CompletableFuture.runAsync(
                     () -> {
-                        try (Lease lease = gate.acquire(slots(settings), p, null, 0)) {
+                        try (Lease lease = gate.acquire(candidates(settings), p, null, 0)) {
                             order.add(p);
                         } catch (InterruptedException e) {
                             throw new IllegalStateException(e);
@@ -241,10 +241,10 @@ class CapacityGateTest {
 
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     private CompletableFuture<Void> served(
-            CapacityGate gate, List<Slot> slots, Priority priority, String name, List<String> order) {
+            CapacityGate gate, List<Candidate> candidates, Priority priority, String name, List<String> order) {
         return CompletableFuture.runAsync(
                 () -> {
-                    try (Lease lease = gate.acquire(slots, priority, null, 0)) {
+                    try (Lease lease = gate.acquire(candidates, priority, null, 0)) {
                         order.add(name);
                     } catch (InterruptedException e) {
                         throw new IllegalStateException(e);
@@ -257,15 +257,15 @@ class CapacityGateTest {
     void a_tenant_with_many_jobs_waiting_does_not_keep_another_tenants_job_behind_them_all() throws Exception {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
-        Lease held = gate.acquire(slots(settings), Priority.LOW, null, 0);
+        Lease held = gate.acquire(candidates(settings), Priority.LOW, null, 0);
         List<String> order = new CopyOnWriteArrayList<>();
         List<CompletableFuture<Void>> jobs = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            jobs.add(servedFor(gate, slots(settings), "flood", "flood-" + i, order));
+            jobs.add(servedFor(gate, candidates(settings), "flood", "flood-" + i, order));
             int waiting = i + 1;
             await().until(() -> gate.waiting() == waiting);
         }
-        jobs.add(servedFor(gate, slots(settings), "other", "other-0", order));
+        jobs.add(servedFor(gate, candidates(settings), "other", "other-0", order));
         await().until(() -> gate.waiting() == 6);
         held.close();
         CompletableFuture.allOf(jobs.toArray(CompletableFuture[]::new)).get();
@@ -275,10 +275,10 @@ class CapacityGateTest {
 
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     private CompletableFuture<Void> servedFor(
-            CapacityGate gate, List<Slot> slots, String tenant, String name, List<String> order) {
+            CapacityGate gate, List<Candidate> candidates, String tenant, String name, List<String> order) {
         return CompletableFuture.runAsync(
                 () -> {
-                    try (Lease lease = gate.acquire(slots, Priority.LOW, null, 0, tenant)) {
+                    try (Lease lease = gate.acquire(candidates, Priority.LOW, null, 0, tenant)) {
                         order.add(name);
                     } catch (InterruptedException e) {
                         throw new IllegalStateException(e);
@@ -298,11 +298,11 @@ class CapacityGateTest {
         AccountKeys account = AccountKeys.of(capacity.keyPrefix(), "acct-1");
         List<String> order = new CopyOnWriteArrayList<>();
         for (int round = 0; round < 5; round++) {
-            Lease held = a.acquire(slots(settings), Priority.HIGH, null, 0);
+            Lease held = a.acquire(candidates(settings), Priority.HIGH, null, 0);
             // worker A has a LOW job waiting; worker B a HIGH one, come later
-            CompletableFuture<Void> low = served(a, slots(settings), Priority.LOW, "low-" + round, order);
+            CompletableFuture<Void> low = served(a, candidates(settings), Priority.LOW, "low-" + round, order);
             await().until(() -> a.waiting() == 1);
-            CompletableFuture<Void> high = served(b, slots(settings), Priority.HIGH, "high-" + round, order);
+            CompletableFuture<Void> high = served(b, candidates(settings), Priority.HIGH, "high-" + round, order);
             await().until(() -> b.waiting() == 1 && store.published(account) == 2);
             held.close(); // A's freed permit: its own LOW job would be next in A
             CompletableFuture.allOf(low, high).get();
@@ -318,12 +318,12 @@ class CapacityGateTest {
         CapacityGate a = gates.get(0);
         CapacityGate b = gates.get(1);
         List<String> order = new CopyOnWriteArrayList<>();
-        Lease held = b.acquire(slots(settings), Priority.HIGH, null, 0);
-        CompletableFuture<Void> low = served(a, slots(settings), Priority.LOW, "low", order);
+        Lease held = b.acquire(candidates(settings), Priority.HIGH, null, 0);
+        CompletableFuture<Void> low = served(a, candidates(settings), Priority.LOW, "low", order);
         await().until(() -> a.waiting() == 1);
         // four aging steps later: the LOW job ranks as a HIGH one that came two steps before this one
         await().pollDelay(Duration.ofMillis(400)).until(() -> true);
-        CompletableFuture<Void> high = served(b, slots(settings), Priority.HIGH, "high", order);
+        CompletableFuture<Void> high = served(b, candidates(settings), Priority.HIGH, "high", order);
         await().until(() -> b.waiting() == 1);
         held.close(); // B's freed permit: its own HIGH job would be next in B
         CompletableFuture.allOf(low, high).get();
@@ -335,9 +335,9 @@ class CapacityGateTest {
     void gives_up_at_the_deadline() throws Exception {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
-        try (Lease held = gate.acquire(slots(settings), Priority.HIGH, null, 0)) {
+        try (Lease held = gate.acquire(candidates(settings), Priority.HIGH, null, 0)) {
             assertThat(gate.acquire(
-                            slots(settings), Priority.HIGH, Instant.now().plusMillis(200), 0))
+                            candidates(settings), Priority.HIGH, Instant.now().plusMillis(200), 0))
                     .isNull();
             assertThat(gate.waiting()).isZero();
         }
@@ -348,15 +348,15 @@ class CapacityGateTest {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 2, null, null), Duration.ofMillis(500));
         CapacitySettings capacity = capacity(Duration.ZERO);
         CapacityGate doomed = new CapacityGate(store, settings, capacity, Clock.systemUTC(), null);
-        doomed.acquire(slots(settings), Priority.HIGH, null, 0);
-        doomed.acquire(slots(settings), Priority.HIGH, null, 0);
+        doomed.acquire(candidates(settings), Priority.HIGH, null, 0);
+        doomed.acquire(candidates(settings), Priority.HIGH, null, 0);
         // the worker dies: no release, nothing of it runs any more
         doomed.close();
 
         CapacityGate survivor = gates(1, settings, capacity).get(0);
         // lease = call timeout 500 ms + margin 500 ms: the permits are back long before this wait's deadline
-        Lease lease =
-                survivor.acquire(slots(settings), Priority.HIGH, Instant.now().plusSeconds(10), 0);
+        Lease lease = survivor.acquire(
+                candidates(settings), Priority.HIGH, Instant.now().plusSeconds(10), 0);
         assertThat(lease).isNotNull();
         lease.close();
     }
@@ -375,13 +375,13 @@ class CapacityGateTest {
         AtomicInteger holding = new AtomicInteger();
         AtomicInteger maxHolding = new AtomicInteger();
 
-        Lease first = local.acquire(slots(settings), Priority.MEDIUM, null, 0);
+        Lease first = local.acquire(candidates(settings), Priority.MEDIUM, null, 0);
         long firstAt = System.nanoTime();
         holding.incrementAndGet();
         CompletableFuture<Long> handedAt = new CompletableFuture<>();
         CompletableFuture<Void> next = CompletableFuture.runAsync(
                 () -> {
-                    try (Lease lease = local.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                    try (Lease lease = local.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
                         maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
                         handedAt.complete(System.nanoTime());
                         // a call of 2.5 s: past the first grant's lease (3 s from its start), within a renewed one
@@ -396,7 +396,7 @@ class CapacityGateTest {
         CompletableFuture<Long> otherGot = CompletableFuture.supplyAsync(
                 () -> {
                     // the same priority as the local waiter, and later: the local one is the fleet's most urgent
-                    try (Lease lease = other.acquire(slots(settings), Priority.MEDIUM, null, 0)) {
+                    try (Lease lease = other.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
                         maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
                         holding.decrementAndGet();
                         return System.nanoTime();

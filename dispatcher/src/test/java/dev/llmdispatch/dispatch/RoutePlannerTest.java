@@ -8,12 +8,12 @@ import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.InvalidConfigurationException;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import dev.llmdispatch.dispatch.routing.ChainSpread;
 import dev.llmdispatch.dispatch.routing.ProviderLoad;
 import dev.llmdispatch.dispatch.routing.Route;
 import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.dispatch.routing.RoutingRules;
-import dev.llmdispatch.dispatch.routing.Slot;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalTime;
@@ -58,7 +58,7 @@ class RoutePlannerTest {
     }
 
     private static List<String> accounts(Route route) {
-        return route.slots().stream().map(Slot::accountId).toList();
+        return route.candidates().stream().map(Candidate::accountId).toList();
     }
 
     @Test
@@ -144,9 +144,9 @@ class RoutePlannerTest {
         Map<String, Integer> firsts = new HashMap<>();
         for (int i = 0; i < 1000; i++) {
             Route route = split.planRoute(simple);
-            firsts.merge(route.slots().get(0).provider(), 1, Integer::sum);
-            assertThat(route.slots())
-                    .extracting(Slot::provider)
+            firsts.merge(route.candidates().get(0).provider(), 1, Integer::sum);
+            assertThat(route.candidates())
+                    .extracting(Candidate::provider)
                     .containsOnly("hunyuan", "nvidia")
                     .hasSize(3);
         }

@@ -1,7 +1,7 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import dev.llmdispatch.dispatch.config.ProviderSettings;
-import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The order a job's slots are tried in: the route's providers in their order, each provider's accounts in the order
+ * The order a job's candidates are tried in: the route's providers in their order, each provider's accounts in the order
  * its {@code balance} wants now (ordered, round-robin, weighted random, least in flight).
  */
 final class AccountOrder {
@@ -29,17 +29,17 @@ final class AccountOrder {
         providers.keySet().forEach(name -> roundRobin.put(name, new AtomicLong()));
     }
 
-    /** The slots with each provider's accounts in the order its balance strategy wants now. */
-    List<Slot> balanced(List<Slot> slots) {
-        List<Slot> out = new ArrayList<>(slots.size());
+    /** The candidates with each provider's accounts in the order its balance strategy wants now. */
+    List<Candidate> balanced(List<Candidate> candidates) {
+        List<Candidate> out = new ArrayList<>(candidates.size());
         int i = 0;
-        while (i < slots.size()) {
+        while (i < candidates.size()) {
             int j = i;
-            String provider = slots.get(i).provider();
-            while (j < slots.size() && slots.get(j).provider().equals(provider)) {
+            String provider = candidates.get(i).provider();
+            while (j < candidates.size() && candidates.get(j).provider().equals(provider)) {
                 j++;
             }
-            List<Slot> pool = new ArrayList<>(slots.subList(i, j));
+            List<Candidate> pool = new ArrayList<>(candidates.subList(i, j));
             if (pool.size() > 1) {
                 order(provider, pool);
             }
@@ -49,26 +49,27 @@ final class AccountOrder {
         return out;
     }
 
-    private void order(String provider, List<Slot> pool) {
+    private void order(String provider, List<Candidate> pool) {
         switch (providers.get(provider).balance()) {
             case ORDERED -> {}
             case ROUND_ROBIN ->
                 Collections.rotate(pool, -(int) (roundRobin.get(provider).getAndIncrement() % pool.size()));
             case WEIGHTED -> {
                 // weighted random order (Efraimidis-Spirakis): key u^(1/w), largest first
-                Map<Slot, Double> keys = new HashMap<>();
-                for (Slot s : pool) {
+                Map<Candidate, Double> keys = new HashMap<>();
+                for (Candidate s : pool) {
                     keys.put(
                             s,
                             Math.pow(
                                     ThreadLocalRandom.current().nextDouble(),
                                     1.0 / s.account().weight()));
                 }
-                pool.sort(Comparator.comparingDouble((Slot s) -> keys.get(s)).reversed());
+                pool.sort(
+                        Comparator.comparingDouble((Candidate s) -> keys.get(s)).reversed());
             }
             case LEAST_INFLIGHT -> {
-                Map<Slot, Double> loads = new HashMap<>();
-                for (Slot s : pool) {
+                Map<Candidate, Double> loads = new HashMap<>();
+                for (Candidate s : pool) {
                     loads.put(s, load.applyAsDouble(s.accountId()));
                 }
                 pool.sort(Comparator.comparingDouble(loads::get));

@@ -4,7 +4,7 @@ import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import dev.llmdispatch.time.Sleeper;
 import dev.llmdispatch.time.Ticker;
 import java.time.Clock;
@@ -144,18 +144,18 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     /**
-     * Waits for capacity on one of {@code slots} (tried in order, each provider's accounts in its balance order).
+     * Waits for capacity on one of {@code candidates} (tried in order, each provider's accounts in its balance order).
      *
      * @param deadline give up at this instant (null: wait as long as it takes)
      * @param tokens   estimated tokens, for accounts with a token quota
      * @return the lease, or null when the deadline passed first
-     * @throws NoUsableAccountException     every account of the slots is blocked for more than a brief cooldown
+     * @throws NoUsableAccountException     every account of the candidates is blocked for more than a brief cooldown
      * @throws WaitCancelledException       {@link #cancelWaits} stopped the wait
      * @throws CapacityUnavailableException the store (Redis) failed for the whole of the outage wait
      */
-    public Lease acquire(List<Slot> slots, Priority priority, Instant deadline, long tokens)
+    public Lease acquire(List<Candidate> candidates, Priority priority, Instant deadline, long tokens)
             throws InterruptedException {
-        return acquire(slots, priority, deadline, tokens, "");
+        return acquire(candidates, priority, deadline, tokens, "");
     }
 
     /**
@@ -168,16 +168,16 @@ public final class CapacityGate implements AutoCloseable {
      *
      * @param tenant the job's tenant ("" or null: the jobs without one, as one tenant)
      */
-    public Lease acquire(List<Slot> slots, Priority priority, Instant deadline, long tokens, String tenant)
+    public Lease acquire(List<Candidate> candidates, Priority priority, Instant deadline, long tokens, String tenant)
             throws InterruptedException {
-        if (slots.isEmpty()) {
-            throw new IllegalArgumentException("no slots to acquire");
+        if (candidates.isEmpty()) {
+            throw new IllegalArgumentException("no candidates to acquire");
         }
         String who = tenant == null ? "" : tenant;
         long now = ticker.nanos();
         long fairStart = fairShare.start(priority, who, now);
         Waiter waiter = new Waiter(
-                List.copyOf(slots),
+                List.copyOf(candidates),
                 priority,
                 seq.incrementAndGet(),
                 deadline,
@@ -218,16 +218,16 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     /**
-     * Takes capacity on exactly this slot's account if there is some now, without waiting and ahead of any waiting job
+     * Takes capacity on exactly this candidate's account if there is some now, without waiting and ahead of any waiting job
      * (a health probe's one request); null when there is none.
      */
-    public Lease tryAcquireNow(Slot slot, long tokens) {
-        AccountCapacity capacity = accounts.get(slot.accountId());
+    public Lease tryAcquireNow(Candidate candidate, long tokens) {
+        AccountCapacity capacity = accounts.get(candidate.accountId());
         if (capacity == null) {
             return null;
         }
         AccountCapacity.Grant grant = stored(() -> capacity.tryAcquire(tokens, null));
-        return grant.granted() ? new Lease(slot, grant, this, 0) : null;
+        return grant.granted() ? new Lease(candidate, grant, this, 0) : null;
     }
 
     /**
@@ -263,11 +263,11 @@ public final class CapacityGate implements AutoCloseable {
     void movePlace(Lease lease) {
         Thread.ofVirtual().name("window-place").start(() -> {
             try {
-                stored(() -> accounts.get(lease.slot().accountId()).movePlace(lease.grant(), lease.sent()));
+                stored(() -> accounts.get(lease.candidate().accountId()).movePlace(lease.grant(), lease.sent()));
             } catch (RuntimeException e) {
                 log.warn(
                         "account {}: a late request's window place not moved yet ({}); it is when the call ends",
-                        lease.slot().accountId(),
+                        lease.candidate().accountId(),
                         e.toString());
             }
         });
@@ -275,7 +275,7 @@ public final class CapacityGate implements AutoCloseable {
 
     /** Ends a lease: hands its permit to a waiting job, gives it back, or keeps it counting until its lease ends. */
     void release(Lease lease, boolean keepPermit, boolean unsent) {
-        String accountId = lease.slot().accountId();
+        String accountId = lease.candidate().accountId();
         if (!keepPermit && !unsent && permitHandOver.tryHandOver(lease)) {
             return;
         }

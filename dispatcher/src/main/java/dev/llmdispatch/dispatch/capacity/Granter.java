@@ -1,6 +1,6 @@
 package dev.llmdispatch.dispatch.capacity;
 
-import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -93,7 +93,8 @@ final class Granter {
                 nanosToDeadline = Math.min(nanosToDeadline, TimeUnit.MILLISECONDS.toNanos(left));
             }
             if (!view.longBlocked().isEmpty()
-                    && waiter.slots.stream().allMatch(sl -> view.longBlocked().contains(sl.accountId()))) {
+                    && waiter.candidates.stream()
+                            .allMatch(sl -> view.longBlocked().contains(sl.accountId()))) {
                 gate.queue.remove(waiter);
                 waiter.future.completeExceptionally(new NoUsableAccountException());
                 continue;
@@ -114,15 +115,15 @@ final class Granter {
         return Math.min(gate.availability.nanosUntilNextAsk(IDLE_WAIT_NANOS, view.briefCooldown()), nanosToDeadline);
     }
 
-    /** Tries the waiter's slots that are not known full, best first; an account found full joins {@code full}. */
+    /** Tries the waiter's candidates that are not known full, best first; an account found full joins {@code full}. */
     private void serve(Waiter waiter, Set<String> full) {
         if (!waiter.claimed.compareAndSet(false, true)) {
             return; // a finished call is handing it a permit right now
         }
         boolean granted = false;
         try {
-            for (Slot slot : gate.order.balanced(waiter.slots)) {
-                String accountId = slot.accountId();
+            for (Candidate candidate : gate.order.balanced(waiter.candidates)) {
+                String accountId = candidate.accountId();
                 if (full.contains(accountId)) {
                     continue;
                 }
@@ -137,7 +138,7 @@ final class Granter {
                     continue;
                 }
                 if (grant.granted()) {
-                    Lease lease = new Lease(slot, grant, gate, gate.waitedNanos(waiter));
+                    Lease lease = new Lease(candidate, grant, gate, gate.waitedNanos(waiter));
                     gate.queue.remove(waiter);
                     granted = true;
                     if (!waiter.future.complete(lease)) {

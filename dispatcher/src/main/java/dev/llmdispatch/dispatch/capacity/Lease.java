@@ -1,7 +1,7 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import dev.llmdispatch.dispatch.provider.WriteGate;
-import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
 
@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Lease implements AutoCloseable, WriteGate {
 
-    private final Slot slot;
+    private final Candidate candidate;
     private final AccountCapacity.Grant grant;
     private final CapacityGate gate;
     private final long waitedNanos;
@@ -25,8 +25,8 @@ public final class Lease implements AutoCloseable, WriteGate {
     /** The grant's age when the request was about to be written, -1 before. */
     private volatile long ageAtWriteNanos = -1;
 
-    Lease(Slot slot, AccountCapacity.Grant grant, CapacityGate gate, long waitedNanos) {
-        this.slot = slot;
+    Lease(Candidate candidate, AccountCapacity.Grant grant, CapacityGate gate, long waitedNanos) {
+        this.candidate = candidate;
         this.grant = grant;
         this.gate = gate;
         this.waitedNanos = waitedNanos;
@@ -45,8 +45,8 @@ public final class Lease implements AutoCloseable, WriteGate {
         return grant.askedNanos();
     }
 
-    public Slot slot() {
-        return slot;
+    public Candidate candidate() {
+        return candidate;
     }
 
     /** How long the job waited for this capacity. */
@@ -133,12 +133,12 @@ public final class Lease implements AutoCloseable, WriteGate {
      */
     public void charge(long usedTokens) {
         try {
-            gate.accounts.get(slot.accountId()).charge(grant, usedTokens);
+            gate.accounts.get(candidate.accountId()).charge(grant, usedTokens);
         } catch (RuntimeException e) {
             LoggerFactory.getLogger(Lease.class)
                     .warn(
                             "account {}: tokens used not charged in Redis ({}); the estimate stands",
-                            slot.accountId(),
+                            candidate.accountId(),
                             e.toString());
         }
     }
@@ -149,10 +149,10 @@ public final class Lease implements AutoCloseable, WriteGate {
      */
     public void callEnded(boolean overloaded, long millis, String kind) {
         try {
-            gate.accounts.get(slot.accountId()).callEnded(grant, overloaded, millis, kind);
+            gate.accounts.get(candidate.accountId()).callEnded(grant, overloaded, millis, kind);
         } catch (RuntimeException e) {
             LoggerFactory.getLogger(Lease.class)
-                    .debug("account {}: adaptive limit not moved ({})", slot.accountId(), e.toString());
+                    .debug("account {}: adaptive limit not moved ({})", candidate.accountId(), e.toString());
         }
     }
 

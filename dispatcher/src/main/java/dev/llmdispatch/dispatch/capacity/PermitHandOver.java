@@ -16,14 +16,14 @@ final class PermitHandOver {
     /**
      * Gives the concurrency permit of a finished call straight to the waiter the granter would serve next on
      * that account, in one store call that also takes its window places and renews the lease: the most urgent waiter
-     * that has the account among its slots, provided every slot it prefers to this one is known to be full and no
+     * that has the account among its candidates, provided every candidate it prefers to this one is known to be full and no
      * more urgent job waits for the account on another worker. Otherwise, or when the account's window has no capacity,
      * the permit is released as usual.
      *
      * @return true when the permit went to a waiter
      */
     boolean tryHandOver(Lease finished) {
-        String accountId = finished.slot().accountId();
+        String accountId = finished.candidate().accountId();
         AccountCapacity capacity = gate.accounts.get(accountId);
         long safe = TimeUnit.MILLISECONDS.toNanos(capacity.leaseMillis())
                 - gate.settings.leaseMargin().toNanos() / 2;
@@ -36,10 +36,10 @@ final class PermitHandOver {
         if (waiter == null) {
             return false;
         }
-        int slotIndex = waiter.indexOf(accountId);
-        for (int i = 0; i < slotIndex; i++) {
-            if (!gate.availability.knownFull(waiter.slots.get(i).accountId())) {
-                return false; // it may get a slot it prefers: the granter decides
+        int candidateIndex = waiter.indexOf(accountId);
+        for (int i = 0; i < candidateIndex; i++) {
+            if (!gate.availability.knownFull(waiter.candidates.get(i).accountId())) {
+                return false; // it may get a candidate it prefers: the granter decides
             }
         }
         if (!waiter.claimed.compareAndSet(false, true)) {
@@ -63,7 +63,7 @@ final class PermitHandOver {
             return false;
         }
         gate.queue.remove(waiter);
-        Lease lease = new Lease(waiter.slots.get(slotIndex), grant, gate, gate.waitedNanos(waiter));
+        Lease lease = new Lease(waiter.candidates.get(candidateIndex), grant, gate, gate.waitedNanos(waiter));
         handedOver.incrementAndGet();
         if (!waiter.future.complete(lease)) {
             lease.unsend(); // it stopped waiting meanwhile: the permit goes on (or back)

@@ -109,7 +109,8 @@ final class WaitQueue {
         try {
             for (Waiter w : waiters) {
                 if (!w.future.isDone()) {
-                    w.slots.forEach(slot -> best.merge(slot.accountId(), w, (a, b) -> a.before(b) ? a : b));
+                    w.candidates.forEach(
+                            candidate -> best.merge(candidate.accountId(), w, (a, b) -> a.before(b) ? a : b));
                 }
             }
         } finally {

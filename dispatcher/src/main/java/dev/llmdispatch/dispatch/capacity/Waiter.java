@@ -1,19 +1,19 @@
 package dev.llmdispatch.dispatch.capacity;
 
 import dev.llmdispatch.contract.Priority;
-import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A job waiting in the {@link CapacityGate} for capacity on one of its slots. Waiters are served by {@link #rank}: the
+ * A job waiting in the {@link CapacityGate} for capacity on one of its candidates. Waiters are served by {@link #rank}: the
  * time it arrived plus one aging step per priority level below HIGH, so a waiting job rises one level for each step
  * it waits (a LOW job is served before HIGH jobs that arrive two steps after it), then by arrival.
  */
 final class Waiter {
-    final List<Slot> slots;
+    final List<Candidate> candidates;
     final Priority priority;
     final long seq;
     final Instant deadline;
@@ -33,7 +33,7 @@ final class Waiter {
      * @param agingNanos    how long a waiter waits to rise one priority level (0: never, strict priority)
      */
     Waiter(
-            List<Slot> slots,
+            List<Candidate> candidates,
             Priority priority,
             long seq,
             Instant deadline,
@@ -41,7 +41,7 @@ final class Waiter {
             long enqueuedNanos,
             long originNanos,
             long agingNanos) {
-        this(slots, priority, seq, deadline, tokens, enqueuedNanos, originNanos, agingNanos, "", enqueuedNanos);
+        this(candidates, priority, seq, deadline, tokens, enqueuedNanos, originNanos, agingNanos, "", enqueuedNanos);
     }
 
     /**
@@ -50,7 +50,7 @@ final class Waiter {
      *                        by its tenant's share of the jobs already waiting (fair share between tenants)
      */
     Waiter(
-            List<Slot> slots,
+            List<Candidate> candidates,
             Priority priority,
             long seq,
             Instant deadline,
@@ -64,7 +64,7 @@ final class Waiter {
         this.tenant = tenant;
         this.fairStartNanos = fairStartNanos;
         this.rank = (fairStartNanos - originNanos) + priority.ordinal() * (agingNanos > 0 ? agingNanos : 1L << 55);
-        this.slots = slots;
+        this.candidates = candidates;
         this.priority = priority;
         this.seq = seq;
         this.deadline = deadline;
@@ -72,8 +72,8 @@ final class Waiter {
     }
 
     int indexOf(String accountId) {
-        for (int i = 0; i < slots.size(); i++) {
-            if (slots.get(i).accountId().equals(accountId)) {
+        for (int i = 0; i < candidates.size(); i++) {
+            if (candidates.get(i).accountId().equals(accountId)) {
                 return i;
             }
         }

@@ -3,7 +3,7 @@ package dev.llmdispatch.dispatch.provider;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobKind;
-import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -18,8 +18,8 @@ public final class ProviderRequests {
         return job.kind() == JobKind.CHAT && job.request().path("stream").asBoolean(false);
     }
 
-    /** The job's request as this slot's provider wants it: its model, its thinking flags. */
-    public static ObjectNode body(Job job, Slot slot) {
+    /** The job's request as this candidate's provider wants it: its model, its thinking flags. */
+    public static ObjectNode body(Job job, Candidate candidate) {
         ObjectNode body = job.request().deepCopy();
         if (streamed(job)) {
             // the usage comes in the last chunk only when asked: the result and the quotas need it
@@ -32,12 +32,13 @@ public final class ProviderRequests {
                 ? "embedding"
                 : Boolean.TRUE.equals(job.thinking()) ? "thinking" : "chat";
         String requested = body.path("model").isString() ? body.path("model").stringValue() : null;
-        String model = slot.settings().modelFor(requested, kindKey);
+        String model = candidate.settings().modelFor(requested, kindKey);
         if (model != null) {
             body.put("model", model);
         }
         if (Boolean.TRUE.equals(job.thinking())) {
-            for (Map.Entry<String, Object> e : slot.settings().thinkingParams().entrySet()) {
+            for (Map.Entry<String, Object> e :
+                    candidate.settings().thinkingParams().entrySet()) {
                 JsonNode value = JobCodec.toTree(e.getValue());
                 JsonNode existing = body.get(e.getKey());
                 if (existing instanceof ObjectNode target && value instanceof ObjectNode extra) {

@@ -11,7 +11,7 @@ import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.provider.ProviderReply;
 import dev.llmdispatch.dispatch.provider.WriteGate;
-import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -194,7 +194,7 @@ public final class HealthProber {
         } else {
             body.put("input", "ping");
         }
-        Lease lease = gate == null ? null : gate.tryAcquireNow(new Slot(providerName, provider, account), 1);
+        Lease lease = gate == null ? null : gate.tryAcquireNow(new Candidate(providerName, provider, account), 1);
         if (gate != null && lease == null) {
             return null;
         }

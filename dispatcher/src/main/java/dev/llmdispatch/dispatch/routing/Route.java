@@ -8,16 +8,16 @@ import java.util.List;
  *
  * @param chain the routing chain used (TIER_1 ... or EMBEDDING)
  * @param tier  the job's settled tier (null for an embedding job without one)
- * @param slots the accounts that can serve it, best first; empty when none can
+ * @param candidates the accounts that can serve it, best first; empty when none can
  * @param tokens the job's estimated size (prompt plus allowed completion) in tokens
  */
-public record Route(String chain, Tier tier, List<Slot> slots, int tokens) {
+public record Route(String chain, Tier tier, List<Candidate> candidates, int tokens) {
 
     public Route {
-        slots = List.copyOf(slots);
+        candidates = List.copyOf(candidates);
     }
 
     public boolean isEmpty() {
-        return slots.isEmpty();
+        return candidates.isEmpty();
     }
 }

@@ -94,12 +94,12 @@ public final class RoutePlanner {
                         : Set.of(Capability.CHAT);
         int tokens = PromptSize.totalTokens(job);
         Set<String> seen = new LinkedHashSet<>();
-        List<Slot> slots = new ArrayList<>();
+        List<Candidate> candidates = new ArrayList<>();
         for (String entry : chainAt(chain)) {
             ProviderSettings pool = settings.providers().get(entry);
             if (pool != null) {
                 for (AccountSettings account : pool.accounts()) {
-                    addIfServes(slots, seen, entry, pool, account, needs, tokens);
+                    addIfServes(candidates, seen, entry, pool, account, needs, tokens);
                 }
             } else {
                 String provider = settings.providerOf(entry);
@@ -107,10 +107,10 @@ public final class RoutePlanner {
                 owner.accounts().stream()
                         .filter(a -> a.id().equals(entry))
                         .findFirst()
-                        .ifPresent(a -> addIfServes(slots, seen, provider, owner, a, needs, tokens));
+                        .ifPresent(a -> addIfServes(candidates, seen, provider, owner, a, needs, tokens));
             }
         }
-        return new Route(chain, tier, honourModel(job, slots, needs, tokens), tokens);
+        return new Route(chain, tier, honourModel(job, candidates, needs, tokens), tokens);
     }
 
     /**
@@ -119,10 +119,10 @@ public final class RoutePlanner {
      * that has it. A name no provider has, or only providers none of whose accounts can take the job, is passed as
      * it is to the chain's providers.
      */
-    private List<Slot> honourModel(Job job, List<Slot> slots, Set<Capability> needs, int tokens) {
+    private List<Candidate> honourModel(Job job, List<Candidate> candidates, Set<Capability> needs, int tokens) {
         JsonNode model = job.request().path("model");
         if (!model.isString()) {
-            return slots;
+            return candidates;
         }
         Set<String> having = new LinkedHashSet<>();
         settings.providers().forEach((name, pool) -> {
@@ -131,10 +131,10 @@ public final class RoutePlanner {
             }
         });
         if (having.isEmpty()) {
-            return slots;
+            return candidates;
         }
-        List<Slot> honoured = new ArrayList<>(
-                slots.stream().filter(s -> having.contains(s.provider())).toList());
+        List<Candidate> honoured = new ArrayList<>(
+                candidates.stream().filter(s -> having.contains(s.provider())).toList());
         if (honoured.isEmpty()) {
             Set<String> seen = new LinkedHashSet<>();
             for (String name : having) {
@@ -142,7 +142,7 @@ public final class RoutePlanner {
                 pool.accounts().forEach(a -> addIfServes(honoured, seen, name, pool, a, needs, tokens));
             }
         }
-        return honoured.isEmpty() ? slots : honoured; // no account of those providers can take it: the chain's
+        return honoured.isEmpty() ? candidates : honoured; // no account of those providers can take it: the chain's
     }
 
     /**
@@ -179,7 +179,7 @@ public final class RoutePlanner {
     }
 
     private static void addIfServes(
-            List<Slot> slots,
+            List<Candidate> candidates,
             Set<String> seen,
             String provider,
             ProviderSettings pool,
@@ -188,7 +188,7 @@ public final class RoutePlanner {
             int tokens) {
         boolean fits = pool.contextWindow() == null || tokens <= pool.contextWindow();
         if (account.enabled() && fits && pool.capabilities().containsAll(needs) && seen.add(account.id())) {
-            slots.add(new Slot(provider, pool, account));
+            candidates.add(new Candidate(provider, pool, account));
         }
     }
 

@@ -11,7 +11,7 @@ import dev.llmdispatch.dispatch.config.Capability;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
-import dev.llmdispatch.dispatch.routing.Slot;
+import dev.llmdispatch.dispatch.routing.Candidate;
 import dev.llmdispatch.time.ManualTime;
 import java.time.Clock;
 import java.time.Duration;
@@ -138,7 +138,7 @@ class CapacityGateFaultTest {
             Map.of("TIER_1", List.of("p")),
             null,
             0);
-    private static final List<Slot> SLOTS = List.of(new Slot(
+    private static final List<Candidate> SLOTS = List.of(new Candidate(
             "p",
             SETTINGS.providers().get("p"),
             SETTINGS.providers().get("p").accounts().get(0)));
