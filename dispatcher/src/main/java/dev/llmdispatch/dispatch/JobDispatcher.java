@@ -5,6 +5,7 @@ import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.dispatch.capacity.Acquisition;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.CapacityUnavailableException;
 import dev.llmdispatch.dispatch.capacity.Lease;
@@ -258,9 +259,9 @@ public final class JobDispatcher implements Dispatch {
                         providerMs,
                         waitMs);
             }
-            Lease lease;
+            Acquisition acquisition;
             try {
-                lease = gate.acquire(usable, priority, job.deadline(), route.tokens(), job.tenant());
+                acquisition = gate.acquire(usable, priority, job.deadline(), route.tokens(), job.tenant());
             } catch (NoUsableAccountException e) {
                 continue; // the accounts it waited for were blocked meanwhile: look again
             } catch (CapacityUnavailableException e) {
@@ -273,7 +274,7 @@ public final class JobDispatcher implements Dispatch {
                         providerMs,
                         waitMs);
             }
-            if (lease == null) {
+            if (!(acquisition instanceof Acquisition.Acquired(Lease lease))) {
                 return DispatchOutcome.failed(
                         route.tier(),
                         ErrorCode.EXPIRED,

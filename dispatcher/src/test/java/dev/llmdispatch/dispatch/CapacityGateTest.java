@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.dispatch.capacity.AccountKeys;
+import dev.llmdispatch.dispatch.capacity.Acquisition;
 import dev.llmdispatch.dispatch.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 import dev.llmdispatch.dispatch.capacity.InMemoryCapacityStore;
@@ -98,7 +99,8 @@ class CapacityGateTest {
         DispatchSettings settings =
                 oneAccount(Limits.of(1, Duration.ofMillis(1000), null, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ofMillis(100))).get(0);
-        Lease late = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0);
+        Lease late =
+                gate.acquire(candidates(settings), Priority.MEDIUM, null, 0, "").lease();
         assertThat(late.mayWrite()).isTrue();
         // the JVM is starved between the check and the HTTP client taking the body: the request leaves 600 ms late,
         // and the provider counts it from its arrival
@@ -109,7 +111,8 @@ class CapacityGateTest {
                 .isGreaterThanOrEqualTo(Duration.ofMillis(600).toNanos());
         assertThat(late.ageAtLeftNanos()).isGreaterThan(Duration.ofMillis(100).toNanos());
         // its call is still running (a long generation): the place is moved now, not when the call ends
-        try (Lease next = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
+        try (Lease next =
+                gate.acquire(candidates(settings), Priority.MEDIUM, null, 0, "").lease()) {
             long after = System.nanoTime() - leftAt;
             // counted from the grant, the next grant would have come 500 ms after the request left
             assertThat(after).isGreaterThanOrEqualTo(Duration.ofMillis(1050).toNanos());
@@ -127,14 +130,16 @@ class CapacityGateTest {
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
         // a provider that answers at once: 2 ms, then 6 ms (three times as long, the client's own noise)
         for (int i = 0; i < 100; i++) {
-            try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
+            try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0, "")
+                    .lease()) {
                 lease.callEnded(false, i < 60 ? 2 : 6, "CHAT");
             }
         }
         assertThat(gate.usage("acct-1").adaptiveLimit()).isEqualTo(10);
         // hundreds of milliseconds longer: the provider queues calls, and the limit comes down
         for (int i = 0; i < 20; i++) {
-            try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
+            try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0, "")
+                    .lease()) {
                 lease.callEnded(false, 400, "CHAT");
             }
         }
@@ -153,7 +158,8 @@ class CapacityGateTest {
             CapacityGate gate = gates.get(i % 3);
             jobs.add(CompletableFuture.runAsync(
                     () -> {
-                        try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
+                        try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0, "")
+                                .lease()) {
                             maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
                             Thread.sleep(15);
                             holding.decrementAndGet();
@@ -184,7 +190,8 @@ class CapacityGateTest {
                         // thread scheduled late) goes back unused and the job asks again
                         boolean sent = false;
                         while (!sent) {
-                            try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
+                            try (Lease lease = gate.acquire(candidates(settings), Priority.MEDIUM, null, 0, "")
+                                    .lease()) {
                                 long at = System.nanoTime();
                                 sent = lease.mayWrite();
                                 if (sent) {
@@ -218,13 +225,15 @@ class CapacityGateTest {
     void serves_high_before_low_when_room_appears() throws Exception {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
-        Lease held = gate.acquire(candidates(settings), Priority.LOW, null, 0);
+        Lease held =
+                gate.acquire(candidates(settings), Priority.LOW, null, 0, "").lease();
         ConcurrentLinkedQueue<Priority> order = new ConcurrentLinkedQueue<>();
         List<CompletableFuture<Void>> waiting = new ArrayList<>();
         for (Priority p : List.of(Priority.LOW, Priority.LOW, Priority.MEDIUM, Priority.HIGH)) {
             waiting.add(CompletableFuture.runAsync(
                     () -> {
-                        try (Lease lease = gate.acquire(candidates(settings), p, null, 0)) {
+                        try (Lease lease = gate.acquire(candidates(settings), p, null, 0, "")
+                                .lease()) {
                             order.add(p);
                         } catch (InterruptedException e) {
                             throw new IllegalStateException(e);
@@ -244,7 +253,8 @@ class CapacityGateTest {
             CapacityGate gate, List<Candidate> candidates, Priority priority, String name, List<String> order) {
         return CompletableFuture.runAsync(
                 () -> {
-                    try (Lease lease = gate.acquire(candidates, priority, null, 0)) {
+                    try (Lease lease =
+                            gate.acquire(candidates, priority, null, 0, "").lease()) {
                         order.add(name);
                     } catch (InterruptedException e) {
                         throw new IllegalStateException(e);
@@ -257,7 +267,8 @@ class CapacityGateTest {
     void a_tenant_with_many_jobs_waiting_does_not_keep_another_tenants_job_behind_them_all() throws Exception {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
-        Lease held = gate.acquire(candidates(settings), Priority.LOW, null, 0);
+        Lease held =
+                gate.acquire(candidates(settings), Priority.LOW, null, 0, "").lease();
         List<String> order = new CopyOnWriteArrayList<>();
         List<CompletableFuture<Void>> jobs = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -278,7 +289,8 @@ class CapacityGateTest {
             CapacityGate gate, List<Candidate> candidates, String tenant, String name, List<String> order) {
         return CompletableFuture.runAsync(
                 () -> {
-                    try (Lease lease = gate.acquire(candidates, Priority.LOW, null, 0, tenant)) {
+                    try (Lease lease = gate.acquire(candidates, Priority.LOW, null, 0, tenant)
+                            .lease()) {
                         order.add(name);
                     } catch (InterruptedException e) {
                         throw new IllegalStateException(e);
@@ -298,7 +310,8 @@ class CapacityGateTest {
         AccountKeys account = AccountKeys.of(capacity.keyPrefix(), "acct-1");
         List<String> order = new CopyOnWriteArrayList<>();
         for (int round = 0; round < 5; round++) {
-            Lease held = a.acquire(candidates(settings), Priority.HIGH, null, 0);
+            Lease held =
+                    a.acquire(candidates(settings), Priority.HIGH, null, 0, "").lease();
             // worker A has a LOW job waiting; worker B a HIGH one, come later
             CompletableFuture<Void> low = served(a, candidates(settings), Priority.LOW, "low-" + round, order);
             await().until(() -> a.waiting() == 1);
@@ -318,7 +331,7 @@ class CapacityGateTest {
         CapacityGate a = gates.get(0);
         CapacityGate b = gates.get(1);
         List<String> order = new CopyOnWriteArrayList<>();
-        Lease held = b.acquire(candidates(settings), Priority.HIGH, null, 0);
+        Lease held = b.acquire(candidates(settings), Priority.HIGH, null, 0, "").lease();
         CompletableFuture<Void> low = served(a, candidates(settings), Priority.LOW, "low", order);
         await().until(() -> a.waiting() == 1);
         // four aging steps later: the LOW job ranks as a HIGH one that came two steps before this one
@@ -335,10 +348,11 @@ class CapacityGateTest {
     void gives_up_at_the_deadline() throws Exception {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 1, null, null), Duration.ofSeconds(5));
         CapacityGate gate = gates(1, settings, capacity(Duration.ZERO)).get(0);
-        try (Lease held = gate.acquire(candidates(settings), Priority.HIGH, null, 0)) {
-            assertThat(gate.acquire(
-                            candidates(settings), Priority.HIGH, Instant.now().plusMillis(200), 0))
-                    .isNull();
+        try (Lease held =
+                gate.acquire(candidates(settings), Priority.HIGH, null, 0, "").lease()) {
+            Instant deadline = Instant.now().plusMillis(200);
+            assertThat(gate.acquire(candidates(settings), Priority.HIGH, deadline, 0, ""))
+                    .isEqualTo(new Acquisition.Expired(deadline));
             assertThat(gate.waiting()).isZero();
         }
     }
@@ -348,17 +362,17 @@ class CapacityGateTest {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 2, null, null), Duration.ofMillis(500));
         CapacitySettings capacity = capacity(Duration.ZERO);
         CapacityGate doomed = new CapacityGate(store, settings, capacity, Clock.systemUTC(), null);
-        doomed.acquire(candidates(settings), Priority.HIGH, null, 0);
-        doomed.acquire(candidates(settings), Priority.HIGH, null, 0);
+        doomed.acquire(candidates(settings), Priority.HIGH, null, 0, "").lease();
+        doomed.acquire(candidates(settings), Priority.HIGH, null, 0, "").lease();
         // the worker dies: no release, nothing of it runs any more
         doomed.close();
 
         CapacityGate survivor = gates(1, settings, capacity).get(0);
         // lease = call timeout 500 ms + margin 500 ms: the permits are back long before this wait's deadline
-        Lease lease = survivor.acquire(
-                candidates(settings), Priority.HIGH, Instant.now().plusSeconds(10), 0);
-        assertThat(lease).isNotNull();
-        lease.close();
+        Acquisition got = survivor.acquire(
+                candidates(settings), Priority.HIGH, Instant.now().plusSeconds(10), 0, "");
+        assertThat(got).isInstanceOf(Acquisition.Acquired.class);
+        got.lease().close();
     }
 
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
@@ -375,13 +389,15 @@ class CapacityGateTest {
         AtomicInteger holding = new AtomicInteger();
         AtomicInteger maxHolding = new AtomicInteger();
 
-        Lease first = local.acquire(candidates(settings), Priority.MEDIUM, null, 0);
+        Lease first = local.acquire(candidates(settings), Priority.MEDIUM, null, 0, "")
+                .lease();
         long firstAt = System.nanoTime();
         holding.incrementAndGet();
         CompletableFuture<Long> handedAt = new CompletableFuture<>();
         CompletableFuture<Void> next = CompletableFuture.runAsync(
                 () -> {
-                    try (Lease lease = local.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
+                    try (Lease lease = local.acquire(candidates(settings), Priority.MEDIUM, null, 0, "")
+                            .lease()) {
                         maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
                         handedAt.complete(System.nanoTime());
                         // a call of 2.5 s: past the first grant's lease (3 s from its start), within a renewed one
@@ -396,7 +412,8 @@ class CapacityGateTest {
         CompletableFuture<Long> otherGot = CompletableFuture.supplyAsync(
                 () -> {
                     // the same priority as the local waiter, and later: the local one is the fleet's most urgent
-                    try (Lease lease = other.acquire(candidates(settings), Priority.MEDIUM, null, 0)) {
+                    try (Lease lease = other.acquire(candidates(settings), Priority.MEDIUM, null, 0, "")
+                            .lease()) {
                         maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
                         holding.decrementAndGet();
                         return System.nanoTime();

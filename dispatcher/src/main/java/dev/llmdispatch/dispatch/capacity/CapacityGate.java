@@ -144,31 +144,24 @@ public final class CapacityGate implements AutoCloseable {
     }
 
     /**
-     * Waits for capacity on one of {@code candidates} (tried in order, each provider's accounts in its balance order).
-     *
-     * @param deadline give up at this instant (null: wait as long as it takes)
-     * @param tokens   estimated tokens, for accounts with a token quota
-     * @return the lease, or null when the deadline passed first
-     * @throws NoUsableAccountException     every account of the candidates is blocked for more than a brief cooldown
-     * @throws WaitCancelledException       {@link #cancelWaits} stopped the wait
-     * @throws CapacityUnavailableException the store (Redis) failed for the whole of the outage wait
-     */
-    public Lease acquire(List<Candidate> candidates, Priority priority, Instant deadline, long tokens)
-            throws InterruptedException {
-        return acquire(candidates, priority, deadline, tokens, "");
-    }
-
-    /**
-     * As {@link #acquire(List, Priority, Instant, long)}, for a tenant's job: among jobs of one priority, tenants
+     * Waits for capacity on one of {@code candidates} (tried in order, each provider's accounts in its balance order),
+     * for a tenant's job: among jobs of one priority, tenants
      * share the capacity by weight (start-time fair queuing, {@link FairShare}): a job counts as having started to wait
      * at {@code max(now, its tenant's previous job's start + quantum / weight)}, the quantum being the interval between
      * the priority's grants now, so that a tenant with 60 jobs waiting does not keep another tenant's jobs behind them
      * all, and a tenant's own jobs keep their order. The lead is capped at half the priority aging step (15 s by
      * default), so that it never outweighs a priority level; the fleet sees the same start.
      *
-     * @param tenant the job's tenant ("" or null: the jobs without one, as one tenant)
+     * @param deadline give up at this instant (null: wait as long as it takes)
+     * @param tokens   estimated tokens, for accounts with a token quota
+     * @param tenant   the job's tenant ("" or null: the jobs without one, as one tenant)
+     * @return the lease, or {@link Acquisition.Expired} when the deadline passed first
+     * @throws NoUsableAccountException     every account of the candidates is blocked for more than a brief cooldown
+     * @throws WaitCancelledException       {@link #cancelWaits} stopped the wait
+     * @throws CapacityUnavailableException the store (Redis) failed for the whole of the outage wait
      */
-    public Lease acquire(List<Candidate> candidates, Priority priority, Instant deadline, long tokens, String tenant)
+    public Acquisition acquire(
+            List<Candidate> candidates, Priority priority, Instant deadline, long tokens, String tenant)
             throws InterruptedException {
         if (candidates.isEmpty()) {
             throw new IllegalArgumentException("no candidates to acquire");
@@ -198,9 +191,10 @@ public final class CapacityGate implements AutoCloseable {
                 lease = waiter.future.get(Math.max(0, millis), TimeUnit.MILLISECONDS);
             }
             fairShare.granted(priority, ticker.nanos());
-            return lease;
+            return new Acquisition.Acquired(lease);
         } catch (TimeoutException e) {
-            return abandon(waiter);
+            Lease late = abandon(waiter); // granted as the deadline passed: taken all the same
+            return late != null ? new Acquisition.Acquired(late) : new Acquisition.Expired(deadline);
         } catch (InterruptedException e) {
             Lease lease = abandon(waiter);
             if (lease != null) {

@@ -165,7 +165,7 @@ class CapacityGateFaultTest {
         CompletableFuture<Lease> f = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
             try {
-                f.complete(gate.acquire(SLOTS, priority, null, 0));
+                f.complete(gate.acquire(SLOTS, priority, null, 0, "").lease());
             } catch (Throwable e) {
                 f.completeExceptionally(e);
             }
@@ -194,7 +194,7 @@ class CapacityGateFaultTest {
     void a_hand_over_that_fails_gives_the_permit_back_and_the_next_waiter_still_gets_it() throws Exception {
         FlakyStore store = new FlakyStore(1);
         CapacityGate gate = gate(store, Duration.ofMinutes(1));
-        Lease first = gate.acquire(SLOTS, Priority.HIGH, null, 0);
+        Lease first = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease();
         CompletableFuture<Lease> next = acquireAsync(gate, Priority.HIGH);
         await().until(() -> gate.waiting() == 1);
 
@@ -213,11 +213,11 @@ class CapacityGateFaultTest {
     void a_release_that_fails_strands_nobody_and_the_permit_comes_back_with_its_lease() throws Exception {
         FlakyStore store = new FlakyStore(2);
         CapacityGate gate = gate(store, Duration.ofMinutes(1));
-        Lease first = gate.acquire(SLOTS, Priority.HIGH, null, 0);
+        Lease first = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease();
         store.failRelease = true;
         first.close(); // logged; in Redis the lease would end by itself
         store.failRelease = false;
-        Lease second = gate.acquire(SLOTS, Priority.HIGH, null, 0);
+        Lease second = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease();
         assertThat(second).isNotNull();
         second.close();
         assertThat(gate.waiting()).isZero();
@@ -261,7 +261,7 @@ class CapacityGateFaultTest {
                 null,
                 time,
                 time);
-        Lease held = gate.acquire(SLOTS, Priority.HIGH, null, 0);
+        Lease held = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease();
         List<Priority> order = new CopyOnWriteArrayList<>();
         List<CompletableFuture<Void>> served = new ArrayList<>();
         for (Priority p : List.of(Priority.LOW, Priority.HIGH)) {
@@ -294,7 +294,7 @@ class CapacityGateFaultTest {
     void serves_waiters_by_priority_then_arrival_when_room_appears() throws Exception {
         FlakyStore store = new FlakyStore(1);
         CapacityGate gate = gate(store, Duration.ofMinutes(1));
-        Lease held = gate.acquire(SLOTS, Priority.LOW, null, 0);
+        Lease held = gate.acquire(SLOTS, Priority.LOW, null, 0, "").lease();
         List<Priority> order = new CopyOnWriteArrayList<>();
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Priority p : List.of(Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.LOW)) {
@@ -331,8 +331,8 @@ class CapacityGateFaultTest {
                 null,
                 time,
                 time);
-        try (Lease fresh = gate.acquire(SLOTS, Priority.HIGH, null, 0);
-                Lease stale = gate.acquire(SLOTS, Priority.HIGH, null, 0)) {
+        try (Lease fresh = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease();
+                Lease stale = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease()) {
             time.advance(Duration.ofMillis(100));
             assertThat(fresh.mayWrite()).as("exactly the guard old").isTrue();
             time.advance(Duration.ofNanos(1));
@@ -340,7 +340,7 @@ class CapacityGateFaultTest {
         }
         // outside a request window the age does not matter
         store.windowed = false;
-        try (Lease unwindowed = gate.acquire(SLOTS, Priority.HIGH, null, 0)) {
+        try (Lease unwindowed = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease()) {
             time.advance(Duration.ofDays(1));
             assertThat(unwindowed.mayWrite()).isTrue();
         }
