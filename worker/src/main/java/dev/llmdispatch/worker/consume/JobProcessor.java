@@ -18,7 +18,6 @@ import dev.llmdispatch.worker.publish.JobClaims;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
 import dev.llmdispatch.worker.publish.ReplyTopics;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,17 +78,13 @@ public final class JobProcessor {
      */
     public Finished process(JobHandle handle) {
         PolledJob work = handle.work();
-        List<ProducerRecord<String, byte[]>> out = new ArrayList<>(2);
         try {
-            handle(handle, out);
-            return new Finished(work, out, false);
+            return handle(handle);
         } catch (InterruptedException e) {
             // stopping, or cancelled while its partition moved: it runs again here or on the partition's next owner
             Thread.currentThread().interrupt();
-        } catch (WaitCancelledException | HandedOver e) {
+        } catch (WaitCancelledException e) {
             // its partition moved to another worker before it reached a provider: that worker runs it
-        } catch (Held e) {
-            return Finished.held(work, e.renewsIn);
         } catch (RuntimeException e) {
             log.warn(
                     "job at {}@{} could not be handled ({}); again in {} ms",
@@ -119,41 +114,26 @@ public final class JobProcessor {
         return replyTopics.unwritableNow(topic);
     }
 
-    /** The job's partition moved while it waited for another owner's claim. */
-    private static final class HandedOver extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        HandedOver() {
-            super("handed over", null, false, false);
-        }
-    }
-
-    /** The job's tenant has spent a budget that renews soon: its jobs wait here until then. */
-    private static final class Held extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        private final transient Duration renewsIn;
-
-        Held(Duration renewsIn) {
-            super("held", null, false, false);
-            this.renewsIn = renewsIn;
-        }
-    }
-
-    private void handle(JobHandle handle, List<ProducerRecord<String, byte[]>> out) throws InterruptedException {
+    /**
+     * The job's end: its records (its result, a dead letter), or unfinished when its partition moved before it reached
+     * a provider (the partition's next owner runs it), or held when its tenant spent a budget that renews soon.
+     */
+    private Finished handle(JobHandle handle) throws InterruptedException {
         PolledJob work = handle.work();
+        List<ProducerRecord<String, byte[]>> out = new ArrayList<>(2);
         ConsumerRecord<byte[], byte[]> record = work.record();
         long startedMillis = clock.millis();
         long startedNanos = Ticker.SYSTEM.nanos();
         Job job = bad.read(work, out);
         if (job == null) {
-            return; // unreadable or invalid: its dead letter (and REJECTED result) are in out
+            return new Finished(work, out, false); // unreadable or invalid: its dead letter (and REJECTED result)
         }
         String replyTo = job.replyToOr(settings.topics().results());
         String unwritable = replyTopics.unwritable(replyTo);
         if (unwritable != null) {
             // its answer could never be delivered: no provider is asked
             out.addAll(bad.undeliverable(work, new IllegalStateException(unwritable)));
-            return;
+            return new Finished(work, out, false);
         }
         // one run at a time: after a rebalance the previous owner may still be finishing this job, or a second record
         // of it may be running here. The claim, the stored outcome and the earlier attempts come in one round trip; a
@@ -163,10 +143,10 @@ public final class JobProcessor {
         while ((start = claims.start(job.id(), replayCount)).claim() == null) {
             if (start.answered().isPresent()) {
                 answered(work, job, start.answered().get(), out);
-                return;
+                return new Finished(work, out, false);
             }
             if (handle.handedOver()) {
-                throw new HandedOver();
+                return Finished.unfinished(work); // its partition moved while it waited for another owner's claim
             }
             Sleeper.SYSTEM.sleepMillis(CLAIM_POLL_MILLIS);
         }
@@ -175,7 +155,7 @@ public final class JobProcessor {
         try {
             if (start.answered().isPresent()) {
                 answered(work, job, start.answered().get(), out);
-                return;
+                return new Finished(work, out, false);
             }
             Instant now = clock.instant();
             if (job.deadline() != null && now.isAfter(job.deadline())) {
@@ -188,24 +168,27 @@ public final class JobProcessor {
                         0,
                         0);
                 finished = outcome(work, job, claim, expired, startedMillis, null, out);
-                return;
+                return new Finished(work, out, false);
             }
             if (handle.handedOver()) {
-                throw new HandedOver();
+                return Finished.unfinished(work); // its partition moved: the next owner runs it
             }
             switch (budgets.start(job.tenant(), job.id())) {
                 case TenantBudgetCheck.Start started -> {}
-                case TenantBudgetCheck.Hold hold -> throw new Held(hold.renewsIn());
+                case TenantBudgetCheck.Hold hold -> {
+                    return Finished.held(work, hold.renewsIn()); // its tenant's jobs wait here for the budget
+                }
                 case TenantBudgetCheck.Spent spent -> {
                     DispatchOutcome refused = DispatchOutcome.failed(
                             job.tier(), ErrorCode.BUDGET_SPENT, spent.message(), false, List.of(), 0, 0);
                     finished = outcome(work, job, claim, refused, startedMillis, DeadLetterReason.BUDGET_SPENT, out);
-                    return;
+                    return new Finished(work, out, false);
                 }
             }
             metrics.jobStart(Ticker.SYSTEM.nanos() - startedNanos);
             DispatchOutcome outcome = dispatcher.dispatch(job, work.priority(), start.before());
             finished = outcome(work, job, claim, outcome, startedMillis, deadLetterReason(outcome), out);
+            return new Finished(work, out, false);
         } finally {
             try {
                 if (!finished) {
