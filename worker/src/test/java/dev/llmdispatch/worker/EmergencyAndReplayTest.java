@@ -26,6 +26,7 @@ import dev.llmdispatch.simulator.Simulator;
 import dev.llmdispatch.simulator.SimulatorConfig;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
+import dev.llmdispatch.worker.consume.PriorityConsumer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,12 +38,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -213,9 +216,16 @@ class EmergencyAndReplayTest {
                     .until(() -> !fleet.get(0).getBean(EmergencyMonitor.class).active()
                             && !fleet.get(1).getBean(EmergencyMonitor.class).active());
             await().atMost(Duration.ofSeconds(10)).until(() -> probe(base + "/actuator/health/readiness") == 200);
-            await().atMost(Duration.ofSeconds(60))
-                    .until(() -> resultIds(infra, topics, JobStatus.SUCCEEDED).containsAll(emergencyIds)
-                            && lag(admin, ns, topics) == 0);
+            try {
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() ->
+                                resultIds(infra, topics, JobStatus.SUCCEEDED).containsAll(emergencyIds)
+                                        && lag(admin, ns, topics) == 0);
+            } catch (ConditionTimeoutException e) {
+                // seen once (2026-12-07): neither worker took a job for 60 s after the flag came down; say why
+                System.out.println(stalled(infra, topics, admin, ns, emergencyIds, fleet));
+                throw e;
+            }
 
             // what failed otherwise waits for ops
             Set<String> otherwise = new HashSet<>(failed);
@@ -283,6 +293,48 @@ class EmergencyAndReplayTest {
             lag += e.getValue().offset() - (c == null ? 0 : c.offset());
         }
         return lag;
+    }
+
+    /** What the fleet looks like when recovery stalls: what each replayed job got, lag, buffers, threads. */
+    private static String stalled(
+            Infrastructure infra,
+            Topics topics,
+            Admin admin,
+            String ns,
+            Set<String> emergencyIds,
+            WorkerHarness.Fleet fleet) {
+        StringBuilder out = new StringBuilder("recovery stalled:\n");
+        try {
+            Map<String, List<String>> statuses = new TreeMap<>();
+            WorkerHarness.readAll(infra, topics.results()).stream()
+                    .map(r -> JobCodec.readResult(r.value()))
+                    .filter(r -> emergencyIds.contains(r.id()))
+                    .forEach(r -> statuses.computeIfAbsent(r.id(), k -> new ArrayList<>())
+                            .add(r.status()
+                                    + (r.error() == null ? "" : " " + r.error().code())));
+            out.append("  results of the replayed jobs: ").append(statuses).append('\n');
+            out.append("  lag: ").append(lag(admin, ns, topics)).append('\n');
+        } catch (Exception e) {
+            out.append("  (results or lag unreadable: ").append(e).append(")\n");
+        }
+        for (int i = 0; i < 2; i++) {
+            PriorityConsumer consumer = fleet.get(i).getBean(PriorityConsumer.class);
+            out.append("  worker ").append(i).append(": in flight ").append(consumer.inFlight());
+            for (Priority p : Priority.values()) {
+                out.append(", buffered ").append(p).append(' ').append(consumer.buffered(p));
+            }
+            out.append('\n');
+        }
+        Thread.getAllStackTraces().forEach((t, stack) -> {
+            if (t.getName().startsWith("job-") || t.getName().contains("consumer")) {
+                out.append("  thread ").append(t.getName()).append(' ').append(t.getState());
+                if (stack.length > 0) {
+                    out.append(" at ").append(stack[0]);
+                }
+                out.append('\n');
+            }
+        });
+        return out.toString();
     }
 
     /** The body of an open page, which must answer 200. */
