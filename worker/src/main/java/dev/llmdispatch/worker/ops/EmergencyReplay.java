@@ -4,6 +4,10 @@ import dev.llmdispatch.client.DeadLetters;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.RedisKeys;
+import dev.llmdispatch.dispatch.resilience.Cooldowns;
+import dev.llmdispatch.time.Sleeper;
+import dev.llmdispatch.time.Ticker;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * operator: run by the one worker that lowered the flag. Each dead letter is replayed once: how far each partition of
  * the dead-letter topic has been replayed is kept in Redis, and only letters past that mark go back. Jobs that failed
  * otherwise ({@code ALL_PROVIDERS_FAILED}, ...) wait for ops, as before.
+ *
+ * <p>The flag comes down as soon as one account is back, while the others' probes may still be backing off: a job
+ * replayed then, whose accounts are all still in an outage, would fail again as {@code ALL_PROVIDERS_FAILED} and wait
+ * for ops. So the replay first waits, up to {@code patience}, until no account is in an outage (an open circuit, which
+ * a probe ends); what is still out then is out for longer, and its jobs fail over or fail as they would at any time.
  */
 public final class EmergencyReplay {
 
@@ -28,12 +37,46 @@ public final class EmergencyReplay {
     private final Map<String, Object> kafkaClient;
     private final Topics topics;
     private final RMap<String, String> marks;
+    private final Cooldowns cooldowns;
+    private final Duration patience;
+    private final Duration look;
 
-    /** @param kafkaClient the deployment's Kafka client properties (bootstrap servers, security) */
-    public EmergencyReplay(Map<String, Object> kafkaClient, Topics topics, RedissonClient redis, String keyPrefix) {
+    /**
+     * @param kafkaClient the deployment's Kafka client properties (bootstrap servers, security)
+     * @param cooldowns   the fleet's blocks, to see whether any account is still in an outage
+     * @param patience    the longest the replay waits for accounts in an outage to come back
+     * @param look        how often it looks
+     */
+    public EmergencyReplay(
+            Map<String, Object> kafkaClient,
+            Topics topics,
+            RedissonClient redis,
+            String keyPrefix,
+            Cooldowns cooldowns,
+            Duration patience,
+            Duration look) {
         this.kafkaClient = kafkaClient;
         this.topics = topics;
         this.marks = redis.getMap(RedisKeys.of(keyPrefix).emergencyReplayed(), StringCodec.INSTANCE);
+        this.cooldowns = cooldowns;
+        this.patience = patience;
+        this.look = look;
+    }
+
+    /** Waits, up to the patience, until no account is in an outage; returns those still in one. */
+    private List<String> awaitOutagesOver() throws InterruptedException {
+        long deadline = Ticker.SYSTEM.deadline(patience);
+        while (true) {
+            List<String> out = cooldowns.all().entrySet().stream()
+                    .filter(e -> e.getValue().reason() == Cooldowns.Reason.CIRCUIT_OPEN)
+                    .map(Map.Entry::getKey)
+                    .sorted()
+                    .toList();
+            if (out.isEmpty() || Ticker.SYSTEM.passed(deadline)) {
+                return out;
+            }
+            Sleeper.SYSTEM.sleep(look);
+        }
     }
 
     /** Starts the replay on a thread of its own (reading the dead-letter topic takes a while). */
@@ -43,6 +86,19 @@ public final class EmergencyReplay {
 
     /** Replays the {@code EMERGENCY} dead letters not replayed before; returns how many went back. */
     public int replay() {
+        try {
+            List<String> stillOut = awaitOutagesOver();
+            if (!stillOut.isEmpty()) {
+                log.warn(
+                        "emergency mode over; accounts {} still in an outage after {}: the EMERGENCY dead letters go "
+                                + "back all the same (their jobs fail over, or fail as at any time)",
+                        stillOut,
+                        patience);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
         try (DeadLetters dlq = new DeadLetters(kafkaClient, topics)) {
             DeadLetters.Filter emergency =
                     new DeadLetters.Filter(null, Set.of(DeadLetterReason.EMERGENCY), null, null, null);

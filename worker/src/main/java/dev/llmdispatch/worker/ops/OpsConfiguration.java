@@ -7,6 +7,7 @@ import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.dispatch.resilience.HealthProber;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.config.KafkaClients;
 import dev.llmdispatch.worker.config.PeriodicTask;
@@ -79,8 +80,22 @@ public class OpsConfiguration implements WebMvcConfigurer {
     /** The {@code EMERGENCY} dead letters, replayed by themselves when emergency mode ends. */
     @Bean
     EmergencyReplay emergencyReplay(
-            KafkaProperties kafka, Topics topics, RedissonClient redisson, DispatchProperties properties) {
-        return new EmergencyReplay(KafkaClients.common(kafka), topics, redisson, properties.keyPrefix());
+            KafkaProperties kafka,
+            Topics topics,
+            RedissonClient redisson,
+            DispatchProperties properties,
+            Cooldowns cooldowns) {
+        // an account in an outage is probed at least every probe interval x the backoff's cap: three times that is
+        // patience
+        Duration probe = properties.health().probeInterval();
+        return new EmergencyReplay(
+                KafkaClients.common(kafka),
+                topics,
+                redisson,
+                properties.keyPrefix(),
+                cooldowns,
+                probe.multipliedBy(3L * HealthProber.MAX_BACKOFF_FACTOR),
+                probe);
     }
 
     @Bean
