@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.redisson.api.RMap;
 import org.redisson.api.RedissonClient;
@@ -40,6 +41,7 @@ public final class EmergencyReplay {
     private final Cooldowns cooldowns;
     private final Duration patience;
     private final Duration look;
+    private final AtomicBoolean replaying = new AtomicBoolean();
 
     /**
      * @param kafkaClient the deployment's Kafka client properties (bootstrap servers, security)
@@ -81,7 +83,18 @@ public final class EmergencyReplay {
 
     /** Starts the replay on a thread of its own (reading the dead-letter topic takes a while). */
     public void start() {
-        Thread.ofVirtual().name("emergency-replay").start(this::replay);
+        // one replay at a time here: one still waiting for the outage to end (the flag flapping meanwhile) lists the
+        // dead letters when it goes, so a second would only put the same jobs back twice
+        if (!replaying.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("emergency-replay").start(() -> {
+            try {
+                replay();
+            } finally {
+                replaying.set(false);
+            }
+        });
     }
 
     /** Replays the {@code EMERGENCY} dead letters not replayed before; returns how many went back. */
