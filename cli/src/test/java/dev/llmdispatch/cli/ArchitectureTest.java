@@ -9,10 +9,13 @@ import com.tngtech.archunit.core.domain.JavaAccess;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.core.importer.Location;
+import com.tngtech.archunit.core.importer.Locations;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -34,9 +37,26 @@ class ArchitectureTest {
         "dev.llmdispatch.cli.."
     };
 
+    /**
+     * Every production class: those on this module's test classpath, and the standalone and bench modules' (built
+     * before this one), which no module depends on.
+     */
     private static final JavaClasses CLASSES = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-            .importPackages("dev.llmdispatch");
+            .importLocations(locations());
+
+    private static Set<Location> locations() {
+        Set<Location> where = new HashSet<>(Locations.ofPackage("dev.llmdispatch"));
+        for (String module : List.of("standalone", "bench")) {
+            Path classes =
+                    Path.of("..", module, "target", "classes").toAbsolutePath().normalize();
+            if (!Files.isDirectory(classes)) {
+                throw new IllegalStateException(classes + " is missing: build the " + module + " module first");
+            }
+            where.add(Location.of(classes));
+        }
+        return where;
+    }
 
     @Test
     void time_is_read_and_waited_for_only_through_the_ticker_and_the_sleeper() {
@@ -53,6 +73,27 @@ class ArchitectureTest {
     }
 
     @Test
+    void the_worker_the_cli_and_the_standalone_use_only_the_dispatchers_api() {
+        assertThat(List.of("worker", "cli", "standalone", "bench"))
+                .allSatisfy(module -> assertThat(CLASSES.containPackage("dev.llmdispatch." + module))
+                        .as("classes of %s imported", module)
+                        .isTrue());
+        noClasses()
+                .that()
+                .resideInAnyPackage(
+                        "dev.llmdispatch.worker..",
+                        "dev.llmdispatch.cli..",
+                        "dev.llmdispatch.standalone..",
+                        "dev.llmdispatch.bench..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("dev.llmdispatch.dispatch.internal..")
+                .because("the dispatcher's API is its root package (DispatchCore and what it hands out), its"
+                        + " configuration (config), its ports (spi) and its Redis adapter (redis); the rest may change")
+                .check(CLASSES);
+    }
+
+    @Test
     void the_dispatch_core_reaches_redis_only_through_its_redis_adapter() {
         noClasses()
                 .that()
@@ -62,8 +103,8 @@ class ArchitectureTest {
                 .should()
                 .dependOnClassesThat()
                 .resideInAPackage("org.redisson..")
-                .because("the core owns its ports (CapacityStore, BlockStore, AttemptLog, EmergencyFlag, ProbeTurns,"
-                        + " ResponseCache); their Redis implementations live in dev.llmdispatch.dispatch.redis")
+                .because("the core owns its ports (dev.llmdispatch.dispatch.spi); their Redis implementations live in"
+                        + " dev.llmdispatch.dispatch.redis")
                 .check(CLASSES);
     }
 

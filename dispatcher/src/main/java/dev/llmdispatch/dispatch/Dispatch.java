@@ -3,6 +3,7 @@ package dev.llmdispatch.dispatch;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.dispatch.internal.JobDispatcher;
 import java.util.List;
 
 /** Takes a job to its outcome: {@link JobDispatcher} by calling providers, {@code CachingDispatch} from the cache first. */

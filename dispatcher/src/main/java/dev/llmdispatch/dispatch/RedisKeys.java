@@ -1,6 +1,6 @@
 package dev.llmdispatch.dispatch;
 
-import dev.llmdispatch.dispatch.capacity.AccountKeys;
+import dev.llmdispatch.dispatch.spi.AccountKeys;
 
 /**
  * Every Redis key of a deployment, under its prefix ({@code dispatch.capacity.key-prefix}, default

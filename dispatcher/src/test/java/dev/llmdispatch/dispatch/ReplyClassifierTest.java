@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobKind;
-import dev.llmdispatch.dispatch.provider.ProviderReply;
-import dev.llmdispatch.dispatch.resilience.Outcome;
-import dev.llmdispatch.dispatch.resilience.ReplyClassifier;
-import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
+import dev.llmdispatch.dispatch.config.ResilienceSettings;
+import dev.llmdispatch.dispatch.internal.provider.ProviderReply;
+import dev.llmdispatch.dispatch.internal.resilience.Outcome;
+import dev.llmdispatch.dispatch.internal.resilience.ReplyClassifier;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;

@@ -8,20 +8,20 @@ import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
-import dev.llmdispatch.dispatch.capacity.CapacityGate;
-import dev.llmdispatch.dispatch.capacity.CapacitySettings;
+import dev.llmdispatch.dispatch.config.CapacitySettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.Limits;
-import dev.llmdispatch.dispatch.provider.ProviderClient;
+import dev.llmdispatch.dispatch.config.ResilienceSettings;
+import dev.llmdispatch.dispatch.internal.JobDispatcher;
+import dev.llmdispatch.dispatch.internal.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.internal.provider.ProviderClient;
+import dev.llmdispatch.dispatch.internal.resilience.AccountHealth;
+import dev.llmdispatch.dispatch.internal.resilience.Cooldowns;
+import dev.llmdispatch.dispatch.internal.resilience.EmergencyMonitor;
+import dev.llmdispatch.dispatch.internal.resilience.HealthProber;
+import dev.llmdispatch.dispatch.internal.routing.RoutePlanner;
 import dev.llmdispatch.dispatch.redis.RedisConnections;
 import dev.llmdispatch.dispatch.redis.RedisStores;
-import dev.llmdispatch.dispatch.resilience.AccountHealth;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
-import dev.llmdispatch.dispatch.resilience.HealthEvents;
-import dev.llmdispatch.dispatch.resilience.HealthProber;
-import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
-import dev.llmdispatch.dispatch.routing.RoutePlanner;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Fault;
@@ -239,8 +239,8 @@ class ResilienceTest {
         assertThat(alerts).containsExactly("disabled hunyuan-1");
         assertThat(fleet.get(1).cooldowns().blocked("hunyuan-1"))
                 .get()
-                .extracting(Cooldowns.Block::reason)
-                .isEqualTo(Cooldowns.Reason.UNAUTHORIZED);
+                .extracting(AccountBlock::reason)
+                .isEqualTo(BlockReason.UNAUTHORIZED);
     }
 
     @Test

@@ -1,9 +1,9 @@
 package dev.llmdispatch.dispatch;
 
-import dev.llmdispatch.dispatch.capacity.CapacitySettings;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.Balance;
 import dev.llmdispatch.dispatch.config.Capability;
+import dev.llmdispatch.dispatch.config.CapacitySettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
@@ -15,10 +15,10 @@ import java.util.Set;
 import java.util.UUID;
 
 /** The default providers, pointed at one base URL (a simulator), for tests. */
-final class TestSettings {
+public final class TestSettings {
     private TestSettings() {}
 
-    static ProviderSettings provider(
+    public static ProviderSettings provider(
             String baseUrl,
             Set<Capability> caps,
             int contextWindow,
@@ -37,11 +37,11 @@ final class TestSettings {
                 List.of(accounts));
     }
 
-    static AccountSettings account(String id, String key) {
+    public static AccountSettings account(String id, String key) {
         return new AccountSettings(id, key, Limits.of(40, Duration.ofSeconds(6), 5, null, null), null);
     }
 
-    static Map<String, ProviderSettings> defaultProviders(String baseUrl) {
+    public static Map<String, ProviderSettings> defaultProviders(String baseUrl) {
         return defaultProviders(baseUrl, null);
     }
 
@@ -50,7 +50,7 @@ final class TestSettings {
     }
 
     /** The default providers, every account with {@code limits} (null: the default NVIDIA-like 40/6s, 5). */
-    static Map<String, ProviderSettings> defaultProviders(String baseUrl, Limits limits) {
+    public static Map<String, ProviderSettings> defaultProviders(String baseUrl, Limits limits) {
         Map<String, ProviderSettings> providers = new LinkedHashMap<>();
         providers.put(
                 "nvidia",
@@ -84,7 +84,7 @@ final class TestSettings {
     }
 
     /** Capacity keys of a test's own, so tests sharing one Redis do not share limits. */
-    static CapacitySettings capacity() {
+    public static CapacitySettings capacity() {
         return CapacitySettings.of(
                         "test-" + UUID.randomUUID(),
                         Duration.ofMillis(50),
@@ -93,7 +93,7 @@ final class TestSettings {
                 .withQuietOnNewState(false);
     }
 
-    static DispatchSettings settings(Map<String, ProviderSettings> providers) {
+    public static DispatchSettings settings(Map<String, ProviderSettings> providers) {
         return new DispatchSettings(null, null, providers, null, null, 0);
     }
 }

@@ -10,7 +10,7 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
+import dev.llmdispatch.dispatch.internal.resilience.Cooldowns;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Fault;

@@ -17,7 +17,7 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.dispatch.Emergency;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Fault;
@@ -89,8 +89,8 @@ class EmergencyAndReplayTest {
             client.submitAll(jobs, Priority.MEDIUM);
 
             await().atMost(Duration.ofSeconds(30))
-                    .until(() -> fleet.get(0).getBean(EmergencyMonitor.class).active()
-                            && fleet.get(1).getBean(EmergencyMonitor.class).active());
+                    .until(() -> fleet.get(0).getBean(Emergency.class).active()
+                            && fleet.get(1).getBean(Emergency.class).active());
             // consumption paused everywhere: after the jobs already under way, only health probes reach providers
             long mark = simulator.calls().all().stream()
                     .mapToLong(CallLog.Call::seq)
@@ -115,8 +115,8 @@ class EmergencyAndReplayTest {
             long spanStart = System.currentTimeMillis();
             await().during(Duration.ofSeconds(4))
                     .atMost(Duration.ofSeconds(6))
-                    .until(() -> fleet.get(0).getBean(EmergencyMonitor.class).active()
-                            && fleet.get(1).getBean(EmergencyMonitor.class).active());
+                    .until(() -> fleet.get(0).getBean(Emergency.class).active()
+                            && fleet.get(1).getBean(Emergency.class).active());
             long span = System.currentTimeMillis() - spanStart;
             Map<String, Long> probes = simulator.calls().since(probesFrom).stream()
                     .filter(c -> c.account() != null)
@@ -218,8 +218,8 @@ class EmergencyAndReplayTest {
             }
             simulator.clearFaults("*");
             await().atMost(Duration.ofSeconds(30))
-                    .until(() -> !fleet.get(0).getBean(EmergencyMonitor.class).active()
-                            && !fleet.get(1).getBean(EmergencyMonitor.class).active());
+                    .until(() -> !fleet.get(0).getBean(Emergency.class).active()
+                            && !fleet.get(1).getBean(Emergency.class).active());
             await().during(Duration.ofSeconds(3))
                     .atMost(Duration.ofSeconds(5))
                     .until(() -> WorkerHarness.readAll(infra, topics.results()).stream()

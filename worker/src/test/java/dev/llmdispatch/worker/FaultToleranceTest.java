@@ -10,7 +10,7 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
+import dev.llmdispatch.dispatch.internal.resilience.Cooldowns;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.Fault;
@@ -40,7 +40,7 @@ class FaultToleranceTest {
 
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
     @Test
-    void serves_999_in_1000_of_2000_jobs_when_30_percent_of_answers_are_500_or_malformed(Infrastructure infra)
+    void serves_999_in_1000_jobs_when_30_percent_of_answers_are_500_or_malformed(Infrastructure infra)
             throws Exception {
         String ns = "flaky";
         Topics topics = WorkerHarness.topics(ns);
@@ -54,7 +54,7 @@ class FaultToleranceTest {
             simulator.inject(Fault.of("*", "flaky", 0.3));
             simulator.inject(Fault.of("hunyuan-1", "malformed", 0.3));
             List<Job> jobs = new ArrayList<>();
-            for (int i = 0; i < 2000; i++) {
+            for (int i = 0; i < 1000; i++) {
                 jobs.add(
                         i % 5 == 4
                                 ? Job.embedding("f-" + i, "text " + i)
@@ -66,7 +66,7 @@ class FaultToleranceTest {
             CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
 
             long succeeded = results.stream().filter(f -> f.join().succeeded()).count();
-            assertThat(succeeded).isGreaterThanOrEqualTo(1998);
+            assertThat(succeeded).isGreaterThanOrEqualTo(999);
             // the attempt budget: at most 3 calls on each account of the job's chain, also in the provider's log
             assertThat(results)
                     .allSatisfy(f -> assertThat(f.join().attempts().stream()
@@ -84,7 +84,7 @@ class FaultToleranceTest {
             assertThat(WorkerHarness.readAll(infra, topics.results()).stream()
                             .map(r -> JobCodec.readResult(r.value()).id())
                             .toList())
-                    .hasSize(2000)
+                    .hasSize(1000)
                     .doesNotHaveDuplicates();
             for (String account : List.of("nvidia-1", "nvidia-2", "hunyuan-1", "siliconflow-1")) {
                 assertThat(simulator.stats().get(account))

@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.llmdispatch.contract.JobCodec;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.dispatch.BlockReason;
+import dev.llmdispatch.dispatch.internal.resilience.Cooldowns;
+import dev.llmdispatch.dispatch.internal.resilience.EmergencyMonitor;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
@@ -119,7 +120,7 @@ class OpenAiSdkTest {
             // emergency: every account out of use; the SDK reports a 503 with the sentence
             Cooldowns cooldowns = worker.getBean(Cooldowns.class);
             for (String account : simulator.stats().keySet()) {
-                cooldowns.block(account, Duration.ofMinutes(2), Cooldowns.Reason.CIRCUIT_OPEN);
+                cooldowns.block(account, Duration.ofMinutes(2), BlockReason.CIRCUIT_OPEN);
             }
             EmergencyMonitor emergency = worker.getBean(EmergencyMonitor.class);
             await().atMost(Duration.ofSeconds(10)).until(emergency::active);

@@ -9,7 +9,7 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.internal.capacity.CapacityGate;
 import dev.llmdispatch.simulator.CallLog;
 import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;

@@ -9,7 +9,7 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.Capacity;
 import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
 import dev.llmdispatch.simulator.Simulator;
@@ -68,7 +68,7 @@ class TokenUsageTest {
                     .sum();
 
             assertThat(used).as("what the provider reported").isGreaterThan(100);
-            assertThat(worker.getBean(CapacityGate.class).usage("hunyuan-1").tokensInWindow())
+            assertThat(worker.getBean(Capacity.class).usage("hunyuan-1").tokensInWindow())
                     .as("the quota counts the reported usage, exactly")
                     .isEqualTo(used);
             // granted while the reported usage plus the next estimate fitted: a handful, not the 14 estimates would

@@ -11,9 +11,9 @@ import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.dispatch.capacity.AccountKeys;
 import dev.llmdispatch.dispatch.redis.RedisCapacityStore;
 import dev.llmdispatch.dispatch.redis.RedisConnections;
+import dev.llmdispatch.dispatch.spi.AccountKeys;
 import dev.llmdispatch.simulator.DefaultAccounts;
 import dev.llmdispatch.simulator.LatencyModel;
 import dev.llmdispatch.simulator.Simulator;
@@ -28,14 +28,18 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.redisson.api.RedissonClient;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * A worker killed outright mid-run (its own JVM, SIGKILL: consumer and Redisson client gone, nothing
- * released or committed) loses no job, and the account permits it held come back when their lease ends.
+ * released or committed) loses no job, and the account permits it held come back when their lease ends; meanwhile the
+ * fleet never goes over a limit. Counts only, its workers in processes of their own at a lower CPU priority: it runs
+ * beside the other tests (see {@code junit-platform.properties}).
  */
 @IntegrationTest
+@Execution(ExecutionMode.CONCURRENT)
 class WorkerCrashTest {
 
     private static final int JOBS = 40;
@@ -57,7 +61,7 @@ class WorkerCrashTest {
                         .defaultTimeout(Duration.ofMinutes(3))
                         .build()) {
             Process doomed = WorkerHarness.startWorkerProcess(
-                    "crash-worker", WorkerHarness.workerArgs(infra, ns, simulator.baseUrl(), FAST_FAILOVER));
+                    "crash-worker", WorkerHarness.workerArgs(infra, ns, simulator.baseUrl(), FAST_FAILOVER), true);
             List<CompletableFuture<JobResult>> results = new ArrayList<>();
             try {
                 WorkerHarness.awaitTopicsReady(infra, topics); // the worker creates them
@@ -82,8 +86,9 @@ class WorkerCrashTest {
                     .as("the dead worker's permits are still leased")
                     .isEqualTo(5);
 
-            try (ConfigurableApplicationContext survivor =
-                    WorkerHarness.startWorker(infra, ns, simulator.baseUrl(), FAST_FAILOVER)) {
+            Process survivor = WorkerHarness.startWorkerProcess(
+                    "crash-survivor", WorkerHarness.workerArgs(infra, ns, simulator.baseUrl(), FAST_FAILOVER), true);
+            try {
                 CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
                         .get(2, TimeUnit.MINUTES);
                 assertThat(results)
@@ -106,6 +111,8 @@ class WorkerCrashTest {
                             .containsEntry("rejectedConcurrency", 0L)
                             .containsEntry("rejectedRateLimit", 0L);
                 }
+            } finally {
+                survivor.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             }
         } finally {
             redis.shutdown();

@@ -1,7 +1,7 @@
 package dev.llmdispatch.dispatch.redis;
 
-import dev.llmdispatch.dispatch.capacity.AccountKeys;
-import dev.llmdispatch.dispatch.capacity.CapacityStore.Ask;
+import dev.llmdispatch.dispatch.spi.AccountKeys;
+import dev.llmdispatch.dispatch.spi.CapacityStore.Ask;
 import java.util.List;
 
 /**

@@ -3,7 +3,7 @@ package dev.llmdispatch.dispatch.redis;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.resilience.AttemptLog;
+import dev.llmdispatch.dispatch.spi.AttemptLog;
 import java.util.List;
 import org.redisson.api.RList;
 import org.redisson.api.RedissonClient;

@@ -1,9 +1,9 @@
 package dev.llmdispatch.dispatch.redis;
 
+import dev.llmdispatch.dispatch.AccountBlock;
+import dev.llmdispatch.dispatch.BlockReason;
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.resilience.BlockStore;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import dev.llmdispatch.dispatch.resilience.Cooldowns.Block;
+import dev.llmdispatch.dispatch.spi.BlockStore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,7 +39,7 @@ public final class RedisBlockStore implements BlockStore {
     private final RMap<String, String> blocks;
     private final RTopic changes;
     private final int listenerId;
-    private final Map<String, Block> local = new ConcurrentHashMap<>();
+    private final Map<String, AccountBlock> local = new ConcurrentHashMap<>();
     private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("cooldowns-refresh").daemon().factory());
 
@@ -56,17 +56,17 @@ public final class RedisBlockStore implements BlockStore {
     }
 
     @Override
-    public Map<String, Block> blocks() {
+    public Map<String, AccountBlock> blocks() {
         return Map.copyOf(local);
     }
 
     @Override
-    public Block get(String account) {
+    public AccountBlock get(String account) {
         return local.get(account);
     }
 
     @Override
-    public void put(String account, Block block) {
+    public void put(String account, AccountBlock block) {
         String value = block.untilMillis() + "|" + block.reason().name();
         blocks.fastPut(account, value); // Redis first: a failed write leaves no local-only block
         local.put(account, block);
@@ -132,8 +132,8 @@ public final class RedisBlockStore implements BlockStore {
         all.forEach((account, value) -> local.put(account, parse(value)));
     }
 
-    private static Block parse(String value) {
+    private static AccountBlock parse(String value) {
         int bar = value.indexOf('|');
-        return new Block(Long.parseLong(value.substring(0, bar)), Cooldowns.Reason.valueOf(value.substring(bar + 1)));
+        return new AccountBlock(Long.parseLong(value.substring(0, bar)), BlockReason.valueOf(value.substring(bar + 1)));
     }
 }

@@ -1,8 +1,8 @@
 package dev.llmdispatch.dispatch.redis;
 
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.capacity.AccountKeys;
-import dev.llmdispatch.dispatch.capacity.CapacityStore;
+import dev.llmdispatch.dispatch.spi.AccountKeys;
+import dev.llmdispatch.dispatch.spi.CapacityStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

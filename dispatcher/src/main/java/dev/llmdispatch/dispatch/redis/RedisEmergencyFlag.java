@@ -1,7 +1,7 @@
 package dev.llmdispatch.dispatch.redis;
 
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.resilience.EmergencyFlag;
+import dev.llmdispatch.dispatch.spi.EmergencyFlag;
 import org.redisson.api.RBucket;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;

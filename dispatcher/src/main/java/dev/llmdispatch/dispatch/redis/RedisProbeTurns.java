@@ -1,7 +1,7 @@
 package dev.llmdispatch.dispatch.redis;
 
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.resilience.ProbeTurns;
+import dev.llmdispatch.dispatch.spi.ProbeTurns;
 import java.time.Duration;
 import org.redisson.api.RAtomicLong;
 import org.redisson.api.RedissonClient;

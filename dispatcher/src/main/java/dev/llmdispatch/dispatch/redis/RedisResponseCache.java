@@ -1,7 +1,7 @@
 package dev.llmdispatch.dispatch.redis;
 
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.cache.ResponseCache;
+import dev.llmdispatch.dispatch.spi.ResponseCache;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;

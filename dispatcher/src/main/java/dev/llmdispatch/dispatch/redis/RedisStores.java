@@ -1,10 +1,12 @@
 package dev.llmdispatch.dispatch.redis;
 
-import dev.llmdispatch.dispatch.capacity.CapacityStore;
-import dev.llmdispatch.dispatch.resilience.AttemptLog;
-import dev.llmdispatch.dispatch.resilience.BlockStore;
-import dev.llmdispatch.dispatch.resilience.EmergencyFlag;
-import dev.llmdispatch.dispatch.resilience.ProbeTurns;
+import dev.llmdispatch.dispatch.spi.AttemptLog;
+import dev.llmdispatch.dispatch.spi.BlockStore;
+import dev.llmdispatch.dispatch.spi.CapacityStore;
+import dev.llmdispatch.dispatch.spi.EmergencyFlag;
+import dev.llmdispatch.dispatch.spi.ProbeTurns;
+import dev.llmdispatch.dispatch.spi.Stores;
+import dev.llmdispatch.dispatch.spi.TenantLedger;
 import org.redisson.api.RedissonClient;
 
 /**
@@ -12,7 +14,7 @@ import org.redisson.api.RedissonClient;
  * by {@code RedisKeys}, every script is a file of {@code /redis-scripts}, and round trips are counted by
  * {@link RedisRoundTrips} on the client {@link RedisConnections} made.
  */
-public final class RedisStores {
+public final class RedisStores implements Stores {
 
     private final RedissonClient redis;
     private final String keyPrefix;
@@ -45,5 +47,10 @@ public final class RedisStores {
     /** Whose turn it is to probe a blocked account. */
     public ProbeTurns probeTurns() {
         return new RedisProbeTurns(redis, keyPrefix);
+    }
+
+    /** The tenants' budgets. */
+    public TenantLedger tenants() {
+        return new RedisTenantLedger(redis, keyPrefix);
     }
 }

@@ -3,9 +3,9 @@ package dev.llmdispatch.dispatch.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.llmdispatch.dispatch.BlockReason;
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import dev.llmdispatch.dispatch.resilience.Cooldowns.Reason;
+import dev.llmdispatch.dispatch.internal.resilience.Cooldowns;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.time.Clock;
@@ -40,10 +40,10 @@ class RedisBlockStoreTest {
     void a_block_and_its_lifting_reach_the_other_worker_and_a_worker_that_starts_later_sees_it() {
         try (Cooldowns one = new Cooldowns(new RedisBlockStore(first, prefix), Clock.systemUTC());
                 Cooldowns two = new Cooldowns(new RedisBlockStore(second, prefix), Clock.systemUTC())) {
-            one.block("nvidia-1", Duration.ofMinutes(1), Reason.CIRCUIT_OPEN);
+            one.block("nvidia-1", Duration.ofMinutes(1), BlockReason.CIRCUIT_OPEN);
             assertThat(one.isBlocked("nvidia-1")).isTrue(); // at once where it was set
             await().atMost(Duration.ofSeconds(5)).until(() -> two.isBlocked("nvidia-1"));
-            assertThat(two.blocked("nvidia-1").orElseThrow().reason()).isEqualTo(Reason.CIRCUIT_OPEN);
+            assertThat(two.blocked("nvidia-1").orElseThrow().reason()).isEqualTo(BlockReason.CIRCUIT_OPEN);
 
             try (Cooldowns late = new Cooldowns(new RedisBlockStore(first, prefix), Clock.systemUTC())) {
                 assertThat(late.all()).containsOnlyKeys("nvidia-1"); // read when it starts, before any change
@@ -62,7 +62,7 @@ class RedisBlockStoreTest {
             // written without an announcement, as when the worker was disconnected while another one wrote it
             hash.fastPut("hunyuan-1", (System.currentTimeMillis() + 60_000) + "|QUOTA_EXHAUSTED");
             await().atMost(Duration.ofSeconds(5)).until(() -> worker.isBlocked("hunyuan-1"));
-            assertThat(worker.blocked("hunyuan-1").orElseThrow().reason()).isEqualTo(Reason.QUOTA_EXHAUSTED);
+            assertThat(worker.blocked("hunyuan-1").orElseThrow().reason()).isEqualTo(BlockReason.QUOTA_EXHAUSTED);
 
             hash.delete(); // Redis restarted empty
             await().atMost(Duration.ofSeconds(5)).until(() -> worker.all().isEmpty());

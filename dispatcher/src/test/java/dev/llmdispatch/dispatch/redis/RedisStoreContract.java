@@ -2,9 +2,9 @@ package dev.llmdispatch.dispatch.redis;
 
 import static org.awaitility.Awaitility.await;
 
-import dev.llmdispatch.dispatch.capacity.AccountKeys;
-import dev.llmdispatch.dispatch.capacity.CapacityStore;
-import dev.llmdispatch.dispatch.capacity.CapacityStoreContract;
+import dev.llmdispatch.dispatch.internal.capacity.CapacityStoreContract;
+import dev.llmdispatch.dispatch.spi.AccountKeys;
+import dev.llmdispatch.dispatch.spi.CapacityStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;

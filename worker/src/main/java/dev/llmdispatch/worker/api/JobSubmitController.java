@@ -6,7 +6,7 @@ import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.Priority;
-import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.dispatch.Emergency;
 import dev.llmdispatch.worker.security.Tenant;
 import dev.llmdispatch.worker.security.TenantGate;
 import java.time.Clock;
@@ -43,13 +43,12 @@ public class JobSubmitController {
     private static final Duration MAX_WAIT = Duration.ofMinutes(10);
 
     private final ObjectProvider<JobClient> client;
-    private final EmergencyMonitor emergency;
+    private final Emergency emergency;
     private final Clock clock;
 
     private final TenantGate gate;
 
-    public JobSubmitController(
-            ObjectProvider<JobClient> client, EmergencyMonitor emergency, Clock clock, TenantGate gate) {
+    public JobSubmitController(ObjectProvider<JobClient> client, Emergency emergency, Clock clock, TenantGate gate) {
         this.client = client;
         this.emergency = emergency;
         this.clock = clock;

@@ -1,13 +1,13 @@
 package dev.llmdispatch.worker.config;
 
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.dispatch.cache.CacheSettings;
-import dev.llmdispatch.dispatch.capacity.CapacitySettings;
+import dev.llmdispatch.dispatch.config.CacheSettings;
+import dev.llmdispatch.dispatch.config.CapacitySettings;
+import dev.llmdispatch.dispatch.config.ChainSpread;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
-import dev.llmdispatch.dispatch.resilience.ResilienceSettings;
-import dev.llmdispatch.dispatch.routing.ChainSpread;
-import dev.llmdispatch.dispatch.routing.RoutingRules;
+import dev.llmdispatch.dispatch.config.ResilienceSettings;
+import dev.llmdispatch.dispatch.config.RoutingRules;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.ZoneId;

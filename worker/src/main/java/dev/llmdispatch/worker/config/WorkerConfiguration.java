@@ -3,27 +3,19 @@ package dev.llmdispatch.worker.config;
 import dev.llmdispatch.client.FleetStateReader;
 import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.dispatch.AccountBlocks;
+import dev.llmdispatch.dispatch.Capacity;
 import dev.llmdispatch.dispatch.Dispatch;
-import dev.llmdispatch.dispatch.JobDispatcher;
-import dev.llmdispatch.dispatch.cache.CachingDispatch;
-import dev.llmdispatch.dispatch.cache.ResponseCache;
-import dev.llmdispatch.dispatch.capacity.AccountUsage;
-import dev.llmdispatch.dispatch.capacity.CapacityGate;
-import dev.llmdispatch.dispatch.config.AccountSettings;
+import dev.llmdispatch.dispatch.DispatchCore;
+import dev.llmdispatch.dispatch.Emergency;
+import dev.llmdispatch.dispatch.HealthEvents;
+import dev.llmdispatch.dispatch.ProviderHealth;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
-import dev.llmdispatch.dispatch.config.ProviderSettings;
-import dev.llmdispatch.dispatch.provider.ProviderClient;
 import dev.llmdispatch.dispatch.redis.RedisConnections;
 import dev.llmdispatch.dispatch.redis.RedisResponseCache;
 import dev.llmdispatch.dispatch.redis.RedisRoundTrips;
 import dev.llmdispatch.dispatch.redis.RedisStores;
-import dev.llmdispatch.dispatch.resilience.AccountHealth;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
-import dev.llmdispatch.dispatch.resilience.HealthEvents;
-import dev.llmdispatch.dispatch.resilience.HealthProber;
-import dev.llmdispatch.dispatch.routing.ProviderLoad;
-import dev.llmdispatch.dispatch.routing.RoutePlanner;
+import dev.llmdispatch.dispatch.spi.ResponseCache;
 import dev.llmdispatch.worker.consume.Handover;
 import dev.llmdispatch.worker.consume.JobHandle;
 import dev.llmdispatch.worker.consume.JobProcessor;
@@ -59,7 +51,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.context.annotation.Primary;
 import org.springframework.kafka.core.KafkaAdmin;
 
 /** Wires the dispatch core, Kafka and Redis into the worker. */
@@ -114,128 +105,73 @@ public class WorkerConfiguration {
                 settings.topics(), settings.allowedReplyTopics(), JobValidator.DEFAULT_MAX_METADATA_BYTES);
     }
 
-    @Bean(destroyMethod = "close")
-    ProviderClient providerClient() {
-        return new ProviderClient();
-    }
-
     /** The dispatcher's stores in the limits' Redis. */
     @Bean
     RedisStores redisStores(RedissonClient redisson, DispatchProperties properties) {
         return new RedisStores(redisson, properties.keyPrefix());
     }
 
+    /** The dispatch core: the fleet's capacity, the accounts' health, emergency mode, the probes. */
     @Bean(destroyMethod = "close")
-    Cooldowns cooldowns(RedisStores stores, Clock clock) {
-        return new Cooldowns(stores.blocks(), clock);
-    }
-
-    @Bean
-    AccountHealth accountHealth(DispatchProperties properties, Cooldowns cooldowns, HealthEvents events) {
-        return new AccountHealth(properties.resilience(), cooldowns, events);
-    }
-
-    @Bean
-    EmergencyMonitor emergencyMonitor(
-            DispatchSettings settings, Cooldowns cooldowns, RedisStores stores, HealthEvents events) {
-        return new EmergencyMonitor(settings, cooldowns, stores.emergencyFlag(), events);
-    }
-
-    @Bean
-    HealthProber healthProber(
+    DispatchCore dispatchCore(
             DispatchSettings settings,
-            ProviderClient client,
-            AccountHealth health,
+            DispatchProperties properties,
             RedisStores stores,
-            DispatchProperties properties,
-            HealthEvents events,
-            CapacityGate gate) {
-        return new HealthProber(
-                settings,
-                client,
-                health,
-                stores.probeTurns(),
-                properties.health().probeInterval(),
-                events,
-                gate,
-                properties.resilience());
+            Clock clock,
+            HealthEvents events) {
+        return DispatchCore.builder(settings, stores)
+                .capacity(properties.capacity())
+                .tenantWeights(properties::tenantWeight)
+                .resilience(properties.resilience())
+                .probeInterval(properties.health().probeInterval())
+                .clock(clock)
+                .healthEvents(events)
+                .build();
     }
 
-    @Bean(destroyMethod = "close")
-    CapacityGate capacityGate(
-            RedisStores stores,
-            DispatchSettings settings,
-            DispatchProperties properties,
-            Clock clock,
-            Cooldowns cooldowns) {
-        CapacityGate gate = new CapacityGate(stores.capacity(), settings, properties.capacity(), clock, cooldowns);
-        gate.tenantWeights(properties::tenantWeight);
-        return gate;
+    /** Closed with the core (no destroy method of its own). */
+    @Bean(destroyMethod = "")
+    Capacity capacity(DispatchCore core) {
+        return core.capacity();
+    }
+
+    /** Closed with the core (no destroy method of its own). */
+    @Bean(destroyMethod = "")
+    AccountBlocks accountBlocks(DispatchCore core) {
+        return core.blocks();
     }
 
     @Bean
-    JobDispatcher jobDispatcher(
-            DispatchSettings settings,
+    Emergency emergency(DispatchCore core) {
+        return core.emergency();
+    }
+
+    @Bean
+    ProviderHealth providerHealth(DispatchCore core) {
+        return core.health();
+    }
+
+    /** Jobs go through the response cache, then to the providers. */
+    @Bean
+    Dispatch dispatch(
+            DispatchCore core,
             DispatchProperties properties,
-            ProviderClient client,
-            CapacityGate gate,
-            AccountHealth health,
-            EmergencyMonitor emergency,
-            Clock clock,
+            ResponseCache cache,
             Metrics metrics,
             Alerter alerter,
             FleetTraffic traffic,
-            RedisStores stores,
             StreamChannel streams) {
-        return JobDispatcher.builder(
-                        new RoutePlanner(
-                                settings,
-                                properties.routingRules(),
-                                clock,
-                                properties.chainSpread(),
-                                providerLoad(settings, gate)),
-                        client,
-                        gate,
-                        health,
-                        properties.resilience())
-                .emergency(emergency::active)
-                .clock(clock)
+        return core.dispatcher(properties.routingRules(), properties.chainSpread())
                 .listener(new ProviderCallRecorder(
                         metrics, properties.requestLog().includePrompt(), alerter, traffic))
-                .attemptLog(stores.attempts())
                 .streams(streams.relay())
+                .cache(cache, properties.cache(), metrics.cacheEvents())
                 .build();
     }
 
     @Bean
     StreamChannel streamChannel(RedissonClient redisson, DispatchProperties properties) {
         return new StreamChannel(redisson, properties.keyPrefix());
-    }
-
-    /**
-     * A provider's share of its accounts' in-flight limits in use across the fleet (one Redis read per account), for
-     * least-busy chains; a provider without an in-flight limit counts as idle.
-     */
-    private static ProviderLoad providerLoad(DispatchSettings settings, CapacityGate gate) {
-        return provider -> {
-            ProviderSettings p = settings.providers().get(provider);
-            if (p == null) {
-                return 1; // an account named in a chain, not a pool: after the pools
-            }
-            long inFlight = 0;
-            long limit = 0;
-            for (AccountSettings a : p.accounts()) {
-                if (a.enabled() && a.limits().concurrency() != null) {
-                    AccountUsage usage = gate.usage(a.id());
-                    inFlight += usage.inFlight();
-                    // the limit in force: the fleet's adaptive one when overload has cut it
-                    limit += usage.adaptiveLimit() != null
-                            ? usage.adaptiveLimit()
-                            : a.limits().concurrency();
-                }
-            }
-            return limit == 0 ? 0 : inFlight / (double) limit;
-        };
     }
 
     @Bean(destroyMethod = "shutdown")
@@ -315,13 +251,6 @@ public class WorkerConfiguration {
                         prefix);
     }
 
-    /** Jobs go through the response cache, then to the providers ({@link JobDispatcher}). */
-    @Bean
-    @Primary
-    Dispatch dispatch(JobDispatcher dispatcher, ResponseCache cache, DispatchProperties properties, Metrics metrics) {
-        return new CachingDispatch(dispatcher, cache, properties.cache(), metrics.cacheEvents());
-    }
-
     @Bean
     JobProcessor jobProcessor(
             DispatchSettings settings,
@@ -355,8 +284,8 @@ public class WorkerConfiguration {
             DispatchProperties properties,
             Topics topics,
             JobProcessor processor,
-            CapacityGate gate,
-            EmergencyMonitor emergency,
+            Capacity capacity,
+            Emergency emergency,
             DispatchSettings settings,
             Supplier<Producer<String, byte[]>> outcomeProducers) {
         return new PriorityConsumer(
@@ -368,12 +297,12 @@ public class WorkerConfiguration {
                 new Handover.Waits() {
                     @Override
                     public boolean waiting(JobHandle job) {
-                        return gate.isWaiting(job.thread());
+                        return capacity.isWaiting(job.thread());
                     }
 
                     @Override
                     public void cancel(JobHandle job) {
-                        gate.cancelWaits(List.of(job.thread()));
+                        capacity.cancelWaits(List.of(job.thread()));
                     }
                 },
                 settings.longestTimeout(),

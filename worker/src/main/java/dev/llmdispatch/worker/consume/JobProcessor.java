@@ -8,7 +8,7 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobValidator;
 import dev.llmdispatch.dispatch.Dispatch;
 import dev.llmdispatch.dispatch.DispatchOutcome;
-import dev.llmdispatch.dispatch.capacity.WaitCancelledException;
+import dev.llmdispatch.dispatch.WaitCancelledException;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.time.Sleeper;
 import dev.llmdispatch.time.Ticker;

@@ -1,12 +1,11 @@
 package dev.llmdispatch.worker.health;
 
 import dev.llmdispatch.api.FleetState;
-import dev.llmdispatch.dispatch.capacity.CapacityGate;
-import dev.llmdispatch.dispatch.resilience.AccountHealth;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
-import dev.llmdispatch.dispatch.resilience.HealthEvents;
-import dev.llmdispatch.dispatch.resilience.HealthProber;
+import dev.llmdispatch.dispatch.AccountBlocks;
+import dev.llmdispatch.dispatch.Capacity;
+import dev.llmdispatch.dispatch.Emergency;
+import dev.llmdispatch.dispatch.HealthEvents;
+import dev.llmdispatch.dispatch.ProviderHealth;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.config.PeriodicTask;
 import dev.llmdispatch.worker.observe.Metrics;
@@ -35,9 +34,9 @@ public class HealthConfiguration {
     HealthEvents healthEvents(
             Metrics metrics,
             DispatchProperties properties,
-            Cooldowns cooldowns,
+            ObjectProvider<AccountBlocks> blocks,
             Clock clock,
-            ObjectProvider<EmergencyMonitor> monitor,
+            ObjectProvider<Emergency> monitor,
             ObjectProvider<FleetStatePublisher> publisher,
             ObjectProvider<EmergencyReplay> replay) {
         return new HealthEvents() {
@@ -48,7 +47,7 @@ public class HealthConfiguration {
                         ? new FleetState(
                                 true,
                                 "every provider is down: "
-                                        + cooldowns.all().entrySet().stream()
+                                        + blocks.getObject().all().entrySet().stream()
                                                 .sorted(Map.Entry.comparingByKey())
                                                 .map(e -> e.getKey() + " "
                                                         + e.getValue().reason())
@@ -91,7 +90,7 @@ public class HealthConfiguration {
 
     /** Checks for emergency mode on a schedule while the worker runs. */
     @Bean
-    PeriodicTask emergencyCheck(EmergencyMonitor emergency, DispatchProperties properties, MeterRegistry meters) {
+    PeriodicTask emergencyCheck(Emergency emergency, DispatchProperties properties, MeterRegistry meters) {
         meters.gauge(Metrics.EMERGENCY, emergency, e -> e.active() ? 1 : 0);
         Duration every = properties.health().checkInterval();
         return new PeriodicTask("emergency-check", Duration.ZERO, every, emergency::check);
@@ -102,7 +101,7 @@ public class HealthConfiguration {
      * refused key shows at startup, not with the first job), which also readies the HTTP client.
      */
     @Bean
-    SmartLifecycle providerCheck(HealthProber prober) {
+    SmartLifecycle providerCheck(ProviderHealth prober) {
         return new SmartLifecycle() {
             private volatile boolean running;
 
@@ -131,7 +130,7 @@ public class HealthConfiguration {
 
     /** Probes blocked accounts on a schedule (each account once per probe interval across the fleet). */
     @Bean
-    PeriodicTask healthProbes(HealthProber prober, DispatchProperties properties) {
+    PeriodicTask healthProbes(ProviderHealth prober, DispatchProperties properties) {
         Duration interval = properties.health().probeInterval();
         Duration every = Duration.ofMillis(Math.max(100, interval.toMillis() / 4));
         return new PeriodicTask("health-probes", interval, every, prober::probeOnce);
@@ -139,7 +138,7 @@ public class HealthConfiguration {
 
     /** {@code /actuator/health}: DOWN in emergency mode; each blocked account with its reason and end. */
     @Bean
-    HealthIndicator providers(AccountHealth health, Cooldowns cooldowns, EmergencyMonitor emergency) {
+    HealthIndicator providers(ProviderHealth health, AccountBlocks cooldowns, Emergency emergency) {
         return () -> {
             Map<String, Object> blocked = new LinkedHashMap<>();
             cooldowns
@@ -163,7 +162,7 @@ public class HealthConfiguration {
      * restarting it would not help.
      */
     @Bean
-    HealthIndicator limitState(CapacityGate gate) {
+    HealthIndicator limitState(Capacity gate) {
         return () -> {
             Map<String, Object> rebuilding = new LinkedHashMap<>();
             try {

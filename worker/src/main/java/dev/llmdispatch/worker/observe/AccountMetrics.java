@@ -1,9 +1,9 @@
 package dev.llmdispatch.worker.observe;
 
 import dev.llmdispatch.contract.Priority;
-import dev.llmdispatch.dispatch.capacity.CapacityGate;
-import dev.llmdispatch.dispatch.resilience.AccountHealth;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
+import dev.llmdispatch.dispatch.AccountBlocks;
+import dev.llmdispatch.dispatch.Capacity;
+import dev.llmdispatch.dispatch.ProviderHealth;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -24,9 +24,9 @@ public class AccountMetrics {
     @Bean
     SmartInitializingSingleton accountGauges(
             MeterRegistry meters,
-            CapacityGate gate,
-            Cooldowns cooldowns,
-            AccountHealth health,
+            Capacity gate,
+            AccountBlocks cooldowns,
+            ProviderHealth health,
             PriorityConsumer consumer) {
         return () -> {
             for (String account : gate.accountIds()) {
@@ -84,9 +84,9 @@ public class AccountMetrics {
                         .tag("priority", p.name())
                         .register(meters);
             }
-            Gauge.builder(Metrics.JOBS_WAITING_CAPACITY, gate, CapacityGate::waiting)
+            Gauge.builder(Metrics.JOBS_WAITING_CAPACITY, gate, Capacity::waiting)
                     .register(meters);
-            FunctionCounter.builder(Metrics.CAPACITY_HANDOVERS, gate, CapacityGate::handedOver)
+            FunctionCounter.builder(Metrics.CAPACITY_HANDOVERS, gate, Capacity::handedOver)
                     .description("concurrency permits passed from a finished call straight to a waiting job")
                     .register(meters);
             Gauge.builder(Metrics.JOBS_IN_FLIGHT, consumer, PriorityConsumer::inFlight)

@@ -3,7 +3,7 @@ package dev.llmdispatch.worker.observe;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.JobKind;
 import dev.llmdispatch.contract.Priority;
-import dev.llmdispatch.dispatch.cache.CachingDispatch;
+import dev.llmdispatch.dispatch.CacheEvents;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -81,8 +81,8 @@ public final class Metrics {
     }
 
     /** What the response cache saw: answers (embedding inputs, for embeddings) found, missed, and bytes. */
-    public CachingDispatch.Events cacheEvents() {
-        return new CachingDispatch.Events() {
+    public CacheEvents cacheEvents() {
+        return new CacheEvents() {
             @Override
             public void hits(JobKind kind, int count, long bytes) {
                 counter(CACHE_HITS, "answers (embedding inputs) served from the response cache", "kind", kind.name())

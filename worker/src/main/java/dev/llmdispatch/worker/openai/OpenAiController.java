@@ -7,8 +7,8 @@ import dev.llmdispatch.contract.JobKind;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
+import dev.llmdispatch.dispatch.Emergency;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
-import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import dev.llmdispatch.time.Ticker;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.publish.StreamChannel;
@@ -64,7 +64,7 @@ public class OpenAiController {
     private static final Logger log = LoggerFactory.getLogger(OpenAiController.class);
 
     private final ObjectProvider<JobClient> client;
-    private final EmergencyMonitor emergency;
+    private final Emergency emergency;
     private final TenantGate gate;
     private final StreamChannel streams;
     private final Clock clock;
@@ -73,7 +73,7 @@ public class OpenAiController {
 
     public OpenAiController(
             ObjectProvider<JobClient> client,
-            EmergencyMonitor emergency,
+            Emergency emergency,
             TenantGate gate,
             StreamChannel streams,
             Clock clock,

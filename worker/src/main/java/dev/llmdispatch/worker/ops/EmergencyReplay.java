@@ -3,8 +3,9 @@ package dev.llmdispatch.worker.ops;
 import dev.llmdispatch.client.DeadLetters;
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.Topics;
+import dev.llmdispatch.dispatch.AccountBlocks;
+import dev.llmdispatch.dispatch.BlockReason;
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
 import dev.llmdispatch.time.Sleeper;
 import dev.llmdispatch.time.Ticker;
 import java.time.Duration;
@@ -38,7 +39,7 @@ public final class EmergencyReplay {
     private final Map<String, Object> kafkaClient;
     private final Topics topics;
     private final RMap<String, String> marks;
-    private final Cooldowns cooldowns;
+    private final AccountBlocks cooldowns;
     private final Duration patience;
     private final Duration look;
     private final AtomicBoolean replaying = new AtomicBoolean();
@@ -54,7 +55,7 @@ public final class EmergencyReplay {
             Topics topics,
             RedissonClient redis,
             String keyPrefix,
-            Cooldowns cooldowns,
+            AccountBlocks cooldowns,
             Duration patience,
             Duration look) {
         this.kafkaClient = kafkaClient;
@@ -70,7 +71,7 @@ public final class EmergencyReplay {
         long deadline = Ticker.SYSTEM.deadline(patience);
         while (true) {
             List<String> out = cooldowns.all().entrySet().stream()
-                    .filter(e -> e.getValue().reason() == Cooldowns.Reason.CIRCUIT_OPEN)
+                    .filter(e -> e.getValue().reason() == BlockReason.CIRCUIT_OPEN)
                     .map(Map.Entry::getKey)
                     .sorted()
                     .toList();

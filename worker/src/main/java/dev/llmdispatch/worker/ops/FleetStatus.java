@@ -6,15 +6,16 @@ import dev.llmdispatch.api.StatusReport.Cooldown;
 import dev.llmdispatch.api.StatusReport.TenantUsage;
 import dev.llmdispatch.api.StatusReport.WorkerLoad;
 import dev.llmdispatch.contract.Priority;
-import dev.llmdispatch.dispatch.capacity.AccountUsage;
-import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.AccountBlocks;
+import dev.llmdispatch.dispatch.AccountUsage;
+import dev.llmdispatch.dispatch.Capacity;
+import dev.llmdispatch.dispatch.Emergency;
+import dev.llmdispatch.dispatch.ProviderHealth;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
-import dev.llmdispatch.dispatch.resilience.AccountHealth;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.dispatch.spi.TenantLedger;
 import dev.llmdispatch.worker.consume.PriorityConsumer;
 import dev.llmdispatch.worker.security.ApiKeys;
 import dev.llmdispatch.worker.security.Tenant;
@@ -36,10 +37,10 @@ import java.util.concurrent.TimeoutException;
 public final class FleetStatus {
 
     private final DispatchSettings settings;
-    private final CapacityGate gate;
-    private final Cooldowns cooldowns;
-    private final AccountHealth health;
-    private final EmergencyMonitor emergency;
+    private final Capacity gate;
+    private final AccountBlocks cooldowns;
+    private final ProviderHealth health;
+    private final Emergency emergency;
     private final PriorityConsumer consumer;
     private final BacklogReader queues;
     private final ApiKeys keys;
@@ -47,10 +48,10 @@ public final class FleetStatus {
 
     public FleetStatus(
             DispatchSettings settings,
-            CapacityGate gate,
-            Cooldowns cooldowns,
-            AccountHealth health,
-            EmergencyMonitor emergency,
+            Capacity gate,
+            AccountBlocks cooldowns,
+            ProviderHealth health,
+            Emergency emergency,
             PriorityConsumer consumer,
             BacklogReader queues,
             ApiKeys keys,
@@ -99,7 +100,7 @@ public final class FleetStatus {
     private List<TenantUsage> tenants() {
         List<TenantUsage> out = new ArrayList<>();
         for (Tenant t : keys.tenants().values()) {
-            TenantBudgets.Use use;
+            TenantLedger.Use use;
             try {
                 use = budgets.use(t);
             } catch (RuntimeException e) { // Redis away: the limits are still worth showing

@@ -2,12 +2,11 @@ package dev.llmdispatch.worker.ops;
 
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Topics;
-import dev.llmdispatch.dispatch.capacity.CapacityGate;
+import dev.llmdispatch.dispatch.AccountBlocks;
+import dev.llmdispatch.dispatch.Capacity;
+import dev.llmdispatch.dispatch.Emergency;
+import dev.llmdispatch.dispatch.ProviderHealth;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
-import dev.llmdispatch.dispatch.resilience.AccountHealth;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
-import dev.llmdispatch.dispatch.resilience.HealthProber;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.config.KafkaClients;
 import dev.llmdispatch.worker.config.PeriodicTask;
@@ -84,7 +83,7 @@ public class OpsConfiguration implements WebMvcConfigurer {
             Topics topics,
             RedissonClient redisson,
             DispatchProperties properties,
-            Cooldowns cooldowns) {
+            AccountBlocks cooldowns) {
         // an account in an outage is probed at least every probe interval x the backoff's cap: three times that is
         // patience
         Duration probe = properties.health().probeInterval();
@@ -94,17 +93,17 @@ public class OpsConfiguration implements WebMvcConfigurer {
                 redisson,
                 properties.keyPrefix(),
                 cooldowns,
-                probe.multipliedBy(3L * HealthProber.MAX_BACKOFF_FACTOR),
+                probe.multipliedBy(3L * ProviderHealth.MAX_PROBE_BACKOFF_FACTOR),
                 probe);
     }
 
     @Bean
     FleetStatus fleetStatus(
             DispatchSettings settings,
-            CapacityGate gate,
-            Cooldowns cooldowns,
-            AccountHealth health,
-            EmergencyMonitor emergency,
+            Capacity gate,
+            AccountBlocks cooldowns,
+            ProviderHealth health,
+            Emergency emergency,
             PriorityConsumer consumer,
             BacklogReader queues,
             ApiKeys keys,

@@ -3,7 +3,7 @@ package dev.llmdispatch.worker.publish;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.redis.RedisRoundTrips;
-import dev.llmdispatch.dispatch.resilience.AttemptLog;
+import dev.llmdispatch.dispatch.spi.AttemptLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,7 +2,7 @@ package dev.llmdispatch.worker.publish;
 
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.provider.StreamSink;
+import dev.llmdispatch.dispatch.spi.StreamSink;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.redisson.api.RTopic;

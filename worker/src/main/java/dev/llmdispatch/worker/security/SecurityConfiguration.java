@@ -1,8 +1,9 @@
 package dev.llmdispatch.worker.security;
 
 import dev.llmdispatch.contract.JobCodec;
+import dev.llmdispatch.dispatch.TierRule;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
-import dev.llmdispatch.dispatch.routing.RoutePlanner;
+import dev.llmdispatch.dispatch.redis.RedisStores;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.observe.Metrics;
 import jakarta.servlet.DispatcherType;
@@ -55,8 +56,8 @@ public class SecurityConfiguration {
     }
 
     @Bean
-    TenantBudgets tenantBudgets(DispatchProperties properties, RedissonClient redis) {
-        return new TenantBudgets(redis, properties.keyPrefix());
+    TenantBudgets tenantBudgets(RedisStores stores) {
+        return new TenantBudgets(stores.tenants());
     }
 
     @Bean
@@ -67,8 +68,7 @@ public class SecurityConfiguration {
             Clock clock,
             Metrics metrics,
             ApiKeys keys) {
-        return new TenantGate(
-                budgets, new RoutePlanner(settings, properties.routingRules(), clock), metrics, keys::tenant);
+        return new TenantGate(budgets, TierRule.of(settings, properties.routingRules(), clock), metrics, keys::tenant);
     }
 
     @Bean

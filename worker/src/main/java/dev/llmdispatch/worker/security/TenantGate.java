@@ -5,7 +5,8 @@ import dev.llmdispatch.contract.JobKind;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Tier;
-import dev.llmdispatch.dispatch.routing.RoutePlanner;
+import dev.llmdispatch.dispatch.TierRule;
+import dev.llmdispatch.dispatch.spi.TenantLedger;
 import dev.llmdispatch.time.Ticker;
 import dev.llmdispatch.worker.consume.TenantBudgetCheck;
 import dev.llmdispatch.worker.observe.Metrics;
@@ -55,7 +56,7 @@ public final class TenantGate implements TenantBudgetCheck {
             implements Decision {}
 
     private final TenantBudgets budgets;
-    private final RoutePlanner planner;
+    private final TierRule planner;
     private final Metrics metrics;
     private final Function<String, Optional<Tenant>> tenants;
     /** Per tenant, when its last hold was logged (one line a minute, not one per job). */
@@ -63,7 +64,7 @@ public final class TenantGate implements TenantBudgetCheck {
 
     /** @param tenants the configured tenant of a name */
     public TenantGate(
-            TenantBudgets budgets, RoutePlanner planner, Metrics metrics, Function<String, Optional<Tenant>> tenants) {
+            TenantBudgets budgets, TierRule planner, Metrics metrics, Function<String, Optional<Tenant>> tenants) {
         this.tenants = tenants;
         this.budgets = budgets;
         this.planner = planner;
@@ -110,7 +111,7 @@ public final class TenantGate implements TenantBudgetCheck {
                         Duration.ZERO);
             }
         }
-        TenantBudgets.Admission admission;
+        TenantLedger.Admission admission;
         try {
             admission = budgets.admit(tenant, job.id());
         } catch (RuntimeException e) {
@@ -141,7 +142,7 @@ public final class TenantGate implements TenantBudgetCheck {
         if (tenant == null || !tenant.hasBudgets()) {
             return START;
         }
-        TenantBudgets.Admission admission = budgets.admit(tenant, jobId);
+        TenantLedger.Admission admission = budgets.admit(tenant, jobId);
         if (admission.admitted()) {
             if (!admission.countedBefore()) { // one admitted at the ingress was counted there
                 metrics.tenantRequest(tenant.name(), "admitted");

@@ -1,8 +1,8 @@
 package dev.llmdispatch.worker.observe.alert;
 
-import dev.llmdispatch.dispatch.capacity.CapacityGate;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
+import dev.llmdispatch.dispatch.AccountBlocks;
+import dev.llmdispatch.dispatch.Capacity;
+import dev.llmdispatch.dispatch.Emergency;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.config.PeriodicTask;
 import java.lang.management.ManagementFactory;
@@ -24,9 +24,9 @@ public class AlertConfiguration {
     @Bean
     Alerter alerter(
             AlertProperties alerts,
-            EmergencyMonitor emergency,
-            Cooldowns cooldowns,
-            CapacityGate gate,
+            Emergency emergency,
+            AccountBlocks cooldowns,
+            Capacity gate,
             RedissonClient redisson,
             DispatchProperties properties,
             Clock clock) {

@@ -1,10 +1,11 @@
 package dev.llmdispatch.worker.observe.alert;
 
+import dev.llmdispatch.dispatch.AccountBlocks;
+import dev.llmdispatch.dispatch.AccountUsage;
+import dev.llmdispatch.dispatch.BlockReason;
+import dev.llmdispatch.dispatch.Capacity;
+import dev.llmdispatch.dispatch.Emergency;
 import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.capacity.AccountUsage;
-import dev.llmdispatch.dispatch.capacity.CapacityGate;
-import dev.llmdispatch.dispatch.resilience.Cooldowns;
-import dev.llmdispatch.dispatch.resilience.EmergencyMonitor;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,8 +26,8 @@ public final class Alerter {
 
     private final AlertProperties settings;
     private final AlertSinks sinks;
-    private final EmergencyMonitor emergency;
-    private final Cooldowns cooldowns;
+    private final Emergency emergency;
+    private final AccountBlocks cooldowns;
     private final RedissonClient redis;
     private final String keyPrefix;
     private final String worker;
@@ -34,14 +35,14 @@ public final class Alerter {
     private final LocalAlertRules local;
     private final Set<String> fleetFiring = new HashSet<>();
 
-    private final CapacityGate gate;
+    private final Capacity gate;
 
     public Alerter(
             AlertProperties settings,
             AlertSinks sinks,
-            EmergencyMonitor emergency,
-            Cooldowns cooldowns,
-            CapacityGate gate,
+            Emergency emergency,
+            AccountBlocks cooldowns,
+            Capacity gate,
             RedissonClient redis,
             String keyPrefix,
             String worker,
@@ -71,7 +72,7 @@ public final class Alerter {
             fleet.put("emergency", "every provider is unavailable: consumption is paused, health probes continue");
         }
         cooldowns.all().forEach((account, block) -> {
-            if (block.reason() == Cooldowns.Reason.UNAUTHORIZED) {
+            if (block.reason() == BlockReason.UNAUTHORIZED) {
                 fleet.put("account-disabled:" + account, "the API key of " + account + " was refused (401/403)");
             }
         });

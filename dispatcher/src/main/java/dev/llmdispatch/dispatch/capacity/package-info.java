@@ -1,7 +1,0 @@
-/**
- * How the fleet shares each account's limits: in-flight permits, request windows and token quotas kept in Redis by
- * Lua scripts on the Redis server's clock ({@link dev.llmdispatch.dispatch.redis.RedisCapacityStore}), and the
- * gate where a worker's jobs wait for capacity in priority order ({@link
- * dev.llmdispatch.dispatch.capacity.CapacityGate}).
- */
-package dev.llmdispatch.dispatch.capacity;

@@ -1,0 +1,76 @@
+package dev.llmdispatch.dispatch.spi;
+
+import dev.llmdispatch.dispatch.RedisKeys;
+import dev.llmdispatch.dispatch.config.Limits;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * The Redis keys of one account's limit state (see {@link RedisKeys} for all of a deployment's), all in one hash slot ({@code {account}}) so that a script can
+ * use them together on a Redis Cluster.
+ */
+public record AccountKeys(
+        String accountId,
+        String state,
+        String inFlight,
+        String requests,
+        String tokens,
+        String limits,
+        String waiting,
+        String waitingUntil,
+        String adaptive,
+        String releasedChannel) {
+
+    public static AccountKeys of(String keyPrefix, String accountId) {
+        String base = keyPrefix + ":{" + accountId + "}:";
+        return new AccountKeys(
+                accountId,
+                base + "state",
+                base + "in-flight",
+                base + "requests",
+                base + "tokens",
+                base + "limits",
+                base + "waiting",
+                base + "waiting-until",
+                base + "adaptive",
+                RedisKeys.of(keyPrefix).released());
+    }
+
+    /**
+     * The limits a worker holds an account to, as it declares them to the fleet: every live worker's declaration
+     * holds, so during a rolling change of a limit the stricter value is kept. Windows include the guard.
+     * A limit that is not set is -1.
+     */
+    public record Declaration(
+            int concurrency, long requests, long requestWindowMillis, long tokens, long tokenWindowMillis) {
+
+        public static Declaration of(Limits limits, Duration guard) {
+            return new Declaration(
+                    limits.hasConcurrencyLimit() ? limits.concurrency() : -1,
+                    limits.hasRequestLimit() ? limits.requests() : -1,
+                    limits.hasRequestLimit() ? limits.per().plus(guard).toMillis() : -1,
+                    limits.tokens() != null ? limits.tokens() : -1,
+                    limits.tokens() == null
+                            ? -1
+                            : limits.tokensReset() != null
+                                    ? DAILY_FROM - limits.tokenDayStartMillis(Instant.now())
+                                    : limits.tokensPer().plus(guard).toMillis());
+        }
+
+        /**
+         * A token window of {@code DAILY_FROM - m} (at most this) is a daily quota whose day starts {@code m} ms after
+         * UTC midnight, by the Redis server's clock; -1 is no limit; a positive value is a sliding window.
+         */
+        public static final long DAILY_FROM = -10;
+
+        /** How long a declaration stays in force after the last worker holding it asked: a request window, at least 10 s. */
+        public long ttlMillis() {
+            return Math.max(requestWindowMillis, 10_000);
+        }
+
+        /** As the scripts read it. */
+        public String wire() {
+            return concurrency + "," + requests + "," + requestWindowMillis + "," + tokens + "," + tokenWindowMillis;
+        }
+    }
+}

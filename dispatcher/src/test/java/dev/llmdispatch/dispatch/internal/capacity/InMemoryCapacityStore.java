@@ -1,0 +1,544 @@
+package dev.llmdispatch.dispatch.internal.capacity;
+
+import dev.llmdispatch.dispatch.spi.AccountKeys;
+import dev.llmdispatch.dispatch.spi.CapacityStore;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The capacity store in one JVM: the Lua scripts of {@code /redis-scripts} ported line for line onto sorted sets and
+ * hashes kept under the same key names, each call atomic (one lock, as Redis runs one script at a time), timed by
+ * {@code clock} as the scripts are by the server's {@code TIME}. {@link CapacityStoreContract} holds it to the scripts:
+ * the same cases pass on it, on a real {@code redis-server} and on a Redis Cluster. {@link #loseEverything()} is Redis
+ * restarted empty.
+ */
+public final class InMemoryCapacityStore implements CapacityStore {
+
+    private static final long DAY = 86_400_000L;
+    private static final Pattern DECLARATION = Pattern.compile("^(-?\\d+),(-?\\d+),(-?\\d+),(-?\\d+),(-?\\d+)$");
+    private static final Pattern TOKENS = Pattern.compile(":(\\d+)$");
+
+    private final Clock clock;
+    private final Map<String, ZSet> zsets = new HashMap<>();
+    private final Map<String, Map<String, String>> hashes = new HashMap<>();
+    private final Map<String, Long> expiresAt = new HashMap<>();
+    private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+    private final ExecutorService announcer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "in-memory-pubsub");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public InMemoryCapacityStore(Clock clock) {
+        this.clock = clock;
+    }
+
+    /** Every key gone at once, as when Redis restarts without persistence. */
+    public synchronized void loseEverything() {
+        zsets.clear();
+        hashes.clear();
+        expiresAt.clear();
+    }
+
+    /** The keys of the account gone (a partial loss: the keys of one hash slot). */
+    public synchronized void lose(AccountKeys a) {
+        for (String key : List.of(
+                a.state(),
+                a.inFlight(),
+                a.requests(),
+                a.tokens(),
+                a.limits(),
+                a.waiting(),
+                a.waitingUntil(),
+                a.adaptive())) {
+            zsets.remove(key);
+            hashes.remove(key);
+            expiresAt.remove(key);
+        }
+    }
+
+    /** How many workers have a job published as waiting for the account: what the rest of the fleet sees. */
+    public synchronized int published(AccountKeys a) {
+        return zset(a.waiting()).size();
+    }
+
+    @Override
+    public synchronized Decision acquire(AccountKeys a, AccountKeys.Declaration limits, Ask ask) {
+        long now = clock.millis();
+        ZSet declared = zset(a.limits());
+        declared.add(limits.wire(), now + limits.ttlMillis());
+        declared.removeUpTo(now);
+        long conc = -1;
+        List<long[]> reqs = new ArrayList<>();
+        List<long[]> toks = new ArrayList<>();
+        long maxRw = 0;
+        long maxTw = 0;
+        for (String d : declared.members()) {
+            Matcher m = DECLARATION.matcher(d);
+            if (!m.matches()) {
+                continue;
+            }
+            long c = Long.parseLong(m.group(1));
+            long rn = Long.parseLong(m.group(2));
+            long rw = Long.parseLong(m.group(3));
+            long tn = Long.parseLong(m.group(4));
+            long tw = Long.parseLong(m.group(5));
+            if (c >= 0 && (conc < 0 || c < conc)) {
+                conc = c;
+            }
+            if (rn >= 0) {
+                reqs.add(new long[] {rn, rw});
+                maxRw = Math.max(maxRw, rw);
+            }
+            if (tn >= 0) {
+                toks.add(new long[] {tn, tw});
+                maxTw = Math.max(maxTw, tw > 0 ? tw : DAY); // a daily quota keeps a day of entries
+            }
+        }
+        Long adaptive = hashLong(a.adaptive(), "limit");
+        if (adaptive != null && conc >= 0 && adaptive < conc) {
+            conc = adaptive;
+        }
+        if (ask.sent() != null && !ask.sent().requestId().isEmpty() && !reqs.isEmpty()) {
+            zset(a.requests())
+                    .addGreater(ask.sent().requestId(), now - ask.sent().millisAgo());
+        }
+
+        Map<String, String> state = hash(a.state());
+        String known = ask.knownEpoch();
+        String epoch = state.get("epoch");
+        if (epoch == null) {
+            epoch = ask.newEpoch();
+            long restoreUntil = 0;
+            long quietUntil = 0;
+            if (!known.isEmpty() || ask.quietOnNew()) {
+                restoreUntil = now + ask.restoreMillis();
+                quietUntil = now + maxRw;
+            }
+            state.put("epoch", epoch);
+            state.put("born", Long.toString(now));
+            state.put("restoreUntil", Long.toString(restoreUntil));
+            state.put("quietUntil", Long.toString(quietUntil));
+        } else if (!known.isEmpty() && !epoch.equals(known)) {
+            extendQuiet(state, maxRw);
+        }
+        if (!known.isEmpty() && !epoch.equals(known)) {
+            return new Decision(Reason.EPOCH, 0, epoch, now);
+        }
+        long restoreUntil = Long.parseLong(state.get("restoreUntil"));
+        if (now < restoreUntil) {
+            return new Decision(Reason.REBUILDING, restoreUntil - now, epoch, now);
+        }
+
+        Waiting waiting = ask.waiting() == null || ask.waiting().workerId().isEmpty() ? null : ask.waiting();
+        ZSet waitingRanks = zset(a.waiting());
+        ZSet waitingUntil = zset(a.waitingUntil());
+        long rank = 0;
+        if (waiting != null) {
+            for (String gone : waitingUntil.upTo(now)) {
+                waitingRanks.remove(gone);
+                waitingUntil.remove(gone);
+            }
+            rank = now + waiting.urgencyMillis();
+            waitingRanks.add(waiting.workerId(), rank);
+            waitingUntil.add(waiting.workerId(), now + waiting.ttlMillis());
+        }
+
+        long free = Long.MAX_VALUE;
+        ZSet inFlight = zset(a.inFlight());
+        inFlight.removeUpTo(now);
+        if (ask.held()) {
+            if (inFlight.score(ask.permitId()) == null) {
+                return new Decision(Reason.LOST_PERMIT, 0, epoch, now);
+            }
+            if (conc >= 0) {
+                int card = inFlight.size();
+                if (card > conc) {
+                    return new Decision(Reason.CONCURRENCY, 0, epoch, now);
+                }
+                free = conc - card + 1;
+            }
+        } else if (conc >= 0) {
+            int card = inFlight.size();
+            if (card >= conc) {
+                return new Decision(Reason.CONCURRENCY, 0, epoch, now);
+            }
+            free = conc - card;
+        }
+
+        ZSet requests = zset(a.requests());
+        if (!reqs.isEmpty()) {
+            long quietUntil = Long.parseLong(state.get("quietUntil"));
+            if (now < quietUntil) {
+                return new Decision(Reason.REBUILDING, quietUntil - now, epoch, now);
+            }
+            requests.removeUpTo(now - maxRw);
+            for (long[] r : reqs) {
+                List<Map.Entry<String, Double>> inWindow = requests.above(now - r[1]);
+                long n = inWindow.size();
+                if (n >= r[0]) {
+                    double oldest = inWindow.get((int) (n - r[0])).getValue();
+                    return new Decision(Reason.REQUESTS, (long) oldest + r[1] - now + 1, epoch, now);
+                }
+                free = Math.min(free, r[0] - n);
+            }
+        }
+
+        long want = ask.tokens();
+        ZSet tokens = zset(a.tokens());
+        if (!toks.isEmpty() && want > 0) {
+            tokens.removeUpTo(now - maxTw);
+            for (long[] tk : toks) {
+                want = Math.min(want, tk[0]);
+            }
+            for (long[] tk : toks) {
+                boolean daily = tk[1] <= AccountKeys.Declaration.DAILY_FROM;
+                // a sliding window counts the last tk[1] ms; a daily quota counts from the start of its day
+                long dayStart =
+                        daily ? now - Math.floorMod(now - (AccountKeys.Declaration.DAILY_FROM - tk[1]), DAY) : 0;
+                List<Map.Entry<String, Double>> entries = daily ? tokens.from(dayStart) : tokens.above(now - tk[1]);
+                long sum = entries.stream().mapToLong(e -> tokensOf(e.getKey())).sum();
+                if (sum + want > tk[0]) {
+                    if (daily) {
+                        return new Decision(Reason.TOKENS, dayStart + DAY - now + 1, epoch, now);
+                    }
+                    long left = sum;
+                    long at = tk[1];
+                    for (Map.Entry<String, Double> e : entries) {
+                        left -= tokensOf(e.getKey());
+                        if (left + want <= tk[0]) {
+                            at = (long) (double) e.getValue() + tk[1] - now + 1;
+                            break;
+                        }
+                    }
+                    return new Decision(Reason.TOKENS, at, epoch, now);
+                }
+            }
+        }
+
+        if (waiting != null) {
+            // fleet-wide priority: while the account has room for no more than the workers holding more urgent jobs
+            long ahead = waitingRanks.below(rank - waiting.toleranceMillis());
+            if (ahead > 0 && ahead >= free) {
+                return new Decision(Reason.PRIORITY, 0, epoch, now);
+            }
+        }
+
+        inFlight.add(ask.permitId(), now + ask.leaseMillis());
+        if (!reqs.isEmpty()) {
+            requests.add(ask.requestId(), now);
+            expire(a.requests(), now + maxRw + 1000);
+        }
+        boolean recordsTokens = !toks.isEmpty() && want > 0;
+        if (recordsTokens) {
+            tokens.add(ask.requestId() + ":" + want, now);
+            expire(a.tokens(), now + maxTw + 1000);
+        }
+        if (waiting != null) {
+            if (waiting.nextUrgencyMillis() != null) {
+                waitingRanks.add(waiting.workerId(), now + waiting.nextUrgencyMillis());
+            } else {
+                waitingRanks.remove(waiting.workerId());
+                waitingUntil.remove(waiting.workerId());
+            }
+        }
+        return new Decision(
+                Reason.GRANTED,
+                0,
+                epoch,
+                now,
+                !reqs.isEmpty(),
+                recordsTokens ? want : 0,
+                adaptive == null ? -1 : adaptive);
+    }
+
+    @Override
+    public synchronized long adapt(
+            AccountKeys a, boolean cut, int healthyCalls, int ceiling, long grantedAtMillis, int factorPermille) {
+        long now = clock.millis();
+        long keep = 600_000;
+        Map<String, String> state = hash(a.adaptive());
+        long limit = state.containsKey("limit") ? Long.parseLong(state.get("limit")) : ceiling;
+        limit = Math.min(limit, ceiling);
+        if (cut) {
+            long cutAt = state.containsKey("cutAt") ? Long.parseLong(state.get("cutAt")) : 0;
+            if (grantedAtMillis >= cutAt) {
+                long hurt = limit;
+                limit = Math.max(1, Math.floorDiv(limit * factorPermille, 1000));
+                state.put("limit", Long.toString(limit));
+                state.put("healthy", "0");
+                state.put("cutAt", Long.toString(now));
+                state.put("hurt", Long.toString(hurt));
+                expire(a.adaptive(), now + keep);
+            }
+        } else if (limit < ceiling && 2 * zset(a.inFlight()).above(now).size() >= limit) {
+            long healthy = (state.containsKey("healthy") ? Long.parseLong(state.get("healthy")) : 0) + healthyCalls;
+            state.put("healthy", Long.toString(healthy));
+            long hurt = state.containsKey("hurt") ? Long.parseLong(state.get("hurt")) : ceiling + 1;
+            long rounds = limit + 1 >= hurt ? 32 : 4; // up to the level that drew the last cut and past it: slowly
+            if (healthy >= rounds * limit) {
+                limit++;
+                state.put("limit", Long.toString(limit));
+                state.put("healthy", "0");
+                if (limit > hurt) {
+                    state.remove("hurt");
+                }
+                expire(a.adaptive(), now + keep);
+            }
+        }
+        if (limit >= ceiling) {
+            hashes.remove(a.adaptive()); // at the ceiling: nothing to keep
+            expiresAt.remove(a.adaptive());
+        }
+        return limit;
+    }
+
+    @Override
+    public synchronized void charge(AccountKeys a, String grantedEntry, String usedEntry) {
+        ZSet tokens = zset(a.tokens());
+        Double at = tokens.score(grantedEntry);
+        if (at != null) {
+            tokens.remove(grantedEntry);
+            tokens.add(usedEntry, at);
+        }
+    }
+
+    @Override
+    public void release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
+        int freed = 0;
+        synchronized (this) {
+            if (sent != null && !sent.requestId().isEmpty()) {
+                zset(a.requests()).addGreater(sent.requestId(), clock.millis() - sent.millisAgo());
+            }
+            if (permitId != null && zset(a.inFlight()).remove(permitId)) {
+                freed++;
+            }
+            if (unsentRequestId != null && zset(a.requests()).remove(unsentRequestId)) {
+                freed++;
+            }
+            if (unsentTokenEntry != null && zset(a.tokens()).remove(unsentTokenEntry)) {
+                freed++;
+            }
+        }
+        if (freed > 0) {
+            // as pub/sub: announced later, on a thread of its own, in order, outside the store's lock
+            announcer.execute(() -> listeners.forEach(l -> l.accept(a.accountId())));
+        }
+    }
+
+    @Override
+    public synchronized String restore(
+            AccountKeys a,
+            AccountKeys.Declaration limits,
+            String knownEpoch,
+            String newEpoch,
+            Map<String, Long> permits,
+            long restoreMillis) {
+        long now = clock.millis();
+        long window = Math.max(0, limits.requestWindowMillis());
+        Map<String, String> state = hash(a.state());
+        String epoch = state.get("epoch");
+        if (epoch == null) {
+            epoch = newEpoch;
+            state.put("epoch", epoch);
+            state.put("born", Long.toString(now));
+            state.put("restoreUntil", Long.toString(now + restoreMillis));
+            state.put("quietUntil", Long.toString(now + window));
+        } else if (!epoch.equals(knownEpoch)) {
+            extendQuiet(state, window);
+        }
+        if (epoch.equals(knownEpoch)) {
+            return epoch;
+        }
+        ZSet inFlight = zset(a.inFlight());
+        permits.forEach((id, left) -> inFlight.addIfAbsent(id, now + left));
+        return epoch;
+    }
+
+    @Override
+    public synchronized Usage usage(AccountKeys a, AccountKeys.Declaration limits) {
+        long now = clock.millis();
+        long inFlight = zset(a.inFlight()).above(now).size();
+        long requests = limits.requestWindowMillis() >= 0
+                ? zset(a.requests()).above(now - limits.requestWindowMillis()).size()
+                : 0;
+        long tokens = 0;
+        long tw = limits.tokenWindowMillis();
+        if (tw >= 0 || tw <= AccountKeys.Declaration.DAILY_FROM) {
+            List<Map.Entry<String, Double>> entries = tw <= AccountKeys.Declaration.DAILY_FROM
+                    ? zset(a.tokens()).from(now - Math.floorMod(now - (AccountKeys.Declaration.DAILY_FROM - tw), DAY))
+                    : zset(a.tokens()).above(now - tw);
+            tokens = entries.stream().mapToLong(e -> tokensOf(e.getKey())).sum();
+        }
+        long rebuilding = 0;
+        Map<String, String> state = hashIfPresent(a.state());
+        if (state != null) {
+            for (String field : List.of("restoreUntil", "quietUntil")) {
+                if (state.containsKey(field)) {
+                    rebuilding = Math.max(rebuilding, Long.parseLong(state.get(field)) - now);
+                }
+            }
+        }
+        return new Usage(inFlight, requests, tokens, rebuilding);
+    }
+
+    @Override
+    public synchronized void declare(AccountKeys a, AccountKeys.Declaration limits) {
+        long now = clock.millis();
+        ZSet declared = zset(a.limits());
+        declared.add(limits.wire(), now + limits.ttlMillis());
+        declared.removeUpTo(now);
+    }
+
+    @Override
+    public synchronized void publishWaiting(AccountKeys a, String workerId, Waiting waiting) {
+        if (waiting == null) {
+            zset(a.waiting()).remove(workerId);
+            zset(a.waitingUntil()).remove(workerId);
+            return;
+        }
+        long now = clock.millis();
+        zset(a.waiting()).add(workerId, now + waiting.urgencyMillis());
+        zset(a.waitingUntil()).add(workerId, now + waiting.ttlMillis());
+    }
+
+    @Override
+    public AutoCloseable onRelease(Consumer<String> released) {
+        listeners.add(released);
+        return () -> listeners.remove(released);
+    }
+
+    private void extendQuiet(Map<String, String> state, long window) {
+        long born = Long.parseLong(state.get("born"));
+        if (born + window > Long.parseLong(state.get("quietUntil"))) {
+            state.put("quietUntil", Long.toString(born + window));
+        }
+    }
+
+    private static long tokensOf(String entry) {
+        Matcher m = TOKENS.matcher(entry);
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    private void expire(String key, long atMillis) {
+        expiresAt.put(key, atMillis);
+    }
+
+    /**
+     * Drops the key if its time has passed (Redis: expired once its time is in the past), or if it was emptied (Redis
+     * deletes an empty sorted set or hash, and its expiry with it), as Redis does when a key is touched.
+     */
+    private void expireIfDue(String key) {
+        Long at = expiresAt.get(key);
+        ZSet z = zsets.get(key);
+        Map<String, String> h = hashes.get(key);
+        boolean empty = (z != null && z.size() == 0) || (h != null && h.isEmpty());
+        if (empty || (at != null && clock.millis() > at)) {
+            zsets.remove(key);
+            hashes.remove(key);
+            expiresAt.remove(key);
+        }
+    }
+
+    private ZSet zset(String key) {
+        expireIfDue(key);
+        return zsets.computeIfAbsent(key, k -> new ZSet());
+    }
+
+    private Map<String, String> hash(String key) {
+        expireIfDue(key);
+        return hashes.computeIfAbsent(key, k -> new HashMap<>());
+    }
+
+    private Map<String, String> hashIfPresent(String key) {
+        expireIfDue(key);
+        return hashes.get(key);
+    }
+
+    private Long hashLong(String key, String field) {
+        Map<String, String> h = hashIfPresent(key);
+        return h == null || !h.containsKey(field) ? null : Long.parseLong(h.get(field));
+    }
+
+    /** A sorted set: members by score, ties by member (as Redis orders them). */
+    private static final class ZSet {
+        private static final Comparator<Map.Entry<String, Double>> ORDER =
+                Map.Entry.<String, Double>comparingByValue().thenComparing(Map.Entry.comparingByKey());
+        private final Map<String, Double> scores = new HashMap<>();
+
+        void add(String member, double score) {
+            scores.put(member, score);
+        }
+
+        /** ZADD GT: a new member is added; an existing one moves only to a greater score. */
+        void addGreater(String member, double score) {
+            scores.merge(member, score, Math::max);
+        }
+
+        /** ZADD NX. */
+        void addIfAbsent(String member, double score) {
+            scores.putIfAbsent(member, score);
+        }
+
+        boolean remove(String member) {
+            return scores.remove(member) != null;
+        }
+
+        Double score(String member) {
+            return scores.get(member);
+        }
+
+        int size() {
+            return scores.size();
+        }
+
+        List<String> members() {
+            return sorted().stream().map(Map.Entry::getKey).toList();
+        }
+
+        /** ZREMRANGEBYSCORE -inf max. */
+        void removeUpTo(double max) {
+            scores.values().removeIf(s -> s <= max);
+        }
+
+        /** Members scored -inf..max, inclusive. */
+        List<String> upTo(double max) {
+            return sorted().stream()
+                    .filter(e -> e.getValue() <= max)
+                    .map(Map.Entry::getKey)
+                    .toList();
+        }
+
+        /** Entries scored above {@code min} (exclusive), in order. */
+        List<Map.Entry<String, Double>> above(double min) {
+            return sorted().stream().filter(e -> e.getValue() > min).toList();
+        }
+
+        /** Entries scored from {@code min} (inclusive), in order. */
+        List<Map.Entry<String, Double>> from(double min) {
+            return sorted().stream().filter(e -> e.getValue() >= min).toList();
+        }
+
+        /** How many are scored below {@code max} (exclusive). */
+        long below(double max) {
+            return scores.values().stream().filter(s -> s < max).count();
+        }
+
+        private List<Map.Entry<String, Double>> sorted() {
+            return scores.entrySet().stream()
+                    .map(e -> Map.entry(e.getKey(), e.getValue()))
+                    .sorted(ORDER)
+                    .toList();
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.llmdispatch.dispatch.spi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.llmdispatch.dispatch.spi.TenantLedger.Admission;
+import dev.llmdispatch.dispatch.spi.TenantLedger.Budget;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The tenants' budgets, one set of cases for every {@link TenantLedger}: the Lua script on Redis and the in-memory
+ * ledger the rules' unit tests use, so the double cannot drift from the script. Windows are the store's own minute and
+ * day (UTC); a case that needs the minute to turn runs where time can be moved ({@link #canPassTime}).
+ */
+public abstract class TenantLedgerContract {
+
+    protected abstract TenantLedger ledger();
+
+    /** Whether {@link #pass} moves the ledger's clock (a manual clock) rather than only waiting. */
+    protected abstract boolean canPassTime();
+
+    protected abstract void pass(Duration time);
+
+    /** Millis left in the ledger's current minute. */
+    protected abstract long millisLeftInMinute();
+
+    /** A tenant no other case uses (a Redis may be shared). */
+    private static String tenant() {
+        return "t-" + UUID.randomUUID();
+    }
+
+    private static Budget perMinute(long requests) {
+        return new Budget(requests, -1, -1, -1);
+    }
+
+    @Test
+    void admits_up_to_the_minutes_requests_then_names_the_budget_and_when_it_renews() {
+        // not across a minute's boundary, which would start the count again
+        if (millisLeftInMinute() < 5_000) {
+            pass(Duration.ofMillis(millisLeftInMinute() + 100));
+        }
+        String t = tenant();
+        TenantLedger ledger = ledger();
+        for (int i = 0; i < 3; i++) {
+            Admission a = ledger.admit(t, perMinute(3), "job-" + i);
+            assertThat(a.admitted()).isTrue();
+            assertThat(a.countedBefore()).isFalse();
+            assertThat(a.use().requestsThisMinute()).isEqualTo(i + 1);
+        }
+        Admission refused = ledger.admit(t, perMinute(3), "job-3");
+        assertThat(refused.admitted()).isFalse();
+        assertThat(refused.spent()).isEqualTo("requests-per-minute");
+        assertThat(refused.retryAfter().toMillis()).isBetween(1L, 60_000L);
+        assertThat(ledger.use(t, perMinute(3)).requestsThisMinute())
+                .as("a refused request is not counted")
+                .isEqualTo(3);
+    }
+
+    @Test
+    void a_job_is_counted_once_whoever_admits_it_and_however_often() {
+        String t = tenant();
+        Budget twoADay = new Budget(-1, 2, -1, -1);
+        TenantLedger ledger = ledger();
+        // the ingress admits job-1, then the worker that starts it, then another after a rebalance
+        Admission first = ledger.admit(t, twoADay, "job-1");
+        assertThat(first.admitted()).isTrue();
+        assertThat(first.countedBefore()).isFalse();
+        for (int i = 0; i < 2; i++) {
+            Admission again = ledger.admit(t, twoADay, "job-1");
+            assertThat(again.admitted()).isTrue();
+            assertThat(again.countedBefore()).isTrue();
+        }
+        assertThat(ledger.use(t, twoADay).requestsToday()).isEqualTo(1);
+
+        assertThat(ledger.admit(t, twoADay, "job-2").admitted()).isTrue();
+        Admission third = ledger.admit(t, twoADay, "job-3");
+        assertThat(third.admitted()).isFalse();
+        assertThat(third.spent()).isEqualTo("requests-per-day");
+        assertThat(third.retryAfter().toMillis()).isBetween(1L, 86_400_000L);
+        // a job refused is not marked: it is counted when the day renews; one counted still starts
+        assertThat(ledger.admit(t, twoADay, "job-3").admitted()).isFalse();
+        assertThat(ledger.admit(t, twoADay, "job-2").admitted()).isTrue();
+        assertThat(ledger.use(t, twoADay).requestsToday()).isEqualTo(2);
+    }
+
+    @Test
+    void charged_tokens_spend_the_token_budget_after_the_request_that_crossed_it() {
+        if (millisLeftInMinute() < 5_000) {
+            pass(Duration.ofMillis(millisLeftInMinute() + 100));
+        }
+        String t = tenant();
+        Budget tokens = new Budget(-1, -1, 100, -1);
+        TenantLedger ledger = ledger();
+        assertThat(ledger.admit(t, tokens, "job-1").admitted()).isTrue();
+        ledger.charge(t, tokens, 150); // the request that crosses the line is served
+        assertThat(ledger.use(t, tokens).tokensThisMinute()).isEqualTo(150);
+        assertThat(ledger.use(t, tokens).tokensToday()).isEqualTo(150);
+        Admission next = ledger.admit(t, tokens, "job-2");
+        assertThat(next.admitted()).isFalse();
+        assertThat(next.spent()).isEqualTo("tokens-per-minute");
+        // nothing negative is charged
+        ledger.charge(t, tokens, -5);
+        assertThat(ledger.use(t, tokens).tokensThisMinute()).isEqualTo(150);
+    }
+
+    @Test
+    void a_spent_day_outranks_a_spent_minute_and_tenants_are_counted_apart() {
+        if (millisLeftInMinute() < 5_000) {
+            pass(Duration.ofMillis(millisLeftInMinute() + 100));
+        }
+        String t = tenant();
+        String other = tenant();
+        Budget both = new Budget(1, 1, -1, -1);
+        TenantLedger ledger = ledger();
+        assertThat(ledger.admit(t, both, "job-1").admitted()).isTrue();
+        Admission refused = ledger.admit(t, both, "job-2");
+        assertThat(refused.spent())
+                .as("the later renewal is the one to wait for")
+                .isEqualTo("requests-per-day");
+        assertThat(ledger.admit(other, both, "job-1").admitted()).isTrue();
+        assertThat(ledger.use(other, both).requestsToday()).isEqualTo(1);
+    }
+
+    @Test
+    void the_next_minute_starts_the_minutes_count_again_and_keeps_the_days() {
+        assumeTrue(canPassTime(), "on Redis' clock a minute cannot be skipped: the in-memory ledger runs this case");
+        String t = tenant();
+        Budget budget = new Budget(1, 10, -1, -1);
+        TenantLedger ledger = ledger();
+        assertThat(ledger.admit(t, budget, "job-1").admitted()).isTrue();
+        Admission refused = ledger.admit(t, budget, "job-2");
+        assertThat(refused.admitted()).isFalse();
+        pass(refused.retryAfter());
+        Admission next = ledger.admit(t, budget, "job-2");
+        assertThat(next.admitted()).isTrue();
+        assertThat(next.use().requestsThisMinute()).isEqualTo(1);
+        assertThat(next.use().requestsToday()).isEqualTo(2);
+    }
+}
