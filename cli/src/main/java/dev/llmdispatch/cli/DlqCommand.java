@@ -212,10 +212,7 @@ final class DlqCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             String topic = kafka.topics().deadLetter();
-            Map<String, Object> adminProps = new HashMap<>(kafka.clientProperties());
-            adminProps.put("default.api.timeout.ms", 15_000);
-            adminProps.put("request.timeout.ms", 10_000);
-            try (Admin admin = Admin.create(adminProps)) {
+            try (Admin admin = Admin.create(kafka.clientProperties())) {
                 int partitions = admin.describeTopics(List.of(topic))
                         .allTopicNames()
                         .get()

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -29,6 +30,11 @@ final class KafkaAddress {
             ? null
             : Path.of(System.getenv("LLM_DISPATCH_KAFKA_CONFIG"));
 
+    @Option(
+            names = "--kafka-timeout",
+            description = "how long to wait for Kafka before giving up, e.g. PT5S (default ${DEFAULT-VALUE})")
+    Duration timeout = Duration.ofSeconds(15);
+
     @Option(names = "--topic-high", description = "HIGH priority jobs topic (default ${DEFAULT-VALUE})")
     String high = Topics.DEFAULTS.high();
 
@@ -49,9 +55,15 @@ final class KafkaAddress {
         return new DeadLetters(clientProperties(), topics());
     }
 
-    /** The bootstrap servers and the properties of {@code --kafka-config}, for every Kafka client of a command. */
+    /**
+     * The bootstrap servers, how long to wait for Kafka ({@code --kafka-timeout}: a blocking call, and one request at
+     * most), and the properties of {@code --kafka-config}, for every Kafka client of a command.
+     */
     Map<String, Object> clientProperties() {
         Map<String, Object> props = new HashMap<>();
+        int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+        props.put("default.api.timeout.ms", millis);
+        props.put("request.timeout.ms", Math.min(millis, 10_000));
         if (config != null) {
             Properties file = new Properties();
             try (Reader in = Files.newBufferedReader(config)) {

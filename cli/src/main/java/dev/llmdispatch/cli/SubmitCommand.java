@@ -94,11 +94,8 @@ final class SubmitCommand implements Callable<Integer> {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         JobClient client;
         try {
-            JobClient.Builder builder = JobClient.builder(kafka.bootstrap)
-                    .topics(kafka.topics())
-                    .defaultTimeout(timeout)
-                    .kafkaProperty("request.timeout.ms", 10_000)
-                    .kafkaProperty("default.api.timeout.ms", 15_000);
+            JobClient.Builder builder =
+                    JobClient.builder(kafka.bootstrap).topics(kafka.topics()).defaultTimeout(timeout);
             kafka.clientProperties().forEach(builder::kafkaProperty);
             client = builder.build();
         } catch (RuntimeException e) {

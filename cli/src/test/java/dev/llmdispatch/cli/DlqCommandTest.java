@@ -169,7 +169,13 @@ class DlqCommandTest {
 
     @Test
     void says_in_one_line_when_kafka_is_unreachable() {
-        assertThat(run("dlq", "purge", "--bootstrap=127.0.0.1:1", "--before", "2026-01-01T00:00:00Z"))
+        assertThat(run(
+                        "dlq",
+                        "purge",
+                        "--bootstrap=127.0.0.1:1",
+                        "--kafka-timeout=PT2S",
+                        "--before",
+                        "2026-01-01T00:00:00Z"))
                 .isEqualTo(2);
         assertThat(err.toString().strip())
                 .startsWith("llm-dispatch: cannot purge llm.jobs.dlt at 127.0.0.1:1")

@@ -124,7 +124,8 @@ class SubmitCommandTest {
         PrintWriter errWriter = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         int exit = new CommandLine(new SubmitCommand())
                 .setErr(errWriter)
-                .execute("--file", batch.toString(), "--bootstrap", "127.0.0.1:1", "--quiet");
+                .execute(
+                        "--file", batch.toString(), "--bootstrap", "127.0.0.1:1", "--kafka-timeout", "PT2S", "--quiet");
         errWriter.flush();
         assertThat(exit).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8).strip())

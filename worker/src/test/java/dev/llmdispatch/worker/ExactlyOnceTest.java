@@ -33,13 +33,18 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Exactly one visible result per job, and one provider call, whatever happens to the workers and the broker: separate
  * worker processes, a broker in a process of its own (so that it can be killed), the simulator counting every call at
  * arrival. Results are read as a reader must read them ({@code read_committed}) and records are counted, not ids.
+ * Counts only: it runs beside the other tests, its workers at a lower CPU priority (see
+ * {@code junit-platform.properties}).
  */
 @IntegrationTest
+@Execution(ExecutionMode.CONCURRENT)
 class ExactlyOnceTest {
 
     private static final String[] FAST_FAILOVER = {
@@ -63,7 +68,9 @@ class ExactlyOnceTest {
                     Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
                 for (int i = 0; i < 3; i++) {
                     workers.add(WorkerHarness.startWorkerProcess(
-                            "once-worker-" + i, WorkerHarness.workerArgs(own, ns, simulator.baseUrl(), FAST_FAILOVER)));
+                            "once-worker-" + i,
+                            WorkerHarness.workerArgs(own, ns, simulator.baseUrl(), FAST_FAILOVER),
+                            true));
                 }
                 WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
                 try (KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(own)) {
@@ -151,69 +158,14 @@ class ExactlyOnceTest {
         }
     }
 
-    @Test
-    void a_scale_out_while_long_calls_run_moves_no_call_and_no_result(Infrastructure infra) throws Exception {
-        int jobs = 24;
-        String ns = "scaleout";
-        Topics topics = WorkerHarness.topics(ns);
-        List<Process> workers = new ArrayList<>();
-        try (Simulator simulator =
-                        Simulator.start(SimulatorConfig.of(DefaultAccounts.accounts(0.1), LatencyModel.fixed(45_000)));
-                Admin admin =
-                        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers()))) {
-            List<String> args = new ArrayList<>(WorkerHarness.workerArgs(infra, ns, simulator.baseUrl()));
-            // calls take 45 s: the providers' timeout must allow them
-            args.replaceAll(
-                    a -> a.matches("--dispatch\\.providers\\.\\w+\\.timeout=.*") ? a.replaceFirst("=.*", "=60s") : a);
-            for (int i = 0; i < 2; i++) {
-                workers.add(WorkerHarness.startWorkerProcess("scaleout-worker-" + i, args));
-            }
-            WorkerHarness.awaitGroup(admin, ns + "-workers", 2);
-            try (KafkaProducer<String, byte[]> producer = WorkerHarness.rawProducer(infra)) {
-                for (int i = 0; i < jobs; i++) {
-                    Job job = Job.chat("long-" + i, "question " + i).toBuilder()
-                            .tier(Tier.TIER_2)
-                            .build();
-                    producer.send(new ProducerRecord<>(topics.medium(), job.id(), JobCodec.toBytes(job)));
-                }
-                producer.flush();
-            }
-            // every account busy with 45 s calls (5 + 5 + 5 in flight), the rest waiting: two more workers join
-            await().atMost(Duration.ofSeconds(60))
-                    .until(() -> jobCalls(simulator).size() == 15);
-            for (int i = 2; i < 4; i++) {
-                workers.add(WorkerHarness.startWorkerProcess("scaleout-worker-" + i, args, true));
-            }
-
-            await().atMost(Duration.ofMinutes(4))
-                    .pollInterval(Duration.ofSeconds(2))
-                    .ignoreExceptions()
-                    .until(() -> answered(infra, topics).size() == jobs && allCommitted(admin, ns, topics));
-            // the new workers took partitions (the test is about a real move)
-            WorkerHarness.awaitGroup(admin, ns + "-workers", 4);
-
-            Map<String, List<JobResult>> results = answered(infra, topics);
-            assertThat(results.values())
-                    .allSatisfy(r -> assertThat(r)
-                            .singleElement()
-                            .satisfies(x -> assertThat(x.status()).isEqualTo(JobStatus.SUCCEEDED)));
-            Map<String, Long> callsPerJob = jobCalls(simulator).stream()
-                    .collect(Collectors.groupingBy(CallLog.Call::jobId, Collectors.counting()));
-            assertThat(callsPerJob).hasSize(jobs);
-            assertThat(callsPerJob.values()).as("calls per job").allMatch(n -> n == 1);
-        } finally {
-            workers.forEach(Process::destroyForcibly);
-        }
-    }
-
-    private static List<CallLog.Call> jobCalls(Simulator simulator) {
+    static List<CallLog.Call> jobCalls(Simulator simulator) {
         return simulator.calls().all().stream()
                 .filter(AccountFailuresTest::isJobCall)
                 .toList();
     }
 
     /** Result records by job id, as a {@code read_committed} reader sees them. */
-    private static Map<String, List<JobResult>> answered(Infrastructure infra, Topics topics) {
+    static Map<String, List<JobResult>> answered(Infrastructure infra, Topics topics) {
         return WorkerHarness.readAll(infra, topics.results()).stream()
                 .map(r -> JobCodec.readResult(r.value()))
                 .collect(Collectors.groupingBy(
@@ -221,7 +173,7 @@ class ExactlyOnceTest {
     }
 
     /** The workers' group has committed every job record (its committed offsets are the topics' ends). */
-    private static boolean allCommitted(Admin admin, String ns, Topics topics) throws Exception {
+    static boolean allCommitted(Admin admin, String ns, Topics topics) throws Exception {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(ns + "-workers")
                 .partitionsToOffsetAndMetadata()
                 .get();

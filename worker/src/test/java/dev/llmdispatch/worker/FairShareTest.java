@@ -37,17 +37,14 @@ import org.junit.jupiter.api.Test;
 /**
  * Tenants over three worker processes, jobs put on Kafka directly (no HTTP ingress). Fair share inside a priority: one
  * tenant's 10,000 LOW jobs queued ahead of another tenant's 10 LOW jobs; the 10 start within a few service times (the
- * provider's latency), not after the flood. Budgets: a tenant with 8 requests a minute gets 8 of its 12 jobs to a
- * provider in the minute and the other 4 in the next (held meanwhile, none lost, the other tenants served); a tenant with
- * 2 requests a day gets 2 of its 4 jobs answered and 2 dead-lettered {@code BUDGET_SPENT}, to replay tomorrow.
+ * provider's latency), not after the flood. A tenant with 2 requests a day gets 2 of its 4 jobs answered and 2
+ * dead-lettered {@code BUDGET_SPENT}, to replay tomorrow (a minute's budget: {@link MinuteBudgetTest}).
  */
 @IntegrationTest
 class FairShareTest {
 
     private static final int FLOOD = 10_000;
     private static final long SERVICE_MS = 1000;
-    private static final int PER_MINUTE = 8;
-    private static final int METERED = 12;
 
     @Test
     void a_flood_delays_another_tenant_by_a_few_service_times_and_kafka_jobs_keep_their_tenants_budgets(
@@ -71,7 +68,6 @@ class FairShareTest {
                                 ns,
                                 simulator.baseUrl(),
                                 "--dispatch.consumer.shutdown-timeout=1s",
-                                "--dispatch.tenants.metered.requests-per-minute=" + PER_MINUTE,
                                 "--dispatch.tenants.daily.requests-per-day=2")));
             }
             WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
@@ -87,13 +83,9 @@ class FairShareTest {
             producer.flush();
             // the fleet is busy with it: every account's in-flight limit in use
             await().atMost(Duration.ofSeconds(90)).until(() -> calls(simulator, "flood-") >= 40);
-            // the metered tenant's minute must have room for its 8 (they start within a few service times)
-            await().atMost(Duration.ofSeconds(30)).until(() -> System.currentTimeMillis() % 60_000 < 40_000);
 
             long submitted = System.currentTimeMillis();
-            long nextMinute = (submitted / 60_000 + 1) * 60_000;
             List<CompletableFuture<JobResult>> small = client.submitAll(jobs("apps", 10), Priority.LOW);
-            List<CompletableFuture<JobResult>> metered = client.submitAll(jobs("metered", METERED), Priority.LOW);
             List<CompletableFuture<JobResult>> daily = client.submitAll(jobs("daily", 4), Priority.LOW);
 
             // fair share: the 10 start within a few service times of their submission. Each worker's 64 places for
@@ -132,27 +124,12 @@ class FairShareTest {
                     });
             assertThat(calls(simulator, "daily-")).isEqualTo(2);
 
-            // a minute's budget: 8 to the provider in the minute, the other 4 held here and sent in the next
-            CompletableFuture.allOf(metered.toArray(CompletableFuture[]::new)).get(3, TimeUnit.MINUTES);
-            assertThat(metered).allSatisfy(r -> assertThat(r.join().succeeded()).isTrue());
-            List<Long> meteredAt = simulator.calls().all().stream()
-                    .filter(c -> c.jobId() != null && c.jobId().startsWith("metered-"))
-                    .map(CallLog.Call::atMillis)
-                    .toList();
-            System.out.println("metered jobs at the provider, ms after submission: "
-                    + meteredAt.stream().map(at -> at - submitted).sorted().toList() + " (the next minute at "
-                    + (nextMinute - submitted) + " ms)");
-            assertThat(meteredAt).as("one provider call per metered job").hasSize(METERED);
-            assertThat(meteredAt.stream().filter(at -> at < nextMinute).count())
-                    .as("metered jobs at the provider before the minute ended")
-                    .isEqualTo(PER_MINUTE);
-
             // one result per job, and the day's refusals dead-lettered (records counted)
             Map<String, Long> results = WorkerHarness.readAll(infra, topics.results()).stream()
                     .map(r -> JobCodec.readResult(r.value()).id())
                     .filter(id -> !id.startsWith("flood-"))
                     .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
-            assertThat(results).hasSize(10 + METERED + 4);
+            assertThat(results).hasSize(10 + 4);
             assertThat(results.values()).allMatch(n -> n == 1);
             List<DeadLetterReason> deadLetters = WorkerHarness.readAll(infra, topics.deadLetter()).stream()
                     .map(r -> JobCodec.readDeadLetter(r.value()).reason())
@@ -165,7 +142,7 @@ class FairShareTest {
         }
     }
 
-    private static List<Job> jobs(String tenant, int n) {
+    static List<Job> jobs(String tenant, int n) {
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             jobs.add(Job.chat(tenant + "-" + i, "a question").toBuilder()
@@ -176,7 +153,7 @@ class FairShareTest {
         return jobs;
     }
 
-    private static long calls(Simulator simulator, String prefix) {
+    static long calls(Simulator simulator, String prefix) {
         return simulator.calls().all().stream()
                 .filter(c -> c.jobId() != null && c.jobId().startsWith(prefix))
                 .count();

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
 @IntegrationTest
 class FleetFaultsTest {
 
-    private static final int JOBS = 1400;
+    private static final int JOBS = 1100;
     private static final long WINDOW_MS = 6_000;
 
     @Test

@@ -30,14 +30,18 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Three worker processes whose limit state is on a three-master Redis Cluster (redis-cluster:// URL): under a flood no
  * limit is exceeded at the simulator, and every limit is reached. Mid-flood one worker gets SIGTERM, as a platform
  * stops a container: it finishes the calls it has under way, hands back the jobs it had not sent, and leaves; every
- * job gets exactly one result and exactly one provider call.
+ * job gets exactly one result and exactly one provider call. It asserts counts, not times: it runs beside the other
+ * tests, its workers at a lower CPU priority (see {@code junit-platform.properties}).
  */
 @IntegrationTest
+@Execution(ExecutionMode.CONCURRENT)
 class RedisClusterTest {
 
     private static final int JOBS = 600;
@@ -61,7 +65,7 @@ class RedisClusterTest {
             Infrastructure infra = new Infrastructure(shared.bootstrapServers(), cluster.url());
             for (int i = 0; i < 3; i++) {
                 workers.add(WorkerHarness.startWorkerProcess(
-                        "cluster-worker-" + i, WorkerHarness.workerArgs(infra, ns, simulator.baseUrl())));
+                        "cluster-worker-" + i, WorkerHarness.workerArgs(infra, ns, simulator.baseUrl()), true));
             }
             WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
 
