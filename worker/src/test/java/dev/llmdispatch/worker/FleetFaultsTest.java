@@ -19,6 +19,9 @@ import dev.llmdispatch.testkit.FreePorts;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import dev.llmdispatch.testkit.LocalRedis;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,11 +65,17 @@ class FleetFaultsTest {
                 Admin admin =
                         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers()))) {
             for (int i = 0; i < 3; i++) {
-                List<String> args = WorkerHarness.workerArgs(
-                        infra, ns, simulator.baseUrl(), "--dispatch.clock-offset=" + (i == 2 ? "2s" : "0s"));
-                workers.add(WorkerHarness.startWorkerProcess("faults-worker-" + i, args));
+                workers.add(WorkerHarness.startWorkerProcess(
+                        "faults-worker-" + i,
+                        WorkerHarness.workerArgs(infra, ns, simulator.baseUrl()),
+                        false,
+                        Duration.ofSeconds(i == 2 ? 2 : 0)));
             }
             WorkerHarness.awaitGroup(admin, ns + "-workers", 3);
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(Files.readString(Path.of("target", "faults-worker-2.log")))
+                            .as("the third worker's clock")
+                            .contains("worker clock: " + Clock.offset(Clock.systemUTC(), Duration.ofSeconds(2))));
 
             List<Job> jobs = WorkerHarness.tierMix("faults", JOBS);
             List<CompletableFuture<JobResult>> futures = client.submitAll(jobs, Priority.MEDIUM);

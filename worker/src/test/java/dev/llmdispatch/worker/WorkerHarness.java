@@ -242,6 +242,16 @@ public final class WorkerHarness {
      * then measure this machine, not the fleet.
      */
     public static Process startWorkerProcess(String name, List<String> args, boolean joining) throws IOException {
+        return startWorkerProcess(name, args, joining, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #startWorkerProcess(String, List, boolean)}, with the worker's clock {@code clockAhead} ahead of the
+     * machine's, as a worker on a host whose clock is wrong: the process runs {@link SkewedClockWorker}, which gives
+     * the worker that clock (production code has no setting for it).
+     */
+    public static Process startWorkerProcess(String name, List<String> args, boolean joining, Duration clockAhead)
+            throws IOException {
         List<String> command = new ArrayList<>();
         if (joining && Files.isExecutable(Path.of("/usr/bin/nice"))) {
             command.addAll(List.of("/usr/bin/nice", "-n", "10"));
@@ -253,9 +263,10 @@ public final class WorkerHarness {
                 "-Xmx512m",
                 "-XX:TieredStopAtLevel=1",
                 "-XX:+UseSerialGC",
+                "-D" + SkewedClockWorker.CLOCK_AHEAD + "=" + clockAhead,
                 "-cp",
                 System.getProperty("java.class.path"),
-                WorkerApplication.class.getName()));
+                (clockAhead.isZero() ? WorkerApplication.class : SkewedClockWorker.class).getName()));
         command.addAll(args);
         File log = Path.of("target", name + ".log").toFile();
         return new ProcessBuilder(command)

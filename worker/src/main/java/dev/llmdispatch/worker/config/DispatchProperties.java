@@ -44,7 +44,6 @@ public record DispatchProperties(
         @DefaultValue @NestedConfigurationProperty CacheSettings cache,
         @DefaultValue Emergency emergency,
         @DefaultValue RequestLog requestLog,
-        @DefaultValue("0s") Duration clockOffset,
         @DefaultValue Security security,
         Map<String, TenantProperties> tenants,
         @DefaultValue Ingress ingress) {

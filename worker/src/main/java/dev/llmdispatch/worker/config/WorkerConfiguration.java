@@ -226,13 +226,12 @@ public class WorkerConfiguration {
     }
 
     /**
-     * The worker's clock (deadlines, cooldown ends, alert windows). {@code dispatch.clock-offset} shifts it, to test
-     * a worker whose clock is off: no limit depends on it (windows and leases are timed by Redis).
+     * The worker's clock (deadlines, cooldown ends, alert windows): the machine's. No limit depends on it (windows and
+     * leases are timed by Redis); FleetFaultsTest runs a worker whose clock is seconds ahead.
      */
     @Bean
-    Clock clock(DispatchProperties properties) {
-        Duration offset = properties.clockOffset();
-        return offset.isZero() ? Clock.systemUTC() : Clock.offset(Clock.systemUTC(), offset);
+    Clock clock() {
+        return Clock.systemUTC();
     }
 
     /**

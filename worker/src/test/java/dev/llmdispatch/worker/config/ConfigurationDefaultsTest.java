@@ -59,7 +59,6 @@ class ConfigurationDefaultsTest {
         assertThat(none.resilience()).isNotNull();
         assertThat(none.health().probeInterval()).hasSeconds(5);
         assertThat(none.requestLog().includePrompt()).isFalse();
-        assertThat(none.clockOffset()).isZero();
     }
 
     @Test
