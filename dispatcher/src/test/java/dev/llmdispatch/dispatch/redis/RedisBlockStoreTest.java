@@ -6,11 +6,14 @@ import static org.awaitility.Awaitility.await;
 import dev.llmdispatch.dispatch.BlockReason;
 import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.internal.resilience.Cooldowns;
+import dev.llmdispatch.dispatch.spi.BlockStore;
+import dev.llmdispatch.dispatch.spi.BlockStoreContract;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.redisson.api.RMap;
@@ -19,7 +22,7 @@ import org.redisson.client.codec.StringCodec;
 
 /** Cooldowns set by one worker reach every other worker's local copy, over a real Redis. */
 @IntegrationTest
-class RedisBlockStoreTest {
+class RedisBlockStoreTest extends BlockStoreContract {
 
     private final String prefix = "blocks-" + UUID.randomUUID();
     private final RedissonClient first;
@@ -34,6 +37,19 @@ class RedisBlockStoreTest {
     void close() {
         first.shutdown();
         second.shutdown();
+    }
+
+    /** Each view a worker's: its own client in turn (two clients, as two workers), the same prefix. */
+    private int views;
+
+    @Override
+    protected BlockStore view() {
+        return new RedisBlockStore(views++ % 2 == 0 ? first : second, prefix);
+    }
+
+    @Override
+    protected void eventually(BooleanSupplier condition) {
+        await().atMost(Duration.ofSeconds(5)).until(condition::getAsBoolean);
     }
 
     @Test

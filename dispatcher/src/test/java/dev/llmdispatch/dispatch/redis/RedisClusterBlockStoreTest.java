@@ -1,0 +1,53 @@
+package dev.llmdispatch.dispatch.redis;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.llmdispatch.dispatch.spi.BlockStore;
+import dev.llmdispatch.dispatch.spi.BlockStoreContract;
+import dev.llmdispatch.testkit.IntegrationTest;
+import dev.llmdispatch.testkit.LocalRedisCluster;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.redisson.api.RedissonClient;
+
+/** The blocks contract on a three-master Redis Cluster: two workers' clients, the announcements through the cluster. */
+@IntegrationTest
+@Execution(ExecutionMode.CONCURRENT)
+class RedisClusterBlockStoreTest extends BlockStoreContract {
+
+    private static LocalRedisCluster cluster;
+    private static RedissonClient first;
+    private static RedissonClient second;
+
+    private final String prefix = "blocks-" + UUID.randomUUID();
+    private int views;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = LocalRedisCluster.start(3);
+        first = RedisConnections.create(cluster.url());
+        second = RedisConnections.create(cluster.url());
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        first.shutdown();
+        second.shutdown();
+        cluster.close();
+    }
+
+    @Override
+    protected BlockStore view() {
+        return new RedisBlockStore(views++ % 2 == 0 ? first : second, prefix);
+    }
+
+    @Override
+    protected void eventually(BooleanSupplier condition) {
+        await().atMost(Duration.ofSeconds(5)).until(condition::getAsBoolean);
+    }
+}
