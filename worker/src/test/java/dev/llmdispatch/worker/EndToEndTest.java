@@ -29,6 +29,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.node.JsonNodeFactory;
 
@@ -37,6 +39,7 @@ import tools.jackson.databind.node.JsonNodeFactory;
  * (real Kafka, real Redis, real HTTP): exactly one SUCCEEDED result per job, metadata echoed.
  */
 @IntegrationTest
+@Execution(ExecutionMode.CONCURRENT) // counts only, one light worker: beside the other tests
 class EndToEndTest {
 
     private static final int JOBS = 300;

@@ -32,6 +32,8 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -41,6 +43,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  * may be.
  */
 @IntegrationTest
+@Execution(ExecutionMode.CONCURRENT) // counts only, one light worker: beside the other tests
 class PoisonRecordsTest {
 
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
