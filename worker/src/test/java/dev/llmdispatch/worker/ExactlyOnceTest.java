@@ -55,7 +55,7 @@ class ExactlyOnceTest {
     @Test
     void a_flood_through_a_killed_worker_a_joining_one_and_a_broker_restart_gives_one_result_per_job(
             Infrastructure infra) throws Exception {
-        int jobs = 1200;
+        int jobs = 800;
         long latencyMs = 150;
         String ns = "once";
         Topics topics = WorkerHarness.topics(ns);

@@ -23,8 +23,6 @@ import java.util.List;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -33,7 +31,6 @@ import org.springframework.context.ConfigurableApplicationContext;
  * by then. A replay from the dead-letter topic runs a job that did not succeed once more.
  */
 @IntegrationTest
-@Execution(ExecutionMode.CONCURRENT) // counts only, one light worker: beside the other tests
 class RedeliveryTest {
 
     @SuppressWarnings("try") // resources kept open for the test's length, not used by name
