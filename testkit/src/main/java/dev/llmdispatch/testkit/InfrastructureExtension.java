@@ -8,6 +8,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * Starts one real Kafka broker and one real redis-server, on free ports, the first time a test asks for
  * them, and stops both when the test run ends. Tests take an {@link Infrastructure} parameter (in a
  * constructor, a lifecycle method or a test method). Topics and keys are the tests' own to keep apart.
+ * A test that takes a {@link LocalRedisCluster} parameter gets one three-master cluster, shared the same way.
  */
 public final class InfrastructureExtension implements ParameterResolver {
 
@@ -16,11 +17,17 @@ public final class InfrastructureExtension implements ParameterResolver {
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-        return parameter.getParameter().getType() == Infrastructure.class;
+        Class<?> type = parameter.getParameter().getType();
+        return type == Infrastructure.class || type == LocalRedisCluster.class;
     }
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        if (parameter.getParameter().getType() == LocalRedisCluster.class) {
+            return context.getRoot()
+                    .getStore(NAMESPACE)
+                    .computeIfAbsent(LocalRedisCluster.class, k -> LocalRedisCluster.start(3), LocalRedisCluster.class);
+        }
         return context.getRoot()
                 .getStore(NAMESPACE)
                 .computeIfAbsent(Running.class, k -> Running.start(), Running.class)

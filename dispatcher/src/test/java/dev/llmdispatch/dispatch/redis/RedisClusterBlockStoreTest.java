@@ -20,25 +20,23 @@ import org.redisson.api.RedissonClient;
 @Execution(ExecutionMode.CONCURRENT)
 class RedisClusterBlockStoreTest extends BlockStoreContract {
 
-    private static LocalRedisCluster cluster;
     private static RedissonClient first;
     private static RedissonClient second;
 
     private final String prefix = "blocks-" + UUID.randomUUID();
     private int views;
 
+    /** @param cluster the run's one cluster (testkit's InfrastructureExtension) */
     @BeforeAll
-    static void startCluster() {
-        cluster = LocalRedisCluster.start(3);
+    static void connect(LocalRedisCluster cluster) {
         first = RedisConnections.create(cluster.url());
         second = RedisConnections.create(cluster.url());
     }
 
     @AfterAll
-    static void stopCluster() {
+    static void disconnect() {
         first.shutdown();
         second.shutdown();
-        cluster.close();
     }
 
     @Override

@@ -13,20 +13,8 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 @Execution(ExecutionMode.CONCURRENT)
 class RedisClusterTenantLedgerTest extends RedisLedgerContract {
 
-    /** Started with the class's one instance (PER_CLASS: before any @BeforeAll), stopped after its cases. */
-    private static LocalRedisCluster cluster;
-
-    RedisClusterTenantLedgerTest() {
-        super(startCluster());
-    }
-
-    private static String startCluster() {
-        cluster = LocalRedisCluster.start(3);
-        return cluster.url();
-    }
-
-    @Override
-    protected void closeServers() {
-        cluster.close();
+    /** @param cluster the run's one cluster (testkit's InfrastructureExtension) */
+    RedisClusterTenantLedgerTest(LocalRedisCluster cluster) {
+        super(cluster.url());
     }
 }

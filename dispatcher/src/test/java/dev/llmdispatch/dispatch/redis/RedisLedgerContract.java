@@ -25,11 +25,7 @@ abstract class RedisLedgerContract extends TenantLedgerContract {
     @AfterAll
     void close() {
         redis.shutdown();
-        closeServers();
     }
-
-    /** Stops what the class started for itself. */
-    protected void closeServers() {}
 
     @Override
     protected TenantLedger ledger() {
