@@ -263,10 +263,14 @@ public final class WorkerHarness {
                 "-Xmx512m",
                 "-XX:TieredStopAtLevel=1",
                 "-XX:+UseSerialGC",
-                "-D" + SkewedClockWorker.CLOCK_AHEAD + "=" + clockAhead,
                 "-cp",
-                System.getProperty("java.class.path"),
-                (clockAhead.isZero() ? WorkerApplication.class : SkewedClockWorker.class).getName()));
+                System.getProperty("java.class.path")));
+        if (clockAhead.isZero()) {
+            command.add(WorkerApplication.class.getName());
+        } else {
+            command.addAll(List.of(
+                    "-D" + SkewedClockWorker.CLOCK_AHEAD + "=" + clockAhead, SkewedClockWorker.class.getName()));
+        }
         command.addAll(args);
         File log = Path.of("target", name + ".log").toFile();
         return new ProcessBuilder(command)
