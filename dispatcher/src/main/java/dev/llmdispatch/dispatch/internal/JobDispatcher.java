@@ -14,9 +14,9 @@ import dev.llmdispatch.dispatch.internal.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.internal.capacity.CapacityUnavailableException;
 import dev.llmdispatch.dispatch.internal.capacity.Lease;
 import dev.llmdispatch.dispatch.internal.capacity.NoUsableAccountException;
-import dev.llmdispatch.dispatch.internal.provider.ProviderClient;
 import dev.llmdispatch.dispatch.internal.provider.ProviderReply;
 import dev.llmdispatch.dispatch.internal.provider.ProviderRequests;
+import dev.llmdispatch.dispatch.internal.provider.ProviderTransport;
 import dev.llmdispatch.dispatch.internal.resilience.AccountHealth;
 import dev.llmdispatch.dispatch.internal.resilience.Outcome;
 import dev.llmdispatch.dispatch.internal.resilience.ReplyClassifier;
@@ -64,7 +64,7 @@ public final class JobDispatcher implements Dispatch {
     private static final Logger log = LoggerFactory.getLogger(JobDispatcher.class);
 
     private final RoutePlanner planner;
-    private final ProviderClient client;
+    private final ProviderTransport client;
     private final CapacityGate gate;
     private final ReplyClassifier classifier;
     private final AccountHealth health;
@@ -101,7 +101,7 @@ public final class JobDispatcher implements Dispatch {
     /** A dispatcher over these parts; what is not set has the default its setter names. */
     public static Builder builder(
             RoutePlanner planner,
-            ProviderClient client,
+            ProviderTransport client,
             CapacityGate gate,
             AccountHealth health,
             ResilienceSettings resilience) {
@@ -111,7 +111,7 @@ public final class JobDispatcher implements Dispatch {
     /** The parts of a {@link JobDispatcher} beyond the five it cannot do without. */
     public static final class Builder {
         private final RoutePlanner planner;
-        private final ProviderClient client;
+        private final ProviderTransport client;
         private final CapacityGate gate;
         private final AccountHealth health;
         private final ResilienceSettings resilience;
@@ -125,7 +125,7 @@ public final class JobDispatcher implements Dispatch {
 
         private Builder(
                 RoutePlanner planner,
-                ProviderClient client,
+                ProviderTransport client,
                 CapacityGate gate,
                 AccountHealth health,
                 ResilienceSettings resilience) {

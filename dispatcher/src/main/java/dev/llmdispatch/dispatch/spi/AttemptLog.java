@@ -5,6 +5,9 @@ import dev.llmdispatch.contract.JobResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The failed provider calls of jobs still running, in Redis, so that a job moved to another worker (its partition
@@ -43,4 +46,26 @@ public interface AttemptLog {
         @Override
         public void ended(String jobId) {}
     };
+
+    /** Attempts kept in this JVM (never expired: each job's are removed when it ends). */
+    static AttemptLog inMemory() {
+        Map<String, List<JobResult.Attempt>> byJob = new ConcurrentHashMap<>();
+        return new AttemptLog() {
+            @Override
+            public List<JobResult.Attempt> load(String jobId) {
+                List<JobResult.Attempt> attempts = byJob.get(jobId);
+                return attempts == null ? List.of() : List.copyOf(attempts);
+            }
+
+            @Override
+            public void failed(String jobId, JobResult.Attempt attempt) {
+                byJob.computeIfAbsent(jobId, k -> new CopyOnWriteArrayList<>()).add(attempt);
+            }
+
+            @Override
+            public void ended(String jobId) {
+                byJob.remove(jobId);
+            }
+        };
+    }
 }

@@ -26,7 +26,7 @@ import tools.jackson.databind.node.ObjectNode;
  * Calls an OpenAI-compatible endpoint. Blocking: call it from a virtual thread. The API key travels only in
  * the Authorization header; nothing this class returns or throws contains it.
  */
-public final class ProviderClient implements AutoCloseable {
+public final class ProviderClient implements ProviderTransport {
 
     private static final int EXCERPT_CHARS = 200;
 
@@ -62,28 +62,10 @@ public final class ProviderClient implements AutoCloseable {
     }
 
     /**
-     * POSTs {@code body} to {@code baseUrl/path}, asking {@code gate} at the last moment before the request's
-     * first byte is written (after its connection is open): when it says no, nothing is sent and the reply is
-     * {@link ProviderReply#heldBack()}; else it is told when the client has taken the whole body.
-     *
-     * @param requestId sent as {@code X-Request-Id} (the job id), for the provider's and the simulator's logs
+     * {@inheritDoc} The gate is asked when the JDK client builds the request's headers, after its connection is
+     * open; a streamed answer is one whose reply is {@code text/event-stream}.
      */
-    public ProviderReply post(
-            String baseUrl,
-            String path,
-            String apiKey,
-            ObjectNode body,
-            String requestId,
-            Duration timeout,
-            WriteGate gate) {
-        return post(baseUrl, path, apiKey, body, requestId, timeout, gate, null);
-    }
-
-    /**
-     * As {@link #post(String, String, String, ObjectNode, String, Duration, WriteGate)}; with a {@code sink},
-     * a streamed answer ({@code text/event-stream}) has each chunk handed to it as it comes, and the reply's body is
-     * the whole answer assembled from the chunks, as a non-streamed call would have had it.
-     */
+    @Override
     public ProviderReply post(
             String baseUrl,
             String path,
@@ -180,7 +162,7 @@ public final class ProviderClient implements AutoCloseable {
         }
     }
 
-    /** GETs {@code baseUrl/path}: a light health probe such as {@code models}. */
+    @Override
     public ProviderReply get(String baseUrl, String path, String apiKey, Duration timeout) {
         HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/" + path))
                 .timeout(timeout)

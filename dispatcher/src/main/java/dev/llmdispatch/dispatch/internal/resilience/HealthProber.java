@@ -13,8 +13,8 @@ import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.config.ResilienceSettings;
 import dev.llmdispatch.dispatch.internal.capacity.CapacityGate;
 import dev.llmdispatch.dispatch.internal.capacity.Lease;
-import dev.llmdispatch.dispatch.internal.provider.ProviderClient;
 import dev.llmdispatch.dispatch.internal.provider.ProviderReply;
+import dev.llmdispatch.dispatch.internal.provider.ProviderTransport;
 import dev.llmdispatch.dispatch.internal.provider.WriteGate;
 import dev.llmdispatch.dispatch.internal.routing.Candidate;
 import dev.llmdispatch.dispatch.spi.ProbeTurns;
@@ -44,7 +44,7 @@ public final class HealthProber {
     public static final int MAX_BACKOFF_FACTOR = ProviderHealth.MAX_PROBE_BACKOFF_FACTOR;
 
     private final DispatchSettings settings;
-    private final ProviderClient client;
+    private final ProviderTransport client;
     private final AccountHealth health;
     private final ProbeTurns turns;
     private final Duration interval;
@@ -57,7 +57,7 @@ public final class HealthProber {
      */
     public HealthProber(
             DispatchSettings settings,
-            ProviderClient client,
+            ProviderTransport client,
             AccountHealth health,
             ProbeTurns turns,
             Duration interval,
