@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Rules over the production code of every module a deployment runs (common, dispatcher, worker, cli): it lives here
+ * Rules over the production code of every module a deployment runs (common, dispatcher, store-redis, worker, cli): it lives here
  * because this module's test classpath holds all of them. The simulator, testkit and benchmarks are tools, not held
  * to these rules.
  */
@@ -33,6 +33,7 @@ class ArchitectureTest {
         "dev.llmdispatch.client..",
         "dev.llmdispatch.contract..",
         "dev.llmdispatch.dispatch..",
+        "dev.llmdispatch.store..",
         "dev.llmdispatch.worker..",
         "dev.llmdispatch.cli.."
     };
@@ -73,14 +74,15 @@ class ArchitectureTest {
     }
 
     @Test
-    void the_worker_the_cli_and_the_standalone_use_only_the_dispatchers_api() {
-        assertThat(List.of("worker", "cli", "standalone", "bench"))
+    void the_store_the_worker_the_cli_and_the_standalone_use_only_the_dispatchers_api() {
+        assertThat(List.of("store.redis", "worker", "cli", "standalone", "bench"))
                 .allSatisfy(module -> assertThat(CLASSES.containPackage("dev.llmdispatch." + module))
                         .as("classes of %s imported", module)
                         .isTrue());
         noClasses()
                 .that()
                 .resideInAnyPackage(
+                        "dev.llmdispatch.store..",
                         "dev.llmdispatch.worker..",
                         "dev.llmdispatch.cli..",
                         "dev.llmdispatch.standalone..",
@@ -89,22 +91,20 @@ class ArchitectureTest {
                 .dependOnClassesThat()
                 .resideInAPackage("dev.llmdispatch.dispatch.internal..")
                 .because("the dispatcher's API is its root package (DispatchCore and what it hands out), its"
-                        + " configuration (config), its ports (spi) and its Redis adapter (redis); the rest may change")
+                        + " configuration (config) and its ports (spi); the rest may change")
                 .check(CLASSES);
     }
 
     @Test
-    void the_dispatch_core_reaches_redis_only_through_its_redis_adapter() {
+    void the_dispatch_core_uses_no_redis() {
         noClasses()
                 .that()
                 .resideInAPackage("dev.llmdispatch.dispatch..")
-                .and()
-                .resideOutsideOfPackage("dev.llmdispatch.dispatch.redis..")
                 .should()
                 .dependOnClassesThat()
                 .resideInAPackage("org.redisson..")
                 .because("the core owns its ports (dev.llmdispatch.dispatch.spi); their Redis implementations live in"
-                        + " dev.llmdispatch.dispatch.redis")
+                        + " the store-redis module (dev.llmdispatch.store.redis)")
                 .check(CLASSES);
     }
 
@@ -130,7 +130,7 @@ class ArchitectureTest {
         assertThat(scripts)
                 .isNotEmpty()
                 .allSatisfy(f -> assertThat(root.relativize(f.getParent()))
-                        .isEqualTo(Path.of("dispatcher/src/main/resources/redis-scripts")));
+                        .isEqualTo(Path.of("store-redis/src/main/resources/redis-scripts")));
     }
 
     private static String read(Path file) {

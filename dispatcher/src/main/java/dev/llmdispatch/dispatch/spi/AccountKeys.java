@@ -1,13 +1,13 @@
 package dev.llmdispatch.dispatch.spi;
 
-import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.config.Limits;
 import java.time.Duration;
 import java.time.Instant;
 
 /**
- * The Redis keys of one account's limit state (see {@link RedisKeys} for all of a deployment's), all in one hash slot ({@code {account}}) so that a script can
- * use them together on a Redis Cluster.
+ * The keys of one account's limit state, all in one Redis Cluster hash slot ({@code {account}}) so that a script can
+ * use them together (the Redis adapter's {@code RedisKeys} names every key of a deployment); the in-memory store
+ * keys its state by them too.
  */
 public record AccountKeys(
         String accountId,
@@ -33,7 +33,7 @@ public record AccountKeys(
                 base + "waiting",
                 base + "waiting-until",
                 base + "adaptive",
-                RedisKeys.of(keyPrefix).released());
+                keyPrefix + ":released");
     }
 
     /**

@@ -1,8 +1,8 @@
 package dev.llmdispatch.worker.observe;
 
 import dev.llmdispatch.contract.JobStatus;
-import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.redis.RedisRoundTrips;
+import dev.llmdispatch.store.redis.RedisKeys;
+import dev.llmdispatch.store.redis.RedisRoundTrips;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;

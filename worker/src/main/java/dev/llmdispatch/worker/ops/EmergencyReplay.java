@@ -5,7 +5,7 @@ import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.AccountBlocks;
 import dev.llmdispatch.dispatch.BlockReason;
-import dev.llmdispatch.dispatch.RedisKeys;
+import dev.llmdispatch.store.redis.RedisKeys;
 import dev.llmdispatch.time.Sleeper;
 import dev.llmdispatch.time.Ticker;
 import java.time.Duration;

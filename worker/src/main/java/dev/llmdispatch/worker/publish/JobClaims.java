@@ -1,9 +1,9 @@
 package dev.llmdispatch.worker.publish;
 
 import dev.llmdispatch.contract.JobResult;
-import dev.llmdispatch.dispatch.RedisKeys;
-import dev.llmdispatch.dispatch.redis.RedisRoundTrips;
 import dev.llmdispatch.dispatch.spi.AttemptLog;
+import dev.llmdispatch.store.redis.RedisKeys;
+import dev.llmdispatch.store.redis.RedisRoundTrips;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

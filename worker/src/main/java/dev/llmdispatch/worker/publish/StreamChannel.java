@@ -1,8 +1,8 @@
 package dev.llmdispatch.worker.publish;
 
 import dev.llmdispatch.contract.JobCodec;
-import dev.llmdispatch.dispatch.RedisKeys;
 import dev.llmdispatch.dispatch.spi.StreamSink;
+import dev.llmdispatch.store.redis.RedisKeys;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.redisson.api.RTopic;

@@ -1,6 +1,6 @@
 package dev.llmdispatch.worker.security;
 
-import dev.llmdispatch.dispatch.RedisKeys;
+import dev.llmdispatch.store.redis.RedisKeys;
 import dev.llmdispatch.worker.config.DispatchProperties.TenantProperties;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package dev.llmdispatch.worker.security;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.dispatch.TierRule;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
-import dev.llmdispatch.dispatch.redis.RedisStores;
+import dev.llmdispatch.store.redis.RedisStores;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.observe.Metrics;
 import jakarta.servlet.DispatcherType;

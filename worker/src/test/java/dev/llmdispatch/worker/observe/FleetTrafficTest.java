@@ -3,7 +3,7 @@ package dev.llmdispatch.worker.observe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmdispatch.contract.JobStatus;
-import dev.llmdispatch.dispatch.redis.RedisConnections;
+import dev.llmdispatch.store.redis.RedisConnections;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.time.Clock;

@@ -5,7 +5,7 @@ import dev.llmdispatch.dispatch.AccountUsage;
 import dev.llmdispatch.dispatch.BlockReason;
 import dev.llmdispatch.dispatch.Capacity;
 import dev.llmdispatch.dispatch.Emergency;
-import dev.llmdispatch.dispatch.RedisKeys;
+import dev.llmdispatch.store.redis.RedisKeys;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.HashSet;

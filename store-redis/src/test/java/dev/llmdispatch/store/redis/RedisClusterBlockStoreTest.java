@@ -1,0 +1,51 @@
+package dev.llmdispatch.store.redis;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.llmdispatch.dispatch.spi.BlockStore;
+import dev.llmdispatch.dispatch.spi.BlockStoreContract;
+import dev.llmdispatch.testkit.IntegrationTest;
+import dev.llmdispatch.testkit.LocalRedisCluster;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.redisson.api.RedissonClient;
+
+/** The blocks contract on a three-master Redis Cluster: two workers' clients, the announcements through the cluster. */
+@IntegrationTest
+@Execution(ExecutionMode.CONCURRENT)
+class RedisClusterBlockStoreTest extends BlockStoreContract {
+
+    private static RedissonClient first;
+    private static RedissonClient second;
+
+    private final String prefix = "blocks-" + UUID.randomUUID();
+    private int views;
+
+    /** @param cluster the run's one cluster (testkit's InfrastructureExtension) */
+    @BeforeAll
+    static void connect(LocalRedisCluster cluster) {
+        first = RedisConnections.create(cluster.url());
+        second = RedisConnections.create(cluster.url());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        first.shutdown();
+        second.shutdown();
+    }
+
+    @Override
+    protected BlockStore view() {
+        return new RedisBlockStore(views++ % 2 == 0 ? first : second, prefix);
+    }
+
+    @Override
+    protected void eventually(BooleanSupplier condition) {
+        await().atMost(Duration.ofSeconds(5)).until(condition::getAsBoolean);
+    }
+}
