@@ -23,4 +23,7 @@ public interface Stores {
 
     /** The tenants' budgets. */
     TenantLedger tenants();
+
+    /** Who handles each job now, and the outcome it ended with. */
+    JobLedger jobs();
 }

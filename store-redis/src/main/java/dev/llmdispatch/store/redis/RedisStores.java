@@ -4,6 +4,7 @@ import dev.llmdispatch.dispatch.spi.AttemptLog;
 import dev.llmdispatch.dispatch.spi.BlockStore;
 import dev.llmdispatch.dispatch.spi.CapacityStore;
 import dev.llmdispatch.dispatch.spi.EmergencyFlag;
+import dev.llmdispatch.dispatch.spi.JobLedger;
 import dev.llmdispatch.dispatch.spi.ProbeTurns;
 import dev.llmdispatch.dispatch.spi.Stores;
 import dev.llmdispatch.dispatch.spi.TenantLedger;
@@ -52,5 +53,11 @@ public final class RedisStores implements Stores {
     /** The tenants' budgets. */
     public TenantLedger tenants() {
         return new RedisTenantLedger(redis, keyPrefix);
+    }
+
+    /** Who handles each job now (claims), and the outcomes jobs ended with. */
+    @Override
+    public JobLedger jobs() {
+        return new RedisJobLedger(redis, keyPrefix);
     }
 }

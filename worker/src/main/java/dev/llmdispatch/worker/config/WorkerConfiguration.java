@@ -215,8 +215,8 @@ public class WorkerConfiguration {
     }
 
     @Bean
-    JobClaims jobClaims(RedissonClient redisson, DispatchProperties properties) {
-        return new JobClaims(redisson, properties.keyPrefix(), JobClaims.DEFAULT_LEASE);
+    JobClaims jobClaims(RedisStores stores) {
+        return new JobClaims(stores.jobs(), JobClaims.DEFAULT_LEASE);
     }
 
     /** The leases of the jobs this worker handles are renewed while it lives. */

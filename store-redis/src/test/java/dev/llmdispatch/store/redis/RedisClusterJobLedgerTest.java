@@ -1,0 +1,48 @@
+package dev.llmdispatch.store.redis;
+
+import dev.llmdispatch.dispatch.spi.AttemptLog;
+import dev.llmdispatch.dispatch.spi.JobLedger;
+import dev.llmdispatch.dispatch.spi.JobLedgerContract;
+import dev.llmdispatch.testkit.IntegrationTest;
+import dev.llmdispatch.testkit.LocalRedisCluster;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.redisson.api.RedissonClient;
+
+/** The job ledger contract on a three-master Redis Cluster: jobs' keys spread over the masters, renewals batched. */
+@IntegrationTest
+@Execution(ExecutionMode.CONCURRENT)
+class RedisClusterJobLedgerTest extends JobLedgerContract {
+
+    private static RedissonClient first;
+    private static RedissonClient second;
+
+    private final String prefix = "jobs-" + UUID.randomUUID();
+    private int views;
+
+    /** @param cluster the run's one cluster (testkit's InfrastructureExtension) */
+    @BeforeAll
+    static void connect(LocalRedisCluster cluster) {
+        first = RedisConnections.create(cluster.url());
+        second = RedisConnections.create(cluster.url());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        first.shutdown();
+        second.shutdown();
+    }
+
+    @Override
+    protected JobLedger view() {
+        return new RedisStores(views++ % 2 == 0 ? first : second, prefix).jobs();
+    }
+
+    @Override
+    protected AttemptLog attempts() {
+        return new RedisStores(first, prefix).attempts();
+    }
+}

@@ -1,0 +1,66 @@
+package dev.llmdispatch.store.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmdispatch.dispatch.spi.AttemptLog;
+import dev.llmdispatch.dispatch.spi.JobLedger;
+import dev.llmdispatch.dispatch.spi.JobLedger.Held;
+import dev.llmdispatch.dispatch.spi.JobLedger.Renewal;
+import dev.llmdispatch.dispatch.spi.JobLedgerContract;
+import dev.llmdispatch.testkit.Infrastructure;
+import dev.llmdispatch.testkit.IntegrationTest;
+import dev.llmdispatch.testkit.RedisWire;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.redisson.api.RedissonClient;
+
+/** The job ledger contract on a real {@code redis-server}: two clients, as two workers, one prefix. */
+@IntegrationTest
+class RedisJobLedgerTest extends JobLedgerContract {
+
+    private final String prefix = "jobs-" + UUID.randomUUID();
+    private final int port;
+    private final RedissonClient first;
+    private final RedissonClient second;
+    private int views;
+
+    RedisJobLedgerTest(Infrastructure infra) {
+        port = URI.create(infra.redisUrl()).getPort();
+        first = RedisConnections.create(infra.redisUrl());
+        second = RedisConnections.create(infra.redisUrl());
+    }
+
+    @AfterEach
+    void close() {
+        first.shutdown();
+        second.shutdown();
+    }
+
+    @Override
+    protected JobLedger view() {
+        return new RedisStores(views++ % 2 == 0 ? first : second, prefix).jobs();
+    }
+
+    @Override
+    protected AttemptLog attempts() {
+        return new RedisStores(first, prefix).attempts();
+    }
+
+    @Test
+    void renewals_go_on_after_redis_forgets_its_scripts() throws Exception {
+        JobLedger ledger = view();
+        assertThat(ledger.start("flushed-1", "a", Duration.ofSeconds(30)).claimed())
+                .isTrue();
+        assertThat(ledger.start("flushed-2", "a", Duration.ofSeconds(30)).claimed())
+                .isTrue();
+        // SCRIPT FLUSH, or a failover to a replica without them: a pipelined batch does not recover from NOSCRIPT
+        RedisWire.command(port, List.of("SCRIPT", "FLUSH"));
+        assertThat(ledger.renew(
+                        List.of(new Held("flushed-1", "a"), new Held("flushed-2", "b")), Duration.ofSeconds(30)))
+                .containsExactly(Renewal.RENEWED, Renewal.GONE);
+    }
+}
