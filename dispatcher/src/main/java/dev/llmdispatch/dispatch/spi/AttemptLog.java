@@ -12,7 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * The failed provider calls of jobs still running, in Redis, so that a job moved to another worker (its partition
  * reassigned while it waited between attempts) goes on with the attempts it has left, not a fresh budget. Written
- * once per failed call (asynchronously), read once when a job starts, removed when it ends; kept at most
+ * once per failed call, in order, read once when a job starts, removed when it ends; kept at most
  * {@link #KEEP} after the last failure.
  */
 public interface AttemptLog {

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.llmdispatch.contract.JobResult;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -31,6 +33,18 @@ public abstract class AttemptLogContract {
         first.failed("other-" + job, a);
         await().atMost(Duration.ofSeconds(3)).until(() -> next.load(job).size() == 2);
         assertThat(next.load(job)).containsExactly(a, b);
+
+        // in the order they were written, however fast they come (Redis: appends on several connections)
+        String many = "many-" + job;
+        List<JobResult.Attempt> written = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            JobResult.Attempt call = new JobResult.Attempt("acct-" + (i % 3), 500, "server_error", i);
+            written.add(call);
+            first.failed(many, call);
+        }
+        await().atMost(Duration.ofSeconds(3)).until(() -> next.load(many).size() == written.size());
+        assertThat(next.load(many)).containsExactlyElementsOf(written);
+        next.ended(many);
 
         next.ended(job);
         await().atMost(Duration.ofSeconds(3)).until(() -> first.load(job).isEmpty());

@@ -1,4 +1,4 @@
-package dev.llmdispatch.worker.publish;
+package dev.llmdispatch.dispatch.internal.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.llmdispatch.worker;
+package dev.llmdispatch.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,7 +10,6 @@ import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.spi.AttemptLog;
 import dev.llmdispatch.dispatch.spi.JobLedger;
 import dev.llmdispatch.time.ManualTime;
-import dev.llmdispatch.worker.publish.JobClaims;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

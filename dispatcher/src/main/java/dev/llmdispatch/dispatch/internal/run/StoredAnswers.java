@@ -1,4 +1,4 @@
-package dev.llmdispatch.worker.publish;
+package dev.llmdispatch.dispatch.internal.run;
 
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Terminal outcomes by job id, shared by the fleet ({@link JobClaims} keeps them in Redis beside the job's claim), each
+ * Terminal outcomes by job id, shared by the fleet ({@code JobClaims} keeps them in the {@code JobLedger} beside the job's claim), each
  * with the replay it answered: a job id already answered is not sent to a provider again, whether it comes back
  * through a producer's retry or a redelivery (a crash, a rebalance, a result that could not be written); its stored
  * outcome is published instead, whatever its deadline says now. A replay from the dead-letter topic (a higher

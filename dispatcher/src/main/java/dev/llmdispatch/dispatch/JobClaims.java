@@ -1,6 +1,7 @@
-package dev.llmdispatch.worker.publish;
+package dev.llmdispatch.dispatch;
 
 import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.dispatch.internal.run.StoredAnswers;
 import dev.llmdispatch.dispatch.spi.JobLedger;
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.llmdispatch.worker.consume;
+package dev.llmdispatch.dispatch;
 
 import dev.llmdispatch.contract.JobResult;
 import java.time.Duration;
