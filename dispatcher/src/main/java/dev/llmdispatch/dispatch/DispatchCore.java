@@ -65,6 +65,7 @@ public final class DispatchCore implements AutoCloseable {
         this.emergency = new EmergencyMonitor(settings, cooldowns, stores.emergencyFlag(), b.events);
         this.gate = new CapacityGate(stores.capacity(), settings, b.capacity, clock, cooldowns);
         gate.tenantWeights(b.tenantWeights);
+        gate.start();
         this.prober = new HealthProber(
                 settings, client, accounts, stores.probeTurns(), b.probeInterval, b.events, gate, resilience);
         this.health = new ProviderHealth() {

@@ -21,13 +21,14 @@ public sealed interface JobEnd {
         boolean stored();
     }
 
-    /** A provider (or the cache) answered. */
+    /** A provider (or the cache) answered, and the answer fits where it is written. */
     record Answered(JobResult result, boolean stored) implements Ended {}
 
     /**
-     * The job failed, expired, or its tenant's budget was spent.
+     * The job failed, expired, its tenant's budget was spent, or its answer was too large to be written.
      *
-     * @param deadLetter why it is kept for replay (every provider failed, emergency), or null when it is not
+     * @param deadLetter why it is kept for replay (every provider failed, emergency, a budget spent), or null when it
+     *                   is not
      * @param why        what went wrong, for the dead letter and the logs
      */
     record Failed(JobResult result, boolean stored, DeadLetterReason deadLetter, String why) implements Ended {}

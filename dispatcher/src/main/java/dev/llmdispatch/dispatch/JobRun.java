@@ -261,16 +261,16 @@ public final class JobRun {
         }
         result = fitting.apply(result);
         boolean stored = remember(claim, result, delivery.replayCount());
-        if (outcome.status() == JobStatus.SUCCEEDED) {
+        if (result.status() == JobStatus.SUCCEEDED) {
             return new JobEnd.Answered(result, stored);
         }
-        String why = outcome.error() == null
-                ? outcome.status().name()
-                : outcome.error().message();
+        // failed, or an answer too large to be written (fitting made it a failure)
+        String why =
+                result.error() == null ? result.status().name() : result.error().message();
         return new JobEnd.Failed(result, stored, deadLetter(outcome), why);
     }
 
-    /** What no provider could serve is kept for replay. */
+    /** What no provider could serve, and what a spent budget refused, is kept for replay. */
     private static DeadLetterReason deadLetter(DispatchOutcome outcome) {
         if (outcome.error() == null) {
             return null;
@@ -278,6 +278,7 @@ public final class JobRun {
         return switch (outcome.error().code()) {
             case ALL_PROVIDERS_FAILED -> DeadLetterReason.ALL_PROVIDERS_FAILED;
             case EMERGENCY -> DeadLetterReason.EMERGENCY;
+            case BUDGET_SPENT -> DeadLetterReason.BUDGET_SPENT; // replayed once the budget renews
             default -> null;
         };
     }

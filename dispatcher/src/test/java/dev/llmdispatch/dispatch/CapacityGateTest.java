@@ -76,7 +76,7 @@ class CapacityGateTest {
     private List<CapacityGate> gates(int n, DispatchSettings settings, CapacitySettings capacity) {
         List<CapacityGate> gates = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            CapacityGate gate = new CapacityGate(store, settings, capacity, Clock.systemUTC(), null);
+            CapacityGate gate = new CapacityGate(store, settings, capacity, Clock.systemUTC(), null).start();
             toClose.add(gate);
             gates.add(gate);
         }
@@ -361,7 +361,7 @@ class CapacityGateTest {
     void a_crashed_holders_permit_comes_back_when_its_lease_ends() throws Exception {
         DispatchSettings settings = oneAccount(Limits.of(null, null, 2, null, null), Duration.ofMillis(500));
         CapacitySettings capacity = capacity(Duration.ZERO);
-        CapacityGate doomed = new CapacityGate(store, settings, capacity, Clock.systemUTC(), null);
+        CapacityGate doomed = new CapacityGate(store, settings, capacity, Clock.systemUTC(), null).start();
         doomed.acquire(candidates(settings), Priority.HIGH, null, 0, "").lease();
         doomed.acquire(candidates(settings), Priority.HIGH, null, 0, "").lease();
         // the worker dies: no release, nothing of it runs any more

@@ -49,9 +49,11 @@ class JobClaimsTest {
         assertThat(taken).as("released: the next run takes it").isNotNull();
 
         // its holder dies (no renewal, no release): it lapses after the lease, not before
-        time.advance(Duration.ofSeconds(14));
-        assertThat(here.start("job-1", 0).claim()).isNull();
-        time.advance(Duration.ofSeconds(1));
+        time.advance(Duration.ofSeconds(15));
+        assertThat(here.start("job-1", 0).claim())
+                .as("at its lease's end, as Redis")
+                .isNull();
+        time.advance(Duration.ofMillis(1));
         assertThat(here.start("job-1", 0).claim()).isNotNull();
         // releasing a claim that lapsed and was taken does not free the new holder's
         there.release(taken);
@@ -103,5 +105,19 @@ class JobClaimsTest {
         assertThat(replayed.before())
                 .as("with the attempts its replay made, beside the stored failure of the earlier one")
                 .containsExactly(replayFailed);
+    }
+
+    @Test
+    void a_start_answered_by_a_stored_outcome_reads_no_attempts() {
+        JobClaims.Claim claim = here.start("job-2", 0).claim();
+        here.finish(claim, JobResult.builder("job-2", JobStatus.SUCCEEDED).build(), 0);
+        // a failed call logged late (a run that had lost the job, still ending)
+        attempts.failed("job-2", new JobResult.Attempt("nvidia-1", 503, "busy", 3));
+
+        JobClaims.Start again = there.start("job-2", 0);
+
+        assertThat(again.answered()).isPresent();
+        assertThat(again.claim()).as("free: the outcome is stored").isNotNull();
+        assertThat(again.before()).isEmpty();
     }
 }

@@ -73,11 +73,12 @@ class JobDispatcherTest {
     @BeforeEach
     void start() {
         gate = new CapacityGate(
-                new InMemoryCapacityStore(Clock.systemUTC()),
-                settings,
-                TestSettings.capacity(),
-                Clock.systemUTC(),
-                cooldowns);
+                        new InMemoryCapacityStore(Clock.systemUTC()),
+                        settings,
+                        TestSettings.capacity(),
+                        Clock.systemUTC(),
+                        cooldowns)
+                .start();
         dispatcher = dispatcher(settings, AttemptLog.NONE);
     }
 

@@ -2,6 +2,7 @@ package dev.llmdispatch.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.llmdispatch.contract.DeadLetterReason;
 import dev.llmdispatch.contract.ErrorCode;
@@ -33,9 +34,13 @@ import tools.jackson.databind.node.JsonNodeFactory;
  */
 class JobRunTest {
 
+    /** The runs' time: their clock, ticker and sleeper (a wait for a claim or the store passes none). */
     private final ManualTime time = new ManualTime(Instant.parse("2026-12-07T12:00:00Z"));
+    /** The store's own time, as Redis has its own: claims lapse only when a test moves it. */
+    private final ManualTime storeTime = new ManualTime(Instant.parse("2026-12-07T12:00:00Z"));
+
     private final AttemptLog attempts = AttemptLog.inMemory();
-    private final JobLedger ledger = JobLedger.inMemory(time.clock(), attempts);
+    private final JobLedger ledger = JobLedger.inMemory(storeTime.clock(), attempts);
     private final AtomicInteger dispatched = new AtomicInteger();
     private volatile DispatchOutcome next = answer();
 
@@ -135,14 +140,17 @@ class JobRunTest {
                 return answer();
             }
         };
+        AtomicInteger refused = new AtomicInteger();
         // real time here: the waiting run polls the claim while the first one runs
         JobRun first = JobRun.builder(new JobClaims(ledger, Duration.ofSeconds(15)), slow)
                 .build();
-        JobRun second = JobRun.builder(new JobClaims(ledger, Duration.ofSeconds(15)), slow)
+        JobRun second = JobRun.builder(
+                        new JobClaims(new CountingRefusals(ledger, refused), Duration.ofSeconds(15)), slow)
                 .build();
         Future<JobEnd> running = pool.submit(() -> first.run(job("j2"), delivery(Priority.LOW, 0)));
         inDispatch.await();
         Future<JobEnd> waiting = pool.submit(() -> second.run(job("j2"), delivery(Priority.LOW, 0)));
+        await().until(() -> refused.get() >= 2); // it asked, was refused, waited and asked again
         // a delivery that moves while it waits ends without a call
         assertThat(run().run(job("j2"), new JobRun.Delivery(Priority.LOW, 0, 0, () -> true)))
                 .isInstanceOf(JobEnd.HandedOver.class);
@@ -215,12 +223,16 @@ class JobRunTest {
         Job job = job("acme:j5").toBuilder().tenant("acme").build();
 
         assertThat(run.run(job, delivery(Priority.MEDIUM, 0))).isEqualTo(new JobEnd.Held(Duration.ofSeconds(20)));
-        assertThat(run.run(job("other"), delivery(Priority.MEDIUM, 0)))
+        assertThat(ledger.start("acme:j5", "someone else", Duration.ofSeconds(15))
+                        .claimed())
                 .as("the held job's claim was given up")
-                .isInstanceOf(JobEnd.Answered.class);
+                .isTrue();
+        assertThat(ledger.release("acme:j5", "someone else")).isTrue();
+        assertThat(run.run(job("other"), delivery(Priority.MEDIUM, 0))).isInstanceOf(JobEnd.Answered.class);
         JobEnd spent = run.run(job("acme:j6").toBuilder().tenant("acme").build(), delivery(Priority.MEDIUM, 0));
         assertThat(spent).isInstanceOfSatisfying(JobEnd.Failed.class, f -> {
             assertThat(f.result().error().code()).isEqualTo(ErrorCode.BUDGET_SPENT);
+            assertThat(f.deadLetter()).as("kept for replay").isEqualTo(DeadLetterReason.BUDGET_SPENT);
             assertThat(f.why()).contains("1000 requests of the day");
         });
         assertThat(run.run(job, delivery(Priority.MEDIUM, 0))).isInstanceOf(JobEnd.Answered.class);
@@ -276,6 +288,9 @@ class JobRunTest {
                         JobEnd.Answered.class, a -> assertThat(a.stored()).isFalse());
         assertThat(Duration.ofNanos(time.nanos() - before)).isEqualTo(Duration.ofSeconds(29));
         // its claim was given up: the next delivery runs it (the one provider call the store could not prevent)
+        assertThat(ledger.start("j9", "someone else", Duration.ofSeconds(15)).claimed())
+                .isTrue();
+        ledger.release("j9", "someone else");
         assertThat(run().run(job("j9"), delivery(Priority.MEDIUM, 0))).isInstanceOf(JobEnd.Answered.class);
         assertThat(dispatched).hasValue(2);
     }
@@ -315,12 +330,50 @@ class JobRunTest {
     @Test
     void the_listener_hears_each_dispatch_with_the_time_spent_before_it() throws Exception {
         List<String> heard = new CopyOnWriteArrayList<>();
+        TenantBudgetCheck slowBudgets = new TenantBudgetCheck() {
+            @Override
+            public Verdict start(String tenant, String jobId) {
+                time.advance(Duration.ofMillis(3)); // a round trip to the budgets
+                return START;
+            }
+
+            @Override
+            public void charge(String tenant, JobResult result) {}
+        };
         JobRun run = run(ledger)
+                .budgets(slowBudgets)
                 .listener((job, nanos) -> heard.add(job.id() + " " + nanos))
                 .build();
         run.run(job("j13"), delivery(Priority.MEDIUM, 0));
         run.run(job("j13"), delivery(Priority.MEDIUM, 0)); // answered before: no dispatch
-        assertThat(heard).containsExactly("j13 0");
+        assertThat(heard).containsExactly("j13 3000000");
+    }
+
+    /** A ledger that counts the starts it refused: another run held the claim. */
+    private record CountingRefusals(JobLedger ledger, AtomicInteger refused) implements JobLedger {
+        @Override
+        public Found start(String jobId, String token, Duration lease) {
+            Found found = ledger.start(jobId, token, lease);
+            if (!found.claimed()) {
+                refused.incrementAndGet();
+            }
+            return found;
+        }
+
+        @Override
+        public void finish(String jobId, String token, String outcome, Duration keep) {
+            ledger.finish(jobId, token, outcome, keep);
+        }
+
+        @Override
+        public boolean release(String jobId, String token) {
+            return ledger.release(jobId, token);
+        }
+
+        @Override
+        public List<Renewal> renew(List<Held> claims, Duration lease) {
+            return ledger.renew(claims, lease);
+        }
     }
 
     /** A ledger whose finish fails while {@code refusals} lasts (the store away), then works. */

@@ -68,11 +68,12 @@ class ProviderClientTest {
         client = new ProviderClient();
         cooldowns = new Cooldowns(BlockStore.inMemory(), Clock.systemUTC());
         gate = new CapacityGate(
-                new InMemoryCapacityStore(Clock.systemUTC()),
-                settings,
-                TestSettings.capacity(),
-                Clock.systemUTC(),
-                cooldowns);
+                        new InMemoryCapacityStore(Clock.systemUTC()),
+                        settings,
+                        TestSettings.capacity(),
+                        Clock.systemUTC(),
+                        cooldowns)
+                .start();
         AccountHealth health = new AccountHealth(RESILIENCE, cooldowns, HealthEvents.NONE);
         dispatcher = JobDispatcher.builder(new RoutePlanner(settings), client, gate, health, RESILIENCE)
                 .build();

@@ -95,7 +95,8 @@ class ResilienceTest {
             }
         };
         AccountHealth health = new AccountHealth(RESILIENCE, cooldowns, events);
-        CapacityGate gate = new CapacityGate(capacity, settings, capacitySettings, Clock.systemUTC(), cooldowns);
+        CapacityGate gate =
+                new CapacityGate(capacity, settings, capacitySettings, Clock.systemUTC(), cooldowns).start();
         toClose.add(gate);
         EmergencyMonitor emergency = new EmergencyMonitor(settings, cooldowns, emergencyFlag, events);
         HealthProber prober =

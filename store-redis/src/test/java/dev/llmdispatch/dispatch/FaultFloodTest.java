@@ -111,7 +111,8 @@ class FaultFloodTest {
             }
         };
         AccountHealth health = new AccountHealth(RESILIENCE, cooldowns, events);
-        CapacityGate gate = new CapacityGate(stores.capacity(), settings, capacity, Clock.systemUTC(), cooldowns);
+        CapacityGate gate =
+                new CapacityGate(stores.capacity(), settings, capacity, Clock.systemUTC(), cooldowns).start();
         toClose.add(gate);
         EmergencyMonitor emergency = new EmergencyMonitor(settings, cooldowns, stores.emergencyFlag(), events);
         HealthProber prober = new HealthProber(

@@ -62,7 +62,7 @@ public interface JobLedger {
 
             private Entry live(Map<String, Entry> entries, String jobId) {
                 Entry e = entries.get(jobId);
-                if (e != null && !e.until().isAfter(clock.instant())) {
+                if (e != null && clock.instant().isAfter(e.until())) { // as in Redis: gone once past its time
                     entries.remove(jobId);
                     return null;
                 }

@@ -100,12 +100,15 @@ public abstract class JobLedgerContract {
         assertThat(one.start(job, "a", SHORT).claimed()).isTrue();
         await().atMost(Duration.ofSeconds(5))
                 .until(() -> two.start(job, "b", LONG).claimed());
+        attempts().failed(job, new JobResult.Attempt("nvidia-1", 503, "busy", 12));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !attempts().load(job).isEmpty());
 
         one.finish(job, "a", "late outcome", LONG);
 
         JobLedger.Found found = one.start(job, "c", LONG);
         assertThat(found.claimed()).isFalse();
         assertThat(found.stored()).isEqualTo("late outcome");
+        assertThat(attempts().load(job)).as("dropped with the outcome").isEmpty();
     }
 
     @Test

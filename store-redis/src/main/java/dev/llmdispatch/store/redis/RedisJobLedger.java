@@ -1,5 +1,6 @@
 package dev.llmdispatch.store.redis;
 
+import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.dispatch.spi.AttemptLog;
 import dev.llmdispatch.dispatch.spi.JobLedger;
 import java.time.Duration;
@@ -58,12 +59,16 @@ final class RedisJobLedger implements JobLedger {
                         token,
                         Long.toString(lease.toMillis()));
         String stored = String.valueOf(r.get(1));
-        return new Found(
-                "1".equals(String.valueOf(r.get(0))),
-                stored.isEmpty() ? null : stored,
-                r.subList(2, r.size()).stream()
-                        .map(json -> AttemptLog.decode(String.valueOf(json)))
-                        .toList());
+        List<JobResult.Attempt> before = new ArrayList<>();
+        for (Object json : r.subList(2, r.size())) {
+            try {
+                before.add(AttemptLog.decode(String.valueOf(json)));
+            } catch (RuntimeException e) {
+                // the claim is taken by now: an unreadable entry must not fail the start, only count for nothing
+                log.warn("job {}: a logged failed call could not be read, left out: {}", jobId, e.toString());
+            }
+        }
+        return new Found("1".equals(String.valueOf(r.get(0))), stored.isEmpty() ? null : stored, before);
     }
 
     @Override

@@ -26,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -70,7 +71,8 @@ public final class CapacityGate implements Capacity, AutoCloseable {
     final AccountAvailability availability;
     final FleetWaiting fleetWaiting;
     private final FairShare fairShare;
-    private final AutoCloseable releaseListener;
+    private final CapacityStore store;
+    private volatile AutoCloseable releaseListener = () -> {};
     private final AtomicLong seq = new AtomicLong();
     /** The ticker reading since which every call to the store failed; 0 while it answers. */
     final AtomicLong storeFailingSince = new AtomicLong();
@@ -79,6 +81,7 @@ public final class CapacityGate implements Capacity, AutoCloseable {
     private final Granter granter;
     private final PermitHandOver permitHandOver;
     private final ScheduledExecutorService syncer;
+    private final AtomicBoolean started = new AtomicBoolean();
     volatile boolean running = true;
 
     public CapacityGate(
@@ -133,14 +136,30 @@ public final class CapacityGate implements Capacity, AutoCloseable {
                 return 1.0;
             }
         });
-        // the granter first: a release announced as soon as the listener is in place wakes it
+        this.store = store;
         this.granter = new Granter(this);
         this.permitHandOver = new PermitHandOver(this);
-        this.releaseListener = store.onRelease(this::released);
         this.syncer = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("capacity-sync").daemon().factory());
+    }
+
+    /**
+     * Starts the gate's work once it is whole: the granter thread, the release announcements, and the periodic sync of
+     * each account's state with the store. Nothing runs before (no thread sees a gate half built); a job that asks
+     * before it waits until then.
+     *
+     * @return this gate
+     */
+    public CapacityGate start() {
+        if (!started.compareAndSet(false, true)) {
+            return this;
+        }
+        // the granter first: a release announced as soon as the listener is in place wakes it
+        granter.start();
+        releaseListener = store.onRelease(this::released);
         long every = settings.syncInterval().toMillis();
         syncer.scheduleWithFixedDelay(this::syncAll, every, every, TimeUnit.MILLISECONDS);
+        return this;
     }
 
     /** The tenants' fair-share weights (default 1 each). */

@@ -27,7 +27,12 @@ final class Granter {
 
     Granter(CapacityGate gate) {
         this.gate = gate;
-        this.thread = Thread.ofPlatform().name("capacity-granter").daemon().start(this::loop);
+        this.thread = Thread.ofPlatform().name("capacity-granter").daemon().unstarted(this::loop);
+    }
+
+    /** Starts the granter's thread (the gate is whole by then: {@link CapacityGate#start()}). */
+    void start() {
+        thread.start();
     }
 
     void stop() {

@@ -150,12 +150,20 @@ class CapacityGateFaultTest {
 
     private CapacityGate gate(FlakyStore store, Duration outageWait) {
         gate = new CapacityGate(
-                store,
-                SETTINGS,
-                new CapacitySettings(
-                        "t", Duration.ZERO, Duration.ofSeconds(1), Duration.ofMillis(5), null, false, outageWait, null),
-                Clock.systemUTC(),
-                null);
+                        store,
+                        SETTINGS,
+                        new CapacitySettings(
+                                "t",
+                                Duration.ZERO,
+                                Duration.ofSeconds(1),
+                                Duration.ofMillis(5),
+                                null,
+                                false,
+                                outageWait,
+                                null),
+                        Clock.systemUTC(),
+                        null)
+                .start();
         return gate;
     }
 
@@ -249,21 +257,22 @@ class CapacityGateFaultTest {
         FlakyStore store = new FlakyStore(1);
         ManualTime time = new ManualTime();
         gate = new CapacityGate(
-                store,
-                SETTINGS,
-                new CapacitySettings(
-                        "t",
-                        Duration.ZERO,
-                        Duration.ofSeconds(1),
-                        Duration.ofMillis(5),
+                        store,
+                        SETTINGS,
+                        new CapacitySettings(
+                                "t",
+                                Duration.ZERO,
+                                Duration.ofSeconds(1),
+                                Duration.ofMillis(5),
+                                null,
+                                false,
+                                Duration.ofMinutes(1),
+                                aging),
+                        Clock.systemUTC(),
                         null,
-                        false,
-                        Duration.ofMinutes(1),
-                        aging),
-                Clock.systemUTC(),
-                null,
-                time,
-                time);
+                        time,
+                        time)
+                .start();
         Lease held = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease();
         List<Priority> order = new CopyOnWriteArrayList<>();
         List<CompletableFuture<Void>> served = new ArrayList<>();
@@ -319,21 +328,22 @@ class CapacityGateFaultTest {
         store.windowed = true;
         ManualTime time = new ManualTime();
         gate = new CapacityGate(
-                store,
-                SETTINGS,
-                new CapacitySettings(
-                        "t",
-                        Duration.ofMillis(100),
-                        Duration.ofSeconds(1),
-                        Duration.ofMillis(5),
+                        store,
+                        SETTINGS,
+                        new CapacitySettings(
+                                "t",
+                                Duration.ofMillis(100),
+                                Duration.ofSeconds(1),
+                                Duration.ofMillis(5),
+                                null,
+                                false,
+                                Duration.ofMinutes(1),
+                                null),
+                        Clock.systemUTC(),
                         null,
-                        false,
-                        Duration.ofMinutes(1),
-                        null),
-                Clock.systemUTC(),
-                null,
-                time,
-                time);
+                        time,
+                        time)
+                .start();
         try (Lease fresh = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease();
                 Lease stale = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease()) {
             time.advance(Duration.ofMillis(100));
