@@ -24,6 +24,9 @@ public interface Stores {
     /** The tenants' budgets. */
     TenantLedger tenants();
 
+    /** The chunks of streamed answers, between workers. */
+    StreamChannel streams();
+
     /** Who handles each job now, and the outcome it ended with. */
     JobLedger jobs();
 }

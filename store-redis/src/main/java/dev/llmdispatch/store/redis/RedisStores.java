@@ -7,6 +7,7 @@ import dev.llmdispatch.dispatch.spi.EmergencyFlag;
 import dev.llmdispatch.dispatch.spi.JobLedger;
 import dev.llmdispatch.dispatch.spi.ProbeTurns;
 import dev.llmdispatch.dispatch.spi.Stores;
+import dev.llmdispatch.dispatch.spi.StreamChannel;
 import dev.llmdispatch.dispatch.spi.TenantLedger;
 import org.redisson.api.RedissonClient;
 
@@ -53,6 +54,12 @@ public final class RedisStores implements Stores {
     /** The tenants' budgets. */
     public TenantLedger tenants() {
         return new RedisTenantLedger(redis, keyPrefix);
+    }
+
+    /** The chunks of streamed answers, from the worker that calls the provider to the one that holds the request. */
+    @Override
+    public StreamChannel streams() {
+        return new RedisStreamChannel(redis, keyPrefix);
     }
 
     /** Who handles each job now (claims), and the outcomes jobs ended with. */

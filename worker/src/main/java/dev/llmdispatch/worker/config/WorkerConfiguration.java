@@ -14,6 +14,7 @@ import dev.llmdispatch.dispatch.ProviderHealth;
 import dev.llmdispatch.dispatch.TenantBudgetCheck;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.spi.ResponseCache;
+import dev.llmdispatch.dispatch.spi.StreamChannel;
 import dev.llmdispatch.store.redis.RedisConnections;
 import dev.llmdispatch.store.redis.RedisResponseCache;
 import dev.llmdispatch.store.redis.RedisRoundTrips;
@@ -28,7 +29,6 @@ import dev.llmdispatch.worker.observe.ProviderCallRecorder;
 import dev.llmdispatch.worker.observe.alert.Alerter;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
 import dev.llmdispatch.worker.publish.ReplyTopics;
-import dev.llmdispatch.worker.publish.StreamChannel;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -170,8 +170,8 @@ public class WorkerConfiguration {
     }
 
     @Bean
-    StreamChannel streamChannel(RedissonClient redisson, DispatchProperties properties) {
-        return new StreamChannel(redisson, properties.keyPrefix());
+    StreamChannel streamChannel(RedisStores stores) {
+        return stores.streams();
     }
 
     @Bean(destroyMethod = "shutdown")
