@@ -109,6 +109,18 @@ class ArchitectureTest {
     }
 
     @Test
+    void only_the_redis_adapter_runs_redis_scripts() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("dev.llmdispatch.store.redis..")
+                .should()
+                .dependOnClassesThat()
+                .haveNameMatching("org\\.redisson\\.api\\.(RScript|RScriptAsync|RFunction|RFunctionAsync)(\\$.*)?")
+                .because("every script is called from store-redis, through its LuaScript and arguments record")
+                .check(CLASSES);
+    }
+
+    @Test
     void every_redis_script_is_a_file_in_the_one_folder_and_none_is_in_java() throws IOException {
         Path root = Path.of("..").toAbsolutePath().normalize();
         List<Path> inJava;

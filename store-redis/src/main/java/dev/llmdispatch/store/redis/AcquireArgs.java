@@ -8,10 +8,11 @@ import java.util.List;
  * What {@code acquire.lua} is called with, by name: its KEYS and ARGV are laid out here, in the script's order, and
  * nowhere else. The script's header documents each one under the same number.
  */
-record AcquireArgs(AccountKeys account, AccountKeys.Declaration limits, Ask ask) {
+record AcquireArgs(AccountKeys account, AccountKeys.Declaration limits, Ask ask) implements LuaScript.Args {
 
     /** KEYS[1..8]: state, in-flight, requests, tokens, limits, waiting, waiting-until, adaptive. */
-    List<Object> keys() {
+    @Override
+    public List<Object> keys() {
         return List.of(
                 account.state(),
                 account.inFlight(),
@@ -24,16 +25,17 @@ record AcquireArgs(AccountKeys account, AccountKeys.Declaration limits, Ask ask)
     }
 
     /** ARGV[1..18]. */
-    Object[] argv() {
+    @Override
+    public Object[] argv() {
         var sent = ask.sent();
         var waiting = ask.waiting();
         return new Object[] {
             ask.knownEpoch(), // 1
             ask.newEpoch(), // 2
-            flag(ask.quietOnNew()), // 3
+            LuaScript.flag(ask.quietOnNew()), // 3
             Long.toString(ask.restoreMillis()), // 4
             ask.permitId(), // 5
-            flag(ask.held()), // 6
+            LuaScript.flag(ask.held()), // 6
             Long.toString(ask.leaseMillis()), // 7
             ask.requestId(), // 8
             Long.toString(ask.tokens()), // 9
@@ -49,9 +51,5 @@ record AcquireArgs(AccountKeys account, AccountKeys.Declaration limits, Ask ask)
                     ? ""
                     : Long.toString(waiting.nextUrgencyMillis()) // 18
         };
-    }
-
-    private static String flag(boolean on) {
-        return on ? "1" : "0";
     }
 }

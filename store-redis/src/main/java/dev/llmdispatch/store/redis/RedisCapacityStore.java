@@ -1,8 +1,23 @@
 package dev.llmdispatch.store.redis;
 
+import static dev.llmdispatch.store.redis.CapacityScripts.ACQUIRE;
+import static dev.llmdispatch.store.redis.CapacityScripts.ADAPT;
+import static dev.llmdispatch.store.redis.CapacityScripts.CHARGE;
+import static dev.llmdispatch.store.redis.CapacityScripts.DECLARE;
+import static dev.llmdispatch.store.redis.CapacityScripts.RELEASE;
+import static dev.llmdispatch.store.redis.CapacityScripts.RESTORE;
+import static dev.llmdispatch.store.redis.CapacityScripts.USAGE;
+import static dev.llmdispatch.store.redis.CapacityScripts.WAITING;
+
 import dev.llmdispatch.dispatch.spi.AccountKeys;
 import dev.llmdispatch.dispatch.spi.CapacityStore;
-import java.util.ArrayList;
+import dev.llmdispatch.store.redis.CapacityScripts.AdaptArgs;
+import dev.llmdispatch.store.redis.CapacityScripts.ChargeArgs;
+import dev.llmdispatch.store.redis.CapacityScripts.DeclareArgs;
+import dev.llmdispatch.store.redis.CapacityScripts.ReleaseArgs;
+import dev.llmdispatch.store.redis.CapacityScripts.RestoreArgs;
+import dev.llmdispatch.store.redis.CapacityScripts.UsageArgs;
+import dev.llmdispatch.store.redis.CapacityScripts.WaitingArgs;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -12,36 +27,24 @@ import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * The capacity store on Redis: each decision is one Lua script ({@code acquire.lua}, {@code release.lua},
- * {@code restore.lua}, {@code usage.lua}, {@code declare.lua}, {@code waiting.lua} in the scripts folder, {@code /redis-scripts}) that reads the server's {@code TIME}, so no worker's
- * clock enters a window, and keeps the whole of an account's state in one hash slot.
+ * The capacity store on Redis: each decision is one Lua script of the scripts folder ({@link CapacityScripts}, each
+ * called with its arguments record) that reads the server's {@code TIME}, so no worker's clock enters a window, and
+ * keeps the whole of an account's state in one hash slot.
  */
 public final class RedisCapacityStore implements CapacityStore {
 
-    private static final String ACQUIRE = RedisRoundTrips.script("acquire");
-    private static final String RELEASE = RedisRoundTrips.script("release");
-    private static final String RESTORE = RedisRoundTrips.script("restore");
-    private static final String USAGE = RedisRoundTrips.script("usage");
-    private static final String DECLARE = RedisRoundTrips.script("declare");
-    private static final String WAITING = RedisRoundTrips.script("waiting");
-    private static final String CHARGE = RedisRoundTrips.script("charge");
-    private static final String ADAPT = RedisRoundTrips.script("adapt");
-
     private final RedissonClient redis;
-    private final RScript scripts;
     private final String keyPrefix;
 
     public RedisCapacityStore(RedissonClient redis, String keyPrefix) {
         this.redis = redis;
-        this.scripts = redis.getScript(StringCodec.INSTANCE);
         this.keyPrefix = keyPrefix;
     }
 
     @Override
     public Decision acquire(AccountKeys a, AccountKeys.Declaration limits, Ask ask) {
-        AcquireArgs args = new AcquireArgs(a, limits, ask);
-        List<Object> r = scripts.eval(
-                a.state(), RScript.Mode.READ_WRITE, ACQUIRE, RScript.ReturnType.LIST, args.keys(), args.argv());
+        List<Object> r =
+                ACQUIRE.eval(redis, RScript.Mode.READ_WRITE, RScript.ReturnType.LIST, new AcquireArgs(a, limits, ask));
         boolean granted = r.size() > 6;
         return new Decision(
                 Reason.valueOf((String) r.get(1)),
@@ -55,48 +58,27 @@ public final class RedisCapacityStore implements CapacityStore {
 
     @Override
     public void release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
-        scripts.eval(
-                a.state(),
+        RELEASE.eval(
+                redis,
                 RScript.Mode.READ_WRITE,
-                RELEASE,
                 RScript.ReturnType.LONG,
-                List.of(a.inFlight(), a.requests(), a.tokens()),
-                nonNull(permitId),
-                nonNull(unsentRequestId),
-                nonNull(unsentTokenEntry),
-                a.releasedChannel(),
-                a.accountId(),
-                sent == null ? "" : sent.requestId(),
-                sent == null ? "0" : Long.toString(sent.millisAgo()));
+                new ReleaseArgs(a, permitId, unsentRequestId, unsentTokenEntry, sent));
     }
 
     @Override
     public long adapt(
             AccountKeys a, boolean cut, int healthyCalls, int ceiling, long grantedAtMillis, int factorPermille) {
-        return scripts.eval(
-                a.state(),
+        return ADAPT.eval(
+                redis,
                 RScript.Mode.READ_WRITE,
-                ADAPT,
                 RScript.ReturnType.LONG,
-                List.of(a.adaptive(), a.inFlight()),
-                cut ? "cut" : "healthy",
-                Integer.toString(ceiling),
-                Long.toString(grantedAtMillis),
-                Integer.toString(factorPermille),
-                "600000",
-                Integer.toString(healthyCalls));
+                new AdaptArgs(a, cut, healthyCalls, ceiling, grantedAtMillis, factorPermille));
     }
 
     @Override
     public void charge(AccountKeys a, String grantedEntry, String usedEntry) {
-        scripts.eval(
-                a.state(),
-                RScript.Mode.READ_WRITE,
-                CHARGE,
-                RScript.ReturnType.LONG,
-                List.of(a.tokens()),
-                grantedEntry,
-                usedEntry);
+        CHARGE.eval(
+                redis, RScript.Mode.READ_WRITE, RScript.ReturnType.LONG, new ChargeArgs(a, grantedEntry, usedEntry));
     }
 
     @Override
@@ -107,61 +89,28 @@ public final class RedisCapacityStore implements CapacityStore {
             String newEpoch,
             Map<String, Long> permits,
             long restoreMillis) {
-        List<Object> args = new ArrayList<>(List.of(
-                knownEpoch,
-                newEpoch,
-                Long.toString(restoreMillis),
-                Long.toString(Math.max(0, limits.requestWindowMillis()))));
-        permits.forEach((id, left) -> {
-            args.add(id);
-            args.add(Long.toString(left));
-        });
-        List<Object> r = scripts.eval(
-                a.state(),
+        List<Object> r = RESTORE.eval(
+                redis,
                 RScript.Mode.READ_WRITE,
-                RESTORE,
                 RScript.ReturnType.LIST,
-                List.of(a.state(), a.inFlight()),
-                args.toArray());
+                new RestoreArgs(a, limits, knownEpoch, newEpoch, permits, restoreMillis));
         return (String) r.get(0);
     }
 
     @Override
     public Usage usage(AccountKeys a, AccountKeys.Declaration limits) {
-        List<Object> r = scripts.eval(
-                a.state(),
-                RScript.Mode.READ_ONLY,
-                USAGE,
-                RScript.ReturnType.LIST,
-                List.of(a.state(), a.inFlight(), a.requests(), a.tokens()),
-                Long.toString(limits.requestWindowMillis()),
-                Long.toString(limits.tokenWindowMillis()));
+        List<Object> r = USAGE.eval(redis, RScript.Mode.READ_ONLY, RScript.ReturnType.LIST, new UsageArgs(a, limits));
         return new Usage((Long) r.get(0), (Long) r.get(1), (Long) r.get(2), (Long) r.get(3));
     }
 
     @Override
     public void declare(AccountKeys a, AccountKeys.Declaration limits) {
-        scripts.eval(
-                a.state(),
-                RScript.Mode.READ_WRITE,
-                DECLARE,
-                RScript.ReturnType.LONG,
-                List.of(a.limits()),
-                limits.wire(),
-                Long.toString(limits.ttlMillis()));
+        DECLARE.eval(redis, RScript.Mode.READ_WRITE, RScript.ReturnType.LONG, new DeclareArgs(a, limits));
     }
 
     @Override
     public void publishWaiting(AccountKeys a, String workerId, Waiting waiting) {
-        scripts.eval(
-                a.state(),
-                RScript.Mode.READ_WRITE,
-                WAITING,
-                RScript.ReturnType.LONG,
-                List.of(a.waiting(), a.waitingUntil()),
-                workerId,
-                waiting == null ? "" : Long.toString(waiting.urgencyMillis()),
-                waiting == null ? "0" : Long.toString(waiting.ttlMillis()));
+        WAITING.eval(redis, RScript.Mode.READ_WRITE, RScript.ReturnType.LONG, new WaitingArgs(a, workerId, waiting));
     }
 
     @Override
@@ -169,9 +118,5 @@ public final class RedisCapacityStore implements CapacityStore {
         RTopic topic = redis.getTopic(RedisKeys.of(keyPrefix).released(), StringCodec.INSTANCE);
         int id = topic.addListener(String.class, (channel, accountId) -> released.accept(accountId));
         return () -> topic.removeListener(id);
-    }
-
-    private static String nonNull(String s) {
-        return s == null ? "" : s;
     }
 }

@@ -10,7 +10,6 @@ import org.redisson.api.RBatch;
 import org.redisson.api.RFuture;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
-import org.redisson.client.codec.StringCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,17 +21,54 @@ final class RedisJobLedger implements JobLedger {
 
     private static final Logger log = LoggerFactory.getLogger(RedisJobLedger.class);
 
-    /**
-     * KEYS: claim, answer, attempts; ARGV: token, lease ms. Claims the job when free; answers {claimed (1/0), the
-     * stored outcome ('' for none), and, claimed, the job's earlier failed attempts}.
-     */
-    private static final String START = RedisRoundTrips.script("claim_start");
-    /** KEYS: claim, answer, attempts; ARGV: token, outcome, kept ms. */
-    private static final String FINISH = RedisRoundTrips.script("claim_finish");
-    /** KEYS: claim; ARGV: token, lease ms. 1 when renewed. */
-    private static final String RENEW = RedisRoundTrips.script("claim_renew");
-    /** KEYS: claim; ARGV: token. 1 when given up. */
-    private static final String RELEASE = RedisRoundTrips.script("claim_release");
+    /** {@code claim_start.lua}: KEYS claim, answer, attempts; ARGV token, lease ms. */
+    record StartArgs(RedisKeys names, String jobId, String token, Duration lease) implements LuaScript.Args {
+        @Override
+        public List<Object> keys() {
+            return List.of(names.claim(jobId), names.answer(jobId), names.attempts(jobId));
+        }
+
+        @Override
+        public Object[] argv() {
+            return new Object[] {token, Long.toString(lease.toMillis())};
+        }
+    }
+
+    /** {@code claim_finish.lua}: KEYS claim, answer, attempts; ARGV token, outcome, kept ms. */
+    record FinishArgs(RedisKeys names, String jobId, String token, String outcome, Duration keep)
+            implements LuaScript.Args {
+        @Override
+        public List<Object> keys() {
+            return List.of(names.claim(jobId), names.answer(jobId), names.attempts(jobId));
+        }
+
+        @Override
+        public Object[] argv() {
+            return new Object[] {token, outcome, Long.toString(keep.toMillis())};
+        }
+    }
+
+    /** {@code claim_renew.lua} and {@code claim_release.lua}: KEYS claim; ARGV token, lease ms (renew only). */
+    record TokenArgs(RedisKeys names, String jobId, String token, Duration lease) implements LuaScript.Args {
+        @Override
+        public List<Object> keys() {
+            return List.of(names.claim(jobId));
+        }
+
+        @Override
+        public Object[] argv() {
+            return new Object[] {token, Long.toString(lease.toMillis())};
+        }
+    }
+
+    /** Claims the job when free; answers {claimed (1/0), the stored outcome ('' for none), claimed: its attempts}. */
+    private static final LuaScript<StartArgs> START = LuaScript.named("claim_start");
+    /** Stores the outcome, gives the claim up if still the token's, drops the attempts. */
+    private static final LuaScript<FinishArgs> FINISH = LuaScript.named("claim_finish");
+    /** 1 when the claim was the token's and is renewed. */
+    private static final LuaScript<TokenArgs> RENEW = LuaScript.named("claim_renew");
+    /** 1 when the claim was the token's and is given up. */
+    private static final LuaScript<TokenArgs> RELEASE = LuaScript.named("claim_release");
 
     private final RedissonClient redis;
     private final RedisKeys keys;
@@ -42,22 +78,10 @@ final class RedisJobLedger implements JobLedger {
         this.keys = RedisKeys.of(keyPrefix);
     }
 
-    /** The job's claim, stored outcome and attempts: one hash slot (the job id's). */
-    private List<Object> keys(String jobId) {
-        return List.of(keys.claim(jobId), keys.answer(jobId), keys.attempts(jobId));
-    }
-
     @Override
     public Found start(String jobId, String token, Duration lease) {
-        List<Object> r = redis.getScript(StringCodec.INSTANCE)
-                .eval(
-                        keys.claim(jobId),
-                        RScript.Mode.READ_WRITE,
-                        START,
-                        RScript.ReturnType.LIST,
-                        keys(jobId),
-                        token,
-                        Long.toString(lease.toMillis()));
+        List<Object> r = START.eval(
+                redis, RScript.Mode.READ_WRITE, RScript.ReturnType.LIST, new StartArgs(keys, jobId, token, lease));
         String stored = String.valueOf(r.get(1));
         List<JobResult.Attempt> before = new ArrayList<>();
         for (Object json : r.subList(2, r.size())) {
@@ -73,21 +97,16 @@ final class RedisJobLedger implements JobLedger {
 
     @Override
     public void finish(String jobId, String token, String outcome, Duration keep) {
-        redis.getScript(StringCodec.INSTANCE)
-                .eval(
-                        keys.claim(jobId),
-                        RScript.Mode.READ_WRITE,
-                        FINISH,
-                        RScript.ReturnType.LONG,
-                        keys(jobId),
-                        token,
-                        outcome,
-                        Long.toString(keep.toMillis()));
+        FINISH.eval(
+                redis,
+                RScript.Mode.READ_WRITE,
+                RScript.ReturnType.LONG,
+                new FinishArgs(keys, jobId, token, outcome, keep));
     }
 
     @Override
     public boolean release(String jobId, String token) {
-        return one(RELEASE, jobId, token, Duration.ZERO);
+        return one(RELEASE, new TokenArgs(keys, jobId, token, Duration.ZERO));
     }
 
     /**
@@ -103,16 +122,11 @@ final class RedisJobLedger implements JobLedger {
         RBatch batch = redis.createBatch();
         List<RFuture<Long>> renewed = new ArrayList<>(claims.size());
         for (Held claim : claims) {
-            String key = keys.claim(claim.jobId());
-            renewed.add(batch.getScript(StringCodec.INSTANCE)
-                    .evalAsync(
-                            key,
-                            RScript.Mode.READ_WRITE,
-                            RENEW,
-                            RScript.ReturnType.LONG,
-                            List.of(key),
-                            claim.token(),
-                            Long.toString(lease.toMillis())));
+            renewed.add(RENEW.evalAsync(
+                    batch,
+                    RScript.Mode.READ_WRITE,
+                    RScript.ReturnType.LONG,
+                    new TokenArgs(keys, claim.jobId(), claim.token(), lease)));
         }
         try {
             batch.execute();
@@ -133,24 +147,17 @@ final class RedisJobLedger implements JobLedger {
 
     private Renewal renewOne(Held claim, Duration lease) {
         try {
-            return one(RENEW, claim.jobId(), claim.token(), lease) ? Renewal.RENEWED : Renewal.GONE;
+            return one(RENEW, new TokenArgs(keys, claim.jobId(), claim.token(), lease))
+                    ? Renewal.RENEWED
+                    : Renewal.GONE;
         } catch (RuntimeException e) {
             log.warn("job {}: renewing its claim failed: {}", claim.jobId(), e.toString());
             return Renewal.FAILED;
         }
     }
 
-    private boolean one(String script, String jobId, String token, Duration lease) {
-        String key = keys.claim(jobId);
-        Object r = redis.getScript(StringCodec.INSTANCE)
-                .eval(
-                        key,
-                        RScript.Mode.READ_WRITE,
-                        script,
-                        RScript.ReturnType.LONG,
-                        List.of(key),
-                        token,
-                        Long.toString(lease.toMillis()));
+    private boolean one(LuaScript<TokenArgs> script, TokenArgs args) {
+        Object r = script.eval(redis, RScript.Mode.READ_WRITE, RScript.ReturnType.LONG, args);
         return r instanceof Long l && l == 1L;
     }
 }

@@ -5,18 +5,41 @@ import java.time.Duration;
 import java.util.List;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
-import org.redisson.client.codec.StringCodec;
 
 /** {@link TenantLedger} in Redis ({@code budget.lua}), by Redis' clock: one script call per admission or charge. */
 public final class RedisTenantLedger implements TenantLedger {
 
-    private static final String SCRIPT = RedisRoundTrips.script("budget");
+    /**
+     * {@code budget.lua}: KEYS the tenant's budget, and for {@code admit} the job's marker (same hash slot); ARGV the
+     * operation (admit, charge, read), requests per minute and per day, tokens per minute and per day, tokens to charge.
+     */
+    record BudgetArgs(String op, String budgetKey, String counted, Budget budget, long tokens)
+            implements LuaScript.Args {
+        @Override
+        public List<Object> keys() {
+            return counted == null ? List.of(budgetKey) : List.of(budgetKey, counted);
+        }
 
-    private final RScript scripts;
+        @Override
+        public Object[] argv() {
+            return new Object[] {
+                op,
+                Long.toString(budget.requestsPerMinute()),
+                Long.toString(budget.requestsPerDay()),
+                Long.toString(budget.tokensPerMinute()),
+                Long.toString(budget.tokensPerDay()),
+                Long.toString(tokens)
+            };
+        }
+    }
+
+    private static final LuaScript<BudgetArgs> BUDGET = LuaScript.named("budget");
+
+    private final RedissonClient redis;
     private final RedisKeys keys;
 
     public RedisTenantLedger(RedissonClient redis, String keyPrefix) {
-        this.scripts = redis.getScript(StringCodec.INSTANCE);
+        this.redis = redis;
         this.keys = RedisKeys.of(keyPrefix);
     }
 
@@ -37,19 +60,11 @@ public final class RedisTenantLedger implements TenantLedger {
 
     /** @param counted the job's marker, for {@code admit} (same hash slot as the budget); null for none */
     private Admission run(String op, String tenant, Budget budget, long tokens, String counted) {
-        String key = keys.tenantBudget(tenant);
-        List<Object> r = scripts.eval(
-                key,
+        List<Object> r = BUDGET.eval(
+                redis,
                 RScript.Mode.READ_WRITE,
-                SCRIPT,
                 RScript.ReturnType.LIST,
-                counted == null ? List.of(key) : List.of(key, counted),
-                op,
-                Long.toString(budget.requestsPerMinute()),
-                Long.toString(budget.requestsPerDay()),
-                Long.toString(budget.tokensPerMinute()),
-                Long.toString(budget.tokensPerDay()),
-                Long.toString(tokens));
+                new BudgetArgs(op, keys.tenantBudget(tenant), counted, budget, tokens));
         Use use = new Use(number(r.get(3)), number(r.get(4)), number(r.get(5)), number(r.get(6)));
         long admitted = number(r.get(0));
         return new Admission(

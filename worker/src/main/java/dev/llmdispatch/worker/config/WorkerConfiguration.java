@@ -19,6 +19,7 @@ import dev.llmdispatch.store.redis.RedisConnections;
 import dev.llmdispatch.store.redis.RedisResponseCache;
 import dev.llmdispatch.store.redis.RedisRoundTrips;
 import dev.llmdispatch.store.redis.RedisStores;
+import dev.llmdispatch.store.redis.RedisTraffic;
 import dev.llmdispatch.worker.consume.Handover;
 import dev.llmdispatch.worker.consume.JobHandle;
 import dev.llmdispatch.worker.consume.JobProcessor;
@@ -268,7 +269,7 @@ public class WorkerConfiguration {
 
     @Bean
     FleetTraffic fleetTraffic(RedissonClient redisson, DispatchProperties properties, Clock clock) {
-        return new FleetTraffic(redisson, properties.keyPrefix(), clock);
+        return new FleetTraffic(new RedisTraffic(redisson, properties.keyPrefix()), clock);
     }
 
     /** This worker's share of the fleet's traffic figures goes to Redis about once a second. */

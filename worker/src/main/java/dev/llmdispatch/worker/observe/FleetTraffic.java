@@ -1,21 +1,16 @@
 package dev.llmdispatch.worker.observe;
 
 import dev.llmdispatch.contract.JobStatus;
-import dev.llmdispatch.store.redis.RedisKeys;
-import dev.llmdispatch.store.redis.RedisRoundTrips;
+import dev.llmdispatch.store.redis.RedisTraffic;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.redisson.api.RBatch;
-import org.redisson.api.RFuture;
-import org.redisson.api.RScript;
-import org.redisson.api.RedissonClient;
-import org.redisson.client.codec.StringCodec;
 
 /**
  * The whole fleet's traffic over the last minutes, in buckets of {@link #BUCKET}: jobs finished (succeeded,
@@ -27,9 +22,6 @@ public final class FleetTraffic {
 
     public static final Duration BUCKET = Duration.ofSeconds(5);
     public static final Duration KEPT = Duration.ofMinutes(15);
-
-    /** HINCRBY every field but the maxima, which are raised; EXPIRE; for each bucket key. */
-    private static final String FLUSH = RedisRoundTrips.script("traffic");
 
     private static final List<String> FIELDS = List.of(
             "succeeded",
@@ -80,14 +72,12 @@ public final class FleetTraffic {
         final AtomicLong callLatencyMax = new AtomicLong();
     }
 
-    private final RedissonClient redis;
-    private final String keyPrefix;
+    private final RedisTraffic store;
     private final Clock clock;
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
 
-    public FleetTraffic(RedissonClient redis, String keyPrefix, Clock clock) {
-        this.redis = redis;
-        this.keyPrefix = keyPrefix;
+    public FleetTraffic(RedisTraffic store, Clock clock) {
+        this.store = store;
         this.clock = clock;
     }
 
@@ -122,11 +112,10 @@ public final class FleetTraffic {
         p.callLatencyMax.accumulateAndGet(millis, Math::max);
     }
 
-    /** Adds what this worker counted since the last flush into the fleet's buckets in Redis. */
+    /** Adds what this worker counted since the last flush into the fleet's buckets in Redis (one round trip). */
     public void flush() {
         long now = clock.millis() / BUCKET.toMillis();
-        List<Object> keys = new ArrayList<>();
-        List<Object> args = new ArrayList<>();
+        List<RedisTraffic.Counts> counts = new ArrayList<>();
         for (Map.Entry<Long, Pending> e : pending.entrySet()) {
             Pending p = e.getValue();
             long[] values = {
@@ -146,22 +135,13 @@ public final class FleetTraffic {
             if (Arrays.stream(values).allMatch(v -> v == 0)) {
                 continue;
             }
-            keys.add(key(e.getKey()));
-            args.add(String.valueOf(FIELDS.size()));
+            Map<String, Long> fields = new LinkedHashMap<>();
             for (int i = 0; i < values.length; i++) {
-                args.add(FIELDS.get(i));
-                args.add(String.valueOf(values[i]));
+                fields.put(FIELDS.get(i), values[i]);
             }
-            args.add(String.valueOf(KEPT.toMillis()));
+            counts.add(new RedisTraffic.Counts(e.getKey(), fields));
         }
-        if (!keys.isEmpty()) {
-            redis.getScript(StringCodec.INSTANCE)
-                    .eval(RScript.Mode.READ_WRITE, FLUSH, RScript.ReturnType.LONG, keys, args.toArray());
-        }
-    }
-
-    private String key(long bucket) {
-        return RedisKeys.of(keyPrefix).traffic(Long.toString(bucket)); // one hash slot: a flush is one script call
+        store.add(counts, KEPT);
     }
 
     /** The fleet's buckets over the last {@code span} (at most {@link #KEPT}), oldest first, empty ones included. */
@@ -169,18 +149,16 @@ public final class FleetTraffic {
         long bucketMs = BUCKET.toMillis();
         long last = clock.millis() / bucketMs;
         long count = Math.min(span.toMillis(), KEPT.toMillis()) / bucketMs;
-        RBatch batch = redis.createBatch();
-        List<RFuture<Map<String, String>>> reads = new ArrayList<>();
+        List<Long> buckets = new ArrayList<>();
         for (long b = last - count + 1; b <= last; b++) {
-            reads.add(batch.<String, String>getMap(key(b), StringCodec.INSTANCE).readAllMapAsync());
+            buckets.add(b);
         }
-        batch.execute();
+        List<Map<String, String>> read = store.read(buckets);
         List<Bucket> out = new ArrayList<>();
-        long b = last - count + 1;
-        for (var read : reads) {
-            Map<String, String> m = read.toCompletableFuture().join();
+        for (int i = 0; i < buckets.size(); i++) {
+            Map<String, String> m = read.get(i);
             out.add(new Bucket(
-                    b * bucketMs,
+                    buckets.get(i) * bucketMs,
                     get(m, "succeeded"),
                     get(m, "failed"),
                     get(m, "deadLettered"),
@@ -190,7 +168,6 @@ public final class FleetTraffic {
                     get(m, "callErrors"),
                     get(m, "callLatencySum"),
                     get(m, "callLatencyMax")));
-            b++;
         }
         return out;
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.store.redis.RedisConnections;
+import dev.llmdispatch.store.redis.RedisTraffic;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.time.Clock;
@@ -27,8 +28,8 @@ class FleetTrafficTest {
             // 12:00:02 and 12:00:07: two buckets of 5 s
             Clock first = Clock.fixed(Instant.parse("2026-11-26T12:00:02Z"), ZoneOffset.UTC);
             Clock second = Clock.fixed(Instant.parse("2026-11-26T12:00:07Z"), ZoneOffset.UTC);
-            FleetTraffic a = new FleetTraffic(redis, prefix, first);
-            FleetTraffic b = new FleetTraffic(redis, prefix, first);
+            FleetTraffic a = new FleetTraffic(new RedisTraffic(redis, prefix), first);
+            FleetTraffic b = new FleetTraffic(new RedisTraffic(redis, prefix), first);
             a.jobFinished(JobStatus.SUCCEEDED, 100, false);
             a.jobFinished(JobStatus.FAILED, 900, true);
             a.providerCalled(true, 80);
@@ -39,7 +40,7 @@ class FleetTrafficTest {
             b.flush();
             b.flush(); // nothing new: adds nothing
 
-            FleetTraffic later = new FleetTraffic(redis, prefix, second);
+            FleetTraffic later = new FleetTraffic(new RedisTraffic(redis, prefix), second);
             later.jobFinished(JobStatus.EXPIRED, 50, false);
             later.flush();
 
@@ -63,7 +64,7 @@ class FleetTrafficTest {
             assertThat(two.callLatencyMeanMs()).isEqualTo(-1);
             assertThat(history.get(0).succeeded() + history.get(0).failed()).isZero();
             // any worker reads the same
-            assertThat(new FleetTraffic(redis, prefix, second).history(Duration.ofSeconds(15)))
+            assertThat(new FleetTraffic(new RedisTraffic(redis, prefix), second).history(Duration.ofSeconds(15)))
                     .isEqualTo(history);
         } finally {
             redis.shutdown();
