@@ -5,31 +5,23 @@ import dev.llmdispatch.dispatch.spi.AttemptLogContract;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.redisson.api.RedissonClient;
+import org.junit.jupiter.api.AutoClose;
 
 /** The attempt log contract on a real {@code redis-server}: two clients, as two workers, one prefix. */
 @IntegrationTest
 class RedisAttemptLogTest extends AttemptLogContract {
 
     private final String prefix = "attemptlog-" + UUID.randomUUID();
-    private final RedissonClient first;
-    private final RedissonClient second;
-    private int views;
+
+    @AutoClose
+    private final TwoClients clients;
 
     RedisAttemptLogTest(Infrastructure infra) {
-        first = RedisConnections.create(infra.redisUrl());
-        second = RedisConnections.create(infra.redisUrl());
-    }
-
-    @AfterEach
-    void close() {
-        first.shutdown();
-        second.shutdown();
+        clients = new TwoClients(infra.redisUrl());
     }
 
     @Override
     protected AttemptLog view() {
-        return new RedisAttemptLog(views++ % 2 == 0 ? first : second, prefix);
+        return new RedisAttemptLog(clients.next(), prefix);
     }
 }

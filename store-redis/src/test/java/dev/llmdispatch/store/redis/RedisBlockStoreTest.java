@@ -13,10 +13,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.redisson.api.RMap;
-import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
 /** Cooldowns set by one worker reach every other worker's local copy, over a real Redis. */
@@ -24,26 +23,17 @@ import org.redisson.client.codec.StringCodec;
 class RedisBlockStoreTest extends BlockStoreContract {
 
     private final String prefix = "blocks-" + UUID.randomUUID();
-    private final RedissonClient first;
-    private final RedissonClient second;
+
+    @AutoClose
+    private final TwoClients clients;
 
     RedisBlockStoreTest(Infrastructure infra) {
-        first = RedisConnections.create(infra.redisUrl());
-        second = RedisConnections.create(infra.redisUrl());
+        clients = new TwoClients(infra.redisUrl());
     }
-
-    @AfterEach
-    void close() {
-        first.shutdown();
-        second.shutdown();
-    }
-
-    /** Each view a worker's: its own client in turn (two clients, as two workers), the same prefix. */
-    private int views;
 
     @Override
     protected BlockStore view() {
-        return new RedisBlockStore(views++ % 2 == 0 ? first : second, prefix);
+        return new RedisBlockStore(clients.next(), prefix);
     }
 
     @Override
@@ -53,14 +43,14 @@ class RedisBlockStoreTest extends BlockStoreContract {
 
     @Test
     void a_block_and_its_lifting_reach_the_other_worker_and_a_worker_that_starts_later_sees_it() {
-        try (Cooldowns one = new Cooldowns(new RedisBlockStore(first, prefix), Clock.systemUTC());
-                Cooldowns two = new Cooldowns(new RedisBlockStore(second, prefix), Clock.systemUTC())) {
+        try (Cooldowns one = new Cooldowns(new RedisBlockStore(clients.first(), prefix), Clock.systemUTC());
+                Cooldowns two = new Cooldowns(new RedisBlockStore(clients.second(), prefix), Clock.systemUTC())) {
             one.block("nvidia-1", Duration.ofMinutes(1), BlockReason.CIRCUIT_OPEN);
             assertThat(one.isBlocked("nvidia-1")).isTrue(); // at once where it was set
             await().atMost(Duration.ofSeconds(5)).until(() -> two.isBlocked("nvidia-1"));
             assertThat(two.blocked("nvidia-1").orElseThrow().reason()).isEqualTo(BlockReason.CIRCUIT_OPEN);
 
-            try (Cooldowns late = new Cooldowns(new RedisBlockStore(first, prefix), Clock.systemUTC())) {
+            try (Cooldowns late = new Cooldowns(new RedisBlockStore(clients.first(), prefix), Clock.systemUTC())) {
                 assertThat(late.all()).containsOnlyKeys("nvidia-1"); // read when it starts, before any change
             }
 
@@ -72,8 +62,9 @@ class RedisBlockStoreTest extends BlockStoreContract {
 
     @Test
     void a_change_whose_message_was_lost_is_read_within_a_second_or_so() {
-        try (Cooldowns worker = new Cooldowns(new RedisBlockStore(first, prefix), Clock.systemUTC())) {
-            RMap<String, String> hash = second.getMap(RedisKeys.of(prefix).cooldowns(), StringCodec.INSTANCE);
+        try (Cooldowns worker = new Cooldowns(new RedisBlockStore(clients.first(), prefix), Clock.systemUTC())) {
+            RMap<String, String> hash =
+                    clients.second().getMap(RedisKeys.of(prefix).cooldowns(), StringCodec.INSTANCE);
             // written without an announcement, as when the worker was disconnected while another one wrote it
             hash.fastPut("hunyuan-1", (System.currentTimeMillis() + 60_000) + "|QUOTA_EXHAUSTED");
             await().atMost(Duration.ofSeconds(5)).until(() -> worker.isBlocked("hunyuan-1"));

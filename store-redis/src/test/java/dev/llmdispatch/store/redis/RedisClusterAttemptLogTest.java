@@ -9,34 +9,29 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.redisson.api.RedissonClient;
 
 /** The attempt log contract on a three-master Redis Cluster: two workers' clients, one prefix. */
 @IntegrationTest
 @Execution(ExecutionMode.CONCURRENT)
 class RedisClusterAttemptLogTest extends AttemptLogContract {
 
-    private static RedissonClient first;
-    private static RedissonClient second;
+    private static TwoClients clients;
 
     private final String prefix = "attemptlog-" + UUID.randomUUID();
-    private int views;
 
     /** @param cluster the run's one cluster (testkit's InfrastructureExtension) */
     @BeforeAll
     static void connect(LocalRedisCluster cluster) {
-        first = RedisConnections.create(cluster.url());
-        second = RedisConnections.create(cluster.url());
+        clients = new TwoClients(cluster.url());
     }
 
     @AfterAll
     static void disconnect() {
-        first.shutdown();
-        second.shutdown();
+        clients.close();
     }
 
     @Override
     protected AttemptLog view() {
-        return new RedisAttemptLog(views++ % 2 == 0 ? first : second, prefix);
+        return new RedisAttemptLog(clients.next(), prefix);
     }
 }

@@ -10,39 +10,34 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.redisson.api.RedissonClient;
 
 /** The job ledger contract on a three-master Redis Cluster: jobs' keys spread over the masters, renewals batched. */
 @IntegrationTest
 @Execution(ExecutionMode.CONCURRENT)
 class RedisClusterJobLedgerTest extends JobLedgerContract {
 
-    private static RedissonClient first;
-    private static RedissonClient second;
+    private static TwoClients clients;
 
     private final String prefix = "jobs-" + UUID.randomUUID();
-    private int views;
 
     /** @param cluster the run's one cluster (testkit's InfrastructureExtension) */
     @BeforeAll
     static void connect(LocalRedisCluster cluster) {
-        first = RedisConnections.create(cluster.url());
-        second = RedisConnections.create(cluster.url());
+        clients = new TwoClients(cluster.url());
     }
 
     @AfterAll
     static void disconnect() {
-        first.shutdown();
-        second.shutdown();
+        clients.close();
     }
 
     @Override
     protected JobLedger view() {
-        return new RedisStores(views++ % 2 == 0 ? first : second, prefix).jobs();
+        return new RedisStores(clients.next(), prefix).jobs();
     }
 
     @Override
     protected AttemptLog attempts() {
-        return new RedisStores(first, prefix).attempts();
+        return new RedisStores(clients.first(), prefix).attempts();
     }
 }

@@ -14,9 +14,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
-import org.redisson.api.RedissonClient;
 
 /** The job ledger contract on a real {@code redis-server}: two clients, as two workers, one prefix. */
 @IntegrationTest
@@ -24,30 +23,23 @@ class RedisJobLedgerTest extends JobLedgerContract {
 
     private final String prefix = "jobs-" + UUID.randomUUID();
     private final int port;
-    private final RedissonClient first;
-    private final RedissonClient second;
-    private int views;
+
+    @AutoClose
+    private final TwoClients clients;
 
     RedisJobLedgerTest(Infrastructure infra) {
         port = URI.create(infra.redisUrl()).getPort();
-        first = RedisConnections.create(infra.redisUrl());
-        second = RedisConnections.create(infra.redisUrl());
-    }
-
-    @AfterEach
-    void close() {
-        first.shutdown();
-        second.shutdown();
+        clients = new TwoClients(infra.redisUrl());
     }
 
     @Override
     protected JobLedger view() {
-        return new RedisStores(views++ % 2 == 0 ? first : second, prefix).jobs();
+        return new RedisStores(clients.next(), prefix).jobs();
     }
 
     @Override
     protected AttemptLog attempts() {
-        return new RedisStores(first, prefix).attempts();
+        return new RedisStores(clients.first(), prefix).attempts();
     }
 
     @Test

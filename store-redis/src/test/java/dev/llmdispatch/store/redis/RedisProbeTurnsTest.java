@@ -5,31 +5,23 @@ import dev.llmdispatch.dispatch.spi.ProbeTurnsContract;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.redisson.api.RedissonClient;
+import org.junit.jupiter.api.AutoClose;
 
 /** The probe turns contract on a real {@code redis-server}: two clients, as two workers, one prefix. */
 @IntegrationTest
 class RedisProbeTurnsTest extends ProbeTurnsContract {
 
     private final String prefix = "probeturns-" + UUID.randomUUID();
-    private final RedissonClient first;
-    private final RedissonClient second;
-    private int views;
+
+    @AutoClose
+    private final TwoClients clients;
 
     RedisProbeTurnsTest(Infrastructure infra) {
-        first = RedisConnections.create(infra.redisUrl());
-        second = RedisConnections.create(infra.redisUrl());
-    }
-
-    @AfterEach
-    void close() {
-        first.shutdown();
-        second.shutdown();
+        clients = new TwoClients(infra.redisUrl());
     }
 
     @Override
     protected ProbeTurns view() {
-        return new RedisProbeTurns(views++ % 2 == 0 ? first : second, prefix);
+        return new RedisProbeTurns(clients.next(), prefix);
     }
 }

@@ -5,31 +5,23 @@ import dev.llmdispatch.dispatch.spi.StreamChannelContract;
 import dev.llmdispatch.testkit.Infrastructure;
 import dev.llmdispatch.testkit.IntegrationTest;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.redisson.api.RedissonClient;
+import org.junit.jupiter.api.AutoClose;
 
 /** The stream channel contract on Redis pub/sub: two clients, as the caller's worker and the provider's. */
 @IntegrationTest
 class RedisStreamChannelTest extends StreamChannelContract {
 
     private final String prefix = "streams-" + UUID.randomUUID();
-    private final RedissonClient first;
-    private final RedissonClient second;
-    private int views;
+
+    @AutoClose
+    private final TwoClients clients;
 
     RedisStreamChannelTest(Infrastructure infra) {
-        first = RedisConnections.create(infra.redisUrl());
-        second = RedisConnections.create(infra.redisUrl());
-    }
-
-    @AfterEach
-    void close() {
-        first.shutdown();
-        second.shutdown();
+        clients = new TwoClients(infra.redisUrl());
     }
 
     @Override
     protected StreamChannel view() {
-        return new RedisStores(views++ % 2 == 0 ? first : second, prefix).streams();
+        return new RedisStores(clients.next(), prefix).streams();
     }
 }
