@@ -12,5 +12,7 @@ public enum DeadLetterReason {
      */
     UNDELIVERABLE,
     /** The job's tenant had spent a daily budget ({@link ErrorCode#BUDGET_SPENT}): replay it once it renews. */
-    BUDGET_SPENT
+    BUDGET_SPENT,
+    /** The worker failed on the job itself, again and again ({@link ErrorCode#PROCESSING_FAILED}). */
+    PROCESSING_FAILED
 }

@@ -29,5 +29,11 @@ public enum ErrorCode {
      * or {@code tokens-per-day}); no provider was asked. The job is dead-lettered: replay it once the budget renews
      * (midnight UTC). A spent per-minute budget holds the tenant's jobs until the next minute instead.
      */
-    BUDGET_SPENT
+    BUDGET_SPENT,
+    /**
+     * The worker failed on the job itself, the same way {@code JobProcessor.MAX_FAILURES} times (an error of
+     * llm-dispatch's, not of a provider's or of the stores'): the job is dead-lettered with the error, so that its
+     * partition moves on; replay it once the cause is fixed.
+     */
+    PROCESSING_FAILED
 }

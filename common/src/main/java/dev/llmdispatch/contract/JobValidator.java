@@ -183,6 +183,10 @@ public final class JobValidator {
         } else if (present(stream) && stream.booleanValue() && kind != JobKind.CHAT) {
             violations.add(Violation.of("request.stream", "is for chat jobs only", stream));
         }
+        JsonNode streamOptions = request.get("stream_options");
+        if (present(streamOptions) && !streamOptions.isObject()) {
+            violations.add(Violation.of("request.stream_options", "must be an object when given", streamOptions));
+        }
         JsonNode model = request.get("model");
         if (present(model) && !(model.isString() && !model.stringValue().isBlank())) {
             violations.add(Violation.of("request.model", "must be a non-blank string when given", model));

@@ -79,6 +79,15 @@ class JobValidatorTest {
                 .containsExactly("is for chat jobs only");
         assertThat(check("{\"id\":\"s4\",\"request\":{\"stream\":false,\"messages\":[{\"role\":\"user\"}]}}"))
                 .isInstanceOf(JobValidator.Valid.class);
+        // a stream_options that is not an object made the worker fail on the job for ever (it could not add
+        // include_usage to it): rejected up front now
+        assertThat(invalid("{\"id\":\"s5\",\"request\":{\"stream\":true,\"stream_options\":\"x\","
+                                + "\"messages\":[{\"role\":\"user\"}]}}")
+                        .message())
+                .contains("request.stream_options must be an object when given");
+        assertThat(check("{\"id\":\"s6\",\"request\":{\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+                        + "\"messages\":[{\"role\":\"user\"}]}}"))
+                .isInstanceOf(JobValidator.Valid.class);
     }
 
     @Test

@@ -119,6 +119,51 @@ final class BadRecords {
                         record.value())));
     }
 
+    /**
+     * The records of a job the worker failed on itself {@code failures} times: a dead letter with the job and the error
+     * ({@code PROCESSING_FAILED}, replayable once the cause is fixed) and, when the job can be read, a FAILED result
+     * saying so, so that its caller is not left waiting.
+     */
+    List<ProducerRecord<String, byte[]>> processingFailed(PolledJob work, RuntimeException e, int failures) {
+        ConsumerRecord<byte[], byte[]> record = work.record();
+        Instant now = clock.instant();
+        JsonNode tree = null;
+        try {
+            tree = JobCodec.readTree(record.value());
+        } catch (RuntimeException unreadable) {
+            // it was read before: it cannot be unreadable now, but nothing here may throw
+        }
+        Job job = tree == null ? null : validator.check(tree) instanceof JobValidator.Valid valid ? valid.job() : null;
+        String message = "the worker failed on this job " + failures + " times, the last with " + e
+                + "; replay it once the cause is fixed";
+        log.error("job {} at {}@{}: {}", job == null ? null : job.id(), work.partition(), record.offset(), message, e);
+        List<ProducerRecord<String, byte[]>> out = new ArrayList<>(2);
+        metrics.deadLettered(DeadLetterReason.PROCESSING_FAILED);
+        out.add(records.deadLetter(
+                job == null ? null : job.id(),
+                records.fitting(
+                        deadLetter(work, DeadLetterReason.PROCESSING_FAILED, message, now)
+                                .job(tree)
+                                .build(),
+                        record.value())));
+        if (job != null) {
+            JobResult result = records.fitting(JobResult.builder(job.id(), JobStatus.FAILED)
+                    .priority(work.priority())
+                    .tier(job.tier())
+                    .error(new JobResult.JobError(ErrorCode.PROCESSING_FAILED, message, true))
+                    .metadata(job.metadata())
+                    .completedAt(now)
+                    .build());
+            out.add(records.result(
+                    job.replyToOr(settings.topics().results()), result, OutcomeRecords.correlationId(record)));
+            metrics.jobEnded(JobStatus.FAILED.name(), work.priority());
+            traffic.jobFinished(JobStatus.FAILED, 0, true);
+        } else {
+            traffic.deadLettered();
+        }
+        return out;
+    }
+
     private void reject(PolledJob work, JobValidator.Invalid invalid, List<ProducerRecord<String, byte[]>> out) {
         ConsumerRecord<byte[], byte[]> record = work.record();
         Instant now = clock.instant();

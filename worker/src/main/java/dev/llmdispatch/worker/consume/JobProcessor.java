@@ -17,11 +17,19 @@ import dev.llmdispatch.worker.observe.FleetTraffic;
 import dev.llmdispatch.worker.observe.Metrics;
 import dev.llmdispatch.worker.publish.OutcomeRecords;
 import dev.llmdispatch.worker.publish.ReplyTopics;
+import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.redisson.client.RedisException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +50,20 @@ public final class JobProcessor {
     private final FleetTraffic traffic;
     private final ReplyTopics replyTopics;
     private final BadRecords bad;
-    private static final long REDIS_RETRY_MILLIS = 1_000;
+    private static final long RETRY_MILLIS = 1_000;
+    /** How often the worker may fail on one record itself before the record is dead-lettered. */
+    public static final int MAX_FAILURES = 3;
+    /** At most this many records' failures are remembered (the oldest forgotten first). */
+    private static final int REMEMBERED = 10_000;
+
+    private final Sleeper sleeper;
+    /** Failures of this worker on records it still owns, by topic, partition and offset. */
+    private final Map<String, AtomicInteger> failures = Collections.synchronizedMap(new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, AtomicInteger> eldest) {
+            return size() > REMEMBERED;
+        }
+    });
 
     public JobProcessor(
             DispatchSettings settings,
@@ -55,6 +76,34 @@ public final class JobProcessor {
             Metrics metrics,
             FleetTraffic traffic,
             TenantBudgetCheck budgets) {
+        this(
+                settings,
+                validator,
+                dispatcher,
+                records,
+                claims,
+                replyTopics,
+                clock,
+                Sleeper.SYSTEM,
+                metrics,
+                traffic,
+                budgets);
+    }
+
+    /** @param sleeper the pause before a record that failed is tried again */
+    JobProcessor(
+            DispatchSettings settings,
+            JobValidator validator,
+            Dispatch dispatcher,
+            OutcomeRecords records,
+            JobClaims claims,
+            ReplyTopics replyTopics,
+            Clock clock,
+            Sleeper sleeper,
+            Metrics metrics,
+            FleetTraffic traffic,
+            TenantBudgetCheck budgets) {
+        this.sleeper = sleeper;
         this.bad = new BadRecords(settings, validator, records, clock, metrics, traffic);
         this.traffic = traffic;
         this.replyTopics = replyTopics;
@@ -76,21 +125,41 @@ public final class JobProcessor {
     public Finished process(JobHandle handle) {
         PolledJob work = handle.work();
         try {
-            return handle(handle);
+            Finished finished = handle(handle);
+            if (finished.done()) {
+                forget(work);
+            }
+            return finished;
         } catch (InterruptedException e) {
             // stopping, or cancelled while its partition moved: it runs again here or on the partition's next owner
             Thread.currentThread().interrupt();
         } catch (WaitCancelledException e) {
             // its partition moved to another worker before it reached a provider: that worker runs it
         } catch (RuntimeException e) {
-            log.warn(
-                    "job at {}@{} could not be handled ({}); again in {} ms",
-                    work.partition(),
-                    work.record().offset(),
-                    e.toString(),
-                    REDIS_RETRY_MILLIS);
+            if (!unavailable(e)) {
+                int failures = failures(work).incrementAndGet();
+                if (failures >= MAX_FAILURES) {
+                    forget(work);
+                    return new Finished(work, bad.processingFailed(work, e, failures), false);
+                }
+                log.warn(
+                        "job at {}@{} could not be handled ({}), failure {} of {}; again in {} ms",
+                        work.partition(),
+                        work.record().offset(),
+                        e.toString(),
+                        failures,
+                        MAX_FAILURES,
+                        RETRY_MILLIS);
+            } else {
+                log.warn(
+                        "job at {}@{} could not be handled ({}: a store or the broker is away); again in {} ms",
+                        work.partition(),
+                        work.record().offset(),
+                        e.toString(),
+                        RETRY_MILLIS);
+            }
             try {
-                Sleeper.SYSTEM.sleepMillis(REDIS_RETRY_MILLIS);
+                sleeper.sleepMillis(RETRY_MILLIS);
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
             }
@@ -174,5 +243,34 @@ public final class JobProcessor {
             }
         }
         return new Finished(work, out, false);
+    }
+
+    private AtomicInteger failures(PolledJob work) {
+        return failures.computeIfAbsent(key(work), k -> new AtomicInteger());
+    }
+
+    private void forget(PolledJob work) {
+        failures.remove(key(work));
+    }
+
+    private static String key(PolledJob work) {
+        return work.record().topic() + "-" + work.record().partition() + "@"
+                + work.record().offset();
+    }
+
+    /**
+     * Whether a failure says a store or the broker is away (Redis, Kafka, the network), which heals by itself and does
+     * not count against the record, rather than that the worker fails on this job.
+     */
+    static boolean unavailable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RedisException
+                    || t instanceof KafkaException
+                    || t instanceof IOException
+                    || t instanceof TimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 }

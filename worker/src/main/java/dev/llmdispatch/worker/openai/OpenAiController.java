@@ -364,6 +364,7 @@ public class OpenAiController {
             case BUDGET_SPENT -> error(HttpStatus.TOO_MANY_REQUESTS, message, "requests", "rate_limit_exceeded");
             case ALL_PROVIDERS_FAILED, RESULT_TOO_LARGE ->
                 error(HttpStatus.BAD_GATEWAY, message, "server_error", code(result));
+            case PROCESSING_FAILED -> error(HttpStatus.INTERNAL_SERVER_ERROR, message, "server_error", code(result));
         };
     }
 
