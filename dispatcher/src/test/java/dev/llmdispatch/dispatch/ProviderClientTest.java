@@ -29,6 +29,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -169,5 +172,46 @@ class ProviderClientTest {
         assertThat(outcome.status()).isEqualTo(JobStatus.FAILED);
         assertThat(outcome.attempts()).isNotEmpty();
         assertThat(outcome.toString()).doesNotContain("sim-hunyuan-1", "sim-nvidia-1", "sim-nvidia-2");
+    }
+
+    @Test
+    void a_body_that_stalls_after_its_headers_ends_the_call_at_its_timeout() throws Exception {
+        // headers and the first bytes come, then nothing for 30 s: the call must end at its 1 s timeout, not hang
+        simulator.inject(Fault.stall("hunyuan-1", 30_000));
+        ObjectNode body = JsonNodeFactory.instance.objectNode().put("model", "m");
+        body.putArray("messages").addObject().put("role", "user").put("content", "hi");
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<ProviderReply> whole = pool.submit(() -> client.post(
+                    simulator.baseUrl(),
+                    "chat/completions",
+                    "sim-hunyuan-1",
+                    body,
+                    "stall-1",
+                    Duration.ofSeconds(1),
+                    WriteGate.ALWAYS));
+            ObjectNode streamed = body.deepCopy().put("stream", true);
+            List<String> chunks = new CopyOnWriteArrayList<>();
+            Future<ProviderReply> stream = pool.submit(() -> client.post(
+                    simulator.baseUrl(),
+                    "chat/completions",
+                    "sim-hunyuan-1",
+                    streamed,
+                    "stall-2",
+                    Duration.ofSeconds(1),
+                    WriteGate.ALWAYS,
+                    chunk -> chunks.add(chunk.toString())));
+
+            // a hung call fails here, well before the stall ends
+            for (ProviderReply reply : List.of(whole.get(10, TimeUnit.SECONDS), stream.get(10, TimeUnit.SECONDS))) {
+                assertThat(reply.answered()).isFalse();
+                assertThat(reply.transportError()).isEqualTo("timeout after PT1S");
+                assertThat(reply.mayStillRun())
+                        .as("the provider may still be generating")
+                        .isTrue();
+            }
+            assertThat(chunks)
+                    .as("the stream's first chunk came before the stall")
+                    .hasSize(1);
+        }
     }
 }

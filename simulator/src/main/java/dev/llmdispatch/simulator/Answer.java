@@ -20,7 +20,8 @@ record Answer(
         String outcome,
         String model,
         long streamMillis,
-        boolean streamUsage) {
+        boolean streamUsage,
+        long stallMillis) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -28,7 +29,23 @@ record Answer(
     private static final int PIECES = 8;
 
     Answer(int status, byte[] body, Map<String, String> headers, String outcome, String model) {
-        this(status, body, headers, outcome, model, -1, false);
+        this(status, body, headers, outcome, model, -1, false, 0);
+    }
+
+    Answer(
+            int status,
+            byte[] body,
+            Map<String, String> headers,
+            String outcome,
+            String model,
+            long streamMillis,
+            boolean streamUsage) {
+        this(status, body, headers, outcome, model, streamMillis, streamUsage, 0);
+    }
+
+    /** This answer, stalling {@code millis} after its first bytes (then its connection is closed). */
+    Answer stalling(long millis) {
+        return new Answer(status, body, headers, "fault:stall", model, streamMillis, streamUsage, millis);
     }
 
     boolean streamed() {
@@ -47,6 +64,11 @@ record Answer(
             event(
                     out,
                     chunk(full, JSON.createObjectNode().put("role", "assistant").put("content", ""), null));
+            if (answer.stallMillis() > 0) {
+                pause(answer.stallMillis());
+                exchange.close(); // mid-stream: no further chunk, no [DONE]
+                return;
+            }
             int step = Math.max(1, (content.length() + PIECES - 1) / PIECES);
             for (int i = 0; i < content.length(); i += step) {
                 pause(answer.streamMillis() / PIECES);
@@ -141,6 +163,14 @@ record Answer(
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         answer.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
         exchange.sendResponseHeaders(answer.status(), answer.body().length == 0 ? -1 : answer.body().length);
+        if (answer.stallMillis() > 0) {
+            OutputStream out = exchange.getResponseBody();
+            out.write(answer.body(), 0, Math.min(16, answer.body().length));
+            out.flush();
+            pause(answer.stallMillis());
+            exchange.close(); // the rest never comes
+            return;
+        }
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(answer.body());
         }

@@ -158,20 +158,25 @@ final class Answers {
                                     .getBytes(StandardCharsets.UTF_8);
                     return new Answer(200, broken, Map.of(), "fault:malformed", model);
                 }
-                case SLOW, CROWDED -> {
-                    // only slower (and refused above past its limit): answered as usual below
+                case SLOW, CROWDED, STALL -> {
+                    // only slower (and refused above past its limit), or stalled when sent: answered as usual below
                 }
             }
         }
         ObjectNode response = chat
                 ? bodies.chat(request, model, seqNo, promptTokens, completionTokens, account.account.id())
                 : bodies.embedding(request, model, promptTokens);
+        Answer answer;
         if (stream) {
             boolean usage = request.path("stream_options").path("include_usage").asBoolean(false);
-            return new Answer(
+            answer = new Answer(
                     200, JSON.writeValueAsBytes(response), Map.of(), CallLog.OK, model, latency - firstToken, usage);
+        } else {
+            answer = new Answer(200, JSON.writeValueAsBytes(response), Map.of(), CallLog.OK, model);
         }
-        return new Answer(200, JSON.writeValueAsBytes(response), Map.of(), CallLog.OK, model);
+        return hit && fault.mode() == Fault.Mode.STALL
+                ? answer.stalling(fault.latencyMs() > 0 ? fault.latencyMs() : 60_000)
+                : answer;
     }
 
     private static void sleep(long millis) {

@@ -18,6 +18,9 @@ import java.util.Locale;
  *       answered on {@code GET /models} too (a refused key is refused everywhere)</li>
  *   <li>{@code crowded}: the account serves at most {@code limit} calls at once, a limit it does not publish (more get
  *       429), and each call takes {@code latencyMs} longer per call in flight</li>
+ *   <li>{@code stall}: a call gets its headers and the first bytes of its body (a streamed one, its first chunk), then
+ *       nothing for {@code latencyMs} (default a minute), after which its connection is closed: a provider that hangs
+ *       mid-answer</li>
  * </ul>
  */
 public record Fault(
@@ -37,7 +40,8 @@ public record Fault(
         STORM,
         MALFORMED,
         STATUS,
-        CROWDED;
+        CROWDED,
+        STALL;
 
         @JsonCreator
         public static Mode parse(String text) {
@@ -47,7 +51,8 @@ public record Fault(
                 }
             }
             throw new IllegalArgumentException(
-                    "fault.mode must be down, flaky, slow, storm, malformed, status or crowded, but was " + text);
+                    "fault.mode must be down, flaky, slow, storm, malformed, status, crowded or stall, but was "
+                            + text);
         }
 
         @JsonValue
@@ -60,7 +65,7 @@ public record Fault(
         account = account == null ? "*" : account;
         if (mode == null) {
             throw new IllegalArgumentException(
-                    "fault.mode is required: down, flaky, slow, storm, malformed, status or crowded");
+                    "fault.mode is required: down, flaky, slow, storm, malformed, status, crowded or stall");
         }
         probability = probability == null ? 1.0 : probability;
         if (probability < 0 || probability > 1) {
@@ -100,5 +105,10 @@ public record Fault(
      */
     public static Fault crowded(String account, int limit, long latencyPerCallMs) {
         return new Fault(account, Mode.CROWDED, 1.0, latencyPerCallMs, null, null, limit);
+    }
+
+    /** An account that sends each answer's headers and first bytes, then nothing for {@code stallMs}. */
+    public static Fault stall(String account, long stallMs) {
+        return new Fault(account, Mode.STALL, 1.0, stallMs, null, null, null);
     }
 }

@@ -17,8 +17,13 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -173,34 +178,58 @@ public final class ProviderClient implements ProviderTransport {
         return send(request);
     }
 
+    /**
+     * The whole call, body included, within the request's timeout: the JDK client's own timeout covers the wait for
+     * the headers only, and a body that stalls after them would hold the call (and its job) for good.
+     */
     private ProviderReply send(HttpRequest request) {
         long start = ticker.nanos();
+        CompletableFuture<HttpResponse<byte[]>> call = http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
         try {
-            HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> response = call.get(timeout(request).toMillis(), TimeUnit.MILLISECONDS);
             long millis = ticker.millisSince(start);
             byte[] bytes = response.body();
             JsonNode json = parse(bytes);
             return new ProviderReply(response.statusCode(), json, excerpt(bytes), retryAfter(response), null, millis);
-        } catch (IOException | InterruptedException e) {
+        } catch (ExecutionException e) {
+            return failed(request, start, e.getCause() instanceof Exception cause ? cause : e);
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            return timedOut(request, start);
+        } catch (InterruptedException e) {
+            call.cancel(true);
             return failed(request, start, e);
         }
+    }
+
+    private static Duration timeout(HttpRequest request) {
+        return request.timeout().orElse(Duration.ofMinutes(10));
+    }
+
+    private ProviderReply timedOut(HttpRequest request, long start) {
+        return failed(start, "timeout after " + timeout(request));
     }
 
     /** A call whose answer may be streamed: chunks go to {@code sink} and are assembled into the reply's body. */
     private ProviderReply sendStreamed(HttpRequest request, StreamSink sink) {
         long start = ticker.nanos();
+        CompletableFuture<HttpResponse<InputStream>> call =
+                http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
+        AtomicBoolean expired = new AtomicBoolean();
         try {
-            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<InputStream> response = call.get(timeout(request).toMillis(), TimeUnit.MILLISECONDS);
             boolean events = response.headers()
                     .firstValue("Content-Type")
                     .map(t -> t.startsWith("text/event-stream"))
                     .orElse(false);
             InputStream body = response.body();
-            // the request's timeout covers the wait for the headers; this covers a stream that stops coming
-            Duration limit = request.timeout().orElse(Duration.ofMinutes(10));
+            // the whole call within the request's timeout, counted from its start: a stream that stops coming is cut
+            // there, not a timeout after its headers
+            Duration left = timeout(request).minusNanos(ticker.nanos() - start);
             Thread watchdog = Thread.ofVirtual().start(() -> {
                 try {
-                    sleeper.sleep(limit);
+                    sleeper.sleep(left);
+                    expired.set(true);
                     body.close();
                 } catch (InterruptedException | IOException e) {
                     // the call ended first
@@ -253,13 +282,23 @@ public final class ProviderClient implements ProviderTransport {
                 }
                 long millis = ticker.millisSince(start);
                 if (!answer.finished()) {
-                    return failed(start, "connection error: the stream ended before its last chunk");
+                    return expired.get()
+                            ? timedOut(request, start)
+                            : failed(start, "connection error: the stream ended before its last chunk");
                 }
                 return new ProviderReply(200, answer.toCompletion(), "", null, null, millis);
             } finally {
                 watchdog.interrupt();
             }
-        } catch (IOException | InterruptedException e) {
+        } catch (IOException e) {
+            return expired.get() ? timedOut(request, start) : failed(request, start, e);
+        } catch (ExecutionException e) {
+            return failed(request, start, e.getCause() instanceof Exception cause ? cause : e);
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            return timedOut(request, start);
+        } catch (InterruptedException e) {
+            call.cancel(true);
             return failed(request, start, e);
         }
     }
