@@ -368,6 +368,15 @@ public final class CapacityGate implements Capacity, AutoCloseable {
         return settings.windowGuard().toNanos();
     }
 
+    /**
+     * The oldest a concurrency permit's grant may be when its request is written: the lease margin less the window
+     * guard, so that the permit's lease (the call's timeout plus the margin) covers the whole call.
+     */
+    long permitWriteNanos() {
+        return Math.max(
+                0, settings.leaseMargin().toNanos() - settings.windowGuard().toNanos());
+    }
+
     /** An account's limits and fleet-wide use now, from Redis (one call). */
     public AccountUsage usage(String accountId) {
         AccountCapacity c = accounts.get(accountId);

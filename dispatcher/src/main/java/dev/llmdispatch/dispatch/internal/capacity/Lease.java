@@ -66,16 +66,20 @@ public final class Lease implements AutoCloseable, WriteGate {
     }
 
     /**
-     * Whether the request may be written now: always on an account without a request window; on one with, only
-     * while the grant is no older than the window guard (its place in the window then covers the request's
-     * arrival at the provider). Ask it at the last moment before the request's first byte leaves.
+     * Whether the request may be written now. On an account with a request window, only while the grant is no older
+     * than the window guard (its place in the window then covers the request's arrival at the provider). On one with
+     * a concurrency limit, only while the permit's lease (the call's timeout plus the lease margin) still covers the
+     * whole call: the grant no older than the margin less the guard, since the call ends by its timeout; a JVM paused
+     * longer would run its call on a permit the store may have given to another worker. Ask it at the last moment
+     * before the request's first byte leaves.
      */
     @Override
     public boolean mayWrite() {
         long age = ageNanos();
         ageAtWriteNanos = age;
         // in a request window of any live worker's limits, not only this worker's
-        boolean writable = !grant.windowed() || age <= gate.windowGuardNanos();
+        boolean writable = (!grant.windowed() || age <= gate.windowGuardNanos())
+                && (!candidate.account().limits().hasConcurrencyLimit() || age <= gate.permitWriteNanos());
         if (writable) {
             writtenNanos = gate.nanos();
         }

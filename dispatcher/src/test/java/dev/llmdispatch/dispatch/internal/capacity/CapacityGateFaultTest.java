@@ -351,11 +351,16 @@ class CapacityGateFaultTest {
             time.advance(Duration.ofNanos(1));
             assertThat(stale.mayWrite()).as("a nanosecond past the guard").isFalse();
         }
-        // outside a request window the age does not matter
+        // outside a request window, a concurrency permit still lapses in the store at its lease (the 5 s call timeout
+        // plus the 1 s margin): a request is written only while the lease covers its whole call, within the margin
+        // less the guard (900 ms); a JVM paused past that would run its call on a permit another worker may hold
         store.windowed = false;
-        try (Lease unwindowed = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease()) {
-            time.advance(Duration.ofDays(1));
-            assertThat(unwindowed.mayWrite()).isTrue();
+        try (Lease young = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease();
+                Lease paused = gate.acquire(SLOTS, Priority.HIGH, null, 0, "").lease()) {
+            time.advance(Duration.ofMillis(900));
+            assertThat(young.mayWrite()).as("the margin less the guard old").isTrue();
+            time.advance(Duration.ofNanos(1));
+            assertThat(paused.mayWrite()).as("a nanosecond past it").isFalse();
         }
     }
 }
