@@ -113,6 +113,15 @@ class RoutePlannerTest {
                         .tier(Tier.TIER_1)
                         .build())))
                 .containsExactly("hunyuan-1");
+        // OpenAI's newer name for the answer's allowance counts the same (and the larger of the two when both are set)
+        ObjectNode newer = JsonNodeFactory.instance.objectNode().put("max_completion_tokens", 130_000);
+        newer.putArray("messages").addObject().put("role", "user").put("content", "short");
+        Job longAnswer =
+                Job.builder("long-answer-2").request(newer).tier(Tier.TIER_1).build();
+        assertThat(accounts(planner.planRoute(longAnswer))).containsExactly("hunyuan-1");
+        assertThat(planner.planRoute(longAnswer).tokens()).isEqualTo(130_000 + 2 + 4);
+        newer.put("max_tokens", 10);
+        assertThat(planner.planRoute(longAnswer).tokens()).isEqualTo(130_000 + 2 + 4);
     }
 
     @Test

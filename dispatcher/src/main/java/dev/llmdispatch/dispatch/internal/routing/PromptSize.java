@@ -24,9 +24,16 @@ public final class PromptSize {
         return total;
     }
 
-    /** Prompt tokens plus the completion the job allows ({@code max_tokens}), for context windows and quotas. */
+    /**
+     * Prompt tokens plus the completion the job allows ({@code max_completion_tokens}, OpenAI's newer name, or
+     * {@code max_tokens}: the larger when both are set), for context windows and quotas.
+     */
     public static int totalTokens(Job job) {
-        return promptTokens(job) + Math.max(0, job.request().path("max_tokens").asInt(0));
+        JsonNode request = job.request();
+        int allowed = Math.max(
+                request.path("max_tokens").asInt(0),
+                request.path("max_completion_tokens").asInt(0));
+        return promptTokens(job) + Math.max(0, allowed);
     }
 
     private static int tokens(JsonNode node) {
