@@ -2,7 +2,7 @@
 -- server's clock. 'admit' counts one request unless a budget is spent (then nothing is counted and the answer says
 -- which budget and when it renews); 'charge' adds the tokens a finished request used; 'read' only reports.
 -- KEYS[1] budget hash: m (minute number), mr, mt (its requests, tokens), d (day number), dr, dt
--- KEYS[2] (admit, optional) the job's marker: a job counted today is admitted again without counting
+-- KEYS[2] (admit, optional) the job's marker: a job counted today or yesterday is admitted again without counting
 -- ARGV[1] 'admit' | 'charge' | 'read'   ARGV[2..5] requests/min, requests/day, tokens/min, tokens/day (-1: none)
 -- ARGV[6] tokens to charge
 -- Returns {admitted 1|0 (2: admitted, counted before), ms until the spent budget renews, the spent budget's name, mr, dr, mt, dt}
@@ -32,7 +32,8 @@ if ARGV[1] == 'admit' then
   end
   mr, dr = mr + 1, dr + 1
   if KEYS[2] then
-    redis.call('SET', KEYS[2], '1', 'PX', toDay + 60000)
+    -- kept through the next day: a job counted before midnight and started after it counts on one day only
+    redis.call('SET', KEYS[2], '1', 'PX', toDay + 86400000)
   end
 elseif ARGV[1] == 'charge' then
   local tokens = tonumber(ARGV[6])

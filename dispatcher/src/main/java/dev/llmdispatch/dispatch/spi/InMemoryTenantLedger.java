@@ -62,9 +62,9 @@ final class InMemoryTenantLedger implements TenantLedger {
         f.mr++;
         f.dr++;
         if (counted.size() >= 10_000) {
-            counted.values().removeIf(ends -> ends <= now); // marks end a minute after their day
+            counted.values().removeIf(ends -> ends <= now); // marks end with the day after theirs
         }
-        counted.put(mark, now + toDay + MINUTE);
+        counted.put(mark, now + toDay + DAY);
         return new Admission(true, "", Duration.ZERO, use(f), false);
     }
 

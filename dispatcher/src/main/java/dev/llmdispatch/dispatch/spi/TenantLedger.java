@@ -43,8 +43,8 @@ public interface TenantLedger {
 
     /**
      * Counts one request of the tenant for this job, unless one of its budgets is spent. A job counted once (until the
-     * day ends) is admitted again without counting: the ingress that admitted it and the worker that starts it, or a
-     * worker that starts it again after a rebalance, count it once.
+     * end of the next day) is admitted again without counting: the ingress that admitted it and the worker that starts
+     * it, or a worker that starts it again after a rebalance, count it once, on one day, even across midnight.
      */
     Admission admit(String tenant, Budget budget, String jobId);
 

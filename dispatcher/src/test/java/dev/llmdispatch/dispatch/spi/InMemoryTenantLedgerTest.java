@@ -30,4 +30,9 @@ class InMemoryTenantLedgerTest extends TenantLedgerContract {
         long now = time.clock().millis();
         return 60_000 - now % 60_000;
     }
+
+    @Override
+    protected long millisLeftInDay() {
+        return 86_400_000 - time.clock().millis() % 86_400_000;
+    }
 }

@@ -26,6 +26,9 @@ public abstract class TenantLedgerContract {
     /** Millis left in the ledger's current minute. */
     protected abstract long millisLeftInMinute();
 
+    /** Millis left in the ledger's current day (UTC). */
+    protected abstract long millisLeftInDay();
+
     /** A tenant no other case uses (a Redis may be shared). */
     private static String tenant() {
         return "t-" + UUID.randomUUID();
@@ -137,5 +140,21 @@ public abstract class TenantLedgerContract {
         assertThat(next.admitted()).isTrue();
         assertThat(next.use().requestsThisMinute()).isEqualTo(1);
         assertThat(next.use().requestsToday()).isEqualTo(2);
+    }
+
+    @Test
+    void a_job_counted_before_midnight_and_started_after_it_counts_on_one_day_only() {
+        assumeTrue(canPassTime(), "on Redis' clock midnight cannot be reached: the in-memory ledger runs this case");
+        String t = tenant();
+        Budget budget = new Budget(-1, 10, -1, -1);
+        TenantLedger ledger = ledger();
+        // counted at the HTTP ingress just before midnight...
+        pass(Duration.ofMillis(millisLeftInDay() - 60_000));
+        assertThat(ledger.admit(t, budget, "late-1").countedBefore()).isFalse();
+        // ...and started by a worker well after it (a backlog): the same job, not a second request
+        pass(Duration.ofMinutes(2));
+        Admission started = ledger.admit(t, budget, "late-1");
+        assertThat(started.countedBefore()).as("counted before").isTrue();
+        assertThat(started.use().requestsToday()).isZero();
     }
 }
