@@ -17,12 +17,8 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -180,26 +176,47 @@ public final class ProviderClient implements ProviderTransport {
 
     /**
      * The whole call, body included, within the request's timeout: the JDK client's own timeout covers the wait for
-     * the headers only, and a body that stalls after them would hold the call (and its job) for good.
+     * the headers only, and a body that stalls after them would hold the call (and its job) for good. A watchdog
+     * closes the body at the deadline.
      */
     private ProviderReply send(HttpRequest request) {
         long start = ticker.nanos();
-        CompletableFuture<HttpResponse<byte[]>> call = http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+        AtomicBoolean expired = new AtomicBoolean();
         try {
-            HttpResponse<byte[]> response = call.get(timeout(request).toMillis(), TimeUnit.MILLISECONDS);
-            long millis = ticker.millisSince(start);
-            byte[] bytes = response.body();
-            JsonNode json = parse(bytes);
-            return new ProviderReply(response.statusCode(), json, excerpt(bytes), retryAfter(response), null, millis);
-        } catch (ExecutionException e) {
-            return failed(request, start, e.getCause() instanceof Exception cause ? cause : e);
-        } catch (TimeoutException e) {
-            call.cancel(true);
-            return timedOut(request, start);
+            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            InputStream body = response.body();
+            Thread watchdog = watch(body, request, start, expired);
+            try (InputStream in = body) {
+                byte[] bytes = in.readAllBytes();
+                if (expired.get()) {
+                    return timedOut(request, start); // cut at the deadline: what came is not the answer
+                }
+                long millis = ticker.millisSince(start);
+                JsonNode json = parse(bytes);
+                return new ProviderReply(
+                        response.statusCode(), json, excerpt(bytes), retryAfter(response), null, millis);
+            } finally {
+                watchdog.interrupt();
+            }
+        } catch (IOException e) {
+            return expired.get() ? timedOut(request, start) : failed(request, start, e);
         } catch (InterruptedException e) {
-            call.cancel(true);
             return failed(request, start, e);
         }
+    }
+
+    /** Closes {@code body} when the call's deadline (its start plus the request's timeout) passes first. */
+    private Thread watch(InputStream body, HttpRequest request, long start, AtomicBoolean expired) {
+        Duration left = timeout(request).minusNanos(ticker.nanos() - start);
+        return Thread.ofVirtual().start(() -> {
+            try {
+                sleeper.sleep(left);
+                expired.set(true);
+                body.close();
+            } catch (InterruptedException | IOException e) {
+                // the call ended first
+            }
+        });
     }
 
     private static Duration timeout(HttpRequest request) {
@@ -213,11 +230,9 @@ public final class ProviderClient implements ProviderTransport {
     /** A call whose answer may be streamed: chunks go to {@code sink} and are assembled into the reply's body. */
     private ProviderReply sendStreamed(HttpRequest request, StreamSink sink) {
         long start = ticker.nanos();
-        CompletableFuture<HttpResponse<InputStream>> call =
-                http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
         AtomicBoolean expired = new AtomicBoolean();
         try {
-            HttpResponse<InputStream> response = call.get(timeout(request).toMillis(), TimeUnit.MILLISECONDS);
+            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
             boolean events = response.headers()
                     .firstValue("Content-Type")
                     .map(t -> t.startsWith("text/event-stream"))
@@ -225,19 +240,13 @@ public final class ProviderClient implements ProviderTransport {
             InputStream body = response.body();
             // the whole call within the request's timeout, counted from its start: a stream that stops coming is cut
             // there, not a timeout after its headers
-            Duration left = timeout(request).minusNanos(ticker.nanos() - start);
-            Thread watchdog = Thread.ofVirtual().start(() -> {
-                try {
-                    sleeper.sleep(left);
-                    expired.set(true);
-                    body.close();
-                } catch (InterruptedException | IOException e) {
-                    // the call ended first
-                }
-            });
+            Thread watchdog = watch(body, request, start, expired);
             try (InputStream in = body) {
                 if (response.statusCode() != 200 || !events) {
                     byte[] bytes = in.readAllBytes();
+                    if (expired.get()) {
+                        return timedOut(request, start);
+                    }
                     return new ProviderReply(
                             response.statusCode(),
                             parse(bytes),
@@ -292,13 +301,7 @@ public final class ProviderClient implements ProviderTransport {
             }
         } catch (IOException e) {
             return expired.get() ? timedOut(request, start) : failed(request, start, e);
-        } catch (ExecutionException e) {
-            return failed(request, start, e.getCause() instanceof Exception cause ? cause : e);
-        } catch (TimeoutException e) {
-            call.cancel(true);
-            return timedOut(request, start);
         } catch (InterruptedException e) {
-            call.cancel(true);
             return failed(request, start, e);
         }
     }
