@@ -9,10 +9,7 @@ import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
 import dev.llmdispatch.contract.Priority;
 import dev.llmdispatch.contract.Tier;
-import dev.llmdispatch.dispatch.config.AccountSettings;
-import dev.llmdispatch.dispatch.config.Capability;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
-import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ResilienceSettings;
 import dev.llmdispatch.dispatch.internal.JobDispatcher;
 import dev.llmdispatch.dispatch.internal.capacity.CapacityGate;
@@ -28,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -298,63 +294,5 @@ class JobDispatcherTest {
                 .extracting(JobResult.Attempt::account)
                 .containsExactly("nvidia-1", "nvidia-1", "nvidia-1");
         assertThat(log.load("moved-1")).isEmpty(); // the job ended: its attempts are in its outcome
-    }
-
-    @Test
-    void a_chat_job_that_does_not_bound_its_answer_reserves_one_of_the_quota_until_its_usage_is_known()
-            throws Exception {
-        // one account, 600 tokens per 6 s; requests that set no max_tokens, whose answers may run to hundreds of
-        // tokens: counting the prompts alone (6 tokens each), both calls would start at once, and answers of 400
-        // tokens would put 800 in the provider's window
-        DispatchSettings quota = new DispatchSettings(
-                null,
-                null,
-                Map.of(
-                        "hunyuan",
-                        TestSettings.provider(
-                                "http://providers.invalid/v1",
-                                Set.of(Capability.CHAT),
-                                256_000,
-                                Map.of("chat", "hunyuan-turbos-latest"),
-                                Map.of(),
-                                new AccountSettings(
-                                        "hunyuan-1",
-                                        "sim-hunyuan-1",
-                                        Limits.of(null, null, 10, 600L, Duration.ofSeconds(6)),
-                                        null))),
-                Map.of("TIER_2", List.of("hunyuan")),
-                null,
-                0);
-        FakeProviders strict = new FakeProviders(quota);
-        CapacityGate quotaGate = new CapacityGate(
-                        new InMemoryCapacityStore(Clock.systemUTC()),
-                        quota,
-                        TestSettings.capacity(),
-                        Clock.systemUTC(),
-                        cooldowns)
-                .start();
-        try {
-            strict.answer("hunyuan-1", strict.held());
-            JobDispatcher dispatcher = JobDispatcher.builder(
-                            new RoutePlanner(quota), strict, quotaGate, health, RESILIENCE)
-                    .build();
-            Future<DispatchOutcome> first = pool.submit(() -> dispatcher.dispatch(
-                    Job.chat("q1", "hi").toBuilder().tier(Tier.TIER_2).build(), Priority.MEDIUM));
-            await().until(() -> strict.inFlight("hunyuan-1") == 1);
-            pool.submit(() -> dispatcher.dispatch(
-                    Job.chat("q2", "hi").toBuilder().tier(Tier.TIER_2).build(), Priority.MEDIUM));
-
-            assertThat(quotaGate.usage("hunyuan-1").tokensInWindow())
-                    .as("the first call's reservation: its prompt and an answer")
-                    .isGreaterThanOrEqualTo(512);
-            await().during(Duration.ofMillis(300))
-                    .atMost(Duration.ofSeconds(2))
-                    .until(() -> strict.inFlight("hunyuan-1") == 1);
-            strict.release();
-            assertThat(first.get().status()).isEqualTo(JobStatus.SUCCEEDED);
-        } finally {
-            strict.release();
-            quotaGate.close();
-        }
     }
 }

@@ -264,7 +264,7 @@ public final class JobDispatcher implements Dispatch {
             }
             Acquisition acquisition;
             try {
-                acquisition = gate.acquire(usable, priority, job.deadline(), route.quotaTokens(), job.tenant());
+                acquisition = gate.acquire(usable, priority, job.deadline(), route.tokens(), job.tenant());
             } catch (NoUsableAccountException e) {
                 continue; // the accounts it waited for were blocked meanwhile: look again
             } catch (CapacityUnavailableException e) {

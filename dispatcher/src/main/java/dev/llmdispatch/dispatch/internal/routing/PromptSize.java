@@ -26,34 +26,14 @@ public final class PromptSize {
 
     /**
      * Prompt tokens plus the completion the job allows ({@code max_completion_tokens}, OpenAI's newer name, or
-     * {@code max_tokens}: the larger when both are set): what a context window must hold.
+     * {@code max_tokens}: the larger when both are set), for context windows and quotas.
      */
     public static int totalTokens(Job job) {
-        return promptTokens(job) + allowedAnswer(job);
-    }
-
-    /**
-     * What a chat job that does not bound its answer ({@code max_tokens}, {@code max_completion_tokens}) reserves of a
-     * token quota for it until the answer's real usage replaces the reservation: an answer of a few paragraphs.
-     */
-    public static final int ANSWER_ESTIMATE = 512;
-
-    /**
-     * What a job takes of a token quota when it is granted: its prompt and the answer it allows, or, for a chat job
-     * that sets no bound, {@link #ANSWER_ESTIMATE}. The answer's real usage replaces it when the call ends.
-     */
-    public static int quotaTokens(Job job) {
-        int allowed = allowedAnswer(job);
-        return promptTokens(job) + (allowed > 0 || job.kind() == JobKind.EMBEDDING ? allowed : ANSWER_ESTIMATE);
-    }
-
-    private static int allowedAnswer(Job job) {
         JsonNode request = job.request();
-        return Math.max(
-                0,
-                Math.max(
-                        request.path("max_tokens").asInt(0),
-                        request.path("max_completion_tokens").asInt(0)));
+        int allowed = Math.max(
+                request.path("max_tokens").asInt(0),
+                request.path("max_completion_tokens").asInt(0));
+        return promptTokens(job) + Math.max(0, allowed);
     }
 
     private static int tokens(JsonNode node) {

@@ -9,10 +9,9 @@ import java.util.List;
  * @param chain the routing chain used (TIER_1 ... or EMBEDDING)
  * @param tier  the job's settled tier (null for an embedding job without one)
  * @param candidates the accounts that can serve it, best first; empty when none can
- * @param tokens the job's estimated size (prompt plus allowed completion) in tokens: what a context window must hold
- * @param quotaTokens what the job takes of a token quota when granted ({@link PromptSize#quotaTokens})
+ * @param tokens the job's estimated size (prompt plus allowed completion) in tokens
  */
-public record Route(String chain, Tier tier, List<Candidate> candidates, int tokens, int quotaTokens) {
+public record Route(String chain, Tier tier, List<Candidate> candidates, int tokens) {
 
     public Route {
         candidates = List.copyOf(candidates);

@@ -113,7 +113,7 @@ public final class RoutePlanner implements TierRule {
                         .ifPresent(a -> addIfServes(candidates, seen, provider, owner, a, needs, tokens));
             }
         }
-        return new Route(chain, tier, honourModel(job, candidates, needs, tokens), tokens, PromptSize.quotaTokens(job));
+        return new Route(chain, tier, honourModel(job, candidates, needs, tokens), tokens);
     }
 
     /**
