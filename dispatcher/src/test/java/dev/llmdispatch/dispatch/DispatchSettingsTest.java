@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llmdispatch.dispatch.config.AccountSettings;
+import dev.llmdispatch.dispatch.config.CapacitySettings;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.InvalidConfigurationException;
 import dev.llmdispatch.dispatch.config.Limits;
@@ -137,5 +138,16 @@ class DispatchSettingsTest {
                 p.balance(),
                 p.timeout(),
                 accounts);
+    }
+
+    @Test
+    void a_lease_margin_no_larger_than_the_window_guard_is_refused_naming_both() {
+        assertThatThrownBy(() -> CapacitySettings.of("p", Duration.ofMillis(500), Duration.ofMillis(500), null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("dispatch.capacity.lease-margin (PT0.5S) must be larger than")
+                .hasMessageContaining("dispatch.capacity.window-guard (PT0.5S)");
+        assertThat(CapacitySettings.of("p", Duration.ofMillis(500), Duration.ofMillis(501), null)
+                        .leaseMargin())
+                .isEqualTo(Duration.ofMillis(501));
     }
 }

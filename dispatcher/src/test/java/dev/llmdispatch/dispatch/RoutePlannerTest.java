@@ -122,6 +122,9 @@ class RoutePlannerTest {
         assertThat(planner.planRoute(longAnswer).tokens()).isEqualTo(130_000 + 2 + 4);
         newer.put("max_tokens", 10);
         assertThat(planner.planRoute(longAnswer).tokens()).isEqualTo(130_000 + 2 + 4);
+        // an allowance near the int range does not wrap around to a size every window holds
+        newer.put("max_tokens", Integer.MAX_VALUE);
+        assertThat(planner.planRoute(longAnswer).isEmpty()).isTrue();
     }
 
     @Test

@@ -68,6 +68,13 @@ public record CapacitySettings(
         if (leaseMargin.isNegative() || leaseMargin.isZero()) {
             throw new IllegalArgumentException("dispatch.capacity.lease-margin must be > 0, but was " + leaseMargin);
         }
+        if (leaseMargin.compareTo(windowGuard) <= 0) {
+            // a request on an account with a concurrency limit is written only while its grant is younger than the
+            // margin less the guard: with none left, none would ever be
+            throw new IllegalArgumentException("dispatch.capacity.lease-margin (" + leaseMargin
+                    + ") must be larger than dispatch.capacity.window-guard (" + windowGuard
+                    + "): a request is sent only while its grant is younger than their difference");
+        }
         if (ratePoll.toMillis() < 1) {
             throw new IllegalArgumentException("dispatch.capacity.rate-poll must be >= 1ms, but was " + ratePoll);
         }

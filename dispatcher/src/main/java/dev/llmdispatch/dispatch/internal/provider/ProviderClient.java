@@ -181,14 +181,14 @@ public final class ProviderClient implements ProviderTransport {
      */
     private ProviderReply send(HttpRequest request) {
         long start = ticker.nanos();
-        AtomicBoolean expired = new AtomicBoolean();
+        AtomicBoolean settled = new AtomicBoolean();
         try {
             HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
             InputStream body = response.body();
-            Thread watchdog = watch(body, request, start, expired);
+            Thread watchdog = watch(body, request, start, settled);
             try (InputStream in = body) {
                 byte[] bytes = in.readAllBytes();
-                if (expired.get()) {
+                if (!settled.compareAndSet(false, true)) {
                     return timedOut(request, start); // cut at the deadline: what came is not the answer
                 }
                 long millis = ticker.millisSince(start);
@@ -199,19 +199,25 @@ public final class ProviderClient implements ProviderTransport {
                 watchdog.interrupt();
             }
         } catch (IOException e) {
-            return expired.get() ? timedOut(request, start) : failed(request, start, e);
+            return settled.get() ? timedOut(request, start) : failed(request, start, e); // settled here: cut
         } catch (InterruptedException e) {
             return failed(request, start, e);
         }
     }
 
-    /** Closes {@code body} when the call's deadline (its start plus the request's timeout) passes first. */
-    private Thread watch(InputStream body, HttpRequest request, long start, AtomicBoolean expired) {
+    /**
+     * Closes {@code body} when the call's deadline (its start plus the request's timeout) passes before the reader
+     * settles the call: whichever of the two sets {@code settled} first decides, so a whole answer read just before
+     * the deadline stands, and a body cut at it is a timeout.
+     */
+    private Thread watch(InputStream body, HttpRequest request, long start, AtomicBoolean settled) {
         Duration left = timeout(request).minusNanos(ticker.nanos() - start);
         return Thread.ofVirtual().start(() -> {
             try {
                 sleeper.sleep(left);
-                expired.set(true);
+                if (!settled.compareAndSet(false, true)) {
+                    return; // the reader finished first: its answer stands
+                }
                 body.close();
             } catch (InterruptedException | IOException e) {
                 // the call ended first
@@ -230,7 +236,7 @@ public final class ProviderClient implements ProviderTransport {
     /** A call whose answer may be streamed: chunks go to {@code sink} and are assembled into the reply's body. */
     private ProviderReply sendStreamed(HttpRequest request, StreamSink sink) {
         long start = ticker.nanos();
-        AtomicBoolean expired = new AtomicBoolean();
+        AtomicBoolean settled = new AtomicBoolean();
         try {
             HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
             boolean events = response.headers()
@@ -240,11 +246,11 @@ public final class ProviderClient implements ProviderTransport {
             InputStream body = response.body();
             // the whole call within the request's timeout, counted from its start: a stream that stops coming is cut
             // there, not a timeout after its headers
-            Thread watchdog = watch(body, request, start, expired);
+            Thread watchdog = watch(body, request, start, settled);
             try (InputStream in = body) {
                 if (response.statusCode() != 200 || !events) {
                     byte[] bytes = in.readAllBytes();
-                    if (expired.get()) {
+                    if (!settled.compareAndSet(false, true)) {
                         return timedOut(request, start);
                     }
                     return new ProviderReply(
@@ -265,7 +271,7 @@ public final class ProviderClient implements ProviderTransport {
                     String data = line.substring(5).strip();
                     if (data.equals("[DONE]")) {
                         done = true;
-                        continue;
+                        break; // the answer is whole: read no further line (none may come before the deadline)
                     }
                     JsonNode chunk = parse(data.getBytes(StandardCharsets.UTF_8));
                     if (chunk == null || !chunk.isObject()) {
@@ -291,7 +297,7 @@ public final class ProviderClient implements ProviderTransport {
                 }
                 long millis = ticker.millisSince(start);
                 if (!answer.finished()) {
-                    return expired.get()
+                    return settled.get()
                             ? timedOut(request, start)
                             : failed(start, "connection error: the stream ended before its last chunk");
                 }
@@ -300,7 +306,7 @@ public final class ProviderClient implements ProviderTransport {
                 watchdog.interrupt();
             }
         } catch (IOException e) {
-            return expired.get() ? timedOut(request, start) : failed(request, start, e);
+            return settled.get() ? timedOut(request, start) : failed(request, start, e); // settled here: cut
         } catch (InterruptedException e) {
             return failed(request, start, e);
         }

@@ -30,10 +30,11 @@ public final class PromptSize {
      */
     public static int totalTokens(Job job) {
         JsonNode request = job.request();
-        int allowed = Math.max(
-                request.path("max_tokens").asInt(0),
-                request.path("max_completion_tokens").asInt(0));
-        return promptTokens(job) + Math.max(0, allowed);
+        long allowed = Math.max(
+                request.path("max_tokens").asLong(0),
+                request.path("max_completion_tokens").asLong(0));
+        // a huge allowance must not wrap around to a small (or negative) size that every window would hold
+        return (int) Math.min(Integer.MAX_VALUE, promptTokens(job) + Math.max(0, allowed));
     }
 
     private static int tokens(JsonNode node) {
