@@ -319,9 +319,7 @@ public final class ProviderClient implements ProviderTransport {
             return failed(start, "interrupted");
         }
         if (e instanceof HttpTimeoutException) {
-            return failed(
-                    start,
-                    "timeout after " + request.timeout().map(Duration::toString).orElse("?"));
+            return timedOut(request, start); // the headers' wait, the JDK client's own timeout
         }
         return failed(
                 start,
