@@ -2,7 +2,8 @@
 -- permit (or a held one renewed), a place in the request window and tokens in the token window. Nothing is
 -- written unless every limit has room, so a refusal costs nothing.
 --
--- KEYS[1] state      hash: epoch, born, restoreUntil, quietUntil (server ms)
+-- KEYS[1] state      hash: epoch, born, restoreUntil, quietUntil (server ms), server (the run id of the Redis
+--                    process that made it)
 -- KEYS[2] in-flight  zset: permit id -> lease end (server ms)
 -- KEYS[3] requests   zset: request id -> server ms of its grant (the sliding log)
 -- KEYS[4] tokens     zset: "request id:tokens" -> server ms of its grant
@@ -15,6 +16,7 @@
 -- ARGV[8] request id  ARGV[9] estimated tokens (clamped here to the strictest quota in force)
 -- ARGV[10] this worker's limits   ARGV[11] declaration ttl ms
 -- ARGV[12] a request of this permit that ended ('' none)   ARGV[13] ms since it was written
+-- ARGV[19] that request's entry in the token window ('' none)
 -- KEYS[6] waiting  zset: worker id -> rank of its best job waiting for this account (server ms; lower goes first)
 -- KEYS[7] waiting until  zset: worker id -> server ms until which its entry holds
 -- ARGV[14] this worker's id ('' to ignore the fleet's waiting jobs)  ARGV[15] the asking job's urgency ms (its
@@ -28,15 +30,20 @@ redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function ms(x) return string.format('%.0f', x) end
+-- this Redis process: a state made by another one came back from an AOF or RDB file, or from a replica
+local server = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
 
 redis.call('ZADD', KEYS[5], now + tonumber(ARGV[11]), ARGV[10])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
-local conc, reqs, toks, maxRw, maxTw = -1, {}, {}, 0, 0
+local conc, reqs, toks, maxRw, maxTw, quiet = -1, {}, {}, 0, 0, 0
 for _, d in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
   local c, rn, rw, tn, tw = string.match(d, '^(-?%d+),(-?%d+),(-?%d+),(-?%d+),(-?%d+)$')
   c, rn, rw, tn, tw = tonumber(c), tonumber(rn), tonumber(rw), tonumber(tn), tonumber(tw)
   if c >= 0 and (conc < 0 or c < conc) then conc = c end
   if rn >= 0 then table.insert(reqs, {rn, rw}); if rw > maxRw then maxRw = rw end end
+  -- after a loss, nothing is granted until whatever was sent before has left every sliding window
+  if rn >= 0 and rw > quiet then quiet = rw end
+  if tn >= 0 and tw > quiet then quiet = tw end
   if tn >= 0 then
     table.insert(toks, {tn, tw})
     local span = tw > 0 and tw or 86400000 -- a daily quota (tw <= -10) keeps a day of entries
@@ -52,24 +59,35 @@ if ARGV[12] ~= '' and #reqs > 0 then
   -- the place of the request that ended on this permit counts from when it was written, not granted
   redis.call('ZADD', KEYS[3], 'GT', ms(now - tonumber(ARGV[13])), ARGV[12])
 end
+if ARGV[19] ~= '' and #toks > 0 then
+  -- and so does its entry in the token window: the provider counts its tokens from its arrival
+  redis.call('ZADD', KEYS[4], 'GT', ms(now - tonumber(ARGV[13])), ARGV[19])
+end
 
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
   epoch = ARGV[2]
   local restoreUntil, quietUntil = 0, 0
   if ARGV[1] ~= '' or ARGV[3] == '1' then
-    -- the state is gone while requests may still be out: live workers put back their permits, and the request
-    -- window admits nothing until whatever was sent before has left every provider's window
+    -- the state is gone while requests may still be out: live workers put back their permits, and the windows
+    -- admit nothing until whatever was sent before has left every provider's window (a daily quota counts afresh)
     restoreUntil = now + tonumber(ARGV[4])
-    quietUntil = now + maxRw
+    quietUntil = now + quiet
   end
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'born', ms(now), 'restoreUntil', ms(restoreUntil),
-      'quietUntil', ms(quietUntil))
+      'quietUntil', ms(quietUntil), 'server', server)
+elseif redis.call('HGET', KEYS[1], 'server') ~= server then
+  -- made by another Redis process: restarted from its AOF (which fsyncs once a second) or RDB, or a replica that
+  -- took over (which lags). Either may have lost the last grants, and nothing here can tell: as lost. A new epoch,
+  -- live workers put back their permits, the windows wait out what was sent
+  epoch = ARGV[2]
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'born', ms(now), 'restoreUntil', ms(now + tonumber(ARGV[4])),
+      'quietUntil', ms(now + quiet), 'server', server)
 elseif ARGV[1] ~= '' and epoch ~= ARGV[1] then
   -- this worker knew an older epoch: the state was lost and remade by a worker that did not know it
   local born = tonumber(redis.call('HGET', KEYS[1], 'born'))
-  if born + maxRw > tonumber(redis.call('HGET', KEYS[1], 'quietUntil')) then
-    redis.call('HSET', KEYS[1], 'quietUntil', ms(born + maxRw))
+  if born + quiet > tonumber(redis.call('HGET', KEYS[1], 'quietUntil')) then
+    redis.call('HSET', KEYS[1], 'quietUntil', ms(born + quiet))
   end
 end
 if ARGV[1] ~= '' and epoch ~= ARGV[1] then
@@ -117,11 +135,13 @@ elseif conc >= 0 then
   free = conc - card
 end
 
-if #reqs > 0 then
+if quiet > 0 then
   local quietUntil = tonumber(redis.call('HGET', KEYS[1], 'quietUntil'))
   if now < quietUntil then
     return {0, 'REBUILDING', quietUntil - now, epoch, now}
   end
+end
+if #reqs > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ms(now - maxRw))
   for _, r in ipairs(reqs) do
     local n = redis.call('ZCOUNT', KEYS[3], '(' .. ms(now - r[2]), '+inf')

@@ -4,13 +4,17 @@ redis.replicate_commands()
 -- ARGV[1] permit id ('' to keep it)  ARGV[2] request id ('' when the request was sent: its place in the window
 -- stays)  ARGV[3] token entry ('' likewise)  ARGV[4] channel  ARGV[5] account id
 -- ARGV[6] the request id of a request that was sent ('' none)  ARGV[7] ms since it was written
+-- ARGV[8] its entry in the token window ('' none)
 local freed = 0
-if ARGV[6] ~= '' then
+if ARGV[6] ~= '' or ARGV[8] ~= '' then
   -- its place in the window counts from when it was written, not granted: a request written late still holds its
-  -- place for a whole window after it reached the provider (GT: never earlier; re-added should it have gone)
+  -- place for a whole window after it reached the provider (GT: never earlier; re-added should it have gone); its
+  -- tokens likewise, as the provider counts them from the request's arrival
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  redis.call('ZADD', KEYS[2], 'GT', string.format('%.0f', now - tonumber(ARGV[7])), ARGV[6])
+  local at = string.format('%.0f', now - tonumber(ARGV[7]))
+  if ARGV[6] ~= '' then redis.call('ZADD', KEYS[2], 'GT', at, ARGV[6]) end
+  if ARGV[8] ~= '' then redis.call('ZADD', KEYS[3], 'GT', at, ARGV[8]) end
 end
 if ARGV[1] ~= '' then freed = freed + redis.call('ZREM', KEYS[1], ARGV[1]) end
 if ARGV[2] ~= '' then freed = freed + redis.call('ZREM', KEYS[2], ARGV[2]) end

@@ -6,11 +6,12 @@ import java.time.Duration;
  * How fleet-wide capacity is kept in Redis.
  *
  * @param keyPrefix        prefix of every Redis key (one per deployment sharing a Redis)
- * @param windowGuard      added to every request window, and the oldest a grant may be when its request is
- *                         written: a grant older than this at the moment of sending is given back unsent and
- *                         taken afresh. Windows are timed by the Redis server's clock, so the guard covers only
- *                         what happens after the request is written (network, the provider's own front end);
- *                         size it from {@code llm_dispatch_grant_age_seconds}
+ * @param windowGuard      added to every request and token window: the budget from a grant to the request's arrival
+ *                         at the provider. Half of it is the oldest a grant may be when its request is written (an
+ *                         older grant is given back unsent and taken afresh; a request that leaves later than that
+ *                         has its place moved to when it left), the other half covers the network and the provider's
+ *                         own front end. Windows are timed by the Redis server's clock; size the guard from
+ *                         {@code llm_dispatch_grant_age_seconds}
  * @param leaseMargin      a concurrency permit's lease is the provider's call timeout plus this; a crashed
  *                         worker's permits come back when their lease ends
  * @param ratePoll         how long an account is left alone after a Redis error, and the longest a waiting job

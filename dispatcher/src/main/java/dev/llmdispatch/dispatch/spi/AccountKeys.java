@@ -68,6 +68,15 @@ public record AccountKeys(
             return Math.max(requestWindowMillis, 10_000);
         }
 
+        /**
+         * After a loss of the limit state, how long nothing is granted: the longest sliding window, of requests or of
+         * tokens, so that whatever was sent before has left the provider's windows (0: none). A daily quota's usage is
+         * not waited out: it counts afresh.
+         */
+        public long quietMillis() {
+            return Math.max(0, Math.max(requestWindowMillis, tokenWindowMillis));
+        }
+
         /** As the scripts read it. */
         public String wire() {
             return concurrency + "," + requests + "," + requestWindowMillis + "," + tokens + "," + tokenWindowMillis;

@@ -64,10 +64,12 @@ public interface CapacityStore {
     record Waiting(String workerId, long urgencyMillis, long ttlMillis, long toleranceMillis, Long nextUrgencyMillis) {}
 
     /**
-     * A request that was written {@code millisAgo} ago: its place in the request window is moved to when it was
-     * written (never earlier than its grant), so that it holds a whole window after it reached the provider.
+     * A request that was written {@code millisAgo} ago: its place in the request window ({@code requestId}, "" when it
+     * has none) and its entry in the token window ({@code tokenEntry} as it stands now, "" when it has none) are moved
+     * to when it was written (never earlier than its grant), so that both hold a whole window after it reached the
+     * provider, which counts it from its arrival.
      */
-    record Sent(String requestId, long millisAgo) {}
+    record Sent(String requestId, long millisAgo, String tokenEntry) {}
 
     /**
      * The store's answer.
@@ -127,8 +129,9 @@ public interface CapacityStore {
     void release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent);
 
     /**
-     * Checks that the state of epoch {@code knownEpoch} is still there; if not, remakes it (as lost) and puts back
-     * {@code permits} (id to lease milliseconds left).
+     * Checks that the state of epoch {@code knownEpoch} is still there, kept by the same server process; if not (gone,
+     * or come back from another process's copy), remakes it as lost and puts back {@code permits} (id to lease
+     * milliseconds left).
      *
      * @return the epoch now in force
      */

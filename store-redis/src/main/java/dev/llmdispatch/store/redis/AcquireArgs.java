@@ -24,7 +24,7 @@ record AcquireArgs(AccountKeys account, AccountKeys.Declaration limits, Ask ask)
                 account.adaptive());
     }
 
-    /** ARGV[1..18]. */
+    /** ARGV[1..19]. */
     @Override
     public Object[] argv() {
         var sent = ask.sent();
@@ -49,7 +49,8 @@ record AcquireArgs(AccountKeys account, AccountKeys.Declaration limits, Ask ask)
             waiting == null ? "0" : Long.toString(waiting.toleranceMillis()), // 17
             waiting == null || waiting.nextUrgencyMillis() == null
                     ? ""
-                    : Long.toString(waiting.nextUrgencyMillis()) // 18
+                    : Long.toString(waiting.nextUrgencyMillis()), // 18
+            sent == null ? "" : sent.tokenEntry() // 19
         };
     }
 }

@@ -29,7 +29,7 @@ final class CapacityScripts {
 
     /**
      * {@code release.lua}: KEYS in-flight, requests, tokens; ARGV permit, unsent request, unsent token entry, released
-     * channel, account, sent request, sent ms ago.
+     * channel, account, sent request, sent ms ago, sent token entry.
      */
     record ReleaseArgs(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent)
             implements LuaScript.Args {
@@ -47,7 +47,8 @@ final class CapacityScripts {
                 a.releasedChannel(),
                 a.accountId(),
                 sent == null ? "" : sent.requestId(),
-                sent == null ? "0" : Long.toString(sent.millisAgo())
+                sent == null ? "0" : Long.toString(sent.millisAgo()),
+                sent == null ? "" : sent.tokenEntry()
             };
         }
     }
@@ -94,8 +95,8 @@ final class CapacityScripts {
     }
 
     /**
-     * {@code restore.lua}: KEYS state, in-flight; ARGV known epoch, new epoch, restore window ms, request window ms,
-     * then each permit's id and ms left.
+     * {@code restore.lua}: KEYS state, in-flight; ARGV known epoch, new epoch, restore window ms, quiet period ms, then
+     * each permit's id and ms left.
      */
     record RestoreArgs(
             AccountKeys a,
@@ -112,11 +113,8 @@ final class CapacityScripts {
 
         @Override
         public Object[] argv() {
-            List<Object> argv = new ArrayList<>(List.of(
-                    knownEpoch,
-                    newEpoch,
-                    Long.toString(restoreMillis),
-                    Long.toString(Math.max(0, limits.requestWindowMillis()))));
+            List<Object> argv = new ArrayList<>(
+                    List.of(knownEpoch, newEpoch, Long.toString(restoreMillis), Long.toString(limits.quietMillis())));
             permits.forEach((id, left) -> {
                 argv.add(id);
                 argv.add(Long.toString(left));

@@ -59,6 +59,14 @@ final class AccountCapacity {
         boolean granted() {
             return refusal == null;
         }
+
+        /**
+         * Whether the request holds a place that counts in time: in a request window, or in the token window. Its age
+         * then matters when it is written, and the place moves to when it was.
+         */
+        boolean placed() {
+            return windowed || tokenEntry != null;
+        }
     }
 
     final String accountId;
@@ -273,17 +281,23 @@ final class AccountCapacity {
         return new Grant(null, null, null, 0, refusal, Math.min(retryMillis, MAX_RETRY_MILLIS), false, 0);
     }
 
-    /** Charges a request's token quota with the tokens the provider says it used, instead of the estimate. */
-    void charge(Grant grant, long usedTokens) {
+    /**
+     * Charges a request's token quota with the tokens the provider says it used, instead of the estimate.
+     *
+     * @return its entry in the token window now, or null when it has none
+     */
+    String charge(Grant grant, long usedTokens) {
         if (grant.tokenEntry() == null) {
-            return; // no quota in force
+            return null; // no quota in force
         }
-        store.charge(keys, grant.tokenEntry(), grant.requestId() + ":" + Math.max(0, usedTokens));
+        String used = grant.requestId() + ":" + Math.max(0, usedTokens);
+        store.charge(keys, grant.tokenEntry(), used);
+        return used;
     }
 
     /** Moves a sent request's window place to when it left (later only), keeping everything else. */
     boolean movePlace(Grant grant, CapacityStore.Sent sent) {
-        if (sent == null || !grant.windowed()) {
+        if (sent == null || !grant.placed()) {
             return false;
         }
         store.release(keys, null, null, null, sent);
@@ -304,7 +318,7 @@ final class AccountCapacity {
                 keepPermit ? null : grant.permitId(),
                 unsent ? grant.requestId() : null,
                 unsent ? grant.tokenEntry() : null,
-                unsent || !grant.windowed() ? null : sent);
+                unsent || !grant.placed() ? null : sent);
     }
 
     /**

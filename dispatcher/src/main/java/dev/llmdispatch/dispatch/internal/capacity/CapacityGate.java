@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +83,9 @@ public final class CapacityGate implements Capacity, AutoCloseable {
     private final PermitHandOver permitHandOver;
     private final ScheduledExecutorService syncer;
     private final AtomicBoolean started = new AtomicBoolean();
+    /** Where store calls that no caller waits for run: a virtual thread each; the simulation runs them in place. */
+    Executor background = task -> Thread.ofVirtual().name("window-place").start(task);
+
     volatile boolean running = true;
 
     public CapacityGate(
@@ -279,7 +283,7 @@ public final class CapacityGate implements Capacity, AutoCloseable {
      * request that left past the guard. The release moves it again when the call ends; a failure here leaves that.
      */
     void movePlace(Lease lease) {
-        Thread.ofVirtual().name("window-place").start(() -> {
+        background.execute(() -> {
             try {
                 stored(() -> accounts.get(lease.candidate().accountId()).movePlace(lease.grant(), lease.sent()));
             } catch (RuntimeException e) {
@@ -363,9 +367,13 @@ public final class CapacityGate implements Capacity, AutoCloseable {
         return ticker.nanos();
     }
 
-    /** The window guard in nanoseconds: the oldest a grant may be when its request is written. */
-    public long windowGuardNanos() {
-        return settings.windowGuard().toNanos();
+    /**
+     * The oldest a grant in a window may be when its request is written, and when it leaves without its place being
+     * moved: half the window guard, the other half being the network's from there to the provider. The guard is the
+     * whole budget from a grant to the request's arrival, which the windows are widened by.
+     */
+    public long writeWithinNanos() {
+        return settings.windowGuard().toNanos() / 2;
     }
 
     /**
@@ -407,7 +415,8 @@ public final class CapacityGate implements Capacity, AutoCloseable {
         return queue.size();
     }
 
-    private void syncAll() {
+    /** Checks every account's state with the store; the gate's syncer runs it every sync interval. */
+    void syncAll() {
         fleetWaiting.sync(queue::mostUrgentPerAccount, accounts::get, true);
         for (AccountCapacity capacity : accounts.values()) {
             try {

@@ -23,6 +23,8 @@ public final class Lease implements AutoCloseable, WriteGate {
     private volatile long writtenNanos;
     /** When the HTTP client took the request's body (the gate's ticker), 0 before. */
     private volatile long leftNanos;
+    /** Its entry in the token window as it stands: the estimate as granted, then what the provider used. */
+    private volatile String tokenEntry;
     /** The grant's age when the request was about to be written, -1 before. */
     private volatile long ageAtWriteNanos = -1;
 
@@ -31,6 +33,7 @@ public final class Lease implements AutoCloseable, WriteGate {
         this.grant = grant;
         this.gate = gate;
         this.waitedNanos = waitedNanos;
+        this.tokenEntry = grant.tokenEntry();
     }
 
     AccountCapacity.Grant grant() {
@@ -66,8 +69,9 @@ public final class Lease implements AutoCloseable, WriteGate {
     }
 
     /**
-     * Whether the request may be written now. On an account with a request window, only while the grant is no older
-     * than the window guard (its place in the window then covers the request's arrival at the provider). On one with
+     * Whether the request may be written now. On an account with a request window or a token quota, only while the
+     * grant is no older than half the window guard (its place in the windows then covers the request's arrival at the
+     * provider, the other half being the network's). On one with
      * a concurrency limit, only while the permit's lease (the call's timeout plus the lease margin) still covers the
      * whole call: the grant no older than the margin less the guard, since the call ends by its timeout; a JVM paused
      * longer would run its call on a permit the store may have given to another worker. Ask it at the last moment
@@ -78,7 +82,7 @@ public final class Lease implements AutoCloseable, WriteGate {
         long age = ageNanos();
         ageAtWriteNanos = age;
         // in a request window of any live worker's limits, not only this worker's
-        boolean writable = (!grant.windowed() || age <= gate.windowGuardNanos())
+        boolean writable = (!grant.placed() || age <= gate.writeWithinNanos())
                 && (!candidate.account().limits().hasConcurrencyLimit() || age <= gate.permitWriteNanos());
         if (writable) {
             writtenNanos = gate.nanos();
@@ -96,7 +100,7 @@ public final class Lease implements AutoCloseable, WriteGate {
     public void left() {
         long now = gate.nanos();
         leftNanos = now;
-        if (grant.windowed() && writtenNanos != 0 && now - grant.askedNanos() > gate.windowGuardNanos()) {
+        if (grant.placed() && writtenNanos != 0 && now - grant.askedNanos() > gate.writeWithinNanos()) {
             gate.movePlace(this);
         }
     }
@@ -127,9 +131,13 @@ public final class Lease implements AutoCloseable, WriteGate {
         long written = writtenNanos;
         long left = leftNanos;
         long at = left != 0 && left - written > 0 ? left : written;
+        String entry = tokenEntry;
         return written == 0
                 ? null
-                : new CapacityStore.Sent(grant.requestId(), TimeUnit.NANOSECONDS.toMillis(gate.nanos() - at));
+                : new CapacityStore.Sent(
+                        grant.windowed() ? grant.requestId() : "",
+                        TimeUnit.NANOSECONDS.toMillis(gate.nanos() - at),
+                        entry == null ? "" : entry);
     }
 
     /**
@@ -138,7 +146,10 @@ public final class Lease implements AutoCloseable, WriteGate {
      */
     public void charge(long usedTokens) {
         try {
-            gate.accounts.get(candidate.accountId()).charge(grant, usedTokens);
+            String used = gate.accounts.get(candidate.accountId()).charge(grant, usedTokens);
+            if (used != null) {
+                tokenEntry = used;
+            }
         } catch (RuntimeException e) {
             LoggerFactory.getLogger(Lease.class)
                     .warn(

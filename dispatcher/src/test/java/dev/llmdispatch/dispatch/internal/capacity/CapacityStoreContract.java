@@ -129,10 +129,29 @@ public abstract class CapacityStoreContract {
         assertThat(granted.granted()).isTrue();
         // written a second after its grant (a slow JVM, a new connection): its place moves to then
         pass(Duration.ofSeconds(1));
-        store().release(keys, "p1", null, null, new CapacityStore.Sent("r1", 0));
+        store().release(keys, "p1", null, null, new CapacityStore.Sent("r1", 0, ""));
         Decision next = ask(limits, "");
         assertThat(next.reason()).isEqualTo(Reason.REQUESTS);
         assertThat(next.retryMillis()).as("from the writing, not the grant").isGreaterThan(1_200);
+    }
+
+    @Test
+    void a_sent_request_holds_its_tokens_a_whole_window_from_when_it_was_written() {
+        AccountKeys.Declaration limits = new AccountKeys.Declaration(-1, -1, -1, 100, 1_500);
+        Decision granted = store().acquire(
+                        keys,
+                        limits,
+                        new CapacityStore.Ask("p1", false, 60_000, "r1", 80, "", "e", false, 500, null, null));
+        assertThat(granted.tokens()).isEqualTo(80);
+        // written a second after its grant: the provider counts its tokens from then
+        pass(Duration.ofSeconds(1));
+        store().release(keys, "p1", null, null, new CapacityStore.Sent("", 0, "r1:80"));
+        pass(Duration.ofMillis(700)); // past a window from the grant, inside one from the writing
+        Decision next = store().acquire(
+                        keys,
+                        limits,
+                        new CapacityStore.Ask("p2", false, 60_000, "r2", 80, "", "e", false, 500, null, null));
+        assertThat(next.reason()).isEqualTo(Reason.TOKENS);
     }
 
     @Test
@@ -326,6 +345,33 @@ public abstract class CapacityStoreContract {
                         limits,
                         new CapacityStore.Ask("p", false, 1_000, "r", 0, "", "e2", false, 500, null, null));
         assertThat(fresh.granted()).isTrue();
+    }
+
+    @Test
+    void after_a_loss_an_account_with_only_a_token_quota_waits_out_its_token_window() {
+        AccountKeys.Declaration limits = new AccountKeys.Declaration(-1, -1, -1, 100, 60_000);
+        Decision first = store().acquire(
+                        keys,
+                        limits,
+                        new CapacityStore.Ask("p1", false, 1_000, "r1", 80, "", "e1", false, 500, null, null));
+        assertThat(first.granted()).isTrue();
+        // the state and its tokens are gone (a restart without persistence); the 80 tokens are still in the
+        // provider's window, so a worker that knew the state gets nothing for a whole token window
+        String epoch = first.epoch();
+        lose(keys);
+        assertThat(store().acquire(
+                                keys,
+                                limits,
+                                new CapacityStore.Ask(
+                                        "p2", false, 1_000, "r2", 80, epoch, "e2", false, 500, null, null))
+                        .reason())
+                .isEqualTo(Reason.EPOCH);
+        Decision quiet = store().acquire(
+                        keys,
+                        limits,
+                        new CapacityStore.Ask("p3", false, 1_000, "r3", 80, "e2", "e3", false, 500, null, null));
+        assertThat(quiet.reason()).isEqualTo(Reason.REBUILDING);
+        assertThat(store().usage(keys, limits).rebuildingMillis()).isGreaterThan(59_000);
     }
 
     @Test

@@ -29,6 +29,10 @@ public final class InMemoryCapacityStore implements CapacityStore {
     private static final Pattern TOKENS = Pattern.compile(":(\\d+)$");
 
     private final Clock clock;
+    /** The "Redis process" keeping the state (its run id): a restart or a failover makes it another one. */
+    private String server = "server-1";
+
+    private int restarts = 1;
     private final Map<String, ZSet> zsets = new HashMap<>();
     private final Map<String, Map<String, String>> hashes = new HashMap<>();
     private final Map<String, Long> expiresAt = new HashMap<>();
@@ -45,10 +49,39 @@ public final class InMemoryCapacityStore implements CapacityStore {
 
     /** Every key gone at once, as when Redis restarts without persistence. */
     public synchronized void loseEverything() {
+        server = "server-" + (++restarts);
         zsets.clear();
         hashes.clear();
         expiresAt.clear();
     }
+
+    /** Everything the store holds now, to {@link #rollBack} to: an AOF restart or a lagging replica's failover. */
+    public synchronized Object snapshot() {
+        Map<String, ZSet> z = new HashMap<>();
+        zsets.forEach((k, v) -> z.put(k, v.copy()));
+        Map<String, Map<String, String>> h = new HashMap<>();
+        hashes.forEach((k, v) -> h.put(k, new HashMap<>(v)));
+        return new Snapshot(z, h, new HashMap<>(expiresAt));
+    }
+
+    /**
+     * Back to what {@code snapshot} held: the writes since are gone, as when Redis restarts from an AOF that lost its
+     * last second, or a replica that lagged becomes the master. Keys whose time passed meanwhile expire as they are
+     * touched.
+     */
+    public synchronized void rollBack(Object snapshot) {
+        server = "server-" + (++restarts); // a process that came back from its files, or a replica
+        Snapshot s = (Snapshot) snapshot;
+        zsets.clear();
+        s.zsets().forEach((k, v) -> zsets.put(k, v.copy()));
+        hashes.clear();
+        s.hashes().forEach((k, v) -> hashes.put(k, new HashMap<>(v)));
+        expiresAt.clear();
+        expiresAt.putAll(s.expiresAt());
+    }
+
+    private record Snapshot(
+            Map<String, ZSet> zsets, Map<String, Map<String, String>> hashes, Map<String, Long> expiresAt) {}
 
     /** The keys of the account gone (a partial loss: the keys of one hash slot). */
     public synchronized void lose(AccountKeys a) {
@@ -83,6 +116,7 @@ public final class InMemoryCapacityStore implements CapacityStore {
         List<long[]> toks = new ArrayList<>();
         long maxRw = 0;
         long maxTw = 0;
+        long quiet = 0; // after a loss, nothing is granted until what was sent before has left every sliding window
         for (String d : declared.members()) {
             Matcher m = DECLARATION.matcher(d);
             if (!m.matches()) {
@@ -99,10 +133,12 @@ public final class InMemoryCapacityStore implements CapacityStore {
             if (rn >= 0) {
                 reqs.add(new long[] {rn, rw});
                 maxRw = Math.max(maxRw, rw);
+                quiet = Math.max(quiet, rw);
             }
             if (tn >= 0) {
                 toks.add(new long[] {tn, tw});
                 maxTw = Math.max(maxTw, tw > 0 ? tw : DAY); // a daily quota keeps a day of entries
+                quiet = Math.max(quiet, tw);
             }
         }
         Long adaptive = hashLong(a.adaptive(), "limit");
@@ -112,6 +148,10 @@ public final class InMemoryCapacityStore implements CapacityStore {
         if (ask.sent() != null && !ask.sent().requestId().isEmpty() && !reqs.isEmpty()) {
             zset(a.requests())
                     .addGreater(ask.sent().requestId(), now - ask.sent().millisAgo());
+        }
+        if (ask.sent() != null && !ask.sent().tokenEntry().isEmpty() && !toks.isEmpty()) {
+            zset(a.tokens())
+                    .addGreater(ask.sent().tokenEntry(), now - ask.sent().millisAgo());
         }
 
         Map<String, String> state = hash(a.state());
@@ -123,14 +163,19 @@ public final class InMemoryCapacityStore implements CapacityStore {
             long quietUntil = 0;
             if (!known.isEmpty() || ask.quietOnNew()) {
                 restoreUntil = now + ask.restoreMillis();
-                quietUntil = now + maxRw;
+                quietUntil = now + quiet;
             }
             state.put("epoch", epoch);
             state.put("born", Long.toString(now));
             state.put("restoreUntil", Long.toString(restoreUntil));
             state.put("quietUntil", Long.toString(quietUntil));
+            state.put("server", server);
+        } else if (!server.equals(state.get("server"))) {
+            // made by another server process (a restart from its files, a replica that took over): as lost
+            epoch = ask.newEpoch();
+            remake(state, epoch, now, ask.restoreMillis(), quiet);
         } else if (!known.isEmpty() && !epoch.equals(known)) {
-            extendQuiet(state, maxRw);
+            extendQuiet(state, quiet);
         }
         if (!known.isEmpty() && !epoch.equals(known)) {
             return new Decision(Reason.EPOCH, 0, epoch, now);
@@ -176,12 +221,14 @@ public final class InMemoryCapacityStore implements CapacityStore {
             free = conc - card;
         }
 
-        ZSet requests = zset(a.requests());
-        if (!reqs.isEmpty()) {
+        if (quiet > 0) {
             long quietUntil = Long.parseLong(state.get("quietUntil"));
             if (now < quietUntil) {
                 return new Decision(Reason.REBUILDING, quietUntil - now, epoch, now);
             }
+        }
+        ZSet requests = zset(a.requests());
+        if (!reqs.isEmpty()) {
             requests.removeUpTo(now - maxRw);
             for (long[] r : reqs) {
                 List<Map.Entry<String, Double>> inWindow = requests.above(now - r[1]);
@@ -320,6 +367,9 @@ public final class InMemoryCapacityStore implements CapacityStore {
             if (sent != null && !sent.requestId().isEmpty()) {
                 zset(a.requests()).addGreater(sent.requestId(), clock.millis() - sent.millisAgo());
             }
+            if (sent != null && !sent.tokenEntry().isEmpty()) {
+                zset(a.tokens()).addGreater(sent.tokenEntry(), clock.millis() - sent.millisAgo());
+            }
             if (permitId != null && zset(a.inFlight()).remove(permitId)) {
                 freed++;
             }
@@ -330,7 +380,7 @@ public final class InMemoryCapacityStore implements CapacityStore {
                 freed++;
             }
         }
-        if (freed > 0) {
+        if (freed > 0 && !listeners.isEmpty()) {
             // as pub/sub: announced later, on a thread of its own, in order, outside the store's lock
             announcer.execute(() -> listeners.forEach(l -> l.accept(a.accountId())));
         }
@@ -345,7 +395,7 @@ public final class InMemoryCapacityStore implements CapacityStore {
             Map<String, Long> permits,
             long restoreMillis) {
         long now = clock.millis();
-        long window = Math.max(0, limits.requestWindowMillis());
+        long window = limits.quietMillis();
         Map<String, String> state = hash(a.state());
         String epoch = state.get("epoch");
         if (epoch == null) {
@@ -354,6 +404,10 @@ public final class InMemoryCapacityStore implements CapacityStore {
             state.put("born", Long.toString(now));
             state.put("restoreUntil", Long.toString(now + restoreMillis));
             state.put("quietUntil", Long.toString(now + window));
+            state.put("server", server);
+        } else if (!server.equals(state.get("server"))) {
+            epoch = newEpoch;
+            remake(state, epoch, now, restoreMillis, window);
         } else if (!epoch.equals(knownEpoch)) {
             extendQuiet(state, window);
         }
@@ -418,6 +472,15 @@ public final class InMemoryCapacityStore implements CapacityStore {
         return () -> listeners.remove(released);
     }
 
+    /** The state as lost: a new epoch, a restore window for live workers' permits, a quiet period over the windows. */
+    private void remake(Map<String, String> state, String epoch, long now, long restoreMillis, long quiet) {
+        state.put("epoch", epoch);
+        state.put("born", Long.toString(now));
+        state.put("restoreUntil", Long.toString(now + restoreMillis));
+        state.put("quietUntil", Long.toString(now + quiet));
+        state.put("server", server);
+    }
+
     private void extendQuiet(Map<String, String> state, long window) {
         long born = Long.parseLong(state.get("born"));
         if (born + window > Long.parseLong(state.get("quietUntil"))) {
@@ -475,6 +538,12 @@ public final class InMemoryCapacityStore implements CapacityStore {
         private static final Comparator<Map.Entry<String, Double>> ORDER =
                 Map.Entry.<String, Double>comparingByValue().thenComparing(Map.Entry.comparingByKey());
         private final Map<String, Double> scores = new HashMap<>();
+
+        ZSet copy() {
+            ZSet c = new ZSet();
+            c.scores.putAll(scores);
+            return c;
+        }
 
         void add(String member, double score) {
             scores.put(member, score);
