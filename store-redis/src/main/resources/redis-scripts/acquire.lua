@@ -65,24 +65,21 @@ if ARGV[19] ~= '' and #toks > 0 then
 end
 
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
+if not epoch or redis.call('HGET', KEYS[1], 'server') ~= server then
+  -- the state is gone, or was made by another Redis process: restarted from its AOF (which fsyncs once a second) or
+  -- RDB, or a replica that took over (which lags), either of which may have lost the last grants. Lost while
+  -- requests may still be out (unless missing for a worker that knew none: a fresh start, unless told to wait):
+  -- live workers put back their permits, and the windows admit nothing until whatever was sent before has left
+  -- every provider's window (a daily quota counts afresh)
+  local lost = epoch or ARGV[1] ~= '' or ARGV[3] == '1'
   epoch = ARGV[2]
   local restoreUntil, quietUntil = 0, 0
-  if ARGV[1] ~= '' or ARGV[3] == '1' then
-    -- the state is gone while requests may still be out: live workers put back their permits, and the windows
-    -- admit nothing until whatever was sent before has left every provider's window (a daily quota counts afresh)
+  if lost then
     restoreUntil = now + tonumber(ARGV[4])
     quietUntil = now + quiet
   end
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'born', ms(now), 'restoreUntil', ms(restoreUntil),
       'quietUntil', ms(quietUntil), 'server', server)
-elseif redis.call('HGET', KEYS[1], 'server') ~= server then
-  -- made by another Redis process: restarted from its AOF (which fsyncs once a second) or RDB, or a replica that
-  -- took over (which lags). Either may have lost the last grants, and nothing here can tell: as lost. A new epoch,
-  -- live workers put back their permits, the windows wait out what was sent
-  epoch = ARGV[2]
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'born', ms(now), 'restoreUntil', ms(now + tonumber(ARGV[4])),
-      'quietUntil', ms(now + quiet), 'server', server)
 elseif ARGV[1] ~= '' and epoch ~= ARGV[1] then
   -- this worker knew an older epoch: the state was lost and remade by a worker that did not know it
   local born = tonumber(redis.call('HGET', KEYS[1], 'born'))

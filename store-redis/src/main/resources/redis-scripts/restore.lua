@@ -12,11 +12,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function ms(x) return string.format('%.0f', x) end
 local server = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[2]
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'born', ms(now), 'restoreUntil', ms(now + tonumber(ARGV[3])),
-      'quietUntil', ms(now + tonumber(ARGV[4])), 'server', server)
-elseif redis.call('HGET', KEYS[1], 'server') ~= server then
+if not epoch or redis.call('HGET', KEYS[1], 'server') ~= server then
   epoch = ARGV[2]
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'born', ms(now), 'restoreUntil', ms(now + tonumber(ARGV[3])),
       'quietUntil', ms(now + tonumber(ARGV[4])), 'server', server)

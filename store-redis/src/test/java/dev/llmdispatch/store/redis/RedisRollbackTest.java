@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.redisnode.RedisNodes;
@@ -56,8 +57,8 @@ class RedisRollbackTest {
                         .as("p2 is still at the provider: the account must not hand its place to p3")
                         .isIn(Reason.EPOCH, Reason.REBUILDING);
                 // the worker holding p1 and p2 puts them back under the new epoch; the account then counts both
-                String now = store.restore(
-                        keys, limits, one.epoch(), "unused", java.util.Map.of("p1", 60_000L, "p2", 60_000L), 1_000);
+                String now =
+                        store.restore(keys, limits, one.epoch(), "unused", Map.of("p1", 60_000L, "p2", 60_000L), 1_000);
                 assertThat(store.usage(keys, limits).inFlight()).isEqualTo(2);
                 await().atMost(Duration.ofSeconds(10))
                         .until(() -> store.acquire(keys, limits, ask("p4", now)).reason() != Reason.REBUILDING);

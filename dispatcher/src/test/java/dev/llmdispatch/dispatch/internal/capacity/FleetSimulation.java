@@ -1,5 +1,6 @@
 package dev.llmdispatch.dispatch.internal.capacity;
 
+import dev.llmdispatch.dispatch.AccountUsage;
 import dev.llmdispatch.dispatch.TestSettings;
 import dev.llmdispatch.dispatch.config.AccountSettings;
 import dev.llmdispatch.dispatch.config.Balance;
@@ -15,12 +16,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * The fleet's capacity promise in a deterministic simulation, as FoundationDB and TigerBeetle test theirs: workers
@@ -246,7 +249,7 @@ final class FleetSimulation {
         AccountSettings account = new AccountSettings(id, "sim-key-" + id, limits, null);
         ProviderSettings p = new ProviderSettings(
                 "http://" + id + ".invalid",
-                java.util.Set.of(Capability.CHAT, Capability.THINKING, Capability.EMBEDDING),
+                Set.of(Capability.CHAT, Capability.THINKING, Capability.EMBEDDING),
                 1_000_000,
                 Map.of("chat", id + "-model", "embedding", id + "-embed"),
                 Map.of(),
@@ -264,7 +267,7 @@ final class FleetSimulation {
 
     private SimJob newJob(int id) {
         List<String> route = new ArrayList<>(candidates.keySet());
-        java.util.Collections.shuffle(route, random);
+        Collections.shuffle(route, random);
         route = route.subList(0, (int) between(1, route.size()));
         int prompt = (int) between(20, 600);
         int maxTokens = (int) between(20, 600);
@@ -312,7 +315,7 @@ final class FleetSimulation {
         for (String accountId : job.route) {
             Lease lease = w.gate.tryAcquireNow(candidates.get(accountId), job.estimate());
             if (lease != null) {
-                dev.llmdispatch.dispatch.AccountUsage u = w.gate.usage(accountId);
+                AccountUsage u = w.gate.usage(accountId);
                 trace(
                         "%s %s granted on %s (the store holds %d in flight, %d requests, %d tokens)",
                         w.name, job, accountId, u.inFlight(), u.requestsInWindow(), u.tokensInWindow());
@@ -333,7 +336,7 @@ final class FleetSimulation {
             at(1, w, () -> tryAcquire(w, job));
             return;
         }
-        Call call = new Call(++calls, w, job, lease, now());
+        Call call = new Call(++calls, w, job, lease);
         w.calls.add(call);
         at(timeoutMillis, w, () -> deadline(call));
         long longest = faults.starvedPastWindow() ? timeoutMillis / 2 : Math.min(timeoutMillis / 2, shortestWindow);
@@ -596,15 +599,13 @@ final class FleetSimulation {
         final SimWorker worker;
         final SimJob job;
         final Lease lease;
-        final long startedAt;
         boolean over;
 
-        Call(int id, SimWorker worker, SimJob job, Lease lease, long startedAt) {
+        Call(int id, SimWorker worker, SimJob job, Lease lease) {
             this.id = id;
             this.worker = worker;
             this.job = job;
             this.lease = lease;
-            this.startedAt = startedAt;
         }
 
         String account() {

@@ -157,23 +157,12 @@ public final class InMemoryCapacityStore implements CapacityStore {
         Map<String, String> state = hash(a.state());
         String known = ask.knownEpoch();
         String epoch = state.get("epoch");
-        if (epoch == null) {
+        if (epoch == null || !server.equals(state.get("server"))) {
+            // gone, or made by another server process (a restart from its files, a replica that took over): as lost,
+            // unless missing for a worker that knew none (a fresh start, unless told to wait)
+            boolean lost = epoch != null || !known.isEmpty() || ask.quietOnNew();
             epoch = ask.newEpoch();
-            long restoreUntil = 0;
-            long quietUntil = 0;
-            if (!known.isEmpty() || ask.quietOnNew()) {
-                restoreUntil = now + ask.restoreMillis();
-                quietUntil = now + quiet;
-            }
-            state.put("epoch", epoch);
-            state.put("born", Long.toString(now));
-            state.put("restoreUntil", Long.toString(restoreUntil));
-            state.put("quietUntil", Long.toString(quietUntil));
-            state.put("server", server);
-        } else if (!server.equals(state.get("server"))) {
-            // made by another server process (a restart from its files, a replica that took over): as lost
-            epoch = ask.newEpoch();
-            remake(state, epoch, now, ask.restoreMillis(), quiet);
+            remake(state, epoch, now, lost ? now + ask.restoreMillis() : 0, lost ? now + quiet : 0);
         } else if (!known.isEmpty() && !epoch.equals(known)) {
             extendQuiet(state, quiet);
         }
@@ -398,16 +387,9 @@ public final class InMemoryCapacityStore implements CapacityStore {
         long window = limits.quietMillis();
         Map<String, String> state = hash(a.state());
         String epoch = state.get("epoch");
-        if (epoch == null) {
+        if (epoch == null || !server.equals(state.get("server"))) {
             epoch = newEpoch;
-            state.put("epoch", epoch);
-            state.put("born", Long.toString(now));
-            state.put("restoreUntil", Long.toString(now + restoreMillis));
-            state.put("quietUntil", Long.toString(now + window));
-            state.put("server", server);
-        } else if (!server.equals(state.get("server"))) {
-            epoch = newEpoch;
-            remake(state, epoch, now, restoreMillis, window);
+            remake(state, epoch, now, now + restoreMillis, now + window);
         } else if (!epoch.equals(knownEpoch)) {
             extendQuiet(state, window);
         }
@@ -472,12 +454,12 @@ public final class InMemoryCapacityStore implements CapacityStore {
         return () -> listeners.remove(released);
     }
 
-    /** The state as lost: a new epoch, a restore window for live workers' permits, a quiet period over the windows. */
-    private void remake(Map<String, String> state, String epoch, long now, long restoreMillis, long quiet) {
+    /** The state made afresh by this server: a new epoch, until when live workers put back permits, the quiet period. */
+    private void remake(Map<String, String> state, String epoch, long now, long restoreUntil, long quietUntil) {
         state.put("epoch", epoch);
         state.put("born", Long.toString(now));
-        state.put("restoreUntil", Long.toString(now + restoreMillis));
-        state.put("quietUntil", Long.toString(now + quiet));
+        state.put("restoreUntil", Long.toString(restoreUntil));
+        state.put("quietUntil", Long.toString(quietUntil));
         state.put("server", server);
     }
 
