@@ -55,13 +55,19 @@ end
 local adaptive = tonumber(redis.call('HGET', KEYS[8], 'limit'))
 if adaptive and conc >= 0 and adaptive < conc then conc = adaptive end
 
+-- a moved place keeps its key alive a whole window from the move, not only from the last grant (never shortened)
+local function keep(key, span)
+  if redis.call('PTTL', key) < span then redis.call('PEXPIRE', key, span) end
+end
 if ARGV[12] ~= '' and #reqs > 0 then
   -- the place of the request that ended on this permit counts from when it was written, not granted
   redis.call('ZADD', KEYS[3], 'GT', ms(now - tonumber(ARGV[13])), ARGV[12])
+  keep(KEYS[3], maxRw + 1000)
 end
 if ARGV[19] ~= '' and #toks > 0 then
   -- and so does its entry in the token window: the provider counts its tokens from its arrival
   redis.call('ZADD', KEYS[4], 'GT', ms(now - tonumber(ARGV[13])), ARGV[19])
+  keep(KEYS[4], maxTw + 1000)
 end
 
 local epoch = redis.call('HGET', KEYS[1], 'epoch')

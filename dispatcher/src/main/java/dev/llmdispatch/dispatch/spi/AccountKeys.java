@@ -77,6 +77,16 @@ public record AccountKeys(
             return Math.max(0, Math.max(requestWindowMillis, tokenWindowMillis));
         }
 
+        /** How long the request window's key must live after a place is put in it now: its window and a second. */
+        public long requestKeepMillis() {
+            return Math.max(0, requestWindowMillis) + 1_000;
+        }
+
+        /** How long the token window's key must live after an entry is put in it now (a day for a daily quota). */
+        public long tokenKeepMillis() {
+            return (tokenWindowMillis > 0 ? tokenWindowMillis : 86_400_000L) + 1_000;
+        }
+
         /** As the scripts read it. */
         public String wire() {
             return concurrency + "," + requests + "," + requestWindowMillis + "," + tokens + "," + tokenWindowMillis;

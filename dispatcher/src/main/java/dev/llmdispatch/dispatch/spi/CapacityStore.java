@@ -124,9 +124,16 @@ public interface CapacityStore {
     /**
      * Gives back what a request took: its permit (unless {@code permitId} is null: it stays until its lease ends),
      * and, for a request that was never sent, its places in the request and token windows; for one that was
-     * ({@code sent}, or null), moves its window place to when it was written.
+     * ({@code sent}, or null), moves its window places to when it was written, and keeps them that long: a window's
+     * keys then live a whole window of {@code limits} after the move, not only after the last grant.
      */
-    void release(AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent);
+    void release(
+            AccountKeys account,
+            AccountKeys.Declaration limits,
+            String permitId,
+            String unsentRequestId,
+            String unsentTokenEntry,
+            Sent sent);
 
     /**
      * Checks that the state of epoch {@code knownEpoch} is still there, kept by the same server process; if not (gone,

@@ -29,9 +29,16 @@ final class CapacityScripts {
 
     /**
      * {@code release.lua}: KEYS in-flight, requests, tokens; ARGV permit, unsent request, unsent token entry, released
-     * channel, account, sent request, sent ms ago, sent token entry.
+     * channel, account, sent request, sent ms ago, sent token entry, how long a moved place keeps the request and the
+     * token window's keys.
      */
-    record ReleaseArgs(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent)
+    record ReleaseArgs(
+            AccountKeys a,
+            AccountKeys.Declaration limits,
+            String permitId,
+            String unsentRequestId,
+            String unsentTokenEntry,
+            Sent sent)
             implements LuaScript.Args {
         @Override
         public List<Object> keys() {
@@ -48,7 +55,9 @@ final class CapacityScripts {
                 a.accountId(),
                 sent == null ? "" : sent.requestId(),
                 sent == null ? "0" : Long.toString(sent.millisAgo()),
-                sent == null ? "" : sent.tokenEntry()
+                sent == null ? "" : sent.tokenEntry(),
+                Long.toString(limits.requestKeepMillis()),
+                Long.toString(limits.tokenKeepMillis())
             };
         }
     }

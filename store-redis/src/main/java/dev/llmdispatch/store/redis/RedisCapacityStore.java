@@ -57,12 +57,18 @@ public final class RedisCapacityStore implements CapacityStore {
     }
 
     @Override
-    public void release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
+    public void release(
+            AccountKeys a,
+            AccountKeys.Declaration limits,
+            String permitId,
+            String unsentRequestId,
+            String unsentTokenEntry,
+            Sent sent) {
         RELEASE.eval(
                 redis,
                 RScript.Mode.READ_WRITE,
                 RScript.ReturnType.LONG,
-                new ReleaseArgs(a, permitId, unsentRequestId, unsentTokenEntry, sent));
+                new ReleaseArgs(a, limits, permitId, unsentRequestId, unsentTokenEntry, sent));
     }
 
     @Override

@@ -300,7 +300,7 @@ final class AccountCapacity {
         if (sent == null || !grant.placed()) {
             return false;
         }
-        store.release(keys, null, null, null, sent);
+        store.release(keys, declaration, null, null, null, sent);
         return true;
     }
 
@@ -315,6 +315,7 @@ final class AccountCapacity {
         }
         store.release(
                 keys,
+                declaration,
                 keepPermit ? null : grant.permitId(),
                 unsent ? grant.requestId() : null,
                 unsent ? grant.tokenEntry() : null,
@@ -361,7 +362,7 @@ final class AccountCapacity {
             // a call that ended while its permit was being put back gave it back before: give it back again
             for (String id : left.keySet()) {
                 if (!held.containsKey(id)) {
-                    store.release(keys, id, null, null, null);
+                    store.release(keys, declaration, id, null, null, null);
                 }
             }
             log.warn(

@@ -71,7 +71,12 @@ class CapacityGateFaultTest {
 
         @Override
         public void release(
-                AccountKeys account, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
+                AccountKeys account,
+                AccountKeys.Declaration limits,
+                String permitId,
+                String unsentRequestId,
+                String unsentTokenEntry,
+                Sent sent) {
             if (failRelease) {
                 throw new IllegalStateException("Unable to connect to Redis (injected)");
             }

@@ -36,6 +36,9 @@ public abstract class CapacityStoreContract {
     /** The store under test (made once per test). */
     protected abstract CapacityStore newStore();
 
+    /** The limits a release that moves no place passes (they only say how long a moved place must be kept). */
+    private static final AccountKeys.Declaration NO_LIMITS = new AccountKeys.Declaration(-1, -1, -1, -1, -1);
+
     /** The store's clock now, in epoch milliseconds. */
     protected abstract long nowMillis();
 
@@ -92,7 +95,7 @@ public abstract class CapacityStoreContract {
         assertThat(first.granted()).isTrue();
         assertThat(ask(limits, "").reason()).isEqualTo(Reason.CONCURRENCY);
         assertThat(store().usage(keys, limits).requestsInWindow()).isEqualTo(1); // the refusal took no place
-        store().release(keys, "p1", "r1", null, null); // never sent
+        store().release(keys, NO_LIMITS, "p1", "r1", null, null); // never sent
         assertThat(store().usage(keys, limits)).isEqualTo(new CapacityStore.Usage(0, 0, 0, 0));
     }
 
@@ -129,7 +132,7 @@ public abstract class CapacityStoreContract {
         assertThat(granted.granted()).isTrue();
         // written a second after its grant (a slow JVM, a new connection): its place moves to then
         pass(Duration.ofSeconds(1));
-        store().release(keys, "p1", null, null, new CapacityStore.Sent("r1", 0, ""));
+        store().release(keys, limits, "p1", null, null, new CapacityStore.Sent("r1", 0, ""));
         Decision next = ask(limits, "");
         assertThat(next.reason()).isEqualTo(Reason.REQUESTS);
         assertThat(next.retryMillis()).as("from the writing, not the grant").isGreaterThan(1_200);
@@ -145,7 +148,7 @@ public abstract class CapacityStoreContract {
         assertThat(granted.tokens()).isEqualTo(80);
         // written a second after its grant: the provider counts its tokens from then
         pass(Duration.ofSeconds(1));
-        store().release(keys, "p1", null, null, new CapacityStore.Sent("", 0, "r1:80"));
+        store().release(keys, limits, "p1", null, null, new CapacityStore.Sent("", 0, "r1:80"));
         pass(Duration.ofMillis(700)); // past a window from the grant, inside one from the writing
         Decision next = store().acquire(
                         keys,
@@ -183,7 +186,7 @@ public abstract class CapacityStoreContract {
                 .isEqualTo(Reason.GRANTED);
         // B withdraws (nothing more waiting): A is served when room appears
         store().publishWaiting(keys, "worker-b", null);
-        store().release(keys, "b1", null, null, null);
+        store().release(keys, NO_LIMITS, "b1", null, null, null);
         assertThat(store().acquire(
                                 keys,
                                 limits,
@@ -239,7 +242,7 @@ public abstract class CapacityStoreContract {
                                         new CapacityStore.Waiting("worker-b", -4_000, 2_000, 100, null)))
                         .reason())
                 .isEqualTo(Reason.GRANTED);
-        store().release(keys, "b1", null, null, null);
+        store().release(keys, NO_LIMITS, "b1", null, null, null);
         assertThat(store().acquire(
                                 keys,
                                 limits,
@@ -348,6 +351,38 @@ public abstract class CapacityStoreContract {
     }
 
     @Test
+    void a_place_moved_to_a_late_send_outlives_the_expiry_its_grant_set() {
+        // the keys of the windows expire a window (and a second) after the last grant; a request that left later than
+        // that second holds its places beyond it
+        AccountKeys.Declaration limits = new AccountKeys.Declaration(-1, 1, 1_500, -1, -1);
+        AccountKeys.Declaration quota = new AccountKeys.Declaration(-1, -1, -1, 100, 1_500);
+        AccountKeys tokenKeys = AccountKeys.of(prefix + "-tokens", "acct");
+        assertThat(store().acquire(
+                                keys,
+                                limits,
+                                new CapacityStore.Ask("p1", false, 60_000, "r1", 0, "", "e", false, 500, null, null))
+                        .granted())
+                .isTrue();
+        assertThat(store().acquire(
+                                tokenKeys,
+                                quota,
+                                new CapacityStore.Ask("t1", false, 60_000, "q1", 80, "", "e", false, 500, null, null))
+                        .tokens())
+                .isEqualTo(80);
+        pass(Duration.ofSeconds(2)); // a starved JVM: the requests leave two seconds after their grants
+        store().release(keys, limits, "p1", null, null, new CapacityStore.Sent("r1", 0, ""));
+        store().release(tokenKeys, quota, "t1", null, null, new CapacityStore.Sent("", 0, "q1:80"));
+        pass(Duration.ofSeconds(1)); // past the grants' expiry, inside a window from the send
+        assertThat(ask(limits, "").reason()).isEqualTo(Reason.REQUESTS);
+        assertThat(store().acquire(
+                                tokenKeys,
+                                quota,
+                                new CapacityStore.Ask("t2", false, 60_000, "q2", 80, "", "e", false, 500, null, null))
+                        .reason())
+                .isEqualTo(Reason.TOKENS);
+    }
+
+    @Test
     void after_a_loss_an_account_with_only_a_token_quota_waits_out_its_token_window() {
         AccountKeys.Declaration limits = new AccountKeys.Declaration(-1, -1, -1, 100, 60_000);
         Decision first = store().acquire(
@@ -452,7 +487,7 @@ public abstract class CapacityStoreContract {
                                 new CapacityStore.Ask("p1", false, 60_000, "r1", 0, "", "e", false, 500, null, null))
                         .granted())
                 .isTrue();
-        store().release(keys, "p1", null, null, null);
+        store().release(keys, NO_LIMITS, "p1", null, null, null);
         Decision renewed = store().acquire(
                         keys,
                         limits,
@@ -495,9 +530,9 @@ public abstract class CapacityStoreContract {
             AccountKeys.Declaration limits = limits(1, -1, -1);
             assertThat(ask(limits, "").granted()).isTrue();
             long n = ids.get();
-            store().release(keys, "p" + n, null, null, null);
+            store().release(keys, NO_LIMITS, "p" + n, null, null, null);
             eventually(Duration.ofSeconds(5), () -> heard.size() == 1);
-            store().release(keys, "p" + n, null, null, null); // already given back: nothing to announce
+            store().release(keys, NO_LIMITS, "p" + n, null, null, null); // already given back: nothing to announce
             pass(Duration.ofMillis(200));
             assertThat(heard).containsExactly("acct");
         }

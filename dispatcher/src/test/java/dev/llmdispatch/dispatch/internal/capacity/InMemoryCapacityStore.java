@@ -148,10 +148,12 @@ public final class InMemoryCapacityStore implements CapacityStore {
         if (ask.sent() != null && !ask.sent().requestId().isEmpty() && !reqs.isEmpty()) {
             zset(a.requests())
                     .addGreater(ask.sent().requestId(), now - ask.sent().millisAgo());
+            keep(a.requests(), now + maxRw + 1000);
         }
         if (ask.sent() != null && !ask.sent().tokenEntry().isEmpty() && !toks.isEmpty()) {
             zset(a.tokens())
                     .addGreater(ask.sent().tokenEntry(), now - ask.sent().millisAgo());
+            keep(a.tokens(), now + maxTw + 1000);
         }
 
         Map<String, String> state = hash(a.state());
@@ -350,14 +352,23 @@ public final class InMemoryCapacityStore implements CapacityStore {
     }
 
     @Override
-    public void release(AccountKeys a, String permitId, String unsentRequestId, String unsentTokenEntry, Sent sent) {
+    public void release(
+            AccountKeys a,
+            AccountKeys.Declaration limits,
+            String permitId,
+            String unsentRequestId,
+            String unsentTokenEntry,
+            Sent sent) {
         int freed = 0;
         synchronized (this) {
+            long now = clock.millis();
             if (sent != null && !sent.requestId().isEmpty()) {
-                zset(a.requests()).addGreater(sent.requestId(), clock.millis() - sent.millisAgo());
+                zset(a.requests()).addGreater(sent.requestId(), now - sent.millisAgo());
+                keep(a.requests(), now + limits.requestKeepMillis());
             }
             if (sent != null && !sent.tokenEntry().isEmpty()) {
-                zset(a.tokens()).addGreater(sent.tokenEntry(), clock.millis() - sent.millisAgo());
+                zset(a.tokens()).addGreater(sent.tokenEntry(), now - sent.millisAgo());
+                keep(a.tokens(), now + limits.tokenKeepMillis());
             }
             if (permitId != null && zset(a.inFlight()).remove(permitId)) {
                 freed++;
@@ -477,6 +488,11 @@ public final class InMemoryCapacityStore implements CapacityStore {
 
     private void expire(String key, long atMillis) {
         expiresAt.put(key, atMillis);
+    }
+
+    /** Makes the key live at least until {@code atMillis} (never shortening it), as the scripts' {@code keep}. */
+    private void keep(String key, long atMillis) {
+        expiresAt.merge(key, atMillis, Math::max);
     }
 
     /**
