@@ -110,6 +110,7 @@ class CapacityGateTest {
         assertThat(late.leftAfterNanos())
                 .isGreaterThanOrEqualTo(Duration.ofMillis(600).toNanos());
         assertThat(late.ageAtLeftNanos()).isGreaterThan(Duration.ofMillis(100).toNanos());
+        assertThat(late.leftLate()).as("its place moved to when it left").isTrue();
         // its call is still running (a long generation): the place is moved now, not when the call ends
         try (Lease next =
                 gate.acquire(candidates(settings), Priority.MEDIUM, null, 0, "").lease()) {
@@ -118,6 +119,10 @@ class CapacityGateTest {
             assertThat(after).isGreaterThanOrEqualTo(Duration.ofMillis(1050).toNanos());
             assertThat(after).isLessThan(Duration.ofMillis(2000).toNanos());
             assertThat(next.mayWrite()).isTrue();
+            next.left();
+            assertThat(next.leftLate())
+                    .as("left at once: its place stays where it was granted")
+                    .isFalse();
         } finally {
             late.close();
         }

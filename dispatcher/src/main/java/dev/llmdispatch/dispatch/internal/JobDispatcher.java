@@ -323,7 +323,7 @@ public final class JobDispatcher implements Dispatch {
             long leftAfter = lease.leftAfterNanos();
             if (leftAfter >= 0) {
                 listener.left(candidate.accountId(), leftAfter);
-                if (lease.ageAtLeftNanos() > gate.writeWithinNanos()) {
+                if (lease.leftLate()) {
                     log.warn(
                             "job {}: its request to {} left {} ms after its grant, {} ms after it was let go (this "
                                     + "JVM was starved): its window place counts from when it left",

@@ -372,7 +372,7 @@ public final class CapacityGate implements Capacity, AutoCloseable {
      * moved: half the window guard, the other half being the network's from there to the provider. The guard is the
      * whole budget from a grant to the request's arrival, which the windows are widened by.
      */
-    public long writeWithinNanos() {
+    long writeWithinNanos() {
         return settings.windowGuard().toNanos() / 2;
     }
 

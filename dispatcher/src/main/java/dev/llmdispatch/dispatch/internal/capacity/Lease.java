@@ -23,6 +23,8 @@ public final class Lease implements AutoCloseable, WriteGate {
     private volatile long writtenNanos;
     /** When the HTTP client took the request's body (the gate's ticker), 0 before. */
     private volatile long leftNanos;
+    /** Whether the request left so late after its grant that its window places were moved to then. */
+    private volatile boolean leftLate;
     /** Its entry in the token window as it stands: the estimate as granted, then what the provider used. */
     private volatile String tokenEntry;
     /** The grant's age when the request was about to be written, -1 before. */
@@ -101,8 +103,17 @@ public final class Lease implements AutoCloseable, WriteGate {
         long now = gate.nanos();
         leftNanos = now;
         if (grant.placed() && writtenNanos != 0 && now - grant.askedNanos() > gate.writeWithinNanos()) {
+            leftLate = true;
             gate.movePlace(this);
         }
+    }
+
+    /**
+     * Whether the request left so late after its grant (a JVM starved after {@link #mayWrite()}) that its places in
+     * the windows were moved to when it left.
+     */
+    public boolean leftLate() {
+        return leftLate;
     }
 
     /** How old the grant was when the request left, at most (-1: it did not leave). */
