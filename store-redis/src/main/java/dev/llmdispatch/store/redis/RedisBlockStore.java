@@ -3,13 +3,17 @@ package dev.llmdispatch.store.redis;
 import dev.llmdispatch.dispatch.AccountBlock;
 import dev.llmdispatch.dispatch.BlockReason;
 import dev.llmdispatch.dispatch.spi.BlockStore;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.redisson.api.RMap;
+import org.redisson.api.RScript;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
@@ -27,23 +31,36 @@ import org.slf4j.LoggerFactory;
  * worker, and its copy is updated before the Redis write, so a failed write diverges silently (read in Redisson
  * 4.3.1's {@code LocalCacheListener} and {@code RedissonLocalCachedMap}). For marks read on every job's path, stale
  * for at most a second is the promise kept here.
+ *
+ * <p>A block's end is a time on Redis's clock, not on the clock of the worker that set it: a worker whose clock is
+ * seconds ahead would otherwise read another's Retry-After as over already, and lower an emergency flag the others
+ * raised. Each copy learns how far its worker's clock is from Redis's with every read of the hash (one script reads
+ * both, {@code cooldowns.lua}), and keeps the ends on its worker's clock: what the core compares with its own clock.
  */
 public final class RedisBlockStore implements BlockStore {
 
     private static final Logger log = LoggerFactory.getLogger(RedisBlockStore.class);
     private static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final LuaScript<HashArgs> READ = LuaScript.named("cooldowns");
 
     private final RedissonClient redis;
     private final RedisKeys keys;
     private final RMap<String, String> blocks;
     private final RTopic changes;
     private final int listenerId;
+    private final Clock clock;
+    /** Redis's clock less this worker's, in ms, as of the last read of the hash. */
+    private volatile long redisAhead;
+    /** The blocks, their ends on this worker's clock. */
     private final Map<String, AccountBlock> local = new ConcurrentHashMap<>();
+
     private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("cooldowns-refresh").daemon().factory());
 
-    public RedisBlockStore(RedissonClient redis, String keyPrefix) {
+    /** @param clock the worker's clock, which the ends of the blocks it reads and writes are on */
+    public RedisBlockStore(RedissonClient redis, String keyPrefix, Clock clock) {
         this.redis = redis;
+        this.clock = clock;
         this.keys = RedisKeys.of(keyPrefix);
         this.blocks = redis.getMap(keys.cooldowns(), StringCodec.INSTANCE);
         this.changes = redis.getTopic(keys.cooldownsChanged(), StringCodec.INSTANCE);
@@ -66,7 +83,7 @@ public final class RedisBlockStore implements BlockStore {
 
     @Override
     public void put(String account, AccountBlock block) {
-        String value = block.untilMillis() + "|" + block.reason().name();
+        String value = (block.untilMillis() + redisAhead) + "|" + block.reason().name();
         blocks.fastPut(account, value); // Redis first: a failed write leaves no local-only block
         local.put(account, block);
         changes.publish(account + "=" + value);
@@ -112,7 +129,7 @@ public final class RedisBlockStore implements BlockStore {
         if (value.isEmpty()) {
             local.remove(account);
         } else {
-            local.put(account, parse(value));
+            local.put(account, onThisClock(value));
         }
     }
 
@@ -126,13 +143,37 @@ public final class RedisBlockStore implements BlockStore {
     }
 
     private synchronized void refresh() {
-        Map<String, String> all = blocks.readAllMap();
+        long before = clock.millis();
+        List<Object> read =
+                READ.eval(redis, RScript.Mode.READ_ONLY, RScript.ReturnType.LIST, new HashArgs(keys.cooldowns()));
+        long after = clock.millis();
+        // the server read its clock between the two reads of ours: within half the round trip of their middle
+        redisAhead = Long.parseLong((String) read.getFirst()) - (before + after) / 2;
+        Map<String, String> all = new HashMap<>();
+        for (int i = 1; i + 1 < read.size(); i += 2) {
+            all.put((String) read.get(i), (String) read.get(i + 1));
+        }
         local.keySet().retainAll(all.keySet());
-        all.forEach((account, value) -> local.put(account, parse(value)));
+        all.forEach((account, value) -> local.put(account, onThisClock(value)));
     }
 
-    private static AccountBlock parse(String value) {
+    /** A stored {@code untilMillis|REASON}, its end on Redis's clock, as a block ending on this worker's clock. */
+    private AccountBlock onThisClock(String value) {
         int bar = value.indexOf('|');
-        return new AccountBlock(Long.parseLong(value.substring(0, bar)), BlockReason.valueOf(value.substring(bar + 1)));
+        return new AccountBlock(
+                Long.parseLong(value.substring(0, bar)) - redisAhead, BlockReason.valueOf(value.substring(bar + 1)));
+    }
+
+    /** {@code cooldowns.lua}: KEYS the cooldowns hash. */
+    private record HashArgs(String hash) implements LuaScript.Args {
+        @Override
+        public List<Object> keys() {
+            return List.of(hash);
+        }
+
+        @Override
+        public Object[] argv() {
+            return new Object[0];
+        }
     }
 }

@@ -9,6 +9,7 @@ import dev.llmdispatch.dispatch.spi.ProbeTurns;
 import dev.llmdispatch.dispatch.spi.Stores;
 import dev.llmdispatch.dispatch.spi.StreamChannel;
 import dev.llmdispatch.dispatch.spi.TenantLedger;
+import java.time.Clock;
 import org.redisson.api.RedissonClient;
 
 /**
@@ -20,10 +21,17 @@ public final class RedisStores implements Stores {
 
     private final RedissonClient redis;
     private final String keyPrefix;
+    private final Clock clock;
 
     public RedisStores(RedissonClient redis, String keyPrefix) {
+        this(redis, keyPrefix, Clock.systemUTC());
+    }
+
+    /** @param clock the worker's clock: the cooldowns' ends are read and written on it */
+    public RedisStores(RedissonClient redis, String keyPrefix, Clock clock) {
         this.redis = redis;
         this.keyPrefix = keyPrefix;
+        this.clock = clock;
     }
 
     /** The fleet's limit state: permits, request windows, token quotas, waiting ranks, adaptive limits. */
@@ -33,7 +41,7 @@ public final class RedisStores implements Stores {
 
     /** The fleet's cooldowns, with a local copy kept fresh by pub/sub (close it with the worker). */
     public BlockStore blocks() {
-        return new RedisBlockStore(redis, keyPrefix);
+        return new RedisBlockStore(redis, keyPrefix, clock);
     }
 
     /** The failed calls of jobs still running. */

@@ -36,7 +36,7 @@ class RedisClusterBlockStoreTest extends BlockStoreContract {
 
     @Override
     protected BlockStore view() {
-        return new RedisBlockStore(clients.next(), prefix);
+        return new RedisBlockStore(clients.next(), prefix, java.time.Clock.systemUTC());
     }
 
     @Override

@@ -108,8 +108,8 @@ public class WorkerConfiguration {
 
     /** The dispatcher's stores in the limits' Redis. */
     @Bean
-    RedisStores redisStores(RedissonClient redisson, DispatchProperties properties) {
-        return new RedisStores(redisson, properties.keyPrefix());
+    RedisStores redisStores(RedissonClient redisson, DispatchProperties properties, Clock clock) {
+        return new RedisStores(redisson, properties.keyPrefix(), clock);
     }
 
     /** The dispatch core: the fleet's capacity, the accounts' health, emergency mode, the probes. */
