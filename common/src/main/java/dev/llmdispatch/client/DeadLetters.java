@@ -172,15 +172,25 @@ public final class DeadLetters implements AutoCloseable {
         return new Report(entries.size(), replayed, skipped, dryRun);
     }
 
-    private void send(Entry e) {
-        DeadLetter d = e.deadLetter();
+    /**
+     * The record that puts a dead letter's job back on its priority topic (MEDIUM when it has none): keyed by the job's
+     * id, with header {@code replay-count} = its replay count + 1. The dead letter must hold a job with an id.
+     */
+    public static ProducerRecord<String, byte[]> replayRecord(DeadLetter d, Topics topics) {
+        String jobId = d.job().path("id").asString();
         String topic = topics.jobTopic(d.priority() == null ? Priority.MEDIUM : d.priority());
-        ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, e.jobId(), JobCodec.toBytes(d.job()));
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, jobId, JobCodec.toBytes(d.job()));
         record.headers()
                 .add(
                         RecordHeaders.REPLAY_COUNT,
                         Integer.toString(d.replayCount() + 1).getBytes(StandardCharsets.UTF_8));
-        record.headers().add(RecordHeaders.CORRELATION_ID, e.jobId().getBytes(StandardCharsets.UTF_8));
+        record.headers().add(RecordHeaders.CORRELATION_ID, jobId.getBytes(StandardCharsets.UTF_8));
+        return record;
+    }
+
+    private void send(Entry e) {
+        ProducerRecord<String, byte[]> record = replayRecord(e.deadLetter(), topics);
+        String topic = record.topic();
         try {
             producer.send(record).get();
         } catch (ExecutionException ex) {

@@ -19,8 +19,6 @@ import dev.llmdispatch.dispatch.spi.AccountKeys;
  * <tr><td>{@code llm-dispatch:{nvidia-1}:probe}, {@code :probe-failures}</td><td>whose turn it is to probe a blocked
  *     account, and its failed probes in a row</td><td>a probe interval</td></tr>
  * <tr><td>{@code llm-dispatch:emergency}</td><td>emergency mode</td><td>while every provider is down</td></tr>
- * <tr><td>{@code llm-dispatch:emergency-replayed}</td><td>per dead-letter partition, the offset up to which
- *     {@code EMERGENCY} letters were replayed by themselves</td><td>always</td></tr>
  * <tr><td>{@code llm-dispatch:attempts:{job}}</td><td>a job's failed attempts, for a replay's budget</td>
  *     <td>an hour</td></tr>
  * <tr><td>{@code llm-dispatch:answer:{job}}</td><td>a job's terminal outcome</td><td>7 days</td></tr>
@@ -76,10 +74,6 @@ public record RedisKeys(String prefix) {
 
     public String probeFailures(String accountId) {
         return prefix + ":{" + accountId + "}:probe-failures";
-    }
-
-    public String emergencyReplayed() {
-        return prefix + ":emergency-replayed";
     }
 
     public String emergency() {

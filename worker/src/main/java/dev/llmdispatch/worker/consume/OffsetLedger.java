@@ -78,6 +78,20 @@ final class OffsetLedger {
         return true;
     }
 
+    /**
+     * The consumer's position on a partition after a poll: every offset below it was returned by a poll (and passed to
+     * {@link #started}) or holds nothing a poll returns (a transaction's commit or abort marker, an aborted record).
+     * Those are passed, so that the partition's commit goes past them: the marker a transactional producer writes
+     * after its last record (the emergency replay's, a producer's that enqueues in transactions) is not counted as lag
+     * for ever. Spring Kafka's {@code fixTxOffsets} does the same.
+     */
+    void polledUpTo(TopicPartition tp, long position) {
+        Partition p = partitions.get(tp);
+        if (p != null && position > Math.max(p.next, p.base)) {
+            p.next = position;
+        }
+    }
+
     /** A job's outcome is written (or about to be, in the transaction that commits this). */
     void finished(TopicPartition tp, long offset) {
         Partition p = partitions.get(tp);

@@ -22,6 +22,7 @@ import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -192,6 +193,14 @@ public final class PriorityConsumer implements SmartLifecycle {
             if (owner != null && ledger.started(tp, record.offset())) {
                 Priority priority = topics.priorityOf(record.topic());
                 buffer.add(priority, new PolledJob(record, priority, owner));
+            }
+        }
+        // past the transactions' markers the poll stepped over: a position known here is read without a broker call
+        for (TopicPartition tp : ownership.keySet()) {
+            try {
+                ledger.polledUpTo(tp, consumer.position(tp, Duration.ZERO));
+            } catch (KafkaException | IllegalStateException e) {
+                // no position yet (not fetched since the assignment), or no longer assigned: nothing stepped over
             }
         }
     }

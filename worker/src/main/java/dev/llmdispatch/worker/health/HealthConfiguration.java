@@ -9,7 +9,6 @@ import dev.llmdispatch.dispatch.ProviderHealth;
 import dev.llmdispatch.worker.config.DispatchProperties;
 import dev.llmdispatch.worker.config.PeriodicTask;
 import dev.llmdispatch.worker.observe.Metrics;
-import dev.llmdispatch.worker.ops.EmergencyReplay;
 import dev.llmdispatch.worker.ops.FleetStatePublisher;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -37,8 +36,7 @@ public class HealthConfiguration {
             ObjectProvider<AccountBlocks> blocks,
             Clock clock,
             ObjectProvider<Emergency> monitor,
-            ObjectProvider<FleetStatePublisher> publisher,
-            ObjectProvider<EmergencyReplay> replay) {
+            ObjectProvider<FleetStatePublisher> publisher) {
         return new HealthEvents() {
             @Override
             public void emergencyFlagChanged(boolean raised) {
@@ -56,9 +54,6 @@ public class HealthConfiguration {
                                 monitor.getObject().retryAfterSeconds(now))
                         : new FleetState(false, "a provider is available again", Instant.ofEpochMilli(now), 0);
                 publisher.getObject().publish(state);
-                if (!raised && properties.emergency().autoReplay()) {
-                    replay.getObject().start();
-                }
             }
 
             @Override

@@ -19,7 +19,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.redisson.api.RedissonClient;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -76,22 +76,30 @@ public class OpsConfiguration implements WebMvcConfigurer {
         return new FleetStatePublisher(kafka.buildProducerProperties(), topics.status());
     }
 
-    /** The {@code EMERGENCY} dead letters, replayed by themselves when emergency mode ends. */
-    @Bean
+    /**
+     * The {@code EMERGENCY} dead letters, replayed by themselves when emergency mode ends: one consumer group of the
+     * whole fleet on the dead-letter topic ({@code <workers' group>-emergency-replay}); off with
+     * {@code dispatch.emergency.auto-replay: false}.
+     */
+    @Bean(initMethod = "start", destroyMethod = "close")
+    @ConditionalOnBooleanProperty(name = "dispatch.emergency.auto-replay", matchIfMissing = true)
     EmergencyReplay emergencyReplay(
             KafkaProperties kafka,
             Topics topics,
-            RedissonClient redisson,
             DispatchProperties properties,
+            Emergency emergency,
             AccountBlocks cooldowns) {
+        String group =
+                String.valueOf(kafka.buildConsumerProperties().getOrDefault("group.id", Topics.DEFAULT_WORKER_GROUP));
         // an account in an outage is probed at least every probe interval x the backoff's cap: three times that is
         // patience
         Duration probe = properties.health().probeInterval();
         return new EmergencyReplay(
                 KafkaClients.common(kafka),
                 topics,
-                redisson,
-                properties.keyPrefix(),
+                group + "-emergency-replay",
+                properties.consumer().transactionalIdPrefix() + "emergency-replay-",
+                emergency::active,
                 cooldowns,
                 probe.multipliedBy(3L * ProviderHealth.MAX_PROBE_BACKOFF_FACTOR),
                 probe);

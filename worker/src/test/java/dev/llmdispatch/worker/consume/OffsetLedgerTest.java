@@ -40,6 +40,30 @@ class OffsetLedgerTest {
     }
 
     @Test
+    void a_transactions_marker_after_the_last_job_is_passed_so_it_is_not_lag_for_ever() {
+        OffsetLedger ledger = new OffsetLedger();
+        ledger.seed(tp, new OffsetAndMetadata(10));
+        ledger.polledUpTo(tp, 10); // assigned, nothing new
+        assertThat(ledger.changed()).isEmpty();
+        assertThat(ledger.started(tp, 10)).isTrue();
+        assertThat(ledger.started(tp, 11)).isTrue();
+        ledger.polledUpTo(tp, 13); // offset 12: the commit marker of the transaction that wrote 10 and 11
+        ledger.finished(tp, 11);
+        assertThat(ledger.changed().get(tp).offset()).as("10 still runs").isEqualTo(10);
+        ledger.finished(tp, 10);
+        assertThat(ledger.changed().get(tp).offset()).isEqualTo(13);
+        ledger.committed(ledger.changed());
+
+        ledger.polledUpTo(tp, 12); // a position behind what is known changes nothing
+        assertThat(ledger.changed()).isEmpty();
+        assertThat(ledger.started(tp, 13)).isTrue();
+        ledger.polledUpTo(tp, 14);
+        assertThat(ledger.changed()).as("13 still runs: nothing new to commit").isEmpty();
+        ledger.finished(tp, 13);
+        assertThat(ledger.changed().get(tp).offset()).isEqualTo(14);
+    }
+
+    @Test
     void a_new_owner_skips_what_the_last_one_finished_and_keeps_saying_so_until_it_is_passed() {
         OffsetLedger first = new OffsetLedger();
         first.seed(tp, new OffsetAndMetadata(100));
