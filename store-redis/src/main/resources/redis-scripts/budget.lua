@@ -1,10 +1,12 @@
 -- A tenant's budgets, fleet-wide: requests and tokens in the current minute and the current day (UTC), by the
--- server's clock. 'admit' counts one request unless a budget is spent (then nothing is counted and the answer says
--- which budget and when it renews); 'charge' adds the tokens a finished request used; 'read' only reports.
+-- server's clock. 'admit' counts one request and reserves its estimated tokens unless a budget is spent (then nothing
+-- is counted and the answer says which budget and when it renews); 'settle' replaces a job's reservation (in the minute
+-- and day it was made, while they last) by the tokens it used, once; 'read' only reports.
 -- KEYS[1] budget hash: m (minute number), mr, mt (its requests, tokens), d (day number), dr, dt
--- KEYS[2] (admit, optional) the job's marker: a job counted today or yesterday is admitted again without counting
--- ARGV[1] 'admit' | 'charge' | 'read'   ARGV[2..5] requests/min, requests/day, tokens/min, tokens/day (-1: none)
--- ARGV[6] tokens to charge
+-- KEYS[2] (admit, settle) the job's marker "minute,day,reserved tokens": a job counted today or yesterday is admitted
+-- again without counting or reserving
+-- ARGV[1] 'admit' | 'settle' | 'read'   ARGV[2..5] requests/min, requests/day, tokens/min, tokens/day (-1: none)
+-- ARGV[6] tokens: the estimate to reserve (admit), or what the job used (settle)
 -- Returns {admitted 1|0 (2: admitted, counted before), ms until the spent budget renews, the spent budget's name, mr, dr, mt, dt}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -30,12 +32,24 @@ if ARGV[1] == 'admit' then
   if spent ~= '' then
     return {0, wait, spent, mr, dr, mt, dt}
   end
-  mr, dr = mr + 1, dr + 1
+  local reserved = 0
+  if tpm >= 0 or tpd >= 0 then reserved = tonumber(ARGV[6]) end
+  mr, dr, mt, dt = mr + 1, dr + 1, mt + reserved, dt + reserved
   if KEYS[2] then
     -- kept through the next day: a job counted before midnight and started after it counts on one day only
-    redis.call('SET', KEYS[2], '1', 'PX', toDay + 86400000)
+    redis.call('SET', KEYS[2], minute .. ',' .. day .. ',' .. reserved, 'PX', toDay + 86400000)
   end
-elseif ARGV[1] == 'charge' then
+elseif ARGV[1] == 'settle' then
+  local mark = KEYS[2] and redis.call('GET', KEYS[2])
+  if mark then
+    local m, d, r = string.match(mark, '^(%d+),(%d+),(%d+)$')
+    if r and tonumber(r) > 0 then
+      -- taken back where it was made, while that minute and day last: an earlier one is over already
+      if tonumber(m) == minute then mt = math.max(0, mt - tonumber(r)) end
+      if tonumber(d) == day then dt = math.max(0, dt - tonumber(r)) end
+      redis.call('SET', KEYS[2], m .. ',' .. d .. ',0', 'KEEPTTL')
+    end
+  end
   local tokens = tonumber(ARGV[6])
   mt, dt = mt + tokens, dt + tokens
 else

@@ -189,7 +189,7 @@ public final class JobRun {
             if (delivery.handedOver().getAsBoolean()) {
                 return new JobEnd.HandedOver();
             }
-            switch (budgets.start(job.tenant(), job.id())) {
+            switch (budgets.start(job.tenant(), job.id(), TenantBudgetCheck.tokensToReserve(job))) {
                 case TenantBudgetCheck.Start started -> {}
                 case TenantBudgetCheck.Hold hold -> {
                     return new JobEnd.Held(hold.renewsIn()); // its tenant's jobs wait for the budget
@@ -257,7 +257,7 @@ public final class JobRun {
                 .completedAt(Instant.ofEpochMilli(now))
                 .build();
         if (job.tenant() != null) {
-            budgets.charge(job.tenant(), result); // the answer's tokens were used even if it cannot be delivered whole
+            budgets.settle(job.tenant(), result); // the answer's tokens were used even if it cannot be delivered whole
         }
         result = fitting.apply(result);
         boolean stored = remember(claim, result, delivery.replayCount());

@@ -1,12 +1,15 @@
 package dev.llmdispatch.dispatch;
 
+import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobResult;
+import dev.llmdispatch.dispatch.internal.routing.PromptSize;
 import java.time.Duration;
 
 /**
- * Tenants' budgets for the jobs a worker consumes: each job is counted against its tenant's request budgets when it is
- * about to start, once per job id (a job the HTTP ingress admitted was counted there, a job run again after a rebalance
- * or a restart was counted the first time), and every answered job's tokens are charged to its tenant.
+ * Tenants' budgets for the jobs a worker consumes: each job is counted against its tenant's request budgets, with its
+ * estimated tokens reserved against the token budgets, when it is about to start, once per job id (a job the HTTP
+ * ingress admitted was counted there, a job run again after a rebalance or a restart was counted the first time); when
+ * it ends, the tokens it used replace its reservation.
  */
 public interface TenantBudgetCheck {
 
@@ -27,22 +30,31 @@ public interface TenantBudgetCheck {
     /** No budgets: every job starts, nothing is charged. */
     TenantBudgetCheck NONE = new TenantBudgetCheck() {
         @Override
-        public Verdict start(String tenant, String jobId) {
+        public Verdict start(String tenant, String jobId, long tokens) {
             return START;
         }
 
         @Override
-        public void charge(String tenant, JobResult result) {}
+        public void settle(String tenant, JobResult result) {}
     };
 
+    /** The tokens a job reserves in its tenant's token budgets: its prompt and the answer it allows, estimated. */
+    static long tokensToReserve(Job job) {
+        return PromptSize.totalTokens(job);
+    }
+
     /**
-     * Counts one request of the tenant ({@code null}: none) for this job, unless the job was counted already (then it
-     * starts) or one of the tenant's budgets is spent.
+     * Counts one request of the tenant ({@code null}: none) for this job and reserves its tokens, unless the job was
+     * counted already (then it starts) or one of the tenant's budgets is spent.
      *
+     * @param tokens what to reserve in the token budgets ({@link #tokensToReserve})
      * @throws RuntimeException when the budgets cannot be read (Redis away): the job is tried again shortly
      */
-    Verdict start(String tenant, String jobId);
+    Verdict start(String tenant, String jobId, long tokens);
 
-    /** Charges the tokens an answered job used to its tenant (a cached or stored answer costs nothing). */
-    void charge(String tenant, JobResult result);
+    /**
+     * A job of the tenant ended: the tokens it used (none for a failure, a cached or a stored answer) replace its
+     * reservation.
+     */
+    void settle(String tenant, JobResult result);
 }

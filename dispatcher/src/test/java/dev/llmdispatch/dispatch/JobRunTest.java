@@ -204,7 +204,7 @@ class JobRunTest {
         AtomicInteger asked = new AtomicInteger();
         TenantBudgetCheck budgets = new TenantBudgetCheck() {
             @Override
-            public Verdict start(String tenant, String jobId) {
+            public Verdict start(String tenant, String jobId, long tokens) {
                 if (jobId.equals("acme:j6")) {
                     return new Spent("tenant acme spent its 1000 requests of the day");
                 }
@@ -215,7 +215,7 @@ class JobRunTest {
             }
 
             @Override
-            public void charge(String tenant, JobResult result) {
+            public void settle(String tenant, JobResult result) {
                 charged.add(tenant + " " + result.id());
             }
         };
@@ -332,13 +332,13 @@ class JobRunTest {
         List<String> heard = new CopyOnWriteArrayList<>();
         TenantBudgetCheck slowBudgets = new TenantBudgetCheck() {
             @Override
-            public Verdict start(String tenant, String jobId) {
+            public Verdict start(String tenant, String jobId, long tokens) {
                 time.advance(Duration.ofMillis(3)); // a round trip to the budgets
                 return START;
             }
 
             @Override
-            public void charge(String tenant, JobResult result) {}
+            public void settle(String tenant, JobResult result) {}
         };
         JobRun run = run(ledger)
                 .budgets(slowBudgets)

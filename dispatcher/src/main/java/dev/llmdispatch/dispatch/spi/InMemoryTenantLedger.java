@@ -23,20 +23,35 @@ final class InMemoryTenantLedger implements TenantLedger {
 
     private final Clock clock;
     private final Map<String, Figures> byTenant = new HashMap<>();
-    /** Jobs counted, by tenant and job id, with the time their mark ends. */
-    private final Map<String, Long> counted = new HashMap<>();
+    /** A job counted: until when the mark lasts, and the tokens it reserved in its minute and day (0: settled). */
+    private static final class Mark {
+        final long ends;
+        final long minute;
+        final long day;
+        long reserved;
+
+        Mark(long ends, long minute, long day, long reserved) {
+            this.ends = ends;
+            this.minute = minute;
+            this.day = day;
+            this.reserved = reserved;
+        }
+    }
+
+    /** Jobs counted, by tenant and job id. */
+    private final Map<String, Mark> counted = new HashMap<>();
 
     InMemoryTenantLedger(Clock clock) {
         this.clock = clock;
     }
 
     @Override
-    public synchronized Admission admit(String tenant, Budget budget, String jobId) {
+    public synchronized Admission admit(String tenant, Budget budget, String jobId, long tokens) {
         long now = clock.millis();
         Figures f = current(tenant, now);
         String mark = tenant + "\n" + jobId;
-        Long markEnds = counted.get(mark);
-        if (markEnds != null && markEnds > now) {
+        Mark known = counted.get(mark);
+        if (known != null && known.ends > now) {
             return new Admission(true, "", Duration.ZERO, use(f), true);
         }
         long toMinute = (now / MINUTE + 1) * MINUTE - now;
@@ -59,18 +74,33 @@ final class InMemoryTenantLedger implements TenantLedger {
         if (!spent.isEmpty()) {
             return new Admission(false, spent, Duration.ofMillis(wait), use(f), false);
         }
+        long reserved = budget.tokens() ? Math.max(0, tokens) : 0;
         f.mr++;
         f.dr++;
+        f.mt += reserved;
+        f.dt += reserved;
         if (counted.size() >= 10_000) {
-            counted.values().removeIf(ends -> ends <= now); // marks end with the day after theirs
+            counted.values().removeIf(m -> m.ends <= now); // marks end with the day after theirs
         }
-        counted.put(mark, now + toDay + DAY);
+        counted.put(mark, new Mark(now + toDay + DAY, f.minute, f.day, reserved));
         return new Admission(true, "", Duration.ZERO, use(f), false);
     }
 
     @Override
-    public synchronized void charge(String tenant, Budget budget, long tokens) {
-        Figures f = current(tenant, clock.millis());
+    public synchronized void settle(String tenant, Budget budget, String jobId, long tokens) {
+        long now = clock.millis();
+        Figures f = current(tenant, now);
+        Mark mark = counted.get(tenant + "\n" + jobId);
+        if (mark != null && mark.ends > now && mark.reserved > 0) {
+            // taken back where it was made, while that minute and day last: an earlier one is over already
+            if (mark.minute == f.minute) {
+                f.mt = Math.max(0, f.mt - mark.reserved);
+            }
+            if (mark.day == f.day) {
+                f.dt = Math.max(0, f.dt - mark.reserved);
+            }
+            mark.reserved = 0;
+        }
         f.mt += Math.max(0, tokens);
         f.dt += Math.max(0, tokens);
     }

@@ -6,12 +6,13 @@ import java.util.List;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
 
-/** {@link TenantLedger} in Redis ({@code budget.lua}), by Redis' clock: one script call per admission or charge. */
+/** {@link TenantLedger} in Redis ({@code budget.lua}), by Redis' clock: one script call per admission or settlement. */
 public final class RedisTenantLedger implements TenantLedger {
 
     /**
-     * {@code budget.lua}: KEYS the tenant's budget, and for {@code admit} the job's marker (same hash slot); ARGV the
-     * operation (admit, charge, read), requests per minute and per day, tokens per minute and per day, tokens to charge.
+     * {@code budget.lua}: KEYS the tenant's budget, and for {@code admit} and {@code settle} the job's marker (same hash
+     * slot); ARGV the operation (admit, settle, read), requests per minute and per day, tokens per minute and per day,
+     * tokens (the estimate to reserve, or what the job used).
      */
     record BudgetArgs(String op, String budgetKey, String counted, Budget budget, long tokens)
             implements LuaScript.Args {
@@ -44,13 +45,13 @@ public final class RedisTenantLedger implements TenantLedger {
     }
 
     @Override
-    public Admission admit(String tenant, Budget budget, String jobId) {
-        return run("admit", tenant, budget, 0, keys.tenantCounted(tenant, jobId));
+    public Admission admit(String tenant, Budget budget, String jobId, long tokens) {
+        return run("admit", tenant, budget, Math.max(0, tokens), keys.tenantCounted(tenant, jobId));
     }
 
     @Override
-    public void charge(String tenant, Budget budget, long tokens) {
-        run("charge", tenant, budget, Math.max(0, tokens), null);
+    public void settle(String tenant, Budget budget, String jobId, long usedTokens) {
+        run("settle", tenant, budget, Math.max(0, usedTokens), keys.tenantCounted(tenant, jobId));
     }
 
     @Override
@@ -58,7 +59,7 @@ public final class RedisTenantLedger implements TenantLedger {
         return run("read", tenant, budget, 0, null).use();
     }
 
-    /** @param counted the job's marker, for {@code admit} (same hash slot as the budget); null for none */
+    /** @param counted the job's marker (same hash slot as the budget); null for none */
     private Admission run(String op, String tenant, Budget budget, long tokens, String counted) {
         List<Object> r = BUDGET.eval(
                 redis,

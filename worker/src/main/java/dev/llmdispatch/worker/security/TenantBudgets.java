@@ -18,19 +18,22 @@ public final class TenantBudgets {
         this.ledger = ledger;
     }
 
-    /** Counts one request of the tenant for this job, unless one of its budgets is spent (see {@link TenantLedger}). */
-    public Admission admit(Tenant tenant, String jobId) {
+    /**
+     * Counts one request of the tenant for this job and reserves its estimated tokens, unless one of its budgets is
+     * spent (see {@link TenantLedger}).
+     */
+    public Admission admit(Tenant tenant, String jobId, long tokens) {
         if (!tenant.hasBudgets()) {
             return new Admission(true, "", Duration.ZERO, Use.NONE, false);
         }
-        return ledger.admit(tenant.name(), budget(tenant), jobId);
+        return ledger.admit(tenant.name(), budget(tenant), jobId, tokens);
     }
 
-    /** Adds the tokens a request of the tenant used. */
-    public void charge(Tenant tenant, long tokens) {
+    /** A job of the tenant ended: the tokens it used replace its reservation. */
+    public void settle(Tenant tenant, String jobId, long usedTokens) {
         Budget budget = budget(tenant);
         if (budget.tokens()) {
-            ledger.charge(tenant.name(), budget, Math.max(0, tokens));
+            ledger.settle(tenant.name(), budget, jobId, Math.max(0, usedTokens));
         }
     }
 

@@ -113,7 +113,7 @@ public final class TenantGate implements TenantBudgetCheck {
         }
         TenantLedger.Admission admission;
         try {
-            admission = budgets.admit(tenant, job.id());
+            admission = budgets.admit(tenant, job.id(), TenantBudgetCheck.tokensToReserve(job));
         } catch (RuntimeException e) {
             log.warn("tenant {}: budgets cannot be checked: {}", tenant.name(), e.toString());
             return new Refused(
@@ -137,12 +137,12 @@ public final class TenantGate implements TenantBudgetCheck {
     }
 
     @Override
-    public Verdict start(String tenantName, String jobId) {
+    public Verdict start(String tenantName, String jobId, long tokens) {
         Tenant tenant = tenantName == null ? null : tenants.apply(tenantName).orElse(null);
         if (tenant == null || !tenant.hasBudgets()) {
             return START;
         }
-        TenantLedger.Admission admission = budgets.admit(tenant, jobId);
+        TenantLedger.Admission admission = budgets.admit(tenant, jobId, tokens);
         if (admission.admitted()) {
             if (!admission.countedBefore()) { // one admitted at the ingress was counted there
                 metrics.tenantRequest(tenant.name(), "admitted");
@@ -169,22 +169,33 @@ public final class TenantGate implements TenantBudgetCheck {
                 + seconds + " s (at midnight UTC): replay the job then");
     }
 
-    /** Charges the tokens a tenant's answered job used (a stored or cached answer costs nothing). */
+    /**
+     * A tenant's job ended: the tokens it used (none for a failure, a cached or a stored answer) replace what it reserved
+     * when it was admitted.
+     */
     @Override
-    public void charge(String tenantName, JobResult result) {
-        if (result.status() != JobStatus.SUCCEEDED || result.cached() || result.response() == null) {
+    public void settle(String tenantName, JobResult result) {
+        Tenant tenant = tenantName == null ? null : tenants.apply(tenantName).orElse(null);
+        if (tenant == null) {
             return;
         }
-        Tenant tenant = tenants.apply(tenantName).orElse(null);
-        long used = result.response().path("usage").path("total_tokens").asLong(0);
-        if (tenant == null || used <= 0) {
-            return;
+        boolean used = result.status() == JobStatus.SUCCEEDED && !result.cached() && result.response() != null;
+        long tokens = used
+                ? Math.max(
+                        0, result.response().path("usage").path("total_tokens").asLong(0))
+                : 0;
+        if (tokens > 0) {
+            metrics.tenantTokens(tenant.name(), tokens);
         }
-        metrics.tenantTokens(tenant.name(), used);
         try {
-            budgets.charge(tenant, used);
+            budgets.settle(tenant, result.id(), tokens);
         } catch (RuntimeException e) {
-            log.warn("tenant {}: {} tokens not charged to its budget: {}", tenant.name(), used, e.toString());
+            log.warn(
+                    "tenant {}: job {} not settled in its budget ({} tokens used): {}",
+                    tenant.name(),
+                    result.id(),
+                    tokens,
+                    e.toString());
         }
     }
 }
