@@ -7,12 +7,16 @@ import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.Topics;
 import dev.llmdispatch.dispatch.AccountBlocks;
 import dev.llmdispatch.dispatch.BlockReason;
+import dev.llmdispatch.time.Sleeper;
 import dev.llmdispatch.time.Ticker;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -26,6 +30,10 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -55,6 +63,10 @@ public final class EmergencyReplay implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(EmergencyReplay.class);
     private static final long NONE = Long.MIN_VALUE;
+    /** Failures in a row after which dead letters go back one at a time. */
+    private static final int ONE_BY_ONE_AFTER = 2;
+
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     private final Topics topics;
     private final BooleanSupplier emergency;
@@ -68,6 +80,8 @@ public final class EmergencyReplay implements AutoCloseable {
     private KafkaProducer<String, byte[]> producer; // the loop's thread only
     private long outageDeadline = NONE; // the loop's thread only
     private boolean warnedStillOut; // the loop's thread only
+    private int failures; // in a row; the loop's thread only
+    private boolean mustRewind; // positions may be past what the group committed; the loop's thread only
     private volatile boolean running = true;
     private volatile long replayed;
 
@@ -126,6 +140,10 @@ public final class EmergencyReplay implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (!loop.isAlive() && loop.getState() == Thread.State.NEW) {
+            closeQuietly(); // never started
+            return;
+        }
         consumer.wakeup();
         try {
             loop.join(Duration.ofSeconds(30));
@@ -138,26 +156,44 @@ public final class EmergencyReplay implements AutoCloseable {
         try {
             consumer.subscribe(List.of(topics.deadLetter()), new StartAtTheEnd());
             while (running) {
-                if (holding()) {
-                    consumer.pause(consumer.assignment());
-                } else {
-                    consumer.resume(consumer.paused());
-                }
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(look);
-                if (!records.isEmpty()) {
-                    replay(records);
+                try {
+                    step();
+                } catch (WakeupException e) {
+                    break; // closing
+                } catch (RuntimeException e) {
+                    recover(e);
                 }
             }
         } catch (WakeupException e) {
             // closing
-        } catch (RuntimeException e) {
-            log.error(
-                    "the replay of EMERGENCY dead letters stopped on this worker ({}); the other workers' go on: "
-                            + "restart this one, or replay them with `llm-dispatch dlq replay --reason EMERGENCY`",
-                    e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             closeQuietly();
         }
+    }
+
+    private void step() throws InterruptedException {
+        if (mustRewind) {
+            rewindToCommitted(consumer.assignment());
+            mustRewind = false;
+        }
+        if (holding()) {
+            consumer.pause(consumer.assignment());
+        } else {
+            consumer.resume(consumer.paused());
+        }
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(look);
+        if (records.isEmpty()) {
+            return;
+        }
+        if (holding()) {
+            // emergency mode began, or a rebalance handed over partitions unpaused, during the poll: not now
+            rewind(records);
+            consumer.pause(consumer.assignment());
+            return;
+        }
+        replay(records);
     }
 
     /** Whether to read nothing now: emergency mode on, or an account still in an outage (up to the patience). */
@@ -193,39 +229,151 @@ public final class EmergencyReplay implements AutoCloseable {
         return false;
     }
 
-    /** One batch: its EMERGENCY jobs back on their topics and the group's offsets past it, in one transaction. */
+    /**
+     * Puts a batch's EMERGENCY jobs back and moves the group's offsets past it, in one transaction. After failures in a
+     * row it goes one dead letter at a time, and one that Kafka refuses for what it is (too large for its topic, a
+     * topic that does not exist or may not be written) is passed over, named in the log: one record must not stop the
+     * replay of every dead letter behind it.
+     */
     private void replay(ConsumerRecords<byte[], byte[]> records) {
-        Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
-        int sent = 0;
-        try {
-            if (producer == null) {
-                producer = new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer());
-                producer.initTransactions();
-            }
-            producer.beginTransaction();
-            for (ConsumerRecord<byte[], byte[]> r : records) {
-                next.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
-                DeadLetter d = emergencyJob(r);
-                if (d != null) {
-                    producer.send(DeadLetters.replayRecord(d, topics));
-                    sent++;
-                }
-            }
-            producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
-            producer.commitTransaction();
-        } catch (KafkaException e) {
-            // not written: read the batch again (a rebalance took a partition: its next owner reads it), on a new
-            // producer if this one was fenced or broken
-            log.warn("could not replay {} EMERGENCY dead letters now ({}); trying again", sent, e.toString());
-            closeProducer();
-            rewind(records);
-            return;
+        List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>();
+        records.forEach(batch::add);
+        boolean oneByOne = failures >= ONE_BY_ONE_AFTER;
+        if (oneByOne) {
+            batch = List.of(batch.getFirst());
         }
+        int sent;
+        try {
+            sent = transact(batch, records, true);
+        } catch (KafkaException e) {
+            if (!oneByOne || !refusedForWhatItIs(e)) {
+                throw e;
+            }
+            ConsumerRecord<byte[], byte[]> r = batch.getFirst();
+            log.error(
+                    "emergency replay: dead letter {}-{}@{} cannot be put back ({}): passed over; replay it by hand with "
+                            + "`llm-dispatch dlq replay` once its cause is mended",
+                    r.topic(),
+                    r.partition(),
+                    r.offset(),
+                    rootCause(e));
+            closeProducer(); // its transaction failed: a new one settles it
+            transact(batch, records, false);
+            sent = 0;
+        }
+        // one at a time until a whole poll went back: then batches again
+        failures = batch.size() == records.count() ? 0 : Math.min(failures, ONE_BY_ONE_AFTER);
         replayed += sent;
         if (sent > 0) {
             log.warn(
                     "emergency mode over: {} jobs dead-lettered as EMERGENCY put back on their topics by themselves",
                     sent);
+        }
+    }
+
+    /** Whether Kafka refused a record for what it is, which no retry mends. */
+    private static boolean refusedForWhatItIs(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RecordTooLargeException
+                    || t instanceof RecordBatchTooLargeException
+                    || t instanceof InvalidTopicException
+                    || t instanceof TopicAuthorizationException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.toString();
+    }
+
+    /**
+     * After a failure (the broker away, a rebalance's commit refused, a transaction that failed or timed out): what
+     * went through is unknown. A new producer with the same id settles any transaction of the old one, then the group's
+     * offsets, read stable, say where to read again; until they are read, nothing is read further.
+     */
+    private void recover(RuntimeException e) throws InterruptedException {
+        failures++;
+        log.warn("emergency replay: dead letters not put back now ({}); trying again", e.toString());
+        closeProducer();
+        mustRewind = true;
+        try {
+            producer();
+            rewindToCommitted(consumer.assignment());
+            mustRewind = false;
+        } catch (WakeupException closing) {
+            throw closing;
+        } catch (RuntimeException again) {
+            log.debug("emergency replay: not settled yet: {}", again.toString());
+        }
+        backOff();
+    }
+
+    /**
+     * One transaction: the EMERGENCY jobs of {@code batch} back on their topics ({@code send}), the group's offsets past
+     * it; the records of {@code polled} not in it are read again. Returns how many jobs went back.
+     */
+    private int transact(
+            List<ConsumerRecord<byte[], byte[]>> batch, ConsumerRecords<byte[], byte[]> polled, boolean send) {
+        Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+        KafkaProducer<String, byte[]> out = producer();
+        out.beginTransaction();
+        int sent = 0;
+        for (ConsumerRecord<byte[], byte[]> r : batch) {
+            next.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+            DeadLetter d = send ? emergencyJob(r) : null;
+            if (d != null) {
+                out.send(DeadLetters.replayRecord(d, topics));
+                sent++;
+            }
+        }
+        if (batch.size() == polled.count()) {
+            // every record of a partition replayed: the position (past the markers of the transactions that wrote the
+            // dead letters) is where it stands, so the group shows no lag of 1 for ever
+            next.replaceAll((tp, om) -> new OffsetAndMetadata(Math.max(om.offset(), positionOr(tp, om.offset()))));
+        } else {
+            rewind(polled);
+        }
+        out.sendOffsetsToTransaction(next, consumer.groupMetadata());
+        out.commitTransaction();
+        if (batch.size() != polled.count()) {
+            next.forEach((tp, om) -> consumer.seek(tp, om.offset()));
+        }
+        return sent;
+    }
+
+    private long positionOr(TopicPartition tp, long otherwise) {
+        try {
+            return consumer.position(tp, Duration.ZERO);
+        } catch (KafkaException | IllegalStateException e) {
+            return otherwise;
+        }
+    }
+
+    private KafkaProducer<String, byte[]> producer() {
+        if (producer == null) {
+            KafkaProducer<String, byte[]> made =
+                    new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer());
+            try {
+                made.initTransactions();
+            } catch (RuntimeException e) {
+                made.close(Duration.ZERO);
+                throw e;
+            }
+            producer = made;
+        }
+        return producer;
+    }
+
+    private void backOff() throws InterruptedException {
+        long millis = Math.min(MAX_BACKOFF.toMillis(), look.toMillis() << Math.min(10, failures));
+        if (running) {
+            Sleeper.SYSTEM.sleepMillis(millis);
         }
     }
 
@@ -247,13 +395,24 @@ public final class EmergencyReplay implements AutoCloseable {
         return d.reason() == DeadLetterReason.EMERGENCY && hasJob ? d : null;
     }
 
-    /** Reads the partitions of {@code records} still owned here again from the batch's first record. */
+    /** Reads the partitions of {@code records} still owned here again from their first record polled. */
     private void rewind(ConsumerRecords<byte[], byte[]> records) {
         for (TopicPartition p : records.partitions()) {
             if (consumer.assignment().contains(p)) {
                 consumer.seek(p, records.records(p).getFirst().offset());
             }
         }
+    }
+
+    /** Reads these partitions again from the group's offsets, waiting for any transaction that moves them to end. */
+    private void rewindToCommitted(Set<TopicPartition> partitions) {
+        Set<TopicPartition> owned = new HashSet<>(partitions);
+        owned.retainAll(consumer.assignment());
+        consumer.committed(owned).forEach((p, om) -> {
+            if (om != null) {
+                consumer.seek(p, om.offset());
+            }
+        });
     }
 
     private void closeProducer() {
@@ -283,7 +442,7 @@ public final class EmergencyReplay implements AutoCloseable {
     private final class StartAtTheEnd implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new java.util.HashSet<>(partitions));
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(partitions));
             Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
             for (TopicPartition p : partitions) {
                 if (committed.get(p) == null) {

@@ -64,7 +64,8 @@ class EmergencyReplayTest {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", infra.bootstrapServers()))) {
             admin.createTopics(List.of(
                             new NewTopic(topics.deadLetter(), Optional.of(3), Optional.empty()),
-                            new NewTopic(topics.jobTopic(Priority.HIGH), Optional.of(3), Optional.empty()),
+                            new NewTopic(topics.jobTopic(Priority.HIGH), Optional.of(3), Optional.empty())
+                                    .configs(Map.of("max.message.bytes", "20000")),
                             new NewTopic(topics.jobTopic(Priority.MEDIUM), Optional.of(3), Optional.empty())))
                     .all()
                     .get();
@@ -91,6 +92,18 @@ class EmergencyReplayTest {
                                 "job-" + i,
                                 deadLetter(reason, "job-" + i, i % 2 == 0 ? Priority.HIGH : null));
                     }
+                    // a job too large for its topic (a topic's limit lowered since): Kafka refuses it, it is passed
+                    // over, named in the log, and the dead letters behind it go back
+                    Job big = Job.chat("job-big", "x".repeat(30_000));
+                    send(
+                            producer,
+                            topics,
+                            "job-big",
+                            DeadLetter.builder(DeadLetterReason.EMERGENCY, "down")
+                                    .job(JobCodec.toTree(big))
+                                    .priority(Priority.HIGH)
+                                    .failedAt(Instant.now())
+                                    .build());
                     // not a dead letter at all: passed over, and the replay goes on
                     producer.send(new ProducerRecord<>(
                                     topics.deadLetter(), "junk", "{not json".getBytes(StandardCharsets.UTF_8)))
