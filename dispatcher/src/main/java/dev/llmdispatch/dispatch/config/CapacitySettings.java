@@ -16,8 +16,10 @@ import java.time.Duration;
  *                         worker's permits come back when their lease ends
  * @param ratePoll         how long an account is left alone after a Redis error, and the longest a waiting job
  *                         goes without asking again when the server gave no time to wait for
- * @param restoreWait      after the limit state vanished from Redis (restart without persistence, failover),
- *                         how long an account grants nothing while live workers put back their permits
+ * @param restoreWait      after the limit state vanished from Redis (restart without persistence, failover), how
+ *                         long live workers get to reconnect and put back their permits; an account grants nothing
+ *                         for the lease margin plus this ({@link #restoreWindow()}), so that a worker paused up to
+ *                         its lease margin puts its permits back too
  * @param quietOnNewState  whether an account whose state is missing at a worker's start waits one request window
  *                         before granting, as after a loss (true: safe when requests may have been sent in the last
  *                         window by a fleet whose state is gone; false: only for a fresh deployment or provider)
@@ -118,6 +120,15 @@ public record CapacitySettings(
     public CapacitySettings withPriorityAging(Duration aging) {
         return new CapacitySettings(
                 keyPrefix, windowGuard, leaseMargin, ratePoll, restoreWait, quietOnNewState, redisOutageWait, aging);
+    }
+
+    /**
+     * How long an account grants nothing after its limit state vanished: the lease margin plus the restore wait. A worker
+     * with calls open notices the loss at its next sync and puts their permits back; one paused (a GC, CPU throttling)
+     * for up to its lease margin, which its permits' leases cover, notices it when the pause ends, still within this.
+     */
+    public Duration restoreWindow() {
+        return leaseMargin.plus(restoreWait);
     }
 
     /** How often a worker holding permits checks that the limit state is still there (a quarter of the restore wait). */

@@ -235,7 +235,7 @@ final class AccountCapacity {
                         epoch,
                         newEpoch(),
                         settings.quietOnNewState(),
-                        settings.restoreWait().toMillis(),
+                        settings.restoreWindow().toMillis(),
                         sent,
                         waiting));
         if (d.reason() == CapacityStore.Reason.EPOCH) {
@@ -357,7 +357,7 @@ final class AccountCapacity {
                 before,
                 newEpoch(),
                 left,
-                settings.restoreWait().toMillis());
+                settings.restoreWindow().toMillis());
         if (!current.equals(before)) {
             // a call that ended while its permit was being put back gave it back before: give it back again
             for (String id : left.keySet()) {

@@ -157,7 +157,7 @@ final class FleetSimulation {
     private Result simulate() {
         timeoutMillis = between(1_500, 3_000);
         long guard = between(20, 200);
-        long margin = between(guard + 300, 2_000);
+        long margin = between(guard + 300, 4_000);
         settings = new CapacitySettings(
                 "sim",
                 Duration.ofMillis(guard),
@@ -260,8 +260,12 @@ final class FleetSimulation {
         providers.put(name, p);
         candidates.put(id, new Candidate(name, p, account));
         provider.put(id, new ProviderAccount(id, limits));
+        // a request starved past a window, of requests or of tokens, is starvedPastWindow: beyond the promise
         if (limits.per() != null) {
             shortestWindow = Math.min(shortestWindow, limits.per().toMillis());
+        }
+        if (limits.tokensPer() != null) {
+            shortestWindow = Math.min(shortestWindow, limits.tokensPer().toMillis());
         }
     }
 
@@ -336,7 +340,7 @@ final class FleetSimulation {
             at(1, w, () -> tryAcquire(w, job));
             return;
         }
-        Call call = new Call(++calls, w, job, lease);
+        Call call = new Call(++calls, w, job, lease, now());
         w.calls.add(call);
         at(timeoutMillis, w, () -> deadline(call));
         long longest = faults.starvedPastWindow() ? timeoutMillis / 2 : Math.min(timeoutMillis / 2, shortestWindow);
@@ -350,6 +354,7 @@ final class FleetSimulation {
             return;
         }
         call.lease.left();
+        call.left = true;
         long network = between(0, settings.windowGuard().toMillis() / 2);
         at(network, null, () -> provider.get(call.account()).arrive(call));
     }
@@ -419,9 +424,22 @@ final class FleetSimulation {
             }
             case 1 -> {
                 SimWorker w = alive.get(random.nextInt(alive.size()));
+                // within the promise, a pause is shorter than the lease margin (a permit's lease covers its call),
+                // and a request checked but not yet on its way is not held past the shortest window (that is
+                // starvedPastWindow)
                 long longest = faults.pausesPastLease()
                         ? 8_000
-                        : settings.leaseMargin().toMillis() / 2;
+                        : settings.leaseMargin().toMillis() - 50;
+                if (!faults.starvedPastWindow()) {
+                    for (Call c : w.calls) {
+                        if (!c.left) {
+                            longest = Math.min(longest, c.writtenAt + shortestWindow - now());
+                        }
+                    }
+                }
+                if (longest < 50) {
+                    break;
+                }
                 long pause = between(50, longest);
                 trace("FAULT %s paused %d ms (%d calls open)", w.name, pause, w.calls.size());
                 w.pausedUntil = Math.max(w.pausedUntil, now() + pause);
@@ -599,13 +617,16 @@ final class FleetSimulation {
         final SimWorker worker;
         final SimJob job;
         final Lease lease;
+        final long writtenAt;
         boolean over;
+        boolean left;
 
-        Call(int id, SimWorker worker, SimJob job, Lease lease) {
+        Call(int id, SimWorker worker, SimJob job, Lease lease, long writtenAt) {
             this.id = id;
             this.worker = worker;
             this.job = job;
             this.lease = lease;
+            this.writtenAt = writtenAt;
         }
 
         String account() {
