@@ -24,6 +24,8 @@
 -- ARGV[18] the urgency ms of this worker's next job waiting for the account, its entry once this one is granted
 -- ('' none: the entry goes with the grant)
 -- KEYS[8] adaptive   hash: the fleet's adaptive concurrency limit (adapt.lua), when cut below the configured one
+-- KEYS[9] waiting tokens  hash: worker id -> tokens its best waiting job needs (kept from less urgent jobs)
+-- ARGV[20] the tokens the asking job needs  ARGV[21] the tokens of this worker's next waiting job (ARGV[18])
 -- Returns {granted 1|0, reason, retry-after ms, epoch, server ms[, 1 if in a request window, tokens recorded,
 -- the adaptive limit or -1]}
 redis.replicate_commands()
@@ -109,10 +111,12 @@ if ARGV[14] ~= '' then
   if #gone > 0 then
     redis.call('ZREM', KEYS[6], unpack(gone))
     redis.call('ZREM', KEYS[7], unpack(gone))
+    redis.call('HDEL', KEYS[9], unpack(gone))
   end
   rank = now + tonumber(ARGV[15])
   redis.call('ZADD', KEYS[6], ms(rank), ARGV[14])
   redis.call('ZADD', KEYS[7], now + tonumber(ARGV[16]), ARGV[14])
+  redis.call('HSET', KEYS[9], ARGV[14], ARGV[20])
 end
 
 -- how many more requests the account takes now: the fewest of what each limit leaves
@@ -182,6 +186,17 @@ if #toks > 0 and want > 0 then
       end
       return {0, 'TOKENS', at, epoch, now}
     end
+    if not daily and ARGV[14] ~= '' then
+      -- what more urgent jobs of other workers wait for is theirs: a large one is not starved by smaller ones that
+      -- keep the window full (a daily quota frees nothing before its day ends)
+      local ahead = 0
+      for _, w in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. ms(rank - tonumber(ARGV[17])))) do
+        ahead = ahead + math.min(tk[1], tonumber(redis.call('HGET', KEYS[9], w) or '0'))
+      end
+      if ahead > 0 and sum + want + ahead > tk[1] then
+        return {0, 'PRIORITY', 0, epoch, now}
+      end
+    end
   end
 end
 
@@ -207,9 +222,11 @@ if ARGV[14] ~= '' then
   -- granted: this worker's entry now stands for its next job waiting here, or goes (no second call to withdraw it)
   if ARGV[18] ~= '' then
     redis.call('ZADD', KEYS[6], ms(now + tonumber(ARGV[18])), ARGV[14])
+    redis.call('HSET', KEYS[9], ARGV[14], ARGV[21])
   else
     redis.call('ZREM', KEYS[6], ARGV[14])
     redis.call('ZREM', KEYS[7], ARGV[14])
+    redis.call('HDEL', KEYS[9], ARGV[14])
   end
 end
 local recorded = 0

@@ -31,6 +31,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AutoClose;
@@ -326,6 +327,48 @@ class CapacityGateTest {
             CompletableFuture.allOf(low, high).get();
             assertThat(order.subList(2 * round, 2 * round + 2)).containsExactly("high-" + round, "low-" + round);
         }
+    }
+
+    /**
+     * Hole 9 of issue 22: a large job on a busy token window starved while another worker's small jobs kept the window
+     * full. The large job's need is kept from less urgent jobs while it waits.
+     */
+    @Test
+    void a_large_job_is_not_starved_by_another_workers_small_ones_on_a_token_window() throws Exception {
+        DispatchSettings settings =
+                oneAccount(Limits.of(null, null, null, 1_000L, Duration.ofMillis(500)), Duration.ofSeconds(5));
+        List<CapacityGate> gates = gates(2, settings, capacity(Duration.ZERO));
+        CapacityGate small = gates.get(0);
+        CapacityGate large = gates.get(1);
+        AtomicBoolean flooding = new AtomicBoolean(true);
+        AtomicInteger smallServed = new AtomicInteger();
+        List<CompletableFuture<Void>> flood = new ArrayList<>();
+        for (int i = 0; i < 8; i++) { // LOW jobs of 100 tokens each, one after another, on eight threads
+            flood.add(CompletableFuture.runAsync(
+                    () -> {
+                        while (flooding.get()) {
+                            try (Lease lease = small.acquire(candidates(settings), Priority.LOW, null, 100, "")
+                                    .lease()) {
+                                if (lease.mayWrite()) {
+                                    lease.left(); // sent: its tokens count a whole window
+                                }
+                                smallServed.incrementAndGet();
+                            } catch (InterruptedException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }
+                    },
+                    pool));
+        }
+        await().until(() -> smallServed.get() >= 20); // the window is kept full
+        Instant deadline = Instant.now().plusSeconds(3);
+        Acquisition big = large.acquire(candidates(settings), Priority.HIGH, deadline, 800, "");
+        flooding.set(false);
+        CompletableFuture.allOf(flood.toArray(CompletableFuture[]::new)).get();
+        assertThat(big)
+                .as("800 of 1,000 tokens a 500 ms window, against small jobs that keep it full")
+                .isNotInstanceOf(Acquisition.Expired.class);
+        big.lease().close();
     }
 
     @Test

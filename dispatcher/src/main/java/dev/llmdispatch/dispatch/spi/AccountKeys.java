@@ -18,6 +18,7 @@ public record AccountKeys(
         String limits,
         String waiting,
         String waitingUntil,
+        String waitingTokens,
         String adaptive,
         String releasedChannel) {
 
@@ -32,6 +33,7 @@ public record AccountKeys(
                 base + "limits",
                 base + "waiting",
                 base + "waiting-until",
+                base + "waiting-tokens",
                 base + "adaptive",
                 keyPrefix + ":released");
     }

@@ -59,9 +59,25 @@ public interface CapacityStore {
      * (lower goes first; a job's urgency falls as it waits). The entry holds {@code ttlMillis} unless renewed; ranks
      * closer than {@code toleranceMillis} count as equal. {@code nextUrgencyMillis}: the urgency of this worker's next
      * job waiting for the account, the entry once this one is granted; null when none waits (the entry goes with the
-     * grant, in the same call).
+     * grant, in the same call). {@code tokens} and {@code nextTokens}: what those two jobs need of a token quota, kept
+     * free of less urgent jobs on a sliding token window while they wait, so that a large job is not starved by smaller
+     * ones that keep the window full.
      */
-    record Waiting(String workerId, long urgencyMillis, long ttlMillis, long toleranceMillis, Long nextUrgencyMillis) {}
+    record Waiting(
+            String workerId,
+            long urgencyMillis,
+            long ttlMillis,
+            long toleranceMillis,
+            Long nextUrgencyMillis,
+            long tokens,
+            long nextTokens) {
+
+        /** An entry for jobs that need no tokens. */
+        public Waiting(
+                String workerId, long urgencyMillis, long ttlMillis, long toleranceMillis, Long nextUrgencyMillis) {
+            this(workerId, urgencyMillis, ttlMillis, toleranceMillis, nextUrgencyMillis, 0, 0);
+        }
+    }
 
     /**
      * A request that was written {@code millisAgo} ago: its place in the request window ({@code requestId}, "" when it

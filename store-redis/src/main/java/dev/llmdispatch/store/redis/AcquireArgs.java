@@ -10,7 +10,7 @@ import java.util.List;
  */
 record AcquireArgs(AccountKeys account, AccountKeys.Declaration limits, Ask ask) implements LuaScript.Args {
 
-    /** KEYS[1..8]: state, in-flight, requests, tokens, limits, waiting, waiting-until, adaptive. */
+    /** KEYS[1..9]: state, in-flight, requests, tokens, limits, waiting, waiting-until, adaptive, waiting-tokens. */
     @Override
     public List<Object> keys() {
         return List.of(
@@ -21,10 +21,11 @@ record AcquireArgs(AccountKeys account, AccountKeys.Declaration limits, Ask ask)
                 account.limits(),
                 account.waiting(),
                 account.waitingUntil(),
-                account.adaptive());
+                account.adaptive(),
+                account.waitingTokens());
     }
 
-    /** ARGV[1..19]. */
+    /** ARGV[1..21]. */
     @Override
     public Object[] argv() {
         var sent = ask.sent();
@@ -50,7 +51,9 @@ record AcquireArgs(AccountKeys account, AccountKeys.Declaration limits, Ask ask)
             waiting == null || waiting.nextUrgencyMillis() == null
                     ? ""
                     : Long.toString(waiting.nextUrgencyMillis()), // 18
-            sent == null ? "" : sent.tokenEntry() // 19
+            sent == null ? "" : sent.tokenEntry(), // 19
+            waiting == null ? "0" : Long.toString(waiting.tokens()), // 20
+            waiting == null ? "0" : Long.toString(waiting.nextTokens()) // 21
         };
     }
 }

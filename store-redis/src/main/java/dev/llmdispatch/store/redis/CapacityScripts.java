@@ -159,11 +159,14 @@ final class CapacityScripts {
         }
     }
 
-    /** {@code waiting.lua}: KEYS waiting, waiting-until; ARGV worker, urgency ms ('' for none), kept ms. */
+    /**
+     * {@code waiting.lua}: KEYS waiting, waiting-until, waiting-tokens; ARGV worker, urgency ms ('' for none), kept ms,
+     * the tokens the job needs.
+     */
     record WaitingArgs(AccountKeys a, String workerId, Waiting waiting) implements LuaScript.Args {
         @Override
         public List<Object> keys() {
-            return List.of(a.waiting(), a.waitingUntil());
+            return List.of(a.waiting(), a.waitingUntil(), a.waitingTokens());
         }
 
         @Override
@@ -171,7 +174,8 @@ final class CapacityScripts {
             return new Object[] {
                 workerId,
                 waiting == null ? "" : Long.toString(waiting.urgencyMillis()),
-                waiting == null ? "0" : Long.toString(waiting.ttlMillis())
+                waiting == null ? "0" : Long.toString(waiting.ttlMillis()),
+                waiting == null ? "0" : Long.toString(waiting.tokens())
             };
         }
     }

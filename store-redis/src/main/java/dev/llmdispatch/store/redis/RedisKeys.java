@@ -10,7 +10,7 @@ import dev.llmdispatch.dispatch.spi.AccountKeys;
  * <table>
  * <caption>The keys, for {@code prefix} = llm-dispatch</caption>
  * <tr><th>key</th><th>what</th><th>kept</th></tr>
- * <tr><td>{@code llm-dispatch:{nvidia-1}:state|in-flight|requests|tokens|limits|waiting|waiting-until}</td>
+ * <tr><td>{@code llm-dispatch:{nvidia-1}:state|in-flight|requests|tokens|limits|waiting|waiting-until|waiting-tokens}</td>
  *     <td>an account's limit state ({@link AccountKeys})</td><td>while used</td></tr>
  * <tr><td>{@code llm-dispatch:released}</td><td>pub/sub: capacity was given back</td><td>-</td></tr>
  * <tr><td>{@code llm-dispatch:cooldowns}, {@code :cooldowns-changed}</td><td>accounts kept out of use, and

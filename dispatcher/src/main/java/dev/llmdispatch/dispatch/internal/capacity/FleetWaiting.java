@@ -48,7 +48,13 @@ final class FleetWaiting {
      */
     CapacityStore.Waiting asking(Waiter waiter, Waiter next) {
         return new CapacityStore.Waiting(
-                workerId, urgency(waiter), TTL_MILLIS, toleranceMillis, next == null ? null : urgency(next));
+                workerId,
+                urgency(waiter),
+                TTL_MILLIS,
+                toleranceMillis,
+                next == null ? null : urgency(next),
+                waiter.tokens,
+                next == null ? 0 : next.tokens);
     }
 
     private long urgency(Waiter waiter) {

@@ -195,6 +195,38 @@ public abstract class CapacityStoreContract {
                 .isEqualTo(Reason.GRANTED);
     }
 
+    /**
+     * Hole 9 of issue 22: a large job waiting on a busy token window starved, smaller jobs of other workers keeping the
+     * window full. While a more urgent job waits for tokens, what it needs is kept from less urgent ones.
+     */
+    @Test
+    void a_large_job_waiting_for_tokens_keeps_them_from_less_urgent_jobs_of_other_workers() {
+        AccountKeys.Declaration limits = new AccountKeys.Declaration(-1, -1, -1, 1_000, 60_000);
+        assertThat(tokensAsk(limits, "a1", 700, null)).isEqualTo(Reason.GRANTED);
+        CapacityStore.Waiting large = new CapacityStore.Waiting("worker-b", -5_000, 2_000, 100, null, 600, 0);
+        assertThat(tokensAsk(limits, "b1", 600, large))
+                .as("700 + 600 do not fit: it waits for the window to slide")
+                .isEqualTo(Reason.TOKENS);
+        CapacityStore.Waiting small = new CapacityStore.Waiting("worker-c", 60_000, 2_000, 100, null, 200, 0);
+        assertThat(tokensAsk(limits, "c1", 200, small))
+                .as("700 + 200 would fit, but the room is what the more urgent job waits for")
+                .isEqualTo(Reason.PRIORITY);
+        CapacityStore.Waiting smallFirst = new CapacityStore.Waiting("worker-c", -9_000, 2_000, 100, null, 200, 0);
+        assertThat(tokensAsk(limits, "c2", 200, smallFirst))
+                .as("a job more urgent than the large one goes first")
+                .isEqualTo(Reason.GRANTED);
+        store().publishWaiting(keys, "worker-b", null); // the large job went elsewhere
+        assertThat(tokensAsk(limits, "c3", 100, small)).isEqualTo(Reason.GRANTED);
+    }
+
+    private Reason tokensAsk(AccountKeys.Declaration limits, String id, long tokens, CapacityStore.Waiting waiting) {
+        return store().acquire(
+                        keys,
+                        limits,
+                        new CapacityStore.Ask(id, false, 60_000, "r-" + id, tokens, "", "e", false, 500, null, waiting))
+                .reason();
+    }
+
     @Test
     void a_grant_takes_the_workers_entry_away_in_the_same_call_unless_another_of_its_jobs_waits() {
         AccountKeys.Declaration limits = limits(2, -1, -1);

@@ -93,6 +93,7 @@ public final class InMemoryCapacityStore implements CapacityStore {
                 a.limits(),
                 a.waiting(),
                 a.waitingUntil(),
+                a.waitingTokens(),
                 a.adaptive())) {
             zsets.remove(key);
             hashes.remove(key);
@@ -179,15 +180,18 @@ public final class InMemoryCapacityStore implements CapacityStore {
         Waiting waiting = ask.waiting() == null || ask.waiting().workerId().isEmpty() ? null : ask.waiting();
         ZSet waitingRanks = zset(a.waiting());
         ZSet waitingUntil = zset(a.waitingUntil());
+        Map<String, String> waitingTokens = hash(a.waitingTokens());
         long rank = 0;
         if (waiting != null) {
             for (String gone : waitingUntil.upTo(now)) {
                 waitingRanks.remove(gone);
                 waitingUntil.remove(gone);
+                waitingTokens.remove(gone);
             }
             rank = now + waiting.urgencyMillis();
             waitingRanks.add(waiting.workerId(), rank);
             waitingUntil.add(waiting.workerId(), now + waiting.ttlMillis());
+            waitingTokens.put(waiting.workerId(), Long.toString(waiting.tokens()));
         }
 
         long free = Long.MAX_VALUE;
@@ -261,6 +265,17 @@ public final class InMemoryCapacityStore implements CapacityStore {
                     }
                     return new Decision(Reason.TOKENS, at, epoch, now);
                 }
+                if (!daily && waiting != null) {
+                    // what more urgent jobs of other workers wait for is theirs: a large one is not starved by
+                    // smaller ones that keep the window full (a daily quota frees nothing before its day ends)
+                    long ahead = 0;
+                    for (String w : waitingRanks.membersBelow(rank - waiting.toleranceMillis())) {
+                        ahead += Math.min(tk[0], Long.parseLong(waitingTokens.getOrDefault(w, "0")));
+                    }
+                    if (ahead > 0 && sum + want + ahead > tk[0]) {
+                        return new Decision(Reason.PRIORITY, 0, epoch, now);
+                    }
+                }
             }
         }
 
@@ -285,9 +300,11 @@ public final class InMemoryCapacityStore implements CapacityStore {
         if (waiting != null) {
             if (waiting.nextUrgencyMillis() != null) {
                 waitingRanks.add(waiting.workerId(), now + waiting.nextUrgencyMillis());
+                waitingTokens.put(waiting.workerId(), Long.toString(waiting.nextTokens()));
             } else {
                 waitingRanks.remove(waiting.workerId());
                 waitingUntil.remove(waiting.workerId());
+                waitingTokens.remove(waiting.workerId());
             }
         }
         return new Decision(
@@ -452,11 +469,13 @@ public final class InMemoryCapacityStore implements CapacityStore {
         if (waiting == null) {
             zset(a.waiting()).remove(workerId);
             zset(a.waitingUntil()).remove(workerId);
+            hash(a.waitingTokens()).remove(workerId);
             return;
         }
         long now = clock.millis();
         zset(a.waiting()).add(workerId, now + waiting.urgencyMillis());
         zset(a.waitingUntil()).add(workerId, now + waiting.ttlMillis());
+        hash(a.waitingTokens()).put(workerId, Long.toString(waiting.tokens()));
     }
 
     @Override
@@ -594,6 +613,14 @@ public final class InMemoryCapacityStore implements CapacityStore {
         /** Entries scored from {@code min} (inclusive), in order. */
         List<Map.Entry<String, Double>> from(double min) {
             return sorted().stream().filter(e -> e.getValue() >= min).toList();
+        }
+
+        /** Members scored below {@code max} (exclusive). */
+        List<String> membersBelow(double max) {
+            return sorted().stream()
+                    .filter(e -> e.getValue() < max)
+                    .map(Map.Entry::getKey)
+                    .toList();
         }
 
         /** How many are scored below {@code max} (exclusive). */
