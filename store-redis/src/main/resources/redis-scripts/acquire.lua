@@ -163,10 +163,13 @@ end
 local want = tonumber(ARGV[9])
 if #toks > 0 and want > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ms(now - maxTw))
+  local cap = math.huge
   for _, tk in ipairs(toks) do
-    if want > tk[1] then want = tk[1] end
+    if tk[1] < cap then cap = tk[1] end
   end
-  for _, tk in ipairs(toks) do
+  if want > cap then want = cap end
+  local sums, dailyLeft = {}, math.huge
+  for i, tk in ipairs(toks) do
     local daily = tk[2] <= -10
     -- a sliding window counts the last tk[2] ms; a daily quota counts from the start of its day (-10 - tk[2] ms
     -- after UTC midnight, by this server's clock)
@@ -186,15 +189,29 @@ if #toks > 0 and want > 0 then
       end
       return {0, 'TOKENS', at, epoch, now}
     end
-    if not daily and ARGV[14] ~= '' then
-      -- what more urgent jobs of other workers wait for is theirs: a large one is not starved by smaller ones that
-      -- keep the window full (a daily quota frees nothing before its day ends)
-      local ahead = 0
-      for _, w in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. ms(rank - tonumber(ARGV[17])))) do
-        ahead = ahead + math.min(tk[1], tonumber(redis.call('HGET', KEYS[9], w) or '0'))
-      end
-      if ahead > 0 and sum + want + ahead > tk[1] then
-        return {0, 'PRIORITY', 0, epoch, now}
+    sums[i] = sum
+    if daily and tk[1] - sum < dailyLeft then dailyLeft = tk[1] - sum end
+  end
+  if ARGV[14] ~= '' then
+    -- what more urgent jobs of other workers wait for is theirs on a sliding window: a large one is not starved by
+    -- smaller ones that keep the window full. A daily quota frees nothing before its day ends: there the smaller ones
+    -- go on, and a job that no longer fits what is left of the day keeps nothing from anyone
+    local ahead = nil
+    for i, tk in ipairs(toks) do
+      if tk[2] > -10 then
+        if not ahead then
+          ahead = 0
+          local workers = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. ms(rank - tonumber(ARGV[17])))
+          if #workers > 0 then
+            for _, n in ipairs(redis.call('HMGET', KEYS[9], unpack(workers))) do
+              local t = math.min(cap, tonumber(n or '0') or 0)
+              if t > 0 and t <= dailyLeft then ahead = ahead + t end
+            end
+          end
+        end
+        if ahead > 0 and sums[i] + want + math.min(ahead, tk[1]) > tk[1] then
+          return {0, 'PRIORITY', 0, epoch, now}
+        end
       end
     end
   end

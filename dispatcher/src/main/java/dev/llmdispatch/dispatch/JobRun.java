@@ -189,7 +189,8 @@ public final class JobRun {
             if (delivery.handedOver().getAsBoolean()) {
                 return new JobEnd.HandedOver();
             }
-            switch (budgets.start(job.tenant(), job.id(), TenantBudgetCheck.tokensToReserve(job))) {
+            long tokens = job.tenant() == null ? 0 : TenantBudgetCheck.tokensToReserve(job);
+            switch (budgets.start(job.tenant(), job.id(), tokens)) {
                 case TenantBudgetCheck.Start started -> {}
                 case TenantBudgetCheck.Hold hold -> {
                     return new JobEnd.Held(hold.renewsIn()); // its tenant's jobs wait for the budget
@@ -228,12 +229,16 @@ public final class JobRun {
 
     /** The stored result of a job answered before, for this delivery. */
     private JobEnd answeredBefore(Job job, Delivery delivery, JobResult stored) {
-        return new JobEnd.AnsweredBefore(stored.toBuilder()
+        JobResult again = stored.toBuilder()
                 .priority(delivery.priority())
                 .cached(true)
                 .metadata(job.metadata())
                 .completedAt(clock.instant())
-                .build());
+                .build();
+        if (job.tenant() != null) {
+            budgets.settle(job.tenant(), again); // a stored answer costs nothing: what an ingress reserved comes back
+        }
+        return new JobEnd.AnsweredBefore(again);
     }
 
     /** The job's result: charged to its tenant, fitted, stored with the claim given up. */

@@ -40,7 +40,7 @@ public interface TenantBudgetCheck {
 
     /** The tokens a job reserves in its tenant's token budgets: its prompt and the answer it allows, estimated. */
     static long tokensToReserve(Job job) {
-        return PromptSize.totalTokens(job);
+        return job.request() == null ? 0 : PromptSize.totalTokens(job);
     }
 
     /**

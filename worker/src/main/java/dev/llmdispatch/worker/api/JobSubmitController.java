@@ -133,6 +133,7 @@ public class JobSubmitController {
         }
         Duration timeout = Duration.ofSeconds(Math.max(1, Math.min(wait, MAX_WAIT.toSeconds())));
         CompletableFuture<JobResult> result = client.getObject().submit(job, p, timeout);
+        gate.settleIfNotQueued(tenant, job.id(), result);
         if (wait <= 0) {
             return ResponseEntity.accepted().body(new SubmitAccepted(job.id(), p.name()));
         }

@@ -237,6 +237,7 @@ public class OpenAiController {
             return streamed(job, priority, name, tenant, includeUsage, response);
         }
         CompletableFuture<JobResult> pending = client.getObject().submit(job, priority, timeout);
+        gate.settleIfNotQueued(tenant, job.id(), pending);
         JobResult result;
         try {
             result = pending.get();
@@ -260,6 +261,7 @@ public class OpenAiController {
             Duration timeout = ingress.timeout();
             long deadline = Ticker.SYSTEM.deadline(timeout);
             CompletableFuture<JobResult> pending = client.getObject().submit(job, priority, timeout);
+            gate.settleIfNotQueued(tenant, job.id(), pending);
             JsonNode first = null;
             while (first == null && !pending.isDone() && !Ticker.SYSTEM.passed(deadline)) {
                 first = chunks.poll(20, TimeUnit.MILLISECONDS);

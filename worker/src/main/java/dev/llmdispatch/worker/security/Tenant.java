@@ -75,7 +75,12 @@ public record Tenant(
     }
 
     public boolean hasBudgets() {
-        return requestsPerMinute >= 0 || requestsPerDay >= 0 || tokensPerMinute >= 0 || tokensPerDay >= 0;
+        return requestsPerMinute >= 0 || requestsPerDay >= 0 || hasTokenBudgets();
+    }
+
+    /** Whether a token budget is set: its jobs reserve their estimated tokens. */
+    public boolean hasTokenBudgets() {
+        return tokensPerMinute >= 0 || tokensPerDay >= 0;
     }
 
     private static long budget(Long value, String what) {

@@ -1,5 +1,6 @@
 package dev.llmdispatch.worker.security;
 
+import dev.llmdispatch.client.EmergencyException;
 import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobKind;
 import dev.llmdispatch.contract.JobResult;
@@ -13,9 +14,13 @@ import dev.llmdispatch.worker.observe.Metrics;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
@@ -27,8 +32,8 @@ import org.springframework.http.HttpStatus;
  *
  * <p>Jobs put on Kafka directly meet the same budgets when a worker is about to start them ({@link #start}): a spent
  * per-minute budget holds the tenant's jobs until the next minute, a spent daily budget ends the job with
- * {@code BUDGET_SPENT} (dead-lettered, to replay once it renews). Every answered job's tokens are charged to its tenant
- * ({@link #charge}), whichever way it came in.
+ * {@code BUDGET_SPENT} (dead-lettered, to replay once it renews). Every job is settled with its tenant when it ends
+ * ({@link #settle}), whichever way it came in: the tokens it used replace what it reserved.
  */
 public final class TenantGate implements TenantBudgetCheck {
 
@@ -113,7 +118,8 @@ public final class TenantGate implements TenantBudgetCheck {
         }
         TenantLedger.Admission admission;
         try {
-            admission = budgets.admit(tenant, job.id(), TenantBudgetCheck.tokensToReserve(job));
+            admission = budgets.admit(
+                    tenant, job.id(), tenant.hasTokenBudgets() ? TenantBudgetCheck.tokensToReserve(job) : 0);
         } catch (RuntimeException e) {
             log.warn("tenant {}: budgets cannot be checked: {}", tenant.name(), e.toString());
             return new Refused(
@@ -167,6 +173,34 @@ public final class TenantGate implements TenantBudgetCheck {
         metrics.tenantRequest(tenant.name(), "budget");
         return new Spent("tenant " + tenant.name() + " has spent its " + admission.spent() + " budget; it renews in "
                 + seconds + " s (at midnight UTC): replay the job then");
+    }
+
+    /**
+     * Gives back what an admitted job reserved when its submission fails before Kafka has it: a job the client refuses
+     * (invalid, emergency mode), or a send that failed. A job that was sent and only timed out is settled by the worker
+     * that runs it.
+     */
+    public void settleIfNotQueued(Tenant tenant, String jobId, CompletableFuture<?> submitted) {
+        if (!tenant.hasTokenBudgets()) {
+            return;
+        }
+        submitted.whenComplete((r, e) -> {
+            Throwable cause = e instanceof CompletionException || e instanceof ExecutionException ? e.getCause() : e;
+            if (cause instanceof IllegalArgumentException
+                    || cause instanceof EmergencyException
+                    || cause instanceof KafkaException) {
+                try {
+                    budgets.settle(tenant, jobId, 0);
+                } catch (RuntimeException again) {
+                    log.warn(
+                            "tenant {}: job {} was not queued and its reserved tokens stay to the end of their minute "
+                                    + "and day: {}",
+                            tenant.name(),
+                            jobId,
+                            again.toString());
+                }
+            }
+        });
     }
 
     /**

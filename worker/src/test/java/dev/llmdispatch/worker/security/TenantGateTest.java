@@ -2,6 +2,7 @@ package dev.llmdispatch.worker.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobCodec;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.contract.JobStatus;
@@ -19,6 +20,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -99,6 +101,35 @@ class TenantGateTest {
                 .isInstanceOf(Hold.class);
         gate.settle("tokens", JobResult.builder("job-1", JobStatus.FAILED).build());
         assertThat(gate.start("tokens", "job-3", 80)).isInstanceOf(Start.class);
+    }
+
+    @Test
+    void what_the_ingress_reserved_comes_back_when_the_job_never_reaches_kafka() {
+        Tenant tenant = tenant("tokens", -1, -1, 1_000);
+        TenantGate gate = gate(tenant);
+        Job job = Job.chat("tokens:j1", "x".repeat(2_000)).toBuilder()
+                .tenant("tokens")
+                .build();
+        assertThat(gate.admit(tenant, job, null)).isInstanceOf(TenantGate.Admitted.class);
+        TenantLedger.Budget budget = new TenantLedger.Budget(-1, -1, 1_000, -1);
+        assertThat(ledger.use("tokens", budget).tokensThisMinute())
+                .as("its prompt, estimated, reserved at the ingress")
+                .isGreaterThan(400);
+        gate.settleIfNotQueued(
+                tenant,
+                job.id(),
+                CompletableFuture.failedFuture(new IllegalArgumentException("job tokens:j1 has no model")));
+        assertThat(ledger.use("tokens", budget).tokensThisMinute()).isZero();
+
+        Job sent = Job.chat("tokens:j2", "y".repeat(2_000)).toBuilder()
+                .tenant("tokens")
+                .build();
+        gate.admit(tenant, sent, null);
+        gate.settleIfNotQueued(
+                tenant, sent.id(), CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException()));
+        assertThat(ledger.use("tokens", budget).tokensThisMinute())
+                .as("sent, only no answer in time: the worker that runs it settles it")
+                .isGreaterThan(400);
     }
 
     @Test

@@ -219,6 +219,22 @@ public abstract class CapacityStoreContract {
         assertThat(tokensAsk(limits, "c3", 100, small)).isEqualTo(Reason.GRANTED);
     }
 
+    @Test
+    void a_job_that_no_longer_fits_the_days_quota_keeps_nothing_from_smaller_ones() {
+        // during a rolling change another worker holds the account to 1,500 tokens a day (UTC) as well
+        store().declare(keys, new AccountKeys.Declaration(-1, -1, -1, 1_500, AccountKeys.Declaration.DAILY_FROM));
+        AccountKeys.Declaration limits = new AccountKeys.Declaration(-1, -1, -1, 1_000, 60_000);
+        assertThat(tokensAsk(limits, "a1", 700, null)).isEqualTo(Reason.GRANTED);
+        CapacityStore.Waiting large = new CapacityStore.Waiting("worker-b", -5_000, 2_000, 100, null, 900, 0);
+        assertThat(tokensAsk(limits, "b1", 900, large))
+                .as("900 fit neither the window nor the 800 left of the day")
+                .isEqualTo(Reason.TOKENS);
+        CapacityStore.Waiting small = new CapacityStore.Waiting("worker-c", 60_000, 2_000, 100, null, 200, 0);
+        assertThat(tokensAsk(limits, "c1", 200, small))
+                .as("the large job cannot run before the day ends: the room is not kept for it")
+                .isEqualTo(Reason.GRANTED);
+    }
+
     private Reason tokensAsk(AccountKeys.Declaration limits, String id, long tokens, CapacityStore.Waiting waiting) {
         return store().acquire(
                         keys,

@@ -240,10 +240,15 @@ public final class InMemoryCapacityStore implements CapacityStore {
         ZSet tokens = zset(a.tokens());
         if (!toks.isEmpty() && want > 0) {
             tokens.removeUpTo(now - maxTw);
+            long cap = Long.MAX_VALUE;
             for (long[] tk : toks) {
-                want = Math.min(want, tk[0]);
+                cap = Math.min(cap, tk[0]);
             }
-            for (long[] tk : toks) {
+            want = Math.min(want, cap);
+            long[] sums = new long[toks.size()];
+            long dailyLeft = Long.MAX_VALUE;
+            for (int i = 0; i < toks.size(); i++) {
+                long[] tk = toks.get(i);
                 boolean daily = tk[1] <= AccountKeys.Declaration.DAILY_FROM;
                 // a sliding window counts the last tk[1] ms; a daily quota counts from the start of its day
                 long dayStart =
@@ -265,14 +270,25 @@ public final class InMemoryCapacityStore implements CapacityStore {
                     }
                     return new Decision(Reason.TOKENS, at, epoch, now);
                 }
-                if (!daily && waiting != null) {
-                    // what more urgent jobs of other workers wait for is theirs: a large one is not starved by
-                    // smaller ones that keep the window full (a daily quota frees nothing before its day ends)
-                    long ahead = 0;
-                    for (String w : waitingRanks.membersBelow(rank - waiting.toleranceMillis())) {
-                        ahead += Math.min(tk[0], Long.parseLong(waitingTokens.getOrDefault(w, "0")));
+                sums[i] = sum;
+                if (daily) {
+                    dailyLeft = Math.min(dailyLeft, tk[0] - sum);
+                }
+            }
+            if (waiting != null) {
+                // what more urgent jobs of other workers wait for is theirs on a sliding window; a daily quota frees
+                // nothing before its day ends, and a job that no longer fits what is left of it keeps nothing
+                long ahead = 0;
+                for (String w : waitingRanks.membersBelow(rank - waiting.toleranceMillis())) {
+                    long t = Math.min(cap, Long.parseLong(waitingTokens.getOrDefault(w, "0")));
+                    if (t > 0 && t <= dailyLeft) {
+                        ahead += t;
                     }
-                    if (ahead > 0 && sum + want + ahead > tk[0]) {
+                }
+                for (int i = 0; i < toks.size(); i++) {
+                    long[] tk = toks.get(i);
+                    boolean daily = tk[1] <= AccountKeys.Declaration.DAILY_FROM;
+                    if (!daily && ahead > 0 && sums[i] + want + Math.min(ahead, tk[0]) > tk[0]) {
                         return new Decision(Reason.PRIORITY, 0, epoch, now);
                     }
                 }
