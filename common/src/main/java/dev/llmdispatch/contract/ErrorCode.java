@@ -4,7 +4,7 @@ package dev.llmdispatch.contract;
 public enum ErrorCode {
     /** The job itself is malformed; it is never retried. */
     INVALID_JOB,
-    /** No configured account can serve the job (capability, context window). */
+    /** No configured account can serve the job (capability, context window, a token quota smaller than the job). */
     NO_ROUTE,
     /** A provider refused the request itself (e.g. a 400): the job is bad. */
     PROVIDER_REJECTED,

@@ -8,6 +8,7 @@ import dev.llmdispatch.contract.Tier;
 import dev.llmdispatch.dispatch.config.ChainSpread;
 import dev.llmdispatch.dispatch.config.DispatchSettings;
 import dev.llmdispatch.dispatch.config.InvalidConfigurationException;
+import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.config.ProviderSettings;
 import dev.llmdispatch.dispatch.config.RoutingRules;
 import dev.llmdispatch.dispatch.internal.routing.Candidate;
@@ -15,6 +16,7 @@ import dev.llmdispatch.dispatch.internal.routing.ProviderLoad;
 import dev.llmdispatch.dispatch.internal.routing.Route;
 import dev.llmdispatch.dispatch.internal.routing.RoutePlanner;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneId;
@@ -96,6 +98,26 @@ class RoutePlannerTest {
         RoutePlanner byLength =
                 new RoutePlanner(settings, new RoutingRules(List.of(), 100, 10, null), Clock.systemUTC());
         assertThat(byLength.settleTier(Job.chat("f", "word ".repeat(200)))).isEqualTo(Tier.TIER_1);
+    }
+
+    /**
+     * Hole 6 of issue 22, in part: a job larger than an account's whole token quota was clamped to the quota and
+     * granted into an empty window, so the provider counted more than its quota. It is not routed there.
+     */
+    @Test
+    void skips_accounts_whose_token_quota_cannot_hold_the_job() {
+        RoutePlanner quota = new RoutePlanner(TestSettings.settings(
+                TestSettings.defaultProviders(URL, Limits.of(null, null, null, 1_000L, Duration.ofMinutes(1)))));
+        assertThat(accounts(quota.planRoute(Job.chat("fits", "x".repeat(4 * 900)).toBuilder()
+                        .tier(Tier.TIER_1)
+                        .build())))
+                .containsExactly("nvidia-1", "nvidia-2", "hunyuan-1");
+        Route tooLarge = quota.planRoute(Job.chat("large", "x".repeat(4 * 1_200)).toBuilder()
+                .tier(Tier.TIER_1)
+                .build());
+        assertThat(tooLarge.isEmpty())
+                .as("about %d tokens, a quota of 1,000", tooLarge.tokens())
+                .isTrue();
     }
 
     @Test

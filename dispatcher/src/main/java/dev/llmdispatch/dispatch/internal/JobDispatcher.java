@@ -216,7 +216,7 @@ public final class JobDispatcher implements Dispatch {
                     "no enabled account in chain "
                             + route.chain() + " can serve this " + job.kind().wireName() + " job"
                             + (Boolean.TRUE.equals(job.thinking()) ? " with thinking" : "")
-                            + " of about " + route.tokens() + " tokens (capability, context window)",
+                            + " of about " + route.tokens() + " tokens (capability, context window, token quota)",
                     false,
                     List.of(),
                     0,

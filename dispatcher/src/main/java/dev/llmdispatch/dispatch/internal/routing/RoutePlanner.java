@@ -189,7 +189,11 @@ public final class RoutePlanner implements TierRule {
             AccountSettings account,
             Set<Capability> needs,
             int tokens) {
-        boolean fits = pool.contextWindow() == null || tokens <= pool.contextWindow();
+        // a job larger than the account's whole token quota could only be granted clamped, into an empty window, and
+        // the provider would count more than its quota: it is not the account's
+        boolean fits = (pool.contextWindow() == null || tokens <= pool.contextWindow())
+                && (account.limits().tokens() == null
+                        || tokens <= account.limits().tokens());
         if (account.enabled() && fits && pool.capabilities().containsAll(needs) && seen.add(account.id())) {
             candidates.add(new Candidate(provider, pool, account));
         }
