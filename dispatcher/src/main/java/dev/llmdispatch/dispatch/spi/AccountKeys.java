@@ -46,7 +46,8 @@ public record AccountKeys(
     public record Declaration(
             int concurrency, long requests, long requestWindowMillis, long tokens, long tokenWindowMillis) {
 
-        public static Declaration of(Limits limits, Duration guard) {
+        /** @param at when it is declared: a daily quota's start in UTC is its zone's at that time */
+        public static Declaration of(Limits limits, Duration guard, Instant at) {
             return new Declaration(
                     limits.hasConcurrencyLimit() ? limits.concurrency() : -1,
                     limits.hasRequestLimit() ? limits.requests() : -1,
@@ -55,7 +56,7 @@ public record AccountKeys(
                     limits.tokens() == null
                             ? -1
                             : limits.tokensReset() != null
-                                    ? DAILY_FROM - limits.tokenDayStartMillis(Instant.now())
+                                    ? DAILY_FROM - limits.tokenDayStartMillis(at)
                                     : limits.tokensPer().plus(guard).toMillis());
         }
 

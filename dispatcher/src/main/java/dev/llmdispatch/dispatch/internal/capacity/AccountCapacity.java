@@ -6,6 +6,7 @@ import dev.llmdispatch.dispatch.config.Limits;
 import dev.llmdispatch.dispatch.spi.AccountKeys;
 import dev.llmdispatch.dispatch.spi.CapacityStore;
 import dev.llmdispatch.time.Ticker;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -76,7 +77,10 @@ final class AccountCapacity {
 
     private final CapacityStore store;
     private final AccountKeys keys;
-    private final AccountKeys.Declaration declaration;
+    /** What this worker declares: worked out again with each declaration (a daily quota's start moves with DST). */
+    private volatile AccountKeys.Declaration declaration;
+
+    private final Clock clock;
     private final long leaseMillis;
     private final CapacitySettings settings;
     private final String workerId;
@@ -106,17 +110,24 @@ final class AccountCapacity {
             AccountSettings account,
             Duration callTimeout,
             String workerId,
-            Ticker ticker) {
+            Ticker ticker,
+            Clock clock) {
         this.ticker = ticker;
+        this.clock = clock;
         this.accountId = account.id();
         this.limits = account.limits();
         this.store = store;
         this.settings = settings;
         this.workerId = workerId;
         this.keys = AccountKeys.of(settings.keyPrefix(), account.id());
-        this.declaration = AccountKeys.Declaration.of(limits, settings.windowGuard());
+        this.declaration = AccountKeys.Declaration.of(limits, settings.windowGuard(), clock.instant());
         this.leaseMillis = callTimeout.plus(settings.leaseMargin()).toMillis();
         this.adaptiveLimit = limits.hasConcurrencyLimit() ? limits.concurrency() : -1;
+    }
+
+    /** The limits this worker declares for the account now. */
+    AccountKeys.Declaration declaration() {
+        return declaration;
     }
 
     /** A cut takes the limit to 75% of itself (at least 1). */
@@ -330,6 +341,10 @@ final class AccountCapacity {
         long now = ticker.nanos();
         if (declaredAtNanos == 0
                 || now - declaredAtNanos > TimeUnit.MILLISECONDS.toNanos(declaration.ttlMillis() / 3)) {
+            if (limits.tokensReset() != null) {
+                // a daily quota's start in UTC moves when its zone changes to or from daylight saving time
+                declaration = AccountKeys.Declaration.of(limits, settings.windowGuard(), clock.instant());
+            }
             store.declare(keys, declaration);
             declaredAtNanos = now;
         }

@@ -127,7 +127,7 @@ public final class CapacityGate implements Capacity, AutoCloseable {
                 if (account.enabled()) {
                     accounts.put(
                             account.id(),
-                            new AccountCapacity(store, settings, account, provider.timeout(), workerId, ticker));
+                            new AccountCapacity(store, settings, account, provider.timeout(), workerId, ticker, clock));
                 }
             }
         });

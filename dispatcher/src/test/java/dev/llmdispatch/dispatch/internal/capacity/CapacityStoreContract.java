@@ -481,7 +481,9 @@ public abstract class CapacityStoreContract {
                         Instant.ofEpochMilli(nowMillis()).plusSeconds(3), ZoneOffset.UTC)
                 .truncatedTo(ChronoUnit.SECONDS);
         AccountKeys.Declaration daily = AccountKeys.Declaration.of(
-                new Limits(null, null, null, 100L, null, resetAt + " UTC", null), Duration.ofMillis(500));
+                new Limits(null, null, null, 100L, null, resetAt + " UTC", null),
+                Duration.ofMillis(500),
+                Instant.ofEpochMilli(nowMillis()));
         assertThat(daily.tokenWindowMillis()).isLessThanOrEqualTo(AccountKeys.Declaration.DAILY_FROM);
 
         assertThat(askTokens(daily, 60).granted()).isTrue();
