@@ -29,8 +29,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Hole 7 of issue 22: the replay of {@code EMERGENCY} dead letters ran on the one worker that lowered the flag, and
@@ -39,7 +37,6 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * group and replays each batch in a transaction with the group's offsets, so the marks live in Kafka beside them.
  */
 @IntegrationTest
-@Execution(ExecutionMode.CONCURRENT) // counts only, no time bounds, two light consumers: beside the other tests
 class EmergencyReplayTest {
 
     private static final AccountBlocks NONE_BLOCKED = new AccountBlocks() {
