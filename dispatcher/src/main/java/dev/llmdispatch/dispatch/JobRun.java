@@ -189,8 +189,7 @@ public final class JobRun {
             if (delivery.handedOver().getAsBoolean()) {
                 return new JobEnd.HandedOver();
             }
-            long tokens = job.tenant() == null ? 0 : TenantBudgetCheck.tokensToReserve(job);
-            switch (budgets.start(job.tenant(), job.id(), tokens)) {
+            switch (budgets.start(job.tenant(), job.id(), () -> TenantBudgetCheck.tokensToReserve(job))) {
                 case TenantBudgetCheck.Start started -> {}
                 case TenantBudgetCheck.Hold hold -> {
                     return new JobEnd.Held(hold.renewsIn()); // its tenant's jobs wait for the budget

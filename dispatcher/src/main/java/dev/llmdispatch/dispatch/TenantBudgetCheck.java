@@ -4,6 +4,7 @@ import dev.llmdispatch.contract.Job;
 import dev.llmdispatch.contract.JobResult;
 import dev.llmdispatch.dispatch.internal.routing.PromptSize;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 
 /**
  * Tenants' budgets for the jobs a worker consumes: each job is counted against its tenant's request budgets, with its
@@ -30,7 +31,7 @@ public interface TenantBudgetCheck {
     /** No budgets: every job starts, nothing is charged. */
     TenantBudgetCheck NONE = new TenantBudgetCheck() {
         @Override
-        public Verdict start(String tenant, String jobId, long tokens) {
+        public Verdict start(String tenant, String jobId, LongSupplier tokens) {
             return START;
         }
 
@@ -47,10 +48,11 @@ public interface TenantBudgetCheck {
      * Counts one request of the tenant ({@code null}: none) for this job and reserves its tokens, unless the job was
      * counted already (then it starts) or one of the tenant's budgets is spent.
      *
-     * @param tokens what to reserve in the token budgets ({@link #tokensToReserve})
+     * @param tokens what to reserve in the token budgets ({@link #tokensToReserve}), asked only of a tenant that has one:
+     *     the estimate reads the whole prompt
      * @throws RuntimeException when the budgets cannot be read (Redis away): the job is tried again shortly
      */
-    Verdict start(String tenant, String jobId, long tokens);
+    Verdict start(String tenant, String jobId, LongSupplier tokens);
 
     /**
      * A job of the tenant ended: the tokens it used (none for a failure, a cached or a stored answer) replace its

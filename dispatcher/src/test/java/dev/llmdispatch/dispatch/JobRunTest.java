@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -204,7 +205,7 @@ class JobRunTest {
         AtomicInteger asked = new AtomicInteger();
         TenantBudgetCheck budgets = new TenantBudgetCheck() {
             @Override
-            public Verdict start(String tenant, String jobId, long tokens) {
+            public Verdict start(String tenant, String jobId, LongSupplier tokens) {
                 if (jobId.equals("acme:j6")) {
                     return new Spent("tenant acme spent its 1000 requests of the day");
                 }
@@ -332,7 +333,7 @@ class JobRunTest {
         List<String> heard = new CopyOnWriteArrayList<>();
         TenantBudgetCheck slowBudgets = new TenantBudgetCheck() {
             @Override
-            public Verdict start(String tenant, String jobId, long tokens) {
+            public Verdict start(String tenant, String jobId, LongSupplier tokens) {
                 time.advance(Duration.ofMillis(3)); // a round trip to the budgets
                 return START;
             }

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,12 +144,13 @@ public final class TenantGate implements TenantBudgetCheck {
     }
 
     @Override
-    public Verdict start(String tenantName, String jobId, long tokens) {
+    public Verdict start(String tenantName, String jobId, LongSupplier tokens) {
         Tenant tenant = tenantName == null ? null : tenants.apply(tenantName).orElse(null);
         if (tenant == null || !tenant.hasBudgets()) {
             return START;
         }
-        TenantLedger.Admission admission = budgets.admit(tenant, jobId, tokens);
+        TenantLedger.Admission admission =
+                budgets.admit(tenant, jobId, tenant.hasTokenBudgets() ? tokens.getAsLong() : 0);
         if (admission.admitted()) {
             if (!admission.countedBefore()) { // one admitted at the ingress was counted there
                 metrics.tenantRequest(tenant.name(), "admitted");

@@ -51,20 +51,20 @@ class TenantGateTest {
     @Test
     void past_its_minute_a_tenants_jobs_are_held_until_the_minute_renews_then_start_each_counted_once() {
         TenantGate gate = gate(tenant("metered", 2, -1, -1));
-        assertThat(gate.start("metered", "job-1", 0)).isInstanceOf(Start.class);
-        assertThat(gate.start("metered", "job-2", 0)).isInstanceOf(Start.class);
+        assertThat(gate.start("metered", "job-1", () -> 0)).isInstanceOf(Start.class);
+        assertThat(gate.start("metered", "job-2", () -> 0)).isInstanceOf(Start.class);
 
-        Verdict third = gate.start("metered", "job-3", 0);
+        Verdict third = gate.start("metered", "job-3", () -> 0);
         assertThat(third).isInstanceOf(Hold.class);
         Hold hold = (Hold) third;
         assertThat(hold.budget()).isEqualTo("requests-per-minute");
         // 10:15:10 → the minute renews in 50 s; the hold adds a margin for the store's clock
         assertThat(hold.renewsIn()).isBetween(Duration.ofSeconds(50), Duration.ofSeconds(51));
         // a job that started before starts again (a rebalance) without counting, held or not
-        assertThat(gate.start("metered", "job-1", 0)).isInstanceOf(Start.class);
+        assertThat(gate.start("metered", "job-1", () -> 0)).isInstanceOf(Start.class);
 
         time.advance(hold.renewsIn());
-        assertThat(gate.start("metered", "job-3", 0)).isInstanceOf(Start.class);
+        assertThat(gate.start("metered", "job-3", () -> 0)).isInstanceOf(Start.class);
         assertThat(ledger.use("metered", new TenantLedger.Budget(2, -1, -1, -1)).requestsToday())
                 .as("requests counted today: job-1, job-2, job-3 once each")
                 .isEqualTo(3);
@@ -73,8 +73,8 @@ class TenantGateTest {
     @Test
     void a_spent_day_ends_the_job_with_a_message_that_says_when_to_replay() {
         TenantGate gate = gate(tenant("daily", -1, 1, -1));
-        assertThat(gate.start("daily", "job-1", 0)).isInstanceOf(Start.class);
-        Verdict next = gate.start("daily", "job-2", 0);
+        assertThat(gate.start("daily", "job-1", () -> 0)).isInstanceOf(Start.class);
+        Verdict next = gate.start("daily", "job-2", () -> 0);
         assertThat(next).isInstanceOf(Spent.class);
         assertThat(((Spent) next).message()).contains("daily", "requests-per-day", "midnight UTC", "replay");
     }
@@ -82,9 +82,9 @@ class TenantGateTest {
     @Test
     void an_answers_tokens_are_charged_and_hold_the_next_job_past_the_tokens_a_minute() {
         TenantGate gate = gate(tenant("tokens", -1, -1, 100));
-        assertThat(gate.start("tokens", "job-1", 0)).isInstanceOf(Start.class);
+        assertThat(gate.start("tokens", "job-1", () -> 0)).isInstanceOf(Start.class);
         gate.settle("tokens", answered("job-1", 120, false));
-        Verdict next = gate.start("tokens", "job-2", 0);
+        Verdict next = gate.start("tokens", "job-2", () -> 0);
         assertThat(next).isInstanceOf(Hold.class);
         assertThat(((Hold) next).budget()).isEqualTo("tokens-per-minute");
     }
@@ -92,15 +92,15 @@ class TenantGateTest {
     @Test
     void a_jobs_reserved_tokens_hold_the_next_until_it_ends_and_a_failure_gives_them_back() {
         TenantGate gate = gate(tenant("tokens", -1, -1, 100));
-        assertThat(gate.start("tokens", "job-1", 80)).isInstanceOf(Start.class);
-        assertThat(gate.start("tokens", "job-2", 80))
+        assertThat(gate.start("tokens", "job-1", () -> 80)).isInstanceOf(Start.class);
+        assertThat(gate.start("tokens", "job-2", () -> 80))
                 .as("crosses the line: served")
                 .isInstanceOf(Start.class);
-        assertThat(gate.start("tokens", "job-3", 80))
+        assertThat(gate.start("tokens", "job-3", () -> 80))
                 .as("160 tokens reserved before any answer")
                 .isInstanceOf(Hold.class);
         gate.settle("tokens", JobResult.builder("job-1", JobStatus.FAILED).build());
-        assertThat(gate.start("tokens", "job-3", 80)).isInstanceOf(Start.class);
+        assertThat(gate.start("tokens", "job-3", () -> 80)).isInstanceOf(Start.class);
     }
 
     @Test
@@ -136,13 +136,13 @@ class TenantGateTest {
     void a_cached_answer_costs_nothing_and_a_tenant_without_budgets_is_never_counted() {
         TenantGate gate = gate(tenant("tokens", -1, -1, 100), tenant("free", -1, -1, -1));
         gate.settle("tokens", answered("job-1", 500, true));
-        assertThat(gate.start("tokens", "job-2", 0)).isInstanceOf(Start.class);
+        assertThat(gate.start("tokens", "job-2", () -> 0)).isInstanceOf(Start.class);
 
         for (int i = 0; i < 100; i++) {
-            assertThat(gate.start("free", "job-" + i, 0)).isInstanceOf(Start.class);
+            assertThat(gate.start("free", "job-" + i, () -> 0)).isInstanceOf(Start.class);
         }
-        assertThat(gate.start("unknown", "job-1", 0)).isInstanceOf(Start.class);
-        assertThat(gate.start(null, "job-1", 0)).isInstanceOf(Start.class);
+        assertThat(gate.start("unknown", "job-1", () -> 0)).isInstanceOf(Start.class);
+        assertThat(gate.start(null, "job-1", () -> 0)).isInstanceOf(Start.class);
         assertThat(ledger.use("free", TenantLedger.Budget.NONE).requestsToday()).isZero();
     }
 
