@@ -38,8 +38,8 @@ public final class LocalRedis implements AutoCloseable {
     public static LocalRedis start(int port, List<String> settings) {
         int redisPort = port > 0 ? port : FreePorts.next();
         try {
-            ExecutableProvider executable = onPath().<ExecutableProvider>map(file -> () -> file)
-                    .orElseGet(ExecutableProvider::newJarResourceProvider);
+            File binary = binary();
+            ExecutableProvider executable = () -> binary;
             var builder = RedisServer.newRedisServer()
                     .executableProvider(executable)
                     .bind("127.0.0.1")
@@ -60,12 +60,24 @@ public final class LocalRedis implements AutoCloseable {
         }
     }
 
-    /** The redis-server binary these servers run: the one on PATH, else the embedded-redis artifact's. */
-    static File binary() throws IOException {
+    /** The embedded-redis artifact's binary, extracted once for this JVM (null until then). */
+    private static File extracted;
+
+    /**
+     * The redis-server binary these servers run: the one on PATH, else the embedded-redis artifact's, extracted once. A
+     * binary extracted afresh for each server (the artifact's provider does that) could not be run now and then ("Text
+     * file busy", seen in CI): another server of the same JVM, started at that moment, forked while the new file was
+     * still open for writing.
+     */
+    static synchronized File binary() throws IOException {
         Optional<File> path = onPath();
-        return path.isPresent()
-                ? path.get()
-                : ExecutableProvider.newJarResourceProvider().get();
+        if (path.isPresent()) {
+            return path.get();
+        }
+        if (extracted == null) {
+            extracted = ExecutableProvider.newJarResourceProvider().get();
+        }
+        return extracted;
     }
 
     private static Optional<File> onPath() {
